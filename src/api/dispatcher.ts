@@ -1,0 +1,126 @@
+/**
+ * Runs one API call: region set-up on first use, the handler inside one
+ * transaction, DryRun (run, validate, roll back) and ClientToken idempotency.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../config.js';
+import { Ec2Error, dryRunSucceeded } from '../protocol/errors.js';
+import type { Store } from '../store/store.js';
+import type { ActionHandler, ApiModule, ChangeEvent, RequestContext } from './context.js';
+
+class DryRunRollback extends Error {}
+
+const REGION_INIT_VERSION = '1';
+
+export class Dispatcher {
+  private readonly actions = new Map<string, ActionHandler>();
+  private readonly initializers: NonNullable<ApiModule['initRegion']>[];
+  private readonly readyRegions = new Set<string>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly config: Config,
+    modules: readonly ApiModule[],
+    private readonly onChange: (e: ChangeEvent) => void = () => {},
+    private readonly clock: () => Date = () => new Date(),
+  ) {
+    for (const m of modules) {
+      for (const [name, handler] of Object.entries(m.actions)) {
+        if (this.actions.has(name)) throw new Error(`action ${name} registered twice`);
+        this.actions.set(name, handler);
+      }
+    }
+    this.initializers = [...modules]
+      .filter((m) => m.initRegion)
+      .sort((a, b) => (a.initOrder ?? 100) - (b.initOrder ?? 100))
+      .map((m) => m.initRegion!);
+  }
+
+  has(action: string): boolean {
+    return this.actions.has(action);
+  }
+
+  get actionNames(): string[] {
+    return [...this.actions.keys()].sort();
+  }
+
+  /** A context for internal callers (reconcilers, start-up) outside any API call. */
+  context(region: string, afterCommit: (fn: () => void) => void = (fn) => fn()): RequestContext {
+    const ctx: RequestContext = {
+      region,
+      accountId: this.config.accountId,
+      requestId: randomUUID(),
+      now: this.clock(),
+      store: this.store,
+      config: this.config,
+      afterCommit,
+      notify: (kind, id) => afterCommit(() => this.onChange({ kind, region, id })),
+    };
+    return ctx;
+  }
+
+  /** Makes sure a region has its defaults (default VPC, images…); idempotent. */
+  ensureRegion(region: string): void {
+    if (this.readyRegions.has(region)) return;
+    const pending: (() => void)[] = [];
+    this.store.transaction(() => this.initRegionIn(this.context(region, (fn) => pending.push(fn))));
+    this.readyRegions.add(region);
+    for (const fn of pending) fn();
+  }
+
+  private initRegionIn(ctx: RequestContext): void {
+    const key = `region-init:${ctx.region}`;
+    if (this.store.getMeta(key) === REGION_INIT_VERSION) return;
+    for (const init of this.initializers) init(ctx);
+    this.store.setMeta(key, REGION_INIT_VERSION);
+  }
+
+  invoke(action: string, region: string, requestId: string, input: Record<string, unknown>): object {
+    const handler = this.actions.get(action);
+    if (!handler) throw new Ec2Error('InvalidAction', `The action ${action} is not valid for this web service.`);
+    this.ensureRegion(region);
+    const pending: (() => void)[] = [];
+    const ctx = this.context(region, (fn) => pending.push(fn));
+    (ctx as { requestId: string }).requestId = requestId;
+    const dryRun = input.DryRun === true;
+    const token = typeof input.ClientToken === 'string' ? input.ClientToken : undefined;
+    if (token !== undefined && token.length > 64) {
+      throw new Ec2Error('InvalidParameterValue', 'Value for parameter clientToken is invalid. The value must not exceed 64 characters.');
+    }
+    const call = handler as (c: RequestContext, i: unknown) => object;
+    let output: object;
+    try {
+      output = this.store.transaction(() => {
+        if (token !== undefined && !dryRun) {
+          const fingerprint = requestFingerprint(input);
+          const seen = this.store.idempotent(region, action, token);
+          if (seen) {
+            if (seen.request !== fingerprint) {
+              throw new Ec2Error(
+                'IdempotentParameterMismatch',
+                `Client token '${token}' was already used with different parameters.`,
+              );
+            }
+            return JSON.parse(seen.response) as object;
+          }
+          const out = call(ctx, input);
+          this.store.rememberIdempotent(region, action, token, fingerprint, JSON.stringify(out), ctx.now.getTime());
+          return out;
+        }
+        const out = call(ctx, input);
+        if (dryRun) throw new DryRunRollback();
+        return out;
+      });
+    } catch (e) {
+      if (e instanceof DryRunRollback) throw dryRunSucceeded();
+      throw e;
+    }
+    for (const fn of pending) fn();
+    return output;
+  }
+}
+
+function requestFingerprint(input: Record<string, unknown>): string {
+  const { ClientToken: _t, DryRun: _d, ...rest } = input;
+  return JSON.stringify(rest);
+}

@@ -1,0 +1,125 @@
+/** DescribeRegions, DescribeAvailabilityZones, DescribeAccountAttributes. */
+import type {
+  AccountAttribute,
+  AvailabilityZone,
+  DescribeAccountAttributesRequest,
+  DescribeAccountAttributesResult,
+  DescribeAvailabilityZonesRequest,
+  DescribeAvailabilityZonesResult,
+  DescribeRegionsRequest,
+  DescribeRegionsResult,
+  Region,
+} from '@aws-sdk/client-ec2';
+import { applyFilters } from '../../domain/filters.js';
+import { findRegion, REGIONS } from '../../domain/regions.js';
+import { Ec2Error } from '../../protocol/errors.js';
+import { action, type ApiModule, type RequestContext } from '../context.js';
+
+function servedRegions(ctx: RequestContext): Region[] {
+  return REGIONS.filter((r) => ctx.config.regions.includes(r.RegionName)).map((r) => ({
+    RegionName: r.RegionName,
+    Endpoint: r.Endpoint,
+    OptInStatus: r.OptInStatus,
+  }));
+}
+
+const describeRegions = action((ctx, input: DescribeRegionsRequest): DescribeRegionsResult => {
+  let regions = servedRegions(ctx);
+  if (input.RegionNames && input.RegionNames.length > 0) {
+    for (const name of input.RegionNames) {
+      if (!regions.some((r) => r.RegionName === name)) throw new Ec2Error('InvalidParameterValue', `Invalid region: ${name}`);
+    }
+    regions = regions.filter((r) => input.RegionNames!.includes(r.RegionName!));
+  }
+  regions = applyFilters(regions, input.Filters, {
+    endpoint: (r) => r.Endpoint,
+    'region-name': (r) => r.RegionName,
+    'opt-in-status': (r) => r.OptInStatus,
+  });
+  return { Regions: regions };
+});
+
+/** The AZs of the caller's region, as DescribeAvailabilityZones shows them. */
+export function zonesOf(region: string): AvailabilityZone[] {
+  const r = findRegion(region);
+  if (!r) return [];
+  return r.zones.map((z) => ({
+    State: 'available',
+    OptInStatus: 'opt-in-not-required',
+    Messages: [],
+    RegionName: r.RegionName,
+    ZoneName: z.ZoneName,
+    ZoneId: z.ZoneId,
+    GroupName: r.RegionName,
+    NetworkBorderGroup: r.RegionName,
+    ZoneType: 'availability-zone',
+  }));
+}
+
+const describeAvailabilityZones = action(
+  (ctx, input: DescribeAvailabilityZonesRequest): DescribeAvailabilityZonesResult => {
+    let zones = zonesOf(ctx.region);
+    const names = input.ZoneNames ?? [];
+    const ids = input.ZoneIds ?? [];
+    for (const n of names) {
+      if (!zones.some((z) => z.ZoneName === n)) throw new Ec2Error('InvalidParameterValue', `Invalid availability zone: [${n}]`);
+    }
+    for (const id of ids) {
+      if (!zones.some((z) => z.ZoneId === id)) throw new Ec2Error('InvalidParameterValue', `Invalid availability zone ID: [${id}]`);
+    }
+    if (names.length > 0 || ids.length > 0) {
+      zones = zones.filter((z) => names.includes(z.ZoneName!) || ids.includes(z.ZoneId!));
+    }
+    zones = applyFilters(zones, input.Filters, {
+      'group-name': (z) => z.GroupName,
+      message: (z) => (z.Messages ?? []).map((m) => m.Message),
+      'opt-in-status': (z) => z.OptInStatus,
+      'region-name': (z) => z.RegionName,
+      state: (z) => z.State,
+      'zone-id': (z) => z.ZoneId,
+      'zone-name': (z) => z.ZoneName,
+      'zone-type': (z) => z.ZoneType,
+      'network-border-group': (z) => z.NetworkBorderGroup,
+    });
+    return { AvailabilityZones: zones };
+  },
+);
+
+/** Account limits reported by DescribeAccountAttributes. */
+export const ACCOUNT_LIMITS = {
+  maxInstances: 1000,
+  maxElasticIps: 5,
+  maxSecurityGroupsPerInterface: 5,
+} as const;
+
+const describeAccountAttributes = action(
+  (ctx, input: DescribeAccountAttributesRequest): DescribeAccountAttributesResult => {
+    const defaultVpc = ctx.store
+      .collection<{ VpcId: string; IsDefault?: boolean }>('vpc')
+      .list(ctx.region)
+      .find((v) => v.IsDefault === true);
+    const all: AccountAttribute[] = [
+      { AttributeName: 'supported-platforms', AttributeValues: [{ AttributeValue: 'VPC' }] },
+      { AttributeName: 'vpc-max-security-groups-per-interface', AttributeValues: [{ AttributeValue: String(ACCOUNT_LIMITS.maxSecurityGroupsPerInterface) }] },
+      { AttributeName: 'max-elastic-ips', AttributeValues: [{ AttributeValue: String(ACCOUNT_LIMITS.maxElasticIps) }] },
+      { AttributeName: 'max-instances', AttributeValues: [{ AttributeValue: String(ACCOUNT_LIMITS.maxInstances) }] },
+      { AttributeName: 'vpc-max-elastic-ips', AttributeValues: [{ AttributeValue: String(ACCOUNT_LIMITS.maxElasticIps) }] },
+      { AttributeName: 'default-vpc', AttributeValues: [{ AttributeValue: defaultVpc ? defaultVpc.VpcId : 'none' }] },
+    ];
+    const wanted = input.AttributeNames ?? [];
+    for (const name of wanted) {
+      if (!all.some((a) => a.AttributeName === name)) {
+        throw new Ec2Error('InvalidParameterValue', `Value (${name}) for parameter attributeName is invalid. Unknown attribute.`);
+      }
+    }
+    return { AccountAttributes: wanted.length > 0 ? all.filter((a) => wanted.includes(a.AttributeName as never)) : all };
+  },
+);
+
+export const regionsModule: ApiModule = {
+  actions: {
+    DescribeRegions: describeRegions,
+    DescribeAvailabilityZones: describeAvailabilityZones,
+    DescribeAccountAttributes: describeAccountAttributes,
+  },
+};

@@ -1,0 +1,141 @@
+/** CreateTags, DeleteTags, DescribeTags, and TagSpecifications on create calls. */
+import type {
+  CreateTagsRequest,
+  DeleteTagsRequest,
+  DescribeTagsRequest,
+  DescribeTagsResult,
+  TagDescription,
+  TagSpecification,
+} from '@aws-sdk/client-ec2';
+import { applyFilters } from '../../domain/filters.js';
+import { paginate } from '../../domain/pagination.js';
+import { Ec2Error, missingParameter } from '../../protocol/errors.js';
+import type { Tag } from '../../store/store.js';
+import { action, type ApiModule, type RequestContext } from '../context.js';
+import { kindOfId } from './resource-registry.js';
+
+export const MAX_TAGS_PER_RESOURCE = 50;
+
+/** Validates tags as EC2 does: key 1–128 chars, value ≤ 256, no `aws:` prefix, ≤ 50. */
+export function validateTags(tags: readonly { Key?: string; Value?: string }[] | undefined): Tag[] {
+  const out: Tag[] = [];
+  for (const t of tags ?? []) {
+    const key = t.Key;
+    if (key === undefined || key === '') throw new Ec2Error('InvalidParameterValue', 'Tag key must not be empty.');
+    if (key.length > 128) {
+      throw new Ec2Error('InvalidParameterValue', `Tag key exceeds the maximum length of 128 characters: '${key.slice(0, 40)}…'`);
+    }
+    if (key.toLowerCase().startsWith('aws:')) {
+      throw new Ec2Error('InvalidParameterValue', "Tag keys starting with 'aws:' are reserved for internal use");
+    }
+    const value = t.Value ?? '';
+    if (value.length > 256) {
+      throw new Ec2Error('InvalidParameterValue', `Tag value exceeds the maximum length of 256 characters for key '${key}'`);
+    }
+    out.push({ Key: key, Value: value });
+  }
+  if (out.length > MAX_TAGS_PER_RESOURCE) {
+    throw new Ec2Error('TagLimitExceeded', `The maximum number of tags (${MAX_TAGS_PER_RESOURCE}) per resource was exceeded.`);
+  }
+  return out;
+}
+
+/**
+ * Tags from `TagSpecifications` for the resource types a create call makes.
+ * A specification for a type the call does not create is an error, as in EC2.
+ */
+export function tagSpecificationTags(
+  specs: readonly TagSpecification[] | undefined,
+  allowedTypes: readonly string[],
+): Map<string, Tag[]> {
+  const out = new Map<string, Tag[]>();
+  for (const spec of specs ?? []) {
+    const type = spec.ResourceType;
+    if (type === undefined) throw missingParameter('TagSpecification.N.ResourceType');
+    if (!allowedTypes.includes(type)) {
+      throw new Ec2Error('InvalidParameterValue', `'${type}' is not a valid taggable resource type for this operation.`);
+    }
+    if (out.has(type)) {
+      throw new Ec2Error('InvalidParameterValue', `The same resource type may not be specified more than once in tag specifications: ${type}`);
+    }
+    out.set(type, validateTags(spec.Tags));
+  }
+  return out;
+}
+
+/** Stores tags on a resource, keeping the per-resource limit. */
+export function putTags(ctx: RequestContext, resourceId: string, resourceType: string, tags: readonly Tag[]): void {
+  if (tags.length === 0) return;
+  const existing = ctx.store.tags.forResource(ctx.region, resourceId);
+  const keys = new Set(existing.map((t) => t.Key));
+  for (const t of tags) keys.add(t.Key);
+  if (keys.size > MAX_TAGS_PER_RESOURCE) {
+    throw new Ec2Error('TagLimitExceeded', `The maximum number of tags (${MAX_TAGS_PER_RESOURCE}) per resource was exceeded.`);
+  }
+  ctx.store.tags.set(ctx.region, resourceId, resourceType, tags);
+}
+
+/** All tags of one resource type, by id (one query); empty arrays are omitted by callers as EC2 omits tagSet. */
+export function tagsByResource(ctx: RequestContext, resourceType: string): Map<string, Tag[]> {
+  return ctx.store.tags.forType(ctx.region, resourceType);
+}
+
+/** `Tags` for an output object: undefined when there are none (EC2 omits an empty tagSet). */
+export function tagsField(tags: Tag[] | undefined): Tag[] | undefined {
+  return tags && tags.length > 0 ? tags : undefined;
+}
+
+function checkResources(ctx: RequestContext, resources: readonly string[] | undefined): { id: string; type: string }[] {
+  if (!resources || resources.length === 0) throw missingParameter('ResourceId');
+  if (resources.length > 1000) throw new Ec2Error('InvalidParameterValue', 'At most 1000 resources may be tagged in one call.');
+  return resources.map((id) => {
+    const kind = kindOfId(id);
+    if (!kind) throw new Ec2Error('InvalidID', `The ID '${id}' is not valid`);
+    if (ctx.store.collection(kind.collection).get(ctx.region, id) === undefined) throw kind.notFound(id);
+    return { id, type: kind.collection };
+  });
+}
+
+const createTags = action((ctx, input: CreateTagsRequest) => {
+  const resources = checkResources(ctx, input.Resources);
+  if (!input.Tags || input.Tags.length === 0) throw missingParameter('Tag');
+  const tags = validateTags(input.Tags);
+  for (const r of resources) putTags(ctx, r.id, r.type, tags);
+  return {};
+});
+
+const deleteTags = action((ctx, input: DeleteTagsRequest) => {
+  const resources = checkResources(ctx, input.Resources);
+  for (const r of resources) {
+    if (!input.Tags || input.Tags.length === 0) {
+      ctx.store.tags.removeAll(ctx.region, r.id);
+      continue;
+    }
+    for (const t of input.Tags) {
+      if (t.Key === undefined) throw missingParameter('Tag.N.Key');
+      ctx.store.tags.remove(ctx.region, r.id, t.Key, t.Value);
+    }
+  }
+  return {};
+});
+
+const describeTags = action((ctx, input: DescribeTagsRequest): DescribeTagsResult => {
+  const all: TagDescription[] = ctx.store.tags.all(ctx.region).map((t) => ({
+    ResourceId: t.resourceId,
+    ResourceType: t.resourceType as TagDescription['ResourceType'],
+    Key: t.key,
+    Value: t.value,
+  }));
+  const filtered = applyFilters(all, input.Filters, {
+    key: (t) => t.Key,
+    value: (t) => t.Value,
+    'resource-id': (t) => t.ResourceId,
+    'resource-type': (t) => t.ResourceType,
+  });
+  const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 5, max: 1000 });
+  return { Tags: page.items, NextToken: page.nextToken };
+});
+
+export const tagsModule: ApiModule = {
+  actions: { CreateTags: createTags, DeleteTags: deleteTags, DescribeTags: describeTags },
+};

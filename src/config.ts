@@ -1,0 +1,129 @@
+/** One typed configuration, from command-line flags and OVERCAST_* environment variables. */
+import { resolve } from 'node:path';
+import { REGIONS } from './domain/regions.js';
+
+export type AuthMode = 'sigv4' | 'any';
+
+export interface Credential {
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+export interface ThrottleConfig {
+  enabled: boolean;
+  /** bucket size and refill per second, per action class */
+  describe: { capacity: number; refillPerSecond: number };
+  mutate: { capacity: number; refillPerSecond: number };
+  runInstances: { capacity: number; refillPerSecond: number };
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  accountId: string;
+  auth: AuthMode;
+  credentials: Credential[];
+  regions: string[];
+  defaultRegion: string;
+  /** public IPv4 pool that public IPs and Elastic IPs are drawn from (CIDR) */
+  publicIpPool: string;
+  throttle: ThrottleConfig;
+  /** hypervisor driver: 'mock' for now; 'container' and 'vm' arrive with later issues */
+  driver: string;
+  /** mock driver: milliseconds each transition takes */
+  mockDelayMs: number;
+  logRequests: boolean;
+}
+
+export const DEFAULT_CREDENTIAL: Credential = {
+  accessKeyId: 'AKIAOVERCASTDEFAULT1',
+  secretAccessKey: 'overcastDefaultSecretAccessKey0000000000',
+};
+
+export const CONFIG_OPTIONS: readonly { flag: string; env: string; description: string; default: string }[] = [
+  { flag: '--host', env: 'OVERCAST_HOST', description: 'address to listen on', default: '127.0.0.1' },
+  { flag: '--port', env: 'OVERCAST_PORT', description: 'TCP port of the EC2 endpoint', default: '4580' },
+  { flag: '--data-dir', env: 'OVERCAST_DATA_DIR', description: 'where state lives (SQLite database)', default: './.overcast' },
+  { flag: '--account-id', env: 'OVERCAST_ACCOUNT_ID', description: 'the 12-digit account id resources belong to', default: '123456789012' },
+  { flag: '--auth', env: 'OVERCAST_AUTH', description: "'sigv4' verifies signatures against the credentials; 'any' accepts any access key unchecked", default: 'sigv4' },
+  { flag: '--credentials', env: 'OVERCAST_CREDENTIALS', description: 'accepted access keys, KEY:SECRET[,KEY:SECRET…]', default: `${DEFAULT_CREDENTIAL.accessKeyId}:${DEFAULT_CREDENTIAL.secretAccessKey}` },
+  { flag: '--regions', env: 'OVERCAST_REGIONS', description: 'regions served, comma separated, or "all"', default: 'all' },
+  { flag: '--default-region', env: 'OVERCAST_DEFAULT_REGION', description: 'region for requests that carry no credential scope', default: 'us-east-1' },
+  { flag: '--public-ip-pool', env: 'OVERCAST_PUBLIC_IP_POOL', description: 'CIDR that public and Elastic IPs come from', default: '198.51.100.0/24' },
+  { flag: '--throttle', env: 'OVERCAST_THROTTLE', description: "EC2-style request throttling: 'on' or 'off'", default: 'off' },
+  { flag: '--driver', env: 'OVERCAST_DRIVER', description: "hypervisor driver ('mock')", default: 'mock' },
+  { flag: '--mock-delay-ms', env: 'OVERCAST_MOCK_DELAY_MS', description: 'mock driver: delay of each lifecycle transition', default: '0' },
+  { flag: '--log-requests', env: 'OVERCAST_LOG_REQUESTS', description: "log each API call: 'on' or 'off'", default: 'off' },
+];
+
+export class ConfigError extends Error {}
+
+function parseCredentials(s: string): Credential[] {
+  return s
+    .split(',')
+    .filter((p) => p.trim() !== '')
+    .map((pair) => {
+      const i = pair.indexOf(':');
+      if (i <= 0 || i === pair.length - 1) throw new ConfigError(`credentials must be KEY:SECRET, got '${pair}'`);
+      return { accessKeyId: pair.slice(0, i).trim(), secretAccessKey: pair.slice(i + 1).trim() };
+    });
+}
+
+function onOff(name: string, v: string): boolean {
+  if (v === 'on' || v === 'true' || v === '1') return true;
+  if (v === 'off' || v === 'false' || v === '0') return false;
+  throw new ConfigError(`${name} must be 'on' or 'off', got '${v}'`);
+}
+
+/** Builds the config: flags win over environment, environment over defaults. */
+export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv = process.env): Config {
+  const raw = new Map<string, string>();
+  for (const o of CONFIG_OPTIONS) {
+    const fromEnv = env[o.env];
+    raw.set(o.flag, fromEnv !== undefined && fromEnv !== '' ? fromEnv : o.default);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    if (!CONFIG_OPTIONS.some((o) => o.flag === flag)) throw new ConfigError(`unknown option ${flag}`);
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new ConfigError(`${flag} needs a value`);
+    raw.set(flag, value);
+  }
+  const get = (flag: string): string => raw.get(flag)!;
+  const port = Number(get('--port'));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`invalid port ${get('--port')}`);
+  const auth = get('--auth');
+  if (auth !== 'sigv4' && auth !== 'any') throw new ConfigError(`--auth must be 'sigv4' or 'any'`);
+  const accountId = get('--account-id');
+  if (!/^\d{12}$/.test(accountId)) throw new ConfigError(`account id must be 12 digits, got '${accountId}'`);
+  const known = REGIONS.map((r) => r.RegionName);
+  const regionsRaw = get('--regions');
+  const regions = regionsRaw === 'all' ? known : regionsRaw.split(',').map((r) => r.trim()).filter(Boolean);
+  for (const r of regions) if (!known.includes(r)) throw new ConfigError(`unknown region '${r}'`);
+  const defaultRegion = get('--default-region');
+  if (!regions.includes(defaultRegion)) throw new ConfigError(`default region '${defaultRegion}' is not served`);
+  const mockDelayMs = Number(get('--mock-delay-ms'));
+  if (!Number.isFinite(mockDelayMs) || mockDelayMs < 0) throw new ConfigError('--mock-delay-ms must be >= 0');
+  return {
+    host: get('--host'),
+    port,
+    dataDir: get('--data-dir') === ':memory:' ? ':memory:' : resolve(get('--data-dir')),
+    accountId,
+    auth,
+    credentials: parseCredentials(get('--credentials')),
+    regions,
+    defaultRegion,
+    publicIpPool: get('--public-ip-pool'),
+    throttle: {
+      enabled: onOff('--throttle', get('--throttle')),
+      describe: { capacity: 100, refillPerSecond: 20 },
+      mutate: { capacity: 200, refillPerSecond: 10 },
+      runInstances: { capacity: 5, refillPerSecond: 2 },
+    },
+    driver: get('--driver'),
+    mockDelayMs,
+    logRequests: onOff('--log-requests', get('--log-requests')),
+  };
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+/** The `overcast` command line. */
+import { CONFIG_OPTIONS, ConfigError, loadConfig } from './config.js';
+import { startServer } from './server.js';
+
+const USAGE = `overcast — a self-hosted, EC2-compatible compute cloud
+
+Usage:
+  overcast server [options]   start the EC2 endpoint
+  overcast help               this text
+
+Options (flag / environment variable / default):
+${CONFIG_OPTIONS.map((o) => `  ${o.flag.padEnd(18)} ${o.env.padEnd(26)} ${o.description} (default: ${o.default})`).join('\n')}
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return command === undefined ? 1 : 0;
+  }
+  if (command !== 'server' && command !== 'up') {
+    process.stderr.write(`unknown command '${command}'\n\n${USAGE}`);
+    return 2;
+  }
+  let config;
+  try {
+    config = loadConfig(rest);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`overcast: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const server = await startServer(config, (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`));
+  const keys =
+    config.auth === 'any'
+      ? '  auth: any access key is accepted (signatures are not checked)'
+      : config.credentials.map((c) => `  AWS_ACCESS_KEY_ID=${c.accessKeyId}\n  AWS_SECRET_ACCESS_KEY=${c.secretAccessKey}`).join('\n');
+  process.stdout.write(
+    `Overcast EC2 endpoint listening on ${server.url}\n` +
+      `  data dir: ${config.dataDir}\n  account: ${config.accountId}  regions: ${config.regions.length}  driver: ${config.driver}\n` +
+      `${keys}\n` +
+      `Try: aws --endpoint-url ${server.url} --region ${config.defaultRegion} ec2 describe-regions\n`,
+  );
+  const shutdown = (): void => {
+    process.stdout.write('shutting down\n');
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+  return -1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,217 @@
+/**
+ * AWS Signature Version 4 verification (header and presigned query forms).
+ * Signing keys are cached per (secret, date, region, service), so a request costs
+ * one SHA-256 of the canonical request and one HMAC.
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Ec2Error } from './errors.js';
+
+export interface SignedRequest {
+  method: string;
+  /** path as sent, without the query string */
+  path: string;
+  /** raw query string, without '?' */
+  query: string;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface VerifiedIdentity {
+  accessKeyId: string;
+  region: string;
+  service: string;
+}
+
+export interface ScopeOnly {
+  accessKeyId?: string;
+  region?: string;
+}
+
+const ALGORITHM = 'AWS4-HMAC-SHA256';
+const MAX_SKEW_MS = 15 * 60 * 1000;
+const AUTH_RE = /^AWS4-HMAC-SHA256\s+Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})\s*$/;
+
+const signingKeys = new Map<string, Buffer>();
+
+function hmac(key: Buffer | string, data: string): Buffer {
+  return createHmac('sha256', key).update(data, 'utf8').digest();
+}
+
+function signingKey(secret: string, date: string, region: string, service: string): Buffer {
+  const cacheKey = `${secret}\n${date}\n${region}\n${service}`;
+  let key = signingKeys.get(cacheKey);
+  if (!key) {
+    key = hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
+    if (signingKeys.size > 1000) signingKeys.clear();
+    signingKeys.set(cacheKey, key);
+  }
+  return key;
+}
+
+const authFailure = (message: string): Ec2Error => new Ec2Error('AuthFailure', message, 401);
+const signatureMismatch = (): Ec2Error =>
+  new Ec2Error(
+    'SignatureDoesNotMatch',
+    'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.',
+    403,
+  );
+
+function encodeRfc3986(s: string): string {
+  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+function decodeComponent(s: string): string {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    return s;
+  }
+}
+
+function canonicalQuery(query: string, skipSignature: boolean): string {
+  if (query === '') return '';
+  const pairs: [string, string][] = [];
+  for (const part of query.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const k = decodeComponent(eq < 0 ? part : part.slice(0, eq));
+    if (skipSignature && k === 'X-Amz-Signature') continue;
+    const v = eq < 0 ? '' : decodeComponent(part.slice(eq + 1));
+    pairs.push([encodeRfc3986(k), encodeRfc3986(v)]);
+  }
+  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+  return pairs.map(([k, v]) => `${k}=${v}`).join('&');
+}
+
+function canonicalPath(path: string): string {
+  if (path === '' || path === '/') return '/';
+  return path
+    .split('/')
+    .map((seg) => encodeRfc3986(seg))
+    .join('/');
+}
+
+function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const v = headers[name];
+  if (v === undefined) return undefined;
+  return Array.isArray(v) ? v.join(',') : v;
+}
+
+function parseAmzDate(s: string | undefined): number | undefined {
+  const m = s && /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(s);
+  if (!m) return undefined;
+  return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
+}
+
+interface Parsed {
+  accessKeyId: string;
+  date: string;
+  region: string;
+  service: string;
+  signedHeaders: string[];
+  signature: string;
+  amzDate: string;
+  presigned: boolean;
+  expiresSeconds?: number;
+}
+
+function parseAuth(req: SignedRequest): Parsed | undefined {
+  const auth = headerValue(req.headers, 'authorization');
+  if (auth !== undefined) {
+    const m = AUTH_RE.exec(auth.trim());
+    if (!m) {
+      if (auth.startsWith('AWS4-HMAC-SHA256')) throw authFailure('The authorization header is malformed.');
+      throw new Ec2Error('AuthFailure', 'Only AWS Signature Version 4 (AWS4-HMAC-SHA256) is supported.', 401);
+    }
+    const scope = m[1]!.split('/');
+    if (scope.length !== 5 || scope[4] !== 'aws4_request') throw authFailure('The credential scope is malformed.');
+    const amzDate = headerValue(req.headers, 'x-amz-date') ?? '';
+    return {
+      accessKeyId: scope[0]!, date: scope[1]!, region: scope[2]!, service: scope[3]!,
+      signedHeaders: m[2]!.split(';'), signature: m[3]!, amzDate, presigned: false,
+    };
+  }
+  if (!req.query.includes('X-Amz-Signature=')) return undefined;
+  const q = new URLSearchParams(req.query);
+  if (q.get('X-Amz-Algorithm') !== ALGORITHM) throw authFailure('Only AWS4-HMAC-SHA256 is supported.');
+  const scope = (q.get('X-Amz-Credential') ?? '').split('/');
+  const signature = q.get('X-Amz-Signature') ?? '';
+  if (scope.length !== 5 || scope[4] !== 'aws4_request' || !/^[0-9a-f]{64}$/.test(signature)) {
+    throw authFailure('The presigned request is malformed.');
+  }
+  return {
+    accessKeyId: scope[0]!, date: scope[1]!, region: scope[2]!, service: scope[3]!,
+    signedHeaders: (q.get('X-Amz-SignedHeaders') ?? 'host').split(';'), signature,
+    amzDate: q.get('X-Amz-Date') ?? '', presigned: true, expiresSeconds: Number(q.get('X-Amz-Expires') ?? '900'),
+  };
+}
+
+/** Region and access key from the credential scope, without checking the signature. */
+export function readScope(req: SignedRequest): ScopeOnly {
+  try {
+    const p = parseAuth(req);
+    return p ? { accessKeyId: p.accessKeyId, region: p.region } : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Verifies a request's SigV4 signature; throws the EC2 error a real endpoint would give. */
+export function verifySigV4(
+  req: SignedRequest,
+  secretFor: (accessKeyId: string) => string | undefined,
+  nowMs: number,
+): VerifiedIdentity {
+  const p = parseAuth(req);
+  if (!p) {
+    throw new Ec2Error(
+      'MissingAuthenticationToken',
+      'The request must contain either a valid (registered) AWS access key ID or X.509 certificate.',
+      401,
+    );
+  }
+  const secret = secretFor(p.accessKeyId);
+  if (secret === undefined) throw authFailure('AWS was not able to validate the provided access credentials');
+  const when = parseAmzDate(p.amzDate);
+  if (when === undefined || p.amzDate.slice(0, 8) !== p.date) throw signatureMismatch();
+  if (p.presigned) {
+    if (nowMs > when + (p.expiresSeconds ?? 900) * 1000 || when - nowMs > MAX_SKEW_MS) {
+      throw new Ec2Error('RequestExpired', 'Request has expired.', 400);
+    }
+  } else if (Math.abs(nowMs - when) > MAX_SKEW_MS) {
+    throw new Ec2Error(
+      'RequestExpired',
+      `Request has expired. Timestamp date is ${p.amzDate}, current time is ${new Date(nowMs).toISOString()}.`,
+      400,
+    );
+  }
+  if (!p.signedHeaders.includes('host')) throw signatureMismatch();
+  let canonicalHeaders = '';
+  for (const name of p.signedHeaders) {
+    const v = headerValue(req.headers, name);
+    if (v === undefined) throw signatureMismatch();
+    canonicalHeaders += `${name}:${v.trim().replace(/\s+/g, ' ')}\n`;
+  }
+  const payloadHash = p.presigned
+    ? 'UNSIGNED-PAYLOAD'
+    : (headerValue(req.headers, 'x-amz-content-sha256') ?? createHash('sha256').update(req.body).digest('hex'));
+  const canonicalRequest = [
+    req.method,
+    canonicalPath(req.path),
+    canonicalQuery(req.query, p.presigned),
+    canonicalHeaders,
+    p.signedHeaders.join(';'),
+    payloadHash,
+  ].join('\n');
+  const scope = `${p.date}/${p.region}/${p.service}/aws4_request`;
+  const stringToSign = `${ALGORITHM}\n${p.amzDate}\n${scope}\n${createHash('sha256').update(canonicalRequest).digest('hex')}`;
+  const expected = createHmac('sha256', signingKey(secret, p.date, p.region, p.service)).update(stringToSign).digest();
+  const given = Buffer.from(p.signature, 'hex');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw signatureMismatch();
+  if (!p.presigned && headerValue(req.headers, 'x-amz-content-sha256') !== undefined) {
+    const actual = createHash('sha256').update(req.body).digest('hex');
+    if (actual !== payloadHash && payloadHash !== 'UNSIGNED-PAYLOAD') throw signatureMismatch();
+  }
+  return { accessKeyId: p.accessKeyId, region: p.region, service: p.service };
+}

@@ -1,0 +1,24 @@
+/** The reconcilers that turn desired state into reality, one per resource kind. */
+import type { ChangeEvent } from '../api/context.js';
+import type { Dispatcher } from '../api/dispatcher.js';
+import type { Config } from '../config.js';
+import type { Store } from '../store/store.js';
+
+export interface Reconciler {
+  /** a resource changed (after commit) */
+  handle(e: ChangeEvent): void;
+  /** on start-up: compare the store with what runs and finish or undo half-done work */
+  start(): Promise<void>;
+  /** stop loops; resolve when in-flight work has settled */
+  stop(): Promise<void>;
+}
+
+export interface ReconcilerDeps {
+  store: Store;
+  config: Config;
+  dispatcher: Dispatcher;
+}
+
+export function createReconcilers(_deps: ReconcilerDeps): Reconciler[] {
+  return [];
+}

@@ -1,0 +1,69 @@
+/** Wires the EC2 endpoint: store, API modules, reconcilers, HTTP server. */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ChangeEvent } from './api/context.js';
+import { Dispatcher } from './api/dispatcher.js';
+import { ec2Modules } from './api/ec2/index.js';
+import { Throttle } from './api/throttle.js';
+import type { Config } from './config.js';
+import { ec2Model } from './protocol/model/index.js';
+import { QueryEndpoint } from './protocol/query-endpoint.js';
+import { createReconcilers, type Reconciler } from './reconcile/index.js';
+import { Store } from './store/store.js';
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly config: Config;
+  readonly store: Store;
+  readonly dispatcher: Dispatcher;
+  close(): Promise<void>;
+}
+
+export async function startServer(config: Config, log: (line: string) => void = () => {}): Promise<RunningServer> {
+  const store = new Store(config.dataDir);
+  let reconcilers: Reconciler[] = [];
+  const dispatcher = new Dispatcher(store, config, ec2Modules, (e: ChangeEvent) => {
+    for (const r of reconcilers) r.handle(e);
+  });
+  reconcilers = createReconcilers({ store, config, dispatcher });
+  const secrets = new Map(config.credentials.map((c) => [c.accessKeyId, c.secretAccessKey]));
+  const throttle = new Throttle(config.throttle);
+  const endpoint = new QueryEndpoint({
+    model: ec2Model,
+    auth: config.auth,
+    secretFor: (k) => secrets.get(k),
+    defaultRegion: config.defaultRegion,
+    isRegionServed: (r) => config.regions.includes(r),
+    implements: (a) => dispatcher.has(a),
+    admit: (key, a) => throttle.take(key || config.accountId, a, Date.now()),
+    invoke: (a, region, requestId, input) => dispatcher.invoke(a, region, requestId, input),
+    log: config.logRequests ? log : undefined,
+  });
+  for (const r of reconcilers) await r.start();
+  const server: Server = createServer({ keepAliveTimeout: 65_000 }, endpoint.listener);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  let closed = false;
+  return {
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    port,
+    config,
+    store,
+    dispatcher,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      for (const r of reconcilers) await r.stop();
+      store.close();
+    },
+  };
+}

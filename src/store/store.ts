@@ -1,0 +1,209 @@
+/**
+ * Durable state: SQLite through better-sqlite3 (WAL). Resources are JSON documents
+ * keyed by (region, kind, id); tags live in their own table so DescribeTags and
+ * CreateTags work across every resource type.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { MIGRATIONS } from './migrations.js';
+
+export interface Tag {
+  Key: string;
+  Value: string;
+}
+
+type Statement = Database.Statement;
+
+export class Collection<T> {
+  private readonly getStmt: Statement;
+  private readonly listStmt: Statement;
+  private readonly putStmt: Statement;
+  private readonly deleteStmt: Statement;
+  private readonly allRegionsStmt: Statement;
+
+  constructor(db: Database.Database, readonly kind: string) {
+    this.getStmt = db.prepare('SELECT data FROM resources WHERE region = ? AND kind = ? AND id = ?').pluck();
+    this.listStmt = db.prepare('SELECT data FROM resources WHERE region = ? AND kind = ? ORDER BY rowid').pluck();
+    this.allRegionsStmt = db.prepare('SELECT region, data FROM resources WHERE kind = ? ORDER BY rowid');
+    this.putStmt = db.prepare(
+      'INSERT INTO resources (region, kind, id, data) VALUES (?, ?, ?, ?) ON CONFLICT (region, kind, id) DO UPDATE SET data = excluded.data',
+    );
+    this.deleteStmt = db.prepare('DELETE FROM resources WHERE region = ? AND kind = ? AND id = ?');
+  }
+
+  get(region: string, id: string): T | undefined {
+    const data = this.getStmt.get(region, this.kind, id) as string | undefined;
+    return data === undefined ? undefined : (JSON.parse(data) as T);
+  }
+
+  list(region: string): T[] {
+    return (this.listStmt.all(region, this.kind) as string[]).map((d) => JSON.parse(d) as T);
+  }
+
+  /** Every region's records, for reconcilers. */
+  listAllRegions(): { region: string; value: T }[] {
+    return (this.allRegionsStmt.all(this.kind) as { region: string; data: string }[]).map((r) => ({
+      region: r.region,
+      value: JSON.parse(r.data) as T,
+    }));
+  }
+
+  put(region: string, id: string, value: T): void {
+    this.putStmt.run(region, this.kind, id, JSON.stringify(value));
+  }
+
+  delete(region: string, id: string): boolean {
+    return this.deleteStmt.run(region, this.kind, id).changes > 0;
+  }
+}
+
+export class TagStore {
+  private readonly setStmt: Statement;
+  private readonly deleteKeyStmt: Statement;
+  private readonly deleteKeyValueStmt: Statement;
+  private readonly deleteResourceStmt: Statement;
+  private readonly forResourceStmt: Statement;
+  private readonly forTypeStmt: Statement;
+  private readonly allStmt: Statement;
+
+  constructor(db: Database.Database) {
+    this.setStmt = db.prepare(
+      'INSERT INTO tags (region, resource_id, resource_type, key, value) VALUES (?, ?, ?, ?, ?) ON CONFLICT (region, resource_id, key) DO UPDATE SET value = excluded.value',
+    );
+    this.deleteKeyStmt = db.prepare('DELETE FROM tags WHERE region = ? AND resource_id = ? AND key = ?');
+    this.deleteKeyValueStmt = db.prepare('DELETE FROM tags WHERE region = ? AND resource_id = ? AND key = ? AND value = ?');
+    this.deleteResourceStmt = db.prepare('DELETE FROM tags WHERE region = ? AND resource_id = ?');
+    this.forResourceStmt = db.prepare('SELECT key, value FROM tags WHERE region = ? AND resource_id = ? ORDER BY rowid');
+    this.forTypeStmt = db.prepare(
+      'SELECT resource_id, key, value FROM tags WHERE region = ? AND resource_type = ? ORDER BY rowid',
+    );
+    this.allStmt = db.prepare('SELECT resource_id, resource_type, key, value FROM tags WHERE region = ? ORDER BY resource_id, key');
+  }
+
+  set(region: string, resourceId: string, resourceType: string, tags: readonly Tag[]): void {
+    for (const t of tags) this.setStmt.run(region, resourceId, resourceType, t.Key, t.Value);
+  }
+
+  /** Removes a key; with a value, only when the value matches (DeleteTags semantics). */
+  remove(region: string, resourceId: string, key: string, value?: string): void {
+    if (value === undefined) this.deleteKeyStmt.run(region, resourceId, key);
+    else this.deleteKeyValueStmt.run(region, resourceId, key, value);
+  }
+
+  removeAll(region: string, resourceId: string): void {
+    this.deleteResourceStmt.run(region, resourceId);
+  }
+
+  forResource(region: string, resourceId: string): Tag[] {
+    return (this.forResourceStmt.all(region, resourceId) as { key: string; value: string }[]).map((r) => ({
+      Key: r.key,
+      Value: r.value,
+    }));
+  }
+
+  /** All tags of one resource type in a region, by resource id: one query for a whole Describe call. */
+  forType(region: string, resourceType: string): Map<string, Tag[]> {
+    const out = new Map<string, Tag[]>();
+    for (const r of this.forTypeStmt.all(region, resourceType) as { resource_id: string; key: string; value: string }[]) {
+      let list = out.get(r.resource_id);
+      if (!list) out.set(r.resource_id, (list = []));
+      list.push({ Key: r.key, Value: r.value });
+    }
+    return out;
+  }
+
+  all(region: string): { resourceId: string; resourceType: string; key: string; value: string }[] {
+    return (
+      this.allStmt.all(region) as { resource_id: string; resource_type: string; key: string; value: string }[]
+    ).map((r) => ({ resourceId: r.resource_id, resourceType: r.resource_type, key: r.key, value: r.value }));
+  }
+}
+
+export interface IdempotentRecord {
+  request: string;
+  response: string;
+}
+
+export class Store {
+  readonly db: Database.Database;
+  readonly tags: TagStore;
+  private readonly collections = new Map<string, Collection<unknown>>();
+  private readonly idemGet: Statement;
+  private readonly idemPut: Statement;
+  private readonly metaGet: Statement;
+  private readonly metaPut: Statement;
+
+  /** Opens (creating if needed) the store in `dataDir`; ':memory:' for an in-memory store. */
+  constructor(dataDir: string) {
+    if (dataDir === ':memory:') {
+      this.db = new Database(':memory:');
+    } else {
+      mkdirSync(dataDir, { recursive: true });
+      this.db = new Database(join(dataDir, 'overcast.db'));
+      this.db.pragma('journal_mode = WAL');
+      // FULL: an acknowledged call survives power loss, not only a process crash.
+      this.db.pragma('synchronous = FULL');
+    }
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+    this.tags = new TagStore(this.db);
+    this.idemGet = this.db.prepare('SELECT request, response FROM idempotency WHERE region = ? AND action = ? AND token = ?');
+    this.idemPut = this.db.prepare(
+      'INSERT INTO idempotency (region, action, token, request, response, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.metaGet = this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
+    this.metaPut = this.db.prepare(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    );
+  }
+
+  private migrate(): void {
+    const current = this.db.pragma('user_version', { simple: true }) as number;
+    for (let v = current; v < MIGRATIONS.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v]!);
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  get schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  collection<T>(kind: string): Collection<T> {
+    let c = this.collections.get(kind);
+    if (!c) {
+      c = new Collection<unknown>(this.db, kind);
+      this.collections.set(kind, c);
+    }
+    return c as Collection<T>;
+  }
+
+  /** Runs fn in one transaction (nested calls become savepoints). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  idempotent(region: string, action: string, token: string): IdempotentRecord | undefined {
+    return this.idemGet.get(region, action, token) as IdempotentRecord | undefined;
+  }
+
+  rememberIdempotent(region: string, action: string, token: string, request: string, response: string, now: number): void {
+    this.idemPut.run(region, action, token, request, response, now);
+  }
+
+  getMeta(key: string): string | undefined {
+    return this.metaGet.get(key) as string | undefined;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.metaPut.run(key, value);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
