@@ -88,6 +88,12 @@ export class Dispatcher {
       throw new Ec2Error('InvalidParameterValue', 'Value for parameter clientToken is invalid. The value must not exceed 64 characters.');
     }
     const call = handler as (c: RequestContext, i: unknown) => object;
+    if (isReadOnly(action) && token === undefined) {
+      // Describe and Get calls only read (they must not write): no transaction needed.
+      const out = call(ctx, input);
+      if (dryRun) throw dryRunSucceeded();
+      return out;
+    }
     let output: object;
     try {
       output = this.store.transaction(() => {
@@ -118,6 +124,11 @@ export class Dispatcher {
     for (const fn of pending) fn();
     return output;
   }
+}
+
+/** Describe and Get actions read state only; every other action is a mutation. */
+export function isReadOnly(action: string): boolean {
+  return action.startsWith('Describe') || action.startsWith('Get');
 }
 
 function requestFingerprint(input: Record<string, unknown>): string {

@@ -15,16 +15,24 @@ import { findRegion, REGIONS } from '../../domain/regions.js';
 import { Ec2Error } from '../../protocol/errors.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
 
-function servedRegions(ctx: RequestContext): Region[] {
-  return REGIONS.filter((r) => ctx.config.regions.includes(r.RegionName)).map((r) => ({
-    RegionName: r.RegionName,
-    Endpoint: r.Endpoint,
-    OptInStatus: r.OptInStatus,
-  }));
+const servedCache = new WeakMap<readonly string[], readonly Region[]>();
+
+/** The regions this endpoint serves, computed once per configuration. */
+function servedRegions(ctx: RequestContext): readonly Region[] {
+  let served = servedCache.get(ctx.config.regions);
+  if (!served) {
+    served = REGIONS.filter((r) => ctx.config.regions.includes(r.RegionName)).map((r) => ({
+      RegionName: r.RegionName,
+      Endpoint: r.Endpoint,
+      OptInStatus: r.OptInStatus,
+    }));
+    servedCache.set(ctx.config.regions, served);
+  }
+  return served;
 }
 
 const describeRegions = action((ctx, input: DescribeRegionsRequest): DescribeRegionsResult => {
-  let regions = servedRegions(ctx);
+  let regions: readonly Region[] = servedRegions(ctx);
   if (input.RegionNames && input.RegionNames.length > 0) {
     for (const name of input.RegionNames) {
       if (!regions.some((r) => r.RegionName === name)) throw new Ec2Error('InvalidParameterValue', `Invalid region: ${name}`);
@@ -36,7 +44,7 @@ const describeRegions = action((ctx, input: DescribeRegionsRequest): DescribeReg
     'region-name': (r) => r.RegionName,
     'opt-in-status': (r) => r.OptInStatus,
   });
-  return { Regions: regions };
+  return { Regions: [...regions] };
 });
 
 /** The AZs of the caller's region, as DescribeAvailabilityZones shows them. */

@@ -1,0 +1,116 @@
+/**
+ * `npm run bench`: Overcast against bare node:http anchors, measured in the same run,
+ * each server in its own process, the load generator (autocannon) in this one.
+ * Prints ratios (Overcast / anchor) and the absolute numbers.
+ *
+ *  1. DescribeRegions throughput vs a bare server answering a fixed body. Target ≥ 0.5.
+ *  2. DescribeInstances over 1,000 instances vs a bare server sending the same bytes. Target ≥ 0.3.
+ */
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formBody, send, signedRequest, type RawRequest } from '../test/helpers/sign.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const tmp = mkdtempSync(join(tmpdir(), 'overcast-bench-'));
+const children: ChildProcess[] = [];
+
+function startProcess(args: string[], env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/[\d.:]+)/.exec(out);
+      if (m) resolve({ url: m[1]!, child });
+    });
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}: ${out}`)));
+  });
+}
+
+async function load(url: string, r: RawRequest): Promise<{ rps: number; mbps: number; errors: number; p50: number }> {
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: DURATION,
+    requests: [{ method: r.method, path: r.path, headers: r.headers, body: r.body }],
+  });
+  return {
+    rps: result.requests.average,
+    mbps: result.throughput.average / 1e6,
+    errors: result.errors + result.non2xx + result.timeouts,
+    p50: result.latency.p50,
+  };
+}
+
+async function compare(name: string, target: number, overcastUrl: string, req: RawRequest): Promise<boolean> {
+  const sample = await send(overcastUrl, req);
+  if (sample.status !== 200) throw new Error(`${name}: Overcast answered ${sample.status}: ${sample.body.slice(0, 300)}`);
+  const file = join(tmp, `${name}.xml`);
+  writeFileSync(file, sample.body);
+  const anchor = await startProcess(['bench/anchor.ts', file]);
+  // warm both up, then measure anchor and Overcast back to back
+  await load(anchor.url, req);
+  await load(overcastUrl, req);
+  const a = await load(anchor.url, req);
+  const o = await load(overcastUrl, req);
+  anchor.child.kill('SIGTERM');
+  const ratio = o.rps / a.rps;
+  const ok = ratio >= target && o.errors === 0;
+  console.log(
+    `${name}: ratio ${ratio.toFixed(2)} (target ≥ ${target}) ${ok ? 'OK' : 'BELOW TARGET'}\n` +
+      `  overcast: ${o.rps.toFixed(0)} req/s, p50 ${o.p50} ms, ${o.mbps.toFixed(1)} MB/s, errors ${o.errors}\n` +
+      `  anchor:   ${a.rps.toFixed(0)} req/s, p50 ${a.p50} ms, ${a.mbps.toFixed(1)} MB/s  (response ${sample.body.length} bytes)`,
+  );
+  return ok;
+}
+
+async function main(): Promise<void> {
+  const overcast = await startProcess(['src/main.ts', 'server', '--port', '0', '--data-dir', join(tmp, 'data')]);
+  console.log(`bench: ${DURATION}s per run, ${CONNECTIONS} connections, Overcast at ${overcast.url}`);
+  let allOk = true;
+  allOk = (await compare('DescribeRegions', 0.5, overcast.url, await signedRequest(overcast.url, formBody({ Action: 'DescribeRegions' })))) && allOk;
+
+  // 1,000 instances, launched in batches of 100.
+  for (let i = 0; i < 10; i++) {
+    const r = await send(
+      overcast.url,
+      await signedRequest(overcast.url, formBody({ Action: 'RunInstances', ImageId: await firstImage(overcast.url), InstanceType: 't3.micro', MinCount: '100', MaxCount: '100' })),
+    );
+    if (r.status !== 200) throw new Error(`RunInstances failed: ${r.body.slice(0, 300)}`);
+  }
+  const describe = await signedRequest(overcast.url, formBody({ Action: 'DescribeInstances' }));
+  const count = ((await send(overcast.url, describe)).body.match(/<instanceId>/g) ?? []).length;
+  if (count !== 1000) throw new Error(`expected 1000 instances, DescribeInstances shows ${count}`);
+  allOk = (await compare('DescribeInstances-1000', 0.3, overcast.url, describe)) && allOk;
+  console.log(allOk ? 'bench: all targets met' : 'bench: some targets missed');
+}
+
+let imageId: string | undefined;
+async function firstImage(url: string): Promise<string> {
+  if (imageId) return imageId;
+  const r = await send(url, await signedRequest(url, formBody({ Action: 'DescribeImages', 'Filter.1.Name': 'architecture', 'Filter.1.Value.1': 'x86_64' })));
+  const m = /<imageId>(ami-[0-9a-f]+)<\/imageId>/.exec(r.body);
+  if (!m) throw new Error(`no image: ${r.body.slice(0, 300)}`);
+  return (imageId = m[1]!);
+}
+
+main()
+  .catch((e: unknown) => {
+    console.error(e);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    for (const c of children) c.kill('SIGTERM');
+    rmSync(tmp, { recursive: true, force: true });
+  });

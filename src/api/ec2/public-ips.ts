@@ -1,0 +1,49 @@
+/**
+ * Public IPv4 addresses come from Overcast's own pool (config.publicIpPool). An
+ * address is in use when an ENI carries it (auto-assigned public IP) or an
+ * Elastic IP holds it; the pool is scanned per region, lowest free first.
+ */
+import { formatIpv4, parseCidr4, parseIpv4, size } from '../../domain/cidr.js';
+import { Ec2Error } from '../../protocol/errors.js';
+import type { RequestContext } from '../context.js';
+import type { AddressRecord, NetworkInterfaceRecord } from './records.js';
+
+function usedPublicIps(ctx: RequestContext): Set<number> {
+  const used = new Set<number>();
+  for (const a of ctx.store.collection<AddressRecord>('elastic-ip').list(ctx.region)) {
+    const n = parseIpv4(a.PublicIp);
+    if (n !== undefined) used.add(n);
+  }
+  for (const e of ctx.store.collection<NetworkInterfaceRecord>('network-interface').list(ctx.region)) {
+    const n = e.association ? parseIpv4(e.association.PublicIp) : undefined;
+    if (n !== undefined) used.add(n);
+  }
+  return used;
+}
+
+/** Takes the lowest free address of the pool (skipping network and broadcast addresses). */
+export function allocatePublicIp(ctx: RequestContext): string {
+  const pool = parseCidr4(ctx.config.publicIpPool);
+  if (!pool) throw new Ec2Error('InternalError', `The public IP pool '${ctx.config.publicIpPool}' is not a valid CIDR.`, 500);
+  const used = usedPublicIps(ctx);
+  const n = size(pool);
+  const first = n > 2 ? 1 : 0;
+  const last = n > 2 ? n - 2 : n - 1;
+  for (let i = first; i <= last; i++) {
+    const ip = (pool.base + i) >>> 0;
+    if (!used.has(ip)) return formatIpv4(ip);
+  }
+  throw new Ec2Error('AddressLimitExceeded', 'The public IPv4 address pool is exhausted.');
+}
+
+/** The DNS name EC2 gives a public IPv4 in a region. */
+export function publicDnsName(region: string, ip: string): string {
+  const dashed = ip.replace(/\./g, '-');
+  return region === 'us-east-1' ? `ec2-${dashed}.compute-1.amazonaws.com` : `ec2-${dashed}.${region}.compute.amazonaws.com`;
+}
+
+/** The DNS name EC2 gives a private IPv4 in a region. */
+export function privateDnsName(region: string, ip: string): string {
+  const dashed = ip.replace(/\./g, '-');
+  return region === 'us-east-1' ? `ip-${dashed}.ec2.internal` : `ip-${dashed}.${region}.compute.internal`;
+}
