@@ -7,11 +7,20 @@ import { DEFAULT_CREDENTIAL, type Credential } from '../../src/config.js';
 
 class NodeSha256 {
   private h: Hash | Hmac;
-  constructor(private readonly secret?: string | Uint8Array) {
-    this.h = secret ? createHmac('sha256', secret) : createHash('sha256');
+  private readonly secret?: string | Uint8Array;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.secret =
+      secret === undefined || typeof secret === 'string'
+        ? secret
+        : secret instanceof ArrayBuffer
+          ? new Uint8Array(secret)
+          : new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength);
+    this.h = this.secret ? createHmac('sha256', this.secret) : createHash('sha256');
   }
-  update(data: string | Uint8Array): void {
-    this.h.update(data);
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    if (typeof data === 'string') this.h.update(data);
+    else if (data instanceof ArrayBuffer) this.h.update(new Uint8Array(data));
+    else this.h.update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   }
   async digest(): Promise<Uint8Array> {
     return new Uint8Array(this.h.digest());
@@ -36,7 +45,7 @@ export function formBody(params: Record<string, string>): string {
 export async function signedRequest(
   url: string,
   body: string,
-  opts: { region?: string; credential?: Credential; contentType?: string; date?: Date } = {},
+  opts: { region?: string; credential?: Credential; contentType?: string; date?: Date; query?: Record<string, string> } = {},
 ): Promise<RawRequest> {
   const u = new URL(url);
   const signer = new SignatureV4({
@@ -45,20 +54,22 @@ export async function signedRequest(
     service: 'ec2',
     sha256: NodeSha256,
   });
+  const method = opts.query ? 'GET' : 'POST';
   const req = new HttpRequest({
-    method: 'POST',
+    method,
+    query: opts.query,
     protocol: 'http:',
     hostname: u.hostname,
     port: Number(u.port),
     path: '/',
-    headers: {
-      host: u.host,
-      'content-type': opts.contentType ?? 'application/x-www-form-urlencoded; charset=utf-8',
-    },
-    body,
+    headers: opts.query
+      ? { host: u.host }
+      : { host: u.host, 'content-type': opts.contentType ?? 'application/x-www-form-urlencoded; charset=utf-8' },
+    body: opts.query ? undefined : body,
   });
   const signed = await signer.sign(req, opts.date ? { signingDate: opts.date } : {});
-  return { method: 'POST', path: '/', headers: signed.headers as Record<string, string>, body };
+  const path = opts.query ? `/?${new URLSearchParams(opts.query).toString().replace(/\+/g, '%20')}` : '/';
+  return { method, path, headers: signed.headers as Record<string, string>, body: opts.query ? '' : body };
 }
 
 export interface RawResponse {

@@ -1,0 +1,107 @@
+/** A scripted session with the real AWS CLI v2 (Debian `awscli`) against Overcast. */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { awsCli, haveAwsCli } from './cli.js';
+
+describe('AWS CLI v2 session', { skip: haveAwsCli() ? false : 'Debian awscli is not installed (.ci/run installs it)' }, () => {
+  let t: TestServer;
+  let aws: ReturnType<typeof awsCli>;
+  const dir = mkdtempSync(join(tmpdir(), 'overcast-cli-'));
+  before(async () => {
+    t = await startTestServer();
+    aws = awsCli(t.url, 'eu-west-1');
+  });
+  after(async () => {
+    await t.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('regions, zones, account attributes', async () => {
+    const regions = await aws.text('describe-regions', '--query', 'Regions[].RegionName');
+    assert.ok(regions.split(/\s+/).includes('ap-northeast-2'));
+    const zones = await aws.json<{ AvailabilityZones: { ZoneName: string }[] }>('describe-availability-zones');
+    assert.deepEqual(zones.AvailabilityZones.map((z) => z.ZoneName), ['eu-west-1a', 'eu-west-1b', 'eu-west-1c']);
+    const vpc = await aws.text('describe-account-attributes', '--attribute-names', 'default-vpc', '--query', 'AccountAttributes[0].AttributeValues[0].AttributeValue');
+    assert.match(vpc, /^vpc-[0-9a-f]{17}$/);
+  });
+
+  it('key pair: created key is a usable private key', async () => {
+    const material = await aws.text('create-key-pair', '--key-name', 'cli-key', '--query', 'KeyMaterial');
+    const file = join(dir, 'cli-key.pem');
+    writeFileSync(file, material + '\n', { mode: 0o600 });
+    const pub = execFileSync('ssh-keygen', ['-y', '-f', file]).toString().trim();
+    const described = await aws.json<{ KeyPairs: { KeyName: string; PublicKey: string }[] }>('describe-key-pairs', '--key-names', 'cli-key', '--include-public-key');
+    assert.equal(described.KeyPairs[0]!.PublicKey.split(' ').slice(0, 2).join(' '), pub.split(' ').slice(0, 2).join(' '));
+    const dup = await aws.raw(['create-key-pair', '--key-name', 'cli-key']);
+    assert.equal(dup.code, 254);
+    assert.match(dup.stderr, /InvalidKeyPair\.Duplicate/);
+  });
+
+  it('VPC, subnet, security group with an SSH rule', async () => {
+    const vpcId = await aws.text('create-vpc', '--cidr-block', '10.20.0.0/16', '--query', 'Vpc.VpcId');
+    const subnetId = await aws.text('create-subnet', '--vpc-id', vpcId, '--cidr-block', '10.20.1.0/24', '--availability-zone', 'eu-west-1b', '--query', 'Subnet.SubnetId');
+    const sgId = await aws.text('create-security-group', '--group-name', 'ssh', '--description', 'ssh in', '--vpc-id', vpcId, '--query', 'GroupId');
+    await aws.json('authorize-security-group-ingress', '--group-id', sgId, '--protocol', 'tcp', '--port', '22', '--cidr', '0.0.0.0/0');
+    const perms = await aws.json<{ SecurityGroups: { IpPermissions: { FromPort: number; IpRanges: { CidrIp: string }[] }[] }[] }>('describe-security-groups', '--group-ids', sgId);
+    assert.equal(perms.SecurityGroups[0]!.IpPermissions[0]!.FromPort, 22);
+    assert.equal(perms.SecurityGroups[0]!.IpPermissions[0]!.IpRanges[0]!.CidrIp, '0.0.0.0/0');
+    const bad = await aws.raw(['create-subnet', '--vpc-id', vpcId, '--cidr-block', '10.99.0.0/24']);
+    assert.equal(bad.code, 254);
+    assert.match(bad.stderr, /InvalidSubnet\.Range/);
+    const busy = await aws.raw(['delete-vpc', '--vpc-id', vpcId]);
+    assert.match(busy.stderr, /DependencyViolation/);
+    await aws.json('delete-security-group', '--group-id', sgId);
+    await aws.json('delete-subnet', '--subnet-id', subnetId);
+    await aws.json('delete-vpc', '--vpc-id', vpcId);
+  });
+
+  it('instances: run, wait, stop/start, tags, filters, errors, terminate', async () => {
+    const imageId = await aws.text('describe-images', '--owners', 'amazon', '--filters', 'Name=architecture,Values=x86_64', '--query', 'Images[0].ImageId');
+    assert.match(imageId, /^ami-[0-9a-f]{17}$/);
+    const run = await aws.json<{ Instances: { InstanceId: string; State: { Name: string } }[] }>(
+      'run-instances', '--image-id', imageId, '--instance-type', 't3.micro', '--key-name', 'cli-key', '--count', '2',
+      '--tag-specifications', 'ResourceType=instance,Tags=[{Key=Name,Value=cli-web}]',
+    );
+    assert.equal(run.Instances.length, 2);
+    assert.ok(run.Instances.every((i) => i.State.Name === 'pending'));
+    const ids = run.Instances.map((i) => i.InstanceId);
+    await aws.json('wait', 'instance-running', '--instance-ids', ...ids);
+    const byTag = await aws.text('describe-instances', '--filters', 'Name=tag:Name,Values=cli-*', 'Name=instance-state-name,Values=running', '--query', 'Reservations[].Instances[].InstanceId');
+    assert.deepEqual(byTag.split(/\s+/).sort(), [...ids].sort());
+    const ip1 = await aws.text('describe-instances', '--instance-ids', ids[0]!, '--query', 'Reservations[0].Instances[0].PublicIpAddress');
+    assert.match(ip1, /^\d+\.\d+\.\d+\.\d+$/);
+    await aws.json('stop-instances', '--instance-ids', ids[0]!);
+    await aws.json('wait', 'instance-stopped', '--instance-ids', ids[0]!);
+    const reboot = await aws.raw(['reboot-instances', '--instance-ids', ids[0]!]);
+    assert.match(reboot.stderr, /IncorrectInstanceState/);
+    await aws.json('modify-instance-attribute', '--instance-id', ids[0]!, '--instance-type', 'Value=t3.small');
+    await aws.json('start-instances', '--instance-ids', ids[0]!);
+    await aws.json('wait', 'instance-running', '--instance-ids', ids[0]!);
+    const type = await aws.text('describe-instances', '--instance-ids', ids[0]!, '--query', 'Reservations[0].Instances[0].InstanceType');
+    assert.equal(type, 't3.small');
+    const missing = await aws.raw(['describe-instances', '--instance-ids', 'i-0123456789abcdef0']);
+    assert.equal(missing.code, 254);
+    assert.match(missing.stderr, /InvalidInstanceID\.NotFound/);
+    const dry = await aws.raw(['terminate-instances', '--instance-ids', ids[1]!, '--dry-run']);
+    assert.match(dry.stderr, /DryRunOperation/);
+    await aws.json('terminate-instances', '--instance-ids', ...ids);
+    await aws.json('wait', 'instance-terminated', '--instance-ids', ...ids);
+  });
+
+  it('Elastic IPs and tags', async () => {
+    const alloc = await aws.json<{ AllocationId: string; PublicIp: string }>('allocate-address', '--domain', 'vpc');
+    await aws.json('create-tags', '--resources', alloc.AllocationId, '--tags', 'Key=env,Value=cli');
+    const tags = await aws.json<{ Tags: { ResourceId: string }[] }>('describe-tags', '--filters', 'Name=key,Values=env');
+    assert.deepEqual(tags.Tags.map((x) => x.ResourceId), [alloc.AllocationId]);
+    const addrs = await aws.json<{ Addresses: { PublicIp: string }[] }>('describe-addresses', '--allocation-ids', alloc.AllocationId);
+    assert.equal(addrs.Addresses[0]!.PublicIp, alloc.PublicIp);
+    await aws.json('release-address', '--allocation-id', alloc.AllocationId);
+    const gone = await aws.raw(['describe-addresses', '--allocation-ids', alloc.AllocationId]);
+    assert.match(gone.stderr, /InvalidAllocationID\.NotFound/);
+  });
+});

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEFAULT_CREDENTIAL } from '../../src/config.js';
+import { Ec2Error } from '../../src/protocol/errors.js';
+import { verifySigV4, type SignedRequest } from '../../src/protocol/sigv4.js';
+import { formBody, signedRequest } from '../helpers/sign.js';
+
+const secretFor = (k: string) => (k === DEFAULT_CREDENTIAL.accessKeyId ? DEFAULT_CREDENTIAL.secretAccessKey : undefined);
+
+async function request(body: string, opts: Parameters<typeof signedRequest>[2] = {}): Promise<SignedRequest> {
+  const r = await signedRequest('http://127.0.0.1:4580', body, opts);
+  const headers = Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k.toLowerCase(), v]));
+  return { method: 'POST', path: '/', query: '', headers, body: Buffer.from(body) };
+}
+
+function failure(fn: () => unknown): { code: string; status: number } {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof Ec2Error) return { code: e.code, status: e.status };
+    throw e;
+  }
+  return { code: 'none', status: 0 };
+}
+
+describe('SigV4 verification', () => {
+  const body = formBody({ Action: 'DescribeRegions' });
+
+  it('accepts a request signed by @smithy/signature-v4 and reads region from the scope', async () => {
+    const req = await request(body, { region: 'eu-west-3' });
+    const id = verifySigV4(req, secretFor, Date.now());
+    assert.deepEqual(id, { accessKeyId: DEFAULT_CREDENTIAL.accessKeyId, region: 'eu-west-3', service: 'ec2' });
+  });
+
+  it('rejects a tampered body, a tampered signed header, a wrong secret and an unknown key', async () => {
+    const req = await request(body);
+    assert.deepEqual(failure(() => verifySigV4({ ...req, body: Buffer.from(body + '&x=1') }, secretFor, Date.now())), { code: 'SignatureDoesNotMatch', status: 403 });
+    assert.deepEqual(failure(() => verifySigV4({ ...req, headers: { ...req.headers, host: 'evil:1' } }, secretFor, Date.now())), { code: 'SignatureDoesNotMatch', status: 403 });
+    assert.deepEqual(failure(() => verifySigV4(req, () => 'wrong-secret', Date.now())), { code: 'SignatureDoesNotMatch', status: 403 });
+    assert.deepEqual(failure(() => verifySigV4(req, () => undefined, Date.now())), { code: 'AuthFailure', status: 401 });
+  });
+
+  it('rejects requests outside the 15 minute window and unsigned requests', async () => {
+    const old = await request(body, { date: new Date(Date.now() - 20 * 60_000) });
+    assert.equal(failure(() => verifySigV4(old, secretFor, Date.now())).code, 'RequestExpired');
+    const fresh = await request(body, { date: new Date(Date.now() - 5 * 60_000) });
+    assert.doesNotThrow(() => verifySigV4(fresh, secretFor, Date.now()));
+    const { authorization: _a, Authorization: _b, ...unsigned } = (await request(body)).headers as Record<string, string>;
+    assert.deepEqual(failure(() => verifySigV4({ method: 'POST', path: '/', query: '', headers: unsigned, body: Buffer.from(body) }, secretFor, Date.now())), {
+      code: 'MissingAuthenticationToken',
+      status: 401,
+    });
+    const req = await request(body);
+    assert.equal(failure(() => verifySigV4({ ...req, headers: { ...req.headers, authorization: 'AWS4-HMAC-SHA256 garbage' } }, secretFor, Date.now())).code, 'AuthFailure');
+  });
+});

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ec2Model } from '../../src/protocol/model/index.js';
+import { XmlSerializer } from '../../src/protocol/xml-serializer.js';
+
+const serializer = new XmlSerializer(ec2Model);
+
+describe('XML serializer (compiled from the model)', () => {
+  it('writes EC2 response XML: no Result wrapper, requestId, lowerCamel names, <item> lists', () => {
+    const xml = serializer.serializer('DescribeRegions')(
+      { Regions: [{ RegionName: 'us-east-1', Endpoint: 'ec2.us-east-1.amazonaws.com', OptInStatus: 'opt-in-not-required' }] },
+      'req-1',
+    );
+    assert.equal(
+      xml,
+      '<?xml version="1.0" encoding="UTF-8"?>\n<DescribeRegionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>req-1</requestId>' +
+        '<regionInfo><item><regionEndpoint>ec2.us-east-1.amazonaws.com</regionEndpoint><regionName>us-east-1</regionName><optInStatus>opt-in-not-required</optInStatus></item></regionInfo>' +
+        '</DescribeRegionsResponse>',
+    );
+  });
+
+  it('renders booleans, numbers, timestamps, nested structures, empty lists and escapes text', () => {
+    const xml = serializer.serializer('DescribeInstances')(
+      {
+        Reservations: [
+          {
+            ReservationId: 'r-1',
+            Groups: [],
+            Instances: [
+              {
+                InstanceId: 'i-1',
+                State: { Code: 16, Name: 'running' },
+                LaunchTime: new Date('2024-01-02T03:04:05.000Z'),
+                EbsOptimized: false,
+                Tags: [{ Key: 'Name', Value: 'a<b & "c"' }],
+              },
+            ],
+          },
+        ],
+      },
+      'r',
+    );
+    // members in model order: groupSet, instancesSet, …, reservationId
+    assert.match(xml, /<reservationSet><item><groupSet\/><instancesSet><item>.*<instanceId>i-1<\/instanceId>.*<\/instancesSet><reservationId>r-1<\/reservationId><\/item><\/reservationSet>/);
+    assert.match(xml, /<instanceState><code>16<\/code><name>running<\/name><\/instanceState>/);
+    assert.match(xml, /<launchTime>2024-01-02T03:04:05.000Z<\/launchTime>/);
+    assert.match(xml, /<ebsOptimized>false<\/ebsOptimized>/);
+    assert.match(xml, /<tagSet><item><key>Name<\/key><value>a&lt;b &amp; &quot;c&quot;<\/value><\/item><\/tagSet>/);
+    assert.doesNotMatch(xml, /undefined|null/);
+  });
+
+  it('compiles once per operation into straight-line code', () => {
+    assert.equal(serializer.serializer('DescribeVpcs'), serializer.serializer('DescribeVpcs'));
+    const src = serializer.source('DescribeVpcs');
+    assert.match(src, /function s\d+\(o\)/);
+    assert.doesNotMatch(src, /shapes\[/);
+  });
+
+  it('renders an operation without output members', () => {
+    const xml = serializer.serializer('CreateTags')({}, 'x');
+    assert.match(xml, /<CreateTagsResponse xmlns="[^"]+"><requestId>x<\/requestId><\/CreateTagsResponse>$/);
+  });
+});
