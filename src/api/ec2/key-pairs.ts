@@ -1,0 +1,210 @@
+/**
+ * Key pairs: CreateKeyPair, ImportKeyPair, DescribeKeyPairs, DeleteKeyPair.
+ *
+ * Key pairs are regional and named; the name is unique per region (case-sensitive,
+ * as in EC2). Overcast keeps only the public half: the private key CreateKeyPair
+ * makes is returned once and never stored.
+ */
+import type {
+  CreateKeyPairRequest,
+  DeleteKeyPairRequest,
+  DeleteKeyPairResult,
+  DescribeKeyPairsRequest,
+  DescribeKeyPairsResult,
+  ImportKeyPairRequest,
+  ImportKeyPairResult,
+  KeyPair,
+  KeyPairInfo,
+} from '@aws-sdk/client-ec2';
+import { applyFilters } from '../../domain/filters.js';
+import { newId } from '../../domain/ids.js';
+import { createKey, importPublicKey, KeyFormatError, type KeyFormat, type KeyType } from '../../domain/key-material.js';
+import { Ec2Error, missingParameter } from '../../protocol/errors.js';
+import type { Tag } from '../../store/store.js';
+import { action, type ApiModule, type RequestContext } from '../context.js';
+import { requireResources } from './resource-registry.js';
+import { putTags, tagSpecificationTags, tagsByResource, tagsField } from './tags.js';
+
+export const KEY_PAIR_COLLECTION = 'key-pair';
+
+/**
+ * collection 'key-pair', keyed by KeyPairId — owned by key-pairs.ts.
+ *
+ * The DescribeKeyPairs output shape without Tags and PublicKey, plus `publicKey`:
+ * the normalized OpenSSH public key line (`ssh-rsa AAAA…` / `ssh-ed25519 AAAA…`,
+ * no comment), ready to be written into an instance's `authorized_keys`.
+ * CreateTime is an ISO-8601 string.
+ */
+export interface KeyPairRecord {
+  KeyPairId: string;
+  KeyName: string;
+  KeyFingerprint: string;
+  KeyType: KeyType;
+  CreateTime: string;
+  publicKey: string;
+}
+
+/** The key pair called `name` in the caller's region, or undefined. */
+export function findKeyPairByName(ctx: RequestContext, name: string): KeyPairRecord | undefined {
+  return ctx.store.collection<KeyPairRecord>(KEY_PAIR_COLLECTION).list(ctx.region).find((k) => k.KeyName === name);
+}
+
+const MAX_KEY_NAME_LENGTH = 255;
+
+function validateKeyName(name: string | undefined): string {
+  if (name === undefined || name === '') throw missingParameter('KeyName');
+  if (!/^[\x00-\x7f]*$/.test(name)) {
+    throw new Ec2Error(
+      'InvalidParameterValue',
+      `Value (${name}) for parameter keyName is invalid. Character sets beyond ASCII are not supported.`,
+    );
+  }
+  if (name.length > MAX_KEY_NAME_LENGTH) {
+    throw new Ec2Error(
+      'InvalidParameterValue',
+      `Value (${name}) for parameter keyName is invalid. Length exceeds maximum of ${MAX_KEY_NAME_LENGTH}.`,
+    );
+  }
+  return name;
+}
+
+function requireNameFree(ctx: RequestContext, name: string): void {
+  if (findKeyPairByName(ctx, name)) throw new Ec2Error('InvalidKeyPair.Duplicate', `The keypair '${name}' already exists.`);
+}
+
+function validateKeyType(v: string | undefined): KeyType {
+  if (v === undefined) return 'rsa';
+  if (v === 'rsa' || v === 'ed25519') return v;
+  throw new Ec2Error('InvalidParameterValue', `Value (${v}) for parameter keyType is invalid. Valid values are: rsa, ed25519.`);
+}
+
+function validateKeyFormat(v: string | undefined): KeyFormat {
+  if (v === undefined) return 'pem';
+  if (v === 'pem' || v === 'ppk') return v;
+  throw new Ec2Error('InvalidParameterValue', `Value (${v}) for parameter keyFormat is invalid. Valid values are: pem, ppk.`);
+}
+
+function store(ctx: RequestContext, record: KeyPairRecord, tags: Tag[]): void {
+  ctx.store.collection<KeyPairRecord>(KEY_PAIR_COLLECTION).put(ctx.region, record.KeyPairId, record);
+  putTags(ctx, record.KeyPairId, 'key-pair', tags);
+}
+
+const createKeyPair = action((ctx, input: CreateKeyPairRequest): KeyPair => {
+  const name = validateKeyName(input.KeyName);
+  const keyType = validateKeyType(input.KeyType);
+  const format = validateKeyFormat(input.KeyFormat);
+  const tags = tagSpecificationTags(input.TagSpecifications, ['key-pair']).get('key-pair') ?? [];
+  requireNameFree(ctx, name);
+  // DryRun: everything is validated; making a key (RSA generation is slow) would be thrown away.
+  if (input.DryRun === true) return {};
+  const key = createKey(keyType, format, name);
+  const record: KeyPairRecord = {
+    KeyPairId: newId('key'),
+    KeyName: name,
+    KeyFingerprint: key.fingerprint,
+    KeyType: keyType,
+    CreateTime: ctx.now.toISOString(),
+    publicKey: key.publicKeyOpenSsh,
+  };
+  store(ctx, record, tags);
+  return {
+    KeyPairId: record.KeyPairId,
+    KeyName: name,
+    KeyFingerprint: record.KeyFingerprint,
+    KeyMaterial: key.privateKeyMaterial,
+    Tags: tagsField(tags),
+  };
+});
+
+const importKeyPair = action((ctx, input: ImportKeyPairRequest): ImportKeyPairResult => {
+  const name = validateKeyName(input.KeyName);
+  const material = input.PublicKeyMaterial;
+  if (material === undefined || material.length === 0) throw missingParameter('PublicKeyMaterial');
+  const tags = tagSpecificationTags(input.TagSpecifications, ['key-pair']).get('key-pair') ?? [];
+  let imported;
+  try {
+    imported = importPublicKey(Buffer.from(material));
+  } catch (e) {
+    if (e instanceof KeyFormatError) throw new Ec2Error(e.code, e.message);
+    throw e;
+  }
+  requireNameFree(ctx, name);
+  const record: KeyPairRecord = {
+    KeyPairId: newId('key'),
+    KeyName: name,
+    KeyFingerprint: imported.fingerprint,
+    KeyType: imported.keyType,
+    CreateTime: ctx.now.toISOString(),
+    publicKey: imported.publicKeyOpenSsh,
+  };
+  store(ctx, record, tags);
+  return { KeyPairId: record.KeyPairId, KeyName: name, KeyFingerprint: record.KeyFingerprint, Tags: tagsField(tags) };
+});
+
+const describeKeyPairs = action((ctx, input: DescribeKeyPairsRequest): DescribeKeyPairsResult => {
+  let records = ctx.store.collection<KeyPairRecord>(KEY_PAIR_COLLECTION).list(ctx.region);
+  const names = input.KeyNames ?? [];
+  const ids = input.KeyPairIds ?? [];
+  if (ids.length > 0) requireResources<KeyPairRecord>(ctx, 'key', ids);
+  for (const n of names) {
+    if (!records.some((r) => r.KeyName === n)) throw new Ec2Error('InvalidKeyPair.NotFound', `The key pair '${n}' does not exist`);
+  }
+  if (names.length > 0) records = records.filter((r) => names.includes(r.KeyName));
+  if (ids.length > 0) records = records.filter((r) => ids.includes(r.KeyPairId));
+  const tags = tagsByResource(ctx, 'key-pair');
+  records = applyFilters(
+    records,
+    input.Filters,
+    {
+      'key-pair-id': (r) => r.KeyPairId,
+      'key-name': (r) => r.KeyName,
+      fingerprint: (r) => r.KeyFingerprint,
+      'key-type': (r) => r.KeyType,
+    },
+    (r) => tags.get(r.KeyPairId),
+  );
+  const includePublic = input.IncludePublicKey === true;
+  const keyPairs: KeyPairInfo[] = records.map((r) => ({
+    KeyPairId: r.KeyPairId,
+    KeyName: r.KeyName,
+    KeyFingerprint: r.KeyFingerprint,
+    KeyType: r.KeyType,
+    Tags: tags.get(r.KeyPairId) ?? [],
+    // EC2 gives the public key with the key name as its comment.
+    PublicKey: includePublic ? `${r.publicKey} ${r.KeyName}` : undefined,
+    CreateTime: r.CreateTime as unknown as Date,
+  }));
+  return { KeyPairs: keyPairs };
+});
+
+const deleteKeyPair = action((ctx, input: DeleteKeyPairRequest): DeleteKeyPairResult => {
+  const col = ctx.store.collection<KeyPairRecord>(KEY_PAIR_COLLECTION);
+  let record: KeyPairRecord | undefined;
+  if (input.KeyPairId !== undefined && input.KeyPairId !== '') {
+    record = requireResources<KeyPairRecord>(ctx, 'key', [input.KeyPairId])[0];
+    if (input.KeyName !== undefined && input.KeyName !== '' && input.KeyName !== record!.KeyName) {
+      throw new Ec2Error(
+        'InvalidParameterCombination',
+        `The key pair name '${input.KeyName}' does not match the key pair ID '${input.KeyPairId}'.`,
+      );
+    }
+  } else if (input.KeyName !== undefined && input.KeyName !== '') {
+    // EC2 quietly succeeds when no key pair has that name.
+    record = findKeyPairByName(ctx, input.KeyName);
+  } else {
+    throw missingParameter('KeyName or KeyPairId');
+  }
+  if (!record) return { Return: true };
+  col.delete(ctx.region, record.KeyPairId);
+  ctx.store.tags.removeAll(ctx.region, record.KeyPairId);
+  return { Return: true, KeyPairId: record.KeyPairId };
+});
+
+export const keyPairsModule: ApiModule = {
+  actions: {
+    CreateKeyPair: createKeyPair,
+    ImportKeyPair: importKeyPair,
+    DescribeKeyPairs: describeKeyPairs,
+    DeleteKeyPair: deleteKeyPair,
+  },
+};
