@@ -17,6 +17,7 @@ import { formBody, send, signedRequest, type RawRequest } from '../test/helpers/
 const root = fileURLToPath(new URL('..', import.meta.url));
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const tmp = mkdtempSync(join(tmpdir(), 'overcast-bench-'));
 const children: ChildProcess[] = [];
 
@@ -59,11 +60,18 @@ async function compare(name: string, target: number, overcastUrl: string, req: R
   const file = join(tmp, `${name}.xml`);
   writeFileSync(file, sample.body);
   const anchor = await startProcess(['bench/anchor.ts', file]);
-  // warm both up, then measure anchor and Overcast back to back
+  // warm both up, then alternate anchor and Overcast ROUNDS times and keep each one's best run,
+  // so a burst of noise from elsewhere on the machine hurts neither side more than the other.
   await load(anchor.url, req);
   await load(overcastUrl, req);
-  const a = await load(anchor.url, req);
-  const o = await load(overcastUrl, req);
+  let a = await load(anchor.url, req);
+  let o = await load(overcastUrl, req);
+  for (let i = 1; i < ROUNDS; i++) {
+    const a2 = await load(anchor.url, req);
+    const o2 = await load(overcastUrl, req);
+    if (a2.rps > a.rps) a = a2;
+    if (o2.rps > o.rps) o = { ...o2, errors: o.errors + o2.errors };
+  }
   anchor.child.kill('SIGTERM');
   const ratio = o.rps / a.rps;
   const ok = ratio >= target && o.errors === 0;
