@@ -3,6 +3,8 @@ import type { ChangeEvent } from '../api/context.js';
 import type { Dispatcher } from '../api/dispatcher.js';
 import type { Config } from '../config.js';
 import type { Store } from '../store/store.js';
+import { createHypervisor } from '../compute/drivers/index.js';
+import { InstanceReconciler } from './instances.js';
 
 export interface Reconciler {
   /** a resource changed (after commit) */
@@ -19,6 +21,6 @@ export interface ReconcilerDeps {
   dispatcher: Dispatcher;
 }
 
-export function createReconcilers(_deps: ReconcilerDeps): Reconciler[] {
-  return [];
+export function createReconcilers(deps: ReconcilerDeps): Reconciler[] {
+  return [new InstanceReconciler({ ...deps, driver: createHypervisor(deps.config) })];
 }

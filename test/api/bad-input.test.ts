@@ -40,7 +40,8 @@ describe('bad input gets an EC2 error and changes nothing', () => {
 
   it('malformed bodies, wrong types, unknown parameters', async () => {
     const before = await tagsNow();
-    assert.equal((await call('%%%&&==&Action=%ZZ')).code, 'MissingParameter');
+    assert.equal((await call('%%%&&==&Version=%ZZ')).code, 'MissingParameter');
+    assert.equal((await call('%%%&&==&Action=%ZZ')).code, 'InvalidAction');
     assert.equal((await call(formBody({ Action: 'DescribeTags', MaxResults: 'lots' }))).code, 'InvalidParameterValue');
     assert.equal((await call(formBody({ Action: 'DescribeTags', Banana: '1' }))).code, 'UnknownParameter');
     assert.equal((await call(formBody({ Action: 'CreateTags', 'ResourceId.1': vpcId, 'Tag.1.Key': 'k', DryRun: 'perhaps' }))).code, 'InvalidParameterValue');

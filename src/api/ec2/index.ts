@@ -1,6 +1,18 @@
 /** Every EC2 resource family Overcast implements. */
 import type { ApiModule } from '../context.js';
+import { addressesModule } from './addresses.js';
+import { imagesModule } from './images.js';
+import { instanceTypesModule } from './instance-types.js';
+import { instancesModule } from './instances.js';
+import { internetGatewaysModule } from './internet-gateways.js';
+import { keyPairsModule } from './key-pairs.js';
+import { networkAclsModule } from './network-acls.js';
+import { networkInterfacesModule } from './network-interfaces.js';
 import { regionsModule } from './regions.js';
+import { routeTablesModule } from './route-tables.js';
+import { securityGroupsModule } from './security-groups.js';
+import { subnetsModule } from './subnets.js';
 import { tagsModule } from './tags.js';
+import { vpcsModule } from './vpcs.js';
 
-export const ec2Modules: readonly ApiModule[] = [regionsModule, tagsModule];
+export const ec2Modules: readonly ApiModule[] = [regionsModule, tagsModule, keyPairsModule, imagesModule, instanceTypesModule, securityGroupsModule, vpcsModule, subnetsModule, internetGatewaysModule, routeTablesModule, networkAclsModule, addressesModule, instancesModule, networkInterfacesModule];

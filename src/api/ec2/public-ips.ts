@@ -1,20 +1,21 @@
 /**
  * Public IPv4 addresses come from Overcast's own pool (config.publicIpPool). An
  * address is in use when an ENI carries it (auto-assigned public IP) or an
- * Elastic IP holds it; the pool is scanned per region, lowest free first.
+ * Elastic IP holds it, in any region; the lowest free address is taken first.
  */
 import { formatIpv4, parseCidr4, parseIpv4, size } from '../../domain/cidr.js';
 import { Ec2Error } from '../../protocol/errors.js';
 import type { RequestContext } from '../context.js';
 import type { AddressRecord, NetworkInterfaceRecord } from './records.js';
 
+/** Addresses in use in any region: the pool is one address space on this host. */
 function usedPublicIps(ctx: RequestContext): Set<number> {
   const used = new Set<number>();
-  for (const a of ctx.store.collection<AddressRecord>('elastic-ip').list(ctx.region)) {
+  for (const { value: a } of ctx.store.collection<AddressRecord>('elastic-ip').listAllRegions()) {
     const n = parseIpv4(a.PublicIp);
     if (n !== undefined) used.add(n);
   }
-  for (const e of ctx.store.collection<NetworkInterfaceRecord>('network-interface').list(ctx.region)) {
+  for (const { value: e } of ctx.store.collection<NetworkInterfaceRecord>('network-interface').listAllRegions()) {
     const n = e.association ? parseIpv4(e.association.PublicIp) : undefined;
     if (n !== undefined) used.add(n);
   }

@@ -1,22 +1,674 @@
-/** Security groups. (Skeleton: the default group of a VPC; the full family is being built.) */
+/**
+ * Security groups and their rules: CreateSecurityGroup, DeleteSecurityGroup,
+ * DescribeSecurityGroups, Authorize/RevokeSecurityGroupIngress/Egress,
+ * DescribeSecurityGroupRules, ModifySecurityGroupRules,
+ * UpdateSecurityGroupRuleDescriptionsIngress/Egress.
+ *
+ * Each rule is a 'security-group-rule' record (the EC2 `SecurityGroupRule`
+ * output without Tags), so rules have `sgr-` ids that CreateTags and
+ * DescribeTags know. A group record's IpPermissions / IpPermissionsEgress are
+ * derived from its rule records and rewritten by `syncPermissions` — the one
+ * place that writes them — every time a rule changes.
+ */
+import type {
+  AuthorizeSecurityGroupEgressRequest,
+  AuthorizeSecurityGroupEgressResult,
+  AuthorizeSecurityGroupIngressRequest,
+  AuthorizeSecurityGroupIngressResult,
+  CreateSecurityGroupRequest,
+  CreateSecurityGroupResult,
+  DeleteSecurityGroupRequest,
+  DeleteSecurityGroupResult,
+  DescribeSecurityGroupRulesRequest,
+  DescribeSecurityGroupRulesResult,
+  DescribeSecurityGroupsRequest,
+  DescribeSecurityGroupsResult,
+  IpPermission,
+  ModifySecurityGroupRulesRequest,
+  ModifySecurityGroupRulesResult,
+  RevokedSecurityGroupRule,
+  RevokeSecurityGroupEgressRequest,
+  RevokeSecurityGroupEgressResult,
+  RevokeSecurityGroupIngressRequest,
+  RevokeSecurityGroupIngressResult,
+  SecurityGroup,
+  SecurityGroupRule,
+  UpdateSecurityGroupRuleDescriptionsEgressRequest,
+  UpdateSecurityGroupRuleDescriptionsEgressResult,
+  UpdateSecurityGroupRuleDescriptionsIngressRequest,
+  UpdateSecurityGroupRuleDescriptionsIngressResult,
+} from '@aws-sdk/client-ec2';
+import { applyFilters } from '../../domain/filters.js';
 import { newId } from '../../domain/ids.js';
-import type { ApiModule, RequestContext } from '../context.js';
-import type { SecurityGroupRecord } from './records.js';
+import { paginate } from '../../domain/pagination.js';
+import {
+  checkNoDuplicates,
+  hasPorts,
+  normalizePermissions,
+  ruleKey,
+  toIpPermissions,
+  validateGroupText,
+  validateRuleDescription,
+  type GroupPairInput,
+  type GroupResolver,
+  type IpPermissionInput,
+  type RuleBody,
+} from '../../domain/security-group-rules.js';
+import { Ec2Error, invalidParameterCombination, missingParameter } from '../../protocol/errors.js';
+import type { Tag } from '../../store/store.js';
+import { action, type ApiModule, type RequestContext } from '../context.js';
+import type { InstanceRecord, NetworkInterfaceRecord, SecurityGroupRecord, VpcRecord } from './records.js';
+import { RESOURCE_KINDS, requireResource, requireResources, requireWellFormed } from './resource-registry.js';
+import { putTags, tagSpecificationTags, tagsByResource, tagsField } from './tags.js';
 
-/** Creates the VPC's `default` group: inbound from itself, all outbound. */
-export function createDefaultSecurityGroup(ctx: RequestContext, vpcId: string): SecurityGroupRecord {
-  const groupId = newId('sg');
+export const SECURITY_GROUP_COLLECTION = 'security-group';
+export const SECURITY_GROUP_RULE_COLLECTION = 'security-group-rule';
+
+/** Inbound and outbound rules a group may hold (each direction separately), as EC2's default quota. */
+export const MAX_RULES_PER_DIRECTION = 60;
+
+/**
+ * collection 'security-group-rule', keyed by SecurityGroupRuleId — owned by
+ * security-groups.ts. The EC2 `SecurityGroupRule` output without Tags.
+ */
+export type SecurityGroupRuleRecord = RuleBody & {
+  SecurityGroupRuleId: string;
+  GroupId: string;
+  GroupOwnerId: string;
+  SecurityGroupRuleArn: string;
+};
+
+// ---------------------------------------------------------------- store helpers
+
+const groups = (ctx: RequestContext) => ctx.store.collection<SecurityGroupRecord>(SECURITY_GROUP_COLLECTION);
+const rulesCol = (ctx: RequestContext) => ctx.store.collection<SecurityGroupRuleRecord>(SECURITY_GROUP_RULE_COLLECTION);
+
+const groupArn = (ctx: RequestContext, id: string) => `arn:aws:ec2:${ctx.region}:${ctx.accountId}:security-group/${id}`;
+const ruleArn = (ctx: RequestContext, id: string) => `arn:aws:ec2:${ctx.region}:${ctx.accountId}:security-group-rule/${id}`;
+
+/** The region's default VPC, if it has one. */
+function defaultVpc(ctx: RequestContext): VpcRecord | undefined {
+  return ctx.store.collection<VpcRecord>('vpc').list(ctx.region).find((v) => v.IsDefault === true);
+}
+
+/** The rules of one group, in the order they were added. */
+export function rulesOfGroup(ctx: RequestContext, groupId: string): SecurityGroupRuleRecord[] {
+  return rulesCol(ctx).list(ctx.region).filter((r) => r.GroupId === groupId);
+}
+
+/** Rewrites the group's IpPermissions / IpPermissionsEgress from its rule records. */
+function syncPermissions(ctx: RequestContext, groupId: string): void {
+  const group = groups(ctx).get(ctx.region, groupId);
+  if (!group) return;
+  const rules = rulesOfGroup(ctx, groupId);
+  group.IpPermissions = toIpPermissions(rules.filter((r) => !r.IsEgress));
+  group.IpPermissionsEgress = toIpPermissions(rules.filter((r) => r.IsEgress));
+  groups(ctx).put(ctx.region, groupId, group);
+}
+
+/** Stores new rules of a group (ids minted here), tags them, and re-syncs the group. */
+function addRules(ctx: RequestContext, groupId: string, bodies: readonly RuleBody[], tags: readonly Tag[] = []): SecurityGroupRuleRecord[] {
+  const out: SecurityGroupRuleRecord[] = [];
+  for (const body of bodies) {
+    const id = newId('sgr');
+    const record: SecurityGroupRuleRecord = {
+      SecurityGroupRuleId: id,
+      GroupId: groupId,
+      GroupOwnerId: ctx.accountId,
+      ...body,
+      SecurityGroupRuleArn: ruleArn(ctx, id),
+    };
+    rulesCol(ctx).put(ctx.region, id, record);
+    putTags(ctx, id, SECURITY_GROUP_RULE_COLLECTION, tags);
+    out.push(record);
+  }
+  syncPermissions(ctx, groupId);
+  return out;
+}
+
+function removeRules(ctx: RequestContext, groupId: string, ids: readonly string[]): void {
+  for (const id of ids) {
+    rulesCol(ctx).delete(ctx.region, id);
+    ctx.store.tags.removeAll(ctx.region, id);
+  }
+  syncPermissions(ctx, groupId);
+}
+
+function newGroupRecord(ctx: RequestContext, name: string, description: string, vpcId: string): SecurityGroupRecord {
+  const id = newId('sg');
   const record: SecurityGroupRecord = {
-    GroupId: groupId,
-    GroupName: 'default',
-    Description: 'default VPC security group',
+    GroupId: id,
+    GroupName: name,
+    Description: description,
     VpcId: vpcId,
     OwnerId: ctx.accountId,
-    IpPermissions: [{ IpProtocol: '-1', UserIdGroupPairs: [{ GroupId: groupId, UserId: ctx.accountId }], IpRanges: [], Ipv6Ranges: [], PrefixListIds: [] }],
-    IpPermissionsEgress: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }], Ipv6Ranges: [], PrefixListIds: [], UserIdGroupPairs: [] }],
+    SecurityGroupArn: groupArn(ctx, id),
+    IpPermissions: [],
+    IpPermissionsEgress: [],
   };
-  ctx.store.collection<SecurityGroupRecord>('security-group').put(ctx.region, groupId, record);
+  groups(ctx).put(ctx.region, id, record);
   return record;
 }
 
-export const securityGroupsModule: ApiModule = { actions: {} };
+const ALLOW_ALL_EGRESS: RuleBody = { IsEgress: true, IpProtocol: '-1', FromPort: -1, ToPort: -1, CidrIpv4: '0.0.0.0/0' };
+
+/** Creates the VPC's `default` group: inbound from itself, all outbound. */
+export function createDefaultSecurityGroup(ctx: RequestContext, vpcId: string): SecurityGroupRecord {
+  const record = newGroupRecord(ctx, 'default', 'default VPC security group', vpcId);
+  addRules(ctx, record.GroupId, [
+    { IsEgress: false, IpProtocol: '-1', FromPort: -1, ToPort: -1, ReferencedGroupInfo: { GroupId: record.GroupId, UserId: ctx.accountId } },
+    ALLOW_ALL_EGRESS,
+  ]);
+  ctx.notify(SECURITY_GROUP_COLLECTION, record.GroupId);
+  return groups(ctx).get(ctx.region, record.GroupId)!;
+}
+
+/**
+ * Removes a group with its rules and all their tags, without dependency checks
+ * (for DeleteVpc, which removes the VPC's default group).
+ */
+export function deleteSecurityGroupRecords(ctx: RequestContext, groupId: string): void {
+  for (const r of rulesOfGroup(ctx, groupId)) {
+    rulesCol(ctx).delete(ctx.region, r.SecurityGroupRuleId);
+    ctx.store.tags.removeAll(ctx.region, r.SecurityGroupRuleId);
+  }
+  groups(ctx).delete(ctx.region, groupId);
+  ctx.store.tags.removeAll(ctx.region, groupId);
+  ctx.notify(SECURITY_GROUP_COLLECTION, groupId);
+}
+
+/** The security groups of one VPC. */
+export function securityGroupsOfVpc(ctx: RequestContext, vpcId: string): SecurityGroupRecord[] {
+  return groups(ctx).list(ctx.region).filter((g) => g.VpcId === vpcId);
+}
+
+// ---------------------------------------------------------------- lookups
+
+const groupNotFound = (what: string) => new Ec2Error('InvalidGroup.NotFound', `The security group '${what}' does not exist`);
+
+function groupByNameInDefaultVpc(ctx: RequestContext, name: string): SecurityGroupRecord {
+  const dv = defaultVpc(ctx);
+  if (!dv) throw groupNotFound(name);
+  const g = groups(ctx).list(ctx.region).find((x) => x.VpcId === dv.VpcId && x.GroupName === name);
+  if (!g) throw new Ec2Error('InvalidGroup.NotFound', `The security group '${name}' does not exist in default VPC '${dv.VpcId}'`);
+  return g;
+}
+
+/** The group a call acts on: GroupId, or GroupName in the default VPC. */
+function targetGroup(ctx: RequestContext, input: { GroupId?: string; GroupName?: string }): SecurityGroupRecord {
+  if (input.GroupId !== undefined && input.GroupId !== '') {
+    return requireResource<SecurityGroupRecord>(ctx, 'sg', input.GroupId);
+  }
+  if (input.GroupName !== undefined && input.GroupName !== '') return groupByNameInDefaultVpc(ctx, input.GroupName);
+  throw new Ec2Error('MissingParameter', 'The request must contain the parameter groupName or groupId');
+}
+
+/** Resolves UserIdGroupPairs to groups of the same VPC. */
+function pairResolver(ctx: RequestContext, vpcId: string): GroupResolver {
+  return (pair: GroupPairInput) => {
+    if (pair.UserId !== undefined && pair.UserId !== '' && pair.UserId !== ctx.accountId) {
+      throw groupNotFound(pair.GroupId ?? pair.GroupName ?? '');
+    }
+    let g: SecurityGroupRecord | undefined;
+    if (pair.GroupId !== undefined && pair.GroupId !== '') {
+      requireWellFormed('sg', pair.GroupId);
+      g = groups(ctx).get(ctx.region, pair.GroupId);
+      if (!g) throw groupNotFound(pair.GroupId);
+      if (g.VpcId !== vpcId) {
+        throw new Ec2Error('InvalidGroup.NotFound', 'You have specified two resources that belong to different networks.');
+      }
+    } else if (pair.GroupName !== undefined && pair.GroupName !== '') {
+      g = groups(ctx).list(ctx.region).find((x) => x.VpcId === vpcId && x.GroupName === pair.GroupName);
+      if (!g) throw new Ec2Error('InvalidGroup.NotFound', `The security group '${pair.GroupName}' does not exist in VPC '${vpcId}'`);
+    } else {
+      throw new Ec2Error('MissingParameter', 'Source group ID missing.');
+    }
+    return { GroupId: g.GroupId, UserId: ctx.accountId };
+  };
+}
+
+// ---------------------------------------------------------------- request shapes
+
+interface LegacyPermissionParams {
+  IpPermissions?: IpPermission[];
+  IpProtocol?: string;
+  FromPort?: number;
+  ToPort?: number;
+  CidrIp?: string;
+  SourceSecurityGroupName?: string;
+  SourceSecurityGroupOwnerId?: string;
+}
+
+/**
+ * The permissions of an Authorize/Revoke call: IpPermissions, or the legacy flat
+ * parameters (IpProtocol/FromPort/ToPort/CidrIp, or SourceSecurityGroupName,
+ * which alone grants full ICMP, TCP and UDP access from that group).
+ */
+function permissionsOf(input: LegacyPermissionParams): IpPermissionInput[] {
+  const perms = input.IpPermissions ?? [];
+  const flat =
+    input.IpProtocol !== undefined ||
+    input.FromPort !== undefined ||
+    input.ToPort !== undefined ||
+    input.CidrIp !== undefined ||
+    input.SourceSecurityGroupName !== undefined ||
+    input.SourceSecurityGroupOwnerId !== undefined;
+  if (!flat) return perms;
+  if (perms.length > 0) {
+    throw invalidParameterCombination(
+      'The parameter IpPermissions cannot be used with the parameters IpProtocol, FromPort, ToPort, CidrIp, SourceSecurityGroupName or SourceSecurityGroupOwnerId',
+    );
+  }
+  if (input.SourceSecurityGroupName !== undefined || input.SourceSecurityGroupOwnerId !== undefined) {
+    if (input.CidrIp !== undefined) {
+      throw invalidParameterCombination('The parameter CidrIp cannot be used with the parameter SourceSecurityGroupName');
+    }
+    if (input.SourceSecurityGroupName === undefined) throw new Ec2Error('MissingParameter', 'Source group ID missing.');
+    const pair: GroupPairInput = { GroupName: input.SourceSecurityGroupName, UserId: input.SourceSecurityGroupOwnerId };
+    if (input.IpProtocol === undefined) {
+      return [
+        { IpProtocol: 'icmp', FromPort: -1, ToPort: -1, UserIdGroupPairs: [pair] },
+        { IpProtocol: 'tcp', FromPort: 0, ToPort: 65535, UserIdGroupPairs: [pair] },
+        { IpProtocol: 'udp', FromPort: 0, ToPort: 65535, UserIdGroupPairs: [pair] },
+      ];
+    }
+    return [{ IpProtocol: input.IpProtocol, FromPort: input.FromPort, ToPort: input.ToPort, UserIdGroupPairs: [pair] }];
+  }
+  return [
+    {
+      IpProtocol: input.IpProtocol,
+      FromPort: input.FromPort,
+      ToPort: input.ToPort,
+      IpRanges: input.CidrIp !== undefined ? [{ CidrIp: input.CidrIp }] : [],
+    },
+  ];
+}
+
+// ---------------------------------------------------------------- output shapes
+
+function ruleOutput(r: SecurityGroupRuleRecord, tags: Tag[] | undefined): SecurityGroupRule {
+  return { ...r, Tags: tagsField(tags) };
+}
+
+function revokedOutput(r: SecurityGroupRuleRecord): RevokedSecurityGroupRule {
+  return {
+    SecurityGroupRuleId: r.SecurityGroupRuleId,
+    GroupId: r.GroupId,
+    IsEgress: r.IsEgress,
+    IpProtocol: r.IpProtocol,
+    FromPort: r.FromPort,
+    ToPort: r.ToPort,
+    CidrIpv4: r.CidrIpv4,
+    CidrIpv6: r.CidrIpv6,
+    PrefixListId: r.PrefixListId,
+    ReferencedGroupId: r.ReferencedGroupInfo?.GroupId,
+    Description: r.Description,
+  };
+}
+
+// ---------------------------------------------------------------- CreateSecurityGroup
+
+const createSecurityGroup = action((ctx, input: CreateSecurityGroupRequest): CreateSecurityGroupResult => {
+  const name = validateGroupText('GroupName', input.GroupName);
+  const description = validateGroupText('GroupDescription', input.Description);
+  if (name.toLowerCase().startsWith('sg-')) {
+    throw new Ec2Error('InvalidParameterValue', 'Group names may not be in the format sg-*.');
+  }
+  if (name === 'default') throw new Ec2Error('InvalidParameterValue', 'Cannot use reserved security group name: default');
+  const tags = tagSpecificationTags(input.TagSpecifications, ['security-group']).get('security-group') ?? [];
+  let vpcId: string;
+  if (input.VpcId !== undefined && input.VpcId !== '') {
+    vpcId = requireResource<VpcRecord>(ctx, 'vpc', input.VpcId).VpcId;
+  } else {
+    const dv = defaultVpc(ctx);
+    if (!dv) throw new Ec2Error('VPCIdNotSpecified', 'No default VPC for this user. GroupName is only supported for EC2-Classic and default VPC.');
+    vpcId = dv.VpcId;
+  }
+  if (securityGroupsOfVpc(ctx, vpcId).some((g) => g.GroupName === name)) {
+    throw new Ec2Error('InvalidGroup.Duplicate', `The security group '${name}' already exists for VPC '${vpcId}'`);
+  }
+  const record = newGroupRecord(ctx, name, description, vpcId);
+  putTags(ctx, record.GroupId, SECURITY_GROUP_COLLECTION, tags);
+  addRules(ctx, record.GroupId, [ALLOW_ALL_EGRESS]);
+  ctx.notify(SECURITY_GROUP_COLLECTION, record.GroupId);
+  return { GroupId: record.GroupId, Tags: tagsField(tags), SecurityGroupArn: record.SecurityGroupArn };
+});
+
+// ---------------------------------------------------------------- DeleteSecurityGroup
+
+const dependencyViolation = (id: string) => new Ec2Error('DependencyViolation', `resource ${id} has a dependent object`);
+
+const deleteSecurityGroup = action((ctx, input: DeleteSecurityGroupRequest): DeleteSecurityGroupResult => {
+  const group = targetGroup(ctx, input);
+  const id = group.GroupId;
+  if (group.GroupName === 'default') {
+    throw new Ec2Error('CannotDelete', `the specified group: "${id}" name: "default" cannot be deleted by a user`);
+  }
+  const enis = ctx.store.collection<NetworkInterfaceRecord>('network-interface').list(ctx.region);
+  if (enis.some((e) => (e.Groups ?? []).some((g) => g.GroupId === id))) throw dependencyViolation(id);
+  const instances = ctx.store.collection<InstanceRecord>('instance').list(ctx.region);
+  if (instances.some((i) => i.State?.Name !== 'terminated' && (i.SecurityGroups ?? []).some((g) => g.GroupId === id))) {
+    throw dependencyViolation(id);
+  }
+  if (rulesCol(ctx).list(ctx.region).some((r) => r.GroupId !== id && r.ReferencedGroupInfo?.GroupId === id)) {
+    throw dependencyViolation(id);
+  }
+  deleteSecurityGroupRecords(ctx, id);
+  return { Return: true, GroupId: id };
+});
+
+// ---------------------------------------------------------------- DescribeSecurityGroups
+
+function permissionFilters(prefix: string, egress: boolean, rulesBy: Map<string, SecurityGroupRuleRecord[]>, nameOf: Map<string, string>) {
+  const rs = (g: SecurityGroupRecord) => (rulesBy.get(g.GroupId) ?? []).filter((r) => r.IsEgress === egress);
+  const ported = (g: SecurityGroupRecord) => rs(g).filter((r) => hasPorts(r.IpProtocol));
+  return {
+    [`${prefix}cidr`]: (g: SecurityGroupRecord) => rs(g).map((r) => r.CidrIpv4),
+    [`${prefix}from-port`]: (g: SecurityGroupRecord) => ported(g).map((r) => r.FromPort),
+    [`${prefix}to-port`]: (g: SecurityGroupRecord) => ported(g).map((r) => r.ToPort),
+    [`${prefix}protocol`]: (g: SecurityGroupRecord) => rs(g).map((r) => r.IpProtocol),
+    [`${prefix}group-id`]: (g: SecurityGroupRecord) => rs(g).map((r) => r.ReferencedGroupInfo?.GroupId),
+    [`${prefix}group-name`]: (g: SecurityGroupRecord) =>
+      rs(g).map((r) => (r.ReferencedGroupInfo ? nameOf.get(r.ReferencedGroupInfo.GroupId) : undefined)),
+    [`${prefix}ipv6-cidr`]: (g: SecurityGroupRecord) => rs(g).map((r) => r.CidrIpv6),
+    [`${prefix}prefix-list-id`]: (g: SecurityGroupRecord) => rs(g).map((r) => r.PrefixListId),
+    [`${prefix}user-id`]: (g: SecurityGroupRecord) => rs(g).map((r) => r.ReferencedGroupInfo?.UserId),
+  };
+}
+
+const describeSecurityGroups = action((ctx, input: DescribeSecurityGroupsRequest): DescribeSecurityGroupsResult => {
+  const all = groups(ctx).list(ctx.region);
+  const ids = input.GroupIds ?? [];
+  const names = input.GroupNames ?? [];
+  let selected = all;
+  if (ids.length > 0 || names.length > 0) {
+    const wanted = new Set<string>();
+    for (const g of requireResources<SecurityGroupRecord>(ctx, 'sg', ids)) wanted.add(g.GroupId);
+    for (const n of new Set(names)) wanted.add(groupByNameInDefaultVpc(ctx, n).GroupId);
+    selected = all.filter((g) => wanted.has(g.GroupId));
+  }
+  const tags = tagsByResource(ctx, SECURITY_GROUP_COLLECTION);
+  let filtered = selected;
+  if (input.Filters && input.Filters.length > 0) {
+    const rulesBy = new Map<string, SecurityGroupRuleRecord[]>();
+    for (const r of rulesCol(ctx).list(ctx.region)) {
+      let list = rulesBy.get(r.GroupId);
+      if (!list) rulesBy.set(r.GroupId, (list = []));
+      list.push(r);
+    }
+    const nameOf = new Map(all.map((g) => [g.GroupId, g.GroupName]));
+    filtered = applyFilters(
+      selected,
+      input.Filters,
+      {
+        description: (g) => g.Description,
+        'group-id': (g) => g.GroupId,
+        'group-name': (g) => g.GroupName,
+        'owner-id': (g) => g.OwnerId,
+        'vpc-id': (g) => g.VpcId,
+        ...permissionFilters('ip-permission.', false, rulesBy, nameOf),
+        ...permissionFilters('egress.ip-permission.', true, rulesBy, nameOf),
+      },
+      (g) => tags.get(g.GroupId),
+    );
+  }
+  const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 5, max: 1000 });
+  const out: SecurityGroup[] = page.items.map((g) => ({ ...g, Tags: tagsField(tags.get(g.GroupId)) }));
+  return { SecurityGroups: out, NextToken: page.nextToken };
+});
+
+// ---------------------------------------------------------------- Authorize
+
+function authorize(
+  ctx: RequestContext,
+  input: LegacyPermissionParams & { GroupId?: string; GroupName?: string; TagSpecifications?: CreateSecurityGroupRequest['TagSpecifications'] },
+  isEgress: boolean,
+): AuthorizeSecurityGroupIngressResult {
+  const group = targetGroup(ctx, input);
+  const perms = permissionsOf(input);
+  if (perms.length === 0) throw missingParameter('IpPermissions');
+  const tags = tagSpecificationTags(input.TagSpecifications, ['security-group-rule']).get('security-group-rule') ?? [];
+  const bodies = normalizePermissions(perms, isEgress, pairResolver(ctx, group.VpcId));
+  const existing = rulesOfGroup(ctx, group.GroupId);
+  checkNoDuplicates(existing, bodies);
+  const count = existing.filter((r) => r.IsEgress === isEgress).length + bodies.length;
+  if (count > MAX_RULES_PER_DIRECTION) {
+    throw new Ec2Error('RulesPerSecurityGroupLimitExceeded', 'The maximum number of rules per security group has been reached.');
+  }
+  const added = addRules(ctx, group.GroupId, bodies, tags);
+  ctx.notify(SECURITY_GROUP_COLLECTION, group.GroupId);
+  return { Return: true, SecurityGroupRules: added.map((r) => ruleOutput(r, tags)) };
+}
+
+const authorizeIngress = action(
+  (ctx, input: AuthorizeSecurityGroupIngressRequest): AuthorizeSecurityGroupIngressResult => authorize(ctx, input, false),
+);
+
+const authorizeEgress = action(
+  (ctx, input: AuthorizeSecurityGroupEgressRequest): AuthorizeSecurityGroupEgressResult => authorize(ctx, input, true),
+);
+
+// ---------------------------------------------------------------- Revoke
+
+/** The rules of `group` in one direction named by SecurityGroupRuleIds; unknown ids are NotFound. */
+function rulesById(ctx: RequestContext, group: SecurityGroupRecord, ids: readonly string[], isEgress: boolean): SecurityGroupRuleRecord[] {
+  const out = new Map<string, SecurityGroupRuleRecord>();
+  for (const id of ids) {
+    requireWellFormed('sgr', id);
+    const r = rulesCol(ctx).get(ctx.region, id);
+    if (!r || r.GroupId !== group.GroupId || r.IsEgress !== isEgress) throw RESOURCE_KINDS.sgr!.notFound(id);
+    out.set(id, r);
+  }
+  return [...out.values()];
+}
+
+/** Existing rules matching permissions (descriptions ignored), and the permissions that match nothing. */
+function matchPermissions(
+  ctx: RequestContext,
+  group: SecurityGroupRecord,
+  perms: readonly IpPermissionInput[],
+  isEgress: boolean,
+): { matched: SecurityGroupRuleRecord[]; unknown: RuleBody[] } {
+  const bodies = normalizePermissions(perms, isEgress, pairResolver(ctx, group.VpcId));
+  const byKey = new Map(rulesOfGroup(ctx, group.GroupId).map((r) => [ruleKey(r), r]));
+  const matched = new Map<string, SecurityGroupRuleRecord>();
+  const unknown: RuleBody[] = [];
+  for (const b of bodies) {
+    const r = byKey.get(ruleKey(b));
+    if (r) matched.set(r.SecurityGroupRuleId, r);
+    else unknown.push(b);
+  }
+  return { matched: [...matched.values()], unknown };
+}
+
+const ruleNotInGroup = () => new Ec2Error('InvalidPermission.NotFound', 'The specified rule does not exist in this security group.');
+
+function revoke(
+  ctx: RequestContext,
+  input: LegacyPermissionParams & { GroupId?: string; GroupName?: string; SecurityGroupRuleIds?: string[] },
+  isEgress: boolean,
+): RevokeSecurityGroupIngressResult {
+  const group = targetGroup(ctx, input);
+  const ids = input.SecurityGroupRuleIds ?? [];
+  const perms = permissionsOf(input);
+  if (ids.length > 0 && perms.length > 0) {
+    throw invalidParameterCombination('You may specify either security group rule IDs or IP permissions, but not both.');
+  }
+  if (ids.length === 0 && perms.length === 0) throw missingParameter('IpPermissions or SecurityGroupRuleIds');
+  let revoked: SecurityGroupRuleRecord[];
+  let unknownPerms: IpPermission[] | undefined;
+  if (ids.length > 0) {
+    revoked = rulesById(ctx, group, ids, isEgress);
+  } else {
+    const { matched, unknown } = matchPermissions(ctx, group, perms, isEgress);
+    if (unknown.length > 0) {
+      // EC2: in a default VPC unknown permissions are reported; elsewhere nothing is revoked.
+      if (defaultVpc(ctx)?.VpcId !== group.VpcId) throw ruleNotInGroup();
+      unknownPerms = toIpPermissions(unknown);
+    }
+    revoked = matched;
+  }
+  removeRules(
+    ctx,
+    group.GroupId,
+    revoked.map((r) => r.SecurityGroupRuleId),
+  );
+  ctx.notify(SECURITY_GROUP_COLLECTION, group.GroupId);
+  return { Return: true, UnknownIpPermissions: unknownPerms, RevokedSecurityGroupRules: revoked.map(revokedOutput) };
+}
+
+const revokeIngress = action(
+  (ctx, input: RevokeSecurityGroupIngressRequest): RevokeSecurityGroupIngressResult => revoke(ctx, input, false),
+);
+
+const revokeEgress = action(
+  (ctx, input: RevokeSecurityGroupEgressRequest): RevokeSecurityGroupEgressResult => revoke(ctx, input, true),
+);
+
+// ---------------------------------------------------------------- DescribeSecurityGroupRules
+
+const describeSecurityGroupRules = action(
+  (ctx, input: DescribeSecurityGroupRulesRequest): DescribeSecurityGroupRulesResult => {
+    let rules = rulesCol(ctx).list(ctx.region);
+    const ids = input.SecurityGroupRuleIds ?? [];
+    if (ids.length > 0) {
+      const wanted = new Set(requireResources<SecurityGroupRuleRecord>(ctx, 'sgr', ids).map((r) => r.SecurityGroupRuleId));
+      rules = rules.filter((r) => wanted.has(r.SecurityGroupRuleId));
+    }
+    const tags = tagsByResource(ctx, SECURITY_GROUP_RULE_COLLECTION);
+    rules = applyFilters(
+      rules,
+      input.Filters,
+      {
+        'group-id': (r) => r.GroupId,
+        'security-group-rule-id': (r) => r.SecurityGroupRuleId,
+      },
+      (r) => tags.get(r.SecurityGroupRuleId),
+    );
+    const page = paginate(rules, input.MaxResults, input.NextToken, { min: 5, max: 1000 });
+    return {
+      SecurityGroupRules: page.items.map((r) => ruleOutput(r, tags.get(r.SecurityGroupRuleId))),
+      NextToken: page.nextToken,
+    };
+  },
+);
+
+// ---------------------------------------------------------------- ModifySecurityGroupRules
+
+const modifySecurityGroupRules = action(
+  (ctx, input: ModifySecurityGroupRulesRequest): ModifySecurityGroupRulesResult => {
+    if (input.GroupId === undefined || input.GroupId === '') throw missingParameter('GroupId');
+    const group = requireResource<SecurityGroupRecord>(ctx, 'sg', input.GroupId);
+    const updates = input.SecurityGroupRules ?? [];
+    if (updates.length === 0) throw missingParameter('SecurityGroupRule');
+    const current = new Map(rulesOfGroup(ctx, group.GroupId).map((r) => [r.SecurityGroupRuleId, r]));
+    const resolve = pairResolver(ctx, group.VpcId);
+    const changed: SecurityGroupRuleRecord[] = [];
+    const seen = new Set<string>();
+    for (const u of updates) {
+      const id = u.SecurityGroupRuleId;
+      if (id === undefined || id === '') throw missingParameter('SecurityGroupRuleId');
+      requireWellFormed('sgr', id);
+      const old = current.get(id);
+      if (!old) throw RESOURCE_KINDS.sgr!.notFound(id);
+      if (seen.has(id)) throw new Ec2Error('InvalidParameterValue', `The security group rule '${id}' is specified more than once.`);
+      seen.add(id);
+      const req = u.SecurityGroupRule;
+      if (!req) throw missingParameter('SecurityGroupRule');
+      const peers = [req.CidrIpv4, req.CidrIpv6, req.PrefixListId, req.ReferencedGroupId].filter((p) => p !== undefined && p !== '');
+      if (peers.length === 0) {
+        throw new Ec2Error('MissingParameter', 'The request must contain one of CidrIpv4, CidrIpv6, PrefixListId or ReferencedGroupId');
+      }
+      if (peers.length > 1) {
+        throw invalidParameterCombination('Only one of CidrIpv4, CidrIpv6, PrefixListId or ReferencedGroupId may be specified');
+      }
+      const d = req.Description;
+      const perm: IpPermissionInput = { IpProtocol: req.IpProtocol, FromPort: req.FromPort, ToPort: req.ToPort };
+      if (req.CidrIpv4) perm.IpRanges = [{ CidrIp: req.CidrIpv4, Description: d }];
+      else if (req.CidrIpv6) perm.Ipv6Ranges = [{ CidrIpv6: req.CidrIpv6, Description: d }];
+      else if (req.PrefixListId) perm.PrefixListIds = [{ PrefixListId: req.PrefixListId, Description: d }];
+      else perm.UserIdGroupPairs = [{ GroupId: req.ReferencedGroupId, Description: d }];
+      const [body] = normalizePermissions([perm], old.IsEgress, resolve);
+      const next: SecurityGroupRuleRecord = {
+        SecurityGroupRuleId: old.SecurityGroupRuleId,
+        GroupId: old.GroupId,
+        GroupOwnerId: old.GroupOwnerId,
+        ...body!,
+        SecurityGroupRuleArn: old.SecurityGroupRuleArn,
+      };
+      changed.push(next);
+    }
+    const others = [...current.values()].filter((r) => !seen.has(r.SecurityGroupRuleId));
+    checkNoDuplicates(others, changed);
+    for (const r of changed) rulesCol(ctx).put(ctx.region, r.SecurityGroupRuleId, r);
+    syncPermissions(ctx, group.GroupId);
+    ctx.notify(SECURITY_GROUP_COLLECTION, group.GroupId);
+    return { Return: true };
+  },
+);
+
+// ---------------------------------------------------------------- UpdateSecurityGroupRuleDescriptions*
+
+function updateDescriptions(
+  ctx: RequestContext,
+  input: UpdateSecurityGroupRuleDescriptionsIngressRequest,
+  isEgress: boolean,
+): UpdateSecurityGroupRuleDescriptionsIngressResult {
+  const group = targetGroup(ctx, input);
+  const perms = input.IpPermissions ?? [];
+  const byId = input.SecurityGroupRuleDescriptions ?? [];
+  if (perms.length > 0 && byId.length > 0) {
+    throw invalidParameterCombination('You may specify either security group rule descriptions or IP permissions, but not both.');
+  }
+  if (perms.length === 0 && byId.length === 0) throw missingParameter('IpPermissions or SecurityGroupRuleDescriptions');
+  const updates: SecurityGroupRuleRecord[] = [];
+  if (byId.length > 0) {
+    for (const d of byId) {
+      if (d.SecurityGroupRuleId === undefined || d.SecurityGroupRuleId === '') throw missingParameter('SecurityGroupRuleId');
+      const [rule] = rulesById(ctx, group, [d.SecurityGroupRuleId], isEgress);
+      updates.push(withDescription(rule!, validateRuleDescription(d.Description)));
+    }
+  } else {
+    const bodies = normalizePermissions(perms, isEgress, pairResolver(ctx, group.VpcId));
+    const byKey = new Map(rulesOfGroup(ctx, group.GroupId).map((r) => [ruleKey(r), r]));
+    for (const b of bodies) {
+      const rule = byKey.get(ruleKey(b));
+      if (!rule) throw ruleNotInGroup();
+      updates.push(withDescription(rule, b.Description));
+    }
+  }
+  for (const r of updates) rulesCol(ctx).put(ctx.region, r.SecurityGroupRuleId, r);
+  syncPermissions(ctx, group.GroupId);
+  return { Return: true };
+}
+
+function withDescription(rule: SecurityGroupRuleRecord, description: string | undefined): SecurityGroupRuleRecord {
+  const { Description: _old, ...rest } = rule;
+  return description === undefined ? rest : { ...rest, Description: description };
+}
+
+const updateDescriptionsIngress = action(
+  (ctx, input: UpdateSecurityGroupRuleDescriptionsIngressRequest): UpdateSecurityGroupRuleDescriptionsIngressResult =>
+    updateDescriptions(ctx, input, false),
+);
+
+const updateDescriptionsEgress = action(
+  (ctx, input: UpdateSecurityGroupRuleDescriptionsEgressRequest): UpdateSecurityGroupRuleDescriptionsEgressResult =>
+    updateDescriptions(ctx, input, true),
+);
+
+export const securityGroupsModule: ApiModule = {
+  actions: {
+    CreateSecurityGroup: createSecurityGroup,
+    DeleteSecurityGroup: deleteSecurityGroup,
+    DescribeSecurityGroups: describeSecurityGroups,
+    AuthorizeSecurityGroupIngress: authorizeIngress,
+    AuthorizeSecurityGroupEgress: authorizeEgress,
+    RevokeSecurityGroupIngress: revokeIngress,
+    RevokeSecurityGroupEgress: revokeEgress,
+    DescribeSecurityGroupRules: describeSecurityGroupRules,
+    ModifySecurityGroupRules: modifySecurityGroupRules,
+    UpdateSecurityGroupRuleDescriptionsIngress: updateDescriptionsIngress,
+    UpdateSecurityGroupRuleDescriptionsEgress: updateDescriptionsEgress,
+  },
+};

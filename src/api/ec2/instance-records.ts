@@ -1,0 +1,113 @@
+/**
+ * The stored instance (records.ts `InstanceRecord` plus the few fields only
+ * the instances family and its reconciler use) and the network bookkeeping
+ * that both the API and the reconciler do on state changes: public IPs on
+ * stop/start, interfaces and Elastic IPs on terminate.
+ */
+import type { RequestContext } from '../context.js';
+import { allocatePublicIp } from './public-ips.js';
+import type { AddressRecord, InstanceRecord, NetworkInterfaceRecord } from './records.js';
+
+export type StoredInstance = InstanceRecord & {
+  /** ISO-8601: when the instance was first launched (UsageOperationUpdateTime) */
+  usageOperationUpdateTime: string;
+  /** give the primary interface a (new) public IPv4 each time the instance starts */
+  publicIpOnStart: boolean;
+  /** OpenSSH public key of the key pair at launch (the instance keeps it if the pair is deleted) */
+  publicKey?: string;
+  /** StopInstances Force=true (until the stop completes) */
+  forceStop?: boolean;
+  /** reconciler: the last rebootGeneration carried out by the driver */
+  rebootedGeneration?: number;
+  /** reconciler: the instance has reached running at least once (a failed restart is not a failed launch) */
+  everRan?: boolean;
+  /**
+   * EBS volumes RunInstances minted ids for (root and BlockDeviceMappings).
+   * TODO(volumes): the volumes family turns these into 'volume' records with real storage.
+   */
+  launchVolumes?: LaunchVolume[];
+};
+
+export interface LaunchVolume {
+  volumeId: string;
+  deviceName: string;
+  sizeGiB: number;
+  volumeType: string;
+  iops?: number;
+  throughput?: number;
+  snapshotId?: string;
+  encrypted: boolean;
+  deleteOnTermination: boolean;
+}
+
+export const INSTANCE = 'instance';
+export const NETWORK_INTERFACE = 'network-interface';
+
+export const instanceCollection = (ctx: { store: RequestContext['store'] }) => ctx.store.collection<StoredInstance>(INSTANCE);
+export const eniCollection = (ctx: { store: RequestContext['store'] }) => ctx.store.collection<NetworkInterfaceRecord>(NETWORK_INTERFACE);
+
+/** The instance's interfaces that still exist, in device-index order. */
+export function interfacesOf(ctx: RequestContext, rec: InstanceRecord): NetworkInterfaceRecord[] {
+  const col = eniCollection(ctx);
+  const out: NetworkInterfaceRecord[] = [];
+  for (const id of rec.networkInterfaceIds) {
+    const eni = col.get(ctx.region, id);
+    if (eni) out.push(eni);
+  }
+  return out;
+}
+
+/** Stop: auto-assigned public IPs go back to the pool; Elastic IPs stay. */
+export function releaseAutoPublicIps(ctx: RequestContext, rec: InstanceRecord): void {
+  const col = eniCollection(ctx);
+  for (const eni of interfacesOf(ctx, rec)) {
+    if (eni.association && eni.association.allocationId === undefined) {
+      delete eni.association;
+      col.put(ctx.region, eni.NetworkInterfaceId, eni);
+    }
+  }
+}
+
+/** Start: a new public IPv4 on the primary interface when the instance has one on start and holds none. */
+export function assignPublicIpOnStart(ctx: RequestContext, rec: StoredInstance): void {
+  if (!rec.publicIpOnStart) return;
+  const primary = interfacesOf(ctx, rec).find((e) => e.attachment?.DeviceIndex === 0);
+  if (!primary || primary.association) return;
+  primary.association = { PublicIp: allocatePublicIp(ctx) };
+  eniCollection(ctx).put(ctx.region, primary.NetworkInterfaceId, primary);
+}
+
+/** Clears an Elastic IP's association fields (the allocation itself is kept). */
+function disassociateElasticIp(ctx: RequestContext, allocationId: string): void {
+  const col = ctx.store.collection<AddressRecord>('elastic-ip');
+  const addr = col.get(ctx.region, allocationId);
+  if (!addr) return;
+  delete addr.AssociationId;
+  delete addr.InstanceId;
+  delete addr.NetworkInterfaceId;
+  delete addr.NetworkInterfaceOwnerId;
+  delete addr.PrivateIpAddress;
+  col.put(ctx.region, allocationId, addr);
+}
+
+/**
+ * Terminate: interfaces marked DeleteOnTermination are deleted (their private
+ * and public IPs return to the pools, their tags go); the others are detached
+ * and become available. Elastic IPs are disassociated but stay allocated.
+ */
+export function releaseInterfacesOnTerminate(ctx: RequestContext, rec: InstanceRecord): void {
+  const col = eniCollection(ctx);
+  for (const eni of interfacesOf(ctx, rec)) {
+    if (eni.attachment?.InstanceId !== rec.InstanceId) continue;
+    if (eni.association?.allocationId) disassociateElasticIp(ctx, eni.association.allocationId);
+    if (eni.attachment.DeleteOnTermination) {
+      col.delete(ctx.region, eni.NetworkInterfaceId);
+      ctx.store.tags.removeAll(ctx.region, eni.NetworkInterfaceId);
+    } else {
+      delete eni.attachment;
+      delete eni.association;
+      eni.Status = 'available';
+      col.put(ctx.region, eni.NetworkInterfaceId, eni);
+    }
+  }
+}

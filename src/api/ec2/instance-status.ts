@@ -1,0 +1,62 @@
+/**
+ * DescribeInstanceStatus: running instances report their system and instance
+ * status checks as ok; with IncludeAllInstances the others are listed too,
+ * with checks not-applicable.
+ */
+import type {
+  DescribeInstanceStatusRequest,
+  DescribeInstanceStatusResult,
+  InstanceStatus,
+  InstanceStatusSummary,
+} from '@aws-sdk/client-ec2';
+import { applyFilters } from '../../domain/filters.js';
+import { paginate } from '../../domain/pagination.js';
+import { invalidParameterCombination } from '../../protocol/errors.js';
+import { action } from '../context.js';
+import type { StoredInstance } from './instance-records.js';
+import { requireInstances, visibleInstances } from './instance-view.js';
+
+function summary(rec: StoredInstance): InstanceStatusSummary {
+  switch (rec.State.Name) {
+    case 'running':
+      return { Status: 'ok', Details: [{ Name: 'reachability', Status: 'passed' }] };
+    case 'pending':
+      return { Status: 'initializing', Details: [{ Name: 'reachability', Status: 'initializing' }] };
+    default:
+      return { Status: 'not-applicable' };
+  }
+}
+
+function statusOf(rec: StoredInstance): InstanceStatus {
+  const s = summary(rec);
+  return {
+    InstanceId: rec.InstanceId,
+    AvailabilityZone: rec.Placement?.AvailabilityZone,
+    InstanceState: rec.State,
+    InstanceStatus: s,
+    SystemStatus: s,
+    AttachedEbsStatus: s.Status === 'ok' ? { Status: 'ok', Details: [{ Name: 'reachability', Status: 'passed' }] } : { Status: s.Status },
+  };
+}
+
+export const describeInstanceStatus = action((ctx, input: DescribeInstanceStatusRequest): DescribeInstanceStatusResult => {
+  const ids = input.InstanceIds ?? [];
+  if (ids.length > 0 && input.MaxResults !== undefined) {
+    throw invalidParameterCombination('The parameter instancesSet cannot be used with the parameter maxResults');
+  }
+  let records = ids.length > 0 ? requireInstances(ctx, ids) : visibleInstances(ctx);
+  if (input.IncludeAllInstances !== true) records = records.filter((r) => r.State.Name === 'running');
+  const statuses = applyFilters(records.map(statusOf), input.Filters, {
+    'availability-zone': (s) => s.AvailabilityZone,
+    'instance-state-name': (s) => s.InstanceState?.Name,
+    'instance-state-code': (s) => s.InstanceState?.Code,
+    'system-status.status': (s) => s.SystemStatus?.Status,
+    'system-status.reachability': (s) => s.SystemStatus?.Details?.[0]?.Status,
+    'instance-status.status': (s) => s.InstanceStatus?.Status,
+    'instance-status.reachability': (s) => s.InstanceStatus?.Details?.[0]?.Status,
+    'attached-ebs-status.status': (s) => s.AttachedEbsStatus?.Status,
+    'event.code': (s) => (s.Events ?? []).map((e) => e.Code),
+  });
+  const page = paginate(statuses, input.MaxResults, input.NextToken, { min: 5, max: 1000 });
+  return { InstanceStatuses: page.items, NextToken: page.nextToken };
+});

@@ -1,0 +1,180 @@
+/**
+ * Internet gateways: create, describe, attach to / detach from a VPC, delete.
+ * A VPC has at most one gateway and a gateway at most one VPC. Routes that
+ * point at a gateway are not touched here: route-tables.ts shows them as
+ * blackhole while the gateway is not attached to the route table's VPC.
+ */
+import type {
+  AttachInternetGatewayRequest,
+  CreateInternetGatewayRequest,
+  CreateInternetGatewayResult,
+  DeleteInternetGatewayRequest,
+  DescribeInternetGatewaysRequest,
+  DescribeInternetGatewaysResult,
+  DetachInternetGatewayRequest,
+  InternetGateway,
+  InternetGatewayAttachment,
+} from '@aws-sdk/client-ec2';
+import { applyFilters } from '../../domain/filters.js';
+import { newId } from '../../domain/ids.js';
+import { paginate } from '../../domain/pagination.js';
+import { Ec2Error, missingParameter } from '../../protocol/errors.js';
+import type { Tag } from '../../store/store.js';
+import { action, type ApiModule, type RequestContext } from '../context.js';
+import type { NetworkInterfaceRecord, VpcRecord } from './records.js';
+import { requireResource, requireResources } from './resource-registry.js';
+import { putTags, tagSpecificationTags, tagsByResource, tagsField } from './tags.js';
+
+/** collection 'internet-gateway' */
+export type InternetGatewayRecord = Omit<InternetGateway, 'Tags'> & {
+  InternetGatewayId: string;
+  /** empty, or the one VPC it is attached to (state 'available', as EC2 reports an attached gateway) */
+  Attachments: InternetGatewayAttachment[];
+};
+
+const KIND = 'internet-gateway';
+
+function gateways(ctx: RequestContext) {
+  return ctx.store.collection<InternetGatewayRecord>(KIND);
+}
+
+/** Stores a new, detached gateway. */
+export function insertInternetGateway(ctx: RequestContext): InternetGatewayRecord {
+  const record: InternetGatewayRecord = {
+    InternetGatewayId: newId('igw'),
+    OwnerId: ctx.accountId,
+    Attachments: [],
+  };
+  gateways(ctx).put(ctx.region, record.InternetGatewayId, record);
+  return record;
+}
+
+/** Records the attachment (no checks: callers validate). */
+export function attachGatewayRecord(ctx: RequestContext, igw: InternetGatewayRecord, vpcId: string): void {
+  // EC2 reports an attached internet gateway as 'available', a value outside the SDK's AttachmentStatus enum.
+  igw.Attachments = [{ VpcId: vpcId, State: 'available' as InternetGatewayAttachment['State'] }];
+  gateways(ctx).put(ctx.region, igw.InternetGatewayId, igw);
+}
+
+/** The gateway attached to a VPC, if any. */
+export function attachedGatewayOf(ctx: RequestContext, vpcId: string): InternetGatewayRecord | undefined {
+  return gateways(ctx)
+    .list(ctx.region)
+    .find((g) => g.Attachments.some((a) => a.VpcId === vpcId));
+}
+
+function toOutput(record: InternetGatewayRecord, tags: Tag[] | undefined): InternetGateway {
+  return { ...record, Tags: tagsField(tags) };
+}
+
+function requireGatewayId(id: string | undefined): string {
+  if (id === undefined || id === '') throw missingParameter('InternetGatewayId');
+  return id;
+}
+
+function requireVpcId(id: string | undefined): string {
+  if (id === undefined || id === '') throw missingParameter('VpcId');
+  return id;
+}
+
+const createInternetGateway = action(
+  (ctx, input: CreateInternetGatewayRequest): CreateInternetGatewayResult => {
+    const tags = tagSpecificationTags(input.TagSpecifications, [KIND]).get(KIND) ?? [];
+    const record = insertInternetGateway(ctx);
+    putTags(ctx, record.InternetGatewayId, KIND, tags);
+    return { InternetGateway: toOutput(record, tags) };
+  },
+);
+
+const describeInternetGateways = action(
+  (ctx, input: DescribeInternetGatewaysRequest): DescribeInternetGatewaysResult => {
+    const ids = input.InternetGatewayIds ?? [];
+    const records =
+      ids.length > 0
+        ? requireResources<InternetGatewayRecord>(ctx, 'igw', ids)
+        : gateways(ctx).list(ctx.region);
+    const tags = tagsByResource(ctx, KIND);
+    const filtered = applyFilters(
+      records,
+      input.Filters,
+      {
+        'attachment.state': (g) => g.Attachments.map((a) => a.State),
+        'attachment.vpc-id': (g) => g.Attachments.map((a) => a.VpcId),
+        'internet-gateway-id': (g) => g.InternetGatewayId,
+        'owner-id': (g) => g.OwnerId,
+      },
+      (g) => tags.get(g.InternetGatewayId),
+    );
+    const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 5, max: 1000 });
+    return {
+      InternetGateways: page.items.map((g) => toOutput(g, tags.get(g.InternetGatewayId))),
+      NextToken: page.nextToken,
+    };
+  },
+);
+
+const attachInternetGateway = action((ctx, input: AttachInternetGatewayRequest) => {
+  const igw = requireResource<InternetGatewayRecord>(ctx, 'igw', requireGatewayId(input.InternetGatewayId));
+  const vpc = requireResource<VpcRecord>(ctx, 'vpc', requireVpcId(input.VpcId));
+  const current = igw.Attachments[0];
+  if (current) {
+    throw new Ec2Error(
+      'Resource.AlreadyAssociated',
+      `resource ${igw.InternetGatewayId} is already attached to network ${current.VpcId}`,
+    );
+  }
+  const other = attachedGatewayOf(ctx, vpc.VpcId);
+  if (other) {
+    throw new Ec2Error(
+      'Resource.AlreadyAssociated',
+      `Network ${vpc.VpcId} already has an internet gateway attached (${other.InternetGatewayId})`,
+    );
+  }
+  attachGatewayRecord(ctx, igw, vpc.VpcId);
+  return {};
+});
+
+const detachInternetGateway = action((ctx, input: DetachInternetGatewayRequest) => {
+  const igw = requireResource<InternetGatewayRecord>(ctx, 'igw', requireGatewayId(input.InternetGatewayId));
+  const vpcId = requireVpcId(input.VpcId);
+  requireResource<VpcRecord>(ctx, 'vpc', vpcId);
+  if (!igw.Attachments.some((a) => a.VpcId === vpcId)) {
+    throw new Ec2Error('Gateway.NotAttached', `resource ${igw.InternetGatewayId} is not attached to network ${vpcId}`);
+  }
+  const mapped = ctx.store
+    .collection<NetworkInterfaceRecord>('network-interface')
+    .list(ctx.region)
+    .some((eni) => eni.VpcId === vpcId && eni.association !== undefined);
+  if (mapped) {
+    throw new Ec2Error(
+      'DependencyViolation',
+      `Network ${vpcId} has some mapped public address(es). Please unmap those public address(es) before detaching the gateway.`,
+    );
+  }
+  igw.Attachments = [];
+  gateways(ctx).put(ctx.region, igw.InternetGatewayId, igw);
+  return {};
+});
+
+const deleteInternetGateway = action((ctx, input: DeleteInternetGatewayRequest) => {
+  const igw = requireResource<InternetGatewayRecord>(ctx, 'igw', requireGatewayId(input.InternetGatewayId));
+  if (igw.Attachments.length > 0) {
+    throw new Ec2Error(
+      'DependencyViolation',
+      `The internetGateway '${igw.InternetGatewayId}' has dependencies and cannot be deleted.`,
+    );
+  }
+  gateways(ctx).delete(ctx.region, igw.InternetGatewayId);
+  ctx.store.tags.removeAll(ctx.region, igw.InternetGatewayId);
+  return {};
+});
+
+export const internetGatewaysModule: ApiModule = {
+  actions: {
+    CreateInternetGateway: createInternetGateway,
+    DescribeInternetGateways: describeInternetGateways,
+    AttachInternetGateway: attachInternetGateway,
+    DetachInternetGateway: detachInternetGateway,
+    DeleteInternetGateway: deleteInternetGateway,
+  },
+};

@@ -1,0 +1,200 @@
+/**
+ * Network interfaces (ENIs): the primary interface RunInstances creates for
+ * each instance, and DescribeNetworkInterfaces. Attachment and Association
+ * are built from the record at describe time (public DNS names are never
+ * stored). Create/Attach/Detach/DeleteNetworkInterface come with a later issue.
+ */
+import type {
+  DescribeNetworkInterfacesRequest,
+  DescribeNetworkInterfacesResult,
+  GroupIdentifier,
+  InstanceNetworkInterface,
+  NetworkInterface,
+  NetworkInterfaceAssociation,
+} from '@aws-sdk/client-ec2';
+import { randomBytes } from 'node:crypto';
+import { applyFilters } from '../../domain/filters.js';
+import { newId } from '../../domain/ids.js';
+import { paginate } from '../../domain/pagination.js';
+import { invalidParameterCombination } from '../../protocol/errors.js';
+import type { Tag } from '../../store/store.js';
+import { action, type ApiModule, type RequestContext } from '../context.js';
+import { eniCollection, NETWORK_INTERFACE } from './instance-records.js';
+import { privateDnsName, publicDnsName } from './public-ips.js';
+import type { NetworkInterfaceRecord, SubnetRecord } from './records.js';
+import { requireResources } from './resource-registry.js';
+import { tagsByResource, tagsField } from './tags.js';
+
+/** A locally administered unicast MAC, as EC2 gives interfaces (02:xx:xx:xx:xx:xx). */
+export function newMacAddress(): string {
+  return ['02', ...[...randomBytes(5)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
+}
+
+export interface NewInterface {
+  subnet: SubnetRecord;
+  privateIp: string;
+  groups: GroupIdentifier[];
+  instanceId: string;
+  deviceIndex: number;
+  deleteOnTermination: boolean;
+  publicIp?: string;
+  description?: string;
+  attachTime: string;
+}
+
+/** Builds (does not store) an interface attached to an instance. */
+export function newInstanceInterface(ctx: RequestContext, n: NewInterface): NetworkInterfaceRecord {
+  const dns = privateDnsName(ctx.region, n.privateIp);
+  const record: NetworkInterfaceRecord = {
+    NetworkInterfaceId: newId('eni'),
+    SubnetId: n.subnet.SubnetId,
+    VpcId: n.subnet.VpcId,
+    AvailabilityZone: n.subnet.AvailabilityZone,
+    Description: n.description ?? '',
+    InterfaceType: 'interface',
+    OwnerId: ctx.accountId,
+    RequesterManaged: false,
+    SourceDestCheck: true,
+    PrivateIpAddress: n.privateIp,
+    PrivateDnsName: dns,
+    PrivateIpAddresses: [{ Primary: true, PrivateIpAddress: n.privateIp, PrivateDnsName: dns }],
+    Ipv6Addresses: [],
+    MacAddress: newMacAddress(),
+    Groups: n.groups,
+    Status: 'in-use',
+    attachment: {
+      AttachmentId: newId('eni-attach'),
+      InstanceId: n.instanceId,
+      DeviceIndex: n.deviceIndex,
+      AttachTime: n.attachTime,
+      DeleteOnTermination: n.deleteOnTermination,
+    },
+  };
+  if (n.publicIp !== undefined) record.association = { PublicIp: n.publicIp };
+  return record;
+}
+
+/** The Association of an interface: auto-assigned public IPs are owned by 'amazon', Elastic IPs by the account. */
+export function associationOutput(ctx: RequestContext, eni: NetworkInterfaceRecord): NetworkInterfaceAssociation | undefined {
+  const a = eni.association;
+  if (!a) return undefined;
+  return {
+    PublicIp: a.PublicIp,
+    PublicDnsName: publicDnsName(ctx.region, a.PublicIp),
+    IpOwnerId: a.allocationId ? ctx.accountId : 'amazon',
+    AllocationId: a.allocationId,
+    AssociationId: a.associationId,
+  };
+}
+
+/** The interface as DescribeInstances embeds it (InstanceNetworkInterface). */
+export function instanceInterfaceOutput(ctx: RequestContext, eni: NetworkInterfaceRecord): InstanceNetworkInterface {
+  const assoc = eni.association
+    ? { PublicIp: eni.association.PublicIp, PublicDnsName: publicDnsName(ctx.region, eni.association.PublicIp), IpOwnerId: eni.association.allocationId ? ctx.accountId : 'amazon' }
+    : undefined;
+  const at = eni.attachment;
+  return {
+    Association: assoc,
+    Attachment: at
+      ? { AttachTime: at.AttachTime as unknown as Date, AttachmentId: at.AttachmentId, DeleteOnTermination: at.DeleteOnTermination, DeviceIndex: at.DeviceIndex, NetworkCardIndex: 0, Status: 'attached' }
+      : undefined,
+    Description: eni.Description ?? '',
+    Groups: eni.Groups,
+    Ipv6Addresses: eni.Ipv6Addresses ?? [],
+    MacAddress: eni.MacAddress,
+    NetworkInterfaceId: eni.NetworkInterfaceId,
+    OwnerId: eni.OwnerId,
+    PrivateDnsName: eni.PrivateDnsName,
+    PrivateIpAddress: eni.PrivateIpAddress,
+    PrivateIpAddresses: (eni.PrivateIpAddresses ?? []).map((p) => ({
+      Association: p.PrivateIpAddress === eni.PrivateIpAddress ? assoc : undefined,
+      Primary: p.Primary,
+      PrivateDnsName: p.PrivateDnsName,
+      PrivateIpAddress: p.PrivateIpAddress,
+    })),
+    SourceDestCheck: eni.SourceDestCheck,
+    Status: eni.Status,
+    SubnetId: eni.SubnetId,
+    VpcId: eni.VpcId,
+    InterfaceType: eni.InterfaceType ?? 'interface',
+  };
+}
+
+/** The interface as DescribeNetworkInterfaces shows it. */
+export function networkInterfaceOutput(ctx: RequestContext, eni: NetworkInterfaceRecord, tags: Tag[] | undefined): NetworkInterface {
+  const { attachment: at, association: _a, ...rest } = eni;
+  const assoc = associationOutput(ctx, eni);
+  return {
+    ...rest,
+    Association: assoc,
+    Attachment: at
+      ? {
+          AttachTime: at.AttachTime as unknown as Date,
+          AttachmentId: at.AttachmentId,
+          DeleteOnTermination: at.DeleteOnTermination,
+          DeviceIndex: at.DeviceIndex,
+          NetworkCardIndex: 0,
+          InstanceId: at.InstanceId,
+          InstanceOwnerId: ctx.accountId,
+          Status: 'attached',
+        }
+      : undefined,
+    PrivateIpAddresses: (eni.PrivateIpAddresses ?? []).map((p) => ({
+      ...p,
+      Association: p.PrivateIpAddress === eni.PrivateIpAddress ? assoc : undefined,
+    })),
+    TagSet: tagsField(tags) ?? [],
+  };
+}
+
+const describeNetworkInterfaces = action((ctx, input: DescribeNetworkInterfacesRequest): DescribeNetworkInterfacesResult => {
+  const ids = input.NetworkInterfaceIds ?? [];
+  if (ids.length > 0 && input.MaxResults !== undefined) {
+    throw invalidParameterCombination('The parameter networkInterfaceIdSet cannot be used with the parameter maxResults');
+  }
+  const records = ids.length > 0 ? requireResources<NetworkInterfaceRecord>(ctx, 'eni', ids) : eniCollection(ctx).list(ctx.region);
+  const tags = tagsByResource(ctx, NETWORK_INTERFACE);
+  const outputs = records.map((e) => networkInterfaceOutput(ctx, e, tags.get(e.NetworkInterfaceId)));
+  const filtered = applyFilters(
+    outputs,
+    input.Filters,
+    {
+      'network-interface-id': (n) => n.NetworkInterfaceId,
+      'subnet-id': (n) => n.SubnetId,
+      'vpc-id': (n) => n.VpcId,
+      'availability-zone': (n) => n.AvailabilityZone,
+      description: (n) => n.Description,
+      'private-ip-address': (n) => (n.PrivateIpAddresses ?? []).map((p) => p.PrivateIpAddress),
+      'addresses.private-ip-address': (n) => (n.PrivateIpAddresses ?? []).map((p) => p.PrivateIpAddress),
+      'addresses.primary': (n) => (n.PrivateIpAddresses ?? []).map((p) => p.Primary),
+      'private-dns-name': (n) => n.PrivateDnsName,
+      'mac-address': (n) => n.MacAddress,
+      status: (n) => n.Status,
+      'owner-id': (n) => n.OwnerId,
+      'requester-managed': (n) => n.RequesterManaged,
+      'source-dest-check': (n) => n.SourceDestCheck,
+      'interface-type': (n) => n.InterfaceType,
+      'group-id': (n) => (n.Groups ?? []).map((g) => g.GroupId),
+      'group-name': (n) => (n.Groups ?? []).map((g) => g.GroupName),
+      'attachment.attachment-id': (n) => n.Attachment?.AttachmentId,
+      'attachment.instance-id': (n) => n.Attachment?.InstanceId,
+      'attachment.instance-owner-id': (n) => n.Attachment?.InstanceOwnerId,
+      'attachment.device-index': (n) => n.Attachment?.DeviceIndex,
+      'attachment.status': (n) => n.Attachment?.Status,
+      'attachment.attach-time': (n) => n.Attachment?.AttachTime as unknown as string | undefined,
+      'attachment.delete-on-termination': (n) => n.Attachment?.DeleteOnTermination,
+      'association.public-ip': (n) => n.Association?.PublicIp,
+      'association.public-dns-name': (n) => n.Association?.PublicDnsName,
+      'association.ip-owner-id': (n) => n.Association?.IpOwnerId,
+      'association.allocation-id': (n) => n.Association?.AllocationId,
+      'association.association-id': (n) => n.Association?.AssociationId,
+    },
+    (n) => n.TagSet,
+  );
+  const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 5, max: 1000 });
+  return { NetworkInterfaces: page.items, NextToken: page.nextToken };
+});
+
+export const networkInterfacesModule: ApiModule = {
+  actions: { DescribeNetworkInterfaces: describeNetworkInterfaces },
+};

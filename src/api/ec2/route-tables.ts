@@ -1,0 +1,534 @@
+/**
+ * Route tables, their routes and their associations.
+ *
+ * Every VPC has a main route table (created with the VPC, holding the local
+ * route for each VPC CIDR); subnets without an explicit association use it.
+ * A route's State is not stored: it is worked out on describe (a route to a
+ * gateway no longer attached to the VPC, or to a deleted interface, is a
+ * blackhole), as EC2 shows it.
+ */
+import type {
+  AssociateRouteTableRequest,
+  AssociateRouteTableResult,
+  CreateRouteRequest,
+  CreateRouteResult,
+  CreateRouteTableRequest,
+  CreateRouteTableResult,
+  DeleteRouteRequest,
+  DeleteRouteTableRequest,
+  DescribeRouteTablesRequest,
+  DescribeRouteTablesResult,
+  DisassociateRouteTableRequest,
+  ReplaceRouteRequest,
+  ReplaceRouteTableAssociationRequest,
+  ReplaceRouteTableAssociationResult,
+  Route,
+  RouteTable,
+  RouteTableAssociation,
+} from '@aws-sdk/client-ec2';
+import { contains, formatIpv6, isCanonical, parseCidr4, parseCidr6 } from '../../domain/cidr.js';
+import { applyFilters } from '../../domain/filters.js';
+import { newId } from '../../domain/ids.js';
+import { paginate } from '../../domain/pagination.js';
+import { Ec2Error, missingParameter } from '../../protocol/errors.js';
+import type { Tag } from '../../store/store.js';
+import { action, type ApiModule, type RequestContext } from '../context.js';
+import type { InternetGatewayRecord } from './internet-gateways.js';
+import type { InstanceRecord, NetworkInterfaceRecord, SubnetRecord, VpcRecord } from './records.js';
+import { requireResource, requireResources } from './resource-registry.js';
+import { putTags, tagSpecificationTags, tagsByResource, tagsField } from './tags.js';
+
+/** collection 'route-table'. Routes are stored without State (see `describeRoute`). */
+export type RouteTableRecord = Omit<RouteTable, 'Tags'> & {
+  RouteTableId: string;
+  VpcId: string;
+  Routes: Route[];
+  Associations: RouteTableAssociation[];
+};
+
+const KIND = 'route-table';
+
+function tables(ctx: RequestContext) {
+  return ctx.store.collection<RouteTableRecord>(KIND);
+}
+
+function save(ctx: RequestContext, table: RouteTableRecord): void {
+  tables(ctx).put(ctx.region, table.RouteTableId, table);
+}
+
+// ---------------------------------------------------------------- helpers for other families
+
+/** The local routes of a VPC: one per IPv4 and IPv6 CIDR block. */
+function localRoutes(vpc: VpcRecord): Route[] {
+  const v4 = (vpc.CidrBlockAssociationSet ?? []).map((a) => a.CidrBlock!).filter(Boolean);
+  const v6 = (vpc.Ipv6CidrBlockAssociationSet ?? []).map((a) => a.Ipv6CidrBlock!).filter(Boolean);
+  return [
+    ...(v4.length > 0 ? v4 : [vpc.CidrBlock]).map((c) => ({ DestinationCidrBlock: c, GatewayId: 'local', Origin: 'CreateRouteTable' as const })),
+    ...v6.map((c) => ({ DestinationIpv6CidrBlock: c, GatewayId: 'local', Origin: 'CreateRouteTable' as const })),
+  ];
+}
+
+function insertTable(ctx: RequestContext, vpc: VpcRecord): RouteTableRecord {
+  const table: RouteTableRecord = {
+    RouteTableId: newId('rtb'),
+    VpcId: vpc.VpcId,
+    OwnerId: ctx.accountId,
+    Routes: localRoutes(vpc),
+    Associations: [],
+    PropagatingVgws: [],
+  };
+  save(ctx, table);
+  return table;
+}
+
+function newAssociation(table: RouteTableRecord, subnetId: string | undefined): RouteTableAssociation {
+  const a: RouteTableAssociation = {
+    Main: subnetId === undefined,
+    RouteTableAssociationId: newId('rtbassoc'),
+    RouteTableId: table.RouteTableId,
+    AssociationState: { State: 'associated' },
+  };
+  if (subnetId !== undefined) a.SubnetId = subnetId;
+  return a;
+}
+
+/** Creates a VPC's main route table, with its local routes plus `extraRoutes`. */
+export function createMainRouteTable(ctx: RequestContext, vpc: VpcRecord, extraRoutes: Route[] = []): RouteTableRecord {
+  const table = insertTable(ctx, vpc);
+  table.Routes.push(...extraRoutes.map((r) => ({ ...r, Origin: 'CreateRoute' as const })));
+  table.Associations.push(newAssociation(table, undefined));
+  save(ctx, table);
+  return table;
+}
+
+export function routeTablesOf(ctx: RequestContext, vpcId: string): RouteTableRecord[] {
+  return tables(ctx)
+    .list(ctx.region)
+    .filter((t) => t.VpcId === vpcId);
+}
+
+/** The table a subnet's traffic uses: its explicit association, else the VPC's main table. */
+export function routeTableForSubnet(ctx: RequestContext, subnet: SubnetRecord): RouteTableRecord | undefined {
+  const all = routeTablesOf(ctx, subnet.VpcId);
+  return (
+    all.find((t) => t.Associations.some((a) => a.SubnetId === subnet.SubnetId)) ??
+    all.find((t) => t.Associations.some((a) => a.Main === true))
+  );
+}
+
+/** Drops a deleted subnet's explicit association. */
+export function removeSubnetAssociations(ctx: RequestContext, subnetId: string): void {
+  for (const t of tables(ctx).list(ctx.region)) {
+    const kept = t.Associations.filter((a) => a.SubnetId !== subnetId);
+    if (kept.length === t.Associations.length) continue;
+    t.Associations = kept;
+    save(ctx, t);
+  }
+}
+
+/** Deletes every route table of a VPC (with tags), when the VPC goes. */
+export function deleteRouteTablesOf(ctx: RequestContext, vpcId: string): void {
+  for (const t of routeTablesOf(ctx, vpcId)) {
+    tables(ctx).delete(ctx.region, t.RouteTableId);
+    ctx.store.tags.removeAll(ctx.region, t.RouteTableId);
+  }
+}
+
+// ---------------------------------------------------------------- describe
+
+/** What a Describe call needs to know to work out route states, loaded once per call. */
+interface RouteWorld {
+  gatewayVpc: Map<string, string | undefined>;
+  interfaces: Map<string, NetworkInterfaceRecord>;
+  accountId: string;
+}
+
+function loadWorld(ctx: RequestContext): RouteWorld {
+  return {
+    gatewayVpc: new Map(
+      ctx.store
+        .collection<InternetGatewayRecord>('internet-gateway')
+        .list(ctx.region)
+        .map((g) => [g.InternetGatewayId, g.Attachments[0]?.VpcId]),
+    ),
+    interfaces: new Map(
+      ctx.store
+        .collection<NetworkInterfaceRecord>('network-interface')
+        .list(ctx.region)
+        .map((e) => [e.NetworkInterfaceId, e]),
+    ),
+    accountId: ctx.accountId,
+  };
+}
+
+function describeRoute(route: Route, table: RouteTableRecord, world: RouteWorld): Route {
+  const out: Route = { ...route };
+  let active = true;
+  if (route.GatewayId !== undefined && route.GatewayId !== 'local') {
+    active = world.gatewayVpc.get(route.GatewayId) === table.VpcId;
+  } else if (route.NetworkInterfaceId !== undefined) {
+    const eni = world.interfaces.get(route.NetworkInterfaceId);
+    active = eni !== undefined;
+    if (eni?.attachment) {
+      out.InstanceId = eni.attachment.InstanceId;
+      out.InstanceOwnerId = world.accountId;
+    }
+  }
+  out.State = active ? 'active' : 'blackhole';
+  return out;
+}
+
+function toOutput(table: RouteTableRecord, tags: Tag[] | undefined, world: RouteWorld): RouteTable {
+  return { ...table, Routes: table.Routes.map((r) => describeRoute(r, table, world)), Tags: tagsField(tags) };
+}
+
+// ---------------------------------------------------------------- route parameters
+
+interface Destination {
+  key: 'DestinationCidrBlock' | 'DestinationIpv6CidrBlock';
+  value: string;
+}
+
+type RouteParams = Pick<
+  CreateRouteRequest,
+  'DestinationCidrBlock' | 'DestinationIpv6CidrBlock' | 'DestinationPrefixListId'
+>;
+
+/** The route's destination in canonical text; exactly one of the destination parameters. */
+function destinationOf(input: RouteParams): Destination {
+  const given = [input.DestinationCidrBlock, input.DestinationIpv6CidrBlock, input.DestinationPrefixListId].filter(
+    (v) => v !== undefined,
+  );
+  if (given.length === 0) {
+    throw new Ec2Error(
+      'MissingParameter',
+      'The request must contain exactly one of destinationCidrBlock, destinationIpv6CidrBlock or destinationPrefixListId',
+    );
+  }
+  if (given.length > 1) {
+    throw new Ec2Error(
+      'InvalidParameterCombination',
+      'Only one of destinationCidrBlock, destinationIpv6CidrBlock or destinationPrefixListId may be specified',
+    );
+  }
+  if (input.DestinationPrefixListId !== undefined) {
+    throw new Ec2Error('InvalidPrefixListID.NotFound', `The prefix list ID '${input.DestinationPrefixListId}' does not exist`);
+  }
+  if (input.DestinationCidrBlock !== undefined) {
+    const s = input.DestinationCidrBlock;
+    const c = parseCidr4(s);
+    if (!c || !isCanonical(c)) {
+      throw new Ec2Error('InvalidParameterValue', `Value (${s}) for parameter destinationCidrBlock is invalid. This is not a valid CIDR block.`);
+    }
+    return { key: 'DestinationCidrBlock', value: s };
+  }
+  const s = input.DestinationIpv6CidrBlock!;
+  const c = parseCidr6(s);
+  const hostBits = c ? c.address & ((1n << BigInt(128 - c.prefix)) - 1n) : 1n;
+  if (!c || hostBits !== 0n) {
+    throw new Ec2Error(
+      'InvalidParameterValue',
+      `Value (${s}) for parameter destinationIpv6CidrBlock is invalid. This is not a valid IPv6 CIDR block.`,
+    );
+  }
+  return { key: 'DestinationIpv6CidrBlock', value: `${formatIpv6(c.address)}/${c.prefix}` };
+}
+
+function findRoute(table: RouteTableRecord, d: Destination): number {
+  return table.Routes.findIndex((r) => r[d.key] === d.value);
+}
+
+/** Target parameters of CreateRoute / ReplaceRoute, in the order EC2 documents them. */
+const TARGETS = [
+  'GatewayId',
+  'InstanceId',
+  'NetworkInterfaceId',
+  'NatGatewayId',
+  'TransitGatewayId',
+  'VpcPeeringConnectionId',
+  'EgressOnlyInternetGatewayId',
+  'VpcEndpointId',
+  'CarrierGatewayId',
+  'LocalGatewayId',
+  'CoreNetworkArn',
+  'OdbNetworkArn',
+] as const;
+
+/** Target kinds Overcast has no resources for: any id given is one that does not exist. */
+const UNSUPPORTED_TARGETS: Readonly<Record<string, (id: string) => Ec2Error>> = {
+  NatGatewayId: (id) => new Ec2Error('InvalidNatGatewayID.NotFound', `The natGateway ID '${id}' does not exist`),
+  TransitGatewayId: (id) => new Ec2Error('InvalidTransitGatewayID.NotFound', `The transitGateway ID '${id}' does not exist`),
+  VpcPeeringConnectionId: (id) =>
+    new Ec2Error('InvalidVpcPeeringConnectionID.NotFound', `The vpcPeeringConnection ID '${id}' does not exist`),
+  EgressOnlyInternetGatewayId: (id) => new Ec2Error('InvalidGatewayID.NotFound', `The eigw ID '${id}' does not exist`),
+  VpcEndpointId: (id) => new Ec2Error('InvalidVpcEndpointId.NotFound', `The VpcEndPoint ID '${id}' does not exist`),
+  CarrierGatewayId: (id) => new Ec2Error('InvalidCarrierGatewayID.NotFound', `The CarrierGateway ID '${id}' does not exist`),
+  LocalGatewayId: (id) => new Ec2Error('InvalidLocalGatewayID.NotFound', `The localGateway ID '${id}' does not exist`),
+  CoreNetworkArn: (id) => new Ec2Error('InvalidParameterValue', `Core network routes are not supported: ${id}`),
+  OdbNetworkArn: (id) => new Ec2Error('InvalidParameterValue', `ODB network routes are not supported: ${id}`),
+};
+
+const differentNetworks = (table: RouteTableRecord, what: string, id: string): Ec2Error =>
+  new Ec2Error('InvalidParameterValue', `route table ${table.RouteTableId} and ${what} ${id} belong to different networks`);
+
+/**
+ * The stored target of a route (`GatewayId` or `NetworkInterfaceId`), checked
+ * against the table's VPC. An instance target resolves to its only interface.
+ * `'local'` is returned for GatewayId local / LocalTarget (ReplaceRoute only).
+ */
+function targetOf(
+  ctx: RequestContext,
+  table: RouteTableRecord,
+  input: Pick<CreateRouteRequest, (typeof TARGETS)[number]> & { LocalTarget?: boolean },
+): Pick<Route, 'GatewayId' | 'NetworkInterfaceId'> | 'local' {
+  const given = TARGETS.filter((k) => input[k] !== undefined);
+  const local = input.LocalTarget === true;
+  if (given.length + (local ? 1 : 0) === 0) {
+    throw new Ec2Error(
+      'MissingParameter',
+      'The request must contain exactly one of gatewayId, instanceId, networkInterfaceId, natGatewayId, transitGatewayId, vpcPeeringConnectionId, egressOnlyInternetGatewayId, vpcEndpointId, carrierGatewayId or localGatewayId',
+    );
+  }
+  if (given.length + (local ? 1 : 0) > 1) {
+    const names = [...given, ...(local ? ['LocalTarget'] : [])];
+    throw new Ec2Error('InvalidParameterCombination', `Only one route target may be specified, got: ${names.join(', ')}`);
+  }
+  if (local) return 'local';
+  const param = given[0]!;
+  const id = input[param]!;
+  const unsupported = UNSUPPORTED_TARGETS[param];
+  if (unsupported) throw unsupported(id);
+  if (param === 'GatewayId') {
+    if (id === 'local') return 'local';
+    if (!id.startsWith('igw-')) throw new Ec2Error('InvalidGatewayID.NotFound', `The gateway ID '${id}' does not exist`);
+    const igw = requireResource<InternetGatewayRecord>(ctx, 'igw', id);
+    if (igw.Attachments[0]?.VpcId !== table.VpcId) throw differentNetworks(table, 'network gateway', id);
+    return { GatewayId: id };
+  }
+  if (param === 'InstanceId') {
+    const instance = requireResource<InstanceRecord>(ctx, 'i', id);
+    if (instance.VpcId !== table.VpcId) throw differentNetworks(table, 'instance', id);
+    if (instance.networkInterfaceIds.length !== 1) {
+      throw new Ec2Error(
+        'InvalidInstanceID',
+        `There are multiple interfaces attached to instance '${id}'. Please specify an interface ID for the operation instead.`,
+      );
+    }
+    return { NetworkInterfaceId: instance.networkInterfaceIds[0]! };
+  }
+  const eni = requireResource<NetworkInterfaceRecord>(ctx, 'eni', id);
+  if (eni.VpcId !== table.VpcId) throw differentNetworks(table, 'interface', id);
+  return { NetworkInterfaceId: id };
+}
+
+/** IPv4 destinations inside the VPC's own range may only point at an interface or instance. */
+function checkInsideVpc(ctx: RequestContext, table: RouteTableRecord, d: Destination, target: Pick<Route, 'GatewayId' | 'NetworkInterfaceId'>): void {
+  if (d.key !== 'DestinationCidrBlock' || target.GatewayId === undefined) return;
+  const vpc = ctx.store.collection<VpcRecord>('vpc').get(ctx.region, table.VpcId);
+  const dest = parseCidr4(d.value)!;
+  const vpcCidrs = (vpc?.CidrBlockAssociationSet ?? []).map((a) => parseCidr4(a.CidrBlock ?? '')).filter((c) => c !== undefined);
+  if (vpcCidrs.some((c) => contains(c, dest))) {
+    throw new Ec2Error(
+      'InvalidParameterValue',
+      `The destination CIDR block ${d.value} is equal to or more specific than one of this VPC's CIDR blocks. This route can target only an interface or an instance.`,
+    );
+  }
+}
+
+function requireTable(ctx: RequestContext, id: string | undefined): RouteTableRecord {
+  if (id === undefined || id === '') throw missingParameter('RouteTableId');
+  return requireResource<RouteTableRecord>(ctx, 'rtb', id);
+}
+
+/** The table holding an association id, and the association's index in it. */
+function findAssociation(ctx: RequestContext, associationId: string | undefined): { table: RouteTableRecord; index: number } {
+  if (associationId === undefined || associationId === '') throw missingParameter('AssociationId');
+  for (const table of tables(ctx).list(ctx.region)) {
+    const index = table.Associations.findIndex((a) => a.RouteTableAssociationId === associationId);
+    if (index >= 0) return { table, index };
+  }
+  throw new Ec2Error('InvalidAssociationID.NotFound', `The association ID '${associationId}' does not exist`);
+}
+
+// ---------------------------------------------------------------- actions
+
+const createRouteTable = action((ctx, input: CreateRouteTableRequest): CreateRouteTableResult => {
+  if (input.VpcId === undefined || input.VpcId === '') throw missingParameter('VpcId');
+  const vpc = requireResource<VpcRecord>(ctx, 'vpc', input.VpcId);
+  const tags = tagSpecificationTags(input.TagSpecifications, [KIND]).get(KIND) ?? [];
+  const table = insertTable(ctx, vpc);
+  putTags(ctx, table.RouteTableId, KIND, tags);
+  return { RouteTable: toOutput(table, tags, loadWorld(ctx)) };
+});
+
+const describeRouteTables = action((ctx, input: DescribeRouteTablesRequest): DescribeRouteTablesResult => {
+  const ids = input.RouteTableIds ?? [];
+  const records = ids.length > 0 ? requireResources<RouteTableRecord>(ctx, 'rtb', ids) : tables(ctx).list(ctx.region);
+  const tags = tagsByResource(ctx, KIND);
+  const world = loadWorld(ctx);
+  const described = records.map((t) => toOutput(t, tags.get(t.RouteTableId), world));
+  const routes = (t: RouteTable): Route[] => t.Routes ?? [];
+  const assocs = (t: RouteTable): RouteTableAssociation[] => t.Associations ?? [];
+  const filtered = applyFilters(
+    described,
+    input.Filters,
+    {
+      'association.gateway-id': (t) => assocs(t).map((a) => a.GatewayId),
+      'association.route-table-association-id': (t) => assocs(t).map((a) => a.RouteTableAssociationId),
+      'association.route-table-id': (t) => assocs(t).map((a) => a.RouteTableId),
+      'association.subnet-id': (t) => assocs(t).map((a) => a.SubnetId),
+      'association.main': (t) => assocs(t).map((a) => a.Main),
+      'owner-id': (t) => t.OwnerId,
+      'route-table-id': (t) => t.RouteTableId,
+      'route.destination-cidr-block': (t) => routes(t).map((r) => r.DestinationCidrBlock),
+      'route.destination-ipv6-cidr-block': (t) => routes(t).map((r) => r.DestinationIpv6CidrBlock),
+      'route.gateway-id': (t) => routes(t).map((r) => r.GatewayId),
+      'route.instance-id': (t) => routes(t).map((r) => r.InstanceId),
+      'route.network-interface-id': (t) => routes(t).map((r) => r.NetworkInterfaceId),
+      'route.origin': (t) => routes(t).map((r) => r.Origin),
+      'route.state': (t) => routes(t).map((r) => r.State),
+      'vpc-id': (t) => t.VpcId,
+    },
+    (t) => t.Tags,
+  );
+  const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 5, max: 100 });
+  return { RouteTables: page.items, NextToken: page.nextToken };
+});
+
+const deleteRouteTable = action((ctx, input: DeleteRouteTableRequest) => {
+  const table = requireTable(ctx, input.RouteTableId);
+  if (table.Associations.length > 0) {
+    throw new Ec2Error('DependencyViolation', `The routeTable '${table.RouteTableId}' has dependencies and cannot be deleted.`);
+  }
+  tables(ctx).delete(ctx.region, table.RouteTableId);
+  ctx.store.tags.removeAll(ctx.region, table.RouteTableId);
+  return {};
+});
+
+const createRoute = action((ctx, input: CreateRouteRequest): CreateRouteResult => {
+  const table = requireTable(ctx, input.RouteTableId);
+  const d = destinationOf(input);
+  const target = targetOf(ctx, table, input);
+  if (target === 'local') throw new Ec2Error('InvalidGatewayID.NotFound', "The gateway ID 'local' does not exist");
+  if (findRoute(table, d) >= 0) throw new Ec2Error('RouteAlreadyExists', `The route identified by ${d.value} already exists.`);
+  checkInsideVpc(ctx, table, d, target);
+  table.Routes.push({ [d.key]: d.value, ...target, Origin: 'CreateRoute' });
+  save(ctx, table);
+  return { Return: true };
+});
+
+const replaceRoute = action((ctx, input: ReplaceRouteRequest) => {
+  const table = requireTable(ctx, input.RouteTableId);
+  const d = destinationOf(input);
+  const index = findRoute(table, d);
+  if (index < 0) {
+    throw new Ec2Error('InvalidParameterValue', `There is no route defined for '${d.value}' in the route table. Use CreateRoute instead.`);
+  }
+  const target = targetOf(ctx, table, input);
+  const current = table.Routes[index]!;
+  const isLocal = current.GatewayId === 'local';
+  if (target === 'local' || isLocal) {
+    if (target === 'local' && isLocal) return {};
+    throw new Ec2Error(
+      'InvalidParameterValue',
+      isLocal
+        ? `cannot replace the target of local route ${d.value} in route table ${table.RouteTableId}`
+        : `Route ${d.value} is not inside the VPC's range and cannot target 'local'`,
+    );
+  }
+  checkInsideVpc(ctx, table, d, target);
+  table.Routes[index] = { [d.key]: d.value, ...target, Origin: current.Origin ?? 'CreateRoute' };
+  save(ctx, table);
+  return {};
+});
+
+const deleteRoute = action((ctx, input: DeleteRouteRequest) => {
+  const table = requireTable(ctx, input.RouteTableId);
+  const d = destinationOf(input);
+  const index = findRoute(table, d);
+  if (index < 0) {
+    const param = d.key === 'DestinationCidrBlock' ? 'destination-cidr-block' : 'destination-ipv6-cidr-block';
+    throw new Ec2Error('InvalidRoute.NotFound', `no route with ${param} ${d.value} in route table ${table.RouteTableId}`);
+  }
+  if (table.Routes[index]!.GatewayId === 'local') {
+    throw new Ec2Error('InvalidParameterValue', `cannot remove local route ${d.value} in route table ${table.RouteTableId}`);
+  }
+  table.Routes.splice(index, 1);
+  save(ctx, table);
+  return {};
+});
+
+const associateRouteTable = action((ctx, input: AssociateRouteTableRequest): AssociateRouteTableResult => {
+  const table = requireTable(ctx, input.RouteTableId);
+  if (input.GatewayId !== undefined) {
+    if (input.SubnetId !== undefined) {
+      throw new Ec2Error('InvalidParameterCombination', 'The parameters SubnetId and GatewayId cannot be used together');
+    }
+    throw new Ec2Error('InvalidParameterValue', 'Gateway route table associations are not supported.');
+  }
+  if (input.SubnetId === undefined || input.SubnetId === '') throw missingParameter('SubnetId');
+  const subnet = requireResource<SubnetRecord>(ctx, 'subnet', input.SubnetId);
+  if (subnet.VpcId !== table.VpcId) {
+    throw new Ec2Error(
+      'InvalidParameterValue',
+      `Route table ${table.RouteTableId} and subnet ${subnet.SubnetId} belong to different networks`,
+    );
+  }
+  const existing = routeTablesOf(ctx, table.VpcId).find((t) => t.Associations.some((a) => a.SubnetId === subnet.SubnetId));
+  if (existing) {
+    throw new Ec2Error(
+      'Resource.AlreadyAssociated',
+      `the specified association for route table ${existing.RouteTableId} conflicts with an existing association`,
+    );
+  }
+  const association = newAssociation(table, subnet.SubnetId);
+  table.Associations.push(association);
+  save(ctx, table);
+  return { AssociationId: association.RouteTableAssociationId, AssociationState: association.AssociationState };
+});
+
+const disassociateRouteTable = action((ctx, input: DisassociateRouteTableRequest) => {
+  const { table, index } = findAssociation(ctx, input.AssociationId);
+  if (table.Associations[index]!.Main === true) {
+    throw new Ec2Error('InvalidParameterValue', `cannot disassociate the main route table association ${input.AssociationId}`);
+  }
+  table.Associations.splice(index, 1);
+  save(ctx, table);
+  return {};
+});
+
+const replaceRouteTableAssociation = action(
+  (ctx, input: ReplaceRouteTableAssociationRequest): ReplaceRouteTableAssociationResult => {
+    const { table: from, index } = findAssociation(ctx, input.AssociationId);
+    const to = requireTable(ctx, input.RouteTableId);
+    if (to.VpcId !== from.VpcId) {
+      throw new Ec2Error(
+        'InvalidParameterValue',
+        `Route table ${to.RouteTableId} and association ${input.AssociationId} belong to different networks`,
+      );
+    }
+    const old = from.Associations[index]!;
+    from.Associations.splice(index, 1);
+    // When both are the same table, keep working on one object so neither write undoes the other.
+    const target = to.RouteTableId === from.RouteTableId ? from : to;
+    const association = newAssociation(target, old.Main === true ? undefined : old.SubnetId);
+    target.Associations.push(association);
+    save(ctx, from);
+    if (target !== from) save(ctx, target);
+    return { NewAssociationId: association.RouteTableAssociationId, AssociationState: association.AssociationState };
+  },
+);
+
+export const routeTablesModule: ApiModule = {
+  actions: {
+    CreateRouteTable: createRouteTable,
+    DescribeRouteTables: describeRouteTables,
+    DeleteRouteTable: deleteRouteTable,
+    CreateRoute: createRoute,
+    ReplaceRoute: replaceRoute,
+    DeleteRoute: deleteRoute,
+    AssociateRouteTable: associateRouteTable,
+    DisassociateRouteTable: disassociateRouteTable,
+    ReplaceRouteTableAssociation: replaceRouteTableAssociation,
+  },
+};

@@ -1,0 +1,561 @@
+/**
+ * RunInstances: validates the whole request, then records MinCount..MaxCount
+ * instances in `pending` with one primary interface each, and tells the
+ * reconciler. Nothing is launched here; the reconciler does that.
+ */
+import type {
+  BlockDeviceMapping,
+  GroupIdentifier,
+  InstanceBlockDeviceMapping,
+  InstanceMetadataOptionsResponse,
+  InstanceNetworkInterfaceSpecification,
+  InstanceTypeInfo,
+  Reservation,
+  RunInstancesRequest,
+} from '@aws-sdk/client-ec2';
+import { broadcastAddress, formatIpv4, networkAddress, parseCidr4, parseIpv4, RESERVED_AT_START, size } from '../../domain/cidr.js';
+import { newId } from '../../domain/ids.js';
+import { isOfferedIn } from '../../domain/instance-types.js';
+import { instanceState } from '../../domain/lifecycle.js';
+import { Ec2Error, invalidParameterCombination, missingParameter } from '../../protocol/errors.js';
+import type { Tag } from '../../store/store.js';
+import { action, type RequestContext } from '../context.js';
+import { requireImage, type ImageRecord } from './images.js';
+import { eniCollection, instanceCollection, INSTANCE, NETWORK_INTERFACE, type LaunchVolume, type StoredInstance } from './instance-records.js';
+import { requireInstanceType } from './instance-types.js';
+import { ec2Time, instanceOutput, type InstanceLookups } from './instance-view.js';
+import { findKeyPairByName } from './key-pairs.js';
+import { newInstanceInterface } from './network-interfaces.js';
+import { allocatePublicIp } from './public-ips.js';
+import type { AddressRecord, NetworkInterfaceRecord, SecurityGroupRecord, SubnetRecord, VpcRecord } from './records.js';
+import { ACCOUNT_LIMITS } from './regions.js';
+import { requireResources } from './resource-registry.js';
+import { allocatePrivateIp, subnetForLaunch } from './subnets.js';
+import { putTags, tagSpecificationTags } from './tags.js';
+
+/**
+ * EC2 documents m1.small as the default, a previous-generation type the
+ * catalogue does not carry (and many regions never offered); t2.micro is what
+ * AWS's own console and most tools pick, and it exists everywhere.
+ */
+export const DEFAULT_INSTANCE_TYPE = 't2.micro';
+
+/** User data may be at most 16 KB before base64 encoding. */
+export const MAX_USER_DATA_BYTES = 16 * 1024;
+
+const VOLUME_TYPES = ['standard', 'io1', 'io2', 'gp2', 'sc1', 'st1', 'gp3'] as const;
+const VOLUME_SIZE_LIMITS: Record<string, [number, number]> = {
+  standard: [1, 1024],
+  gp2: [1, 16384],
+  gp3: [1, 16384],
+  io1: [4, 16384],
+  io2: [4, 65536],
+  st1: [125, 16384],
+  sc1: [125, 16384],
+};
+
+// ---------------------------------------------------------------- validation helpers
+
+/** Decodes base64 user data and checks the size limit; InvalidParameterValue otherwise. */
+export function checkUserData(data: string): string {
+  const compact = data.replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length % 4 === 1) {
+    throw new Ec2Error('InvalidParameterValue', 'Invalid BASE64 encoding of user data.');
+  }
+  const bytes = Buffer.from(compact, 'base64').length;
+  if (bytes > MAX_USER_DATA_BYTES) {
+    throw new Ec2Error('InvalidParameterValue', `User data is limited to ${MAX_USER_DATA_BYTES} bytes; got ${bytes} bytes.`);
+  }
+  return compact;
+}
+
+/** The type's architecture must be the image's (x86_64 types cannot boot arm64 images). */
+export function checkArchitecture(type: InstanceTypeInfo, architecture: string): void {
+  const supported = type.ProcessorInfo?.SupportedArchitectures ?? [];
+  if (!supported.includes(architecture as never)) {
+    throw new Ec2Error(
+      'InvalidParameterValue',
+      `The architecture '${supported[0] ?? 'unknown'}' of the specified instance type does not match the architecture '${architecture}' of the specified AMI. Specify an instance type and an AMI that have matching architectures, and try again.`,
+    );
+  }
+}
+
+export function checkOffered(ctx: RequestContext, type: string, zone: string): void {
+  if (!isOfferedIn(type, ctx.region, zone)) {
+    throw new Ec2Error(
+      'Unsupported',
+      `Your requested instance type (${type}) is not supported in your requested Availability Zone (${zone}). Please retry your request by not specifying an Availability Zone or choosing another one.`,
+    );
+  }
+}
+
+function defaultVpc(ctx: RequestContext): VpcRecord | undefined {
+  return ctx.store.collection<VpcRecord>('vpc').list(ctx.region).find((v) => v.IsDefault === true);
+}
+
+/**
+ * The groups of the primary interface: ids (any VPC, checked against the
+ * subnet's) and names (looked up in the default VPC); the VPC's `default`
+ * group when none is given.
+ */
+export function resolveGroups(ctx: RequestContext, subnet: SubnetRecord, ids: readonly string[], names: readonly string[]): GroupIdentifier[] {
+  const all = ctx.store.collection<SecurityGroupRecord>('security-group').list(ctx.region);
+  const chosen: SecurityGroupRecord[] = ids.length > 0 ? requireResources<SecurityGroupRecord>(ctx, 'sg', ids) : [];
+  if (names.length > 0) {
+    const dv = defaultVpc(ctx);
+    for (const name of names) {
+      const g = dv && all.find((x) => x.VpcId === dv.VpcId && x.GroupName === name);
+      if (!g) {
+        throw new Ec2Error(
+          'InvalidGroup.NotFound',
+          dv ? `The security group '${name}' does not exist in default VPC '${dv.VpcId}'` : `The security group '${name}' does not exist`,
+        );
+      }
+      if (!chosen.some((c) => c.GroupId === g.GroupId)) chosen.push(g);
+    }
+  }
+  if (chosen.length === 0) {
+    const d = all.find((g) => g.VpcId === subnet.VpcId && g.GroupName === 'default');
+    if (!d) throw new Ec2Error('InvalidGroup.NotFound', `The security group 'default' does not exist in VPC '${subnet.VpcId}'`);
+    chosen.push(d);
+  }
+  for (const g of chosen) {
+    if (g.VpcId !== subnet.VpcId) {
+      throw new Ec2Error('InvalidParameter', `Security group ${g.GroupId} and subnet ${subnet.SubnetId} belong to different networks.`);
+    }
+  }
+  if (chosen.length > ACCOUNT_LIMITS.maxSecurityGroupsPerInterface) {
+    throw new Ec2Error('SecurityGroupsPerInterfaceLimitExceeded', 'The maximum number of security groups per interface has been reached.');
+  }
+  return chosen.map((g) => ({ GroupId: g.GroupId, GroupName: g.GroupName }));
+}
+
+function checkCount(name: 'MinCount' | 'MaxCount', v: number | undefined): number {
+  if (v === undefined) throw missingParameter(name);
+  if (!Number.isInteger(v) || v < 1) {
+    throw new Ec2Error('InvalidParameterValue', `Value (${v}) for parameter ${name.charAt(0).toLowerCase() + name.slice(1)} is invalid. Expected a positive integer.`);
+  }
+  return v;
+}
+
+interface NetworkChoice {
+  subnetId?: string;
+  groupIds: string[];
+  groupNames: string[];
+  privateIp?: string;
+  associatePublicIp?: boolean;
+  deleteOnTermination: boolean;
+  description?: string;
+}
+
+function networkChoice(input: RunInstancesRequest): NetworkChoice {
+  const specs = input.NetworkInterfaces ?? [];
+  if (specs.length === 0) {
+    return {
+      subnetId: input.SubnetId || undefined,
+      groupIds: input.SecurityGroupIds ?? [],
+      groupNames: input.SecurityGroups ?? [],
+      privateIp: input.PrivateIpAddress || undefined,
+      deleteOnTermination: true,
+    };
+  }
+  if (input.SubnetId) throw invalidParameterCombination('Network interfaces and an instance-level subnet ID may not be specified on the same request');
+  if ((input.SecurityGroupIds ?? []).length > 0 || (input.SecurityGroups ?? []).length > 0) {
+    throw invalidParameterCombination('Network interfaces and an instance-level security groups may not be specified on the same request');
+  }
+  if (input.PrivateIpAddress) {
+    throw invalidParameterCombination('Network interfaces and an instance-level private IP address should not be specified on the same request');
+  }
+  if (specs.length > 1) {
+    throw new Ec2Error('InvalidParameterValue', 'Only the primary network interface (DeviceIndex 0) can be specified at launch for now.');
+  }
+  const nic: InstanceNetworkInterfaceSpecification = specs[0]!;
+  if (nic.DeviceIndex === undefined) throw missingParameter('NetworkInterface.1.DeviceIndex');
+  if (nic.DeviceIndex !== 0) {
+    throw new Ec2Error('InvalidParameterValue', `Each network interface requires a device index; the primary interface must have device index 0, got ${nic.DeviceIndex}.`);
+  }
+  if (nic.NetworkInterfaceId) {
+    throw new Ec2Error('InvalidParameterValue', 'Launching with an existing network interface (NetworkInterfaceId) is not supported yet.');
+  }
+  if ((nic.SecondaryPrivateIpAddressCount ?? 0) > 0 || (nic.PrivateIpAddresses ?? []).length > 1 || (nic.Ipv6AddressCount ?? 0) > 0) {
+    throw new Ec2Error('InvalidParameterValue', 'Secondary private IPv4 and IPv6 addresses are not supported yet.');
+  }
+  const primaryFromList = (nic.PrivateIpAddresses ?? [])[0]?.PrivateIpAddress;
+  return {
+    subnetId: nic.SubnetId || undefined,
+    groupIds: nic.Groups ?? [],
+    groupNames: [],
+    privateIp: nic.PrivateIpAddress || primaryFromList || undefined,
+    associatePublicIp: nic.AssociatePublicIpAddress,
+    deleteOnTermination: nic.DeleteOnTermination ?? true,
+    description: nic.Description,
+  };
+}
+
+type PlannedVolume = LaunchVolume;
+
+/** The image's mappings with the request's overrides: EBS volumes to create (ids minted now). */
+function planVolumes(image: ImageRecord, requested: readonly BlockDeviceMapping[] | undefined): PlannedVolume[] {
+  const byDevice = new Map<string, BlockDeviceMapping>();
+  for (const m of image.BlockDeviceMappings ?? []) if (m.DeviceName) byDevice.set(m.DeviceName, m);
+  const rootSnapshotSize = new Map<string, number>();
+  for (const m of image.BlockDeviceMappings ?? []) {
+    if (m.DeviceName && m.Ebs?.VolumeSize !== undefined) rootSnapshotSize.set(m.DeviceName, m.Ebs.VolumeSize);
+  }
+  for (const m of requested ?? []) {
+    const dev = m.DeviceName;
+    if (!dev) throw missingParameter('BlockDeviceMapping.N.DeviceName');
+    if (!/^\/dev\/(sd[a-z]\d{0,2}|xvd[a-z]{1,2}\d{0,2}|nvme\d+n\d+)$|^(sd|xvd)[a-z]{1,2}\d{0,2}$/.test(dev)) {
+      throw new Ec2Error('InvalidBlockDeviceMapping', `Invalid device name ${dev}`);
+    }
+    if (m.NoDevice !== undefined) {
+      if (dev === image.RootDeviceName) throw new Ec2Error('InvalidBlockDeviceMapping', `The device '${dev}' is the root device and cannot be removed.`);
+      byDevice.delete(dev);
+      continue;
+    }
+    if (m.VirtualName !== undefined) {
+      // TODO(instance-store): ephemeral devices on storage-optimized types arrive with the instance-store issue.
+      byDevice.set(dev, m);
+      continue;
+    }
+    const base = byDevice.get(dev)?.Ebs;
+    if (!m.Ebs) throw new Ec2Error('InvalidBlockDeviceMapping', `The block device mapping for ${dev} must specify Ebs, VirtualName or NoDevice.`);
+    const merged = { ...(base ?? {}), ...Object.fromEntries(Object.entries(m.Ebs).filter(([, v]) => v !== undefined)) };
+    if (!base && merged.VolumeSize === undefined && merged.SnapshotId === undefined) {
+      throw missingParameter('size or snapshotId');
+    }
+    byDevice.set(dev, { DeviceName: dev, Ebs: merged });
+  }
+  const out: PlannedVolume[] = [];
+  for (const [dev, m] of byDevice) {
+    if (!m.Ebs) continue;
+    const type = m.Ebs.VolumeType ?? 'gp2';
+    if (!(VOLUME_TYPES as readonly string[]).includes(type)) {
+      throw new Ec2Error('InvalidParameterValue', `Value (${type}) for parameter volumeType is invalid. Expected: '${VOLUME_TYPES.join("', '")}'.`);
+    }
+    const snapSize = rootSnapshotSize.get(dev);
+    const size = m.Ebs.VolumeSize ?? snapSize ?? 8;
+    const [lo, hi] = VOLUME_SIZE_LIMITS[type]!;
+    if (!Number.isInteger(size) || size < lo || size > hi) {
+      throw new Ec2Error('InvalidParameterValue', `Volume size ${size} GiB is out of range for ${type} volumes (${lo}–${hi} GiB).`);
+    }
+    if (snapSize !== undefined && size < snapSize) {
+      throw new Ec2Error(
+        'InvalidBlockDeviceMapping',
+        `Volume of size ${size}GB is smaller than snapshot '${m.Ebs.SnapshotId ?? ''}', expect size >= ${snapSize}GB`,
+      );
+    }
+    if ((type === 'io1' || type === 'io2') && m.Ebs.Iops === undefined) throw missingParameter('iops');
+    out.push({
+      volumeId: '',
+      deviceName: dev,
+      sizeGiB: size,
+      volumeType: type,
+      iops: m.Ebs.Iops,
+      throughput: m.Ebs.Throughput,
+      snapshotId: m.Ebs.SnapshotId,
+      encrypted: m.Ebs.Encrypted ?? false,
+      deleteOnTermination: m.Ebs.DeleteOnTermination ?? true,
+    });
+  }
+  // root first, then by device name (as EC2 lists them)
+  out.sort((a, b) => (a.deviceName === image.RootDeviceName ? -1 : b.deviceName === image.RootDeviceName ? 1 : a.deviceName.localeCompare(b.deviceName)));
+  return out;
+}
+
+function metadataOptions(image: ImageRecord, input: RunInstancesRequest['MetadataOptions']): InstanceMetadataOptionsResponse {
+  const v2 = image.ImdsSupport === 'v2.0';
+  const out: InstanceMetadataOptionsResponse = {
+    State: 'applied',
+    HttpTokens: v2 ? 'required' : 'optional',
+    HttpPutResponseHopLimit: v2 ? 2 : 1,
+    HttpEndpoint: 'enabled',
+    HttpProtocolIpv6: 'disabled',
+    InstanceMetadataTags: 'disabled',
+  };
+  return applyMetadataOptions(out, input ?? {});
+}
+
+/** Validates and applies metadata option changes (RunInstances, ModifyInstanceMetadataOptions). */
+export function applyMetadataOptions(
+  current: InstanceMetadataOptionsResponse,
+  req: { HttpTokens?: string; HttpPutResponseHopLimit?: number; HttpEndpoint?: string; HttpProtocolIpv6?: string; InstanceMetadataTags?: string },
+): InstanceMetadataOptionsResponse {
+  const oneOf = (param: string, v: string | undefined, allowed: readonly string[]): void => {
+    if (v !== undefined && !allowed.includes(v)) {
+      throw new Ec2Error('InvalidParameterValue', `Value (${v}) for parameter ${param} is invalid. Valid values: ${allowed.join(', ')}`);
+    }
+  };
+  oneOf('HttpTokens', req.HttpTokens, ['optional', 'required']);
+  oneOf('HttpEndpoint', req.HttpEndpoint, ['enabled', 'disabled']);
+  oneOf('HttpProtocolIpv6', req.HttpProtocolIpv6, ['enabled', 'disabled']);
+  oneOf('InstanceMetadataTags', req.InstanceMetadataTags, ['enabled', 'disabled']);
+  const hop = req.HttpPutResponseHopLimit;
+  if (hop !== undefined && (!Number.isInteger(hop) || hop < 1 || hop > 64)) {
+    throw new Ec2Error('InvalidParameterValue', `Value (${hop}) for parameter HttpPutResponseHopLimit is invalid. Valid range: 1-64`);
+  }
+  return {
+    ...current,
+    HttpTokens: (req.HttpTokens as 'optional' | 'required' | undefined) ?? current.HttpTokens,
+    HttpPutResponseHopLimit: hop ?? current.HttpPutResponseHopLimit,
+    HttpEndpoint: (req.HttpEndpoint as 'enabled' | 'disabled' | undefined) ?? current.HttpEndpoint,
+    HttpProtocolIpv6: (req.HttpProtocolIpv6 as 'enabled' | 'disabled' | undefined) ?? current.HttpProtocolIpv6,
+    InstanceMetadataTags: (req.InstanceMetadataTags as 'enabled' | 'disabled' | undefined) ?? current.InstanceMetadataTags,
+  };
+}
+
+function liveInstanceCount(ctx: RequestContext): number {
+  let n = 0;
+  for (const r of instanceCollection(ctx).list(ctx.region)) if (r.State.Name !== 'terminated') n++;
+  return n;
+}
+
+// ---------------------------------------------------------------- addresses for a whole launch
+
+/*
+ * allocatePrivateIp (subnets.ts) and allocatePublicIp (public-ips.ts) scan
+ * every interface of the region per address, which makes a launch of N
+ * instances O(N × interfaces). These take all of a launch's addresses with
+ * one scan, by the same rules (lowest free first; the subnet's reserved
+ * addresses and the pool's network/broadcast addresses skipped). A requested
+ * private address and a single public address still go through the shared
+ * helpers. TODO: use batch helpers from subnets.ts / public-ips.ts once they exist.
+ */
+
+function launchPrivateIps(ctx: RequestContext, subnet: SubnetRecord, want: number, min: number, requested: string | undefined): string[] {
+  const out: string[] = [];
+  if (requested !== undefined) out.push(allocatePrivateIp(ctx, subnet, requested));
+  const cidr = parseCidr4(subnet.CidrBlock)!;
+  const used = new Set<number>();
+  for (const eni of eniCollection(ctx).list(ctx.region)) {
+    if (eni.SubnetId !== subnet.SubnetId) continue;
+    for (const ip of [eni.PrivateIpAddress, ...(eni.PrivateIpAddresses ?? []).map((p) => p.PrivateIpAddress)]) {
+      const n = ip === undefined ? undefined : parseIpv4(ip);
+      if (n !== undefined) used.add(n);
+    }
+  }
+  for (const ip of out) used.add(parseIpv4(ip)!);
+  let next = networkAddress(cidr) + RESERVED_AT_START;
+  const last = broadcastAddress(cidr) - 1;
+  while (out.length < want) {
+    while (next <= last && used.has(next)) next++;
+    if (next > last) break;
+    used.add(next);
+    out.push(formatIpv4(next));
+  }
+  if (out.length < min) {
+    throw new Ec2Error(
+      'InsufficientFreeAddressesInSubnet',
+      `There are not enough free addresses in subnet '${subnet.SubnetId}' to satisfy the requested number of instances.`,
+    );
+  }
+  return out;
+}
+
+function launchPublicIps(ctx: RequestContext, count: number): string[] {
+  if (count <= 1) return count === 1 ? [allocatePublicIp(ctx)] : [];
+  const pool = parseCidr4(ctx.config.publicIpPool);
+  if (!pool) throw new Ec2Error('InternalError', `The public IP pool '${ctx.config.publicIpPool}' is not a valid CIDR.`, 500);
+  const used = new Set<number>();
+  for (const a of ctx.store.collection<AddressRecord>('elastic-ip').list(ctx.region)) {
+    const n = parseIpv4(a.PublicIp);
+    if (n !== undefined) used.add(n);
+  }
+  for (const e of eniCollection(ctx).list(ctx.region)) {
+    const n = e.association ? parseIpv4(e.association.PublicIp) : undefined;
+    if (n !== undefined) used.add(n);
+  }
+  const n = size(pool);
+  const first = pool.base + (n > 2 ? 1 : 0);
+  const last = pool.base + (n > 2 ? n - 2 : n - 1);
+  const out: string[] = [];
+  for (let ip = first; ip <= last && out.length < count; ip++) if (!used.has(ip >>> 0)) out.push(formatIpv4(ip >>> 0));
+  if (out.length < count) throw new Ec2Error('AddressLimitExceeded', 'The public IPv4 address pool is exhausted.');
+  return out;
+}
+
+// ---------------------------------------------------------------- RunInstances
+
+export const runInstances = action((ctx, input: RunInstancesRequest): Reservation => {
+  if (!input.ImageId) throw missingParameter('ImageId');
+  if (input.LaunchTemplate) throw new Ec2Error('InvalidParameterValue', 'Launch templates are not supported yet.');
+  const image = requireImage(ctx, input.ImageId);
+  if (image.State !== 'available') {
+    throw new Ec2Error('InvalidAMIID.Unavailable', `The image id '[${image.ImageId}]' is not available (state: ${image.State})`);
+  }
+  const minCount = checkCount('MinCount', input.MinCount);
+  const maxCount = checkCount('MaxCount', input.MaxCount);
+  if (minCount > maxCount) {
+    throw new Ec2Error('InvalidParameterValue', `Value (${maxCount}) for parameter maxCount is invalid. Expected a value greater than or equal to minCount (${minCount}).`);
+  }
+  const live = liveInstanceCount(ctx);
+  const capacity = ACCOUNT_LIMITS.maxInstances - live;
+  if (minCount > capacity) {
+    throw new Ec2Error(
+      'InstanceLimitExceeded',
+      `You have requested more instances (${minCount}) than your current instance limit of ${ACCOUNT_LIMITS.maxInstances} allows for the specified instance type. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit.`,
+    );
+  }
+  const typeName = input.InstanceType ?? DEFAULT_INSTANCE_TYPE;
+  const type = requireInstanceType(typeName);
+  checkArchitecture(type, image.Architecture);
+
+  let keyName: string | undefined;
+  let publicKey: string | undefined;
+  if (input.KeyName !== undefined && input.KeyName !== '') {
+    const key = findKeyPairByName(ctx, input.KeyName);
+    if (!key) throw new Ec2Error('InvalidKeyPair.NotFound', `The key pair '${input.KeyName}' does not exist`);
+    keyName = key.KeyName;
+    publicKey = key.publicKey;
+  }
+  const userData = input.UserData !== undefined && input.UserData !== '' ? checkUserData(input.UserData) : undefined;
+
+  const net = networkChoice(input);
+  if (net.privateIp !== undefined && maxCount > 1) {
+    throw invalidParameterCombination('A specific private IP address can only be given when launching a single instance (MaxCount = 1).');
+  }
+  const subnet = subnetForLaunch(ctx, net.subnetId);
+  const zone = input.Placement?.AvailabilityZone;
+  if (zone !== undefined && zone !== '' && zone !== subnet.AvailabilityZone) {
+    throw new Ec2Error(
+      'InvalidParameterValue',
+      `Value (${zone}) for parameter availabilityZone is invalid. Subnet '${subnet.SubnetId}' is in the availability zone ${subnet.AvailabilityZone}`,
+    );
+  }
+  checkOffered(ctx, typeName, subnet.AvailabilityZone);
+  const groups = resolveGroups(ctx, subnet, net.groupIds, net.groupNames);
+  const wantsPublicIp = net.associatePublicIp ?? subnet.MapPublicIpOnLaunch;
+
+  const shutdown = input.InstanceInitiatedShutdownBehavior ?? 'stop';
+  if (shutdown !== 'stop' && shutdown !== 'terminate') {
+    throw new Ec2Error('InvalidParameterValue', `Value (${shutdown}) for parameter instanceInitiatedShutdownBehavior is invalid. Valid values: stop, terminate`);
+  }
+  const hibernation = input.HibernationOptions?.Configured === true;
+  if (hibernation) {
+    if (image.RootDeviceType !== 'ebs') {
+      throw new Ec2Error('UnsupportedHibernationConfiguration', 'Hibernation requires an EBS root volume.');
+    }
+    if (!type.HibernationSupported) {
+      throw new Ec2Error('UnsupportedHibernationConfiguration', `The instance type ${typeName} does not support hibernation.`);
+    }
+  }
+  const ebsSupport = type.EbsInfo?.EbsOptimizedSupport;
+  if (input.EbsOptimized === true && ebsSupport === 'unsupported') {
+    throw invalidParameterCombination(`EBS-optimized instances are not supported for your requested configuration (${typeName}).`);
+  }
+  const metadata = metadataOptions(image, input.MetadataOptions);
+  const tenancy = input.Placement?.Tenancy ?? 'default';
+  if (tenancy !== 'default' && tenancy !== 'dedicated') {
+    throw new Ec2Error('InvalidParameterValue', `Value (${tenancy}) for parameter tenancy is invalid. Dedicated hosts are not supported.`);
+  }
+  const volumes = planVolumes(image, input.BlockDeviceMappings);
+  const tagSpecs = tagSpecificationTags(input.TagSpecifications, ['instance', 'volume', 'network-interface']);
+
+  // ---- capacity: as many as MaxCount asks, limited by the account limit and the subnet's free addresses
+  const privateIps = launchPrivateIps(ctx, subnet, Math.min(maxCount, capacity), minCount, net.privateIp);
+  const publicIps = wantsPublicIp ? launchPublicIps(ctx, privateIps.length) : [];
+
+  // ---- write
+  const now = ec2Time(ctx.now);
+  const reservationId = newId('r');
+  const lookups: InstanceLookups = { enis: new Map(), tags: new Map() };
+  const instances: StoredInstance[] = [];
+  const enis = eniCollection(ctx);
+  const col = instanceCollection(ctx);
+  const tagsFor = (t: string): Tag[] => tagSpecs.get(t) ?? [];
+  for (let i = 0; i < privateIps.length; i++) {
+    const instanceId = newId('i');
+    const privateIp = privateIps[i]!;
+    const eni: NetworkInterfaceRecord = newInstanceInterface(ctx, {
+      subnet,
+      privateIp,
+      groups,
+      instanceId,
+      deviceIndex: 0,
+      deleteOnTermination: net.deleteOnTermination,
+      publicIp: publicIps[i],
+      description: net.description,
+      attachTime: now,
+    });
+    enis.put(ctx.region, eni.NetworkInterfaceId, eni);
+    putTags(ctx, eni.NetworkInterfaceId, NETWORK_INTERFACE, tagsFor('network-interface'));
+    lookups.enis.set(eni.NetworkInterfaceId, eni);
+
+    const launchVolumes = volumes.map((v) => ({ ...v, volumeId: newId('vol') }));
+    // TODO(volumes): create 'volume' records (in-use, attached) once the volumes family exists; until then the
+    // ids live in launchVolumes and the instance's BlockDeviceMappings, and their tags are stored already.
+    for (const v of launchVolumes) putTags(ctx, v.volumeId, 'volume', tagsFor('volume'));
+    const blockDeviceMappings: InstanceBlockDeviceMapping[] = launchVolumes.map((v) => ({
+      DeviceName: v.deviceName,
+      Ebs: { AttachTime: now as unknown as Date, DeleteOnTermination: v.deleteOnTermination, Status: 'attached', VolumeId: v.volumeId },
+    }));
+
+    const rec: StoredInstance = {
+      InstanceId: instanceId,
+      ImageId: image.ImageId,
+      InstanceType: typeName,
+      AmiLaunchIndex: i,
+      KeyName: keyName,
+      LaunchTime: now,
+      usageOperationUpdateTime: now,
+      Monitoring: { State: input.Monitoring?.Enabled ? 'enabled' : 'disabled' },
+      Placement: { AvailabilityZone: subnet.AvailabilityZone, GroupName: input.Placement?.GroupName ?? '', Tenancy: tenancy },
+      ProductCodes: [],
+      PrivateIpAddress: privateIp,
+      State: instanceState('pending'),
+      StateTransitionReason: '',
+      SubnetId: subnet.SubnetId,
+      VpcId: subnet.VpcId,
+      Architecture: image.Architecture,
+      BlockDeviceMappings: blockDeviceMappings,
+      ClientToken: input.ClientToken ?? '',
+      EbsOptimized: input.EbsOptimized ?? ebsSupport === 'default',
+      EnaSupport: type.NetworkInfo?.EnaSupport !== 'unsupported',
+      Hypervisor: 'xen',
+      RootDeviceName: image.RootDeviceName,
+      RootDeviceType: image.RootDeviceType ?? 'ebs',
+      SecurityGroups: groups,
+      SourceDestCheck: true,
+      VirtualizationType: image.VirtualizationType ?? 'hvm',
+      CpuOptions: { CoreCount: type.VCpuInfo?.DefaultCores, ThreadsPerCore: type.VCpuInfo?.DefaultThreadsPerCore },
+      CapacityReservationSpecification: { CapacityReservationPreference: 'open' },
+      HibernationOptions: { Configured: hibernation },
+      MetadataOptions: metadata,
+      EnclaveOptions: { Enabled: false },
+      BootMode: image.BootMode,
+      CurrentInstanceBootMode: image.BootMode === 'uefi' ? 'uefi' : 'legacy-bios',
+      PlatformDetails: image.PlatformDetails ?? 'Linux/UNIX',
+      UsageOperation: image.UsageOperation ?? 'RunInstances',
+      PrivateDnsNameOptions: { HostnameType: 'ip-name', EnableResourceNameDnsARecord: false, EnableResourceNameDnsAAAARecord: false },
+      MaintenanceOptions: { AutoRecovery: 'default' },
+      StateReason: { Code: 'pending', Message: 'pending' },
+      networkInterfaceIds: [eni.NetworkInterfaceId],
+      reservationId,
+      ownerId: ctx.accountId,
+      desired: 'running',
+      rebootGeneration: 0,
+      hibernate: false,
+      userData,
+      disableApiTermination: input.DisableApiTermination === true,
+      disableApiStop: input.DisableApiStop === true,
+      instanceInitiatedShutdownBehavior: shutdown,
+      consoleOutput: '',
+      publicIpOnStart: wantsPublicIp,
+      publicKey,
+      launchVolumes,
+    };
+    col.put(ctx.region, instanceId, rec);
+    const instanceTags = tagsFor('instance');
+    putTags(ctx, instanceId, INSTANCE, instanceTags);
+    if (instanceTags.length > 0) lookups.tags.set(instanceId, [...instanceTags]);
+    instances.push(rec);
+    ctx.notify(INSTANCE, instanceId);
+  }
+  return {
+    ReservationId: reservationId,
+    OwnerId: ctx.accountId,
+    Groups: [],
+    // metadata options are stored 'applied'; this first answer shows them 'pending', as EC2 does
+    Instances: instances.map((r) => ({ ...instanceOutput(ctx, r, lookups), MetadataOptions: { ...metadata, State: 'pending' } })),
+  };
+});

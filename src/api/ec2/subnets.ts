@@ -1,0 +1,496 @@
+/**
+ * Subnets: create (CIDR inside the VPC, no overlap with siblings, one AZ),
+ * describe, delete, modify attributes, and the default subnet of an AZ.
+ *
+ * Private addresses are held by network interfaces (collection
+ * 'network-interface'); a subnet's AvailableIpAddressCount is its usable
+ * addresses minus those. `subnetForLaunch` and `allocatePrivateIp` are what
+ * the instance and interface families use to place an interface.
+ */
+import type {
+  CreateDefaultSubnetRequest,
+  CreateDefaultSubnetResult,
+  CreateSubnetRequest,
+  CreateSubnetResult,
+  DeleteSubnetRequest,
+  DescribeSubnetsRequest,
+  DescribeSubnetsResult,
+  ModifySubnetAttributeRequest,
+  Subnet,
+  SubnetIpv6CidrBlockAssociation,
+} from '@aws-sdk/client-ec2';
+import {
+  allocateAddress,
+  defaultSubnetCidr,
+  formatIpv4,
+  formatIpv6,
+  ipInCidr,
+  isReservedInSubnet,
+  overlaps,
+  parseCidr4,
+  parseCidr6,
+  parseIpv4,
+  usableAddressCount,
+  validateSubnetCidr,
+  type Cidr4,
+  type Cidr6,
+} from '../../domain/cidr.js';
+import { applyFilters } from '../../domain/filters.js';
+import { newId } from '../../domain/ids.js';
+import { paginate } from '../../domain/pagination.js';
+import { findRegion, type ZoneInfo } from '../../domain/regions.js';
+import { Ec2Error, missingParameter } from '../../protocol/errors.js';
+import type { Tag } from '../../store/store.js';
+import { action, type ApiModule, type RequestContext } from '../context.js';
+import { associateWithDefaultAcl, removeSubnetFromAcls } from './network-acls.js';
+import type { NetworkInterfaceRecord, SubnetRecord, VpcRecord } from './records.js';
+import { requireResource, requireResources } from './resource-registry.js';
+import { removeSubnetAssociations } from './route-tables.js';
+import { putTags, tagSpecificationTags, tagsByResource, tagsField } from './tags.js';
+
+const KIND = 'subnet';
+
+function subnets(ctx: RequestContext) {
+  return ctx.store.collection<SubnetRecord>(KIND);
+}
+
+function zonesHere(ctx: RequestContext): readonly ZoneInfo[] {
+  return findRegion(ctx.region)?.zones ?? [];
+}
+
+// ---------------------------------------------------------------- addresses
+
+/** Every private IPv4 an interface holds (primary and secondaries). */
+function addressesOf(eni: NetworkInterfaceRecord): string[] {
+  const out = [eni.PrivateIpAddress];
+  for (const p of eni.PrivateIpAddresses ?? []) {
+    if (p.PrivateIpAddress !== undefined && p.PrivateIpAddress !== eni.PrivateIpAddress) out.push(p.PrivateIpAddress);
+  }
+  return out;
+}
+
+/** Addresses held by interfaces, per subnet id (one scan of the interfaces). */
+function usedAddresses(ctx: RequestContext): Map<string, Set<number>> {
+  const out = new Map<string, Set<number>>();
+  for (const eni of ctx.store.collection<NetworkInterfaceRecord>('network-interface').list(ctx.region)) {
+    let set = out.get(eni.SubnetId);
+    if (!set) out.set(eni.SubnetId, (set = new Set()));
+    for (const ip of addressesOf(eni)) {
+      const n = parseIpv4(ip);
+      if (n !== undefined) set.add(n);
+    }
+  }
+  return out;
+}
+
+function availableCount(subnet: SubnetRecord, used: Set<number> | undefined): number {
+  const cidr = parseCidr4(subnet.CidrBlock)!;
+  return Math.max(0, usableAddressCount(cidr) - (used?.size ?? 0));
+}
+
+function takenIn(ctx: RequestContext, subnet: SubnetRecord, alsoTaken: Iterable<string>): Set<number> {
+  const used = usedAddresses(ctx).get(subnet.SubnetId) ?? new Set<number>();
+  for (const ip of alsoTaken) {
+    const n = parseIpv4(ip);
+    if (n !== undefined) used.add(n);
+  }
+  return used;
+}
+
+/** Checks an address asked for explicitly: inside the subnet, not reserved, not in `used`. */
+function checkRequested(requested: string, cidr: Cidr4, used: Set<number>): number {
+  const n = parseIpv4(requested);
+  if (n === undefined) {
+    throw new Ec2Error('InvalidParameterValue', `Value (${requested}) for parameter privateIpAddress is invalid. This is not a valid IP address.`);
+  }
+  if (!ipInCidr(n, cidr)) {
+    throw new Ec2Error('InvalidParameterValue', `Address ${requested} does not fall within the subnet's address range`);
+  }
+  if (isReservedInSubnet(n, cidr)) {
+    throw new Ec2Error('InvalidParameterValue', `Address ${requested} is in subnet's reserved address range`);
+  }
+  if (used.has(n)) throw new Ec2Error('InvalidIPAddress.InUse', `Address ${requested} is in use.`);
+  return n;
+}
+
+const subnetFull = (subnet: SubnetRecord): Ec2Error =>
+  new Ec2Error(
+    'InsufficientFreeAddressesInSubnet',
+    `There are not enough free addresses in subnet '${subnet.SubnetId}' to satisfy the requested number of instances.`,
+  );
+
+/**
+ * A private IPv4 for a new interface in `subnet`: `requested` if it is inside
+ * the subnet, not reserved and free, else the lowest free address. `alsoTaken`
+ * lists addresses the caller has handed out in this call but not stored yet.
+ */
+export function allocatePrivateIp(
+  ctx: RequestContext,
+  subnet: SubnetRecord,
+  requested?: string,
+  alsoTaken: Iterable<string> = [],
+): string {
+  const cidr = parseCidr4(subnet.CidrBlock)!;
+  const used = takenIn(ctx, subnet, alsoTaken);
+  if (requested !== undefined) return formatIpv4(checkRequested(requested, cidr, used));
+  const free = allocateAddress(cidr, used);
+  if (free === undefined) throw subnetFull(subnet);
+  return formatIpv4(free);
+}
+
+/**
+ * Up to `count` addresses with one scan of the interfaces (for launching many
+ * instances at once): `requested` first if given (checked as in
+ * `allocatePrivateIp`), then the lowest free ones. Fewer than `count` when the
+ * subnet runs out; InsufficientFreeAddressesInSubnet when it has none.
+ */
+export function allocatePrivateIps(ctx: RequestContext, subnet: SubnetRecord, count: number, requested?: string): string[] {
+  const cidr = parseCidr4(subnet.CidrBlock)!;
+  const used = takenIn(ctx, subnet, []);
+  const out: number[] = [];
+  if (requested !== undefined && count > 0) out.push(checkRequested(requested, cidr, used));
+  for (const n of out) used.add(n);
+  while (out.length < count) {
+    const free = allocateAddress(cidr, used);
+    if (free === undefined) break;
+    out.push(free);
+    used.add(free);
+  }
+  if (out.length === 0 && count > 0) throw subnetFull(subnet);
+  return out.map(formatIpv4);
+}
+
+/** The default VPC of the caller's region, if there is one. */
+function defaultVpc(ctx: RequestContext): VpcRecord | undefined {
+  return ctx.store
+    .collection<VpcRecord>('vpc')
+    .list(ctx.region)
+    .find((v) => v.IsDefault);
+}
+
+/**
+ * Where an instance or interface goes: the given subnet, or else the default
+ * subnet of the earliest AZ in the default VPC.
+ */
+export function subnetForLaunch(ctx: RequestContext, subnetId?: string): SubnetRecord {
+  if (subnetId !== undefined && subnetId !== '') return requireResource<SubnetRecord>(ctx, 'subnet', subnetId);
+  const vpc = defaultVpc(ctx);
+  if (!vpc) throw new Ec2Error('VPCIdNotSpecified', 'No default VPC for this user');
+  const zoneOrder = zonesHere(ctx).map((z) => z.ZoneName);
+  const rank = (s: SubnetRecord): number => {
+    const i = zoneOrder.indexOf(s.AvailabilityZone);
+    return i < 0 ? zoneOrder.length : i;
+  };
+  const candidates = subnets(ctx)
+    .list(ctx.region)
+    .filter((s) => s.VpcId === vpc.VpcId && s.DefaultForAz)
+    .sort((a, b) => rank(a) - rank(b));
+  const first = candidates[0];
+  if (!first) {
+    throw new Ec2Error('MissingInput', `No subnets found for the default VPC '${vpc.VpcId}'. Please specify a subnet.`);
+  }
+  return first;
+}
+
+// ---------------------------------------------------------------- creating
+
+export interface NewSubnet {
+  cidr: string;
+  zone: ZoneInfo;
+  defaultForAz: boolean;
+  mapPublicIpOnLaunch: boolean;
+  /** canonical IPv6 /64, if the subnet gets one */
+  ipv6Cidr?: string;
+}
+
+/** Stores a subnet (already validated) and associates it with the VPC's default network ACL. */
+export function insertSubnet(ctx: RequestContext, vpc: VpcRecord, spec: NewSubnet): SubnetRecord {
+  const subnetId = newId('subnet');
+  const ipv6: SubnetIpv6CidrBlockAssociation[] = spec.ipv6Cidr
+    ? [
+        {
+          AssociationId: newId('subnet-cidr-assoc'),
+          Ipv6CidrBlock: spec.ipv6Cidr,
+          Ipv6CidrBlockState: { State: 'associated' },
+          Ipv6AddressAttribute: 'public',
+          IpSource: 'amazon',
+        },
+      ]
+    : [];
+  const record: SubnetRecord = {
+    SubnetId: subnetId,
+    SubnetArn: `arn:aws:ec2:${ctx.region}:${ctx.accountId}:subnet/${subnetId}`,
+    VpcId: vpc.VpcId,
+    OwnerId: ctx.accountId,
+    State: 'available',
+    CidrBlock: spec.cidr,
+    AvailabilityZone: spec.zone.ZoneName,
+    AvailabilityZoneId: spec.zone.ZoneId,
+    DefaultForAz: spec.defaultForAz,
+    MapPublicIpOnLaunch: spec.mapPublicIpOnLaunch,
+    MapCustomerOwnedIpOnLaunch: false,
+    AssignIpv6AddressOnCreation: false,
+    Ipv6CidrBlockAssociationSet: ipv6,
+    Ipv6Native: false,
+    EnableDns64: false,
+    PrivateDnsNameOptionsOnLaunch: {
+      HostnameType: 'ip-name',
+      EnableResourceNameDnsARecord: false,
+      EnableResourceNameDnsAAAARecord: false,
+    },
+    BlockPublicAccessStates: { InternetGatewayBlockMode: 'off' },
+  };
+  subnets(ctx).put(ctx.region, subnetId, record);
+  associateWithDefaultAcl(ctx, vpc.VpcId, subnetId);
+  return record;
+}
+
+/** The default subnets of a (new) default VPC: one /20 per AZ, public on launch. */
+export function createDefaultSubnets(ctx: RequestContext, vpc: VpcRecord): SubnetRecord[] {
+  return zonesHere(ctx)
+    .slice(0, 16)
+    .map((zone, i) => insertSubnet(ctx, vpc, { cidr: defaultSubnetCidr(i), zone, defaultForAz: true, mapPublicIpOnLaunch: true }));
+}
+
+function invalidZone(ctx: RequestContext, param: 'availabilityZone' | 'availabilityZoneId', value: string): Ec2Error {
+  const zones = zonesHere(ctx);
+  const list = param === 'availabilityZone' ? zones.map((z) => z.ZoneName) : zones.map((z) => z.ZoneId);
+  const what = param === 'availabilityZone' ? 'availability zones' : 'availability zone ids';
+  return new Ec2Error(
+    'InvalidParameterValue',
+    `Value (${value}) for parameter ${param} is invalid. Subnets can currently only be created in the following ${what}: ${list.join(', ')}.`,
+  );
+}
+
+/** The zone named by AvailabilityZone and/or AvailabilityZoneId, or undefined when neither is given. */
+function zoneFrom(ctx: RequestContext, name: string | undefined, id: string | undefined): ZoneInfo | undefined {
+  const zones = zonesHere(ctx);
+  const byName = name === undefined ? undefined : zones.find((z) => z.ZoneName === name);
+  if (name !== undefined && !byName) throw invalidZone(ctx, 'availabilityZone', name);
+  const byId = id === undefined ? undefined : zones.find((z) => z.ZoneId === id);
+  if (id !== undefined && !byId) throw invalidZone(ctx, 'availabilityZoneId', id);
+  if (byName && byId && byName !== byId) {
+    throw new Ec2Error(
+      'InvalidParameterCombination',
+      `The availability zone ${name} and availability zone id ${id} do not refer to the same zone.`,
+    );
+  }
+  return byName ?? byId;
+}
+
+function ipv6Contains(outer: Cidr6, inner: Cidr6): boolean {
+  const shift = BigInt(128 - outer.prefix);
+  return inner.prefix >= outer.prefix && inner.address >> shift === outer.address >> shift;
+}
+
+/** A subnet IPv6 block: a /64 inside the VPC's IPv6 block, not used by a sibling. */
+function validateSubnetIpv6(s: string, vpc: VpcRecord, siblings: SubnetRecord[]): string {
+  const c = parseCidr6(s);
+  const canonical = c ? `${formatIpv6(c.address)}/${c.prefix}` : undefined;
+  if (!c || c.address & ((1n << BigInt(128 - c.prefix)) - 1n)) {
+    throw new Ec2Error('InvalidParameterValue', `Value (${s}) for parameter ipv6CidrBlock is invalid. This is not a valid IPv6 CIDR block.`);
+  }
+  const vpcBlocks = (vpc.Ipv6CidrBlockAssociationSet ?? []).map((a) => parseCidr6(a.Ipv6CidrBlock ?? '')).filter((b) => b !== undefined);
+  if (vpcBlocks.length === 0) {
+    throw new Ec2Error('InvalidParameterValue', `The VPC ${vpc.VpcId} has no IPv6 CIDR block; a subnet IPv6 CIDR block cannot be assigned.`);
+  }
+  if (c.prefix !== 64 || !vpcBlocks.some((b) => ipv6Contains(b, c))) {
+    throw new Ec2Error('InvalidSubnet.Range', `The IPv6 CIDR '${canonical}' is invalid.`);
+  }
+  for (const sib of siblings) {
+    for (const a of sib.Ipv6CidrBlockAssociationSet ?? []) {
+      const other = parseCidr6(a.Ipv6CidrBlock ?? '');
+      if (other && (ipv6Contains(other, c) || ipv6Contains(c, other))) {
+        throw new Ec2Error('InvalidSubnet.Conflict', `The CIDR '${canonical}' conflicts with another subnet`);
+      }
+    }
+  }
+  return canonical!;
+}
+
+function toOutput(record: SubnetRecord, tags: Tag[] | undefined, used: Set<number> | undefined): Subnet {
+  return { ...record, AvailableIpAddressCount: availableCount(record, used), Tags: tagsField(tags) };
+}
+
+// ---------------------------------------------------------------- actions
+
+const createSubnet = action((ctx, input: CreateSubnetRequest): CreateSubnetResult => {
+  if (input.VpcId === undefined || input.VpcId === '') throw missingParameter('VpcId');
+  if (input.Ipv4IpamPoolId !== undefined || input.Ipv6IpamPoolId !== undefined) {
+    throw new Ec2Error('InvalidParameterValue', 'IPAM pools are not supported.');
+  }
+  if (input.OutpostArn !== undefined) throw new Ec2Error('InvalidParameterValue', 'Outposts are not supported.');
+  if (input.Ipv6Native === true) throw new Ec2Error('InvalidParameterValue', 'IPv6-only subnets are not supported.');
+  const vpc = requireResource<VpcRecord>(ctx, 'vpc', input.VpcId);
+  if (input.CidrBlock === undefined || input.CidrBlock === '') throw missingParameter('CidrBlock');
+  const siblings = subnets(ctx)
+    .list(ctx.region)
+    .filter((s) => s.VpcId === vpc.VpcId);
+  const vpcCidrs = (vpc.CidrBlockAssociationSet ?? [{ CidrBlock: vpc.CidrBlock }])
+    .map((a) => parseCidr4(a.CidrBlock ?? ''))
+    .filter((c): c is Cidr4 => c !== undefined);
+  const checked = validateSubnetCidr(
+    input.CidrBlock,
+    vpcCidrs,
+    siblings.map((s) => parseCidr4(s.CidrBlock)!),
+  );
+  if (!checked.ok) throw new Ec2Error(checked.code, checked.message);
+  const ipv6Cidr = input.Ipv6CidrBlock === undefined ? undefined : validateSubnetIpv6(input.Ipv6CidrBlock, vpc, siblings);
+  let zone = zoneFrom(ctx, input.AvailabilityZone, input.AvailabilityZoneId);
+  if (!zone) {
+    // EC2 picks a zone for you; spread the VPC's subnets by taking the least used one.
+    const count = (z: ZoneInfo) => siblings.filter((s) => s.AvailabilityZone === z.ZoneName).length;
+    zone = [...zonesHere(ctx)].sort((a, b) => count(a) - count(b))[0];
+    if (!zone) throw new Ec2Error('InvalidParameterValue', `The region ${ctx.region} has no availability zones.`);
+  }
+  const tags = tagSpecificationTags(input.TagSpecifications, [KIND]).get(KIND) ?? [];
+  const record = insertSubnet(ctx, vpc, { cidr: input.CidrBlock, zone, defaultForAz: false, mapPublicIpOnLaunch: false, ipv6Cidr });
+  putTags(ctx, record.SubnetId, KIND, tags);
+  return { Subnet: toOutput(record, tags, undefined) };
+});
+
+const createDefaultSubnet = action((ctx, input: CreateDefaultSubnetRequest): CreateDefaultSubnetResult => {
+  if (input.Ipv6Native === true) throw new Ec2Error('InvalidParameterValue', 'IPv6-only subnets are not supported.');
+  const zone = zoneFrom(ctx, input.AvailabilityZone, input.AvailabilityZoneId);
+  if (!zone) throw missingParameter('AvailabilityZone');
+  const vpc = defaultVpc(ctx);
+  if (!vpc) throw new Ec2Error('DefaultVpcDoesNotExist', 'No default VPC exists for this account in this region.');
+  const siblings = subnets(ctx)
+    .list(ctx.region)
+    .filter((s) => s.VpcId === vpc.VpcId);
+  if (siblings.some((s) => s.DefaultForAz && s.AvailabilityZone === zone.ZoneName)) {
+    throw new Ec2Error(
+      'DefaultSubnetAlreadyExistsInAvailabilityZone',
+      `A Default Subnet already exists in availability zone ${zone.ZoneName}.`,
+    );
+  }
+  // The zone's usual /20 if it is free, else the first free default-sized block.
+  const zoneIndex = zonesHere(ctx).indexOf(zone);
+  const order = [zoneIndex, ...Array.from({ length: 16 }, (_, i) => i).filter((i) => i !== zoneIndex)].filter((i) => i >= 0 && i < 16);
+  const taken = siblings.map((s) => parseCidr4(s.CidrBlock)!);
+  const cidr = order.map(defaultSubnetCidr).find((c) => !taken.some((t) => overlaps(t, parseCidr4(c)!)));
+  if (!cidr) {
+    throw new Ec2Error('InvalidSubnet.Conflict', `The default VPC ${vpc.VpcId} has no free address range for a default subnet.`);
+  }
+  const record = insertSubnet(ctx, vpc, { cidr, zone, defaultForAz: true, mapPublicIpOnLaunch: true });
+  return { Subnet: toOutput(record, undefined, undefined) };
+});
+
+const describeSubnets = action((ctx, input: DescribeSubnetsRequest): DescribeSubnetsResult => {
+  const ids = input.SubnetIds ?? [];
+  const records = ids.length > 0 ? requireResources<SubnetRecord>(ctx, 'subnet', ids) : subnets(ctx).list(ctx.region);
+  const tags = tagsByResource(ctx, KIND);
+  const used = usedAddresses(ctx);
+  const described = records.map((s) => toOutput(s, tags.get(s.SubnetId), used.get(s.SubnetId)));
+  const ipv6 = (s: Subnet) => s.Ipv6CidrBlockAssociationSet ?? [];
+  const filtered = applyFilters(
+    described,
+    input.Filters,
+    {
+      'availability-zone': (s) => s.AvailabilityZone,
+      availabilityZone: (s) => s.AvailabilityZone,
+      'availability-zone-id': (s) => s.AvailabilityZoneId,
+      availabilityZoneId: (s) => s.AvailabilityZoneId,
+      'available-ip-address-count': (s) => s.AvailableIpAddressCount,
+      'cidr-block': (s) => s.CidrBlock,
+      cidrBlock: (s) => s.CidrBlock,
+      cidr: (s) => s.CidrBlock,
+      'default-for-az': (s) => s.DefaultForAz,
+      defaultForAz: (s) => s.DefaultForAz,
+      'ipv6-cidr-block-association.ipv6-cidr-block': (s) => ipv6(s).map((a) => a.Ipv6CidrBlock),
+      'ipv6-cidr-block-association.association-id': (s) => ipv6(s).map((a) => a.AssociationId),
+      'ipv6-cidr-block-association.state': (s) => ipv6(s).map((a) => a.Ipv6CidrBlockState?.State),
+      'ipv6-native': (s) => s.Ipv6Native,
+      'map-public-ip-on-launch': (s) => s.MapPublicIpOnLaunch,
+      'owner-id': (s) => s.OwnerId,
+      state: (s) => s.State,
+      'subnet-arn': (s) => s.SubnetArn,
+      'subnet-id': (s) => s.SubnetId,
+      'vpc-id': (s) => s.VpcId,
+    },
+    (s) => s.Tags,
+  );
+  const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 5, max: 1000 });
+  return { Subnets: page.items, NextToken: page.nextToken };
+});
+
+const deleteSubnet = action((ctx, input: DeleteSubnetRequest) => {
+  if (input.SubnetId === undefined || input.SubnetId === '') throw missingParameter('SubnetId');
+  const subnet = requireResource<SubnetRecord>(ctx, 'subnet', input.SubnetId);
+  const inUse = ctx.store
+    .collection<NetworkInterfaceRecord>('network-interface')
+    .list(ctx.region)
+    .some((e) => e.SubnetId === subnet.SubnetId);
+  if (inUse) {
+    throw new Ec2Error('DependencyViolation', `The subnet '${subnet.SubnetId}' has dependencies and cannot be deleted.`);
+  }
+  subnets(ctx).delete(ctx.region, subnet.SubnetId);
+  removeSubnetAssociations(ctx, subnet.SubnetId);
+  removeSubnetFromAcls(ctx, subnet.SubnetId);
+  ctx.store.tags.removeAll(ctx.region, subnet.SubnetId);
+  return {};
+});
+
+/** ModifySubnetAttribute parameters Overcast applies, with their wire names for messages. */
+const BOOLEAN_ATTRIBUTES = [
+  ['MapPublicIpOnLaunch', 'mapPublicIpOnLaunch'],
+  ['AssignIpv6AddressOnCreation', 'assignIpv6AddressOnCreation'],
+  ['EnableDns64', 'enableDns64'],
+  ['EnableResourceNameDnsARecordOnLaunch', 'enableResourceNameDnsARecordOnLaunch'],
+  ['EnableResourceNameDnsAAAARecordOnLaunch', 'enableResourceNameDnsAAAARecordOnLaunch'],
+] as const;
+
+const modifySubnetAttribute = action((ctx, input: ModifySubnetAttributeRequest) => {
+  if (input.SubnetId === undefined || input.SubnetId === '') throw missingParameter('SubnetId');
+  const subnet = requireResource<SubnetRecord>(ctx, 'subnet', input.SubnetId);
+  if (
+    input.MapCustomerOwnedIpOnLaunch !== undefined ||
+    input.CustomerOwnedIpv4Pool !== undefined ||
+    input.EnableLniAtDeviceIndex !== undefined ||
+    input.DisableLniAtDeviceIndex !== undefined
+  ) {
+    throw new Ec2Error('InvalidParameterValue', 'Customer-owned IP and LNI attributes apply only to Outposts subnets, which are not supported.');
+  }
+  const given: string[] = BOOLEAN_ATTRIBUTES.filter(([k]) => input[k] !== undefined).map(([, wire]) => wire);
+  if (input.PrivateDnsHostnameTypeOnLaunch !== undefined) given.push('privateDnsHostnameTypeOnLaunch');
+  if (given.length === 0) throw new Ec2Error('MissingParameter', 'The request must contain an attribute to modify.');
+  if (given.length > 1) {
+    throw new Ec2Error('InvalidParameterCombination', `Fields for multiple attribute types specified: ${given.join(', ')}`);
+  }
+  const dns = { ...subnet.PrivateDnsNameOptionsOnLaunch };
+  if (input.PrivateDnsHostnameTypeOnLaunch !== undefined) {
+    const type = input.PrivateDnsHostnameTypeOnLaunch;
+    if (type !== 'ip-name' && type !== 'resource-name') {
+      throw new Ec2Error('InvalidParameterValue', `Value (${type}) for parameter privateDnsHostnameTypeOnLaunch is invalid.`);
+    }
+    dns.HostnameType = type;
+  }
+  for (const [key, wire] of BOOLEAN_ATTRIBUTES) {
+    const attr = input[key];
+    if (attr === undefined) continue;
+    if (attr.Value === undefined) throw missingParameter(`${key}.Value`);
+    const value = attr.Value;
+    if (key === 'AssignIpv6AddressOnCreation' && value && (subnet.Ipv6CidrBlockAssociationSet ?? []).length === 0) {
+      throw new Ec2Error(
+        'InvalidParameterValue',
+        `Invalid value 'true' for ${wire}. Cannot set ${wire} to true unless the subnet (${subnet.SubnetId}) has an IPv6 CIDR block associated with it.`,
+      );
+    }
+    if (key === 'EnableResourceNameDnsARecordOnLaunch') dns.EnableResourceNameDnsARecord = value;
+    else if (key === 'EnableResourceNameDnsAAAARecordOnLaunch') dns.EnableResourceNameDnsAAAARecord = value;
+    else subnet[key] = value;
+  }
+  subnet.PrivateDnsNameOptionsOnLaunch = dns;
+  subnets(ctx).put(ctx.region, subnet.SubnetId, subnet);
+  return {};
+});
+
+export const subnetsModule: ApiModule = {
+  actions: {
+    CreateSubnet: createSubnet,
+    CreateDefaultSubnet: createDefaultSubnet,
+    DescribeSubnets: describeSubnets,
+    DeleteSubnet: deleteSubnet,
+    ModifySubnetAttribute: modifySubnetAttribute,
+  },
+};
