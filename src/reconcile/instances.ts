@@ -34,6 +34,7 @@ import {
   instanceState,
   isStillVisible,
   nextStateReason,
+  stateReason,
   type InstanceStateName,
   type RuntimeEvent,
 } from '../domain/lifecycle.js';
@@ -49,6 +50,15 @@ export interface InstanceReconcilerDeps extends ReconcilerDeps {
   clock?: () => number;
   /** first retry delay after a failed driver operation; doubles up to 30 s (default 500 ms) */
   retryBaseMs?: number;
+}
+
+interface Write {
+  region: string;
+  id: string;
+  expected: InstanceStateName;
+  fn: (ctx: RequestContext, rec: StoredInstance) => void;
+  resolve: (ok: boolean) => void;
+  reject: (err: unknown) => void;
 }
 
 interface Chain {
@@ -69,9 +79,12 @@ function needsPublicIp(ctx: RequestContext, rec: StoredInstance): boolean {
 export class InstanceReconciler implements Reconciler {
   readonly driver: Hypervisor;
   private readonly chains = new Map<string, Chain>();
+  private readonly writes: Write[] = [];
   private readonly retries = new Map<string, { timer: NodeJS.Timeout; attempts: number }>();
   private readonly attempts = new Map<string, number>();
   private purgeTimer: NodeJS.Timeout | undefined;
+  /** ids looked at by start(): a stopped machine of a running instance is restarted, not taken as a guest shutdown */
+  private readonly recovering = new Set<string>();
   private stopped = false;
   private readonly log: (line: string) => void;
   private readonly now: () => number;
@@ -92,7 +105,10 @@ export class InstanceReconciler implements Reconciler {
     for (const { region, value } of instanceCollection(this.deps).listAllRegions()) {
       const known = present.delete(value.InstanceId);
       // a terminated instance needs nothing unless the driver still has it
-      if (value.State.Name !== 'terminated' || known) this.schedule(region, value.InstanceId);
+      if (value.State.Name !== 'terminated' || known) {
+        this.recovering.add(value.InstanceId);
+        this.schedule(region, value.InstanceId);
+      }
     }
     for (const orphan of present) this.schedule(undefined, orphan);
     this.purge();
@@ -190,18 +206,44 @@ export class InstanceReconciler implements Reconciler {
 
   /**
    * Writes observed state if the record is still in `expected`; false when the
-   * API moved it on meanwhile (the chain then looks again).
+   * API moved it on meanwhile (the chain then looks again). Writes queued in
+   * the same turn of the event loop share one transaction (one fsync for a
+   * thousand launches), each in its own savepoint so one failure spoils no other.
    */
-  private commit(region: string, id: string, expected: InstanceStateName, fn: (ctx: RequestContext, rec: StoredInstance) => void): boolean {
-    return this.deps.store.transaction(() => {
-      const ctx = this.context(region);
-      const col = instanceCollection(ctx);
-      const rec = col.get(region, id);
-      if (!rec || rec.State.Name !== expected) return false;
-      fn(ctx, rec);
-      col.put(region, id, rec);
-      return true;
+  private commit(region: string, id: string, expected: InstanceStateName, fn: (ctx: RequestContext, rec: StoredInstance) => void): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.writes.push({ region, id, expected, fn, resolve, reject });
+      if (this.writes.length === 1) setImmediate(() => this.flush());
     });
+  }
+
+  private flush(): void {
+    const batch = this.writes.splice(0);
+    const settle: (() => void)[] = [];
+    try {
+      this.deps.store.transaction(() => {
+        for (const w of batch) {
+          try {
+            const ok = this.deps.store.transaction(() => {
+              const ctx = this.context(w.region);
+              const col = instanceCollection(ctx);
+              const rec = col.get(w.region, w.id);
+              if (!rec || rec.State.Name !== w.expected) return false;
+              w.fn(ctx, rec);
+              col.put(w.region, w.id, rec);
+              return true;
+            });
+            settle.push(() => w.resolve(ok));
+          } catch (err) {
+            settle.push(() => w.reject(err));
+          }
+        }
+      });
+    } catch (err) {
+      for (const w of batch) w.reject(err);
+      return;
+    }
+    for (const s of settle) s();
   }
 
   /** Applies a runtime event to the record (state, reason, termination time). */
@@ -247,19 +289,37 @@ export class InstanceReconciler implements Reconciler {
       case 'stopping': {
         if (actual === 'running') await this.driver.stop(id, { force: rec.forceStop === true, hibernate: rec.hibernate });
         const out = actual === undefined ? undefined : await this.consoleText(id);
-        return this.commit(region, id, 'stopping', (ctx, r) => {
+        return await this.commit(region, id, 'stopping', (ctx, r) => {
           this.event(ctx, r, 'stopped');
           if (out !== undefined) r.consoleOutput = out;
         });
       }
       case 'shutting-down': {
         await this.driver.terminate(id);
-        return this.commit(region, id, 'shutting-down', (ctx, r) => this.event(ctx, r, 'terminated'));
+        return await this.commit(region, id, 'shutting-down', (ctx, r) => this.event(ctx, r, 'terminated'));
       }
       case 'running': {
+        const recovering = this.recovering.delete(id);
+        if (actual === 'stopped' && !recovering) {
+          // the guest shut itself down: EC2 stops the instance, or terminates it if its
+          // InstanceInitiatedShutdownBehavior says so (the next step then terminates the machine)
+          const out = await this.consoleText(id);
+          await this.commit(region, id, 'running', (ctx, r) => {
+            if (out !== undefined) r.consoleOutput = out;
+            if (r.instanceInitiatedShutdownBehavior === 'terminate') {
+              r.State = instanceState('shutting-down');
+              r.desired = 'terminated';
+              r.StateReason = stateReason('crashed');
+            } else {
+              this.event(ctx, r, 'crashed');
+              r.desired = 'stopped';
+            }
+          });
+          return false;
+        }
         let acted = false;
         if (actual !== 'running') {
-          // the store says running but the machine is gone or down (crash, host restart): bring it back
+          // the store says running but the machine is gone (crash, host restart) or, on start-up, down: bring it back
           const spec = this.spec(region, rec);
           if (actual === undefined) await this.driver.launch(spec);
           else await this.driver.start(spec);
@@ -272,7 +332,7 @@ export class InstanceReconciler implements Reconciler {
         }
         const out = await this.consoleText(id);
         if (!acted && out === rec.consoleOutput) return true;
-        return this.commit(region, id, 'running', (_ctx, r) => {
+        return await this.commit(region, id, 'running', (_ctx, r) => {
           r.rebootedGeneration = Math.max(r.rebootedGeneration ?? 0, wanted);
           if (out !== undefined) r.consoleOutput = out;
         });
@@ -290,7 +350,7 @@ export class InstanceReconciler implements Reconciler {
     const id = rec.InstanceId;
     // a (new) public IP first, so the runtime can set up NAT for it as the machine comes up
     if (needsPublicIp(this.context(region), rec)) {
-      const prepared = this.commit(region, id, 'pending', (ctx, r) => assignPublicIpOnStart(ctx, r));
+      const prepared = await this.commit(region, id, 'pending', (ctx, r) => assignPublicIpOnStart(ctx, r));
       if (!prepared) return false;
     }
     const spec = this.spec(region, this.read(region, id) ?? rec);
@@ -301,10 +361,10 @@ export class InstanceReconciler implements Reconciler {
       const ev: RuntimeEvent = rec.everRan ? 'crashed' : 'launch-failed';
       this.log(`${id}: ${err instanceof Error ? err.message : String(err)} (${ev})`);
       if (actual === undefined) await this.driver.terminate(id).catch(() => {});
-      return this.commit(region, id, 'pending', (ctx, r) => this.event(ctx, r, ev));
+      return await this.commit(region, id, 'pending', (ctx, r) => this.event(ctx, r, ev));
     }
     const out = await this.consoleText(id);
-    return this.commit(region, id, 'pending', (ctx, r) => {
+    return await this.commit(region, id, 'pending', (ctx, r) => {
       this.event(ctx, r, 'launched');
       r.everRan = true;
       r.rebootedGeneration = r.rebootGeneration;

@@ -105,7 +105,10 @@ describe('elastic IP addresses: allocate, describe, release', () => {
     const first = (await c.send(new DescribeAddressesCommand({}))).Addresses![0]!;
     await c.send(new ReleaseAddressCommand({ AllocationId: first.AllocationId }));
     const again = await c.send(new AllocateAddressCommand({}));
-    assert.equal(again.PublicIp, first.PublicIp, 'the released address is free again (lowest first)');
+    const held = (await c.send(new DescribeAddressesCommand({}))).Addresses!.map((a) => a.PublicIp);
+    assert.equal(held.length, 5);
+    assert.equal(new Set(held).size, 5, 'no address is handed out twice');
+    assert.ok(held.includes(again.PublicIp));
   });
 
   it('the pool running dry is AddressLimitExceeded', async () => {
@@ -139,15 +142,18 @@ describe('elastic IP addresses: allocate, describe, release', () => {
   it('DescribeAddresses by PublicIps / AllocationIds and their errors', async () => {
     const a = await c.send(new AllocateAddressCommand({}));
     const b = await c.send(new AllocateAddressCommand({}));
-    await c.send(new AllocateAddressCommand({}));
+    const third = await c.send(new AllocateAddressCommand({}));
     const byIp = await c.send(new DescribeAddressesCommand({ PublicIps: [b.PublicIp!] }));
     assert.deepEqual(byIp.Addresses!.map((x) => x.AllocationId), [b.AllocationId]);
     const byIds = await c.send(new DescribeAddressesCommand({ AllocationIds: [a.AllocationId!, b.AllocationId!] }));
     assert.deepEqual(byIds.Addresses!.map((x) => x.AllocationId).sort(), [a.AllocationId, b.AllocationId].sort());
 
-    const unknownIp = await ec2Error(c.send(new DescribeAddressesCommand({ PublicIps: [a.PublicIp!, '203.0.113.6'] })));
+    const notHeld = ['203.0.113.1', '203.0.113.2', '203.0.113.3', '203.0.113.4', '203.0.113.5', '203.0.113.6'].find(
+      (ip) => ![a.PublicIp, b.PublicIp, third.PublicIp].includes(ip),
+    )!;
+    const unknownIp = await ec2Error(c.send(new DescribeAddressesCommand({ PublicIps: [a.PublicIp!, notHeld] })));
     assert.equal(unknownIp.code, 'InvalidAddress.NotFound');
-    assert.match(unknownIp.message, /203\.0\.113\.6/);
+    assert.match(unknownIp.message, new RegExp(notHeld.replace(/\./g, '\\.')));
     assert.equal((await ec2Error(c.send(new DescribeAddressesCommand({ PublicIps: ['300.1.1.1'] })))).code, 'InvalidParameterValue');
     const unknownId = await ec2Error(c.send(new DescribeAddressesCommand({ AllocationIds: [MISSING_ALLOC] })));
     assert.equal(unknownId.code, 'InvalidAllocationID.NotFound');

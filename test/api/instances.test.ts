@@ -167,21 +167,17 @@ describe('instances', () => {
     assert.equal(stopped.StateReason!.Code, 'Client.UserInitiatedShutdown');
     assert.match(stopped.StateTransitionReason!, /^User initiated \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d GMT\)$/);
 
-    // someone else takes the old public IP meanwhile, so the restart must get a different one
-    const [other] = await run(c, { ImageId: ami.x86 });
-    assert.equal(other!.PublicIpAddress, firstPublic);
-
     const start = await c.send(new StartInstancesCommand({ InstanceIds: [id] }));
     assert.deepEqual(start.StartingInstances![0]!.CurrentState, { Code: 0, Name: 'pending' });
     assert.deepEqual(start.StartingInstances![0]!.PreviousState, { Code: 80, Name: 'stopped' });
     const again = await waitFor(c, id, 'running');
     assert.ok(again.PublicIpAddress, 'a new public IP on start');
-    assert.notEqual(again.PublicIpAddress, firstPublic);
+    assert.notEqual(again.PublicIpAddress, firstPublic, 'not the one it released');
     assert.equal(again.PrivateIpAddress, privateIp);
     assert.ok(again.LaunchTime!.getTime() >= up.LaunchTime!.getTime());
 
-    const term = await c.send(new TerminateInstancesCommand({ InstanceIds: [id, other!.InstanceId!] }));
-    assert.deepEqual(term.TerminatingInstances!.map((x) => x.CurrentState!.Name), ['shutting-down', 'shutting-down']);
+    const term = await c.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+    assert.deepEqual(term.TerminatingInstances!.map((x) => x.CurrentState!.Name), ['shutting-down']);
     const gone = await waitFor(c, id, 'terminated');
     assert.equal(gone.State!.Code, 48);
     assert.equal(gone.PublicIpAddress, undefined);
@@ -237,6 +233,23 @@ describe('instances', () => {
     const h = await ec2Error(c.send(new StopInstancesCommand({ InstanceIds: [hib[0]!.InstanceId!], Hibernate: true })));
     assert.equal(h.code, 'UnsupportedHibernationConfiguration');
     assert.equal((await describeOne(c, hib[0]!.InstanceId!)).State!.Name !== 'stopping', true);
+  });
+
+  it('hibernates instances launched with hibernation configured; Force stops too', async () => {
+    const [h] = await run(c, { ImageId: ami.x86, InstanceType: 't3.micro', HibernationOptions: { Configured: true } });
+    assert.deepEqual(h!.HibernationOptions, { Configured: true });
+    await waitFor(c, h!.InstanceId!, 'running');
+    const out = await c.send(new StopInstancesCommand({ InstanceIds: [h!.InstanceId!], Hibernate: true }));
+    assert.equal(out.StoppingInstances![0]!.CurrentState!.Name, 'stopping');
+    const stopped = await waitFor(c, h!.InstanceId!, 'stopped');
+    assert.equal(stopped.StateReason!.Code, 'Client.UserInitiatedHibernate');
+    await c.send(new StartInstancesCommand({ InstanceIds: [h!.InstanceId!] }));
+    await waitFor(c, h!.InstanceId!, 'running');
+    const console = Buffer.from((await c.send(new GetConsoleOutputCommand({ InstanceId: h!.InstanceId }))).Output!, 'base64').toString();
+    assert.match(console, /hibernation: saving memory/);
+    assert.match(console, /image restored/);
+    await c.send(new StopInstancesCommand({ InstanceIds: [h!.InstanceId!], Force: true }));
+    assert.equal((await waitFor(c, h!.InstanceId!, 'stopped')).StateReason!.Code, 'Client.UserInitiatedShutdown');
   });
 
   it('one refused instance fails the whole call and changes none', async () => {
@@ -412,6 +425,21 @@ describe('instances', () => {
     assert.ok(withPublic.Instances![0]!.PublicIpAddress, 'AssociatePublicIpAddress wins over the subnet');
     const stored = t.server.store.collection<StoredInstance>('instance').get('us-east-1', i!.InstanceId!)!;
     assert.deepEqual(stored.launchVolumes!.map((v) => [v.deviceName, v.sizeGiB, v.volumeType]), [['/dev/xvda', 20, 'gp3'], ['/dev/sdf', 100, 'gp3']]);
+  });
+
+  it('launches MaxCount when there is room, fewer (but at least MinCount) when the subnet runs out', async () => {
+    const vpc = await c.send(new CreateVpcCommand({ CidrBlock: '10.30.0.0/16' }));
+    // a /28 has 16 addresses, 5 reserved: room for 11 interfaces
+    const subnet = await c.send(new CreateSubnetCommand({ VpcId: vpc.Vpc!.VpcId, CidrBlock: '10.30.0.0/28', AvailabilityZone: 'us-east-1a' }));
+    const tooMany = await ec2Error(c.send(new RunInstancesCommand({ ImageId: ami.x86, MinCount: 12, MaxCount: 20, SubnetId: subnet.Subnet!.SubnetId })));
+    assert.equal(tooMany.code, 'InsufficientFreeAddressesInSubnet');
+    const out = await c.send(new RunInstancesCommand({ ImageId: ami.x86, MinCount: 5, MaxCount: 20, SubnetId: subnet.Subnet!.SubnetId }));
+    assert.equal(out.Instances!.length, 11);
+    assert.equal(new Set(out.Instances!.map((i) => i.PrivateIpAddress)).size, 11);
+    assert.ok(out.Instances!.every((i) => /^10\.30\.0\.(\d+)$/.test(i.PrivateIpAddress!) && Number(i.PrivateIpAddress!.split('.')[3]) >= 4 && Number(i.PrivateIpAddress!.split('.')[3]) <= 14));
+    const full = await c.send(new DescribeSubnetsCommand({ SubnetIds: [subnet.Subnet!.SubnetId!] }));
+    assert.equal(full.Subnets![0]!.AvailableIpAddressCount, 0);
+    await c.send(new TerminateInstancesCommand({ InstanceIds: out.Instances!.map((i) => i.InstanceId!) }));
   });
 
   it('DescribeInstances: ids, errors, filters and pagination', async () => {

@@ -82,8 +82,10 @@ describe('AWS CLI v2 session', { skip: haveAwsCli() ? false : 'Debian awscli is 
     await aws.json('modify-instance-attribute', '--instance-id', ids[0]!, '--instance-type', 'Value=t3.small');
     await aws.json('start-instances', '--instance-ids', ids[0]!);
     await aws.json('wait', 'instance-running', '--instance-ids', ids[0]!);
-    const type = await aws.text('describe-instances', '--instance-ids', ids[0]!, '--query', 'Reservations[0].Instances[0].InstanceType');
+    const [type, ip2] = (await aws.text('describe-instances', '--instance-ids', ids[0]!, '--query', 'Reservations[0].Instances[0].[InstanceType,PublicIpAddress]')).split(/\s+/);
     assert.equal(type, 't3.small');
+    assert.match(ip2!, /^\d+\.\d+\.\d+\.\d+$/);
+    assert.notEqual(ip2, ip1, 'stop/start moves the instance to a new public IP');
     const missing = await aws.raw(['describe-instances', '--instance-ids', 'i-0123456789abcdef0']);
     assert.equal(missing.code, 254);
     assert.match(missing.stderr, /InvalidInstanceID\.NotFound/);

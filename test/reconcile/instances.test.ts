@@ -248,6 +248,28 @@ describe('instance reconciler', () => {
     assert.equal(get(f, id)!.StateReason?.Code, 'Client.InstanceInitiatedShutdown');
   });
 
+  it('a guest shutdown stops the instance, or terminates it when its shutdown behaviour says so', async () => {
+    await f.rec.start();
+    const stops = seedInstance(f, { publicIp: '198.51.100.20' });
+    const terminates = seedInstance(f);
+    const r = get(f, terminates)!;
+    instanceCollection(f).put(REGION, terminates, { ...r, instanceInitiatedShutdownBehavior: 'terminate' });
+    for (const id of [stops, terminates]) f.rec.handle({ kind: 'instance', region: REGION, id });
+    await waitFor(f, stops, 'running');
+    await waitFor(f, terminates, 'running');
+    // `shutdown -h now` inside both guests
+    await f.driver.stop(stops);
+    await f.driver.stop(terminates);
+    for (const id of [stops, terminates]) f.rec.handle({ kind: 'instance', region: REGION, id });
+    await f.rec.idle();
+    assert.equal(get(f, stops)!.State.Name, 'stopped');
+    assert.equal(get(f, stops)!.StateReason?.Code, 'Client.InstanceInitiatedShutdown');
+    assert.equal(eniOf(f, stops)!.association, undefined, 'the public IP goes with the stop');
+    assert.equal(get(f, terminates)!.State.Name, 'terminated');
+    assert.equal(get(f, terminates)!.StateReason?.Code, 'Client.InstanceInitiatedShutdown');
+    assert.equal(await f.driver.describe(terminates), undefined);
+  });
+
   it('retries a failed stop until it works', async () => {
     await f.rec.start();
     const id = seedInstance(f);
@@ -263,13 +285,16 @@ describe('instance reconciler', () => {
     // the first "server" never got to the work: records left in transitional states
     const pending = seedInstance(f, { publicIp: '198.51.100.9' });
     const runningLost = seedInstance(f, { state: 'running' });
+    const runningDown = seedInstance(f, { state: 'running' });
     const stopping = seedInstance(f, { state: 'stopping' });
     const shuttingDown = seedInstance(f, { state: 'shutting-down' });
     const stoppedButRunning = seedInstance(f, { state: 'stopped' });
     const terminatedButRunning = seedInstance(f, { state: 'terminated' });
     for (const id of [stopping, shuttingDown, stoppedButRunning, terminatedButRunning]) {
-      await f.driver.launch({ ...f.driver.specOf(id)!, ...minimalSpec(id) });
+      await f.driver.launch(minimalSpec(id));
     }
+    await f.driver.launch(minimalSpec(runningDown));
+    await f.driver.stop(runningDown);
     await f.driver.launch(minimalSpec('i-0000000000000dead'));
     await f.rec.start();
     await f.rec.idle();
@@ -278,6 +303,8 @@ describe('instance reconciler', () => {
     assert.equal(eniOf(f, pending)!.association?.PublicIp, '198.51.100.9', 'the public IP from RunInstances is kept');
     assert.equal(await f.driver.describe(runningLost), 'running', 'running in the store, absent in the driver: started again');
     assert.equal(get(f, runningLost)!.State.Name, 'running');
+    assert.equal(await f.driver.describe(runningDown), 'running', 'running in the store, stopped in the driver (host restart): started');
+    assert.equal(get(f, runningDown)!.State.Name, 'running');
     assert.equal(get(f, stopping)!.State.Name, 'stopped');
     assert.equal(await f.driver.describe(stopping), 'stopped');
     assert.equal(get(f, shuttingDown)!.State.Name, 'terminated');

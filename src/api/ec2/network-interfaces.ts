@@ -25,6 +25,9 @@ import type { NetworkInterfaceRecord, SubnetRecord } from './records.js';
 import { requireResources } from './resource-registry.js';
 import { tagsByResource, tagsField } from './tags.js';
 
+/** An ISO-8601 string where the SDK types say Date: the serializer writes both the same way. */
+const isoTime = (s: string): Date => s as unknown as Date;
+
 /** A locally administered unicast MAC, as EC2 gives interfaces (02:xx:xx:xx:xx:xx). */
 export function newMacAddress(): string {
   return ['02', ...[...randomBytes(5)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
@@ -96,7 +99,7 @@ export function instanceInterfaceOutput(ctx: RequestContext, eni: NetworkInterfa
   return {
     Association: assoc,
     Attachment: at
-      ? { AttachTime: at.AttachTime as unknown as Date, AttachmentId: at.AttachmentId, DeleteOnTermination: at.DeleteOnTermination, DeviceIndex: at.DeviceIndex, NetworkCardIndex: 0, Status: 'attached' }
+      ? { AttachTime: isoTime(at.AttachTime), AttachmentId: at.AttachmentId, DeleteOnTermination: at.DeleteOnTermination, DeviceIndex: at.DeviceIndex, NetworkCardIndex: 0, Status: 'attached' }
       : undefined,
     Description: eni.Description ?? '',
     Groups: eni.Groups,
@@ -122,14 +125,13 @@ export function instanceInterfaceOutput(ctx: RequestContext, eni: NetworkInterfa
 
 /** The interface as DescribeNetworkInterfaces shows it. */
 export function networkInterfaceOutput(ctx: RequestContext, eni: NetworkInterfaceRecord, tags: Tag[] | undefined): NetworkInterface {
-  const { attachment: at, association: _a, ...rest } = eni;
+  const at = eni.attachment;
   const assoc = associationOutput(ctx, eni);
   return {
-    ...rest,
     Association: assoc,
     Attachment: at
       ? {
-          AttachTime: at.AttachTime as unknown as Date,
+          AttachTime: isoTime(at.AttachTime),
           AttachmentId: at.AttachmentId,
           DeleteOnTermination: at.DeleteOnTermination,
           DeviceIndex: at.DeviceIndex,
@@ -139,11 +141,29 @@ export function networkInterfaceOutput(ctx: RequestContext, eni: NetworkInterfac
           Status: 'attached',
         }
       : undefined,
+    AvailabilityZone: eni.AvailabilityZone,
+    Description: eni.Description ?? '',
+    Groups: eni.Groups,
+    InterfaceType: eni.InterfaceType ?? 'interface',
+    Ipv6Addresses: eni.Ipv6Addresses ?? [],
+    MacAddress: eni.MacAddress,
+    NetworkInterfaceId: eni.NetworkInterfaceId,
+    OwnerId: eni.OwnerId,
+    PrivateDnsName: eni.PrivateDnsName,
+    PrivateIpAddress: eni.PrivateIpAddress,
     PrivateIpAddresses: (eni.PrivateIpAddresses ?? []).map((p) => ({
-      ...p,
       Association: p.PrivateIpAddress === eni.PrivateIpAddress ? assoc : undefined,
+      Primary: p.Primary,
+      PrivateDnsName: p.PrivateDnsName,
+      PrivateIpAddress: p.PrivateIpAddress,
     })),
+    RequesterId: eni.RequesterId,
+    RequesterManaged: eni.RequesterManaged ?? false,
+    SourceDestCheck: eni.SourceDestCheck ?? true,
+    Status: eni.Status,
+    SubnetId: eni.SubnetId,
     TagSet: tagsField(tags) ?? [],
+    VpcId: eni.VpcId,
   };
 }
 

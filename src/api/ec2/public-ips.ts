@@ -22,19 +22,40 @@ function usedPublicIps(ctx: RequestContext): Set<number> {
   return used;
 }
 
-/** Takes the lowest free address of the pool (skipping network and broadcast addresses). */
-export function allocatePublicIp(ctx: RequestContext): string {
+const CURSOR_KEY = 'public-ip-cursor';
+
+/**
+ * Takes `count` free addresses of the pool, going round from just after the
+ * last one handed out (skipping network and broadcast addresses). Going round
+ * rather than lowest-first means a stopped and restarted instance gets a new
+ * public IP, as on EC2, instead of the one it just released. One scan of the
+ * store serves a whole launch.
+ */
+export function allocatePublicIps(ctx: RequestContext, count: number): string[] {
+  if (count <= 0) return [];
   const pool = parseCidr4(ctx.config.publicIpPool);
   if (!pool) throw new Ec2Error('InternalError', `The public IP pool '${ctx.config.publicIpPool}' is not a valid CIDR.`, 500);
   const used = usedPublicIps(ctx);
   const n = size(pool);
   const first = n > 2 ? 1 : 0;
-  const last = n > 2 ? n - 2 : n - 1;
-  for (let i = first; i <= last; i++) {
-    const ip = (pool.base + i) >>> 0;
-    if (!used.has(ip)) return formatIpv4(ip);
+  const span = n > 2 ? n - 2 : n;
+  const cursor = Number(ctx.store.getMeta(CURSOR_KEY) ?? '-1');
+  const start = Number.isInteger(cursor) && cursor >= first && cursor < first + span ? cursor - first + 1 : 0;
+  const out: string[] = [];
+  let offset = -1;
+  for (let k = 0; k < span && out.length < count; k++) {
+    offset = first + ((start + k) % span);
+    const ip = (pool.base + offset) >>> 0;
+    if (!used.has(ip)) out.push(formatIpv4(ip));
   }
-  throw new Ec2Error('AddressLimitExceeded', 'The public IPv4 address pool is exhausted.');
+  if (out.length < count) throw new Ec2Error('AddressLimitExceeded', 'The public IPv4 address pool is exhausted.');
+  ctx.store.setMeta(CURSOR_KEY, String(offset));
+  return out;
+}
+
+/** One public address (see allocatePublicIps). */
+export function allocatePublicIp(ctx: RequestContext): string {
+  return allocatePublicIps(ctx, 1)[0]!;
 }
 
 /** The DNS name EC2 gives a public IPv4 in a region. */

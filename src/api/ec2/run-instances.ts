@@ -13,7 +13,6 @@ import type {
   Reservation,
   RunInstancesRequest,
 } from '@aws-sdk/client-ec2';
-import { broadcastAddress, formatIpv4, networkAddress, parseCidr4, parseIpv4, RESERVED_AT_START, size } from '../../domain/cidr.js';
 import { newId } from '../../domain/ids.js';
 import { isOfferedIn } from '../../domain/instance-types.js';
 import { instanceState } from '../../domain/lifecycle.js';
@@ -23,14 +22,14 @@ import { action, type RequestContext } from '../context.js';
 import { requireImage, type ImageRecord } from './images.js';
 import { eniCollection, instanceCollection, INSTANCE, NETWORK_INTERFACE, type LaunchVolume, type StoredInstance } from './instance-records.js';
 import { requireInstanceType } from './instance-types.js';
-import { ec2Time, instanceOutput, type InstanceLookups } from './instance-view.js';
+import { ec2Time, instanceOutput, isoTime, type InstanceLookups } from './instance-view.js';
 import { findKeyPairByName } from './key-pairs.js';
 import { newInstanceInterface } from './network-interfaces.js';
-import { allocatePublicIp } from './public-ips.js';
-import type { AddressRecord, NetworkInterfaceRecord, SecurityGroupRecord, SubnetRecord, VpcRecord } from './records.js';
+import { allocatePublicIps } from './public-ips.js';
+import type { NetworkInterfaceRecord, SecurityGroupRecord, SubnetRecord, VpcRecord } from './records.js';
 import { ACCOUNT_LIMITS } from './regions.js';
 import { requireResources } from './resource-registry.js';
-import { allocatePrivateIp, subnetForLaunch } from './subnets.js';
+import { allocatePrivateIps, subnetForLaunch } from './subnets.js';
 import { putTags, tagSpecificationTags } from './tags.js';
 
 /**
@@ -310,70 +309,6 @@ function liveInstanceCount(ctx: RequestContext): number {
   return n;
 }
 
-// ---------------------------------------------------------------- addresses for a whole launch
-
-/*
- * allocatePrivateIp (subnets.ts) and allocatePublicIp (public-ips.ts) scan
- * every interface of the region per address, which makes a launch of N
- * instances O(N × interfaces). These take all of a launch's addresses with
- * one scan, by the same rules (lowest free first; the subnet's reserved
- * addresses and the pool's network/broadcast addresses skipped). A requested
- * private address and a single public address still go through the shared
- * helpers. TODO: use batch helpers from subnets.ts / public-ips.ts once they exist.
- */
-
-function launchPrivateIps(ctx: RequestContext, subnet: SubnetRecord, want: number, min: number, requested: string | undefined): string[] {
-  const out: string[] = [];
-  if (requested !== undefined) out.push(allocatePrivateIp(ctx, subnet, requested));
-  const cidr = parseCidr4(subnet.CidrBlock)!;
-  const used = new Set<number>();
-  for (const eni of eniCollection(ctx).list(ctx.region)) {
-    if (eni.SubnetId !== subnet.SubnetId) continue;
-    for (const ip of [eni.PrivateIpAddress, ...(eni.PrivateIpAddresses ?? []).map((p) => p.PrivateIpAddress)]) {
-      const n = ip === undefined ? undefined : parseIpv4(ip);
-      if (n !== undefined) used.add(n);
-    }
-  }
-  for (const ip of out) used.add(parseIpv4(ip)!);
-  let next = networkAddress(cidr) + RESERVED_AT_START;
-  const last = broadcastAddress(cidr) - 1;
-  while (out.length < want) {
-    while (next <= last && used.has(next)) next++;
-    if (next > last) break;
-    used.add(next);
-    out.push(formatIpv4(next));
-  }
-  if (out.length < min) {
-    throw new Ec2Error(
-      'InsufficientFreeAddressesInSubnet',
-      `There are not enough free addresses in subnet '${subnet.SubnetId}' to satisfy the requested number of instances.`,
-    );
-  }
-  return out;
-}
-
-function launchPublicIps(ctx: RequestContext, count: number): string[] {
-  if (count <= 1) return count === 1 ? [allocatePublicIp(ctx)] : [];
-  const pool = parseCidr4(ctx.config.publicIpPool);
-  if (!pool) throw new Ec2Error('InternalError', `The public IP pool '${ctx.config.publicIpPool}' is not a valid CIDR.`, 500);
-  const used = new Set<number>();
-  for (const a of ctx.store.collection<AddressRecord>('elastic-ip').list(ctx.region)) {
-    const n = parseIpv4(a.PublicIp);
-    if (n !== undefined) used.add(n);
-  }
-  for (const e of eniCollection(ctx).list(ctx.region)) {
-    const n = e.association ? parseIpv4(e.association.PublicIp) : undefined;
-    if (n !== undefined) used.add(n);
-  }
-  const n = size(pool);
-  const first = pool.base + (n > 2 ? 1 : 0);
-  const last = pool.base + (n > 2 ? n - 2 : n - 1);
-  const out: string[] = [];
-  for (let ip = first; ip <= last && out.length < count; ip++) if (!used.has(ip >>> 0)) out.push(formatIpv4(ip >>> 0));
-  if (out.length < count) throw new Ec2Error('AddressLimitExceeded', 'The public IPv4 address pool is exhausted.');
-  return out;
-}
-
 // ---------------------------------------------------------------- RunInstances
 
 export const runInstances = action((ctx, input: RunInstancesRequest): Reservation => {
@@ -452,8 +387,14 @@ export const runInstances = action((ctx, input: RunInstancesRequest): Reservatio
   const tagSpecs = tagSpecificationTags(input.TagSpecifications, ['instance', 'volume', 'network-interface']);
 
   // ---- capacity: as many as MaxCount asks, limited by the account limit and the subnet's free addresses
-  const privateIps = launchPrivateIps(ctx, subnet, Math.min(maxCount, capacity), minCount, net.privateIp);
-  const publicIps = wantsPublicIp ? launchPublicIps(ctx, privateIps.length) : [];
+  const privateIps = allocatePrivateIps(ctx, subnet, Math.min(maxCount, capacity), net.privateIp);
+  if (privateIps.length < minCount) {
+    throw new Ec2Error(
+      'InsufficientFreeAddressesInSubnet',
+      `There are not enough free addresses in subnet '${subnet.SubnetId}' to satisfy the requested number of instances.`,
+    );
+  }
+  const publicIps = wantsPublicIp ? allocatePublicIps(ctx, privateIps.length) : [];
 
   // ---- write
   const now = ec2Time(ctx.now);
@@ -487,7 +428,7 @@ export const runInstances = action((ctx, input: RunInstancesRequest): Reservatio
     for (const v of launchVolumes) putTags(ctx, v.volumeId, 'volume', tagsFor('volume'));
     const blockDeviceMappings: InstanceBlockDeviceMapping[] = launchVolumes.map((v) => ({
       DeviceName: v.deviceName,
-      Ebs: { AttachTime: now as unknown as Date, DeleteOnTermination: v.deleteOnTermination, Status: 'attached', VolumeId: v.volumeId },
+      Ebs: { AttachTime: isoTime(now), DeleteOnTermination: v.deleteOnTermination, Status: 'attached', VolumeId: v.volumeId },
     }));
 
     const rec: StoredInstance = {
