@@ -109,18 +109,23 @@ export function instanceInterfaceOutput(ctx: RequestContext, eni: NetworkInterfa
     OwnerId: eni.OwnerId,
     PrivateDnsName: eni.PrivateDnsName,
     PrivateIpAddress: eni.PrivateIpAddress,
-    PrivateIpAddresses: (eni.PrivateIpAddresses ?? []).map((p) => ({
-      Association: p.PrivateIpAddress === eni.PrivateIpAddress ? assoc : undefined,
-      Primary: p.Primary,
-      PrivateDnsName: p.PrivateDnsName,
-      PrivateIpAddress: p.PrivateIpAddress,
-    })),
+    PrivateIpAddresses: privateIpAddressesOutput(eni, assoc),
     SourceDestCheck: eni.SourceDestCheck,
     Status: eni.Status,
     SubnetId: eni.SubnetId,
     VpcId: eni.VpcId,
     InterfaceType: eni.InterfaceType ?? 'interface',
   };
+}
+
+/** The interface's private addresses; the public association sits on the primary one. */
+function privateIpAddressesOutput<A>(eni: NetworkInterfaceRecord, assoc: A | undefined) {
+  return (eni.PrivateIpAddresses ?? []).map((p) => ({
+    Association: p.PrivateIpAddress === eni.PrivateIpAddress ? assoc : undefined,
+    Primary: p.Primary,
+    PrivateDnsName: p.PrivateDnsName,
+    PrivateIpAddress: p.PrivateIpAddress,
+  }));
 }
 
 /** The interface as DescribeNetworkInterfaces shows it. */
@@ -151,12 +156,7 @@ export function networkInterfaceOutput(ctx: RequestContext, eni: NetworkInterfac
     OwnerId: eni.OwnerId,
     PrivateDnsName: eni.PrivateDnsName,
     PrivateIpAddress: eni.PrivateIpAddress,
-    PrivateIpAddresses: (eni.PrivateIpAddresses ?? []).map((p) => ({
-      Association: p.PrivateIpAddress === eni.PrivateIpAddress ? assoc : undefined,
-      Primary: p.Primary,
-      PrivateDnsName: p.PrivateDnsName,
-      PrivateIpAddress: p.PrivateIpAddress,
-    })),
+    PrivateIpAddresses: privateIpAddressesOutput(eni, assoc),
     RequesterId: eni.RequesterId,
     RequesterManaged: eni.RequesterManaged ?? false,
     SourceDestCheck: eni.SourceDestCheck ?? true,
