@@ -103,9 +103,10 @@ export class QueryEndpoint {
       }
       const input = this.parser.parse(action, params.entries());
       const output = this.opts.invoke(action, region, requestId, input);
-      const xml = this.serializer.serializer(action)(output as Record<string, unknown>, requestId);
-      res.writeHead(200, { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': requestId, server: 'Overcast' });
-      res.end(xml);
+      const bytes = this.serializer.serializer(action)(output as Record<string, unknown>, requestId);
+      // An explicit length: no chunked encoding, headers and body in one writev.
+      res.writeHead(200, { 'content-type': 'text/xml;charset=UTF-8', 'content-length': bytes.length });
+      res.end(bytes);
       if (this.opts.log) this.opts.log(`${action} 200 ${elapsedMs(started)}ms`);
     } catch (e) {
       const err =

@@ -3,7 +3,7 @@
  * Signing keys are cached per (secret, date, region, service), so a request costs
  * one SHA-256 of the canonical request and one HMAC.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Ec2Error } from './errors.js';
 
@@ -90,6 +90,12 @@ function canonicalPath(path: string): string {
     .split('/')
     .map((seg) => encodeRfc3986(seg))
     .join('/');
+}
+
+/** SigV4 header value canonical form: trimmed, runs of spaces folded (cheap when there are none). */
+function normalizeHeaderValue(v: string): string {
+  const t = v.trim();
+  return t.includes('  ') || t.includes('\t') || t.includes('\n') ? t.replace(/\s+/g, ' ') : t;
 }
 
 function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -191,11 +197,11 @@ export function verifySigV4(
   for (const name of p.signedHeaders) {
     const v = headerValue(req.headers, name);
     if (v === undefined) throw signatureMismatch();
-    canonicalHeaders += `${name}:${v.trim().replace(/\s+/g, ' ')}\n`;
+    canonicalHeaders += `${name}:${normalizeHeaderValue(v)}\n`;
   }
-  const payloadHash = p.presigned
-    ? 'UNSIGNED-PAYLOAD'
-    : (headerValue(req.headers, 'x-amz-content-sha256') ?? createHash('sha256').update(req.body).digest('hex'));
+  const bodyHash = p.presigned ? '' : hash('sha256', req.body, 'hex');
+  const declaredHash = p.presigned ? undefined : headerValue(req.headers, 'x-amz-content-sha256');
+  const payloadHash = p.presigned ? 'UNSIGNED-PAYLOAD' : (declaredHash ?? bodyHash);
   const canonicalRequest = [
     req.method,
     canonicalPath(req.path),
@@ -205,13 +211,11 @@ export function verifySigV4(
     payloadHash,
   ].join('\n');
   const scope = `${p.date}/${p.region}/${p.service}/aws4_request`;
-  const stringToSign = `${ALGORITHM}\n${p.amzDate}\n${scope}\n${createHash('sha256').update(canonicalRequest).digest('hex')}`;
+  const stringToSign = `${ALGORITHM}\n${p.amzDate}\n${scope}\n${hash('sha256', canonicalRequest, 'hex')}`;
   const expected = createHmac('sha256', signingKey(secret, p.date, p.region, p.service)).update(stringToSign).digest();
   const given = Buffer.from(p.signature, 'hex');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw signatureMismatch();
-  if (!p.presigned && headerValue(req.headers, 'x-amz-content-sha256') !== undefined) {
-    const actual = createHash('sha256').update(req.body).digest('hex');
-    if (actual !== payloadHash && payloadHash !== 'UNSIGNED-PAYLOAD') throw signatureMismatch();
-  }
+  // A declared payload hash must be the body's (unless the client chose not to sign the payload).
+  if (declaredHash !== undefined && declaredHash !== 'UNSIGNED-PAYLOAD' && declaredHash !== bodyHash) throw signatureMismatch();
   return { accessKeyId: p.accessKeyId, region: p.region, service: p.service };
 }

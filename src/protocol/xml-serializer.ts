@@ -1,12 +1,16 @@
 /**
  * EC2 response serialization, compiled from the API model. For each operation
  * the output shape tree is turned once into JavaScript source (one function per
- * shape, string concatenation only) and compiled with `new Function`, so a
+ * shape, appending to one text buffer) and compiled with `new Function`, so a
  * request never walks the model.
+ *
+ * The text is turned into bytes in slices of about 64 KiB as list items are
+ * written: a multi-megabyte response built as one concatenated string becomes a
+ * deep rope that is very slow to flatten and encode.
  */
 import type { CompactModel, CompactShape } from './model/index.js';
 
-export type OutputSerializer = (output: Record<string, unknown>, requestId: string) => string;
+export type OutputSerializer = (output: Record<string, unknown>, requestId: string) => Buffer;
 
 const ESCAPE_TEST = /[&<>"']/;
 function esc(v: unknown): string {
@@ -25,6 +29,9 @@ function blob(v: unknown): string {
   return Buffer.isBuffer(v) ? v.toString('base64') : esc(v);
 }
 
+/** Text is moved into a Buffer slice once it grows past this many characters. */
+export const SLICE_CHARS = 64 * 1024;
+
 export class XmlSerializer {
   private readonly cache = new Map<string, OutputSerializer>();
 
@@ -39,7 +46,10 @@ export class XmlSerializer {
     return fn;
   }
 
-  /** Generated source for an operation's serializer (exposed for tests and debugging). */
+  /**
+   * Generated source for an operation's serializer (exposed for tests and debugging).
+   * Shape functions append to `W` (text) and, past SLICE_CHARS, move it into `C` (Buffers).
+   */
   source(operation: string): string {
     const op = this.model.operations[operation];
     if (!op) throw new Error(`unknown operation ${operation}`);
@@ -52,76 +62,81 @@ export class XmlSerializer {
       emitted.add(index);
       const shape = this.model.shapes[index]!;
       if (shape.k === 'structure') {
-        let body = `function s${index}(o){let x="",v;`;
+        let body = `function s${index}(o){let v;`;
         for (const [name, , xmlName, memberIndex] of shape.m) {
-          body += `v=o[${JSON.stringify(name)}];if(v!=null){${this.member(xmlName, memberIndex, emit)}}`;
+          body += `v=o[${JSON.stringify(name)}];if(v!=null){${this.member(xmlName, memberIndex, 'v', emit)}}`;
         }
-        functions.push(body + 'return x;}');
+        functions.push(body + '}');
       } else if (shape.k === 'map') {
         functions.push(
-          `function s${index}(o){let x="";for(const k of Object.keys(o)){const v=o[k];x+="<item><key>"+esc(k)+"</key>";if(v!=null){${this.member('value', shape.value, emit)}}x+="</item>";}return x;}`,
+          `function s${index}(o){for(const k of Object.keys(o)){const v=o[k];W+="<item><key>"+esc(k)+"</key>";if(v!=null){${this.member('value', shape.value, 'v', emit)}}W+="</item>";}}`,
         );
       }
     };
     let body = '';
     if (outputIndex >= 0) {
       emit(outputIndex);
-      body = `x+=s${outputIndex}(o);`;
+      body = `s${outputIndex}(o);`;
     }
     return (
+      `let W="",C=[];const F=()=>{C.push(Buffer.from(W,"utf8"));W="";};\n` +
       functions.join('\n') +
-      `\nreturn function(o,requestId){let x=${JSON.stringify(open)}+"<requestId>"+requestId+"</requestId>";${body}return x+${JSON.stringify(`</${operation}Response>`)};};`
+      `\nreturn function(o,requestId){W=${JSON.stringify(open)}+"<requestId>"+requestId+"</requestId>";C=[];${body}` +
+      `W+=${JSON.stringify(`</${operation}Response>`)};F();const r=C.length===1?C[0]:Buffer.concat(C);C=[];return r;};`
     );
   }
 
   private compile(operation: string): OutputSerializer {
-    const factory = new Function('esc', 'ts', 'blob', this.source(operation)) as (
+    const factory = new Function('esc', 'ts', 'blob', 'Buffer', this.source(operation)) as (
       e: typeof esc,
       t: typeof ts,
       b: typeof blob,
+      buf: typeof Buffer,
     ) => OutputSerializer;
-    return factory(esc, ts, blob);
+    return factory(esc, ts, blob, Buffer);
   }
 
-  /** Code that appends member value `v` under element `tag`. */
-  private member(tag: string, index: number, emit: (i: number) => void): string {
+  /** Statements that append member value `name` under element `tag`. */
+  private member(tag: string, index: number, name: string, emit: (i: number) => void): string {
     const shape: CompactShape = this.model.shapes[index]!;
     const open = JSON.stringify(`<${tag}>`);
     const close = JSON.stringify(`</${tag}>`);
     if (shape.k === 'list') {
-      const item = this.value('e', shape.m, emit);
-      if (shape.f) return `for(const e of v){x+=${open}+${item}+${close};}`;
+      const e = `${name}e`;
+      const item = this.value(e, shape.m, emit);
+      const slice = `if(W.length>${SLICE_CHARS})F();`;
+      if (shape.f) return `for(const ${e} of ${name}){W+=${open};${item}W+=${close};${slice}}`;
       const itemOpen = JSON.stringify(`<${shape.n}>`);
       const itemClose = JSON.stringify(`</${shape.n}>`);
-      return `if(v.length===0){x+=${JSON.stringify(`<${tag}/>`)};}else{x+=${open};for(const e of v){x+=${itemOpen}+${item}+${itemClose};}x+=${close};}`;
+      return `if(${name}.length===0){W+=${JSON.stringify(`<${tag}/>`)};}else{W+=${open};for(const ${e} of ${name}){W+=${itemOpen};${item}W+=${itemClose};${slice}}W+=${close};}`;
     }
-    return `x+=${open}+${this.value('v', index, emit)}+${close};`;
+    return `W+=${open};${this.value(name, index, emit)}W+=${close};`;
   }
 
-  /** Expression rendering value `name` of shape `index`. */
+  /** Statements that append value `name` of shape `index`. */
   private value(name: string, index: number, emit: (i: number) => void): string {
     const shape = this.model.shapes[index]!;
     switch (shape.k) {
       case 'structure':
       case 'map':
         emit(index);
-        return `s${index}(${name})`;
+        return `s${index}(${name});`;
       case 'list':
-        // A list directly inside a list (rare in EC2): wrap items in <item>.
-        return `(()=>{let x="";const v=${name};${this.member('item', index, emit).replace(/^/, '')}return x;})()`;
+        // A list directly inside a list (rare in EC2): items wrapped in <item>.
+        return this.member('item', index, name, emit);
       case 'boolean':
-        return `(${name}?"true":"false")`;
+        return `W+=(${name}?"true":"false");`;
       case 'integer':
       case 'long':
       case 'double':
       case 'float':
-        return `String(${name})`;
+        return `W+=String(${name});`;
       case 'timestamp':
-        return `ts(${name})`;
+        return `W+=ts(${name});`;
       case 'blob':
-        return `blob(${name})`;
+        return `W+=blob(${name});`;
       default:
-        return `esc(${name})`;
+        return `W+=esc(${name});`;
     }
   }
 }

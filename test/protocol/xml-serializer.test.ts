@@ -10,7 +10,7 @@ describe('XML serializer (compiled from the model)', () => {
     const xml = serializer.serializer('DescribeRegions')(
       { Regions: [{ RegionName: 'us-east-1', Endpoint: 'ec2.us-east-1.amazonaws.com', OptInStatus: 'opt-in-not-required' }] },
       'req-1',
-    );
+    ).toString('utf8');
     assert.equal(
       xml,
       '<?xml version="1.0" encoding="UTF-8"?>\n<DescribeRegionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>req-1</requestId>' +
@@ -39,7 +39,7 @@ describe('XML serializer (compiled from the model)', () => {
         ],
       },
       'r',
-    );
+    ).toString('utf8');
     // members in model order: groupSet, instancesSet, …, reservationId
     assert.match(xml, /<reservationSet><item><groupSet\/><instancesSet><item>.*<instanceId>i-1<\/instanceId>.*<\/instancesSet><reservationId>r-1<\/reservationId><\/item><\/reservationSet>/);
     assert.match(xml, /<instanceState><code>16<\/code><name>running<\/name><\/instanceState>/);
@@ -53,11 +53,28 @@ describe('XML serializer (compiled from the model)', () => {
     assert.equal(serializer.serializer('DescribeVpcs'), serializer.serializer('DescribeVpcs'));
     const src = serializer.source('DescribeVpcs');
     assert.match(src, /function s\d+\(o\)/);
+    assert.match(src, /W\+=/);
     assert.doesNotMatch(src, /shapes\[/);
   });
 
   it('renders an operation without output members', () => {
-    const xml = serializer.serializer('CreateTags')({}, 'x');
+    const xml = serializer.serializer('CreateTags')({}, 'x').toString('utf8');
     assert.match(xml, /<CreateTagsResponse xmlns="[^"]+"><requestId>x<\/requestId><\/CreateTagsResponse>$/);
+  });
+
+  it('writes multi-megabyte responses in slices without losing or reordering anything', () => {
+    const tags = Array.from({ length: 20_000 }, (_, i) => ({ ResourceId: `vpc-${i}`, ResourceType: 'vpc', Key: `k${i}`, Value: `värde-${i}-☁` }));
+    const buf = serializer.serializer('DescribeTags')({ Tags: tags }, 'big');
+    assert.ok(buf.length > 1_000_000);
+    const xml = buf.toString('utf8');
+    const values = [...xml.matchAll(/<value>([^<]*)<\/value>/g)].map((m) => m[1]);
+    assert.equal(values.length, 20_000);
+    assert.equal(values[0], 'värde-0-☁');
+    assert.equal(values[12_345], 'värde-12345-☁');
+    assert.ok(xml.endsWith('</tagSet></DescribeTagsResponse>'));
+    // the same call again starts from a clean buffer
+    const again = serializer.serializer('DescribeTags')({ Tags: tags.slice(0, 1) }, 'small').toString('utf8');
+    assert.equal((again.match(/<item>/g) ?? []).length, 1);
+    assert.match(again, /<requestId>small<\/requestId>/);
   });
 });
