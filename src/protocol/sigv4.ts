@@ -33,12 +33,16 @@ const MAX_SKEW_MS = 15 * 60 * 1000;
 const AUTH_RE = /^AWS4-HMAC-SHA256\s+Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})\s*$/;
 
 const signingKeys = new Map<string, Buffer>();
+/** The last key used: most requests in a row share secret, date, region and service. */
+let lastKey: { secret: string; date: string; region: string; service: string; key: Buffer } | undefined;
 
 function hmac(key: Buffer | string, data: string): Buffer {
   return createHmac('sha256', key).update(data, 'utf8').digest();
 }
 
 function signingKey(secret: string, date: string, region: string, service: string): Buffer {
+  const last = lastKey;
+  if (last && last.secret === secret && last.date === date && last.region === region && last.service === service) return last.key;
   const cacheKey = `${secret}\n${date}\n${region}\n${service}`;
   let key = signingKeys.get(cacheKey);
   if (!key) {
@@ -46,6 +50,7 @@ function signingKey(secret: string, date: string, region: string, service: strin
     if (signingKeys.size > 1000) signingKeys.clear();
     signingKeys.set(cacheKey, key);
   }
+  lastKey = { secret, date, region, service, key };
   return key;
 }
 
@@ -104,10 +109,12 @@ function headerValue(headers: IncomingHttpHeaders, name: string): string | undef
   return Array.isArray(v) ? v.join(',') : v;
 }
 
+const AMZ_DATE_RE = /^\d{8}T\d{6}Z$/;
+
 function parseAmzDate(s: string | undefined): number | undefined {
-  const m = s && /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(s);
-  if (!m) return undefined;
-  return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
+  if (s === undefined || !AMZ_DATE_RE.test(s)) return undefined;
+  const n = (from: number, to: number): number => Number(s.slice(from, to));
+  return Date.UTC(n(0, 4), n(4, 6) - 1, n(6, 8), n(9, 11), n(11, 13), n(13, 15));
 }
 
 interface Parsed {
