@@ -1,5 +1,8 @@
 import {
+  CreateKeyPairCommand,
   DescribeAccountAttributesCommand,
+  DescribeKeyPairsCommand,
+  DescribeVpcsCommand,
   DescribeAvailabilityZonesCommand,
   DescribeRegionsCommand,
 } from '@aws-sdk/client-ec2';
@@ -55,5 +58,19 @@ describe('regions and zones', () => {
     assert.deepEqual(out.AccountAttributes![0]!.AttributeValues, [{ AttributeValue: 'VPC' }]);
     const all = await t.client().send(new DescribeAccountAttributesCommand({}));
     assert.ok(all.AccountAttributes!.some((a) => a.AttributeName === 'default-vpc'));
+  });
+
+  it('every region has its own state: default VPC, key pairs', async () => {
+    await t.client('sa-east-1').send(new CreateKeyPairCommand({ KeyName: 'only-in-sao-paulo' }));
+    const there = await t.client('sa-east-1').send(new DescribeKeyPairsCommand({}));
+    assert.deepEqual(there.KeyPairs!.map((k) => k.KeyName), ['only-in-sao-paulo']);
+    const elsewhere = await t.client('eu-north-1').send(new DescribeKeyPairsCommand({}));
+    assert.deepEqual(elsewhere.KeyPairs, []);
+    const vpcA = (await t.client('sa-east-1').send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }))).Vpcs!;
+    const vpcB = (await t.client('eu-north-1').send(new DescribeVpcsCommand({ Filters: [{ Name: 'is-default', Values: ['true'] }] }))).Vpcs!;
+    assert.equal(vpcA.length, 1);
+    assert.equal(vpcB.length, 1);
+    assert.notEqual(vpcA[0]!.VpcId, vpcB[0]!.VpcId);
+    assert.equal(vpcA[0]!.CidrBlock, '172.31.0.0/16');
   });
 });

@@ -1,0 +1,62 @@
+import Database from 'better-sqlite3';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { MIGRATIONS } from '../../src/store/migrations.js';
+import { Store } from '../../src/store/store.js';
+
+describe('store', () => {
+  it('creates its data dir, migrates to the latest schema once, and keeps data across reopen', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'overcast-store-')), 'nested', 'data');
+    try {
+      const s = new Store(dir);
+      assert.equal(s.schemaVersion, MIGRATIONS.length);
+      assert.equal(s.db.pragma('journal_mode', { simple: true }), 'wal');
+      s.collection<{ n: number }>('thing').put('us-east-1', 'a', { n: 1 });
+      s.tags.set('us-east-1', 'a', 'thing', [{ Key: 'k', Value: 'v' }]);
+      s.close();
+      const again = new Store(dir);
+      assert.equal(again.schemaVersion, MIGRATIONS.length);
+      assert.deepEqual(again.collection('thing').get('us-east-1', 'a'), { n: 1 });
+      assert.deepEqual(again.tags.forResource('us-east-1', 'a'), [{ Key: 'k', Value: 'v' }]);
+      again.close();
+    } finally {
+      rmSync(join(dir, '..', '..'), { recursive: true, force: true });
+    }
+  });
+
+  it('migrates a database left at an older schema version', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'overcast-store-'));
+    try {
+      // a database at version 0: empty, as a first start leaves it before migrating
+      new Database(join(dir, 'overcast.db')).close();
+      const s = new Store(dir);
+      assert.equal(s.schemaVersion, MIGRATIONS.length);
+      const tables = (s.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[]);
+      assert.deepEqual(tables, ['idempotency', 'meta', 'resources', 'tags']);
+      s.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('regions are separate namespaces; a failed transaction writes nothing', () => {
+    const s = new Store(':memory:');
+    const c = s.collection<{ v: string }>('vpc');
+    c.put('us-east-1', 'vpc-1', { v: 'east' });
+    c.put('eu-west-1', 'vpc-1', { v: 'west' });
+    assert.equal(c.get('us-east-1', 'vpc-1')!.v, 'east');
+    assert.equal(c.get('eu-west-1', 'vpc-1')!.v, 'west');
+    assert.equal(c.list('ap-northeast-2').length, 0);
+    assert.throws(() =>
+      s.transaction(() => {
+        c.put('us-east-1', 'vpc-2', { v: 'half' });
+        throw new Error('boom');
+      }),
+    );
+    assert.equal(c.get('us-east-1', 'vpc-2'), undefined);
+    s.close();
+  });
+});
