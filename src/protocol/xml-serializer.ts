@@ -110,7 +110,33 @@ export class XmlSerializer {
       const itemClose = JSON.stringify(`</${shape.n}>`);
       return `if(${name}.length===0){W+=${JSON.stringify(`<${tag}/>`)};}else{W+=${open};for(const ${e} of ${name}){W+=${itemOpen};${item}W+=${itemClose};${slice}}W+=${close};}`;
     }
+    const scalar = this.scalar(name, shape);
+    // A scalar member is one append (`W+="<tag>"+value+"</tag>"`): fewer pieces in the text rope.
+    if (scalar !== undefined) return `W+=${open}+${scalar}+${close};`;
     return `W+=${open};${this.value(name, index, emit)}W+=${close};`;
+  }
+
+  /** Expression rendering a scalar value, or undefined for structures, maps and lists. */
+  private scalar(name: string, shape: CompactShape): string | undefined {
+    switch (shape.k) {
+      case 'structure':
+      case 'map':
+      case 'list':
+        return undefined;
+      case 'boolean':
+        return `(${name}?"true":"false")`;
+      case 'integer':
+      case 'long':
+      case 'double':
+      case 'float':
+        return `String(${name})`;
+      case 'timestamp':
+        return `ts(${name})`;
+      case 'blob':
+        return `blob(${name})`;
+      default:
+        return `esc(${name})`;
+    }
   }
 
   /** Statements that append value `name` of shape `index`. */
@@ -124,19 +150,8 @@ export class XmlSerializer {
       case 'list':
         // A list directly inside a list (rare in EC2): items wrapped in <item>.
         return this.member('item', index, name, emit);
-      case 'boolean':
-        return `W+=(${name}?"true":"false");`;
-      case 'integer':
-      case 'long':
-      case 'double':
-      case 'float':
-        return `W+=String(${name});`;
-      case 'timestamp':
-        return `W+=ts(${name});`;
-      case 'blob':
-        return `W+=blob(${name});`;
       default:
-        return `W+=esc(${name});`;
+        return `W+=${this.scalar(name, shape)};`;
     }
   }
 }
