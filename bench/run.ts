@@ -5,6 +5,9 @@
  *
  *  1. DescribeRegions throughput vs a bare server answering a fixed body. Target ≥ 0.5.
  *  2. DescribeInstances over 1,000 instances vs a bare server sending the same bytes. Target ≥ 0.3.
+ *
+ * Environment: BENCH_SECONDS (per run, default 5), BENCH_CONNECTIONS (16), BENCH_ROUNDS (2),
+ * BENCH_ONLY=regions|instances to run one comparison.
  */
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
