@@ -6,12 +6,12 @@
  *  1. DescribeRegions throughput vs a bare server answering a fixed body. Target ≥ 0.5.
  *  2. DescribeInstances over 1,000 instances vs a bare server sending the same bytes. Target ≥ 0.3.
  *
- * Environment: BENCH_SECONDS (per run, default 5), BENCH_CONNECTIONS (16), BENCH_ROUNDS (2),
+ * Environment: BENCH_SECONDS (per run, default 5), BENCH_CONNECTIONS (16), BENCH_ROUNDS (3),
  * BENCH_ONLY=regions|instances to run one comparison.
  */
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,7 @@ import { formBody, send, signedRequest, type RawRequest } from '../test/helpers/
 const root = fileURLToPath(new URL('..', import.meta.url));
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const tmp = mkdtempSync(join(tmpdir(), 'overcast-bench-'));
 const children: ChildProcess[] = [];
 
@@ -42,7 +42,29 @@ function startProcess(args: string[], env: Record<string, string> = {}): Promise
   });
 }
 
-async function load(url: string, r: RawRequest): Promise<{ rps: number; mbps: number; errors: number; p50: number }> {
+/** CPU time (user + system, ms) a process has used so far, from /proc. */
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+const CLOCK_TICKS = 100;
+
+interface LoadResult {
+  rps: number;
+  mbps: number;
+  errors: number;
+  p50: number;
+  /** server CPU per request, µs: steadier than req/s on a shared machine */
+  cpuUs: number;
+}
+
+async function load(url: string, r: RawRequest, pid?: number): Promise<LoadResult> {
+  const cpu0 = cpuMs(pid);
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
@@ -54,10 +76,13 @@ async function load(url: string, r: RawRequest): Promise<{ rps: number; mbps: nu
     mbps: result.throughput.average / 1e6,
     errors: result.errors + result.non2xx + result.timeouts,
     p50: result.latency.p50,
+    cpuUs: ((cpuMs(pid) - cpu0) * 1000) / Math.max(1, result.requests.total),
   };
 }
 
-async function compare(name: string, target: number, overcastUrl: string, req: RawRequest): Promise<boolean> {
+async function compare(name: string, target: number, overcast: { url: string; child: ChildProcess }, req: RawRequest): Promise<boolean> {
+  const overcastUrl = overcast.url;
+  const opid = overcast.child.pid;
   const sample = await send(overcastUrl, req);
   if (sample.status !== 200) throw new Error(`${name}: Overcast answered ${sample.status}: ${sample.body.slice(0, 300)}`);
   const file = join(tmp, `${name}.xml`);
@@ -65,13 +90,14 @@ async function compare(name: string, target: number, overcastUrl: string, req: R
   const anchor = await startProcess(['bench/anchor.ts', file]);
   // warm both up, then alternate anchor and Overcast ROUNDS times and keep each one's best run,
   // so a burst of noise from elsewhere on the machine hurts neither side more than the other.
-  await load(anchor.url, req);
-  await load(overcastUrl, req);
-  let a = await load(anchor.url, req);
-  let o = await load(overcastUrl, req);
+  const apid = anchor.child.pid;
+  await load(anchor.url, req, apid);
+  await load(overcastUrl, req, opid);
+  let a = await load(anchor.url, req, apid);
+  let o = await load(overcastUrl, req, opid);
   for (let i = 1; i < ROUNDS; i++) {
-    const a2 = await load(anchor.url, req);
-    const o2 = await load(overcastUrl, req);
+    const a2 = await load(anchor.url, req, apid);
+    const o2 = await load(overcastUrl, req, opid);
     if (a2.rps > a.rps) a = a2;
     if (o2.rps > o.rps) o = { ...o2, errors: o.errors + o2.errors };
   }
@@ -80,8 +106,9 @@ async function compare(name: string, target: number, overcastUrl: string, req: R
   const ok = ratio >= target && o.errors === 0;
   console.log(
     `${name}: ratio ${ratio.toFixed(2)} (target ≥ ${target}) ${ok ? 'OK' : 'BELOW TARGET'}\n` +
-      `  overcast: ${o.rps.toFixed(0)} req/s, p50 ${o.p50} ms, ${o.mbps.toFixed(1)} MB/s, errors ${o.errors}\n` +
-      `  anchor:   ${a.rps.toFixed(0)} req/s, p50 ${a.p50} ms, ${a.mbps.toFixed(1)} MB/s  (response ${sample.body.length} bytes)`,
+      `  overcast: ${o.rps.toFixed(0)} req/s, p50 ${o.p50} ms, ${o.mbps.toFixed(1)} MB/s, server CPU ${o.cpuUs.toFixed(1)} µs/request, errors ${o.errors}\n` +
+      `  anchor:   ${a.rps.toFixed(0)} req/s, p50 ${a.p50} ms, ${a.mbps.toFixed(1)} MB/s, server CPU ${a.cpuUs.toFixed(1)} µs/request  (response ${sample.body.length} bytes)\n` +
+      `  CPU-per-request ratio (anchor / overcast, steadier on a shared machine): ${(a.cpuUs / o.cpuUs).toFixed(2)}`,
   );
   return ok;
 }
@@ -91,7 +118,7 @@ async function main(): Promise<void> {
   const overcast = await startProcess(['src/main.ts', 'server', '--port', '0', '--data-dir', join(tmp, 'data'), '--public-ip-pool', '198.18.0.0/16']);
   console.log(`bench: ${DURATION}s per run, ${CONNECTIONS} connections, Overcast at ${overcast.url}`);
   let allOk = true;
-  if (process.env.BENCH_ONLY !== 'instances') allOk = (await compare('DescribeRegions', 0.5, overcast.url, await signedRequest(overcast.url, formBody({ Action: 'DescribeRegions' })))) && allOk;
+  if (process.env.BENCH_ONLY !== 'instances') allOk = (await compare('DescribeRegions', 0.5, overcast, await signedRequest(overcast.url, formBody({ Action: 'DescribeRegions' })))) && allOk;
 
   if (process.env.BENCH_ONLY === 'regions') return;
   // 1,000 instances, launched in batches of 100.
@@ -105,7 +132,7 @@ async function main(): Promise<void> {
   const describe = await signedRequest(overcast.url, formBody({ Action: 'DescribeInstances' }));
   const count = ((await send(overcast.url, describe)).body.match(/<instanceId>/g) ?? []).length;
   if (count !== 1000) throw new Error(`expected 1000 instances, DescribeInstances shows ${count}`);
-  allOk = (await compare('DescribeInstances-1000', 0.3, overcast.url, describe)) && allOk;
+  allOk = (await compare('DescribeInstances-1000', 0.3, overcast, describe)) && allOk;
   console.log(allOk ? 'bench: all targets met' : 'bench: some targets missed');
 }
 

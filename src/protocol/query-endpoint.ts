@@ -133,13 +133,50 @@ function elapsedMs(started: bigint): string {
 /** Query-string parameters, then form-body parameters (a body value wins). */
 function collectParams(req: IncomingMessage, query: string, body: Buffer): Map<string, string> {
   const params = new Map<string, string>();
-  if (query !== '') for (const [k, v] of new URLSearchParams(query)) params.set(k, v);
+  if (query !== '') parseForm(query, params);
   if (req.method === 'POST' && body.length > 0) {
     const type = (req.headers['content-type'] ?? '').toLowerCase();
     if (type !== '' && !type.startsWith('application/x-www-form-urlencoded')) {
       throw new Ec2Error('InvalidParameterValue', `Unsupported content type '${type}'; expected application/x-www-form-urlencoded.`, 400);
     }
-    for (const [k, v] of new URLSearchParams(body.toString('utf8'))) params.set(k, v);
+    parseForm(body.toString('utf8'), params);
   }
   return params;
+}
+
+/**
+ * application/x-www-form-urlencoded pairs into `out` (a later value wins), as
+ * URLSearchParams reads them; pieces without `%` or `+` need no decoding.
+ */
+export function parseForm(text: string, out: Map<string, string>): void {
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('&', start);
+    if (end < 0) end = text.length;
+    if (end > start) {
+      const eq = text.indexOf('=', start);
+      const split = eq >= 0 && eq < end;
+      const k = decodeFormPart(text.slice(start, split ? eq : end));
+      const v = split ? decodeFormPart(text.slice(eq + 1, end)) : '';
+      out.set(k, v);
+    }
+    start = end + 1;
+  }
+}
+
+function decodeFormPart(s: string): string {
+  if (s.indexOf('%') < 0 && s.indexOf('+') < 0) return s;
+  const spaced = s.replace(/\+/g, ' ');
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    // Malformed escapes: decode what can be decoded, keep the rest, as URLSearchParams does.
+    return spaced.replace(/(%[0-9a-fA-F]{2})+/g, (m) => {
+      try {
+        return decodeURIComponent(m);
+      } catch {
+        return m;
+      }
+    });
+  }
 }

@@ -3,7 +3,7 @@
  * Signing keys are cached per (secret, date, region, service), so a request costs
  * one SHA-256 of the canonical request and one HMAC.
  */
-import { createHmac, hash, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Ec2Error } from './errors.js';
 
@@ -52,6 +52,14 @@ function signingKey(secret: string, date: string, region: string, service: strin
   }
   lastKey = { secret, date, region, service, key };
   return key;
+}
+
+/** Constant-time comparison of two hex signatures (no early exit on the first difference). */
+function sameHex(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
 }
 
 const authFailure = (message: string): Ec2Error => new Ec2Error('AuthFailure', message, 401);
@@ -219,9 +227,8 @@ export function verifySigV4(
   ].join('\n');
   const scope = `${p.date}/${p.region}/${p.service}/aws4_request`;
   const stringToSign = `${ALGORITHM}\n${p.amzDate}\n${scope}\n${hash('sha256', canonicalRequest, 'hex')}`;
-  const expected = createHmac('sha256', signingKey(secret, p.date, p.region, p.service)).update(stringToSign).digest();
-  const given = Buffer.from(p.signature, 'hex');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw signatureMismatch();
+  const expected = createHmac('sha256', signingKey(secret, p.date, p.region, p.service)).update(stringToSign).digest('hex');
+  if (!sameHex(expected, p.signature)) throw signatureMismatch();
   // A declared payload hash must be the body's (unless the client chose not to sign the payload).
   if (declaredHash !== undefined && declaredHash !== 'UNSIGNED-PAYLOAD' && declaredHash !== bodyHash) throw signatureMismatch();
   return { accessKeyId: p.accessKeyId, region: p.region, service: p.service };
