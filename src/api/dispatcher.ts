@@ -45,11 +45,11 @@ export class Dispatcher {
   }
 
   /** A context for internal callers (reconcilers, start-up) outside any API call. */
-  context(region: string, afterCommit: (fn: () => void) => void = (fn) => fn()): RequestContext {
+  context(region: string, afterCommit: (fn: () => void) => void = (fn) => fn(), requestId: string = randomUUID()): RequestContext {
     const ctx: RequestContext = {
       region,
       accountId: this.config.accountId,
-      requestId: randomUUID(),
+      requestId,
       now: this.clock(),
       store: this.store,
       config: this.config,
@@ -80,8 +80,7 @@ export class Dispatcher {
     if (!handler) throw new Ec2Error('InvalidAction', `The action ${action} is not valid for this web service.`);
     this.ensureRegion(region);
     const pending: (() => void)[] = [];
-    const ctx = this.context(region, (fn) => pending.push(fn));
-    (ctx as { requestId: string }).requestId = requestId;
+    const ctx = this.context(region, (fn) => pending.push(fn), requestId);
     const dryRun = input.DryRun === true;
     const token = typeof input.ClientToken === 'string' ? input.ClientToken : undefined;
     if (token !== undefined && token.length > 64) {
