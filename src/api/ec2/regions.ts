@@ -14,6 +14,7 @@ import { applyFilters } from '../../domain/filters.js';
 import { findRegion, REGIONS } from '../../domain/regions.js';
 import { Ec2Error } from '../../protocol/errors.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
+import { defaultVpcOf } from './records.js';
 
 const servedCache = new WeakMap<readonly string[], readonly Region[]>();
 
@@ -102,10 +103,7 @@ export const ACCOUNT_LIMITS = {
 
 const describeAccountAttributes = action(
   (ctx, input: DescribeAccountAttributesRequest): DescribeAccountAttributesResult => {
-    const defaultVpc = ctx.store
-      .collection<{ VpcId: string; IsDefault?: boolean }>('vpc')
-      .list(ctx.region)
-      .find((v) => v.IsDefault === true);
+    const defaultVpc = defaultVpcOf(ctx);
     const all: AccountAttribute[] = [
       { AttributeName: 'supported-platforms', AttributeValues: [{ AttributeValue: 'VPC' }] },
       { AttributeName: 'vpc-max-security-groups-per-interface', AttributeValues: [{ AttributeValue: String(ACCOUNT_LIMITS.maxSecurityGroupsPerInterface) }] },

@@ -26,7 +26,7 @@ import { ec2Time, instanceOutput, isoTime, type InstanceLookups } from './instan
 import { findKeyPairByName } from './key-pairs.js';
 import { newInstanceInterface } from './network-interfaces.js';
 import { allocatePublicIps } from './public-ips.js';
-import type { NetworkInterfaceRecord, SecurityGroupRecord, SubnetRecord, VpcRecord } from './records.js';
+import { defaultVpcOf as defaultVpc, type NetworkInterfaceRecord, type SecurityGroupRecord, type SubnetRecord } from './records.js';
 import { ACCOUNT_LIMITS } from './regions.js';
 import { requireResources } from './resource-registry.js';
 import { allocatePrivateIps, subnetForLaunch } from './subnets.js';
@@ -88,9 +88,6 @@ export function checkOffered(ctx: RequestContext, type: string, zone: string): v
   }
 }
 
-function defaultVpc(ctx: RequestContext): VpcRecord | undefined {
-  return ctx.store.collection<VpcRecord>('vpc').list(ctx.region).find((v) => v.IsDefault === true);
-}
 
 /**
  * The groups of the primary interface: ids (any VPC, checked against the

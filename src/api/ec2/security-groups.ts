@@ -57,7 +57,7 @@ import {
 import { Ec2Error, invalidParameterCombination, missingParameter } from '../../protocol/errors.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
-import type { InstanceRecord, NetworkInterfaceRecord, SecurityGroupRecord, VpcRecord } from './records.js';
+import { defaultVpcOf as defaultVpc, type InstanceRecord, type NetworkInterfaceRecord, type SecurityGroupRecord, type VpcRecord } from './records.js';
 import { RESOURCE_KINDS, requireResource, requireResources, requireWellFormed } from './resource-registry.js';
 import { putTags, tagSpecificationTags, tagsByResource, tagsField } from './tags.js';
 
@@ -86,10 +86,6 @@ const rulesCol = (ctx: RequestContext) => ctx.store.collection<SecurityGroupRule
 const groupArn = (ctx: RequestContext, id: string) => `arn:aws:ec2:${ctx.region}:${ctx.accountId}:security-group/${id}`;
 const ruleArn = (ctx: RequestContext, id: string) => `arn:aws:ec2:${ctx.region}:${ctx.accountId}:security-group-rule/${id}`;
 
-/** The region's default VPC, if it has one. */
-function defaultVpc(ctx: RequestContext): VpcRecord | undefined {
-  return ctx.store.collection<VpcRecord>('vpc').list(ctx.region).find((v) => v.IsDefault === true);
-}
 
 /** The rules of one group, in the order they were added. */
 export function rulesOfGroup(ctx: RequestContext, groupId: string): SecurityGroupRuleRecord[] {

@@ -43,7 +43,7 @@ import { Ec2Error, missingParameter } from '../../protocol/errors.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
 import { associateWithDefaultAcl, removeSubnetFromAcls } from './network-acls.js';
-import type { NetworkInterfaceRecord, SubnetRecord, VpcRecord } from './records.js';
+import { defaultVpcOf as defaultVpc, type NetworkInterfaceRecord, type SubnetRecord, type VpcRecord } from './records.js';
 import { requireResource, requireResources } from './resource-registry.js';
 import { removeSubnetAssociations } from './route-tables.js';
 import { putTags, tagSpecificationTags, tagsByResource, tagsField } from './tags.js';
@@ -160,13 +160,6 @@ export function allocatePrivateIps(ctx: RequestContext, subnet: SubnetRecord, co
   return out.map(formatIpv4);
 }
 
-/** The default VPC of the caller's region, if there is one. */
-function defaultVpc(ctx: RequestContext): VpcRecord | undefined {
-  return ctx.store
-    .collection<VpcRecord>('vpc')
-    .list(ctx.region)
-    .find((v) => v.IsDefault);
-}
 
 /**
  * Where an instance or interface goes: the given subnet, or else the default

@@ -32,7 +32,7 @@ import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
 import { attachGatewayRecord, attachedGatewayOf, insertInternetGateway } from './internet-gateways.js';
 import { createDefaultNetworkAcl, deleteNetworkAclsOf } from './network-acls.js';
-import type { NetworkInterfaceRecord, SubnetRecord, VpcRecord } from './records.js';
+import { defaultVpcOf, type NetworkInterfaceRecord, type SubnetRecord, type VpcRecord } from './records.js';
 import { requireResource, requireResources } from './resource-registry.js';
 import { createMainRouteTable, deleteRouteTablesOf, routeTablesOf } from './route-tables.js';
 import { createDefaultSecurityGroup, deleteSecurityGroupRecords, securityGroupsOfVpc } from './security-groups.js';
@@ -154,11 +154,6 @@ function createVpcLayout(ctx: RequestContext, spec: NewVpc): StoredVpc {
   return vpc;
 }
 
-function defaultVpcOf(ctx: RequestContext): StoredVpc | undefined {
-  return vpcs(ctx)
-    .list(ctx.region)
-    .find((v) => v.IsDefault);
-}
 
 function createDefaultVpcLayout(ctx: RequestContext): StoredVpc {
   return createVpcLayout(ctx, { cidr: DEFAULT_VPC_CIDR, tenancy: 'default', isDefault: true, ipv6: false });
