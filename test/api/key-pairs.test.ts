@@ -7,13 +7,13 @@ import {
   ImportKeyPairCommand,
 } from '@aws-sdk/client-ec2';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createHash, createPublicKey } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ec2Error, startTestServer, type TestServer } from '../helpers/server.js';
+import { opensslDigestColon, run, runText } from '../helpers/tools.js';
 
 let dir: string;
 let fileNo = 0;
@@ -21,17 +21,6 @@ function tmpFile(content: string | Buffer): string {
   const p = join(dir, `f${++fileNo}`);
   writeFileSync(p, content, { mode: 0o600 });
   return p;
-}
-const run = (cmd: string, args: string[], input?: Buffer | string): Buffer =>
-  execFileSync(cmd, args, { input, stdio: ['pipe', 'pipe', 'pipe'] });
-const runText = (cmd: string, args: string[], input?: Buffer | string): string => run(cmd, args, input).toString('utf8');
-
-/** `openssl <digest> -c` → "aa:bb:…" */
-function opensslDigestColon(digest: 'sha1' | 'md5', data: Buffer): string {
-  const out = runText('openssl', [digest, '-c'], data).trim();
-  const m = /= ([0-9a-f:]+)$/.exec(out);
-  assert.ok(m, `unexpected openssl output ${out}`);
-  return m[1]!;
 }
 const firstTwo = (line: string): string => line.trim().split(/\s+/).slice(0, 2).join(' ');
 

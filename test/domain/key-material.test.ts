@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { createKey, importPublicKey, KeyFormatError } from '../../src/domain/key-material.js';
+import { opensslDigestColon, run, runText } from '../helpers/tools.js';
 
 let dir: string;
 before(() => {
@@ -24,18 +25,6 @@ function tmpFile(content: string | Buffer, suffix = ''): string {
   return p;
 }
 
-function run(cmd: string, args: string[], input?: Buffer | string): Buffer {
-  return execFileSync(cmd, args, { input, stdio: ['pipe', 'pipe', 'pipe'] });
-}
-const runText = (cmd: string, args: string[], input?: Buffer | string): string => run(cmd, args, input).toString('utf8');
-
-/** `openssl <digest> -c` output "(stdin)= aa:bb:…" → "aa:bb:…". */
-function opensslDigestColon(digest: 'sha1' | 'md5', data: Buffer): string {
-  const out = runText('openssl', [digest, '-c'], data).trim();
-  const m = /= ([0-9a-f:]+)$/.exec(out);
-  assert.ok(m, `unexpected openssl output ${out}`);
-  return m[1]!;
-}
 
 /** A fresh key made by ssh-keygen; returns the private key path (the public key is `${path}.pub`). */
 function sshKeygen(type: string, bits?: number): string {
