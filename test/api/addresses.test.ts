@@ -111,6 +111,15 @@ describe('elastic IP addresses: allocate, describe, release', () => {
     assert.ok(held.includes(again.PublicIp));
   });
 
+  it('the pool is shared by all regions: an address held in one cannot be claimed in another', async () => {
+    const held = await c.send(new AllocateAddressCommand({}));
+    const elsewhere = await ec2Error(t.client('eu-west-1').send(new AllocateAddressCommand({ Address: held.PublicIp })));
+    assert.equal(elsewhere.code, 'InvalidAddress.NotFound');
+    const other = await t.client('eu-west-1').send(new AllocateAddressCommand({}));
+    assert.notEqual(other.PublicIp, held.PublicIp);
+    await t.client('eu-west-1').send(new ReleaseAddressCommand({ AllocationId: other.AllocationId }));
+  });
+
   it('the pool running dry is AddressLimitExceeded', async () => {
     const small = await startTestServer({ publicIpPool: '198.18.0.0/30' });
     try {
@@ -191,7 +200,8 @@ describe('elastic IP addresses: allocate, describe, release', () => {
     const byIp = await ec2Error(c.send(new ReleaseAddressCommand({ PublicIp: a.PublicIp })));
     assert.equal(byIp.code, 'InvalidParameterValue');
     assert.match(byIp.message, /allocation id/);
-    assert.equal((await ec2Error(c.send(new ReleaseAddressCommand({ PublicIp: '203.0.113.6' })))).code, 'InvalidAddress.NotFound');
+    const notHeld = a.PublicIp === '203.0.113.6' ? '203.0.113.5' : '203.0.113.6';
+    assert.equal((await ec2Error(c.send(new ReleaseAddressCommand({ PublicIp: notHeld })))).code, 'InvalidAddress.NotFound');
     const both = await ec2Error(c.send(new ReleaseAddressCommand({ PublicIp: a.PublicIp, AllocationId: a.AllocationId })));
     assert.equal(both.code, 'InvalidParameterCombination');
     assert.equal((await ec2Error(c.send(new ReleaseAddressCommand({ AllocationId: a.AllocationId, NetworkBorderGroup: 'eu-west-1' })))).code, 'InvalidParameterValue');

@@ -40,7 +40,7 @@ import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
 import { eniCollection, instanceCollection, interfacesOf, type StoredInstance } from './instance-records.js';
 import { attachedGatewayOf } from './internet-gateways.js';
-import { allocatePublicIp, publicDnsName } from './public-ips.js';
+import { allocatePublicIp, isPublicIpInUse, publicDnsName } from './public-ips.js';
 import type { AddressRecord, NetworkInterfaceRecord } from './records.js';
 import { ACCOUNT_LIMITS } from './regions.js';
 import { requireResource, requireResources, requireWellFormed } from './resource-registry.js';
@@ -163,10 +163,8 @@ function claimSpecificAddress(ctx: RequestContext, ip: string): string {
   if (findByPublicIp(ctx, text)) {
     throw new Ec2Error('InvalidParameterValue', `The address '${text}' is already allocated to your account.`);
   }
-  const inUse = eniCollection(ctx)
-    .list(ctx.region)
-    .some((e) => e.association?.PublicIp === text);
-  if (inUse) throw addressNotFound(ip);
+  // the pool is one address space: held by an interface or an Elastic IP in any region means taken
+  if (isPublicIpInUse(ctx, text)) throw addressNotFound(ip);
   return text;
 }
 

@@ -22,6 +22,12 @@ function usedPublicIps(ctx: RequestContext): Set<number> {
   return used;
 }
 
+/** Whether an Elastic IP or an interface holds this address, in any region. */
+export function isPublicIpInUse(ctx: RequestContext, ip: string): boolean {
+  const n = parseIpv4(ip);
+  return n !== undefined && usedPublicIps(ctx).has(n);
+}
+
 const CURSOR_KEY = 'public-ip-cursor';
 
 /**
