@@ -46,17 +46,7 @@ export class Dispatcher {
 
   /** A context for internal callers (reconcilers, start-up) outside any API call. */
   context(region: string, afterCommit: (fn: () => void) => void = (fn) => fn(), requestId: string = randomUUID()): RequestContext {
-    const ctx: RequestContext = {
-      region,
-      accountId: this.config.accountId,
-      requestId,
-      now: this.clock(),
-      store: this.store,
-      config: this.config,
-      afterCommit,
-      notify: (kind, id) => afterCommit(() => this.onChange({ kind, region, id })),
-    };
-    return ctx;
+    return new CallContext(region, this.config.accountId, requestId, this.clock(), this.store, this.config, this.onChange, afterCommit);
   }
 
   /** Makes sure a region has its defaults (default VPC, images…); idempotent. */
@@ -79,8 +69,7 @@ export class Dispatcher {
     const handler = this.actions.get(action);
     if (!handler) throw new Ec2Error('InvalidAction', `The action ${action} is not valid for this web service.`);
     this.ensureRegion(region);
-    const pending: (() => void)[] = [];
-    const ctx = this.context(region, (fn) => pending.push(fn), requestId);
+    const ctx = new CallContext(region, this.config.accountId, requestId, this.clock(), this.store, this.config, this.onChange);
     const dryRun = input.DryRun === true;
     const token = typeof input.ClientToken === 'string' ? input.ClientToken : undefined;
     if (token !== undefined && token.length > 64) {
@@ -120,8 +109,43 @@ export class Dispatcher {
       if (e instanceof DryRunRollback) throw dryRunSucceeded();
       throw e;
     }
-    for (const fn of pending) fn();
+    ctx.runPending();
     return output;
+  }
+}
+
+/**
+ * One call's context. After-commit work is queued here (and run by the dispatcher
+ * once the transaction commits) unless a sink is given to take it.
+ */
+class CallContext implements RequestContext {
+  private pending: (() => void)[] | undefined;
+
+  constructor(
+    readonly region: string,
+    readonly accountId: string,
+    readonly requestId: string,
+    readonly now: Date,
+    readonly store: Store,
+    readonly config: Config,
+    private readonly onChange: (e: ChangeEvent) => void,
+    private readonly sink?: (fn: () => void) => void,
+  ) {}
+
+  afterCommit(fn: () => void): void {
+    if (this.sink) this.sink(fn);
+    else (this.pending ??= []).push(fn);
+  }
+
+  notify(kind: string, id: string): void {
+    const { region, onChange } = this;
+    this.afterCommit(() => onChange({ kind, region, id }));
+  }
+
+  runPending(): void {
+    const queued = this.pending;
+    this.pending = undefined;
+    if (queued) for (const fn of queued) fn();
   }
 }
 

@@ -104,9 +104,10 @@ export class QueryEndpoint {
       const input = this.parser.parse(action, params.entries());
       const output = this.opts.invoke(action, region, requestId, input);
       const bytes = this.serializer.serializer(action)(output as Record<string, unknown>, requestId);
-      // An explicit length: no chunked encoding, headers and body in one writev.
+      // An explicit length: no chunked encoding. An ASCII string goes out with the headers in one write.
       res.writeHead(200, { 'content-type': 'text/xml;charset=UTF-8', 'content-length': bytes.length });
-      res.end(bytes);
+      if (typeof bytes === 'string') res.end(bytes, 'latin1');
+      else res.end(bytes);
       if (this.opts.log) this.opts.log(`${action} 200 ${elapsedMs(started)}ms`);
     } catch (e) {
       const err =

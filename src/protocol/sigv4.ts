@@ -121,8 +121,14 @@ const AMZ_DATE_RE = /^\d{8}T\d{6}Z$/;
 
 function parseAmzDate(s: string | undefined): number | undefined {
   if (s === undefined || !AMZ_DATE_RE.test(s)) return undefined;
-  const n = (from: number, to: number): number => Number(s.slice(from, to));
-  return Date.UTC(n(0, 4), n(4, 6) - 1, n(6, 8), n(9, 11), n(11, 13), n(13, 15));
+  return Date.UTC(digits(s, 0, 4), digits(s, 4, 6) - 1, digits(s, 6, 8), digits(s, 9, 11), digits(s, 11, 13), digits(s, 13, 15));
+}
+
+/** The number written in s[from, to), which the caller has checked is all digits. */
+function digits(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) n = n * 10 + s.charCodeAt(i) - 48;
+  return n;
 }
 
 interface Parsed {
@@ -131,6 +137,8 @@ interface Parsed {
   region: string;
   service: string;
   signedHeaders: string[];
+  /** the SignedHeaders value as sent */
+  signedHeadersText: string;
   signature: string;
   amzDate: string;
   presigned: boolean;
@@ -150,7 +158,7 @@ function parseAuth(req: SignedRequest): Parsed | undefined {
     const amzDate = headerValue(req.headers, 'x-amz-date') ?? '';
     return {
       accessKeyId: scope[0]!, date: scope[1]!, region: scope[2]!, service: scope[3]!,
-      signedHeaders: m[2]!.split(';'), signature: m[3]!, amzDate, presigned: false,
+      signedHeaders: m[2]!.split(';'), signedHeadersText: m[2]!, signature: m[3]!, amzDate, presigned: false,
     };
   }
   if (!req.query.includes('X-Amz-Signature=')) return undefined;
@@ -161,9 +169,10 @@ function parseAuth(req: SignedRequest): Parsed | undefined {
   if (scope.length !== 5 || scope[4] !== 'aws4_request' || !/^[0-9a-f]{64}$/.test(signature)) {
     throw authFailure('The presigned request is malformed.');
   }
+  const signedHeadersText = q.get('X-Amz-SignedHeaders') ?? 'host';
   return {
     accessKeyId: scope[0]!, date: scope[1]!, region: scope[2]!, service: scope[3]!,
-    signedHeaders: (q.get('X-Amz-SignedHeaders') ?? 'host').split(';'), signature,
+    signedHeaders: signedHeadersText.split(';'), signedHeadersText, signature,
     amzDate: q.get('X-Amz-Date') ?? '', presigned: true, expiresSeconds: Number(q.get('X-Amz-Expires') ?? '900'),
   };
 }
@@ -217,14 +226,9 @@ export function verifySigV4(
   const bodyHash = p.presigned ? '' : hash('sha256', req.body, 'hex');
   const declaredHash = p.presigned ? undefined : headerValue(req.headers, 'x-amz-content-sha256');
   const payloadHash = p.presigned ? 'UNSIGNED-PAYLOAD' : (declaredHash ?? bodyHash);
-  const canonicalRequest = [
-    req.method,
-    canonicalPath(req.path),
-    canonicalQuery(req.query, p.presigned),
-    canonicalHeaders,
-    p.signedHeaders.join(';'),
-    payloadHash,
-  ].join('\n');
+  const canonicalRequest =
+    `${req.method}\n${canonicalPath(req.path)}\n${canonicalQuery(req.query, p.presigned)}\n` +
+    `${canonicalHeaders}\n${p.signedHeadersText}\n${payloadHash}`;
   const scope = `${p.date}/${p.region}/${p.service}/aws4_request`;
   const stringToSign = `${ALGORITHM}\n${p.amzDate}\n${scope}\n${hash('sha256', canonicalRequest, 'hex')}`;
   const expected = createHmac('sha256', signingKey(secret, p.date, p.region, p.service)).update(stringToSign).digest('hex');

@@ -10,24 +10,26 @@
  */
 import type { CompactModel, CompactShape } from './model/index.js';
 
-export type OutputSerializer = (output: Record<string, unknown>, requestId: string) => Buffer;
+/**
+ * A response as bytes, or as a string when it is pure ASCII (then its length is
+ * its byte length, and it can be written as latin1 with the headers in one write,
+ * with no UTF-8 length pass and no Buffer allocation).
+ */
+export type OutputSerializer = (output: Record<string, unknown>, requestId: string) => string | Buffer;
 
-const ESCAPE_TEST = /[&<>"']/;
-function esc(v: unknown): string {
-  const s = typeof v === 'string' ? v : String(v);
-  if (!ESCAPE_TEST.test(s)) return s;
-  return s.replace(/[&<>"']/g, (c) =>
-    c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&apos;',
-  );
-}
-function ts(v: unknown): string {
-  if (v instanceof Date) return v.toISOString();
-  if (typeof v === 'number') return new Date(v).toISOString();
-  return esc(v);
-}
-function blob(v: unknown): string {
-  return Buffer.isBuffer(v) ? v.toString('base64') : esc(v);
-}
+/**
+ * Helpers the generated code closes over. `esc` escapes XML and notes (in `U`) when
+ * a value is not ASCII; everything else written (tags, numbers, booleans, ISO
+ * timestamps, base64) is ASCII by construction.
+ */
+const RUNTIME = `let W="",C=[],U=false;
+const T=/[&<>"'\\u0080-\\uffff]/,Q=/[&<>"']/,X=/[&<>"']/g,N=/[^\\x00-\\x7f]/;
+const XR=(c)=>c==="&"?"&amp;":c==="<"?"&lt;":c===">"?"&gt;":c==='"'?"&quot;":"&apos;";
+function esc(v){const s=typeof v==="string"?v:String(v);if(!T.test(s))return s;if(!U&&N.test(s))U=true;return Q.test(s)?s.replace(X,XR):s;}
+function ts(v){return v instanceof Date?v.toISOString():typeof v==="number"?new Date(v).toISOString():esc(v);}
+function blob(v){return Buffer.isBuffer(v)?v.toString("base64"):esc(v);}
+const F=()=>{C.push(Buffer.from(W,U?"utf8":"latin1"));W="";};
+`;
 
 /** Text is moved into a Buffer slice once it grows past this many characters. */
 export const SLICE_CHARS = 64 * 1024;
@@ -79,21 +81,18 @@ export class XmlSerializer {
       body = `s${outputIndex}(o);`;
     }
     return (
-      `let W="",C=[];const F=()=>{C.push(Buffer.from(W,"utf8"));W="";};\n` +
+      RUNTIME +
       functions.join('\n') +
-      `\nreturn function(o,requestId){W=${JSON.stringify(open)}+"<requestId>"+requestId+"</requestId>";C=[];${body}` +
-      `W+=${JSON.stringify(`</${operation}Response>`)};F();const r=C.length===1?C[0]:Buffer.concat(C);C=[];return r;};`
+      `\nreturn function(o,requestId){U=false;C=[];W=${JSON.stringify(open)}+"<requestId>"+esc(requestId)+"</requestId>";${body}` +
+      `W+=${JSON.stringify(`</${operation}Response>`)};` +
+      // Small and ASCII: the string itself. Otherwise the bytes.
+      `if(C.length===0&&!U){const r=W;W="";return r;}F();const r=C.length===1?C[0]:Buffer.concat(C);C=[];return r;};`
     );
   }
 
   private compile(operation: string): OutputSerializer {
-    const factory = new Function('esc', 'ts', 'blob', 'Buffer', this.source(operation)) as (
-      e: typeof esc,
-      t: typeof ts,
-      b: typeof blob,
-      buf: typeof Buffer,
-    ) => OutputSerializer;
-    return factory(esc, ts, blob, Buffer);
+    const factory = new Function('Buffer', this.source(operation)) as (buf: typeof Buffer) => OutputSerializer;
+    return factory(Buffer);
   }
 
   /** Statements that append member value `name` under element `tag`. */

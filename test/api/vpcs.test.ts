@@ -254,6 +254,24 @@ describe('VPCs', () => {
     assert.equal((await ec2Error(c.send(new DescribeVpcsCommand({ VpcIds: ['vpc-xyz'] })))).code, 'InvalidVpcID.Malformed');
   });
 
+  it('tags with non-ASCII and XML-special text come back intact through the SDK', async () => {
+    const c = ec2('ap-south-1');
+    const v = (await c.send(new CreateVpcCommand({ CidrBlock: '10.9.0.0/16' }))).Vpc!;
+    const tags = [
+      { Key: 'Name', Value: 'värld ☁ 😀' },
+      { Key: 'a&b', Value: '<x y="1">\'q\'</x>' },
+      { Key: 'plain', Value: 'ascii' },
+    ];
+    await c.send(new CreateTagsCommand({ Resources: [v.VpcId!], Tags: tags }));
+    const got = (await c.send(new DescribeTagsCommand({ Filters: [{ Name: 'resource-id', Values: [v.VpcId!] }] }))).Tags!;
+    assert.deepEqual(
+      got.map((t) => [t.Key, t.Value]).sort(),
+      tags.map((t) => [t.Key, t.Value]).sort(),
+    );
+    const described = (await c.send(new DescribeVpcsCommand({ VpcIds: [v.VpcId!] }))).Vpcs![0]!;
+    assert.equal(described.Tags!.find((t) => t.Key === 'Name')!.Value, 'värld ☁ 😀');
+  });
+
   it('ModifyVpcAttribute changes one DNS attribute at a time', async () => {
     const c = ec2();
     const vpc = (await c.send(new CreateVpcCommand({ CidrBlock: '10.40.0.0/16' }))).Vpc!;

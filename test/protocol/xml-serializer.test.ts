@@ -77,4 +77,19 @@ describe('XML serializer (compiled from the model)', () => {
     assert.equal((again.match(/<item>/g) ?? []).length, 1);
     assert.match(again, /<requestId>small<\/requestId>/);
   });
+
+  it('answers a small ASCII response as a string whose length is its byte length, anything else as UTF-8 bytes', () => {
+    const tags = (value: string) => ({ Tags: [{ ResourceId: 'vpc-1', ResourceType: 'vpc', Key: 'k', Value: value }] });
+    const ascii = serializer.serializer('DescribeTags')(tags('plain & <simple>'), 'r1');
+    assert.equal(typeof ascii, 'string');
+    assert.equal(Buffer.byteLength(ascii as string), (ascii as string).length);
+    assert.match(ascii as string, /<value>plain &amp; &lt;simple&gt;<\/value>/);
+    for (const value of ['värde', '☁ cloud', 'emoji 😀', 'latin1 \u00ff']) {
+      const out = serializer.serializer('DescribeTags')(tags(value), 'r2');
+      assert.ok(Buffer.isBuffer(out), `${value} must come back as bytes`);
+      assert.match(out.toString('utf8'), new RegExp(`<value>${value}</value>`));
+    }
+    // a non-ASCII value in one call does not make the next call's ASCII response bytes
+    assert.equal(typeof serializer.serializer('DescribeTags')(tags('again'), 'r3'), 'string');
+  });
 });

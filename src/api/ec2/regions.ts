@@ -40,13 +40,15 @@ const describeRegions = action((ctx, input: DescribeRegionsRequest): DescribeReg
     }
     regions = regions.filter((r) => input.RegionNames!.includes(r.RegionName!));
   }
-  regions = applyFilters(regions, input.Filters, {
-    endpoint: (r) => r.Endpoint,
-    'region-name': (r) => r.RegionName,
-    'opt-in-status': (r) => r.OptInStatus,
-  });
+  regions = applyFilters(regions, input.Filters, REGION_FILTERS);
   return { Regions: [...regions] };
 });
+
+const REGION_FILTERS = {
+  endpoint: (r: Region) => r.Endpoint,
+  'region-name': (r: Region) => r.RegionName,
+  'opt-in-status': (r: Region) => r.OptInStatus,
+};
 
 /** The AZs of the caller's region, as DescribeAvailabilityZones shows them. */
 export function zonesOf(region: string): AvailabilityZone[] {
