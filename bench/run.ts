@@ -10,6 +10,7 @@
  * BENCH_ONLY=regions|instances to run one comparison.
  */
 import autocannon from 'autocannon';
+import { build } from 'esbuild';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,9 +24,15 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const tmp = mkdtempSync(join(tmpdir(), 'overcast-bench-'));
 const children: ChildProcess[] = [];
+const anchorJs = join(tmp, 'anchor.mjs');
+await build({ entryPoints: [join(root, 'bench/anchor.ts')], outfile: anchorJs, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning' });
 
+/**
+ * Starts `node <args>` (plain node, no TypeScript loader): Overcast as users run it,
+ * through bin/overcast.js (a bundle), and the anchor compiled the same way.
+ */
 function startProcess(args: string[], env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+  const child = spawn(process.execPath, args, {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -87,7 +94,7 @@ async function compare(name: string, target: number, overcast: { url: string; ch
   if (sample.status !== 200) throw new Error(`${name}: Overcast answered ${sample.status}: ${sample.body.slice(0, 300)}`);
   const file = join(tmp, `${name}.xml`);
   writeFileSync(file, sample.body);
-  const anchor = await startProcess(['bench/anchor.ts', file]);
+  const anchor = await startProcess([anchorJs, file]);
   // warm both up, then alternate anchor and Overcast ROUNDS times and keep each one's best run,
   // so a burst of noise from elsewhere on the machine hurts neither side more than the other.
   const apid = anchor.child.pid;
@@ -115,7 +122,7 @@ async function compare(name: string, target: number, overcast: { url: string; ch
 
 async function main(): Promise<void> {
   // 1,000 instances with public IPs need more than the default /24 pool: use the RFC 2544 benchmarking range.
-  const overcast = await startProcess(['src/main.ts', 'server', '--port', '0', '--data-dir', join(tmp, 'data'), '--public-ip-pool', '198.18.0.0/16']);
+  const overcast = await startProcess(['bin/overcast.js', 'server', '--port', '0', '--data-dir', join(tmp, 'data'), '--public-ip-pool', '198.18.0.0/16']);
   console.log(`bench: ${DURATION}s per run, ${CONNECTIONS} connections, Overcast at ${overcast.url}`);
   let allOk = true;
   if (process.env.BENCH_ONLY !== 'instances') allOk = (await compare('DescribeRegions', 0.5, overcast, await signedRequest(overcast.url, formBody({ Action: 'DescribeRegions' })))) && allOk;

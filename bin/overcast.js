@@ -1,5 +1,8 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx, so `overcast` works without a build step.
-import { register } from 'tsx/esm/api';
-register();
-await import('../src/main.ts');
+// Bundles the TypeScript sources (esbuild, well under a second) and runs the result,
+// so `overcast` needs no separate build step and always runs the current sources.
+import { pathToFileURL } from 'node:url';
+import { buildOvercast } from '../scripts/build.mjs';
+
+const entry = await buildOvercast();
+await import(pathToFileURL(entry).href);

@@ -1,7 +1,8 @@
 /**
  * kill -9 of the server loses no acknowledged state: every call that answered
  * before the kill is there after a restart on the same data directory, and the
- * reconciler finishes what was half done.
+ * reconciler finishes what was half done. The server runs as users run it:
+ * `bin/overcast.js`, which bundles the sources and starts the bundle.
  */
 import {
   AllocateAddressCommand,
@@ -40,7 +41,7 @@ interface Proc {
 }
 
 function startServer(dataDir: string, extra: string[] = []): Promise<Proc> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'server', '--port', '0', '--data-dir', dataDir, ...extra], {
+  const child = spawn(process.execPath, ['bin/overcast.js', 'server', '--port', '0', '--data-dir', dataDir, ...extra], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_CREDENTIAL } from '../../src/config.js';
 import { Ec2Error } from '../../src/protocol/errors.js';
-import { verifySigV4, type SignedRequest } from '../../src/protocol/sigv4.js';
+import { createHmac, randomBytes } from 'node:crypto';
+import { hmacHex, padKey, verifySigV4, type SignedRequest } from '../../src/protocol/sigv4.js';
 import { formBody, signedRequest } from '../helpers/sign.js';
 
 const secretFor = (k: string) => (k === DEFAULT_CREDENTIAL.accessKeyId ? DEFAULT_CREDENTIAL.secretAccessKey : undefined);
@@ -52,5 +53,15 @@ describe('SigV4 verification', () => {
     });
     const req = await request(body);
     assert.equal(failure(() => verifySigV4({ ...req, headers: { ...req.headers, authorization: 'AWS4-HMAC-SHA256 garbage' } }, secretFor, Date.now())).code, 'AuthFailure');
+  });
+
+  it('hmacHex (two one-shot SHA-256 over padded keys) equals createHmac for any key and message', () => {
+    const messages = ['', 'a', 'x'.repeat(55), 'x'.repeat(56), 'x'.repeat(64), 'x'.repeat(200), 'väx ☁ 😀', 'y'.repeat(5000)];
+    for (const keyLength of [0, 1, 32, 63, 64, 65, 200]) {
+      const key = randomBytes(keyLength);
+      for (const m of messages) {
+        assert.equal(hmacHex(padKey(key), m), createHmac('sha256', key).update(m, 'utf8').digest('hex'), `key ${keyLength} bytes, message ${m.length} chars`);
+      }
+    }
   });
 });
