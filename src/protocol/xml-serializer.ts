@@ -18,17 +18,17 @@ import type { CompactModel, CompactShape } from './model/index.js';
 export type OutputSerializer = (output: Record<string, unknown>, requestId: string) => string | Buffer;
 
 /**
- * Helpers the generated code closes over. `esc` escapes XML and notes (in `U`) when
- * a value is not ASCII; everything else written (tags, numbers, booleans, ISO
- * timestamps, base64) is ASCII by construction.
+ * Helpers the generated code closes over: `esc` escapes XML text. A small response
+ * is checked for non-ASCII once at the end (Buffer.byteLength on the finished text
+ * is a fast native scan, cheaper than a wider test on every value).
  */
-const RUNTIME = `let W="",C=[],U=false;
-const T=/[&<>"'\\u0080-\\uffff]/,Q=/[&<>"']/,X=/[&<>"']/g,N=/[^\\x00-\\x7f]/;
+const RUNTIME = `let W="",C=[];
+const Q=/[&<>"']/,X=/[&<>"']/g;
 const XR=(c)=>c==="&"?"&amp;":c==="<"?"&lt;":c===">"?"&gt;":c==='"'?"&quot;":"&apos;";
-function esc(v){const s=typeof v==="string"?v:String(v);if(!T.test(s))return s;if(!U&&N.test(s))U=true;return Q.test(s)?s.replace(X,XR):s;}
+function esc(v){const s=typeof v==="string"?v:String(v);return Q.test(s)?s.replace(X,XR):s;}
 function ts(v){return v instanceof Date?v.toISOString():typeof v==="number"?new Date(v).toISOString():esc(v);}
 function blob(v){return Buffer.isBuffer(v)?v.toString("base64"):esc(v);}
-const F=()=>{C.push(Buffer.from(W,U?"utf8":"latin1"));W="";};
+const F=()=>{C.push(Buffer.from(W,"utf8"));W="";};
 `;
 
 /** Text is moved into a Buffer slice once it grows past this many characters. */
@@ -83,10 +83,10 @@ export class XmlSerializer {
     return (
       RUNTIME +
       functions.join('\n') +
-      `\nreturn function(o,requestId){U=false;C=[];W=${JSON.stringify(open)}+"<requestId>"+esc(requestId)+"</requestId>";${body}` +
+      `\nreturn function(o,requestId){C=[];W=${JSON.stringify(open)}+"<requestId>"+esc(requestId)+"</requestId>";${body}` +
       `W+=${JSON.stringify(`</${operation}Response>`)};` +
       // Small and ASCII: the string itself. Otherwise the bytes.
-      `if(C.length===0&&!U){const r=W;W="";return r;}F();const r=C.length===1?C[0]:Buffer.concat(C);C=[];return r;};`
+      `if(C.length===0&&Buffer.byteLength(W,"utf8")===W.length){const r=W;W="";return r;}F();const r=C.length===1?C[0]:Buffer.concat(C);C=[];return r;};`
     );
   }
 
