@@ -15,16 +15,31 @@ export interface Tag {
 
 type Statement = Database.Statement;
 
+/**
+ * One kind of resource. Reads outside a transaction (Describe calls, reconcilers
+ * looking around) are served from an in-memory copy of the region's records,
+ * loaded once and dropped on any write to that region or when another connection
+ * commits; its records are frozen, as they are shared. Inside a transaction every
+ * read goes to SQLite and returns fresh objects the caller may change, and nothing
+ * is cached there, so a rolled-back write is never remembered.
+ */
 export class Collection<T> {
   private readonly getStmt: Statement;
   private readonly listStmt: Statement;
   private readonly putStmt: Statement;
   private readonly deleteStmt: Statement;
   private readonly allRegionsStmt: Statement;
+  /** region -> (id -> frozen record), in insertion order */
+  private readonly cache = new Map<string, Map<string, T>>();
+  private cachedVersion = -1;
 
-  constructor(db: Database.Database, readonly kind: string) {
+  constructor(
+    private readonly db: Database.Database,
+    readonly kind: string,
+    private readonly dataVersion: () => number,
+  ) {
     this.getStmt = db.prepare('SELECT data FROM resources WHERE region = ? AND kind = ? AND id = ?').pluck();
-    this.listStmt = db.prepare('SELECT data FROM resources WHERE region = ? AND kind = ? ORDER BY rowid').pluck();
+    this.listStmt = db.prepare('SELECT id, data FROM resources WHERE region = ? AND kind = ? ORDER BY rowid').raw();
     this.allRegionsStmt = db.prepare('SELECT region, data FROM resources WHERE kind = ? ORDER BY rowid');
     this.putStmt = db.prepare(
       'INSERT INTO resources (region, kind, id, data) VALUES (?, ?, ?, ?) ON CONFLICT (region, kind, id) DO UPDATE SET data = excluded.data',
@@ -33,12 +48,16 @@ export class Collection<T> {
   }
 
   get(region: string, id: string): T | undefined {
+    const cached = this.cached(region);
+    if (cached) return cached.get(id);
     const data = this.getStmt.get(region, this.kind, id) as string | undefined;
     return data === undefined ? undefined : (JSON.parse(data) as T);
   }
 
   list(region: string): T[] {
-    return (this.listStmt.all(region, this.kind) as string[]).map((d) => JSON.parse(d) as T);
+    const cached = this.cached(region) ?? this.load(region);
+    if (cached) return [...cached.values()];
+    return (this.listStmt.all(region, this.kind) as [string, string][]).map((r) => JSON.parse(r[1]) as T);
   }
 
   /** Every region's records, for reconcilers. */
@@ -50,12 +69,50 @@ export class Collection<T> {
   }
 
   put(region: string, id: string, value: T): void {
+    this.cache.delete(region);
     this.putStmt.run(region, this.kind, id, JSON.stringify(value));
   }
 
   delete(region: string, id: string): boolean {
+    this.cache.delete(region);
     return this.deleteStmt.run(region, this.kind, id).changes > 0;
   }
+
+  /** The region's cached records, when usable: outside a transaction, nobody else has written. */
+  private cached(region: string): Map<string, T> | undefined {
+    if (this.db.inTransaction || this.cache.size === 0) return undefined;
+    const version = this.dataVersion();
+    if (version !== this.cachedVersion) {
+      this.cache.clear();
+      this.cachedVersion = version;
+      return undefined;
+    }
+    return this.cache.get(region);
+  }
+
+  /** Loads (outside transactions only) and caches a region's records. */
+  private load(region: string): Map<string, T> | undefined {
+    if (this.db.inTransaction) return undefined;
+    const version = this.dataVersion();
+    if (version !== this.cachedVersion) {
+      this.cache.clear();
+      this.cachedVersion = version;
+    }
+    const records = new Map<string, T>();
+    for (const [id, data] of this.listStmt.all(region, this.kind) as [string, string][]) {
+      records.set(id, deepFreeze(JSON.parse(data) as T));
+    }
+    this.cache.set(region, records);
+    return records;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as object)) deepFreeze(v);
+  }
+  return value;
 }
 
 export class TagStore {
@@ -133,6 +190,7 @@ export class Store {
   private readonly idemPut: Statement;
   private readonly metaGet: Statement;
   private readonly metaPut: Statement;
+  private readonly dataVersionStmt: Statement;
 
   /** Opens (creating if needed) the store in `dataDir`; ':memory:' for an in-memory store. */
   constructor(dataDir: string) {
@@ -154,6 +212,8 @@ export class Store {
       'INSERT INTO idempotency (region, action, token, request, response, created_at) VALUES (?, ?, ?, ?, ?, ?)',
     );
     this.metaGet = this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
+    // Changes when another connection commits: cached reads are then dropped.
+    this.dataVersionStmt = this.db.prepare('PRAGMA data_version').pluck();
     this.metaPut = this.db.prepare(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
     );
@@ -176,7 +236,7 @@ export class Store {
   collection<T>(kind: string): Collection<T> {
     let c = this.collections.get(kind);
     if (!c) {
-      c = new Collection<unknown>(this.db, kind);
+      c = new Collection<unknown>(this.db, kind, () => this.dataVersionStmt.get() as number);
       this.collections.set(kind, c);
     }
     return c as Collection<T>;

@@ -59,4 +59,48 @@ describe('store', () => {
     assert.equal(c.get('us-east-1', 'vpc-2'), undefined);
     s.close();
   });
+
+  it('reads outside a transaction come from a cache that writes, rollbacks and other connections keep true', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'overcast-store-'));
+    try {
+      const s = new Store(dir);
+      const c = s.collection<{ v: string; list: string[] }>('vpc');
+      c.put('us-east-1', 'vpc-1', { v: 'one', list: ['a'] });
+      const first = c.list('us-east-1');
+      assert.deepEqual(first.map((r) => r.v), ['one']);
+      // shared records are frozen all the way down, so a reader cannot change them for the next one
+      assert.ok(Object.isFrozen(first[0]) && Object.isFrozen(first[0]!.list));
+      assert.throws(() => {
+        (first[0] as { v: string }).v = 'changed';
+      }, TypeError);
+      assert.equal(c.get('us-east-1', 'vpc-1'), first[0], 'a cached read hands out the same record');
+      // a write drops the region's cache
+      c.put('us-east-1', 'vpc-2', { v: 'two', list: [] });
+      assert.deepEqual(c.list('us-east-1').map((r) => r.v), ['one', 'two']);
+      // inside a transaction reads are fresh and changeable; a rollback leaves nothing behind
+      assert.throws(() =>
+        s.transaction(() => {
+          const rec = c.get('us-east-1', 'vpc-1')!;
+          assert.ok(!Object.isFrozen(rec));
+          rec.v = 'inside';
+          c.put('us-east-1', 'vpc-1', rec);
+          assert.equal(c.list('us-east-1')[0]!.v, 'inside');
+          throw new Error('boom');
+        }),
+      );
+      assert.deepEqual(c.list('us-east-1').map((r) => r.v), ['one', 'two']);
+      assert.equal(c.get('us-east-1', 'vpc-1')!.v, 'one');
+      // another connection's commit is noticed (PRAGMA data_version)
+      const other = new Store(dir);
+      other.collection<{ v: string; list: string[] }>('vpc').put('us-east-1', 'vpc-3', { v: 'three', list: [] });
+      other.close();
+      assert.deepEqual(c.list('us-east-1').map((r) => r.v), ['one', 'two', 'three']);
+      assert.equal(c.get('us-east-1', 'vpc-3')!.v, 'three');
+      c.delete('us-east-1', 'vpc-2');
+      assert.deepEqual(c.list('us-east-1').map((r) => r.v), ['one', 'three']);
+      s.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
