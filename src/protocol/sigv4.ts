@@ -40,18 +40,23 @@ function hmac(key: Buffer | string, data: string): Buffer {
   return createHmac('sha256', key).update(data, 'utf8').digest();
 }
 
-/** A signing key XORed with HMAC's inner and outer pads (RFC 2104), ready for {@link hmacHex}. */
+/**
+ * A signing key ready for {@link hmacHex}: HMAC's inner pad (key XOR 0x36) at the
+ * start of a buffer the message is written after, and the outer pad (key XOR 0x5c)
+ * followed by room for the inner digest (RFC 2104).
+ */
 export interface PaddedKey {
   inner: Buffer;
   outer: Buffer;
 }
 
 const BLOCK_BYTES = 64;
+const DIGEST_BYTES = 32;
 
 export function padKey(key: Buffer): PaddedKey {
   if (key.length > BLOCK_BYTES) key = hash('sha256', key, 'buffer');
-  const inner = Buffer.alloc(BLOCK_BYTES, 0x36);
-  const outer = Buffer.alloc(BLOCK_BYTES, 0x5c);
+  const inner = Buffer.alloc(BLOCK_BYTES + 1024, 0x36);
+  const outer = Buffer.alloc(BLOCK_BYTES + DIGEST_BYTES, 0x5c);
   for (let i = 0; i < key.length; i++) {
     inner[i]! ^= key[i]!;
     outer[i]! ^= key[i]!;
@@ -59,21 +64,19 @@ export function padKey(key: Buffer): PaddedKey {
   return { inner, outer };
 }
 
-let scratch = Buffer.allocUnsafe(1024);
-
 /**
- * HMAC-SHA256 of `message` as two one-shot SHA-256 calls over a reused buffer:
- * the same bytes as createHmac, without building an HMAC object per request.
+ * HMAC-SHA256 of `message` as two one-shot SHA-256 calls over buffers kept with the
+ * key: the same bytes as createHmac, for fewer native calls and no HMAC object per
+ * request. Not reentrant (the buffers are reused), which a synchronous call need not be.
  */
 export function hmacHex(key: PaddedKey, message: string): string {
-  const room = BLOCK_BYTES + message.length * 3;
-  if (scratch.length < room) scratch = Buffer.allocUnsafe(room);
-  key.inner.copy(scratch, 0);
-  const n = scratch.write(message, BLOCK_BYTES, 'utf8');
-  const innerDigest = hash('sha256', scratch.subarray(0, BLOCK_BYTES + n), 'buffer');
-  key.outer.copy(scratch, 0);
-  innerDigest.copy(scratch, BLOCK_BYTES);
-  return hash('sha256', scratch.subarray(0, BLOCK_BYTES + innerDigest.length), 'hex');
+  if (BLOCK_BYTES + message.length * 3 > key.inner.length) {
+    // Longer than the kept buffer has room for (SigV4 strings to sign are ~150 bytes).
+    return createHmac('sha256', key.inner.subarray(0, BLOCK_BYTES).map((b) => b ^ 0x36)).update(message, 'utf8').digest('hex');
+  }
+  const n = key.inner.write(message, BLOCK_BYTES);
+  hash('sha256', key.inner.subarray(0, BLOCK_BYTES + n), 'buffer').copy(key.outer, BLOCK_BYTES);
+  return hash('sha256', key.outer, 'hex');
 }
 
 function signingKey(secret: string, date: string, region: string, service: string): PaddedKey {
