@@ -11,9 +11,9 @@
 import type { CompactModel, CompactShape } from './model/index.js';
 
 /**
- * A response as bytes, or as a string when it is pure ASCII (then its length is
- * its byte length, and it can be written as latin1 with the headers in one write,
- * with no UTF-8 length pass and no Buffer allocation).
+ * A response as bytes, or as a string when it is small and pure ASCII (then its
+ * length is its byte length, and it is written as latin1 together with the
+ * headers, with no Buffer allocated for it).
  */
 export type OutputSerializer = (output: Record<string, unknown>, requestId: string) => string | Buffer;
 
