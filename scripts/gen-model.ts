@@ -1,6 +1,8 @@
 // Turns the official EC2 API model (aws-sdk v2 `apis/ec2-2016-11-15.min.json`)
 // into the compact model that src/protocol compiles its parsers and serializers from.
-// Run: npm run gen:model
+// aws-sdk v2's model stopped being updated in 2025; members added to EC2 since (such as
+// SecurityGroupArn) are taken from the schemas @aws-sdk/client-ec2 ships, for the
+// structures both models have. Run: npm run gen:model
 import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +28,129 @@ interface RawModel {
   shapes: Record<string, RawShape>;
 }
 const raw = require('aws-sdk/apis/ec2-2016-11-15.min.json') as RawModel;
+
+/**
+ * Smithy static schemas as @aws-sdk/client-ec2 exports them: an operation (`Name$`) is
+ * [9, namespace, name, traits, input, output]; a structure [3, ns, name, traits,
+ * memberNames, memberSchemas]; a list [1, ns, name, traits, member]; a map [2, ns, name,
+ * traits, key, value]. A member schema is a type code, a lazy reference, or [either,
+ * traits] with `xmlName` / `ec2QueryName`. Type codes: 0 string, 1 number, 2 boolean,
+ * 4–7 timestamp, 21 blob.
+ */
+type Schema = unknown[];
+type SchemaRef = number | (() => Schema) | Schema;
+
+const SIMPLE_TYPES: Record<number, string> = { 0: 'string', 1: 'double', 2: 'boolean', 4: 'timestamp', 5: 'timestamp', 6: 'timestamp', 7: 'timestamp', 21: 'blob' };
+
+/** Splits a member schema into its target (type code or schema) and its traits. */
+function targetOf(ref: SchemaRef): { type?: number; schema?: Schema; traits: Record<string, string> } {
+  if (typeof ref === 'number') return { type: ref, traits: {} };
+  if (typeof ref === 'function') return { schema: ref(), traits: {} };
+  // [target, traits] (a member) or a schema itself (its first element is its kind)
+  if (ref.length === 2 && (typeof ref[0] === 'number' || typeof ref[0] === 'function') && typeof ref[1] === 'object') {
+    const inner = targetOf(ref[0] as SchemaRef);
+    return { ...inner, traits: (ref[1] ?? {}) as Record<string, string> };
+  }
+  return { schema: ref, traits: {} };
+}
+
+/**
+ * Walks every operation's input and output in both models side by side (aws-sdk v2's
+ * min.json names its shared shapes S1, S2…, so shapes are matched by position, not by
+ * name) and adds the members only @aws-sdk/client-ec2 has.
+ */
+function addNewerMembers(model: RawModel, v3: Record<string, unknown>): number {
+  let count = 0;
+  const visited = new Set<RawShape>();
+  const body = (node: RawShape): RawShape => (node.shape ? model.shapes[node.shape]! : node);
+  const walk = (node: RawShape, ref: SchemaRef): void => {
+    const t = targetOf(ref);
+    if (!t.schema) return;
+    const shape = body(node);
+    if (visited.has(shape)) return;
+    visited.add(shape);
+    const kind = t.schema[0];
+    if (kind === 3 && shape.type === 'structure') {
+      shape.members ??= {};
+      const names = t.schema[4] as string[];
+      const refs = t.schema[5] as SchemaRef[];
+      names.forEach((name, i) => {
+        const existing = shape.members![name];
+        if (existing) walk(existing, refs[i]!);
+        else {
+          const converted = convert(refs[i]!, new Set());
+          if (converted) {
+            shape.members![name] = converted;
+            count++;
+          }
+        }
+      });
+    } else if (kind === 1 && shape.type === 'list' && shape.member) {
+      walk(shape.member, t.schema[4] as SchemaRef);
+    } else if (kind === 2 && shape.type === 'map' && shape.value) {
+      walk(shape.value, t.schema[5] as SchemaRef);
+    }
+  };
+  for (const [name, op] of Object.entries(model.operations)) {
+    const schema = v3[`${name}$`];
+    if (!Array.isArray(schema) || schema[0] !== 9) continue;
+    if (op.input) walk(op.input, schema[4] as SchemaRef);
+    if (op.output) walk(op.output, schema[5] as SchemaRef);
+    else {
+      // an output v2 did not know (DeleteSecurityGroup now answers Return and GroupId)
+      const output = convert(schema[5] as SchemaRef, new Set());
+      if (output?.type === 'structure' && Object.keys(output.members ?? {}).length > 0) {
+        op.output = output;
+        count += Object.keys(output.members!).length;
+      }
+    }
+  }
+  return count;
+}
+
+/** A member only @aws-sdk/client-ec2 has, as a v2 raw member (undefined for documents and cycles). */
+function convert(ref: SchemaRef, seen: Set<Schema>): RawShape | undefined {
+  const t = targetOf(ref);
+  const naming: RawShape = {
+    ...(t.traits.xmlName ? { locationName: t.traits.xmlName } : {}),
+    ...(t.traits.ec2QueryName ? { queryName: t.traits.ec2QueryName } : {}),
+  };
+  if (t.type !== undefined) {
+    const type = SIMPLE_TYPES[t.type];
+    return type ? { type, ...naming } : undefined;
+  }
+  const schema = t.schema!;
+  if (seen.has(schema)) return undefined;
+  const inner = new Set(seen).add(schema);
+  switch (schema[0]) {
+    case 3: {
+      const members: Record<string, RawShape> = {};
+      const names = schema[4] as string[];
+      const refs = schema[5] as SchemaRef[];
+      names.forEach((name, i) => {
+        const m = convert(refs[i]!, inner);
+        if (m) members[name] = m;
+      });
+      return { type: 'structure', members, ...naming };
+    }
+    case 1: {
+      const member = convert(schema[4] as SchemaRef, inner);
+      return member ? { type: 'list', member, ...naming } : undefined;
+    }
+    case 2: {
+      const key = convert(schema[4] as SchemaRef, inner);
+      const value = convert(schema[5] as SchemaRef, inner);
+      return key && value ? { type: 'map', key, value, ...naming } : undefined;
+    }
+    default: {
+      // a simple type with traits of its own, e.g. [0, ns, name, traits, 0]
+      const type = typeof schema[4] === 'number' ? SIMPLE_TYPES[schema[4]] : undefined;
+      return type ? { type, ...naming } : undefined;
+    }
+  }
+}
+
+const added = addNewerMembers(raw, require('@aws-sdk/client-ec2') as Record<string, unknown>);
 
 const shapes: CompactShape[] = [];
 const named = new Map<string, number>();
@@ -102,7 +227,7 @@ for (const [name, op] of Object.entries(raw.operations).sort(([a], [b]) => a.loc
 }
 
 const out: CompactModel = {
-  generated: 'GENERATED by scripts/gen-model.ts from aws-sdk/apis/ec2-2016-11-15.min.json. Do not edit.',
+  generated: 'GENERATED by scripts/gen-model.ts from aws-sdk/apis/ec2-2016-11-15.min.json and @aws-sdk/client-ec2 schemas. Do not edit.',
   apiVersion: raw.metadata.apiVersion,
   xmlNamespace: `${raw.metadata.xmlNamespace}/`,
   operations,
@@ -110,4 +235,4 @@ const out: CompactModel = {
 };
 const target = fileURLToPath(new URL('../src/protocol/model/ec2.generated.json', import.meta.url));
 writeFileSync(target, JSON.stringify(out));
-console.log(`wrote ${target}: ${Object.keys(operations).length} operations, ${shapes.length} shapes`);
+console.log(`wrote ${target}: ${Object.keys(operations).length} operations, ${shapes.length} shapes, ${added} members from @aws-sdk/client-ec2`);
