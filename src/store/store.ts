@@ -48,16 +48,21 @@ export class Collection<T> {
   }
 
   get(region: string, id: string): T | undefined {
-    const cached = this.cached(region);
+    const cached = this.cache.has(region) ? this.usableCache()?.get(region) : undefined;
     if (cached) return cached.get(id);
     const data = this.getStmt.get(region, this.kind, id) as string | undefined;
     return data === undefined ? undefined : (JSON.parse(data) as T);
   }
 
   list(region: string): T[] {
-    const cached = this.cached(region) ?? this.load(region);
-    if (cached) return [...cached.values()];
-    return (this.listStmt.all(region, this.kind) as [string, string][]).map((r) => JSON.parse(r[1]) as T);
+    const cache = this.usableCache();
+    if (!cache) return (this.listStmt.all(region, this.kind) as [string, string][]).map((r) => JSON.parse(r[1]) as T);
+    let records = cache.get(region);
+    if (!records) {
+      records = this.load(region);
+      cache.set(region, records);
+    }
+    return [...records.values()];
   }
 
   /** Every region's records, for reconcilers. */
@@ -78,31 +83,26 @@ export class Collection<T> {
     return this.deleteStmt.run(region, this.kind, id).changes > 0;
   }
 
-  /** The region's cached records, when usable: outside a transaction, nobody else has written. */
-  private cached(region: string): Map<string, T> | undefined {
-    if (this.db.inTransaction || this.cache.size === 0) return undefined;
-    const version = this.dataVersion();
-    if (version !== this.cachedVersion) {
-      this.cache.clear();
-      this.cachedVersion = version;
-      return undefined;
-    }
-    return this.cache.get(region);
-  }
-
-  /** Loads (outside transactions only) and caches a region's records. */
-  private load(region: string): Map<string, T> | undefined {
+  /**
+   * The cache, when reads may use it (outside a transaction), emptied first if
+   * another connection has committed since it was filled.
+   */
+  private usableCache(): Map<string, Map<string, T>> | undefined {
     if (this.db.inTransaction) return undefined;
     const version = this.dataVersion();
     if (version !== this.cachedVersion) {
       this.cache.clear();
       this.cachedVersion = version;
     }
+    return this.cache;
+  }
+
+  /** A region's records from SQLite, frozen for sharing. */
+  private load(region: string): Map<string, T> {
     const records = new Map<string, T>();
     for (const [id, data] of this.listStmt.all(region, this.kind) as [string, string][]) {
       records.set(id, deepFreeze(JSON.parse(data) as T));
     }
-    this.cache.set(region, records);
     return records;
   }
 }
