@@ -41,11 +41,12 @@ function hmac(key: Buffer | string, data: string): Buffer {
 }
 
 /**
- * A signing key ready for {@link hmacHex}: HMAC's inner pad (key XOR 0x36) at the
- * start of a buffer the message is written after, and the outer pad (key XOR 0x5c)
- * followed by room for the inner digest (RFC 2104).
+ * A signing key ready for {@link hmacHex}: the key itself, HMAC's inner pad (key XOR
+ * 0x36) at the start of a buffer the message is written after, and the outer pad
+ * (key XOR 0x5c) followed by room for the inner digest (RFC 2104).
  */
 export interface PaddedKey {
+  key: Buffer;
   inner: Buffer;
   outer: Buffer;
 }
@@ -54,14 +55,14 @@ const BLOCK_BYTES = 64;
 const DIGEST_BYTES = 32;
 
 export function padKey(key: Buffer): PaddedKey {
-  if (key.length > BLOCK_BYTES) key = hash('sha256', key, 'buffer');
+  const k = key.length > BLOCK_BYTES ? hash('sha256', key, 'buffer') : key;
   const inner = Buffer.alloc(BLOCK_BYTES + 1024, 0x36);
   const outer = Buffer.alloc(BLOCK_BYTES + DIGEST_BYTES, 0x5c);
-  for (let i = 0; i < key.length; i++) {
-    inner[i]! ^= key[i]!;
-    outer[i]! ^= key[i]!;
+  for (let i = 0; i < k.length; i++) {
+    inner[i]! ^= k[i]!;
+    outer[i]! ^= k[i]!;
   }
-  return { inner, outer };
+  return { key, inner, outer };
 }
 
 /**
@@ -72,7 +73,7 @@ export function padKey(key: Buffer): PaddedKey {
 export function hmacHex(key: PaddedKey, message: string): string {
   if (BLOCK_BYTES + message.length * 3 > key.inner.length) {
     // Longer than the kept buffer has room for (SigV4 strings to sign are ~150 bytes).
-    return createHmac('sha256', key.inner.subarray(0, BLOCK_BYTES).map((b) => b ^ 0x36)).update(message, 'utf8').digest('hex');
+    return createHmac('sha256', key.key).update(message, 'utf8').digest('hex');
   }
   const n = key.inner.write(message, BLOCK_BYTES);
   hash('sha256', key.inner.subarray(0, BLOCK_BYTES + n), 'buffer').copy(key.outer, BLOCK_BYTES);
