@@ -30,7 +30,6 @@ export interface ScopeOnly {
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 const MAX_SKEW_MS = 15 * 60 * 1000;
-const AUTH_RE = /^AWS4-HMAC-SHA256\s+Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})\s*$/;
 
 const signingKeys = new Map<string, PaddedKey>();
 /** The last key used: most requests in a row share secret, date, region and service. */
@@ -71,14 +70,17 @@ export function padKey(key: Buffer): PaddedKey {
  * request. Not reentrant (the buffers are reused), which a synchronous call need not be.
  */
 export function hmacHex(key: PaddedKey, message: string): string {
-  if (BLOCK_BYTES + message.length * 3 > key.inner.length) {
-    // Longer than the kept buffer has room for (SigV4 strings to sign are ~150 bytes).
+  if (BLOCK_BYTES + message.length > key.inner.length || NON_ASCII.test(message)) {
+    // Longer than the kept buffer has room for (SigV4 strings to sign are ~150 bytes), or not ASCII.
     return createHmac('sha256', key.key).update(message, 'utf8').digest('hex');
   }
-  const n = key.inner.write(message, BLOCK_BYTES);
-  hash('sha256', key.inner.subarray(0, BLOCK_BYTES + n), 'buffer').copy(key.outer, BLOCK_BYTES);
+  // ASCII: latin1 is its UTF-8, and latin1 writes and digests cost a third of utf8 ones and Buffer digests.
+  const n = key.inner.write(message, BLOCK_BYTES, 'latin1');
+  key.outer.write(hash('sha256', key.inner.subarray(0, BLOCK_BYTES + n), 'binary'), BLOCK_BYTES, 'latin1');
   return hash('sha256', key.outer, 'hex');
 }
+
+const NON_ASCII = /[^\x00-\x7f]/;
 
 function signingKey(secret: string, date: string, region: string, service: string): PaddedKey {
   const last = lastKey;
@@ -185,20 +187,78 @@ interface Parsed {
   expiresSeconds?: number;
 }
 
+/** `\s` of a JavaScript regular expression. */
+function isSpace(c: number): boolean {
+  return (
+    c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff
+  );
+}
+
+function skipSpaces(s: string, i: number): number {
+  while (i < s.length && isSpace(s.charCodeAt(i))) i++;
+  return i;
+}
+
+/** End of a run of characters other than `,` and spaces starting at `i`. */
+function tokenEnd(s: string, i: number): number {
+  while (i < s.length) {
+    const c = s.charCodeAt(i);
+    if (c === 44 || isSpace(c)) break;
+    i++;
+  }
+  return i;
+}
+
+/**
+ * The parts of an `Authorization` header of the form
+ * `AWS4-HMAC-SHA256 Credential=<scope>, SignedHeaders=<names>, Signature=<64 lowercase hex>`
+ * (spaces around the parts optional, as in `^AWS4-HMAC-SHA256\s+Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})\s*$`),
+ * or undefined. Parsed by hand: a backtracking regular expression over a 200-character
+ * header grows V8's regexp stack on the heap on every request.
+ */
+export function parseAuthorizationHeader(auth: string): { credential: string; signedHeaders: string; signature: string } | undefined {
+  let i = skipSpaces(auth, 0);
+  if (!auth.startsWith(ALGORITHM, i)) return undefined;
+  i += ALGORITHM.length;
+  const afterAlgorithm = i;
+  i = skipSpaces(auth, i);
+  if (i === afterAlgorithm || !auth.startsWith('Credential=', i)) return undefined;
+  const credentialStart = i + 11;
+  i = tokenEnd(auth, credentialStart);
+  if (i === credentialStart || auth.charCodeAt(i) !== 44) return undefined;
+  const credential = auth.slice(credentialStart, i);
+  i = skipSpaces(auth, i + 1);
+  if (!auth.startsWith('SignedHeaders=', i)) return undefined;
+  const headersStart = i + 14;
+  i = tokenEnd(auth, headersStart);
+  if (i === headersStart || auth.charCodeAt(i) !== 44) return undefined;
+  const signedHeaders = auth.slice(headersStart, i);
+  i = skipSpaces(auth, i + 1);
+  if (!auth.startsWith('Signature=', i)) return undefined;
+  const signatureStart = i + 10;
+  for (i = signatureStart; i < signatureStart + 64; i++) {
+    const c = auth.charCodeAt(i); // NaN past the end
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return undefined;
+  }
+  if (skipSpaces(auth, i) !== auth.length) return undefined;
+  return { credential, signedHeaders, signature: auth.slice(signatureStart, i) };
+}
+
 function parseAuth(req: SignedRequest): Parsed | undefined {
   const auth = headerValue(req.headers, 'authorization');
   if (auth !== undefined) {
-    const m = AUTH_RE.exec(auth.trim());
+    const m = parseAuthorizationHeader(auth);
     if (!m) {
-      if (auth.startsWith('AWS4-HMAC-SHA256')) throw authFailure('The authorization header is malformed.');
+      if (auth.startsWith(ALGORITHM)) throw authFailure('The authorization header is malformed.');
       throw new Ec2Error('AuthFailure', 'Only AWS Signature Version 4 (AWS4-HMAC-SHA256) is supported.', 401);
     }
-    const scope = m[1]!.split('/');
+    const scope = m.credential.split('/');
     if (scope.length !== 5 || scope[4] !== 'aws4_request') throw authFailure('The credential scope is malformed.');
     const amzDate = headerValue(req.headers, 'x-amz-date') ?? '';
     return {
       accessKeyId: scope[0]!, date: scope[1]!, region: scope[2]!, service: scope[3]!,
-      signedHeaders: m[2]!.split(';'), signedHeadersText: m[2]!, signature: m[3]!, amzDate, presigned: false,
+      signedHeaders: m.signedHeaders.split(';'), signedHeadersText: m.signedHeaders, signature: m.signature, amzDate, presigned: false,
     };
   }
   if (!req.query.includes('X-Amz-Signature=')) return undefined;

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { DEFAULT_CREDENTIAL } from '../../src/config.js';
 import { Ec2Error } from '../../src/protocol/errors.js';
 import { createHmac, randomBytes } from 'node:crypto';
-import { hmacHex, padKey, verifySigV4, type SignedRequest } from '../../src/protocol/sigv4.js';
+import { hmacHex, padKey, parseAuthorizationHeader, verifySigV4, type SignedRequest } from '../../src/protocol/sigv4.js';
 import { formBody, signedRequest } from '../helpers/sign.js';
 
 const secretFor = (k: string) => (k === DEFAULT_CREDENTIAL.accessKeyId ? DEFAULT_CREDENTIAL.secretAccessKey : undefined);
@@ -63,5 +63,35 @@ describe('SigV4 verification', () => {
         assert.equal(hmacHex(padKey(key), m), createHmac('sha256', key).update(m, 'utf8').digest('hex'), `key ${keyLength} bytes, message ${m.length} chars`);
       }
     }
+  });
+
+  it('parses an Authorization header exactly as the SigV4 pattern reads it, over seeded random variations', () => {
+    const pattern = /^AWS4-HMAC-SHA256\s+Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})\s*$/;
+    const good = 'AWS4-HMAC-SHA256 Credential=AKIAOVERCASTDEFAULT1/20261123/us-east-1/ec2/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=' + 'ab12'.repeat(16);
+    const alphabet = [' ', '\t', '\u00a0', '\u2003', ',', ';', '=', '/', 'a', 'F', '0', '9', 'z', '-', 'Credential=', 'SignedHeaders=', 'Signature=', '\n', '\ufeff'];
+    let seed = 42;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    let accepted = 0;
+    for (let round = 0; round < 20_000; round++) {
+      let s = good;
+      for (let edits = 1 + rand(3); edits > 0; edits--) {
+        const at = rand(s.length + 1);
+        const kind = rand(3);
+        const piece = alphabet[rand(alphabet.length)]!;
+        if (kind === 0) s = s.slice(0, at) + piece + s.slice(at); // insert
+        else if (kind === 1) s = s.slice(0, at) + s.slice(at + 1 + rand(4)); // delete
+        else s = s.slice(0, at) + piece + s.slice(at + piece.length); // overwrite
+      }
+      const m = pattern.exec(s.trim());
+      const expected = m ? { credential: m[1], signedHeaders: m[2], signature: m[3] } : undefined;
+      assert.deepEqual(parseAuthorizationHeader(s), expected, JSON.stringify(s));
+      if (expected) accepted++;
+    }
+    assert.deepEqual(parseAuthorizationHeader(` ${good}\t `), { credential: 'AKIAOVERCASTDEFAULT1/20261123/us-east-1/ec2/aws4_request', signedHeaders: 'content-type;host;x-amz-date', signature: 'ab12'.repeat(16) });
+    // the variations must exercise both answers
+    assert.ok(accepted > 1000 && accepted < 19_000, `accepted ${accepted}`);
   });
 });
