@@ -18,14 +18,15 @@ import type { CompactModel, CompactShape } from './model/index.js';
 export type OutputSerializer = (output: Record<string, unknown>, requestId: string) => string | Buffer;
 
 /**
- * Helpers the generated code closes over: `esc` escapes XML text. A small response
- * is checked for non-ASCII once at the end (Buffer.byteLength on the finished text
- * is a fast native scan, cheaper than a wider test on every value).
+ * Helpers the generated code closes over: `esc` escapes XML text and notes, in `N`,
+ * a value that is not ASCII, in the same pattern test (so an ASCII response needs no
+ * scan of its own: its length is its byte length).
  */
-const RUNTIME = `let W="",C=[];
-const Q=/[&<>"']/,X=/[&<>"']/g;
+const RUNTIME = `let W="",C=[],N=false;
+const Q=/[&<>"'\\u0080-\\uffff]/,X=/[&<>"']/g,U=/[\\u0080-\\uffff]/;
 const XR=(c)=>c==="&"?"&amp;":c==="<"?"&lt;":c===">"?"&gt;":c==='"'?"&quot;":"&apos;";
-function esc(v){const s=typeof v==="string"?v:String(v);return Q.test(s)?s.replace(X,XR):s;}
+function esc(v){const s=typeof v==="string"?v:String(v);if(!Q.test(s))return s;if(U.test(s))N=true;return s.replace(X,XR);}
+function num(v){return typeof v==="number"?String(v):esc(v);}
 function ts(v){return v instanceof Date?v.toISOString():typeof v==="number"?new Date(v).toISOString():esc(v);}
 function blob(v){return Buffer.isBuffer(v)?v.toString("base64"):esc(v);}
 const F=()=>{C.push(Buffer.from(W,"utf8"));W="";};
@@ -80,13 +81,16 @@ export class XmlSerializer {
       emit(outputIndex);
       body = `s${outputIndex}(o);`;
     }
+    const shapeFunctions = functions.join('\n');
+    // EC2's model has ASCII element names; were one not, no response could go out as latin1.
+    const nonAscii = /[^\x00-\x7f]/.test(shapeFunctions + open);
     return (
       RUNTIME +
-      functions.join('\n') +
-      `\nreturn function(o,requestId){C=[];W=${JSON.stringify(open)}+"<requestId>"+esc(requestId)+"</requestId>";${body}` +
+      shapeFunctions +
+      `\nreturn function(o,requestId){C=[];N=${nonAscii};W=${JSON.stringify(open)}+"<requestId>"+esc(requestId)+"</requestId>";${body}` +
       `W+=${JSON.stringify(`</${operation}Response>`)};` +
       // Small and ASCII: the string itself. Otherwise the bytes.
-      `if(C.length===0&&Buffer.byteLength(W,"utf8")===W.length){const r=W;W="";return r;}F();const r=C.length===1?C[0]:Buffer.concat(C);C=[];return r;};`
+      `if(C.length===0&&!N){const r=W;W="";return r;}F();const r=C.length===1?C[0]:Buffer.concat(C);C=[];return r;};`
     );
   }
 
@@ -128,7 +132,7 @@ export class XmlSerializer {
       case 'long':
       case 'double':
       case 'float':
-        return `String(${name})`;
+        return `num(${name})`;
       case 'timestamp':
         return `ts(${name})`;
       case 'blob':

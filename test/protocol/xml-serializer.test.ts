@@ -89,6 +89,10 @@ describe('XML serializer (compiled from the model)', () => {
       assert.ok(Buffer.isBuffer(out), `${value} must come back as bytes`);
       assert.match(out.toString('utf8'), new RegExp(`<value>${value}</value>`));
     }
+    // a number member holding a non-ASCII string (a handler bug) is escaped and sent as bytes, not cut to latin1
+    const odd = serializer.serializer('DescribeInstances')({ Reservations: [{ Instances: [{ InstanceId: 'i-1', State: { Code: '☁<', Name: 'running' } }] }] }, 'r4');
+    assert.ok(Buffer.isBuffer(odd));
+    assert.match(odd.toString('utf8'), /<code>☁&lt;<\/code>/);
     // a non-ASCII value in one call does not make the next call's ASCII response bytes
     assert.equal(typeof serializer.serializer('DescribeTags')(tags('again'), 'r3'), 'string');
   });
