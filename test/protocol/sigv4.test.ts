@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { DEFAULT_CREDENTIAL } from '../../src/config.js';
 import { Ec2Error } from '../../src/protocol/errors.js';
 import { createHmac, randomBytes } from 'node:crypto';
-import { hmacHex, padKey, parseAuthorizationHeader, verifySigV4, type SignedRequest } from '../../src/protocol/sigv4.js';
+import { hmacHex, padKey, parseAmzDate, parseAuthorizationHeader, verifySigV4, type SignedRequest } from '../../src/protocol/sigv4.js';
 import { formBody, signedRequest } from '../helpers/sign.js';
 
 const secretFor = (k: string) => (k === DEFAULT_CREDENTIAL.accessKeyId ? DEFAULT_CREDENTIAL.secretAccessKey : undefined);
@@ -93,5 +93,13 @@ describe('SigV4 verification', () => {
     assert.deepEqual(parseAuthorizationHeader(` ${good}\t `), { credential: 'AKIAOVERCASTDEFAULT1/20261123/us-east-1/ec2/aws4_request', signedHeaders: 'content-type;host;x-amz-date', signature: 'ab12'.repeat(16) });
     // the variations must exercise both answers
     assert.ok(accepted > 1000 && accepted < 19_000, `accepted ${accepted}`);
+  });
+
+  it('reads X-Amz-Date only in the form YYYYMMDDTHHMMSSZ', () => {
+    assert.equal(parseAmzDate('20261123T191556Z'), Date.UTC(2026, 10, 23, 19, 15, 56));
+    assert.equal(parseAmzDate('19700101T000000Z'), 0);
+    for (const bad of [undefined, '', '20261123T191556', '20261123t191556Z', '2026-11-23T19:15:56Z', '2026112xT191556Z', '20261123T19155 Z', '20261123T191556Z ', '２0261123T191556Z', '20261123T1915/6Z']) {
+      assert.equal(parseAmzDate(bad), undefined, String(bad));
+    }
   });
 });
