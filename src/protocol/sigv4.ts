@@ -188,9 +188,8 @@ interface Parsed {
   date: string;
   region: string;
   service: string;
-  signedHeaders: string[];
-  /** the SignedHeaders value as sent */
-  signedHeadersText: string;
+  /** the SignedHeaders value as sent: names separated by `;` */
+  signedHeaders: string;
   signature: string;
   amzDate: string;
   presigned: boolean;
@@ -210,16 +209,15 @@ function skipSpaces(s: string, i: number): number {
   return i;
 }
 
-/** End of a run of characters other than `,` and spaces starting at `i`. */
+/** The first `,` or space at or after `i`, or the end. A search, so no backtracking state. */
+const DELIMITER = /[,\s]/g;
 function tokenEnd(s: string, i: number): number {
-  while (i < s.length) {
-    const c = s.charCodeAt(i);
-    // Past ',' (44) and below 0xa0 nothing is a space: the common case, one comparison pair.
-    if ((c <= 44 || c >= 0xa0) && (c === 44 || isSpace(c))) break;
-    i++;
-  }
-  return i;
+  DELIMITER.lastIndex = i;
+  return DELIMITER.test(s) ? DELIMITER.lastIndex - 1 : s.length;
 }
+
+/** 64 lowercase hex digits, then nothing but spaces. */
+const SIGNATURE_TAIL = /[0-9a-f]{64}\s*$/y;
 
 /**
  * The parts of an `Authorization` header of the form
@@ -248,12 +246,9 @@ export function parseAuthorizationHeader(auth: string): { credential: string; si
   i = skipSpaces(auth, i + 1);
   if (!auth.startsWith('Signature=', i)) return undefined;
   const signatureStart = i + 10;
-  for (i = signatureStart; i < signatureStart + 64; i++) {
-    const c = auth.charCodeAt(i); // NaN past the end
-    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return undefined;
-  }
-  if (skipSpaces(auth, i) !== auth.length) return undefined;
-  return { credential, signedHeaders, signature: auth.slice(signatureStart, i) };
+  SIGNATURE_TAIL.lastIndex = signatureStart;
+  if (!SIGNATURE_TAIL.test(auth)) return undefined;
+  return { credential, signedHeaders, signature: auth.slice(signatureStart, signatureStart + 64) };
 }
 
 function parseAuth(req: SignedRequest): Parsed | undefined {
@@ -264,12 +259,19 @@ function parseAuth(req: SignedRequest): Parsed | undefined {
       if (auth.startsWith(ALGORITHM)) throw authFailure('The authorization header is malformed.');
       throw new Ec2Error('AuthFailure', 'Only AWS Signature Version 4 (AWS4-HMAC-SHA256) is supported.', 401);
     }
-    const scope = m.credential.split('/');
-    if (scope.length !== 5 || scope[4] !== 'aws4_request') throw authFailure('The credential scope is malformed.');
+    const c = m.credential;
+    // <access key>/<date>/<region>/<service>/aws4_request
+    const s1 = c.indexOf('/');
+    const s2 = c.indexOf('/', s1 + 1);
+    const s3 = c.indexOf('/', s2 + 1);
+    const s4 = c.indexOf('/', s3 + 1);
+    if (s1 < 0 || s2 < 0 || s3 < 0 || s4 < 0 || c.length - s4 !== 13 || !c.endsWith('/aws4_request')) {
+      throw authFailure('The credential scope is malformed.');
+    }
     const amzDate = headerValue(req.headers, 'x-amz-date') ?? '';
     return {
-      accessKeyId: scope[0]!, date: scope[1]!, region: scope[2]!, service: scope[3]!,
-      signedHeaders: m.signedHeaders.split(';'), signedHeadersText: m.signedHeaders, signature: m.signature, amzDate, presigned: false,
+      accessKeyId: c.slice(0, s1), date: c.slice(s1 + 1, s2), region: c.slice(s2 + 1, s3), service: c.slice(s3 + 1, s4),
+      signedHeaders: m.signedHeaders, signature: m.signature, amzDate, presigned: false,
     };
   }
   if (!req.query.includes('X-Amz-Signature=')) return undefined;
@@ -283,7 +285,7 @@ function parseAuth(req: SignedRequest): Parsed | undefined {
   const signedHeadersText = q.get('X-Amz-SignedHeaders') ?? 'host';
   return {
     accessKeyId: scope[0]!, date: scope[1]!, region: scope[2]!, service: scope[3]!,
-    signedHeaders: signedHeadersText.split(';'), signedHeadersText, signature,
+    signedHeaders: signedHeadersText, signature,
     amzDate: q.get('X-Amz-Date') ?? '', presigned: true, expiresSeconds: Number(q.get('X-Amz-Expires') ?? '900'),
   };
 }
@@ -327,19 +329,25 @@ export function verifySigV4(
       400,
     );
   }
-  if (!p.signedHeaders.includes('host')) throw signatureMismatch();
   let canonicalHeaders = '';
-  for (const name of p.signedHeaders) {
+  let signsHost = false;
+  for (let from = 0; from <= p.signedHeaders.length; ) {
+    let to = p.signedHeaders.indexOf(';', from);
+    if (to < 0) to = p.signedHeaders.length;
+    const name = p.signedHeaders.slice(from, to);
+    if (name === 'host') signsHost = true;
     const v = headerValue(req.headers, name);
     if (v === undefined) throw signatureMismatch();
     canonicalHeaders += `${name}:${normalizeHeaderValue(v)}\n`;
+    from = to + 1;
   }
+  if (!signsHost) throw signatureMismatch();
   const bodyHash = p.presigned ? '' : hash('sha256', req.body, 'hex');
   const declaredHash = p.presigned ? undefined : headerValue(req.headers, 'x-amz-content-sha256');
   const payloadHash = p.presigned ? 'UNSIGNED-PAYLOAD' : (declaredHash ?? bodyHash);
   const canonicalRequest =
     `${req.method}\n${canonicalPath(req.path)}\n${canonicalQuery(req.query, p.presigned)}\n` +
-    `${canonicalHeaders}\n${p.signedHeadersText}\n${payloadHash}`;
+    `${canonicalHeaders}\n${p.signedHeaders}\n${payloadHash}`;
   const scope = `${p.date}/${p.region}/${p.service}/aws4_request`;
   const stringToSign = `${ALGORITHM}\n${p.amzDate}\n${scope}\n${hash('sha256', canonicalRequest, 'hex')}`;
   const expected = hmacHex(signingKey(secret, p.date, p.region, p.service), stringToSign);
