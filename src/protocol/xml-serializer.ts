@@ -22,14 +22,14 @@ export type OutputSerializer = (output: Record<string, unknown>, requestId: stri
  * a value that is not ASCII, in the same pattern test (so an ASCII response needs no
  * scan of its own: its length is its byte length).
  */
-const RUNTIME = `let W="",C=[],N=false;
+const RUNTIME = `let C=[],N=false;
 const Q=/[&<>"'\\u0080-\\uffff]/,X=/[&<>"']/g,U=/[\\u0080-\\uffff]/;
 const XR=(c)=>c==="&"?"&amp;":c==="<"?"&lt;":c===">"?"&gt;":c==='"'?"&quot;":"&apos;";
 function esc(v){const s=typeof v==="string"?v:String(v);if(!Q.test(s))return s;if(U.test(s))N=true;return s.replace(X,XR);}
 function num(v){return typeof v==="number"?String(v):esc(v);}
 function ts(v){return v instanceof Date?v.toISOString():typeof v==="number"?new Date(v).toISOString():esc(v);}
 function blob(v){return Buffer.isBuffer(v)?v.toString("base64"):esc(v);}
-const F=()=>{C.push(Buffer.from(W,"utf8"));W="";};
+function F(w){C.push(Buffer.from(w,"utf8"));return "";}
 `;
 
 /** Text is moved into a Buffer slice once it grows past this many characters. */
@@ -51,7 +51,9 @@ export class XmlSerializer {
 
   /**
    * Generated source for an operation's serializer (exposed for tests and debugging).
-   * Shape functions append to `W` (text) and, past SLICE_CHARS, move it into `C` (Buffers).
+   * Shape functions take the text so far (`w`) and return it with their part appended; past
+   * SLICE_CHARS the text is moved into `C` (Buffers). The text is a local, never stored in
+   * the closure: a rope appended to a context slot pays a write barrier on every append.
    */
   source(operation: string): string {
     const op = this.model.operations[operation];
@@ -65,21 +67,21 @@ export class XmlSerializer {
       emitted.add(index);
       const shape = this.model.shapes[index]!;
       if (shape.k === 'structure') {
-        let body = `function s${index}(o){let v;`;
+        let body = `function s${index}(o,w){let v;`;
         for (const [name, , xmlName, memberIndex] of shape.m) {
           body += `v=o[${JSON.stringify(name)}];if(v!=null){${this.member(xmlName, memberIndex, 'v', emit)}}`;
         }
-        functions.push(body + '}');
+        functions.push(body + 'return w;}');
       } else if (shape.k === 'map') {
         functions.push(
-          `function s${index}(o){for(const k of Object.keys(o)){const v=o[k];W+="<item><key>"+esc(k)+"</key>";if(v!=null){${this.member('value', shape.value, 'v', emit)}}W+="</item>";}}`,
+          `function s${index}(o,w){for(const k of Object.keys(o)){const v=o[k];w+="<item><key>"+esc(k)+"</key>";if(v!=null){${this.member('value', shape.value, 'v', emit)}}w+="</item>";}return w;}`,
         );
       }
     };
     let body = '';
     if (outputIndex >= 0) {
       emit(outputIndex);
-      body = `s${outputIndex}(o);`;
+      body = `w=s${outputIndex}(o,w);`;
     }
     const shapeFunctions = functions.join('\n');
     // EC2's model has ASCII element names; were one not, no response could go out as latin1.
@@ -87,10 +89,10 @@ export class XmlSerializer {
     return (
       RUNTIME +
       shapeFunctions +
-      `\nreturn function(o,requestId){C=[];N=${nonAscii};W=${JSON.stringify(open)}+"<requestId>"+esc(requestId)+"</requestId>";${body}` +
-      `W+=${JSON.stringify(`</${operation}Response>`)};` +
+      `\nreturn function(o,requestId){C=[];N=${nonAscii};let w=${JSON.stringify(open)}+"<requestId>"+esc(requestId)+"</requestId>";${body}` +
+      `w+=${JSON.stringify(`</${operation}Response>`)};` +
       // Small and ASCII: the string itself. Otherwise the bytes.
-      `if(C.length===0&&!N){const r=W;W="";return r;}F();const r=C.length===1?C[0]:Buffer.concat(C);C=[];return r;};`
+      `if(C.length===0&&!N)return w;F(w);const r=C.length===1?C[0]:Buffer.concat(C);C=[];return r;};`
     );
   }
 
@@ -107,16 +109,16 @@ export class XmlSerializer {
     if (shape.k === 'list') {
       const e = `${name}e`;
       const item = this.value(e, shape.m, emit);
-      const slice = `if(W.length>${SLICE_CHARS})F();`;
-      if (shape.f) return `for(const ${e} of ${name}){W+=${open};${item}W+=${close};${slice}}`;
+      const slice = `if(w.length>${SLICE_CHARS})w=F(w);`;
+      if (shape.f) return `for(const ${e} of ${name}){w+=${open};${item}w+=${close};${slice}}`;
       const itemOpen = JSON.stringify(`<${shape.n}>`);
       const itemClose = JSON.stringify(`</${shape.n}>`);
-      return `if(${name}.length===0){W+=${JSON.stringify(`<${tag}/>`)};}else{W+=${open};for(const ${e} of ${name}){W+=${itemOpen};${item}W+=${itemClose};${slice}}W+=${close};}`;
+      return `if(${name}.length===0){w+=${JSON.stringify(`<${tag}/>`)};}else{w+=${open};for(const ${e} of ${name}){w+=${itemOpen};${item}w+=${itemClose};${slice}}w+=${close};}`;
     }
     const scalar = this.scalar(name, shape);
-    // A scalar member is one append (`W+="<tag>"+value+"</tag>"`): fewer pieces in the text rope.
-    if (scalar !== undefined) return `W+=${open}+${scalar}+${close};`;
-    return `W+=${open};${this.value(name, index, emit)}W+=${close};`;
+    // A scalar member is one append (`w+="<tag>"+value+"</tag>"`): fewer pieces in the text rope.
+    if (scalar !== undefined) return `w+=${open}+${scalar}+${close};`;
+    return `w+=${open};${this.value(name, index, emit)}w+=${close};`;
   }
 
   /** Expression rendering a scalar value, or undefined for structures, maps and lists. */
@@ -149,12 +151,12 @@ export class XmlSerializer {
       case 'structure':
       case 'map':
         emit(index);
-        return `s${index}(${name});`;
+        return `w=s${index}(${name},w);`;
       case 'list':
         // A list directly inside a list (rare in EC2): items wrapped in <item>.
         return this.member('item', index, name, emit);
       default:
-        return `W+=${this.scalar(name, shape)};`;
+        return `w+=${this.scalar(name, shape)};`;
     }
   }
 }

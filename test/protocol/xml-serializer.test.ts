@@ -52,8 +52,8 @@ describe('XML serializer (compiled from the model)', () => {
   it('compiles once per operation into straight-line code', () => {
     assert.equal(serializer.serializer('DescribeVpcs'), serializer.serializer('DescribeVpcs'));
     const src = serializer.source('DescribeVpcs');
-    assert.match(src, /function s\d+\(o\)/);
-    assert.match(src, /W\+=/);
+    assert.match(src, /function s\d+\(o,w\)/);
+    assert.match(src, /w\+=/);
     assert.doesNotMatch(src, /shapes\[/);
   });
 
