@@ -21,8 +21,16 @@ export type OutputSerializer = (output: Record<string, unknown>, requestId: stri
  * Helpers the generated code closes over: `esc` escapes XML text and notes, in `N`,
  * a value that is not ASCII, in the same pattern test (so an ASCII response needs no
  * scan of its own: its length is its byte length).
+ *
+ * `p` is markup not yet appended to the text: each tag is added to it and it is
+ * appended just before the next value, so the markup between two values (say
+ * `</regionEndpoint><regionName>`) goes into the text as one string instead of one per
+ * tag. Where the generated code cannot know `p` (after an optional member, a loop or a
+ * call), a merge site (`G(site)`) looks up `p` followed by its tag in the site's last
+ * two results; they are flat strings made once, so a response is a rope of about two
+ * pieces per value, which costs less to build and to flatten for the socket.
  */
-const RUNTIME = `let C=[],N=false;
+const RUNTIME = `let C=[],N=false,p="";
 const Q=/[&<>"'\\u0080-\\uffff]/,X=/[&<>"']/g,U=/[\\u0080-\\uffff]/;
 const XR=(c)=>c==="&"?"&amp;":c==="<"?"&lt;":c===">"?"&gt;":c==='"'?"&quot;":"&apos;";
 function esc(v){const s=typeof v==="string"?v:String(v);if(!Q.test(s))return s;if(U.test(s))N=true;return s.replace(X,XR);}
@@ -30,10 +38,90 @@ function num(v){return typeof v==="number"?String(v):esc(v);}
 function ts(v){return v instanceof Date?v.toISOString():typeof v==="number"?new Date(v).toISOString():esc(v);}
 function blob(v){return Buffer.isBuffer(v)?v.toString("base64"):esc(v);}
 function F(w){C.push(Buffer.from(w,"utf8"));return "";}
+function M(s){const m=Buffer.from(p+s.t,"latin1").toString("latin1");s.b=s.a;s.B=s.A;s.a=p;s.A=m;return m;}
 `;
 
 /** Text is moved into a Buffer slice once it grows past this many characters. */
 export const SLICE_CHARS = 64 * 1024;
+
+/**
+ * What the generated code knows of the pending markup at a point: its exact text, or
+ * nothing (then it is in the runtime variable `p`).
+ */
+type Pending = { known: string } | null;
+
+/** Generated source of one operation's serializer, built statement by statement. */
+class Emitter {
+  code = '';
+  pending: Pending = { known: '' };
+  private readonly sites: string[] = [];
+
+  /** Markup `tag` follows whatever is pending. */
+  tag(tag: string): void {
+    if (this.pending) {
+      this.pending.known += tag;
+      return;
+    }
+    const site = `S${this.sites.length}`;
+    this.sites.push(`const ${site}={a:null,A:"",b:null,B:"",t:${JSON.stringify(tag)}};`);
+    this.code += `p=p===${site}.a?${site}.A:p===${site}.b?${site}.B:M(${site});`;
+  }
+
+  /** Appends the pending markup, then the value of expression `expr`. */
+  value(expr: string): void {
+    this.flush();
+    this.code += `w+=${expr};`;
+  }
+
+  /** Appends the pending markup. */
+  flush(): void {
+    if (!this.pending) this.code += 'w+=p;';
+    else if (this.pending.known !== '') this.code += `w+=${JSON.stringify(this.pending.known)};`;
+    this.pending = { known: '' };
+  }
+
+  /** Puts pending markup the generated code knows into `p`, before a loop, a call or a return. */
+  settle(): void {
+    if (this.pending) this.code += `p=${JSON.stringify(this.pending.known)};`;
+    this.pending = null;
+  }
+
+  /**
+   * `if(condition){then}else{otherwise}`: each branch starts from what is known here
+   * and leaves `p` as the truth.
+   */
+  when(condition: string, then: () => void, otherwise?: () => void): void {
+    const before = this.pending;
+    const arm = (body: () => void): void => {
+      this.pending = before && { known: before.known };
+      body();
+      this.settle();
+    };
+    if (before && !otherwise) this.code += `p=${JSON.stringify(before.known)};`;
+    this.code += `if(${condition}){`;
+    arm(then);
+    this.code += '}';
+    if (otherwise) {
+      this.code += 'else{';
+      arm(otherwise);
+      this.code += '}';
+    }
+    this.pending = null;
+  }
+
+  /** A loop: its body starts from `p` (what the last round left) and leaves `p` as the truth. */
+  loop(head: string, body: () => void): void {
+    this.settle();
+    this.code += `${head}{`;
+    body();
+    this.settle();
+    this.code += '}';
+  }
+
+  siteDeclarations(): string {
+    return this.sites.join('\n');
+  }
+}
 
 export class XmlSerializer {
   private readonly cache = new Map<string, OutputSerializer>();
@@ -51,9 +139,10 @@ export class XmlSerializer {
 
   /**
    * Generated source for an operation's serializer (exposed for tests and debugging).
-   * Shape functions take the text so far (`w`) and return it with their part appended; past
-   * SLICE_CHARS the text is moved into `C` (Buffers). The text is a local, never stored in
-   * the closure: a rope appended to a context slot pays a write barrier on every append.
+   * Shape functions take the text so far (`w`) and return it with their part appended
+   * (their last markup left in `p`); past SLICE_CHARS the text is moved into `C` (Buffers).
+   * The text is a local, never stored in the closure: a rope appended to a context slot
+   * pays a write barrier on every append.
    */
   source(operation: string): string {
     const op = this.model.operations[operation];
@@ -62,35 +151,57 @@ export class XmlSerializer {
     const open = `<?xml version="1.0" encoding="UTF-8"?>\n<${operation}Response xmlns="${this.model.xmlNamespace}">`;
     const emitted = new Set<number>();
     const functions: string[] = [];
+    const e = new Emitter();
     const emit = (index: number): void => {
       if (emitted.has(index)) return;
       emitted.add(index);
       const shape = this.model.shapes[index]!;
+      const outer = { code: e.code, pending: e.pending };
+      e.code = '';
+      e.pending = null;
       if (shape.k === 'structure') {
-        let body = `function s${index}(o,w){let v;`;
         for (const [name, , xmlName, memberIndex] of shape.m) {
-          body += `v=o[${JSON.stringify(name)}];if(v!=null){${this.member(xmlName, memberIndex, 'v', emit)}}`;
+          e.code += `v=o[${JSON.stringify(name)}];`;
+          e.when('v!=null', () => this.member(e, xmlName, memberIndex, 'v', emit));
         }
-        functions.push(body + 'return w;}');
+        e.settle();
+        functions.push(`function s${index}(o,w){let v;${e.code}return w;}`);
       } else if (shape.k === 'map') {
-        functions.push(
-          `function s${index}(o,w){for(const k of Object.keys(o)){const v=o[k];w+="<item><key>"+esc(k)+"</key>";if(v!=null){${this.member('value', shape.value, 'v', emit)}}w+="</item>";}return w;}`,
-        );
+        e.loop('for(const k of Object.keys(o))', () => {
+          e.code += 'const v=o[k];';
+          e.tag('<item><key>');
+          e.value('esc(k)');
+          e.tag('</key>');
+          e.when('v!=null', () => this.member(e, 'value', shape.value, 'v', emit));
+          e.tag('</item>');
+        });
+        e.settle();
+        functions.push(`function s${index}(o,w){${e.code}return w;}`);
       }
+      e.code = outer.code;
+      e.pending = outer.pending;
     };
-    let body = '';
+    e.code = 'w+=esc(requestId);';
+    e.pending = { known: '</requestId>' };
     if (outputIndex >= 0) {
       emit(outputIndex);
-      body = `w=s${outputIndex}(o,w);`;
+      e.settle();
+      e.code += `w=s${outputIndex}(o,w);`;
     }
+    e.tag(`</${operation}Response>`);
+    e.flush();
+    const body = e.code;
     const shapeFunctions = functions.join('\n');
-    // EC2's model has ASCII element names; were one not, no response could go out as latin1.
+    // EC2's model has ASCII element names; were one not, no response could go out as latin1
+    // (and the merge sites, which copy markup through latin1, would garble it).
     const nonAscii = /[^\x00-\x7f]/.test(shapeFunctions + open);
+    if (nonAscii) throw new Error(`${operation}: the model has non-ASCII element names`);
     return (
       RUNTIME +
+      e.siteDeclarations() +
+      '\n' +
       shapeFunctions +
-      `\nreturn function(o,requestId){C=[];N=${nonAscii};let w=${JSON.stringify(open)}+"<requestId>"+esc(requestId)+"</requestId>";${body}` +
-      `w+=${JSON.stringify(`</${operation}Response>`)};` +
+      `\nreturn function(o,requestId){C=[];N=false;p="";let w=${JSON.stringify(`${open}<requestId>`)};${body}` +
       // Small and ASCII: the string itself. Otherwise the bytes.
       `if(C.length===0&&!N)return w;F(w);const r=C.length===1?C[0]:Buffer.concat(C);C=[];return r;};`
     );
@@ -101,62 +212,66 @@ export class XmlSerializer {
     return factory(Buffer);
   }
 
-  /** Statements that append member value `name` under element `tag`. */
-  private member(tag: string, index: number, name: string, emit: (i: number) => void): string {
+  /** Appends member value `name` under element `tag`. */
+  private member(e: Emitter, tag: string, index: number, name: string, emit: (i: number) => void): void {
     const shape: CompactShape = this.model.shapes[index]!;
-    const open = JSON.stringify(`<${tag}>`);
-    const close = JSON.stringify(`</${tag}>`);
     if (shape.k === 'list') {
-      const e = `${name}e`;
-      const item = this.value(e, shape.m, emit);
+      const item = `${name}e`;
       const slice = `if(w.length>${SLICE_CHARS})w=F(w);`;
-      if (shape.f) return `for(const ${e} of ${name}){w+=${open};${item}w+=${close};${slice}}`;
-      const itemOpen = JSON.stringify(`<${shape.n}>`);
-      const itemClose = JSON.stringify(`</${shape.n}>`);
-      return `if(${name}.length===0){w+=${JSON.stringify(`<${tag}/>`)};}else{w+=${open};for(const ${e} of ${name}){w+=${itemOpen};${item}w+=${itemClose};${slice}}w+=${close};}`;
+      const items = (itemTag: string): void =>
+        e.loop(`for(const ${item} of ${name})`, () => {
+          e.tag(`<${itemTag}>`);
+          this.value(e, item, shape.m, emit);
+          e.tag(`</${itemTag}>`);
+          e.code += slice;
+        });
+      if (shape.f) {
+        items(tag);
+        return;
+      }
+      e.when(
+        `${name}.length===0`,
+        () => e.tag(`<${tag}/>`),
+        () => {
+          e.tag(`<${tag}>`);
+          items(shape.n);
+          e.tag(`</${tag}>`);
+        },
+      );
+      return;
     }
-    const scalar = this.scalar(name, shape);
-    // A scalar member is one append (`w+="<tag>"+value+"</tag>"`): fewer pieces in the text rope.
-    if (scalar !== undefined) return `w+=${open}+${scalar}+${close};`;
-    return `w+=${open};${this.value(name, index, emit)}w+=${close};`;
+    e.tag(`<${tag}>`);
+    this.value(e, name, index, emit);
+    e.tag(`</${tag}>`);
   }
 
-  /** Expression rendering a scalar value, or undefined for structures, maps and lists. */
-  private scalar(name: string, shape: CompactShape): string | undefined {
-    switch (shape.k) {
-      case 'structure':
-      case 'map':
-      case 'list':
-        return undefined;
-      case 'boolean':
-        return `(${name}?"true":"false")`;
-      case 'integer':
-      case 'long':
-      case 'double':
-      case 'float':
-        return `num(${name})`;
-      case 'timestamp':
-        return `ts(${name})`;
-      case 'blob':
-        return `blob(${name})`;
-      default:
-        return `esc(${name})`;
-    }
-  }
-
-  /** Statements that append value `name` of shape `index`. */
-  private value(name: string, index: number, emit: (i: number) => void): string {
+  /** Appends value `name` of shape `index` (markup around it is the caller's). */
+  private value(e: Emitter, name: string, index: number, emit: (i: number) => void): void {
     const shape = this.model.shapes[index]!;
     switch (shape.k) {
       case 'structure':
       case 'map':
         emit(index);
-        return `w=s${index}(${name},w);`;
+        e.settle();
+        e.code += `w=s${index}(${name},w);`;
+        return;
       case 'list':
         // A list directly inside a list (rare in EC2): items wrapped in <item>.
-        return this.member('item', index, name, emit);
+        this.member(e, 'item', index, name, emit);
+        return;
+      case 'boolean':
+        return e.value(`(${name}?"true":"false")`);
+      case 'integer':
+      case 'long':
+      case 'double':
+      case 'float':
+        return e.value(`num(${name})`);
+      case 'timestamp':
+        return e.value(`ts(${name})`);
+      case 'blob':
+        return e.value(`blob(${name})`);
       default:
-        return `w+=${this.scalar(name, shape)};`;
+        return e.value(`esc(${name})`);
     }
   }
 }
