@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Ec2Error, errorXml } from './errors.js';
 import type { CompactModel } from './model/index.js';
 import { QueryParser } from './query-parser.js';
-import { readScope, verifySigV4, type SignedRequest } from './sigv4.js';
+import { headerValue, readScope, verifySigV4, type SignedRequest } from './sigv4.js';
 import { XmlSerializer } from './xml-serializer.js';
 
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -74,7 +74,7 @@ export class QueryEndpoint {
       if (req.method !== 'POST' && req.method !== 'GET') {
         throw new Ec2Error('InvalidAction', `The HTTP method ${req.method ?? ''} is not supported.`, 405);
       }
-      const signed: SignedRequest = { method: req.method, path, query, headers: req.headers, body };
+      const signed: SignedRequest = { method: req.method, path, query, rawHeaders: req.rawHeaders, body };
       let accessKeyId = '';
       let region: string;
       if (this.opts.auth === 'sigv4') {
@@ -136,7 +136,7 @@ function collectParams(req: IncomingMessage, query: string, body: Buffer): Map<s
   const params = new Map<string, string>();
   if (query !== '') parseForm(query, params);
   if (req.method === 'POST' && body.length > 0) {
-    const type = (req.headers['content-type'] ?? '').toLowerCase();
+    const type = (headerValue(req.rawHeaders, 'content-type') ?? '').toLowerCase();
     if (type !== '' && !type.startsWith('application/x-www-form-urlencoded')) {
       throw new Ec2Error('InvalidParameterValue', `Unsupported content type '${type}'; expected application/x-www-form-urlencoded.`, 400);
     }

@@ -4,7 +4,6 @@
  * one SHA-256 of the canonical request and one HMAC.
  */
 import { createHmac, hash } from 'node:crypto';
-import type { IncomingHttpHeaders } from 'node:http';
 import { Ec2Error } from './errors.js';
 
 export interface SignedRequest {
@@ -13,7 +12,11 @@ export interface SignedRequest {
   path: string;
   /** raw query string, without '?' */
   query: string;
-  headers: IncomingHttpHeaders;
+  /**
+   * The headers as received, `name, value, name, value…` (node's `rawHeaders`): read
+   * in place, so a request never builds node's lazily made `headers` object.
+   */
+  rawHeaders: readonly string[];
   body: Buffer;
 }
 
@@ -153,10 +156,19 @@ function normalizeHeaderValue(v: string): string {
   return t.includes('  ') || t.includes('\t') || t.includes('\n') ? t.replace(/\s+/g, ' ') : t;
 }
 
-function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const v = headers[name];
-  if (v === undefined) return undefined;
-  return Array.isArray(v) ? v.join(',') : v;
+/**
+ * The value of header `name` (lowercase), or undefined: every header of that name, in
+ * the order received, joined by `,` as SigV4's canonical form joins repeated headers.
+ */
+export function headerValue(raw: readonly string[], name: string): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const n = raw[i]!;
+    if (n.length === name.length && (n === name || n.toLowerCase() === name)) {
+      value = value === undefined ? raw[i + 1]! : `${value},${raw[i + 1]!}`;
+    }
+  }
+  return value;
 }
 
 /** `YYYYMMDDTHHMMSSZ` as milliseconds since the epoch, or undefined when it is not of that form. */
@@ -252,7 +264,7 @@ export function parseAuthorizationHeader(auth: string): { credential: string; si
 }
 
 function parseAuth(req: SignedRequest): Parsed | undefined {
-  const auth = headerValue(req.headers, 'authorization');
+  const auth = headerValue(req.rawHeaders, 'authorization');
   if (auth !== undefined) {
     const m = parseAuthorizationHeader(auth);
     if (!m) {
@@ -268,7 +280,7 @@ function parseAuth(req: SignedRequest): Parsed | undefined {
     if (s1 < 0 || s2 < 0 || s3 < 0 || s4 < 0 || c.length - s4 !== 13 || !c.endsWith('/aws4_request')) {
       throw authFailure('The credential scope is malformed.');
     }
-    const amzDate = headerValue(req.headers, 'x-amz-date') ?? '';
+    const amzDate = headerValue(req.rawHeaders, 'x-amz-date') ?? '';
     return {
       accessKeyId: c.slice(0, s1), date: c.slice(s1 + 1, s2), region: c.slice(s2 + 1, s3), service: c.slice(s3 + 1, s4),
       signedHeaders: m.signedHeaders, signature: m.signature, amzDate, presigned: false,
@@ -336,14 +348,14 @@ export function verifySigV4(
     if (to < 0) to = p.signedHeaders.length;
     const name = p.signedHeaders.slice(from, to);
     if (name === 'host') signsHost = true;
-    const v = headerValue(req.headers, name);
+    const v = headerValue(req.rawHeaders, name);
     if (v === undefined) throw signatureMismatch();
     canonicalHeaders += `${name}:${normalizeHeaderValue(v)}\n`;
     from = to + 1;
   }
   if (!signsHost) throw signatureMismatch();
   const bodyHash = p.presigned ? '' : hash('sha256', req.body, 'hex');
-  const declaredHash = p.presigned ? undefined : headerValue(req.headers, 'x-amz-content-sha256');
+  const declaredHash = p.presigned ? undefined : headerValue(req.rawHeaders, 'x-amz-content-sha256');
   const payloadHash = p.presigned ? 'UNSIGNED-PAYLOAD' : (declaredHash ?? bodyHash);
   const canonicalRequest =
     `${req.method}\n${canonicalPath(req.path)}\n${canonicalQuery(req.query, p.presigned)}\n` +

@@ -3,15 +3,25 @@ import { describe, it } from 'node:test';
 import { DEFAULT_CREDENTIAL } from '../../src/config.js';
 import { Ec2Error } from '../../src/protocol/errors.js';
 import { createHmac, randomBytes } from 'node:crypto';
-import { hmacHex, padKey, parseAmzDate, parseAuthorizationHeader, verifySigV4, type SignedRequest } from '../../src/protocol/sigv4.js';
+import { headerValue, hmacHex, padKey, parseAmzDate, parseAuthorizationHeader, verifySigV4, type SignedRequest } from '../../src/protocol/sigv4.js';
 import { formBody, signedRequest } from '../helpers/sign.js';
 
 const secretFor = (k: string) => (k === DEFAULT_CREDENTIAL.accessKeyId ? DEFAULT_CREDENTIAL.secretAccessKey : undefined);
 
 async function request(body: string, opts: Parameters<typeof signedRequest>[2] = {}): Promise<SignedRequest> {
   const r = await signedRequest('http://127.0.0.1:4580', body, opts);
-  const headers = Object.fromEntries(Object.entries(r.headers).map(([k, v]) => [k.toLowerCase(), v]));
-  return { method: 'POST', path: '/', query: '', headers, body: Buffer.from(body) };
+  // as node's rawHeaders holds them: names in the case they were sent
+  return { method: 'POST', path: '/', query: '', rawHeaders: Object.entries(r.headers).flat(), body: Buffer.from(body) };
+}
+
+/** `req` with header `name` (any case) replaced by `value`, or removed when value is undefined. */
+function withHeader(req: SignedRequest, name: string, value: string | undefined): SignedRequest {
+  const raw: string[] = [];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    if (req.rawHeaders[i]!.toLowerCase() !== name) raw.push(req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+  }
+  if (value !== undefined) raw.push(name, value);
+  return { ...req, rawHeaders: raw };
 }
 
 function failure(fn: () => unknown): { code: string; status: number } {
@@ -36,7 +46,7 @@ describe('SigV4 verification', () => {
   it('rejects a tampered body, a tampered signed header, a wrong secret and an unknown key', async () => {
     const req = await request(body);
     assert.deepEqual(failure(() => verifySigV4({ ...req, body: Buffer.from(body + '&x=1') }, secretFor, Date.now())), { code: 'SignatureDoesNotMatch', status: 403 });
-    assert.deepEqual(failure(() => verifySigV4({ ...req, headers: { ...req.headers, host: 'evil:1' } }, secretFor, Date.now())), { code: 'SignatureDoesNotMatch', status: 403 });
+    assert.deepEqual(failure(() => verifySigV4(withHeader(req, 'host', 'evil:1'), secretFor, Date.now())), { code: 'SignatureDoesNotMatch', status: 403 });
     assert.deepEqual(failure(() => verifySigV4(req, () => 'wrong-secret', Date.now())), { code: 'SignatureDoesNotMatch', status: 403 });
     assert.deepEqual(failure(() => verifySigV4(req, () => undefined, Date.now())), { code: 'AuthFailure', status: 401 });
   });
@@ -46,13 +56,29 @@ describe('SigV4 verification', () => {
     assert.equal(failure(() => verifySigV4(old, secretFor, Date.now())).code, 'RequestExpired');
     const fresh = await request(body, { date: new Date(Date.now() - 5 * 60_000) });
     assert.doesNotThrow(() => verifySigV4(fresh, secretFor, Date.now()));
-    const { authorization: _a, Authorization: _b, ...unsigned } = (await request(body)).headers as Record<string, string>;
-    assert.deepEqual(failure(() => verifySigV4({ method: 'POST', path: '/', query: '', headers: unsigned, body: Buffer.from(body) }, secretFor, Date.now())), {
+    const unsigned = withHeader(await request(body), 'authorization', undefined);
+    assert.deepEqual(failure(() => verifySigV4(unsigned, secretFor, Date.now())), {
       code: 'MissingAuthenticationToken',
       status: 401,
     });
     const req = await request(body);
-    assert.equal(failure(() => verifySigV4({ ...req, headers: { ...req.headers, authorization: 'AWS4-HMAC-SHA256 garbage' } }, secretFor, Date.now())).code, 'AuthFailure');
+    assert.equal(failure(() => verifySigV4(withHeader(req, 'authorization', 'AWS4-HMAC-SHA256 garbage'), secretFor, Date.now())).code, 'AuthFailure');
+  });
+
+  it('reads headers in any case, and a repeated signed header as its values joined by commas', async () => {
+    const req = await request(body);
+    // botocore sends `Content-Type`, `X-Amz-Date`, `Authorization`: names are matched in any case
+    const titled = req.rawHeaders.map((x, i) => (i % 2 === 0 ? x.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase()) : x));
+    assert.ok(titled.includes('X-Amz-Date') && titled.includes('Authorization'));
+    assert.doesNotThrow(() => verifySigV4({ ...req, rawHeaders: titled }, secretFor, Date.now()));
+    assert.equal(headerValue(['Host', 'a', 'X-Amz-Date', 'd', 'host', ' b'], 'host'), 'a, b');
+    assert.equal(headerValue(['Host', 'a'], 'x-amz-date'), undefined);
+    assert.equal(headerValue(['HOST', ''], 'host'), '');
+    // A second Host header is part of what was signed: the signature no longer matches.
+    assert.doesNotThrow(() => verifySigV4(req, secretFor, Date.now()));
+    assert.equal(failure(() => verifySigV4({ ...req, rawHeaders: [...req.rawHeaders, 'host', 'other'] }, secretFor, Date.now())).code, 'SignatureDoesNotMatch');
+    // An unsigned extra header changes nothing.
+    assert.doesNotThrow(() => verifySigV4({ ...req, rawHeaders: [...req.rawHeaders, 'X-Extra', 'x'] }, secretFor, Date.now()));
   });
 
   it('hmacHex (two one-shot SHA-256 over padded keys) equals createHmac for any key and message', () => {
