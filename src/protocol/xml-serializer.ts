@@ -26,9 +26,9 @@ export type OutputSerializer = (output: Record<string, unknown>, requestId: stri
  * appended just before the next value, so the markup between two values (say
  * `</regionEndpoint><regionName>`) goes into the text as one string instead of one per
  * tag. Where the generated code cannot know `p` (after an optional member, a loop or a
- * call), a merge site (`G(site)`) looks up `p` followed by its tag in the site's last
- * two results; they are flat strings made once, so a response is a rope of about two
- * pieces per value, which costs less to build and to flatten for the socket.
+ * call), a merge site finds `p` followed by its tag among the site's last two results
+ * (`M` makes a missing one, as a flat string, once), so a response is a rope of about
+ * two pieces per value, which costs less to build and to flatten for the socket.
  */
 const RUNTIME = `let C=[],N=false,p="";
 const Q=/[&<>"'\\u0080-\\uffff]/,X=/[&<>"']/g,U=/[\\u0080-\\uffff]/;
@@ -50,11 +50,18 @@ export const SLICE_CHARS = 64 * 1024;
  */
 type Pending = { known: string } | null;
 
-/** Generated source of one operation's serializer, built statement by statement. */
+/** Generated source of one function of a serializer, built statement by statement. */
 class Emitter {
   code = '';
-  pending: Pending = { known: '' };
-  private readonly sites: string[] = [];
+
+  /**
+   * @param sites declarations of the merge sites, shared by the functions of one serializer
+   * @param pending what is known of the pending markup where the code starts
+   */
+  constructor(
+    private readonly sites: string[],
+    public pending: Pending,
+  ) {}
 
   /** Markup `tag` follows whatever is pending. */
   tag(tag: string): void {
@@ -117,10 +124,6 @@ class Emitter {
     this.settle();
     this.code += '}';
   }
-
-  siteDeclarations(): string {
-    return this.sites.join('\n');
-  }
 }
 
 export class XmlSerializer {
@@ -151,14 +154,13 @@ export class XmlSerializer {
     const open = `<?xml version="1.0" encoding="UTF-8"?>\n<${operation}Response xmlns="${this.model.xmlNamespace}">`;
     const emitted = new Set<number>();
     const functions: string[] = [];
-    const e = new Emitter();
+    const sites: string[] = [];
     const emit = (index: number): void => {
       if (emitted.has(index)) return;
       emitted.add(index);
       const shape = this.model.shapes[index]!;
-      const outer = { code: e.code, pending: e.pending };
-      e.code = '';
-      e.pending = null;
+      // A shape function starts with its caller's markup pending, in `p`.
+      const e = new Emitter(sites, null);
       if (shape.k === 'structure') {
         for (const [name, , xmlName, memberIndex] of shape.m) {
           e.code += `v=o[${JSON.stringify(name)}];`;
@@ -178,11 +180,10 @@ export class XmlSerializer {
         e.settle();
         functions.push(`function s${index}(o,w){${e.code}return w;}`);
       }
-      e.code = outer.code;
-      e.pending = outer.pending;
     };
-    e.code = 'w+=esc(requestId);';
-    e.pending = { known: '</requestId>' };
+    const e = new Emitter(sites, { known: '' });
+    e.value('esc(requestId)');
+    e.tag('</requestId>');
     if (outputIndex >= 0) {
       emit(outputIndex);
       e.settle();
@@ -194,11 +195,10 @@ export class XmlSerializer {
     const shapeFunctions = functions.join('\n');
     // EC2's model has ASCII element names; were one not, no response could go out as latin1
     // (and the merge sites, which copy markup through latin1, would garble it).
-    const nonAscii = /[^\x00-\x7f]/.test(shapeFunctions + open);
-    if (nonAscii) throw new Error(`${operation}: the model has non-ASCII element names`);
+    if (/[^\x00-\x7f]/.test(shapeFunctions + open)) throw new Error(`${operation}: the model has non-ASCII element names`);
     return (
       RUNTIME +
-      e.siteDeclarations() +
+      sites.join('\n') +
       '\n' +
       shapeFunctions +
       `\nreturn function(o,requestId){C=[];N=false;p="";let w=${JSON.stringify(`${open}<requestId>`)};${body}` +
