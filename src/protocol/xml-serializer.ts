@@ -22,6 +22,12 @@ export type OutputSerializer = (output: Record<string, unknown>, requestId: stri
  * a value that is not ASCII, in the same pattern test (so an ASCII response needs no
  * scan of its own: its length is its byte length).
  *
+ * `T(o)` is true when `o` is frozen, holds only data properties and none of its strings
+ * needs escaping or is non-ASCII. A frozen object cannot change, so that is checked once
+ * per object (kept in a WeakMap) and its string members then go out as they are:
+ * catalogue entries (regions, zones, instance types) and the store's frozen records are
+ * such objects, shared by every response that shows them.
+ *
  * `p` is markup not yet appended to the text: each tag is added to it and it is
  * appended just before the next value, so the markup between two values (say
  * `</regionEndpoint><regionName>`) goes into the text as one string instead of one per
@@ -38,6 +44,9 @@ function num(v){return typeof v==="number"?String(v):esc(v);}
 function ts(v){return v instanceof Date?v.toISOString():typeof v==="number"?new Date(v).toISOString():esc(v);}
 function blob(v){return Buffer.isBuffer(v)?v.toString("base64"):esc(v);}
 function F(w){C.push(Buffer.from(w,"utf8"));return "";}
+const V=new WeakMap();
+function T(o){if(!Object.isFrozen(o))return false;let t=V.get(o);if(t===undefined){t=plain(o);V.set(o,t);}return t;}
+function plain(o){const pr=Object.getPrototypeOf(o);if(pr!==Object.prototype&&pr!==null)return false;const d=Object.getOwnPropertyDescriptors(o);for(const k in d){const x=d[k];if(!("value" in x))return false;if(typeof x.value==="string"&&Q.test(x.value))return false;}return true;}
 function M(s){const m=Buffer.from(p+s.t,"latin1").toString("latin1");s.b=s.a;s.B=s.A;s.a=p;s.A=m;return m;}
 `;
 
@@ -162,12 +171,13 @@ export class XmlSerializer {
       // A shape function starts with its caller's markup pending, in `p`.
       const e = new Emitter(sites, null);
       if (shape.k === 'structure') {
+        const hasText = shape.m.some(([, , , m]) => this.model.shapes[m]!.k === 'string');
         for (const [name, , xmlName, memberIndex] of shape.m) {
           e.code += `v=o[${JSON.stringify(name)}];`;
-          e.when('v!=null', () => this.member(e, xmlName, memberIndex, 'v', emit));
+          e.when('v!=null', () => this.member(e, xmlName, memberIndex, 'v', emit, hasText));
         }
         e.settle();
-        functions.push(`function s${index}(o,w){let v;${e.code}return w;}`);
+        functions.push(`function s${index}(o,w){let v;${hasText ? 'const t=T(o);' : ''}${e.code}return w;}`);
       } else if (shape.k === 'map') {
         e.loop('for(const k of Object.keys(o))', () => {
           e.code += 'const v=o[k];';
@@ -212,8 +222,11 @@ export class XmlSerializer {
     return factory(Buffer);
   }
 
-  /** Appends member value `name` under element `tag`. */
-  private member(e: Emitter, tag: string, index: number, name: string, emit: (i: number) => void): void {
+  /**
+   * Appends member value `name` under element `tag`; `checked`: it is a member of the
+   * structure whose T(o) the generated function holds in `t`.
+   */
+  private member(e: Emitter, tag: string, index: number, name: string, emit: (i: number) => void, checked = false): void {
     const shape: CompactShape = this.model.shapes[index]!;
     if (shape.k === 'list') {
       const item = `${name}e`;
@@ -241,12 +254,12 @@ export class XmlSerializer {
       return;
     }
     e.tag(`<${tag}>`);
-    this.value(e, name, index, emit);
+    this.value(e, name, index, emit, checked);
     e.tag(`</${tag}>`);
   }
 
   /** Appends value `name` of shape `index` (markup around it is the caller's). */
-  private value(e: Emitter, name: string, index: number, emit: (i: number) => void): void {
+  private value(e: Emitter, name: string, index: number, emit: (i: number) => void, checked = false): void {
     const shape = this.model.shapes[index]!;
     switch (shape.k) {
       case 'structure':
@@ -271,7 +284,8 @@ export class XmlSerializer {
       case 'blob':
         return e.value(`blob(${name})`);
       default:
-        return e.value(`esc(${name})`);
+        // A string of an object T(o) has checked needs no escaping.
+        return e.value(checked ? `t&&typeof ${name}==="string"?${name}:esc(${name})` : `esc(${name})`);
     }
   }
 }

@@ -18,15 +18,13 @@ import { defaultVpcOf } from './records.js';
 
 const servedCache = new WeakMap<readonly string[], readonly Region[]>();
 
-/** The regions this endpoint serves, computed once per configuration. */
+/** The regions this endpoint serves, computed once per configuration (frozen: every response shares them). */
 function servedRegions(ctx: RequestContext): readonly Region[] {
   let served = servedCache.get(ctx.config.regions);
   if (!served) {
-    served = REGIONS.filter((r) => ctx.config.regions.includes(r.RegionName)).map((r) => ({
-      RegionName: r.RegionName,
-      Endpoint: r.Endpoint,
-      OptInStatus: r.OptInStatus,
-    }));
+    served = REGIONS.filter((r) => ctx.config.regions.includes(r.RegionName)).map((r) =>
+      Object.freeze({ RegionName: r.RegionName, Endpoint: r.Endpoint, OptInStatus: r.OptInStatus }),
+    );
     servedCache.set(ctx.config.regions, served);
   }
   return served;
