@@ -27,10 +27,6 @@ function offeredInRegion(instanceType: string, region: string): boolean {
   return (findRegion(region)?.zones ?? []).some((z) => isOfferedIn(instanceType, region, z.ZoneName));
 }
 
-function copy<T>(v: T): T {
-  return structuredClone(v) as T;
-}
-
 const describeInstanceTypes = action((ctx, input: DescribeInstanceTypesRequest): DescribeInstanceTypesResult => {
   const inRegion = (t: InstanceTypeInfo): boolean =>
     input.IncludeUnsupportedInRegion === true || offeredInRegion(t.InstanceType!, ctx.region);
@@ -103,7 +99,8 @@ const describeInstanceTypes = action((ctx, input: DescribeInstanceTypesRequest):
       t.GpuInfo ? 'gpu' : t.InferenceAcceleratorInfo ? 'inference' : t.NeuronInfo ? 'neuron' : 'none',
   });
   const page = paginate(types, input.MaxResults, input.NextToken, { min: 5, max: 100 });
-  return { InstanceTypes: page.items.map(copy), NextToken: page.nextToken };
+  // The catalogue's frozen entries themselves: nothing changes an output, and the serializer checks their text once.
+  return { InstanceTypes: [...page.items], NextToken: page.nextToken };
 });
 
 const LOCATION_TYPES: readonly LocationType[] = ['region', 'availability-zone', 'availability-zone-id', 'outpost'];

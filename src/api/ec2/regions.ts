@@ -48,21 +48,29 @@ const REGION_FILTERS = {
   'opt-in-status': (r: Region) => r.OptInStatus,
 };
 
-/** The AZs of the caller's region, as DescribeAvailabilityZones shows them. */
-export function zonesOf(region: string): AvailabilityZone[] {
+const zonesCache = new Map<string, readonly AvailabilityZone[]>();
+
+/** The AZs of the caller's region, as DescribeAvailabilityZones shows them (made once per region, frozen). */
+export function zonesOf(region: string): readonly AvailabilityZone[] {
+  let zones = zonesCache.get(region);
+  if (zones) return zones;
   const r = findRegion(region);
   if (!r) return [];
-  return r.zones.map((z) => ({
-    State: 'available',
-    OptInStatus: 'opt-in-not-required',
-    Messages: [],
-    RegionName: r.RegionName,
-    ZoneName: z.ZoneName,
-    ZoneId: z.ZoneId,
-    GroupName: r.RegionName,
-    NetworkBorderGroup: r.RegionName,
-    ZoneType: 'availability-zone',
-  }));
+  zones = r.zones.map((z) =>
+    Object.freeze({
+      State: 'available',
+      OptInStatus: 'opt-in-not-required',
+      Messages: Object.freeze([]) as [],
+      RegionName: r.RegionName,
+      ZoneName: z.ZoneName,
+      ZoneId: z.ZoneId,
+      GroupName: r.RegionName,
+      NetworkBorderGroup: r.RegionName,
+      ZoneType: 'availability-zone',
+    } as const),
+  );
+  zonesCache.set(region, zones);
+  return zones;
 }
 
 const describeAvailabilityZones = action(
@@ -90,7 +98,7 @@ const describeAvailabilityZones = action(
       'zone-type': (z) => z.ZoneType,
       'network-border-group': (z) => z.NetworkBorderGroup,
     });
-    return { AvailabilityZones: zones };
+    return { AvailabilityZones: [...zones] };
   },
 );
 
