@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ec2Model, type CompactModel } from '../../src/protocol/model/index.js';
 import { XmlSerializer } from '../../src/protocol/xml-serializer.js';
+import { random } from '../helpers/random.js';
 
 const serializer = new XmlSerializer(ec2Model);
 
@@ -97,17 +98,6 @@ describe('XML serializer (compiled from the model)', () => {
     assert.equal(typeof serializer.serializer('DescribeTags')(tags('again'), 'r3'), 'string');
   });
 });
-
-/** mulberry32: a small seeded generator, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * The EC2 XML of `output` by a plain walk of the model: slow and obviously right, the

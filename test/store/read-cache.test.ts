@@ -14,17 +14,7 @@ import { ec2Modules } from '../../src/api/ec2/index.js';
 import { loadConfig } from '../../src/config.js';
 import { Ec2Error } from '../../src/protocol/errors.js';
 import { Store } from '../../src/store/store.js';
-
-/** mulberry32: a small seeded generator, so a failure can be replayed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from '../helpers/random.js';
 
 describe('store read cache under a random run of API calls', () => {
   it('every kind lists exactly what SQLite holds, after every step', () => {
