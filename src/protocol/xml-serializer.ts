@@ -171,7 +171,9 @@ export class XmlSerializer {
       // A shape function starts with its caller's markup pending, in `p`.
       const e = new Emitter(sites, null);
       if (shape.k === 'structure') {
-        const hasText = shape.m.some(([, , , m]) => this.model.shapes[m]!.k === 'string');
+        // T(o) where the shape has three or more text members: for fewer, looking the object up
+        // costs about what the pattern tests it saves (DescribeInstances' tags and group pairs).
+        const hasText = shape.m.filter(([, , , m]) => this.model.shapes[m]!.k === 'string').length >= 3;
         for (const [name, , xmlName, memberIndex] of shape.m) {
           e.code += `v=o[${JSON.stringify(name)}];`;
           e.when('v!=null', () => this.member(e, xmlName, memberIndex, 'v', emit, hasText));
