@@ -103,11 +103,19 @@ export class QueryEndpoint {
       }
       const input = this.parser.parse(action, params.entries());
       const output = this.opts.invoke(action, region, requestId, input);
-      const bytes = this.serializer.serializer(action)(output as Record<string, unknown>, requestId);
-      // An explicit length: no chunked encoding. An ASCII string goes out with the headers in one write.
-      res.writeHead(200, { 'content-type': 'text/xml;charset=UTF-8', 'content-length': bytes.length });
-      if (typeof bytes === 'string') res.end(bytes, 'latin1');
-      else res.end(bytes);
+      const out = this.serializer.serializer(action)(output as Record<string, unknown>, requestId);
+      // An explicit length: no chunked encoding. An ASCII string goes out with the headers in one
+      // write; bytes go out slice by slice, never joined into one more copy.
+      if (typeof out === 'string') {
+        res.writeHead(200, { 'content-type': 'text/xml;charset=UTF-8', 'content-length': out.length });
+        res.end(out, 'latin1');
+      } else {
+        let length = 0;
+        for (const slice of out) length += slice.length;
+        res.writeHead(200, { 'content-type': 'text/xml;charset=UTF-8', 'content-length': length });
+        for (let i = 0; i < out.length - 1; i++) res.write(out[i]);
+        res.end(out[out.length - 1]);
+      }
       if (this.opts.log) this.opts.log(`${action} 200 ${elapsedMs(started)}ms`);
     } catch (e) {
       const err =

@@ -11,16 +11,26 @@
 import type { CompactModel, CompactShape } from './model/index.js';
 
 /**
- * A response as bytes, or as a string when it is small and pure ASCII (then its
- * length is its byte length, and it is written as latin1 together with the
- * headers, with no Buffer allocated for it).
+ * A response as a string when it is small and pure ASCII (then its length is its byte
+ * length, and it is written as latin1 together with the headers, with no Buffer
+ * allocated for it); otherwise its bytes, in the slices they were made in (one for a
+ * small response), to be written one after the other without being joined.
  */
-export type OutputSerializer = (output: Record<string, unknown>, requestId: string) => string | Buffer;
+export type Serialized = string | readonly Buffer[];
+
+export type OutputSerializer = (output: Record<string, unknown>, requestId: string) => Serialized;
+
+/** The whole text of a serialized response (for tests and tools; the endpoint writes the slices). */
+export function serializedText(out: Serialized): string {
+  return typeof out === 'string' ? out : Buffer.concat(out).toString('utf8');
+}
 
 /**
  * Helpers the generated code closes over: `esc` escapes XML text and notes, in `N`,
  * a value that is not ASCII, in the same pattern test (so an ASCII response needs no
- * scan of its own: its length is its byte length).
+ * scan of its own: its length is its byte length). `F` moves the text into a Buffer
+ * slice, as latin1 while everything so far is ASCII (the same bytes as UTF-8, without
+ * UTF-8's pass to measure them).
  *
  * `T(o)` is true when `o` is frozen, holds only data properties and none of its strings
  * needs escaping or is non-ASCII. A frozen object cannot change, so that is checked once
@@ -43,7 +53,7 @@ function esc(v){const s=typeof v==="string"?v:String(v);if(!Q.test(s))return s;i
 function num(v){return typeof v==="number"?String(v):esc(v);}
 function ts(v){return v instanceof Date?v.toISOString():typeof v==="number"?new Date(v).toISOString():esc(v);}
 function blob(v){return Buffer.isBuffer(v)?v.toString("base64"):esc(v);}
-function F(w){C.push(Buffer.from(w,"utf8"));return "";}
+function F(w){C.push(Buffer.from(w,N?"utf8":"latin1"));return "";}
 const V=new WeakMap();
 function T(o){if(!Object.isFrozen(o))return false;let t=V.get(o);if(t===undefined){t=plain(o);V.set(o,t);}return t;}
 function plain(o){const pr=Object.getPrototypeOf(o);if(pr!==Object.prototype&&pr!==null)return false;const d=Object.getOwnPropertyDescriptors(o);for(const k in d){const x=d[k];if(!("value" in x))return false;if(typeof x.value==="string"&&Q.test(x.value))return false;}return true;}
@@ -215,7 +225,7 @@ export class XmlSerializer {
       shapeFunctions +
       `\nreturn function(o,requestId){C=[];N=false;p="";let w=${JSON.stringify(`${open}<requestId>`)};${body}` +
       // Small and ASCII: the string itself. Otherwise the bytes.
-      `if(C.length===0&&!N)return w;F(w);const r=C.length===1?C[0]:Buffer.concat(C);C=[];return r;};`
+      `if(C.length===0&&!N)return w;F(w);const r=C;C=[];return r;};`
     );
   }
 

@@ -1,17 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ec2Model, type CompactModel } from '../../src/protocol/model/index.js';
-import { XmlSerializer } from '../../src/protocol/xml-serializer.js';
+import { serializedText, XmlSerializer } from '../../src/protocol/xml-serializer.js';
 import { random } from '../helpers/random.js';
 
 const serializer = new XmlSerializer(ec2Model);
 
 describe('XML serializer (compiled from the model)', () => {
   it('writes EC2 response XML: no Result wrapper, requestId, lowerCamel names, <item> lists', () => {
-    const xml = serializer.serializer('DescribeRegions')(
-      { Regions: [{ RegionName: 'us-east-1', Endpoint: 'ec2.us-east-1.amazonaws.com', OptInStatus: 'opt-in-not-required' }] },
-      'req-1',
-    ).toString('utf8');
+    const xml = serializedText(
+      serializer.serializer('DescribeRegions')(
+        { Regions: [{ RegionName: 'us-east-1', Endpoint: 'ec2.us-east-1.amazonaws.com', OptInStatus: 'opt-in-not-required' }] },
+        'req-1',
+      ),
+    );
     assert.equal(
       xml,
       '<?xml version="1.0" encoding="UTF-8"?>\n<DescribeRegionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>req-1</requestId>' +
@@ -21,7 +23,8 @@ describe('XML serializer (compiled from the model)', () => {
   });
 
   it('renders booleans, numbers, timestamps, nested structures, empty lists and escapes text', () => {
-    const xml = serializer.serializer('DescribeInstances')(
+    const xml = serializedText(
+      serializer.serializer('DescribeInstances')(
       {
         Reservations: [
           {
@@ -40,7 +43,8 @@ describe('XML serializer (compiled from the model)', () => {
         ],
       },
       'r',
-    ).toString('utf8');
+    ),
+    );
     // members in model order: groupSet, instancesSet, …, reservationId
     assert.match(xml, /<reservationSet><item><groupSet\/><instancesSet><item>.*<instanceId>i-1<\/instanceId>.*<\/instancesSet><reservationId>r-1<\/reservationId><\/item><\/reservationSet>/);
     assert.match(xml, /<instanceState><code>16<\/code><name>running<\/name><\/instanceState>/);
@@ -59,24 +63,35 @@ describe('XML serializer (compiled from the model)', () => {
   });
 
   it('renders an operation without output members', () => {
-    const xml = serializer.serializer('CreateTags')({}, 'x').toString('utf8');
+    const xml = serializedText(serializer.serializer('CreateTags')({}, 'x'));
     assert.match(xml, /<CreateTagsResponse xmlns="[^"]+"><requestId>x<\/requestId><\/CreateTagsResponse>$/);
   });
 
   it('writes multi-megabyte responses in slices without losing or reordering anything', () => {
     const tags = Array.from({ length: 20_000 }, (_, i) => ({ ResourceId: `vpc-${i}`, ResourceType: 'vpc', Key: `k${i}`, Value: `värde-${i}-☁` }));
-    const buf = serializer.serializer('DescribeTags')({ Tags: tags }, 'big');
-    assert.ok(buf.length > 1_000_000);
-    const xml = buf.toString('utf8');
+    const out = serializer.serializer('DescribeTags')({ Tags: tags }, 'big');
+    assert.ok(Array.isArray(out) && out.length > 10, 'slices of about 64 KiB, not joined');
+    const xml = serializedText(out);
+    assert.ok(Buffer.byteLength(xml) > 1_000_000);
     const values = [...xml.matchAll(/<value>([^<]*)<\/value>/g)].map((m) => m[1]);
     assert.equal(values.length, 20_000);
     assert.equal(values[0], 'värde-0-☁');
     assert.equal(values[12_345], 'värde-12345-☁');
     assert.ok(xml.endsWith('</tagSet></DescribeTagsResponse>'));
     // the same call again starts from a clean buffer
-    const again = serializer.serializer('DescribeTags')({ Tags: tags.slice(0, 1) }, 'small').toString('utf8');
+    const again = serializedText(serializer.serializer('DescribeTags')({ Tags: tags.slice(0, 1) }, 'small'));
     assert.equal((again.match(/<item>/g) ?? []).length, 1);
     assert.match(again, /<requestId>small<\/requestId>/);
+  });
+
+  it('writes large ASCII responses as latin1 slices, and turns to UTF-8 from the slice where a non-ASCII value first appears', () => {
+    const tags = Array.from({ length: 6_000 }, (_, i) => ({ ResourceId: `vpc-${i}`, ResourceType: 'vpc', Key: `k${i}`, Value: `v${i}` }));
+    const ascii = serializer.serializer('DescribeTags')({ Tags: tags }, 'a');
+    assert.ok(Array.isArray(ascii) && ascii.length > 3);
+    assert.equal(serializedText(ascii), referenceXml('DescribeTags', { Tags: tags }, 'a'));
+    const late = [...tags, { ResourceId: 'vpc-x', ResourceType: 'vpc', Key: 'k', Value: 'slutet ☁ 😀' }];
+    const mixed = serializer.serializer('DescribeTags')({ Tags: late }, 'b');
+    assert.equal(serializedText(mixed), referenceXml('DescribeTags', { Tags: late }, 'b'));
   });
 
   it('answers a small ASCII response as a string whose length is its byte length, anything else as UTF-8 bytes', () => {
@@ -87,13 +102,13 @@ describe('XML serializer (compiled from the model)', () => {
     assert.match(ascii as string, /<value>plain &amp; &lt;simple&gt;<\/value>/);
     for (const value of ['värde', '☁ cloud', 'emoji 😀', 'latin1 \u00ff']) {
       const out = serializer.serializer('DescribeTags')(tags(value), 'r2');
-      assert.ok(Buffer.isBuffer(out), `${value} must come back as bytes`);
-      assert.match(out.toString('utf8'), new RegExp(`<value>${value}</value>`));
+      assert.ok(Array.isArray(out), `${value} must come back as bytes`);
+      assert.match(serializedText(out), new RegExp(`<value>${value}</value>`));
     }
     // a number member holding a non-ASCII string (a handler bug) is escaped and sent as bytes, not cut to latin1
     const odd = serializer.serializer('DescribeInstances')({ Reservations: [{ Instances: [{ InstanceId: 'i-1', State: { Code: '☁<', Name: 'running' } }] }] }, 'r4');
-    assert.ok(Buffer.isBuffer(odd));
-    assert.match(odd.toString('utf8'), /<code>☁&lt;<\/code>/);
+    assert.ok(Array.isArray(odd));
+    assert.match(serializedText(odd), /<code>☁&lt;<\/code>/);
     // a non-ASCII value in one call does not make the next call's ASCII response bytes
     assert.equal(typeof serializer.serializer('DescribeTags')(tags('again'), 'r3'), 'string');
   });
@@ -202,7 +217,7 @@ describe('XML serializer against a plain walk of the model', () => {
         // Frozen objects (catalogue entries, stored records) have their strings checked once, and not again.
         if (round > 0) deepFreeze(output);
         const out = fn(output, `req-${round}`);
-        const xml = typeof out === 'string' ? out : out.toString('utf8');
+        const xml = serializedText(out);
         assert.equal(xml, referenceXml(operation, output, `req-${round}`), `${operation}, round ${round}`);
         if (typeof out === 'string') assert.ok(!/[^\x00-\x7f]/.test(out), `${operation}: a string answer must be ASCII`);
         checked++;
@@ -223,8 +238,8 @@ describe('XML serializer against a plain walk of the model', () => {
       assert.equal(fn(tags(safe), 'r'), referenceXml('DescribeTags', tags(safe), 'r'));
       assert.match(fn(tags(unsafe), 'r') as string, /<value>a&lt;b &amp; c<\/value>/);
       const w = fn(tags(wide), 'r');
-      assert.ok(Buffer.isBuffer(w), 'a frozen non-ASCII string still makes the answer bytes');
-      assert.match(w.toString('utf8'), /<value>värde<\/value>/);
+      assert.ok(Array.isArray(w), 'a frozen non-ASCII string still makes the answer bytes');
+      assert.match(serializedText(w), /<value>värde<\/value>/);
       assert.doesNotMatch(fn(tags(sneaky), 'r') as string, /<x\/>/);
     }
     assert.ok(n >= 3, 'the getter was read on every call');
@@ -240,7 +255,7 @@ describe('XML serializer against a plain walk of the model', () => {
         return t;
       });
       const out = serializer.serializer('DescribeTags')({ Tags: tags }, 'r');
-      assert.equal(typeof out === 'string' ? out : out.toString('utf8'), referenceXml('DescribeTags', { Tags: tags }, 'r'));
+      assert.equal(serializedText(out), referenceXml('DescribeTags', { Tags: tags }, 'r'));
     }
   });
 });
@@ -267,7 +282,7 @@ describe('XML serializer on shapes EC2 does not use today', () => {
       { Attrs: {}, Grid: [] },
     ]) {
       const out = fn(output, 'r');
-      assert.equal(typeof out === 'string' ? out : out.toString('utf8'), referenceXml('Probe', output, 'r', model));
+      assert.equal(serializedText(out), referenceXml('Probe', output, 'r', model));
     }
   });
 });
