@@ -4,6 +4,7 @@ import {
   CreateKeyPairCommand,
   CreateSecurityGroupCommand,
   CreateSubnetCommand,
+  CreateTagsCommand,
   CreateVpcCommand,
   DescribeAddressesCommand,
   DescribeImagesCommand,
@@ -642,5 +643,29 @@ describe('instances across a server restart', () => {
     assert.equal((await describeOne(c, a!)).State!.Name, 'running');
     const out = await c.send(new GetConsoleOutputCommand({ InstanceId: a }));
     assert.match(Buffer.from(out.Output!, 'base64').toString(), /login:/);
+  });
+});
+
+describe('a DescribeInstances answer larger than one serializer slice (64 KiB)', () => {
+  let t: TestServer;
+  before(async () => {
+    t = await startTestServer();
+  });
+  after(() => t.close());
+
+  it('reaches the SDK whole, ASCII slices and a later non-ASCII tag alike', async () => {
+    const c = t.client('eu-north-1');
+    const { x86 } = await images(c);
+    const out = await c.send(new RunInstancesCommand({ ImageId: x86, InstanceType: 't3.micro', MinCount: 40, MaxCount: 40 }));
+    const ids = out.Instances!.map((i) => i.InstanceId!).sort();
+    const ascii = await c.send(new DescribeInstancesCommand({}));
+    assert.deepEqual(ascii.Reservations!.flatMap((r) => r.Instances!.map((i) => i.InstanceId!)).sort(), ids);
+    await c.send(new CreateTagsCommand({ Resources: [ids[39]!], Tags: [{ Key: 'Name', Value: 'sista ☁ 😀 <&>' }] }));
+    const raw = await t.server.dispatcher.invoke('DescribeInstances', 'eu-north-1', 'r', {});
+    assert.ok(JSON.stringify(raw).length > 64 * 1024, 'the answer spans several slices');
+    const mixed = await c.send(new DescribeInstancesCommand({}));
+    const all = mixed.Reservations!.flatMap((r) => r.Instances!);
+    assert.deepEqual(all.map((i) => i.InstanceId!).sort(), ids);
+    assert.equal(all.find((i) => i.InstanceId === ids[39])!.Tags!.find((g) => g.Key === 'Name')!.Value, 'sista ☁ 😀 <&>');
   });
 });
