@@ -232,6 +232,16 @@ function tokenEnd(s: string, i: number): number {
 const SIGNATURE_TAIL = /[0-9a-f]{64}\s*$/y;
 
 /**
+ * The text up to `Signature=` of the last Authorization header read, and its parts: a
+ * client sends the same text there (key, date, region, service, signed headers) on
+ * every request of a day, so the next header that starts with it needs only its
+ * signature read.
+ */
+let lastHeader: { prefix: string; credential: string; signedHeaders: string } | undefined;
+/** The last well-formed credential scope and its parts. */
+let lastScope: { credential: string; accessKeyId: string; date: string; region: string; service: string } | undefined;
+
+/**
  * The parts of an `Authorization` header of the form
  * `AWS4-HMAC-SHA256 Credential=<scope>, SignedHeaders=<names>, Signature=<64 lowercase hex>`
  * (spaces around the parts optional, as in `^AWS4-HMAC-SHA256\s+Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]{64})\s*$`),
@@ -239,6 +249,14 @@ const SIGNATURE_TAIL = /[0-9a-f]{64}\s*$/y;
  * header grows V8's regexp stack on the heap on every request.
  */
 export function parseAuthorizationHeader(auth: string): { credential: string; signedHeaders: string; signature: string } | undefined {
+  const last = lastHeader;
+  if (last !== undefined && auth.startsWith(last.prefix)) {
+    // The same text up to `Signature=` as the last header parsed: it reads the same.
+    SIGNATURE_TAIL.lastIndex = last.prefix.length;
+    if (SIGNATURE_TAIL.test(auth)) {
+      return { credential: last.credential, signedHeaders: last.signedHeaders, signature: auth.slice(last.prefix.length, last.prefix.length + 64) };
+    }
+  }
   let i = skipSpaces(auth, 0);
   if (!auth.startsWith(ALGORITHM, i)) return undefined;
   i += ALGORITHM.length;
@@ -260,6 +278,7 @@ export function parseAuthorizationHeader(auth: string): { credential: string; si
   const signatureStart = i + 10;
   SIGNATURE_TAIL.lastIndex = signatureStart;
   if (!SIGNATURE_TAIL.test(auth)) return undefined;
+  lastHeader = { prefix: auth.slice(0, signatureStart), credential, signedHeaders };
   return { credential, signedHeaders, signature: auth.slice(signatureStart, signatureStart + 64) };
 }
 
@@ -272,17 +291,23 @@ function parseAuth(req: SignedRequest): Parsed | undefined {
       throw new Ec2Error('AuthFailure', 'Only AWS Signature Version 4 (AWS4-HMAC-SHA256) is supported.', 401);
     }
     const c = m.credential;
-    // <access key>/<date>/<region>/<service>/aws4_request
-    const s1 = c.indexOf('/');
-    const s2 = c.indexOf('/', s1 + 1);
-    const s3 = c.indexOf('/', s2 + 1);
-    const s4 = c.indexOf('/', s3 + 1);
-    if (s1 < 0 || s2 < 0 || s3 < 0 || s4 < 0 || c.length - s4 !== 13 || !c.endsWith('/aws4_request')) {
-      throw authFailure('The credential scope is malformed.');
+    let scope = lastScope;
+    if (scope === undefined || scope.credential !== c) {
+      // <access key>/<date>/<region>/<service>/aws4_request
+      const s1 = c.indexOf('/');
+      const s2 = c.indexOf('/', s1 + 1);
+      const s3 = c.indexOf('/', s2 + 1);
+      const s4 = c.indexOf('/', s3 + 1);
+      if (s1 < 0 || s2 < 0 || s3 < 0 || s4 < 0 || c.length - s4 !== 13 || !c.endsWith('/aws4_request')) {
+        throw authFailure('The credential scope is malformed.');
+      }
+      scope = lastScope = {
+        credential: c, accessKeyId: c.slice(0, s1), date: c.slice(s1 + 1, s2), region: c.slice(s2 + 1, s3), service: c.slice(s3 + 1, s4),
+      };
     }
     const amzDate = headerValue(req.rawHeaders, 'x-amz-date') ?? '';
     return {
-      accessKeyId: c.slice(0, s1), date: c.slice(s1 + 1, s2), region: c.slice(s2 + 1, s3), service: c.slice(s3 + 1, s4),
+      accessKeyId: scope.accessKeyId, date: scope.date, region: scope.region, service: scope.service,
       signedHeaders: m.signedHeaders, signature: m.signature, amzDate, presigned: false,
     };
   }

@@ -65,6 +65,21 @@ describe('SigV4 verification', () => {
     assert.equal(failure(() => verifySigV4(withHeader(req, 'authorization', 'AWS4-HMAC-SHA256 garbage'), secretFor, Date.now())).code, 'AuthFailure');
   });
 
+  it('reads each request\'s own scope, whatever the request before it said', async () => {
+    const west = await request(body, { region: 'eu-west-3' });
+    const east = await request(body, { region: 'us-east-1' });
+    const auth = headerValue(west.rawHeaders, 'authorization')!;
+    const broken = withHeader(west, 'authorization', auth.replace('/eu-west-3/ec2/aws4_request', '/eu-west-3/ec2/aws4_requests'));
+    for (let round = 0; round < 3; round++) {
+      assert.equal(verifySigV4(west, secretFor, Date.now()).region, 'eu-west-3');
+      assert.equal(verifySigV4(east, secretFor, Date.now()).region, 'us-east-1');
+      assert.equal(failure(() => verifySigV4(broken, secretFor, Date.now())).code, 'AuthFailure');
+      // the same text up to Signature= with another signature: read again, and refused
+      const forged = withHeader(west, 'authorization', auth.replace(/Signature=[0-9a-f]{64}/, `Signature=${'0'.repeat(64)}`));
+      assert.equal(failure(() => verifySigV4(forged, secretFor, Date.now())).code, 'SignatureDoesNotMatch');
+    }
+  });
+
   it('reads headers in any case, and a repeated signed header as its values joined by commas', async () => {
     const req = await request(body);
     // botocore sends `Content-Type`, `X-Amz-Date`, `Authorization`: names are matched in any case
