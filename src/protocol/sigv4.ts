@@ -51,6 +51,8 @@ export interface PaddedKey {
   key: Buffer;
   inner: Buffer;
   outer: Buffer;
+  /** `inner` up to the end of the last message written into it (strings to sign keep one length) */
+  view?: Buffer;
 }
 
 const BLOCK_BYTES = 64;
@@ -72,14 +74,15 @@ export function padKey(key: Buffer): PaddedKey {
  * key: the same bytes as createHmac, for fewer native calls and no HMAC object per
  * request. Not reentrant (the buffers are reused), which a synchronous call need not be.
  */
-export function hmacHex(key: PaddedKey, message: string): string {
-  if (BLOCK_BYTES + message.length > key.inner.length || NON_ASCII.test(message)) {
+export function hmacHex(key: PaddedKey, message: string, ascii = !NON_ASCII.test(message)): string {
+  if (BLOCK_BYTES + message.length > key.inner.length || !ascii) {
     // Longer than the kept buffer has room for (SigV4 strings to sign are ~150 bytes), or not ASCII.
     return createHmac('sha256', key.key).update(message, 'utf8').digest('hex');
   }
   // ASCII: latin1 is its UTF-8, and latin1 writes and digests cost a third of utf8 ones and Buffer digests.
-  const n = key.inner.write(message, BLOCK_BYTES, 'latin1');
-  key.outer.write(hash('sha256', key.inner.subarray(0, BLOCK_BYTES + n), 'binary'), BLOCK_BYTES, 'latin1');
+  const end = BLOCK_BYTES + key.inner.write(message, BLOCK_BYTES, 'latin1');
+  if (key.view?.length !== end) key.view = key.inner.subarray(0, end);
+  key.outer.write(hash('sha256', key.view, 'binary'), BLOCK_BYTES, 'latin1');
   return hash('sha256', key.outer, 'hex');
 }
 
@@ -199,6 +202,8 @@ interface Parsed {
   accessKeyId: string;
   date: string;
   region: string;
+  /** region and service are ASCII (then so is the string to sign: the rest is checked digits and hex) */
+  asciiScope: boolean;
   service: string;
   /** the SignedHeaders value as sent: names separated by `;` */
   signedHeaders: string;
@@ -239,7 +244,7 @@ const SIGNATURE_TAIL = /[0-9a-f]{64}\s*$/y;
  */
 let lastHeader: { prefix: string; credential: string; signedHeaders: string } | undefined;
 /** The last well-formed credential scope and its parts. */
-let lastScope: { credential: string; accessKeyId: string; date: string; region: string; service: string } | undefined;
+let lastScope: { credential: string; accessKeyId: string; date: string; region: string; service: string; asciiScope: boolean } | undefined;
 
 /**
  * The parts of an `Authorization` header of the form
@@ -301,13 +306,15 @@ function parseAuth(req: SignedRequest): Parsed | undefined {
       if (s1 < 0 || s2 < 0 || s3 < 0 || s4 < 0 || c.length - s4 !== 13 || !c.endsWith('/aws4_request')) {
         throw authFailure('The credential scope is malformed.');
       }
+      const region = c.slice(s2 + 1, s3);
+      const service = c.slice(s3 + 1, s4);
       scope = lastScope = {
-        credential: c, accessKeyId: c.slice(0, s1), date: c.slice(s1 + 1, s2), region: c.slice(s2 + 1, s3), service: c.slice(s3 + 1, s4),
+        credential: c, accessKeyId: c.slice(0, s1), date: c.slice(s1 + 1, s2), region, service, asciiScope: !NON_ASCII.test(region + service),
       };
     }
     const amzDate = headerValue(req.rawHeaders, 'x-amz-date') ?? '';
     return {
-      accessKeyId: scope.accessKeyId, date: scope.date, region: scope.region, service: scope.service,
+      accessKeyId: scope.accessKeyId, date: scope.date, region: scope.region, service: scope.service, asciiScope: scope.asciiScope,
       signedHeaders: m.signedHeaders, signature: m.signature, amzDate, presigned: false,
     };
   }
@@ -321,7 +328,7 @@ function parseAuth(req: SignedRequest): Parsed | undefined {
   }
   const signedHeadersText = q.get('X-Amz-SignedHeaders') ?? 'host';
   return {
-    accessKeyId: scope[0]!, date: scope[1]!, region: scope[2]!, service: scope[3]!,
+    accessKeyId: scope[0]!, date: scope[1]!, region: scope[2]!, service: scope[3]!, asciiScope: !NON_ASCII.test(scope[2]! + scope[3]!),
     signedHeaders: signedHeadersText, signature,
     amzDate: q.get('X-Amz-Date') ?? '', presigned: true, expiresSeconds: Number(q.get('X-Amz-Expires') ?? '900'),
   };
@@ -387,7 +394,7 @@ export function verifySigV4(
     `${canonicalHeaders}\n${p.signedHeaders}\n${payloadHash}`;
   const scope = `${p.date}/${p.region}/${p.service}/aws4_request`;
   const stringToSign = `${ALGORITHM}\n${p.amzDate}\n${scope}\n${hash('sha256', canonicalRequest, 'hex')}`;
-  const expected = hmacHex(signingKey(secret, p.date, p.region, p.service), stringToSign);
+  const expected = hmacHex(signingKey(secret, p.date, p.region, p.service), stringToSign, p.asciiScope);
   if (!sameHex(expected, p.signature)) throw signatureMismatch();
   // A declared payload hash must be the body's (unless the client chose not to sign the payload).
   if (declaredHash !== undefined && declaredHash !== 'UNSIGNED-PAYLOAD' && declaredHash !== bodyHash) throw signatureMismatch();

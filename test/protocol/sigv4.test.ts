@@ -80,6 +80,12 @@ describe('SigV4 verification', () => {
     }
   });
 
+  it('verifies a scope with a non-ASCII region (its string to sign hashed as UTF-8)', async () => {
+    const odd = await request(body, { region: 'eu-wëst-1' });
+    assert.equal(verifySigV4(odd, secretFor, Date.now()).region, 'eu-wëst-1');
+    assert.equal(verifySigV4(await request(body, { region: 'eu-west-1' }), secretFor, Date.now()).region, 'eu-west-1');
+  });
+
   it('reads headers in any case, and a repeated signed header as its values joined by commas', async () => {
     const req = await request(body);
     // botocore sends `Content-Type`, `X-Amz-Date`, `Authorization`: names are matched in any case
