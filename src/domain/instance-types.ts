@@ -20,6 +20,7 @@ import type {
   PlacementGroupStrategy,
 } from '@aws-sdk/client-ec2';
 import { findRegion } from './regions.js';
+import { deepFreeze } from './freeze.js';
 
 export type InstanceTypeCategory =
   | 'general-purpose'
@@ -520,14 +521,6 @@ function build(f: FamilySpec, z: SizeSpec): InstanceTypeInfo {
   info.NitroTpmSupport = nitro ? 'supported' : 'unsupported';
   if (nitro) info.NitroTpmInfo = { SupportedVersions: ['2.0'] };
   return info;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 /** Every catalogued instance type, grouped by family in catalogue order. Deeply frozen. */

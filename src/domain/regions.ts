@@ -8,6 +8,7 @@
  * mapping is shuffled per account; here it is fixed, which is what a single
  * self-hosted cloud wants.
  */
+import { deepFreeze } from './freeze.js';
 
 export interface ZoneInfo {
   ZoneName: string;
@@ -63,14 +64,6 @@ function region(
 /** The usual three-AZ layout: a→az1, b→az2, c→az3. */
 const ABC = [['a', 1], ['b', 2], ['c', 3]] as const;
 const OPTED_IN: RegionOptInStatus = 'opted-in';
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
-}
 
 export const REGIONS: readonly RegionInfo[] = deepFreeze([
   // North America
