@@ -183,13 +183,13 @@ export class XmlSerializer {
       if (shape.k === 'structure') {
         // T(o) where the shape has three or more text members: for fewer, looking the object up
         // costs about what the pattern tests it saves (DescribeInstances' tags and group pairs).
-        const hasText = shape.m.filter(([, , , m]) => this.model.shapes[m]!.k === 'string').length >= 3;
+        const checked = shape.m.filter(([, , , m]) => this.model.shapes[m]!.k === 'string').length >= 3;
         for (const [name, , xmlName, memberIndex] of shape.m) {
           e.code += `v=o[${JSON.stringify(name)}];`;
-          e.when('v!=null', () => this.member(e, xmlName, memberIndex, 'v', emit, hasText));
+          e.when('v!=null', () => this.member(e, xmlName, memberIndex, 'v', emit, checked));
         }
         e.settle();
-        functions.push(`function s${index}(o,w){let v;${hasText ? 'const t=T(o);' : ''}${e.code}return w;}`);
+        functions.push(`function s${index}(o,w){let v;${checked ? 'const t=T(o);' : ''}${e.code}return w;}`);
       } else if (shape.k === 'map') {
         e.loop('for(const k of Object.keys(o))', () => {
           e.code += 'const v=o[k];';
@@ -206,11 +206,7 @@ export class XmlSerializer {
     const e = new Emitter(sites, { known: '' });
     e.value('esc(requestId)');
     e.tag('</requestId>');
-    if (outputIndex >= 0) {
-      emit(outputIndex);
-      e.settle();
-      e.code += `w=s${outputIndex}(o,w);`;
-    }
+    if (outputIndex >= 0) this.value(e, 'o', outputIndex, emit);
     e.tag(`</${operation}Response>`);
     e.flush();
     const body = e.code;
