@@ -1,7 +1,7 @@
 /** Wires the EC2 endpoint: store, API modules, reconcilers, HTTP server. */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ChangeEvent } from './api/context.js';
+import type { ChangeEvent } from './resources/context.js';
 import { Dispatcher } from './api/dispatcher.js';
 import { ec2Modules } from './api/ec2/index.js';
 import { Throttle } from './api/throttle.js';
@@ -22,11 +22,10 @@ export interface RunningServer {
 
 export async function startServer(config: Config, log: (line: string) => void = () => {}): Promise<RunningServer> {
   const store = new Store(config.dataDir);
-  let reconcilers: Reconciler[] = [];
+  const reconcilers: Reconciler[] = createReconcilers({ store, config });
   const dispatcher = new Dispatcher(store, config, ec2Modules, (e: ChangeEvent) => {
     for (const r of reconcilers) r.handle(e);
   });
-  reconcilers = createReconcilers({ store, config, dispatcher });
   const secrets = new Map(config.credentials.map((c) => [c.accessKeyId, c.secretAccessKey]));
   const throttle = new Throttle(config.throttle);
   const endpoint = new QueryEndpoint({

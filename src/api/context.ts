@@ -1,31 +1,16 @@
-/** What an API handler gets: the caller's region and account, the store, and hooks. */
-import type { Config } from '../config.js';
-import type { Store } from '../store/store.js';
+/** What an API handler gets: the resources layer's context plus the call's request id. */
+import type { ResourceContext } from '../resources/context.js';
 
-/** Something changed that a reconciler should look at. */
-export interface ChangeEvent {
-  kind: string;
-  region: string;
-  id: string;
-}
+export type { ChangeEvent } from '../resources/context.js';
 
-export interface RequestContext {
-  readonly region: string;
-  readonly accountId: string;
+export interface RequestContext extends ResourceContext {
   readonly requestId: string;
-  readonly now: Date;
-  readonly store: Store;
-  readonly config: Config;
-  /** Runs fn once the call's transaction has committed (never on DryRun or error). */
-  afterCommit(fn: () => void): void;
-  /** Tells reconcilers about a change, after commit. */
-  notify(kind: string, id: string): void;
 }
 
 /**
  * A handler takes the parsed input (shaped like the API model's input structure)
- * and returns the output structure. Handlers are synchronous: they record intent
- * in the store and return; reconcilers do the slow work.
+ * and returns the output structure. Handlers record intent in the store and
+ * return; reconcilers do the slow work.
  */
 export type ActionHandler<I = never, O extends object = object> = (ctx: RequestContext, input: I) => O;
 

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
-import { Ec2Error, dryRunSucceeded } from '../protocol/errors.js';
+import { Ec2Error, dryRunSucceeded } from '../domain/errors.js';
 import type { Store } from '../store/store.js';
 import type { ActionHandler, ApiModule, ChangeEvent, RequestContext } from './context.js';
 

@@ -3,7 +3,7 @@
  * filter are ORed, values may hold `*` and `?` wildcards (`\` escapes), and
  * `tag:<key>`, `tag-key`, `tag-value` work on every taggable resource.
  */
-import { Ec2Error } from '../protocol/errors.js';
+import { Ec2Error } from './errors.js';
 
 export interface Filter {
   Name?: string;

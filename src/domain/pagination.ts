@@ -1,5 +1,5 @@
 /** MaxResults / NextToken pagination over an ordered list, as EC2 Describe calls do it. */
-import { Ec2Error } from '../protocol/errors.js';
+import { Ec2Error } from './errors.js';
 
 export interface PageLimits {
   /** smallest MaxResults EC2 accepts for this call */

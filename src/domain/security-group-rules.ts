@@ -8,7 +8,7 @@
  * Pure: no I/O, no clocks. Ids (`sgr-…`) are minted by the API layer; looking
  * up referenced groups is done through a resolver the caller passes in.
  */
-import { Ec2Error, missingParameter } from '../protocol/errors.js';
+import { Ec2Error, missingParameter } from './errors.js';
 import { canonical, cidrToString, formatIpv6, ipInCidr, parseCidr4, parseCidr6, parseIpv4, parseIpv6 } from './cidr.js';
 
 // ---------------------------------------------------------------- shapes

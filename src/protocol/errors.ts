@@ -1,25 +1,5 @@
-/** An EC2 API error: code and message as EC2 gives them, and the HTTP status. */
-export class Ec2Error extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-    this.name = 'Ec2Error';
-  }
-}
-
-export const dryRunSucceeded = (): Ec2Error =>
-  new Ec2Error('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
-
-export const missingParameter = (name: string): Ec2Error =>
-  new Ec2Error('MissingParameter', `The request must contain the parameter ${name}`);
-
-export const invalidParameterValue = (message: string): Ec2Error => new Ec2Error('InvalidParameterValue', message);
-
-export const invalidParameterCombination = (message: string): Ec2Error =>
-  new Ec2Error('InvalidParameterCombination', message);
+/** EC2's XML error document for an `Ec2Error` (the error itself is domain/errors.ts). */
+import type { Ec2Error } from '../domain/errors.js';
 
 export function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) =>

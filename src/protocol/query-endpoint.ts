@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Ec2Error, errorXml } from './errors.js';
+import { Ec2Error } from '../domain/errors.js';
+import { errorXml } from './errors.js';
 import type { CompactModel } from './model/index.js';
 import { QueryParser } from './query-parser.js';
 import { headerValue, readScope, verifySigV4, type SignedRequest } from './sigv4.js';

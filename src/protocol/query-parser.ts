@@ -3,7 +3,7 @@
  * parameters (`InstanceId.1`, `Filter.1.Value.2`, `TagSpecification.1.Tag.1.Key`)
  * become a plain object keyed by the model's member names.
  */
-import { Ec2Error, missingParameter } from './errors.js';
+import { Ec2Error, missingParameter } from '../domain/errors.js';
 import type { CompactModel } from './model/index.js';
 
 /** Upper bounds that keep a hostile request from costing much. */

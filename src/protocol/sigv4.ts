@@ -4,7 +4,7 @@
  * one SHA-256 of the canonical request and one HMAC.
  */
 import { createHmac, hash } from 'node:crypto';
-import { Ec2Error } from './errors.js';
+import { Ec2Error } from '../domain/errors.js';
 
 export interface SignedRequest {
   method: string;

@@ -1,6 +1,5 @@
 /** The reconcilers that turn desired state into reality, one per resource kind. */
-import type { ChangeEvent } from '../api/context.js';
-import type { Dispatcher } from '../api/dispatcher.js';
+import type { ChangeEvent } from '../resources/context.js';
 import type { Config } from '../config.js';
 import type { Store } from '../store/store.js';
 import { createHypervisor } from '../compute/drivers/index.js';
@@ -18,7 +17,6 @@ export interface Reconciler {
 export interface ReconcilerDeps {
   store: Store;
   config: Config;
-  dispatcher: Dispatcher;
 }
 
 export function createReconcilers(deps: ReconcilerDeps): Reconciler[] {

@@ -15,7 +15,7 @@
  * the store is looked at once, machines the store does not know (or knows as
  * terminated) are terminated.
  */
-import type { ChangeEvent, RequestContext } from '../api/context.js';
+import { internalContext, type ChangeEvent, type ResourceContext } from '../resources/context.js';
 import {
   assignPublicIpOnStart,
   instanceCollection,
@@ -23,9 +23,9 @@ import {
   releaseAutoPublicIps,
   releaseInterfacesOnTerminate,
   type StoredInstance,
-} from '../api/ec2/instance-records.js';
-import { privateDnsName } from '../api/ec2/public-ips.js';
-import type { SubnetRecord } from '../api/ec2/records.js';
+} from '../resources/ec2/instances.js';
+import { privateDnsName } from '../resources/ec2/public-ips.js';
+import type { SubnetRecord } from '../resources/ec2/records.js';
 import type { Hypervisor, InstanceSpec, NetworkSpec } from '../compute/hypervisor.js';
 import { formatIpv4, parseCidr4 } from '../domain/cidr.js';
 import { findInstanceType } from '../domain/instance-types.js';
@@ -56,7 +56,7 @@ interface Write {
   region: string;
   id: string;
   expected: InstanceStateName;
-  fn: (ctx: RequestContext, rec: StoredInstance) => void;
+  fn: (ctx: ResourceContext, rec: StoredInstance) => void;
   resolve: (ok: boolean) => void;
   reject: (err: unknown) => void;
 }
@@ -70,7 +70,7 @@ interface Chain {
 const MAX_RETRY_MS = 30_000;
 
 /** Whether a starting instance should get a public IP it does not hold yet (checked before writing). */
-function needsPublicIp(ctx: RequestContext, rec: StoredInstance): boolean {
+function needsPublicIp(ctx: ResourceContext, rec: StoredInstance): boolean {
   if (!rec.publicIpOnStart) return false;
   const primary = interfacesOf(ctx, rec).find((e) => e.attachment?.DeviceIndex === 0);
   return primary !== undefined && primary.association === undefined;
@@ -196,8 +196,8 @@ export class InstanceReconciler implements Reconciler {
   }
 
   /** A context for writes outside API calls; notifications are dropped (this loop is their consumer). */
-  private context(region: string): RequestContext {
-    return this.deps.dispatcher.context(region, () => {});
+  private context(region: string): ResourceContext {
+    return internalContext(this.deps.store, this.deps.config, region, { afterCommit: () => {} });
   }
 
   private read(region: string, id: string): StoredInstance | undefined {
@@ -210,7 +210,7 @@ export class InstanceReconciler implements Reconciler {
    * the same turn of the event loop share one transaction (one fsync for a
    * thousand launches), each in its own savepoint so one failure spoils no other.
    */
-  private commit(region: string, id: string, expected: InstanceStateName, fn: (ctx: RequestContext, rec: StoredInstance) => void): Promise<boolean> {
+  private commit(region: string, id: string, expected: InstanceStateName, fn: (ctx: ResourceContext, rec: StoredInstance) => void): Promise<boolean> {
     return new Promise((resolve, reject) => {
       this.writes.push({ region, id, expected, fn, resolve, reject });
       if (this.writes.length === 1) setImmediate(() => this.flush());
@@ -247,7 +247,7 @@ export class InstanceReconciler implements Reconciler {
   }
 
   /** Applies a runtime event to the record (state, reason, termination time). */
-  private event(ctx: RequestContext, rec: StoredInstance, ev: RuntimeEvent): void {
+  private event(ctx: ResourceContext, rec: StoredInstance, ev: RuntimeEvent): void {
     const next = applyEvent(rec.State.Name, ev);
     rec.State = instanceState(next);
     const reason = nextStateReason(rec.StateReason as { Code: string; Message: string } | undefined, ev);

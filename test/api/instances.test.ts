@@ -28,7 +28,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { StoredInstance } from '../../src/api/ec2/instance-records.js';
+import type { StoredInstance } from '../../src/resources/ec2/instances.js';
 import { ec2Error, startTestServer, type TestServer } from '../helpers/server.js';
 
 const NO_SUCH_INSTANCE = 'i-0123456789abcdef0';

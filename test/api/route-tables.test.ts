@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { NetworkInterfaceRecord } from '../../src/api/ec2/records.js';
+import type { NetworkInterfaceRecord } from '../../src/resources/ec2/records.js';
 import { ec2Error, startTestServer, type TestServer } from '../helpers/server.js';
 
 describe('internet gateways and route tables', () => {

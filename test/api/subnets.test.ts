@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { NetworkInterfaceRecord, SubnetRecord } from '../../src/api/ec2/records.js';
+import type { NetworkInterfaceRecord, SubnetRecord } from '../../src/resources/ec2/records.js';
 import { allocatePrivateIp, allocatePrivateIps, subnetForLaunch } from '../../src/api/ec2/subnets.js';
 import { ec2Error, startTestServer, type TestServer } from '../helpers/server.js';
 

@@ -18,7 +18,7 @@ import {
   type Packet,
   type RuleBody,
 } from '../../src/domain/security-group-rules.js';
-import { Ec2Error } from '../../src/protocol/errors.js';
+import { Ec2Error } from '../../src/domain/errors.js';
 
 /** Asserts fn throws an Ec2Error with this code (and message pattern). */
 function throwsEc2(fn: () => unknown, code: string, message?: RegExp): void {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Ec2Error } from '../../src/protocol/errors.js';
+import { Ec2Error } from '../../src/domain/errors.js';
 import { ec2Model } from '../../src/protocol/model/index.js';
 import { QueryParser } from '../../src/protocol/query-parser.js';
 

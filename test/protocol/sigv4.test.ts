@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_CREDENTIAL } from '../../src/config.js';
-import { Ec2Error } from '../../src/protocol/errors.js';
+import { Ec2Error } from '../../src/domain/errors.js';
 import { createHmac, randomBytes } from 'node:crypto';
 import { headerValue, hmacHex, padKey, parseAmzDate, parseAuthorizationHeader, verifySigV4, type SignedRequest } from '../../src/protocol/sigv4.js';
 import { formBody, signedRequest } from '../helpers/sign.js';

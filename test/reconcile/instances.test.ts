@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { Dispatcher } from '../../src/api/dispatcher.js';
-import { eniCollection, instanceCollection, type StoredInstance } from '../../src/api/ec2/instance-records.js';
-import type { AddressRecord, NetworkInterfaceRecord, SubnetRecord } from '../../src/api/ec2/records.js';
+import { eniCollection, instanceCollection, type StoredInstance } from '../../src/resources/ec2/instances.js';
+import type { AddressRecord, NetworkInterfaceRecord, SubnetRecord } from '../../src/resources/ec2/records.js';
 import { MockHypervisor } from '../../src/compute/drivers/mock.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { instanceState, TERMINATED_VISIBLE_MS, type InstanceStateName } from '../../src/domain/lifecycle.js';

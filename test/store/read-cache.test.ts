@@ -12,7 +12,7 @@ import { describe, it } from 'node:test';
 import { Dispatcher } from '../../src/api/dispatcher.js';
 import { ec2Modules } from '../../src/api/ec2/index.js';
 import { loadConfig } from '../../src/config.js';
-import { Ec2Error } from '../../src/protocol/errors.js';
+import { Ec2Error } from '../../src/domain/errors.js';
 import { Store } from '../../src/store/store.js';
 import { random } from '../helpers/random.js';
 

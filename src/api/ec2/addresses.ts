@@ -35,15 +35,15 @@ import { formatIpv4, ipInCidr, parseCidr4, parseIpv4, size } from '../../domain/
 import { applyFilters } from '../../domain/filters.js';
 import { isWellFormedId, newId } from '../../domain/ids.js';
 import { paginate } from '../../domain/pagination.js';
-import { Ec2Error, invalidParameterCombination, missingParameter } from '../../protocol/errors.js';
+import { Ec2Error, invalidParameterCombination, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
-import { eniCollection, instanceCollection, interfacesOf, type StoredInstance } from './instance-records.js';
+import { eniCollection, instanceCollection, interfacesOf, type StoredInstance } from '../../resources/ec2/instances.js';
 import { attachedGatewayOf } from './internet-gateways.js';
-import { allocatePublicIp, isPublicIpInUse, publicDnsName } from './public-ips.js';
-import type { AddressRecord, NetworkInterfaceRecord } from './records.js';
+import { allocatePublicIp, isPublicIpInUse, publicDnsName } from '../../resources/ec2/public-ips.js';
+import type { AddressRecord, NetworkInterfaceRecord } from '../../resources/ec2/records.js';
 import { ACCOUNT_LIMITS } from './regions.js';
-import { requireResource, requireResources, requireWellFormed } from './resource-registry.js';
+import { requireResource, requireResources, requireWellFormed } from '../../resources/ec2/registry.js';
 import { putTags, tagSpecificationTags, tagsByResource, tagsField } from './tags.js';
 
 const KIND = 'elastic-ip';

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { applyFilters } from '../../domain/filters.js';
 import { isWellFormedId } from '../../domain/ids.js';
 import { paginate } from '../../domain/pagination.js';
-import { Ec2Error, invalidParameterCombination } from '../../protocol/errors.js';
+import { Ec2Error, invalidParameterCombination } from '../../domain/errors.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
 import { tagsByResource } from './tags.js';
 

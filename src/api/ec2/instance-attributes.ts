@@ -15,12 +15,12 @@ import type {
   ModifyInstanceMetadataOptionsRequest,
   ModifyInstanceMetadataOptionsResult,
 } from '@aws-sdk/client-ec2';
-import { Ec2Error, invalidParameterCombination, missingParameter } from '../../protocol/errors.js';
+import { Ec2Error, invalidParameterCombination, missingParameter } from '../../domain/errors.js';
 import { action, type ActionHandler, type RequestContext } from '../context.js';
-import { eniCollection, instanceCollection, interfacesOf, type StoredInstance } from './instance-records.js';
+import { eniCollection, instanceCollection, interfacesOf, type StoredInstance } from '../../resources/ec2/instances.js';
 import { requireInstanceType } from './instance-types.js';
 import { requireInstances } from './instance-view.js';
-import type { SubnetRecord } from './records.js';
+import type { SubnetRecord } from '../../resources/ec2/records.js';
 import { applyMetadataOptions, checkArchitecture, checkOffered, checkUserData, resolveGroups } from './run-instances.js';
 
 function requireInstance(ctx: RequestContext, id: string | undefined): StoredInstance {

@@ -11,9 +11,9 @@ import type {
 } from '@aws-sdk/client-ec2';
 import { applyFilters } from '../../domain/filters.js';
 import { paginate } from '../../domain/pagination.js';
-import { invalidParameterCombination } from '../../protocol/errors.js';
+import { invalidParameterCombination } from '../../domain/errors.js';
 import { action } from '../context.js';
-import type { StoredInstance } from './instance-records.js';
+import type { StoredInstance } from '../../resources/ec2/instances.js';
 import { requireInstances, visibleInstances } from './instance-view.js';
 
 function summary(rec: StoredInstance): InstanceStatusSummary {

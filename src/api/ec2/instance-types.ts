@@ -12,7 +12,7 @@ import { applyFilters } from '../../domain/filters.js';
 import { findInstanceType, INSTANCE_TYPES, isOfferedIn } from '../../domain/instance-types.js';
 import { paginate } from '../../domain/pagination.js';
 import { findRegion } from '../../domain/regions.js';
-import { Ec2Error } from '../../protocol/errors.js';
+import { Ec2Error } from '../../domain/errors.js';
 import { action, type ApiModule } from '../context.js';
 
 /** A catalogued instance type (deeply frozen: copy before changing); InvalidParameterValue otherwise. */

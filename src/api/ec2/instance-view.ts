@@ -6,14 +6,14 @@
  */
 import type { Instance } from '@aws-sdk/client-ec2';
 import { isStillVisible } from '../../domain/lifecycle.js';
-import { Ec2Error } from '../../protocol/errors.js';
+import { Ec2Error } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
 import type { RequestContext } from '../context.js';
-import { eniCollection, instanceCollection, INSTANCE, type StoredInstance } from './instance-records.js';
+import { eniCollection, instanceCollection, INSTANCE, type StoredInstance } from '../../resources/ec2/instances.js';
 import { instanceInterfaceOutput } from './network-interfaces.js';
-import { privateDnsName, publicDnsName } from './public-ips.js';
-import type { NetworkInterfaceRecord } from './records.js';
-import { RESOURCE_KINDS, requireResources } from './resource-registry.js';
+import { privateDnsName, publicDnsName } from '../../resources/ec2/public-ips.js';
+import type { NetworkInterfaceRecord } from '../../resources/ec2/records.js';
+import { RESOURCE_KINDS, requireResources } from '../../resources/ec2/registry.js';
 import { tagsByResource, tagsField } from './tags.js';
 
 /** An ISO-8601 string where the SDK types say Date: the serializer writes both the same way. */

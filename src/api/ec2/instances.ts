@@ -28,10 +28,10 @@ import {
   type StateReason,
 } from '../../domain/lifecycle.js';
 import { paginate } from '../../domain/pagination.js';
-import { Ec2Error, invalidParameterCombination, missingParameter } from '../../protocol/errors.js';
+import { Ec2Error, invalidParameterCombination, missingParameter } from '../../domain/errors.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
 import { instanceAttributeActions } from './instance-attributes.js';
-import { instanceCollection, INSTANCE, type StoredInstance } from './instance-records.js';
+import { instanceCollection, INSTANCE, type StoredInstance } from '../../resources/ec2/instances.js';
 import { describeInstanceStatus } from './instance-status.js';
 import { ec2Time, instanceOutput, loadLookups, requireInstances, visibleInstances, type InstanceOutput } from './instance-view.js';
 import { runInstances } from './run-instances.js';

@@ -19,10 +19,10 @@ import type {
 import { applyFilters } from '../../domain/filters.js';
 import { newId } from '../../domain/ids.js';
 import { createKey, importPublicKey, KeyFormatError, type KeyFormat, type KeyType } from '../../domain/key-material.js';
-import { Ec2Error, missingParameter } from '../../protocol/errors.js';
+import { Ec2Error, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
-import { requireResources } from './resource-registry.js';
+import { requireResources } from '../../resources/ec2/registry.js';
 import { putTags, tagSpecificationTags, tagsByResource, tagsField } from './tags.js';
 
 export const KEY_PAIR_COLLECTION = 'key-pair';

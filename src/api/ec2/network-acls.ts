@@ -16,8 +16,8 @@ import { newId } from '../../domain/ids.js';
 import { paginate } from '../../domain/pagination.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
-import type { VpcRecord } from './records.js';
-import { requireResources } from './resource-registry.js';
+import type { VpcRecord } from '../../resources/ec2/records.js';
+import { requireResources } from '../../resources/ec2/registry.js';
 import { tagsByResource, tagsField } from './tags.js';
 
 /** collection 'network-acl' */

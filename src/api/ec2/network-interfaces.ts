@@ -16,13 +16,13 @@ import { randomBytes } from 'node:crypto';
 import { applyFilters } from '../../domain/filters.js';
 import { newId } from '../../domain/ids.js';
 import { paginate } from '../../domain/pagination.js';
-import { invalidParameterCombination } from '../../protocol/errors.js';
+import { invalidParameterCombination } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
-import { eniCollection, NETWORK_INTERFACE } from './instance-records.js';
-import { privateDnsName, publicDnsName } from './public-ips.js';
-import type { NetworkInterfaceRecord, SubnetRecord } from './records.js';
-import { requireResources } from './resource-registry.js';
+import { eniCollection, NETWORK_INTERFACE } from '../../resources/ec2/instances.js';
+import { privateDnsName, publicDnsName } from '../../resources/ec2/public-ips.js';
+import type { NetworkInterfaceRecord, SubnetRecord } from '../../resources/ec2/records.js';
+import { requireResources } from '../../resources/ec2/registry.js';
 import { tagsByResource, tagsField } from './tags.js';
 
 /** An ISO-8601 string where the SDK types say Date: the serializer writes both the same way. */

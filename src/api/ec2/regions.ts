@@ -12,9 +12,9 @@ import type {
 } from '@aws-sdk/client-ec2';
 import { applyFilters } from '../../domain/filters.js';
 import { findRegion, REGIONS } from '../../domain/regions.js';
-import { Ec2Error } from '../../protocol/errors.js';
+import { Ec2Error } from '../../domain/errors.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
-import { defaultVpcOf } from './records.js';
+import { defaultVpcOf } from '../../resources/ec2/records.js';
 
 const servedCache = new WeakMap<readonly string[], readonly Region[]>();
 

@@ -30,12 +30,12 @@ import { contains, formatIpv6, isCanonical, parseCidr4, parseCidr6 } from '../..
 import { applyFilters } from '../../domain/filters.js';
 import { newId } from '../../domain/ids.js';
 import { paginate } from '../../domain/pagination.js';
-import { Ec2Error, missingParameter } from '../../protocol/errors.js';
+import { Ec2Error, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
 import type { InternetGatewayRecord } from './internet-gateways.js';
-import type { InstanceRecord, NetworkInterfaceRecord, SubnetRecord, VpcRecord } from './records.js';
-import { requireResource, requireResources } from './resource-registry.js';
+import type { InstanceRecord, NetworkInterfaceRecord, SubnetRecord, VpcRecord } from '../../resources/ec2/records.js';
+import { requireResource, requireResources } from '../../resources/ec2/registry.js';
 import { putTags, tagSpecificationTags, tagsByResource, tagsField } from './tags.js';
 
 /** collection 'route-table'. Routes are stored without State (see `describeRoute`). */

@@ -16,19 +16,19 @@ import type {
 import { newId } from '../../domain/ids.js';
 import { isOfferedIn } from '../../domain/instance-types.js';
 import { instanceState } from '../../domain/lifecycle.js';
-import { Ec2Error, invalidParameterCombination, missingParameter } from '../../protocol/errors.js';
+import { Ec2Error, invalidParameterCombination, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
 import { action, type RequestContext } from '../context.js';
 import { requireImage, type ImageRecord } from './images.js';
-import { eniCollection, instanceCollection, INSTANCE, NETWORK_INTERFACE, type LaunchVolume, type StoredInstance } from './instance-records.js';
+import { eniCollection, instanceCollection, INSTANCE, NETWORK_INTERFACE, type LaunchVolume, type StoredInstance } from '../../resources/ec2/instances.js';
 import { requireInstanceType } from './instance-types.js';
 import { ec2Time, instanceOutput, isoTime, type InstanceLookups } from './instance-view.js';
 import { findKeyPairByName } from './key-pairs.js';
 import { newInstanceInterface } from './network-interfaces.js';
-import { allocatePublicIps } from './public-ips.js';
-import { defaultVpcOf as defaultVpc, type NetworkInterfaceRecord, type SecurityGroupRecord, type SubnetRecord } from './records.js';
+import { allocatePublicIps } from '../../resources/ec2/public-ips.js';
+import { defaultVpcOf as defaultVpc, type NetworkInterfaceRecord, type SecurityGroupRecord, type SubnetRecord } from '../../resources/ec2/records.js';
 import { ACCOUNT_LIMITS } from './regions.js';
-import { requireResources } from './resource-registry.js';
+import { requireResources } from '../../resources/ec2/registry.js';
 import { allocatePrivateIps, subnetForLaunch } from './subnets.js';
 import { putTags, tagSpecificationTags } from './tags.js';
 

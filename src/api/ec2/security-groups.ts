@@ -54,11 +54,11 @@ import {
   type IpPermissionInput,
   type RuleBody,
 } from '../../domain/security-group-rules.js';
-import { Ec2Error, invalidParameterCombination, missingParameter } from '../../protocol/errors.js';
+import { Ec2Error, invalidParameterCombination, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
-import { defaultVpcOf as defaultVpc, type InstanceRecord, type NetworkInterfaceRecord, type SecurityGroupRecord, type VpcRecord } from './records.js';
-import { RESOURCE_KINDS, requireResource, requireResources, requireWellFormed } from './resource-registry.js';
+import { defaultVpcOf as defaultVpc, type InstanceRecord, type NetworkInterfaceRecord, type SecurityGroupRecord, type VpcRecord } from '../../resources/ec2/records.js';
+import { RESOURCE_KINDS, requireResource, requireResources, requireWellFormed } from '../../resources/ec2/registry.js';
 import { putTags, tagSpecificationTags, tagsByResource, tagsField } from './tags.js';
 
 export const SECURITY_GROUP_COLLECTION = 'security-group';

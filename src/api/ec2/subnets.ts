@@ -39,12 +39,12 @@ import { applyFilters } from '../../domain/filters.js';
 import { newId } from '../../domain/ids.js';
 import { paginate } from '../../domain/pagination.js';
 import { findRegion, type ZoneInfo } from '../../domain/regions.js';
-import { Ec2Error, missingParameter } from '../../protocol/errors.js';
+import { Ec2Error, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
 import { associateWithDefaultAcl, removeSubnetFromAcls } from './network-acls.js';
-import { defaultVpcOf as defaultVpc, type NetworkInterfaceRecord, type SubnetRecord, type VpcRecord } from './records.js';
-import { requireResource, requireResources } from './resource-registry.js';
+import { defaultVpcOf as defaultVpc, type NetworkInterfaceRecord, type SubnetRecord, type VpcRecord } from '../../resources/ec2/records.js';
+import { requireResource, requireResources } from '../../resources/ec2/registry.js';
 import { removeSubnetAssociations } from './route-tables.js';
 import { putTags, tagSpecificationTags, tagsByResource, tagsField } from './tags.js';
 

@@ -9,10 +9,10 @@ import type {
 } from '@aws-sdk/client-ec2';
 import { applyFilters } from '../../domain/filters.js';
 import { paginate } from '../../domain/pagination.js';
-import { Ec2Error, missingParameter } from '../../protocol/errors.js';
+import { Ec2Error, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
-import { kindOfId } from './resource-registry.js';
+import { kindOfId } from '../../resources/ec2/registry.js';
 
 export const MAX_TAGS_PER_RESOURCE = 50;
 

@@ -27,13 +27,13 @@ import { DEFAULT_VPC_CIDR, formatIpv6, validateVpcCidr } from '../../domain/cidr
 import { applyFilters } from '../../domain/filters.js';
 import { newId } from '../../domain/ids.js';
 import { paginate } from '../../domain/pagination.js';
-import { Ec2Error, missingParameter } from '../../protocol/errors.js';
+import { Ec2Error, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
 import { attachGatewayRecord, attachedGatewayOf, insertInternetGateway } from './internet-gateways.js';
 import { createDefaultNetworkAcl, deleteNetworkAclsOf } from './network-acls.js';
-import { defaultVpcOf, type NetworkInterfaceRecord, type SubnetRecord, type VpcRecord } from './records.js';
-import { requireResource, requireResources } from './resource-registry.js';
+import { defaultVpcOf, type NetworkInterfaceRecord, type SubnetRecord, type VpcRecord } from '../../resources/ec2/records.js';
+import { requireResource, requireResources } from '../../resources/ec2/registry.js';
 import { createMainRouteTable, deleteRouteTablesOf, routeTablesOf } from './route-tables.js';
 import { createDefaultSecurityGroup, deleteSecurityGroupRecords, securityGroupsOfVpc } from './security-groups.js';
 import { createDefaultSubnets } from './subnets.js';

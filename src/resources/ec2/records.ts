@@ -6,7 +6,7 @@
  */
 import type { GroupIdentifier, Instance, NetworkInterface, Address, SecurityGroup, Subnet, Vpc } from '@aws-sdk/client-ec2';
 import type { InstanceStateName } from '../../domain/lifecycle.js';
-import type { RequestContext } from '../context.js';
+import type { ResourceContext } from '../context.js';
 
 /** collection 'vpc' — owned by vpcs.ts */
 export type VpcRecord = Omit<Vpc, 'Tags'> & {
@@ -18,7 +18,7 @@ export type VpcRecord = Omit<Vpc, 'Tags'> & {
 };
 
 /** The default VPC of the caller's region, if it has one (every family that falls back to it asks here). */
-export function defaultVpcOf<T extends VpcRecord = VpcRecord>(ctx: RequestContext): T | undefined {
+export function defaultVpcOf<T extends VpcRecord = VpcRecord>(ctx: ResourceContext): T | undefined {
   return ctx.store
     .collection<T>('vpc')
     .list(ctx.region)

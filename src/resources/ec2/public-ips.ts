@@ -4,12 +4,12 @@
  * Elastic IP holds it, in any region; the lowest free address is taken first.
  */
 import { formatIpv4, parseCidr4, parseIpv4, size } from '../../domain/cidr.js';
-import { Ec2Error } from '../../protocol/errors.js';
-import type { RequestContext } from '../context.js';
+import { Ec2Error } from '../../domain/errors.js';
+import type { ResourceContext } from '../context.js';
 import type { AddressRecord, NetworkInterfaceRecord } from './records.js';
 
 /** Addresses in use in any region: the pool is one address space on this host. */
-function usedPublicIps(ctx: RequestContext): Set<number> {
+function usedPublicIps(ctx: ResourceContext): Set<number> {
   const used = new Set<number>();
   for (const { value: a } of ctx.store.collection<AddressRecord>('elastic-ip').listAllRegions()) {
     const n = parseIpv4(a.PublicIp);
@@ -23,7 +23,7 @@ function usedPublicIps(ctx: RequestContext): Set<number> {
 }
 
 /** Whether an Elastic IP or an interface holds this address, in any region. */
-export function isPublicIpInUse(ctx: RequestContext, ip: string): boolean {
+export function isPublicIpInUse(ctx: ResourceContext, ip: string): boolean {
   const n = parseIpv4(ip);
   return n !== undefined && usedPublicIps(ctx).has(n);
 }
@@ -37,7 +37,7 @@ const CURSOR_KEY = 'public-ip-cursor';
  * public IP, as on EC2, instead of the one it just released. One scan of the
  * store serves a whole launch.
  */
-export function allocatePublicIps(ctx: RequestContext, count: number): string[] {
+export function allocatePublicIps(ctx: ResourceContext, count: number): string[] {
   if (count <= 0) return [];
   const pool = parseCidr4(ctx.config.publicIpPool);
   if (!pool) throw new Ec2Error('InternalError', `The public IP pool '${ctx.config.publicIpPool}' is not a valid CIDR.`, 500);
@@ -60,7 +60,7 @@ export function allocatePublicIps(ctx: RequestContext, count: number): string[] 
 }
 
 /** One public address (see allocatePublicIps). */
-export function allocatePublicIp(ctx: RequestContext): string {
+export function allocatePublicIp(ctx: ResourceContext): string {
   return allocatePublicIps(ctx, 1)[0]!;
 }
 

@@ -4,7 +4,7 @@
  * that both the API and the reconciler do on state changes: public IPs on
  * stop/start, interfaces and Elastic IPs on terminate.
  */
-import type { RequestContext } from '../context.js';
+import type { ResourceContext } from '../context.js';
 import { allocatePublicIp } from './public-ips.js';
 import type { AddressRecord, InstanceRecord, NetworkInterfaceRecord } from './records.js';
 
@@ -43,11 +43,11 @@ export interface LaunchVolume {
 export const INSTANCE = 'instance';
 export const NETWORK_INTERFACE = 'network-interface';
 
-export const instanceCollection = (ctx: { store: RequestContext['store'] }) => ctx.store.collection<StoredInstance>(INSTANCE);
-export const eniCollection = (ctx: { store: RequestContext['store'] }) => ctx.store.collection<NetworkInterfaceRecord>(NETWORK_INTERFACE);
+export const instanceCollection = (ctx: { store: ResourceContext['store'] }) => ctx.store.collection<StoredInstance>(INSTANCE);
+export const eniCollection = (ctx: { store: ResourceContext['store'] }) => ctx.store.collection<NetworkInterfaceRecord>(NETWORK_INTERFACE);
 
 /** The instance's interfaces that still exist, in device-index order. */
-export function interfacesOf(ctx: RequestContext, rec: InstanceRecord): NetworkInterfaceRecord[] {
+export function interfacesOf(ctx: ResourceContext, rec: InstanceRecord): NetworkInterfaceRecord[] {
   const col = eniCollection(ctx);
   const out: NetworkInterfaceRecord[] = [];
   for (const id of rec.networkInterfaceIds) {
@@ -58,7 +58,7 @@ export function interfacesOf(ctx: RequestContext, rec: InstanceRecord): NetworkI
 }
 
 /** Stop: auto-assigned public IPs go back to the pool; Elastic IPs stay. */
-export function releaseAutoPublicIps(ctx: RequestContext, rec: InstanceRecord): void {
+export function releaseAutoPublicIps(ctx: ResourceContext, rec: InstanceRecord): void {
   const col = eniCollection(ctx);
   for (const eni of interfacesOf(ctx, rec)) {
     if (eni.association && eni.association.allocationId === undefined) {
@@ -69,7 +69,7 @@ export function releaseAutoPublicIps(ctx: RequestContext, rec: InstanceRecord): 
 }
 
 /** Start: a new public IPv4 on the primary interface when the instance has one on start and holds none. */
-export function assignPublicIpOnStart(ctx: RequestContext, rec: StoredInstance): void {
+export function assignPublicIpOnStart(ctx: ResourceContext, rec: StoredInstance): void {
   if (!rec.publicIpOnStart) return;
   const primary = interfacesOf(ctx, rec).find((e) => e.attachment?.DeviceIndex === 0);
   if (!primary || primary.association) return;
@@ -78,7 +78,7 @@ export function assignPublicIpOnStart(ctx: RequestContext, rec: StoredInstance):
 }
 
 /** Clears an Elastic IP's association fields (the allocation itself is kept). */
-function disassociateElasticIp(ctx: RequestContext, allocationId: string): void {
+function disassociateElasticIp(ctx: ResourceContext, allocationId: string): void {
   const col = ctx.store.collection<AddressRecord>('elastic-ip');
   const addr = col.get(ctx.region, allocationId);
   if (!addr) return;
@@ -95,7 +95,7 @@ function disassociateElasticIp(ctx: RequestContext, allocationId: string): void 
  * and public IPs return to the pools, their tags go); the others are detached
  * and become available. Elastic IPs are disassociated but stay allocated.
  */
-export function releaseInterfacesOnTerminate(ctx: RequestContext, rec: InstanceRecord): void {
+export function releaseInterfacesOnTerminate(ctx: ResourceContext, rec: InstanceRecord): void {
   const col = eniCollection(ctx);
   for (const eni of interfacesOf(ctx, rec)) {
     if (eni.attachment?.InstanceId !== rec.InstanceId) continue;

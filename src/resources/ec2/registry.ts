@@ -3,9 +3,9 @@
  * of that prefix is malformed or does not exist. Shared by tags and every
  * resource family, so "does this id exist?" is answered in one place.
  */
-import { Ec2Error } from '../../protocol/errors.js';
+import { Ec2Error } from '../../domain/errors.js';
 import { idPrefix, isWellFormedId } from '../../domain/ids.js';
-import type { RequestContext } from '../context.js';
+import type { ResourceContext } from '../context.js';
 
 interface ResourceKind {
   /** store collection name (= the tag ResourceType) */
@@ -43,7 +43,7 @@ export function requireWellFormed(prefix: string, id: string): void {
 }
 
 /** Loads a resource by id, throwing EC2's Malformed / NotFound errors. */
-export function requireResource<T>(ctx: RequestContext, prefix: string, id: string): T {
+export function requireResource<T>(ctx: ResourceContext, prefix: string, id: string): T {
   requireWellFormed(prefix, id);
   const kind = RESOURCE_KINDS[prefix]!;
   const found = ctx.store.collection<T>(kind.collection).get(ctx.region, id);
@@ -55,7 +55,7 @@ export function requireResource<T>(ctx: RequestContext, prefix: string, id: stri
  * Loads the resources named in an id filter list (e.g. InstanceIds): every id must be
  * well formed and exist; EC2 reports all missing ids of a call in one message.
  */
-export function requireResources<T>(ctx: RequestContext, prefix: string, ids: readonly string[]): T[] {
+export function requireResources<T>(ctx: ResourceContext, prefix: string, ids: readonly string[]): T[] {
   const kind = RESOURCE_KINDS[prefix]!;
   for (const id of ids) requireWellFormed(prefix, id);
   const col = ctx.store.collection<T>(kind.collection);
