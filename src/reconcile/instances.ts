@@ -39,6 +39,7 @@ import {
   type RuntimeEvent,
 } from '../domain/lifecycle.js';
 import type { Reconciler, ReconcilerDeps } from './index.js';
+import { KINDS } from '../resources/ec2/kinds.js';
 
 export interface InstanceReconcilerDeps extends ReconcilerDeps {
   driver: Hypervisor;
@@ -376,7 +377,7 @@ export class InstanceReconciler implements Reconciler {
   private spec(region: string, rec: StoredInstance): InstanceSpec {
     const ctx = this.context(region);
     const type = findInstanceType(rec.InstanceType);
-    const subnets = this.deps.store.collection<SubnetRecord>('subnet');
+    const subnets = this.deps.store.collection(KINDS.subnet);
     const network: NetworkSpec[] = interfacesOf(ctx, rec).map((eni) => {
       const cidr = subnets.get(region, eni.SubnetId)?.CidrBlock ?? '0.0.0.0/0';
       const parsed = parseCidr4(cidr);

@@ -32,4 +32,35 @@ export const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  // 2: unique values and non-overlapping ranges of records, kept apart so the schema guards them.
+  `
+  CREATE TABLE resource_keys (
+    space  TEXT NOT NULL,
+    scope  TEXT NOT NULL,
+    value  TEXT NOT NULL,
+    region TEXT NOT NULL,
+    kind   TEXT NOT NULL,
+    id     TEXT NOT NULL,
+    PRIMARY KEY (space, scope, value)
+  );
+  CREATE INDEX resource_keys_by_record ON resource_keys (region, kind, id);
+  CREATE TABLE resource_ranges (
+    kind   TEXT NOT NULL,
+    region TEXT NOT NULL,
+    scope  TEXT NOT NULL,
+    low    INTEGER NOT NULL,
+    high   INTEGER NOT NULL,
+    id     TEXT NOT NULL
+  );
+  CREATE INDEX resource_ranges_by_scope ON resource_ranges (kind, region, scope, low);
+  CREATE INDEX resource_ranges_by_record ON resource_ranges (region, kind, id);
+  CREATE TRIGGER resource_ranges_no_overlap BEFORE INSERT ON resource_ranges
+  WHEN EXISTS (
+    SELECT 1 FROM resource_ranges r
+    WHERE r.kind = NEW.kind AND r.region = NEW.region AND r.scope = NEW.scope AND r.low <= NEW.high AND NEW.low <= r.high
+  )
+  BEGIN
+    SELECT RAISE(ABORT, 'range overlaps');
+  END;
+  `,
 ];

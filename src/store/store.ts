@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MIGRATIONS } from './migrations.js';
 import { deepFreeze } from '../domain/freeze.js';
+import { StoreConflict, type KindSpec } from './kind.js';
 
 export interface Tag {
   Key: string;
@@ -30,15 +31,19 @@ export class Collection<T> {
   private readonly putStmt: Statement;
   private readonly deleteStmt: Statement;
   private readonly allRegionsStmt: Statement;
+  private readonly keys: KeyWriter | undefined;
+  readonly kind: string;
   /** region -> (id -> frozen record), in insertion order */
   private readonly cache = new Map<string, Map<string, T>>();
   private cachedVersion = -1;
 
   constructor(
     private readonly db: Database.Database,
-    readonly kind: string,
+    private readonly spec: KindSpec<T>,
     private readonly dataVersion: () => number,
   ) {
+    this.kind = spec.name;
+    this.keys = spec.unique || spec.ranges ? new KeyWriter(db) : undefined;
     this.getStmt = db.prepare('SELECT data FROM resources WHERE region = ? AND kind = ? AND id = ?').pluck();
     this.listStmt = db.prepare('SELECT id, data FROM resources WHERE region = ? AND kind = ? ORDER BY rowid').raw();
     this.allRegionsStmt = db.prepare('SELECT region, data FROM resources WHERE kind = ? ORDER BY rowid');
@@ -76,11 +81,20 @@ export class Collection<T> {
 
   put(region: string, id: string, value: T): void {
     this.cache.delete(region);
-    this.putStmt.run(region, this.kind, id, JSON.stringify(value));
+    if (this.keys) {
+      // the record and its keys change together, or not at all
+      this.db.transaction(() => {
+        this.putStmt.run(region, this.kind, id, JSON.stringify(value));
+        this.keys!.replace(this.spec, region, id, value);
+      })();
+    } else {
+      this.putStmt.run(region, this.kind, id, JSON.stringify(value));
+    }
   }
 
   delete(region: string, id: string): boolean {
     this.cache.delete(region);
+    if (this.keys) this.keys.remove(this.kind, region, id);
     return this.deleteStmt.run(region, this.kind, id).changes > 0;
   }
 
@@ -106,6 +120,57 @@ export class Collection<T> {
     }
     return records;
   }
+}
+
+/**
+ * Keeps a record's unique values and ranges in their own tables, where the
+ * schema refuses a duplicate (primary key) or an overlap (trigger): a second
+ * writer racing the first cannot hand out one address twice.
+ */
+class KeyWriter {
+  private readonly delKeys: Statement;
+  private readonly addKey: Statement;
+  private readonly delRanges: Statement;
+  private readonly addRange: Statement;
+
+  constructor(db: Database.Database) {
+    this.delKeys = db.prepare('DELETE FROM resource_keys WHERE region = ? AND kind = ? AND id = ?');
+    this.addKey = db.prepare('INSERT INTO resource_keys (space, scope, value, region, kind, id) VALUES (?, ?, ?, ?, ?, ?)');
+    this.delRanges = db.prepare('DELETE FROM resource_ranges WHERE region = ? AND kind = ? AND id = ?');
+    this.addRange = db.prepare('INSERT INTO resource_ranges (kind, region, scope, low, high, id) VALUES (?, ?, ?, ?, ?, ?)');
+  }
+
+  replace<T>(spec: KindSpec<T>, region: string, id: string, value: T): void {
+    this.remove(spec.name, region, id);
+    for (const key of spec.unique ?? []) {
+      const scope = key.scope === 'global' ? '' : region;
+      for (const v of new Set(key.values(value))) {
+        try {
+          this.addKey.run(key.space, scope, v, region, spec.name, id);
+        } catch (e) {
+          if (isConstraint(e)) throw new StoreConflict(spec.name, id, `${key.space} ${v} is already held`);
+          throw e;
+        }
+      }
+    }
+    for (const r of spec.ranges?.(value) ?? []) {
+      try {
+        this.addRange.run(spec.name, region, r.scope, r.low, r.high, id);
+      } catch (e) {
+        if (isConstraint(e)) throw new StoreConflict(spec.name, id, `range ${r.low}-${r.high} overlaps another in ${r.scope}`);
+        throw e;
+      }
+    }
+  }
+
+  remove(kind: string, region: string, id: string): void {
+    this.delKeys.run(region, kind, id);
+    this.delRanges.run(region, kind, id);
+  }
+}
+
+function isConstraint(e: unknown): boolean {
+  return typeof (e as { code?: unknown }).code === 'string' && (e as { code: string }).code.startsWith('SQLITE_CONSTRAINT');
 }
 
 export class TagStore {
@@ -226,11 +291,12 @@ export class Store {
     return this.db.pragma('user_version', { simple: true }) as number;
   }
 
-  collection<T>(kind: string): Collection<T> {
-    let c = this.collections.get(kind);
+  /** The records of one kind; the kind's spec gives their type and what stays unique. */
+  collection<T>(kind: KindSpec<T>): Collection<T> {
+    let c = this.collections.get(kind.name);
     if (!c) {
-      c = new Collection<unknown>(this.db, kind, () => this.dataVersionStmt.get() as number);
-      this.collections.set(kind, c);
+      c = new Collection<unknown>(this.db, kind as KindSpec<unknown>, () => this.dataVersionStmt.get() as number);
+      this.collections.set(kind.name, c);
     }
     return c as Collection<T>;
   }

@@ -3,10 +3,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Dispatcher } from '../../src/api/dispatcher.js';
 import { ec2Modules } from '../../src/api/ec2/index.js';
-import { builtInImageId, builtInImages, OVERCAST_IMAGE_OWNER_ID, requireImage, type ImageRecord } from '../../src/api/ec2/images.js';
+import { builtInImageId, builtInImages, OVERCAST_IMAGE_OWNER_ID, requireImage } from '../../src/api/ec2/images.js';
+import type { ImageRecord } from '../../src/resources/ec2/records.js';
 import { loadConfig } from '../../src/config.js';
 import { Store } from '../../src/store/store.js';
 import { ec2Error, startTestServer, type TestServer } from '../helpers/server.js';
+import { KINDS } from '../../src/resources/ec2/kinds.js';
 
 describe('images', () => {
   let t: TestServer;
@@ -229,7 +231,7 @@ describe('images', () => {
     const disabled: ImageRecord = { ...mine, ImageId: 'ami-00000000000000002', Name: 'disabled', State: 'disabled', DeprecationTime: undefined };
     const foreign: ImageRecord = { ...mine, ImageId: 'ami-00000000000000003', Name: 'foreign', OwnerId: '210987654321', DeprecationTime: undefined };
     const shared: ImageRecord = { ...foreign, ImageId: 'ami-00000000000000004', Name: 'shared', launchPermissionAccountIds: [config.accountId] };
-    const col = store.collection<ImageRecord>('image');
+    const col = store.collection(KINDS.image);
     for (const r of [mine, disabled, foreign, shared]) col.put('us-east-1', r.ImageId, r);
 
     // own deprecated images always show; disabled only on request; foreign private never

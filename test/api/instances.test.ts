@@ -30,6 +30,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { StoredInstance } from '../../src/resources/ec2/instances.js';
 import { ec2Error, startTestServer, type TestServer } from '../helpers/server.js';
+import { KINDS } from '../../src/resources/ec2/kinds.js';
 
 const NO_SUCH_INSTANCE = 'i-0123456789abcdef0';
 
@@ -424,7 +425,7 @@ describe('instances', () => {
       new RunInstancesCommand({ ImageId: ami.x86, MinCount: 1, MaxCount: 1, NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: subnet.Subnet!.SubnetId, AssociatePublicIpAddress: true, Groups: [sg.GroupId!] }] }),
     );
     assert.ok(withPublic.Instances![0]!.PublicIpAddress, 'AssociatePublicIpAddress wins over the subnet');
-    const stored = t.server.store.collection<StoredInstance>('instance').get('us-east-1', i!.InstanceId!)!;
+    const stored = t.server.store.collection(KINDS.instance).get('us-east-1', i!.InstanceId!)!;
     assert.deepEqual(stored.launchVolumes!.map((v) => [v.deviceName, v.sizeGiB, v.volumeType]), [['/dev/xvda', 20, 'gp3'], ['/dev/sdf', 100, 'gp3']]);
   });
 
@@ -523,7 +524,7 @@ describe('instances', () => {
     const id = i!.InstanceId!;
     await c.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
     await waitFor(c, id, 'terminated');
-    const col = t.server.store.collection<StoredInstance>('instance');
+    const col = t.server.store.collection(KINDS.instance);
     const rec = col.get('us-east-1', id)!;
     col.put('us-east-1', id, { ...rec, terminatedAt: Date.now() - 3600_000 - 1 });
     const e = await ec2Error(c.send(new DescribeInstancesCommand({ InstanceIds: [id] })));
@@ -629,7 +630,7 @@ describe('instances across a server restart', () => {
     await waitFor(c, d!, 'running');
 
     // a crash left b in 'pending' and d in 'stopping' without anyone working on them
-    const col = t.server.store.collection<StoredInstance>('instance');
+    const col = t.server.store.collection(KINDS.instance);
     const rb = col.get('us-east-1', b!)!;
     col.put('us-east-1', b!, { ...rb, State: { Code: 0, Name: 'pending' }, desired: 'running' });
     const rd = col.get('us-east-1', d!)!;

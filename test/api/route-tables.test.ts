@@ -22,6 +22,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { NetworkInterfaceRecord } from '../../src/resources/ec2/records.js';
 import { ec2Error, startTestServer, type TestServer } from '../helpers/server.js';
+import { looseCollection } from '../helpers/collections.js';
+import { KINDS } from '../../src/resources/ec2/kinds.js';
 
 describe('internet gateways and route tables', () => {
   let t: TestServer;
@@ -81,7 +83,7 @@ describe('internet gateways and route tables', () => {
     assert.equal(wrongVpc.code, 'Gateway.NotAttached');
 
     // A public address mapped in the VPC keeps the gateway attached.
-    const enis = t.server.store.collection<Partial<NetworkInterfaceRecord>>('network-interface');
+    const enis = looseCollection<Partial<NetworkInterfaceRecord>>(t.server.store, KINDS.networkInterface);
     enis.put('us-east-1', 'eni-00000000000000001', {
       NetworkInterfaceId: 'eni-00000000000000001',
       VpcId: vpcA,
@@ -173,7 +175,7 @@ describe('internet gateways and route tables', () => {
     );
 
     // A route to an interface; an interface in another VPC is refused.
-    const enis = t.server.store.collection<Partial<NetworkInterfaceRecord>>('network-interface');
+    const enis = looseCollection<Partial<NetworkInterfaceRecord>>(t.server.store, KINDS.networkInterface);
     enis.put('us-east-1', 'eni-0000000000000000a', {
       NetworkInterfaceId: 'eni-0000000000000000a',
       VpcId: vpcId,

@@ -21,6 +21,9 @@ import {
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ec2Error, startTestServer, type TestServer } from '../helpers/server.js';
+import { KINDS } from '../../src/resources/ec2/kinds.js';
+import { looseCollection } from '../helpers/collections.js';
+import type { NetworkInterfaceRecord } from '../../src/resources/ec2/records.js';
 
 describe('security groups', () => {
   let t: TestServer;
@@ -202,7 +205,7 @@ describe('security groups', () => {
       const c = t.client(region);
       await c.send(new DescribeSecurityGroupsCommand({}));
       // make this region lose its default VPC
-      const vpcs = t.server.store.collection<{ VpcId: string; IsDefault: boolean }>('vpc');
+      const vpcs = looseCollection<{ VpcId: string; IsDefault: boolean }>(t.server.store, KINDS.vpc);
       for (const v of vpcs.list(region)) if (v.IsDefault) vpcs.delete(region, v.VpcId);
       const err = await ec2Error(c.send(new CreateSecurityGroupCommand({ GroupName: 'x', Description: 'x' })));
       assert.equal(err.code, 'VPCIdNotSpecified');
@@ -783,7 +786,7 @@ describe('security groups', () => {
 
     it('refuses while a network interface uses it', async () => {
       const gid = await createGroup();
-      const enis = t.server.store.collection<object>('network-interface');
+      const enis = looseCollection<Partial<NetworkInterfaceRecord>>(t.server.store, KINDS.networkInterface);
       enis.put('us-east-1', 'eni-0123456789abcdef0', { NetworkInterfaceId: 'eni-0123456789abcdef0', VpcId: defaultVpcId, Groups: [{ GroupId: gid, GroupName: 'x' }] });
       try {
         const err = await ec2Error(ec2.send(new DeleteSecurityGroupCommand({ GroupId: gid })));

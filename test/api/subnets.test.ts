@@ -20,6 +20,8 @@ import { after, before, describe, it } from 'node:test';
 import type { NetworkInterfaceRecord, SubnetRecord } from '../../src/resources/ec2/records.js';
 import { allocatePrivateIp, allocatePrivateIps, subnetForLaunch } from '../../src/api/ec2/subnets.js';
 import { ec2Error, startTestServer, type TestServer } from '../helpers/server.js';
+import { KINDS } from '../../src/resources/ec2/kinds.js';
+import { looseCollection } from '../helpers/collections.js';
 
 describe('subnets', () => {
   let t: TestServer;
@@ -32,7 +34,7 @@ describe('subnets', () => {
   after(() => t.close());
 
   const ec2 = (region = 'us-east-1'): EC2Client => t.client(region);
-  const enis = () => t.server.store.collection<Partial<NetworkInterfaceRecord>>('network-interface');
+  const enis = () => looseCollection<Partial<NetworkInterfaceRecord>>(t.server.store, KINDS.networkInterface);
   /** Puts an interface holding `ips` into a subnet, as the interface family would. */
   function putEni(subnet: { SubnetId?: string; VpcId?: string }, ips: string[], region = 'us-east-1'): string {
     const id = `eni-${(++eniNo).toString(16).padStart(17, '0')}`;
@@ -266,7 +268,7 @@ describe('subnets', () => {
   it('allocatePrivateIp hands out the lowest free address and checks requested ones', async () => {
     const s = (await ec2().send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.0.30.0/28' }))).Subnet!;
     const ctx = t.server.dispatcher.context('us-east-1');
-    const record = t.server.store.collection<SubnetRecord>('subnet').get('us-east-1', s.SubnetId!)!;
+    const record = t.server.store.collection(KINDS.subnet).get('us-east-1', s.SubnetId!)!;
     assert.equal(allocatePrivateIp(ctx, record), '10.0.30.4');
     putEni(s, ['10.0.30.4', '10.0.30.5']);
     assert.equal(allocatePrivateIp(ctx, record), '10.0.30.6');
@@ -326,7 +328,7 @@ describe('subnets', () => {
     assert.equal((await ec2Error(ec2().send(new CreateDefaultSubnetCommand({ AvailabilityZone: 'us-east-1q' })))).code, 'InvalidParameterValue');
 
     // No default VPC at all: launches need an explicit subnet.
-    const store = t.server.store.collection<{ IsDefault: boolean }>('vpc');
+    const store = looseCollection<{ IsDefault: boolean }>(t.server.store, KINDS.vpc);
     const region = 'us-east-1';
     const saved = store.get(region, defaultVpc.VpcId!)!;
     store.put(region, defaultVpc.VpcId!, { ...saved, IsDefault: false });

@@ -27,6 +27,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { NetworkInterfaceRecord, SecurityGroupRecord } from '../../src/resources/ec2/records.js';
 import { ec2Error, startTestServer, type TestServer } from '../helpers/server.js';
+import { KINDS } from '../../src/resources/ec2/kinds.js';
+import { looseCollection } from '../helpers/collections.js';
 
 describe('VPCs', () => {
   let t: TestServer;
@@ -38,7 +40,7 @@ describe('VPCs', () => {
   const ec2 = (region = 'us-east-1'): EC2Client => t.client(region);
   const groupsOf = (vpcId: string, region = 'us-east-1'): SecurityGroupRecord[] =>
     t.server.store
-      .collection<SecurityGroupRecord>('security-group')
+      .collection(KINDS.securityGroup)
       .list(region)
       .filter((g) => g.VpcId === vpcId);
   const vpcIds = async (region = 'us-east-1'): Promise<string[]> =>
@@ -328,19 +330,19 @@ describe('VPCs', () => {
     await dependency();
     await c.send(new DeleteRouteTableCommand({ RouteTableId: rtb.RouteTableId }));
 
-    const groups = t.server.store.collection<SecurityGroupRecord>('security-group');
+    const groups = t.server.store.collection(KINDS.securityGroup);
     groups.put('us-east-1', 'sg-0000000000000abcd', { GroupId: 'sg-0000000000000abcd', GroupName: 'web', VpcId: vpcId, Description: 'x' });
     await dependency();
     groups.delete('us-east-1', 'sg-0000000000000abcd');
 
-    const enis = t.server.store.collection<Partial<NetworkInterfaceRecord>>('network-interface');
+    const enis = looseCollection<Partial<NetworkInterfaceRecord>>(t.server.store, KINDS.networkInterface);
     enis.put('us-east-1', 'eni-0000000000000abcd', { NetworkInterfaceId: 'eni-0000000000000abcd', VpcId: vpcId, SubnetId: 'subnet-00000000', PrivateIpAddress: '10.50.0.9' });
     await dependency();
     enis.delete('us-east-1', 'eni-0000000000000abcd');
 
     const defaultGroupIds = groupsOf(vpcId).map((g) => g.GroupId);
     assert.equal(defaultGroupIds.length, 1);
-    const allRules = t.server.store.collection<{ GroupId: string }>('security-group-rule').list('us-east-1');
+    const allRules = looseCollection<{ GroupId: string }>(t.server.store, KINDS.securityGroupRule).list('us-east-1');
     assert.ok(allRules.some((r) => r.GroupId === defaultGroupIds[0]), 'the default group has rules to remove');
     const mainTable = (await c.send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }))).RouteTables![0]!;
     const dryRun = await ec2Error(c.send(new DeleteVpcCommand({ VpcId: vpcId, DryRun: true })));
@@ -356,7 +358,7 @@ describe('VPCs', () => {
       'InvalidRouteTableID.NotFound',
     );
     assert.equal(groupsOf(vpcId).length, 0);
-    const rules = t.server.store.collection<{ GroupId: string }>('security-group-rule').list('us-east-1');
+    const rules = looseCollection<{ GroupId: string }>(t.server.store, KINDS.securityGroupRule).list('us-east-1');
     assert.ok(!rules.some((r) => defaultGroupIds.includes(r.GroupId)), "the default group's rules went with it");
     const acls = await c.send(new DescribeNetworkAclsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }));
     assert.equal(acls.NetworkAcls!.length, 0);

@@ -8,6 +8,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { instanceState, TERMINATED_VISIBLE_MS, type InstanceStateName } from '../../src/domain/lifecycle.js';
 import { InstanceReconciler } from '../../src/reconcile/instances.js';
 import { Store } from '../../src/store/store.js';
+import { KINDS } from '../../src/resources/ec2/kinds.js';
 
 const REGION = 'us-east-1';
 
@@ -33,7 +34,7 @@ function fixture(delayMs = 0): Fixture {
   const logs: string[] = [];
   const clock = { now: Date.now() };
   const rec = makeReconciler({ store, config, dispatcher }, driver, logs, clock);
-  store.collection<SubnetRecord>('subnet').put(REGION, 'subnet-00000000000000001', {
+  store.collection(KINDS.subnet).put(REGION, 'subnet-00000000000000001', {
     SubnetId: 'subnet-00000000000000001',
     VpcId: 'vpc-00000000000000001',
     CidrBlock: '172.31.0.0/20',
@@ -174,7 +175,7 @@ describe('instance reconciler', () => {
 
   it('keeps an Elastic IP across stop/start and disassociates it (keeping the allocation) on terminate', async () => {
     await f.rec.start();
-    f.store.collection<AddressRecord>('elastic-ip').put(REGION, 'eipalloc-00000000000000001', {
+    f.store.collection(KINDS.elasticIp).put(REGION, 'eipalloc-00000000000000001', {
       AllocationId: 'eipalloc-00000000000000001',
       PublicIp: '198.51.100.50',
       Domain: 'vpc',
@@ -190,7 +191,7 @@ describe('instance reconciler', () => {
     assert.equal(eniOf(f, id)!.association?.PublicIp, '198.51.100.50');
     userAction(f, id, 'shutting-down');
     await waitFor(f, id, 'terminated');
-    const addr = f.store.collection<AddressRecord>('elastic-ip').get(REGION, 'eipalloc-00000000000000001')!;
+    const addr = f.store.collection(KINDS.elasticIp).get(REGION, 'eipalloc-00000000000000001')!;
     assert.equal(addr.PublicIp, '198.51.100.50');
     assert.equal(addr.AssociationId, undefined);
     assert.equal(addr.InstanceId, undefined);

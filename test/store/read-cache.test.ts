@@ -12,6 +12,7 @@ import { describe, it } from 'node:test';
 import { Dispatcher } from '../../src/api/dispatcher.js';
 import { ec2Modules } from '../../src/api/ec2/index.js';
 import { loadConfig } from '../../src/config.js';
+import { KINDS, kindNamed } from '../../src/resources/ec2/kinds.js';
 import { Ec2Error } from '../../src/domain/errors.js';
 import { Store } from '../../src/store/store.js';
 import { random } from '../helpers/random.js';
@@ -69,15 +70,15 @@ describe('store read cache under a random run of API calls', () => {
         if (out instanceof Ec2Error) errors++;
 
         for (const kind of kinds.all(region) as string[]) {
-          const cached = store.collection(kind).list(region);
+          const cached = store.collection<unknown>(kindNamed(kind)!).list(region);
           const stored = (raw.all(region, kind) as string[]).map((s) => JSON.parse(s) as unknown);
           assert.deepEqual(cached, stored, `step ${step}: ${kind} differs from SQLite`);
         }
       }
       // the run exercised failures and rollbacks as well as successes
       assert.ok(errors > 30, `only ${errors} calls failed`);
-      assert.ok(store.collection('subnet').list(region).length > 6, 'subnets were created');
-      assert.ok(store.collection('security-group-rule').list(region).length > 10, 'rules were added');
+      assert.ok(store.collection(KINDS.subnet).list(region).length > 6, 'subnets were created');
+      assert.ok(store.collection(KINDS.securityGroupRule).list(region).length > 10, 'rules were added');
     } finally {
       store.close();
       rmSync(dir, { recursive: true, force: true });

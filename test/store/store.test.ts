@@ -6,6 +6,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { Store } from '../../src/store/store.js';
+import { kind } from '../../src/store/kind.js';
+
+const THING = kind<{ n: number }>({ name: 'thing' });
+const DOC = kind<{ v: string; list?: string[] }>({ name: 'vpc' });
 
 describe('store', () => {
   it('creates its data dir, migrates to the latest schema once, and keeps data across reopen', () => {
@@ -14,12 +18,12 @@ describe('store', () => {
       const s = new Store(dir);
       assert.equal(s.schemaVersion, MIGRATIONS.length);
       assert.equal(s.db.pragma('journal_mode', { simple: true }), 'wal');
-      s.collection<{ n: number }>('thing').put('us-east-1', 'a', { n: 1 });
+      s.collection(THING).put('us-east-1', 'a', { n: 1 });
       s.tags.set('us-east-1', 'a', 'thing', [{ Key: 'k', Value: 'v' }]);
       s.close();
       const again = new Store(dir);
       assert.equal(again.schemaVersion, MIGRATIONS.length);
-      assert.deepEqual(again.collection('thing').get('us-east-1', 'a'), { n: 1 });
+      assert.deepEqual(again.collection(THING).get('us-east-1', 'a'), { n: 1 });
       assert.deepEqual(again.tags.forResource('us-east-1', 'a'), [{ Key: 'k', Value: 'v' }]);
       again.close();
     } finally {
@@ -35,7 +39,7 @@ describe('store', () => {
       const s = new Store(dir);
       assert.equal(s.schemaVersion, MIGRATIONS.length);
       const tables = (s.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[]);
-      assert.deepEqual(tables, ['idempotency', 'meta', 'resources', 'tags']);
+      assert.deepEqual(tables, ['idempotency', 'meta', 'resource_keys', 'resource_ranges', 'resources', 'tags']);
       s.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -44,7 +48,7 @@ describe('store', () => {
 
   it('regions are separate namespaces; a failed transaction writes nothing', () => {
     const s = new Store(':memory:');
-    const c = s.collection<{ v: string }>('vpc');
+    const c = s.collection(DOC);
     c.put('us-east-1', 'vpc-1', { v: 'east' });
     c.put('eu-west-1', 'vpc-1', { v: 'west' });
     assert.equal(c.get('us-east-1', 'vpc-1')!.v, 'east');
@@ -64,7 +68,7 @@ describe('store', () => {
     const dir = mkdtempSync(join(tmpdir(), 'overcast-store-'));
     try {
       const s = new Store(dir);
-      const c = s.collection<{ v: string; list: string[] }>('vpc');
+      const c = s.collection(DOC);
       c.put('us-east-1', 'vpc-1', { v: 'one', list: ['a'] });
       const first = c.list('us-east-1');
       assert.deepEqual(first.map((r) => r.v), ['one']);
@@ -92,7 +96,7 @@ describe('store', () => {
       assert.equal(c.get('us-east-1', 'vpc-1')!.v, 'one');
       // another connection's commit is noticed (PRAGMA data_version)
       const other = new Store(dir);
-      other.collection<{ v: string; list: string[] }>('vpc').put('us-east-1', 'vpc-3', { v: 'three', list: [] });
+      other.collection(DOC).put('us-east-1', 'vpc-3', { v: 'three', list: [] });
       other.close();
       assert.deepEqual(c.list('us-east-1').map((r) => r.v), ['one', 'two', 'three']);
       assert.equal(c.get('us-east-1', 'vpc-3')!.v, 'three');

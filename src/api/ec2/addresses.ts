@@ -45,17 +45,13 @@ import type { AddressRecord, NetworkInterfaceRecord } from '../../resources/ec2/
 import { ACCOUNT_LIMITS } from './regions.js';
 import { requireResource, requireResources, requireWellFormed } from '../../resources/ec2/registry.js';
 import { putTags, tagSpecificationTags, tagsByResource, tagsField } from './tags.js';
+import { KINDS } from '../../resources/ec2/kinds.js';
 
 const KIND = 'elastic-ip';
 const POOL = 'amazon';
 
-/** The stored address: the shared record plus the reverse DNS name, when one was set. */
-type StoredAddress = AddressRecord & {
-  /** ModifyAddressAttribute DomainName (with the trailing dot EC2 shows) */
-  ptrRecord?: string;
-};
 
-const addresses = (ctx: RequestContext) => ctx.store.collection<StoredAddress>(KIND);
+const addresses = (ctx: RequestContext) => ctx.store.collection(KINDS.elasticIp);
 
 // ------------------------------------------------------------ helpers
 
@@ -72,7 +68,7 @@ function requireIpv4(value: string, parameter: string): number {
 
 const addressNotFound = (ip: string) => new Ec2Error('InvalidAddress.NotFound', `Address '${ip}' not found.`);
 
-function findByPublicIp(ctx: RequestContext, ip: string): StoredAddress | undefined {
+function findByPublicIp(ctx: RequestContext, ip: string): AddressRecord | undefined {
   return addresses(ctx)
     .list(ctx.region)
     .find((a) => a.PublicIp === ip);
@@ -130,7 +126,7 @@ function restoreAutoPublicIp(ctx: RequestContext, eni: NetworkInterfaceRecord): 
   eni.association = { PublicIp: allocatePublicIp(ctx) };
 }
 
-function toOutput(addr: StoredAddress, eni: NetworkInterfaceRecord | undefined, tags: Tag[] | undefined): Address {
+function toOutput(addr: AddressRecord, eni: NetworkInterfaceRecord | undefined, tags: Tag[] | undefined): Address {
   const out: Address = {
     AllocationId: addr.AllocationId,
     PublicIp: addr.PublicIp,
@@ -194,7 +190,7 @@ const allocateAddress = action((ctx, input: AllocateAddressRequest): AllocateAdd
     throw new Ec2Error('AddressLimitExceeded', 'The maximum number of addresses has been reached.');
   }
   const publicIp = input.Address !== undefined && input.Address !== '' ? claimSpecificAddress(ctx, input.Address) : allocatePublicIp(ctx);
-  const record: StoredAddress = {
+  const record: AddressRecord = {
     AllocationId: newId('eipalloc'),
     PublicIp: publicIp,
     Domain: 'vpc',
@@ -225,7 +221,7 @@ function targetInterface(ctx: RequestContext, input: AssociateAddressRequest): N
     throw new Ec2Error('MissingParameter', 'Either an instance ID or a network interface ID must be specified');
   }
   if (instanceId !== undefined) {
-    const inst = requireResource<StoredInstance>(ctx, 'i', instanceId);
+    const inst = requireResource(ctx, KINDS.instance, instanceId);
     const state = inst.State.Name;
     if (state === 'shutting-down' || state === 'terminated') {
       throw new Ec2Error('IncorrectInstanceState', `The instance '${instanceId}' is not in a valid state for this operation.`);
@@ -241,7 +237,7 @@ function targetInterface(ctx: RequestContext, input: AssociateAddressRequest): N
     if (!eni) throw new Ec2Error('IncorrectInstanceState', `The instance '${instanceId}' is not in a valid state for this operation.`);
     return eni;
   }
-  const eni = requireResource<NetworkInterfaceRecord>(ctx, 'eni', eniId!);
+  const eni = requireResource(ctx, KINDS.networkInterface, eniId!);
   if (eni.attachment) {
     const inst = instanceCollection(ctx).get(ctx.region, eni.attachment.InstanceId);
     if (inst && (inst.State.Name === 'shutting-down' || inst.State.Name === 'terminated')) {
@@ -253,7 +249,7 @@ function targetInterface(ctx: RequestContext, input: AssociateAddressRequest): N
 
 const associateAddress = action((ctx, input: AssociateAddressRequest): AssociateAddressResult => {
   rejectPublicIpOnly(ctx, input.PublicIp, input.AllocationId, 'allocation id', 'You must specify an allocation id when mapping an address to a VPC instance');
-  const addr = requireResource<StoredAddress>(ctx, 'eipalloc', requireAllocationId(input.AllocationId));
+  const addr = requireResource(ctx, KINDS.elasticIp, requireAllocationId(input.AllocationId));
   const target = targetInterface(ctx, input);
   if (input.PrivateIpAddress !== undefined && input.PrivateIpAddress !== '') {
     requireIpv4(input.PrivateIpAddress, 'PrivateIpAddress');
@@ -347,7 +343,7 @@ const disassociateAddress = action((ctx, input: DisassociateAddressRequest) => {
 
 const releaseAddress = action((ctx, input: ReleaseAddressRequest) => {
   rejectPublicIpOnly(ctx, input.PublicIp, input.AllocationId, 'allocation id', 'You must specify an allocation id when releasing a VPC elastic IP address');
-  const addr = requireResource<StoredAddress>(ctx, 'eipalloc', requireAllocationId(input.AllocationId));
+  const addr = requireResource(ctx, KINDS.elasticIp, requireAllocationId(input.AllocationId));
   if (input.NetworkBorderGroup !== undefined && input.NetworkBorderGroup !== addr.NetworkBorderGroup) {
     throw new Ec2Error('InvalidParameterValue', `The network border group '${input.NetworkBorderGroup}' is invalid for address ${addr.PublicIp}.`);
   }
@@ -368,7 +364,7 @@ const describeAddresses = action((ctx, input: DescribeAddressesRequest): Describ
     if (!all.some((a) => a.PublicIp === ip)) throw addressNotFound(ip);
   }
   let records = all;
-  if (allocationIds.length > 0) requireResources<StoredAddress>(ctx, 'eipalloc', allocationIds);
+  if (allocationIds.length > 0) requireResources(ctx, KINDS.elasticIp, allocationIds);
   if (publicIps.length > 0 || allocationIds.length > 0) {
     records = all.filter((a) => publicIps.includes(a.PublicIp) || allocationIds.includes(a.AllocationId));
   }
@@ -416,7 +412,7 @@ function withDot(name: string): string {
   return name.endsWith('.') ? name : `${name}.`;
 }
 
-function attributeOf(ctx: RequestContext, addr: StoredAddress): AddressAttribute {
+function attributeOf(ctx: RequestContext, addr: AddressRecord): AddressAttribute {
   return {
     PublicIp: addr.PublicIp,
     AllocationId: addr.AllocationId,
@@ -437,14 +433,14 @@ const describeAddressesAttribute = action(
   (ctx, input: DescribeAddressesAttributeRequest): DescribeAddressesAttributeResult => {
     requireDomainNameAttribute(input.Attribute, false);
     const ids = input.AllocationIds ?? [];
-    const records = ids.length > 0 ? requireResources<StoredAddress>(ctx, 'eipalloc', ids) : addresses(ctx).list(ctx.region);
+    const records = ids.length > 0 ? requireResources(ctx, KINDS.elasticIp, ids) : addresses(ctx).list(ctx.region);
     const page = paginate(records, input.MaxResults, input.NextToken, { min: 1, max: 1000 });
     return { Addresses: page.items.map((a) => attributeOf(ctx, a)), NextToken: page.nextToken };
   },
 );
 
 const modifyAddressAttribute = action((ctx, input: ModifyAddressAttributeRequest): ModifyAddressAttributeResult => {
-  const addr = requireResource<StoredAddress>(ctx, 'eipalloc', requireAllocationId(input.AllocationId));
+  const addr = requireResource(ctx, KINDS.elasticIp, requireAllocationId(input.AllocationId));
   const name = input.DomainName;
   if (name === undefined || name === '') throw missingParameter('DomainName');
   if (!validDomainName(name)) throw new Ec2Error('InvalidParameterValue', `The domain name '${name}' is not valid.`);
@@ -454,9 +450,9 @@ const modifyAddressAttribute = action((ctx, input: ModifyAddressAttributeRequest
 });
 
 const resetAddressAttribute = action((ctx, input: ResetAddressAttributeRequest): ResetAddressAttributeResult => {
-  requireWellFormed('eipalloc', requireAllocationId(input.AllocationId));
+  requireWellFormed(KINDS.elasticIp, requireAllocationId(input.AllocationId));
   requireDomainNameAttribute(input.Attribute, true);
-  const addr = requireResource<StoredAddress>(ctx, 'eipalloc', input.AllocationId!);
+  const addr = requireResource(ctx, KINDS.elasticIp, input.AllocationId!);
   delete addr.ptrRecord;
   addresses(ctx).put(ctx.region, addr.AllocationId, addr);
   return { Address: attributeOf(ctx, addr) };

@@ -14,6 +14,8 @@ import { paginate } from '../../domain/pagination.js';
 import { Ec2Error, invalidParameterCombination } from '../../domain/errors.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
 import { tagsByResource } from './tags.js';
+import { KINDS } from '../../resources/ec2/kinds.js';
+import type { BuiltInOs, ImageRecord } from '../../resources/ec2/records.js';
 
 export const IMAGE_COLLECTION = 'image';
 
@@ -23,36 +25,6 @@ export const IMAGE_COLLECTION = 'image';
  */
 export const OVERCAST_IMAGE_OWNER_ID = '000000000000';
 
-/**
- * collection 'image', keyed by ImageId — owned by images.ts (CreateImage/RegisterImage
- * will add to it). The DescribeImages output shape without Tags, plus:
- * - `launchPermissionAccountIds`: accounts a private image is explicitly shared with;
- * - `builtIn`: true for Overcast's catalogue images (not deregisterable by users);
- * - `osImage`: which built-in OS image the disk comes from (for the compute side).
- */
-export type ImageRecord = Omit<Image, 'Tags'> & {
-  ImageId: string;
-  Name: string;
-  OwnerId: string;
-  State: NonNullable<Image['State']>;
-  Architecture: NonNullable<Image['Architecture']>;
-  Public: boolean;
-  RootDeviceName: string;
-  CreationDate: string;
-  launchPermissionAccountIds?: string[];
-  builtIn?: boolean;
-  osImage?: BuiltInOs;
-};
-
-/** One built-in OS image, independent of region. */
-export interface BuiltInOs {
-  distribution: 'debian' | 'ubuntu';
-  /** '12', '22.04', '24.04' */
-  version: string;
-  codename: string;
-  /** Debian architecture name */
-  debArch: 'amd64' | 'arm64';
-}
 
 /** Build date of the current catalogue (part of each image name, as distributions date their AMIs). */
 export const CATALOGUE_BUILD = '20261101';
@@ -144,7 +116,7 @@ export function builtInImages(region: string): ImageRecord[] {
 }
 
 function registerBuiltInImages(ctx: RequestContext): void {
-  const col = ctx.store.collection<ImageRecord>(IMAGE_COLLECTION);
+  const col = ctx.store.collection(KINDS.image);
   for (const image of builtInImages(ctx.region)) col.put(ctx.region, image.ImageId, image);
 }
 
@@ -168,7 +140,7 @@ function visibleTo(image: ImageRecord, accountId: string): boolean {
 /** Loads an image the caller can launch; EC2's Malformed / NotFound errors otherwise. For RunInstances. */
 export function requireImage(ctx: RequestContext, imageId: string): ImageRecord {
   if (!isWellFormedId('ami', imageId)) throw malformed(imageId);
-  const image = ctx.store.collection<ImageRecord>(IMAGE_COLLECTION).get(ctx.region, imageId);
+  const image = ctx.store.collection(KINDS.image).get(ctx.region, imageId);
   if (!image || !visibleTo(image, ctx.accountId)) throw notFound([imageId]);
   return image;
 }
@@ -211,7 +183,7 @@ const describeImages = action((ctx, input: DescribeImagesRequest): DescribeImage
   for (const id of ids) if (!isWellFormedId('ami', id)) throw malformed(id);
 
   let images = ctx.store
-    .collection<ImageRecord>(IMAGE_COLLECTION)
+    .collection(KINDS.image)
     .list(ctx.region)
     .filter((i) => visibleTo(i, ctx.accountId));
 

@@ -22,6 +22,7 @@ import { requireInstanceType } from './instance-types.js';
 import { requireInstances } from './instance-view.js';
 import type { SubnetRecord } from '../../resources/ec2/records.js';
 import { applyMetadataOptions, checkArchitecture, checkOffered, checkUserData, resolveGroups } from './run-instances.js';
+import { KINDS } from '../../resources/ec2/kinds.js';
 
 function requireInstance(ctx: RequestContext, id: string | undefined): StoredInstance {
   if (id === undefined || id === '') throw missingParameter('InstanceId');
@@ -263,7 +264,7 @@ const modifyInstanceAttribute = action((ctx, input: ModifyInstanceAttributeReque
     case 'ramdisk':
       throw new Ec2Error('UnsupportedOperation', `The instance '${rec.InstanceId}' is an HVM instance; ${c.attr} can only be changed on paravirtual instances.`);
     case 'groupSet': {
-      const subnet = ctx.store.collection<SubnetRecord>('subnet').get(ctx.region, rec.SubnetId);
+      const subnet = ctx.store.collection(KINDS.subnet).get(ctx.region, rec.SubnetId);
       const groups = resolveGroups(ctx, subnet ?? ({ SubnetId: rec.SubnetId, VpcId: rec.VpcId } as SubnetRecord), c.value, []);
       rec.SecurityGroups = groups;
       const col = eniCollection(ctx);

@@ -13,8 +13,9 @@ import { eniCollection, instanceCollection, INSTANCE, type StoredInstance } from
 import { instanceInterfaceOutput } from './network-interfaces.js';
 import { privateDnsName, publicDnsName } from '../../resources/ec2/public-ips.js';
 import type { NetworkInterfaceRecord } from '../../resources/ec2/records.js';
-import { RESOURCE_KINDS, requireResources } from '../../resources/ec2/registry.js';
+import { requireResources } from '../../resources/ec2/registry.js';
 import { tagsByResource, tagsField } from './tags.js';
+import { KINDS } from '../../resources/ec2/kinds.js';
 
 /** An ISO-8601 string where the SDK types say Date: the serializer writes both the same way. */
 export const isoTime = (s: string): Date => s as unknown as Date;
@@ -106,9 +107,9 @@ export function visible(ctx: RequestContext, rec: StoredInstance): boolean {
 
 /** The instances named by id (Malformed / NotFound as EC2 says them); terminated more than an hour ago count as gone. */
 export function requireInstances(ctx: RequestContext, ids: readonly string[]): StoredInstance[] {
-  const found = requireResources<StoredInstance>(ctx, 'i', ids);
+  const found = requireResources(ctx, KINDS.instance, ids);
   const gone = found.filter((r) => !visible(ctx, r)).map((r) => r.InstanceId);
-  if (gone.length === 1) throw RESOURCE_KINDS.i!.notFound(gone[0]!);
+  if (gone.length === 1) throw KINDS.instance.notFound(gone[0]!);
   if (gone.length > 1) throw new Ec2Error('InvalidInstanceID.NotFound', `The instance IDs '${gone.join(', ')}' do not exist`);
   return found;
 }

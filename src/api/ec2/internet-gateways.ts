@@ -24,18 +24,14 @@ import { action, type ApiModule, type RequestContext } from '../context.js';
 import type { NetworkInterfaceRecord, VpcRecord } from '../../resources/ec2/records.js';
 import { requireResource, requireResources } from '../../resources/ec2/registry.js';
 import { putTags, tagSpecificationTags, tagsByResource, tagsField } from './tags.js';
+import { KINDS } from '../../resources/ec2/kinds.js';
+import type { InternetGatewayRecord } from '../../resources/ec2/records.js';
 
-/** collection 'internet-gateway' */
-export type InternetGatewayRecord = Omit<InternetGateway, 'Tags'> & {
-  InternetGatewayId: string;
-  /** empty, or the one VPC it is attached to (state 'available', as EC2 reports an attached gateway) */
-  Attachments: InternetGatewayAttachment[];
-};
 
 const KIND = 'internet-gateway';
 
 function gateways(ctx: RequestContext) {
-  return ctx.store.collection<InternetGatewayRecord>(KIND);
+  return ctx.store.collection(KINDS.internetGateway);
 }
 
 /** Stores a new, detached gateway. */
@@ -91,7 +87,7 @@ const describeInternetGateways = action(
     const ids = input.InternetGatewayIds ?? [];
     const records =
       ids.length > 0
-        ? requireResources<InternetGatewayRecord>(ctx, 'igw', ids)
+        ? requireResources(ctx, KINDS.internetGateway, ids)
         : gateways(ctx).list(ctx.region);
     const tags = tagsByResource(ctx, KIND);
     const filtered = applyFilters(
@@ -114,8 +110,8 @@ const describeInternetGateways = action(
 );
 
 const attachInternetGateway = action((ctx, input: AttachInternetGatewayRequest) => {
-  const igw = requireResource<InternetGatewayRecord>(ctx, 'igw', requireGatewayId(input.InternetGatewayId));
-  const vpc = requireResource<VpcRecord>(ctx, 'vpc', requireVpcId(input.VpcId));
+  const igw = requireResource(ctx, KINDS.internetGateway, requireGatewayId(input.InternetGatewayId));
+  const vpc = requireResource(ctx, KINDS.vpc, requireVpcId(input.VpcId));
   const current = igw.Attachments[0];
   if (current) {
     throw new Ec2Error(
@@ -135,14 +131,14 @@ const attachInternetGateway = action((ctx, input: AttachInternetGatewayRequest) 
 });
 
 const detachInternetGateway = action((ctx, input: DetachInternetGatewayRequest) => {
-  const igw = requireResource<InternetGatewayRecord>(ctx, 'igw', requireGatewayId(input.InternetGatewayId));
+  const igw = requireResource(ctx, KINDS.internetGateway, requireGatewayId(input.InternetGatewayId));
   const vpcId = requireVpcId(input.VpcId);
-  requireResource<VpcRecord>(ctx, 'vpc', vpcId);
+  requireResource(ctx, KINDS.vpc, vpcId);
   if (!igw.Attachments.some((a) => a.VpcId === vpcId)) {
     throw new Ec2Error('Gateway.NotAttached', `resource ${igw.InternetGatewayId} is not attached to network ${vpcId}`);
   }
   const mapped = ctx.store
-    .collection<NetworkInterfaceRecord>('network-interface')
+    .collection(KINDS.networkInterface)
     .list(ctx.region)
     .some((eni) => eni.VpcId === vpcId && eni.association !== undefined);
   if (mapped) {
@@ -157,7 +153,7 @@ const detachInternetGateway = action((ctx, input: DetachInternetGatewayRequest) 
 });
 
 const deleteInternetGateway = action((ctx, input: DeleteInternetGatewayRequest) => {
-  const igw = requireResource<InternetGatewayRecord>(ctx, 'igw', requireGatewayId(input.InternetGatewayId));
+  const igw = requireResource(ctx, KINDS.internetGateway, requireGatewayId(input.InternetGatewayId));
   if (igw.Attachments.length > 0) {
     throw new Ec2Error(
       'DependencyViolation',

@@ -24,29 +24,15 @@ import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
 import { requireResources } from '../../resources/ec2/registry.js';
 import { putTags, tagSpecificationTags, tagsByResource, tagsField } from './tags.js';
+import { KINDS } from '../../resources/ec2/kinds.js';
+import type { KeyPairRecord } from '../../resources/ec2/records.js';
 
 export const KEY_PAIR_COLLECTION = 'key-pair';
 
-/**
- * collection 'key-pair', keyed by KeyPairId — owned by key-pairs.ts.
- *
- * The DescribeKeyPairs output shape without Tags and PublicKey, plus `publicKey`:
- * the normalized OpenSSH public key line (`ssh-rsa AAAA…` / `ssh-ed25519 AAAA…`,
- * no comment), ready to be written into an instance's `authorized_keys`.
- * CreateTime is an ISO-8601 string.
- */
-export interface KeyPairRecord {
-  KeyPairId: string;
-  KeyName: string;
-  KeyFingerprint: string;
-  KeyType: KeyType;
-  CreateTime: string;
-  publicKey: string;
-}
 
 /** The key pair called `name` in the caller's region, or undefined. */
 export function findKeyPairByName(ctx: RequestContext, name: string): KeyPairRecord | undefined {
-  return ctx.store.collection<KeyPairRecord>(KEY_PAIR_COLLECTION).list(ctx.region).find((k) => k.KeyName === name);
+  return ctx.store.collection(KINDS.keyPair).list(ctx.region).find((k) => k.KeyName === name);
 }
 
 const MAX_KEY_NAME_LENGTH = 255;
@@ -85,7 +71,7 @@ function validateKeyFormat(v: string | undefined): KeyFormat {
 }
 
 function store(ctx: RequestContext, record: KeyPairRecord, tags: Tag[]): void {
-  ctx.store.collection<KeyPairRecord>(KEY_PAIR_COLLECTION).put(ctx.region, record.KeyPairId, record);
+  ctx.store.collection(KINDS.keyPair).put(ctx.region, record.KeyPairId, record);
   putTags(ctx, record.KeyPairId, 'key-pair', tags);
 }
 
@@ -142,10 +128,10 @@ const importKeyPair = action((ctx, input: ImportKeyPairRequest): ImportKeyPairRe
 });
 
 const describeKeyPairs = action((ctx, input: DescribeKeyPairsRequest): DescribeKeyPairsResult => {
-  let records = ctx.store.collection<KeyPairRecord>(KEY_PAIR_COLLECTION).list(ctx.region);
+  let records = ctx.store.collection(KINDS.keyPair).list(ctx.region);
   const names = input.KeyNames ?? [];
   const ids = input.KeyPairIds ?? [];
-  if (ids.length > 0) requireResources<KeyPairRecord>(ctx, 'key', ids);
+  if (ids.length > 0) requireResources(ctx, KINDS.keyPair, ids);
   for (const n of names) {
     if (!records.some((r) => r.KeyName === n)) throw new Ec2Error('InvalidKeyPair.NotFound', `The key pair '${n}' does not exist`);
   }
@@ -178,10 +164,10 @@ const describeKeyPairs = action((ctx, input: DescribeKeyPairsRequest): DescribeK
 });
 
 const deleteKeyPair = action((ctx, input: DeleteKeyPairRequest): DeleteKeyPairResult => {
-  const col = ctx.store.collection<KeyPairRecord>(KEY_PAIR_COLLECTION);
+  const col = ctx.store.collection(KINDS.keyPair);
   let record: KeyPairRecord | undefined;
   if (input.KeyPairId !== undefined && input.KeyPairId !== '') {
-    record = requireResources<KeyPairRecord>(ctx, 'key', [input.KeyPairId])[0];
+    record = requireResources(ctx, KINDS.keyPair, [input.KeyPairId])[0];
     if (input.KeyName !== undefined && input.KeyName !== '' && input.KeyName !== record!.KeyName) {
       throw new Ec2Error(
         'InvalidParameterCombination',

@@ -19,20 +19,14 @@ import { action, type ApiModule, type RequestContext } from '../context.js';
 import type { VpcRecord } from '../../resources/ec2/records.js';
 import { requireResources } from '../../resources/ec2/registry.js';
 import { tagsByResource, tagsField } from './tags.js';
+import { KINDS } from '../../resources/ec2/kinds.js';
+import type { NetworkAclRecord } from '../../resources/ec2/records.js';
 
-/** collection 'network-acl' */
-export type NetworkAclRecord = Omit<NetworkAcl, 'Tags'> & {
-  NetworkAclId: string;
-  VpcId: string;
-  IsDefault: boolean;
-  Entries: NetworkAclEntry[];
-  Associations: NetworkAclAssociation[];
-};
 
 const KIND = 'network-acl';
 
 function acls(ctx: RequestContext) {
-  return ctx.store.collection<NetworkAclRecord>(KIND);
+  return ctx.store.collection(KINDS.networkAcl);
 }
 
 /** The rules of a default ACL: allow everything (rule 100/101), then deny (32767/32768), both ways. */
@@ -96,7 +90,7 @@ function toOutput(record: NetworkAclRecord, tags: Tag[] | undefined): NetworkAcl
 
 const describeNetworkAcls = action((ctx, input: DescribeNetworkAclsRequest): DescribeNetworkAclsResult => {
   const ids = input.NetworkAclIds ?? [];
-  const records = ids.length > 0 ? requireResources<NetworkAclRecord>(ctx, 'acl', ids) : acls(ctx).list(ctx.region);
+  const records = ids.length > 0 ? requireResources(ctx, KINDS.networkAcl, ids) : acls(ctx).list(ctx.region);
   const tags = tagsByResource(ctx, KIND);
   const filtered = applyFilters(
     records,

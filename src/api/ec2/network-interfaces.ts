@@ -24,6 +24,7 @@ import { privateDnsName, publicDnsName } from '../../resources/ec2/public-ips.js
 import type { NetworkInterfaceRecord, SubnetRecord } from '../../resources/ec2/records.js';
 import { requireResources } from '../../resources/ec2/registry.js';
 import { tagsByResource, tagsField } from './tags.js';
+import { KINDS } from '../../resources/ec2/kinds.js';
 
 /** An ISO-8601 string where the SDK types say Date: the serializer writes both the same way. */
 const isoTime = (s: string): Date => s as unknown as Date;
@@ -172,7 +173,7 @@ const describeNetworkInterfaces = action((ctx, input: DescribeNetworkInterfacesR
   if (ids.length > 0 && input.MaxResults !== undefined) {
     throw invalidParameterCombination('The parameter networkInterfaceIdSet cannot be used with the parameter maxResults');
   }
-  const records = ids.length > 0 ? requireResources<NetworkInterfaceRecord>(ctx, 'eni', ids) : eniCollection(ctx).list(ctx.region);
+  const records = ids.length > 0 ? requireResources(ctx, KINDS.networkInterface, ids) : eniCollection(ctx).list(ctx.region);
   const tags = tagsByResource(ctx, NETWORK_INTERFACE);
   const outputs = records.map((e) => networkInterfaceOutput(ctx, e, tags.get(e.NetworkInterfaceId)));
   const filtered = applyFilters(

@@ -14,7 +14,7 @@ import { applyFilters } from '../../domain/filters.js';
 import { findRegion, REGIONS } from '../../domain/regions.js';
 import { Ec2Error } from '../../domain/errors.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
-import { defaultVpcOf } from '../../resources/ec2/records.js';
+import { defaultVpcOf } from '../../resources/ec2/vpcs.js';
 
 const servedCache = new WeakMap<readonly string[], readonly Region[]>();
 

@@ -33,23 +33,17 @@ import { paginate } from '../../domain/pagination.js';
 import { Ec2Error, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
-import type { InternetGatewayRecord } from './internet-gateways.js';
 import type { InstanceRecord, NetworkInterfaceRecord, SubnetRecord, VpcRecord } from '../../resources/ec2/records.js';
 import { requireResource, requireResources } from '../../resources/ec2/registry.js';
 import { putTags, tagSpecificationTags, tagsByResource, tagsField } from './tags.js';
+import { KINDS } from '../../resources/ec2/kinds.js';
+import type { InternetGatewayRecord, RouteTableRecord } from '../../resources/ec2/records.js';
 
-/** collection 'route-table'. Routes are stored without State (see `describeRoute`). */
-export type RouteTableRecord = Omit<RouteTable, 'Tags'> & {
-  RouteTableId: string;
-  VpcId: string;
-  Routes: Route[];
-  Associations: RouteTableAssociation[];
-};
 
 const KIND = 'route-table';
 
 function tables(ctx: RequestContext) {
-  return ctx.store.collection<RouteTableRecord>(KIND);
+  return ctx.store.collection(KINDS.routeTable);
 }
 
 function save(ctx: RequestContext, table: RouteTableRecord): void {
@@ -147,13 +141,13 @@ function loadWorld(ctx: RequestContext): RouteWorld {
   return {
     gatewayVpc: new Map(
       ctx.store
-        .collection<InternetGatewayRecord>('internet-gateway')
+        .collection(KINDS.internetGateway)
         .list(ctx.region)
         .map((g) => [g.InternetGatewayId, g.Attachments[0]?.VpcId]),
     ),
     interfaces: new Map(
       ctx.store
-        .collection<NetworkInterfaceRecord>('network-interface')
+        .collection(KINDS.networkInterface)
         .list(ctx.region)
         .map((e) => [e.NetworkInterfaceId, e]),
     ),
@@ -301,12 +295,12 @@ function targetOf(
   if (param === 'GatewayId') {
     if (id === 'local') return 'local';
     if (!id.startsWith('igw-')) throw new Ec2Error('InvalidGatewayID.NotFound', `The gateway ID '${id}' does not exist`);
-    const igw = requireResource<InternetGatewayRecord>(ctx, 'igw', id);
+    const igw = requireResource(ctx, KINDS.internetGateway, id);
     if (igw.Attachments[0]?.VpcId !== table.VpcId) throw differentNetworks(table, 'network gateway', id);
     return { GatewayId: id };
   }
   if (param === 'InstanceId') {
-    const instance = requireResource<InstanceRecord>(ctx, 'i', id);
+    const instance = requireResource(ctx, KINDS.instance, id);
     if (instance.VpcId !== table.VpcId) throw differentNetworks(table, 'instance', id);
     if (instance.networkInterfaceIds.length !== 1) {
       throw new Ec2Error(
@@ -316,7 +310,7 @@ function targetOf(
     }
     return { NetworkInterfaceId: instance.networkInterfaceIds[0]! };
   }
-  const eni = requireResource<NetworkInterfaceRecord>(ctx, 'eni', id);
+  const eni = requireResource(ctx, KINDS.networkInterface, id);
   if (eni.VpcId !== table.VpcId) throw differentNetworks(table, 'interface', id);
   return { NetworkInterfaceId: id };
 }
@@ -324,7 +318,7 @@ function targetOf(
 /** IPv4 destinations inside the VPC's own range may only point at an interface or instance. */
 function checkInsideVpc(ctx: RequestContext, table: RouteTableRecord, d: Destination, target: Pick<Route, 'GatewayId' | 'NetworkInterfaceId'>): void {
   if (d.key !== 'DestinationCidrBlock' || target.GatewayId === undefined) return;
-  const vpc = ctx.store.collection<VpcRecord>('vpc').get(ctx.region, table.VpcId);
+  const vpc = ctx.store.collection(KINDS.vpc).get(ctx.region, table.VpcId);
   const dest = parseCidr4(d.value)!;
   const vpcCidrs = (vpc?.CidrBlockAssociationSet ?? []).map((a) => parseCidr4(a.CidrBlock ?? '')).filter((c) => c !== undefined);
   if (vpcCidrs.some((c) => contains(c, dest))) {
@@ -337,7 +331,7 @@ function checkInsideVpc(ctx: RequestContext, table: RouteTableRecord, d: Destina
 
 function requireTable(ctx: RequestContext, id: string | undefined): RouteTableRecord {
   if (id === undefined || id === '') throw missingParameter('RouteTableId');
-  return requireResource<RouteTableRecord>(ctx, 'rtb', id);
+  return requireResource(ctx, KINDS.routeTable, id);
 }
 
 /** The table holding an association id, and the association's index in it. */
@@ -354,7 +348,7 @@ function findAssociation(ctx: RequestContext, associationId: string | undefined)
 
 const createRouteTable = action((ctx, input: CreateRouteTableRequest): CreateRouteTableResult => {
   if (input.VpcId === undefined || input.VpcId === '') throw missingParameter('VpcId');
-  const vpc = requireResource<VpcRecord>(ctx, 'vpc', input.VpcId);
+  const vpc = requireResource(ctx, KINDS.vpc, input.VpcId);
   const tags = tagSpecificationTags(input.TagSpecifications, [KIND]).get(KIND) ?? [];
   const table = insertTable(ctx, vpc);
   putTags(ctx, table.RouteTableId, KIND, tags);
@@ -363,7 +357,7 @@ const createRouteTable = action((ctx, input: CreateRouteTableRequest): CreateRou
 
 const describeRouteTables = action((ctx, input: DescribeRouteTablesRequest): DescribeRouteTablesResult => {
   const ids = input.RouteTableIds ?? [];
-  const records = ids.length > 0 ? requireResources<RouteTableRecord>(ctx, 'rtb', ids) : tables(ctx).list(ctx.region);
+  const records = ids.length > 0 ? requireResources(ctx, KINDS.routeTable, ids) : tables(ctx).list(ctx.region);
   const tags = tagsByResource(ctx, KIND);
   const world = loadWorld(ctx);
   const described = records.map((t) => toOutput(t, tags.get(t.RouteTableId), world));
@@ -467,7 +461,7 @@ const associateRouteTable = action((ctx, input: AssociateRouteTableRequest): Ass
     throw new Ec2Error('InvalidParameterValue', 'Gateway route table associations are not supported.');
   }
   if (input.SubnetId === undefined || input.SubnetId === '') throw missingParameter('SubnetId');
-  const subnet = requireResource<SubnetRecord>(ctx, 'subnet', input.SubnetId);
+  const subnet = requireResource(ctx, KINDS.subnet, input.SubnetId);
   if (subnet.VpcId !== table.VpcId) {
     throw new Ec2Error(
       'InvalidParameterValue',

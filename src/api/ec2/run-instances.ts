@@ -19,18 +19,20 @@ import { instanceState } from '../../domain/lifecycle.js';
 import { Ec2Error, invalidParameterCombination, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
 import { action, type RequestContext } from '../context.js';
-import { requireImage, type ImageRecord } from './images.js';
+import { requireImage } from './images.js';
 import { eniCollection, instanceCollection, INSTANCE, NETWORK_INTERFACE, type LaunchVolume, type StoredInstance } from '../../resources/ec2/instances.js';
 import { requireInstanceType } from './instance-types.js';
 import { ec2Time, instanceOutput, isoTime, type InstanceLookups } from './instance-view.js';
 import { findKeyPairByName } from './key-pairs.js';
 import { newInstanceInterface } from './network-interfaces.js';
 import { allocatePublicIps } from '../../resources/ec2/public-ips.js';
-import { defaultVpcOf as defaultVpc, type NetworkInterfaceRecord, type SecurityGroupRecord, type SubnetRecord } from '../../resources/ec2/records.js';
+import { defaultVpcOf as defaultVpc } from '../../resources/ec2/vpcs.js';
+import type { ImageRecord, NetworkInterfaceRecord, SecurityGroupRecord, SubnetRecord } from '../../resources/ec2/records.js';
 import { ACCOUNT_LIMITS } from './regions.js';
 import { requireResources } from '../../resources/ec2/registry.js';
 import { allocatePrivateIps, subnetForLaunch } from './subnets.js';
 import { putTags, tagSpecificationTags } from './tags.js';
+import { KINDS } from '../../resources/ec2/kinds.js';
 
 /**
  * EC2 documents m1.small as the default, a previous-generation type the
@@ -95,8 +97,8 @@ export function checkOffered(ctx: RequestContext, type: string, zone: string): v
  * group when none is given.
  */
 export function resolveGroups(ctx: RequestContext, subnet: SubnetRecord, ids: readonly string[], names: readonly string[]): GroupIdentifier[] {
-  const all = ctx.store.collection<SecurityGroupRecord>('security-group').list(ctx.region);
-  const chosen: SecurityGroupRecord[] = ids.length > 0 ? requireResources<SecurityGroupRecord>(ctx, 'sg', ids) : [];
+  const all = ctx.store.collection(KINDS.securityGroup).list(ctx.region);
+  const chosen: SecurityGroupRecord[] = ids.length > 0 ? requireResources(ctx, KINDS.securityGroup, ids) : [];
   if (names.length > 0) {
     const dv = defaultVpc(ctx);
     for (const name of names) {

@@ -57,9 +57,12 @@ import {
 import { Ec2Error, invalidParameterCombination, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
-import { defaultVpcOf as defaultVpc, type InstanceRecord, type NetworkInterfaceRecord, type SecurityGroupRecord, type VpcRecord } from '../../resources/ec2/records.js';
-import { RESOURCE_KINDS, requireResource, requireResources, requireWellFormed } from '../../resources/ec2/registry.js';
+import { defaultVpcOf as defaultVpc } from '../../resources/ec2/vpcs.js';
+import { type InstanceRecord, type NetworkInterfaceRecord, type SecurityGroupRecord, type VpcRecord } from '../../resources/ec2/records.js';
+import { requireResource, requireResources, requireWellFormed } from '../../resources/ec2/registry.js';
 import { putTags, tagSpecificationTags, tagsByResource, tagsField } from './tags.js';
+import { KINDS } from '../../resources/ec2/kinds.js';
+import type { SecurityGroupRuleRecord } from '../../resources/ec2/records.js';
 
 export const SECURITY_GROUP_COLLECTION = 'security-group';
 export const SECURITY_GROUP_RULE_COLLECTION = 'security-group-rule';
@@ -67,21 +70,11 @@ export const SECURITY_GROUP_RULE_COLLECTION = 'security-group-rule';
 /** Inbound and outbound rules a group may hold (each direction separately), as EC2's default quota. */
 export const MAX_RULES_PER_DIRECTION = 60;
 
-/**
- * collection 'security-group-rule', keyed by SecurityGroupRuleId — owned by
- * security-groups.ts. The EC2 `SecurityGroupRule` output without Tags.
- */
-export type SecurityGroupRuleRecord = RuleBody & {
-  SecurityGroupRuleId: string;
-  GroupId: string;
-  GroupOwnerId: string;
-  SecurityGroupRuleArn: string;
-};
 
 // ---------------------------------------------------------------- store helpers
 
-const groups = (ctx: RequestContext) => ctx.store.collection<SecurityGroupRecord>(SECURITY_GROUP_COLLECTION);
-const rulesCol = (ctx: RequestContext) => ctx.store.collection<SecurityGroupRuleRecord>(SECURITY_GROUP_RULE_COLLECTION);
+const groups = (ctx: RequestContext) => ctx.store.collection(KINDS.securityGroup);
+const rulesCol = (ctx: RequestContext) => ctx.store.collection(KINDS.securityGroupRule);
 
 const groupArn = (ctx: RequestContext, id: string) => `arn:aws:ec2:${ctx.region}:${ctx.accountId}:security-group/${id}`;
 const ruleArn = (ctx: RequestContext, id: string) => `arn:aws:ec2:${ctx.region}:${ctx.accountId}:security-group-rule/${id}`;
@@ -193,7 +186,7 @@ function groupByNameInDefaultVpc(ctx: RequestContext, name: string): SecurityGro
 /** The group a call acts on: GroupId, or GroupName in the default VPC. */
 function targetGroup(ctx: RequestContext, input: { GroupId?: string; GroupName?: string }): SecurityGroupRecord {
   if (input.GroupId !== undefined && input.GroupId !== '') {
-    return requireResource<SecurityGroupRecord>(ctx, 'sg', input.GroupId);
+    return requireResource(ctx, KINDS.securityGroup, input.GroupId);
   }
   if (input.GroupName !== undefined && input.GroupName !== '') return groupByNameInDefaultVpc(ctx, input.GroupName);
   throw new Ec2Error('MissingParameter', 'The request must contain the parameter groupName or groupId');
@@ -207,7 +200,7 @@ function pairResolver(ctx: RequestContext, vpcId: string): GroupResolver {
     }
     let g: SecurityGroupRecord | undefined;
     if (pair.GroupId !== undefined && pair.GroupId !== '') {
-      requireWellFormed('sg', pair.GroupId);
+      requireWellFormed(KINDS.securityGroup, pair.GroupId);
       g = groups(ctx).get(ctx.region, pair.GroupId);
       if (!g) throw groupNotFound(pair.GroupId);
       if (g.VpcId !== vpcId) {
@@ -314,7 +307,7 @@ const createSecurityGroup = action((ctx, input: CreateSecurityGroupRequest): Cre
   const tags = tagSpecificationTags(input.TagSpecifications, ['security-group']).get('security-group') ?? [];
   let vpcId: string;
   if (input.VpcId !== undefined && input.VpcId !== '') {
-    vpcId = requireResource<VpcRecord>(ctx, 'vpc', input.VpcId).VpcId;
+    vpcId = requireResource(ctx, KINDS.vpc, input.VpcId).VpcId;
   } else {
     const dv = defaultVpc(ctx);
     if (!dv) throw new Ec2Error('VPCIdNotSpecified', 'No default VPC for this user. GroupName is only supported for EC2-Classic and default VPC.');
@@ -340,9 +333,9 @@ const deleteSecurityGroup = action((ctx, input: DeleteSecurityGroupRequest): Del
   if (group.GroupName === 'default') {
     throw new Ec2Error('CannotDelete', `the specified group: "${id}" name: "default" cannot be deleted by a user`);
   }
-  const enis = ctx.store.collection<NetworkInterfaceRecord>('network-interface').list(ctx.region);
+  const enis = ctx.store.collection(KINDS.networkInterface).list(ctx.region);
   if (enis.some((e) => (e.Groups ?? []).some((g) => g.GroupId === id))) throw dependencyViolation(id);
-  const instances = ctx.store.collection<InstanceRecord>('instance').list(ctx.region);
+  const instances = ctx.store.collection(KINDS.instance).list(ctx.region);
   if (instances.some((i) => i.State?.Name !== 'terminated' && (i.SecurityGroups ?? []).some((g) => g.GroupId === id))) {
     throw dependencyViolation(id);
   }
@@ -379,7 +372,7 @@ const describeSecurityGroups = action((ctx, input: DescribeSecurityGroupsRequest
   let selected = all;
   if (ids.length > 0 || names.length > 0) {
     const wanted = new Set<string>();
-    for (const g of requireResources<SecurityGroupRecord>(ctx, 'sg', ids)) wanted.add(g.GroupId);
+    for (const g of requireResources(ctx, KINDS.securityGroup, ids)) wanted.add(g.GroupId);
     for (const n of new Set(names)) wanted.add(groupByNameInDefaultVpc(ctx, n).GroupId);
     selected = all.filter((g) => wanted.has(g.GroupId));
   }
@@ -450,9 +443,9 @@ const authorizeEgress = action(
 function rulesById(ctx: RequestContext, group: SecurityGroupRecord, ids: readonly string[], isEgress: boolean): SecurityGroupRuleRecord[] {
   const out = new Map<string, SecurityGroupRuleRecord>();
   for (const id of ids) {
-    requireWellFormed('sgr', id);
+    requireWellFormed(KINDS.securityGroupRule, id);
     const r = rulesCol(ctx).get(ctx.region, id);
-    if (!r || r.GroupId !== group.GroupId || r.IsEgress !== isEgress) throw RESOURCE_KINDS.sgr!.notFound(id);
+    if (!r || r.GroupId !== group.GroupId || r.IsEgress !== isEgress) throw KINDS.securityGroupRule.notFound(id);
     out.set(id, r);
   }
   return [...out.values()];
@@ -528,7 +521,7 @@ const describeSecurityGroupRules = action(
     let rules = rulesCol(ctx).list(ctx.region);
     const ids = input.SecurityGroupRuleIds ?? [];
     if (ids.length > 0) {
-      const wanted = new Set(requireResources<SecurityGroupRuleRecord>(ctx, 'sgr', ids).map((r) => r.SecurityGroupRuleId));
+      const wanted = new Set(requireResources(ctx, KINDS.securityGroupRule, ids).map((r) => r.SecurityGroupRuleId));
       rules = rules.filter((r) => wanted.has(r.SecurityGroupRuleId));
     }
     const tags = tagsByResource(ctx, SECURITY_GROUP_RULE_COLLECTION);
@@ -554,7 +547,7 @@ const describeSecurityGroupRules = action(
 const modifySecurityGroupRules = action(
   (ctx, input: ModifySecurityGroupRulesRequest): ModifySecurityGroupRulesResult => {
     if (input.GroupId === undefined || input.GroupId === '') throw missingParameter('GroupId');
-    const group = requireResource<SecurityGroupRecord>(ctx, 'sg', input.GroupId);
+    const group = requireResource(ctx, KINDS.securityGroup, input.GroupId);
     const updates = input.SecurityGroupRules ?? [];
     if (updates.length === 0) throw missingParameter('SecurityGroupRule');
     const current = new Map(rulesOfGroup(ctx, group.GroupId).map((r) => [r.SecurityGroupRuleId, r]));
@@ -564,9 +557,9 @@ const modifySecurityGroupRules = action(
     for (const u of updates) {
       const id = u.SecurityGroupRuleId;
       if (id === undefined || id === '') throw missingParameter('SecurityGroupRuleId');
-      requireWellFormed('sgr', id);
+      requireWellFormed(KINDS.securityGroupRule, id);
       const old = current.get(id);
-      if (!old) throw RESOURCE_KINDS.sgr!.notFound(id);
+      if (!old) throw KINDS.securityGroupRule.notFound(id);
       if (seen.has(id)) throw new Ec2Error('InvalidParameterValue', `The security group rule '${id}' is specified more than once.`);
       seen.add(id);
       const req = u.SecurityGroupRule;

@@ -43,15 +43,17 @@ import { Ec2Error, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
 import { associateWithDefaultAcl, removeSubnetFromAcls } from './network-acls.js';
-import { defaultVpcOf as defaultVpc, type NetworkInterfaceRecord, type SubnetRecord, type VpcRecord } from '../../resources/ec2/records.js';
+import { defaultVpcOf as defaultVpc } from '../../resources/ec2/vpcs.js';
+import { type NetworkInterfaceRecord, type SubnetRecord, type VpcRecord } from '../../resources/ec2/records.js';
 import { requireResource, requireResources } from '../../resources/ec2/registry.js';
 import { removeSubnetAssociations } from './route-tables.js';
 import { putTags, tagSpecificationTags, tagsByResource, tagsField } from './tags.js';
+import { KINDS } from '../../resources/ec2/kinds.js';
 
 const KIND = 'subnet';
 
 function subnets(ctx: RequestContext) {
-  return ctx.store.collection<SubnetRecord>(KIND);
+  return ctx.store.collection(KINDS.subnet);
 }
 
 function zonesHere(ctx: RequestContext): readonly ZoneInfo[] {
@@ -72,7 +74,7 @@ function addressesOf(eni: NetworkInterfaceRecord): string[] {
 /** Addresses held by interfaces, per subnet id (one scan of the interfaces). */
 function usedAddresses(ctx: RequestContext): Map<string, Set<number>> {
   const out = new Map<string, Set<number>>();
-  for (const eni of ctx.store.collection<NetworkInterfaceRecord>('network-interface').list(ctx.region)) {
+  for (const eni of ctx.store.collection(KINDS.networkInterface).list(ctx.region)) {
     let set = out.get(eni.SubnetId);
     if (!set) out.set(eni.SubnetId, (set = new Set()));
     for (const ip of addressesOf(eni)) {
@@ -166,7 +168,7 @@ export function allocatePrivateIps(ctx: RequestContext, subnet: SubnetRecord, co
  * subnet of the earliest AZ in the default VPC.
  */
 export function subnetForLaunch(ctx: RequestContext, subnetId?: string): SubnetRecord {
-  if (subnetId !== undefined && subnetId !== '') return requireResource<SubnetRecord>(ctx, 'subnet', subnetId);
+  if (subnetId !== undefined && subnetId !== '') return requireResource(ctx, KINDS.subnet, subnetId);
   const vpc = defaultVpc(ctx);
   if (!vpc) throw new Ec2Error('VPCIdNotSpecified', 'No default VPC for this user');
   const zoneOrder = zonesHere(ctx).map((z) => z.ZoneName);
@@ -314,7 +316,7 @@ const createSubnet = action((ctx, input: CreateSubnetRequest): CreateSubnetResul
   }
   if (input.OutpostArn !== undefined) throw new Ec2Error('InvalidParameterValue', 'Outposts are not supported.');
   if (input.Ipv6Native === true) throw new Ec2Error('InvalidParameterValue', 'IPv6-only subnets are not supported.');
-  const vpc = requireResource<VpcRecord>(ctx, 'vpc', input.VpcId);
+  const vpc = requireResource(ctx, KINDS.vpc, input.VpcId);
   if (input.CidrBlock === undefined || input.CidrBlock === '') throw missingParameter('CidrBlock');
   const siblings = subnets(ctx)
     .list(ctx.region)
@@ -371,7 +373,7 @@ const createDefaultSubnet = action((ctx, input: CreateDefaultSubnetRequest): Cre
 
 const describeSubnets = action((ctx, input: DescribeSubnetsRequest): DescribeSubnetsResult => {
   const ids = input.SubnetIds ?? [];
-  const records = ids.length > 0 ? requireResources<SubnetRecord>(ctx, 'subnet', ids) : subnets(ctx).list(ctx.region);
+  const records = ids.length > 0 ? requireResources(ctx, KINDS.subnet, ids) : subnets(ctx).list(ctx.region);
   const tags = tagsByResource(ctx, KIND);
   const used = usedAddresses(ctx);
   const described = records.map((s) => toOutput(s, tags.get(s.SubnetId), used.get(s.SubnetId)));
@@ -409,9 +411,9 @@ const describeSubnets = action((ctx, input: DescribeSubnetsRequest): DescribeSub
 
 const deleteSubnet = action((ctx, input: DeleteSubnetRequest) => {
   if (input.SubnetId === undefined || input.SubnetId === '') throw missingParameter('SubnetId');
-  const subnet = requireResource<SubnetRecord>(ctx, 'subnet', input.SubnetId);
+  const subnet = requireResource(ctx, KINDS.subnet, input.SubnetId);
   const inUse = ctx.store
-    .collection<NetworkInterfaceRecord>('network-interface')
+    .collection(KINDS.networkInterface)
     .list(ctx.region)
     .some((e) => e.SubnetId === subnet.SubnetId);
   if (inUse) {
@@ -435,7 +437,7 @@ const BOOLEAN_ATTRIBUTES = [
 
 const modifySubnetAttribute = action((ctx, input: ModifySubnetAttributeRequest) => {
   if (input.SubnetId === undefined || input.SubnetId === '') throw missingParameter('SubnetId');
-  const subnet = requireResource<SubnetRecord>(ctx, 'subnet', input.SubnetId);
+  const subnet = requireResource(ctx, KINDS.subnet, input.SubnetId);
   if (
     input.MapCustomerOwnedIpOnLaunch !== undefined ||
     input.CustomerOwnedIpv4Pool !== undefined ||

@@ -12,7 +12,7 @@ import { paginate } from '../../domain/pagination.js';
 import { Ec2Error, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
-import { kindOfId } from '../../resources/ec2/registry.js';
+import { exists, kindOfId } from '../../resources/ec2/registry.js';
 
 export const MAX_TAGS_PER_RESOURCE = 50;
 
@@ -91,8 +91,8 @@ function checkResources(ctx: RequestContext, resources: readonly string[] | unde
   return resources.map((id) => {
     const kind = kindOfId(id);
     if (!kind) throw new Ec2Error('InvalidID', `The ID '${id}' is not valid`);
-    if (ctx.store.collection(kind.collection).get(ctx.region, id) === undefined) throw kind.notFound(id);
-    return { id, type: kind.collection };
+    if (!exists(ctx, kind, id)) throw kind.notFound(id);
+    return { id, type: kind.name };
   });
 }
 

@@ -32,36 +32,30 @@ import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
 import { attachGatewayRecord, attachedGatewayOf, insertInternetGateway } from './internet-gateways.js';
 import { createDefaultNetworkAcl, deleteNetworkAclsOf } from './network-acls.js';
-import { defaultVpcOf, type NetworkInterfaceRecord, type SubnetRecord, type VpcRecord } from '../../resources/ec2/records.js';
+import { defaultVpcOf } from '../../resources/ec2/vpcs.js';
+import { type NetworkInterfaceRecord, type SubnetRecord, type VpcRecord } from '../../resources/ec2/records.js';
 import { requireResource, requireResources } from '../../resources/ec2/registry.js';
 import { createMainRouteTable, deleteRouteTablesOf, routeTablesOf } from './route-tables.js';
 import { createDefaultSecurityGroup, deleteSecurityGroupRecords, securityGroupsOfVpc } from './security-groups.js';
 import { createDefaultSubnets } from './subnets.js';
 import { putTags, tagSpecificationTags, tagsByResource, tagsField } from './tags.js';
+import { KINDS } from '../../resources/ec2/kinds.js';
+import type { KindSpec } from '../../store/kind.js';
+import type { DhcpOptionsRecord } from '../../resources/ec2/records.js';
 
 const KIND = 'vpc';
 
-/** The stored VPC: the shared record plus the attribute only this family reads. */
-type StoredVpc = VpcRecord & { EnableNetworkAddressUsageMetrics?: boolean };
 
 function vpcs(ctx: RequestContext) {
-  return ctx.store.collection<StoredVpc>(KIND);
+  return ctx.store.collection(KINDS.vpc);
 }
 
 // ---------------------------------------------------------------- DHCP options
 
-/** collection 'dhcp-options': only the region's default set exists (no DHCP options API yet). */
-interface DhcpOptionsRecord {
-  DhcpOptionsId: string;
-  OwnerId: string;
-  DhcpConfigurations: DhcpConfiguration[];
-  /** marks the set every new VPC gets */
-  regionDefault: true;
-}
 
 /** The region's default DHCP options set (AmazonProvidedDNS), created on first need. */
 function defaultDhcpOptionsId(ctx: RequestContext): string {
-  const col = ctx.store.collection<DhcpOptionsRecord>('dhcp-options');
+  const col = ctx.store.collection(KINDS.dhcpOptions);
   const existing = col.list(ctx.region).find((d) => d.regionDefault);
   if (existing) return existing.DhcpOptionsId;
   const domain = ctx.region === 'us-east-1' ? 'ec2.internal' : `${ctx.region}.compute.internal`;
@@ -107,7 +101,7 @@ interface NewVpc {
  * group, main route table. The default VPC also gets an internet gateway, a
  * 0.0.0.0/0 route to it and a default subnet per AZ.
  */
-function createVpcLayout(ctx: RequestContext, spec: NewVpc): StoredVpc {
+function createVpcLayout(ctx: RequestContext, spec: NewVpc): VpcRecord {
   const vpcId = newId('vpc');
   // EC2 omits the IPv6 set from a VPC that has no IPv6 block.
   const ipv6: VpcIpv6CidrBlockAssociation[] | undefined = spec.ipv6
@@ -123,7 +117,7 @@ function createVpcLayout(ctx: RequestContext, spec: NewVpc): StoredVpc {
         },
       ]
     : undefined;
-  const vpc: StoredVpc = {
+  const vpc: VpcRecord = {
     VpcId: vpcId,
     OwnerId: ctx.accountId,
     State: 'available',
@@ -155,7 +149,7 @@ function createVpcLayout(ctx: RequestContext, spec: NewVpc): StoredVpc {
 }
 
 
-function createDefaultVpcLayout(ctx: RequestContext): StoredVpc {
+function createDefaultVpcLayout(ctx: RequestContext): VpcRecord {
   return createVpcLayout(ctx, { cidr: DEFAULT_VPC_CIDR, tenancy: 'default', isDefault: true, ipv6: false });
 }
 
@@ -164,14 +158,14 @@ function initRegion(ctx: RequestContext): void {
   if (!defaultVpcOf(ctx)) createDefaultVpcLayout(ctx);
 }
 
-function toOutput(record: StoredVpc, tags: Tag[] | undefined): Vpc {
+function toOutput(record: VpcRecord, tags: Tag[] | undefined): Vpc {
   const { EnableDnsSupport: _s, EnableDnsHostnames: _h, EnableNetworkAddressUsageMetrics: _m, ...vpc } = record;
   return { ...vpc, Tags: tagsField(tags) };
 }
 
-function requireVpc(ctx: RequestContext, id: string | undefined): StoredVpc {
+function requireVpc(ctx: RequestContext, id: string | undefined): VpcRecord {
   if (id === undefined || id === '') throw missingParameter('VpcId');
-  return requireResource<StoredVpc>(ctx, 'vpc', id);
+  return requireResource(ctx, KINDS.vpc, id);
 }
 
 // ---------------------------------------------------------------- actions
@@ -213,10 +207,10 @@ const createDefaultVpc = action((ctx, _input: CreateDefaultVpcRequest): CreateDe
 
 const describeVpcs = action((ctx, input: DescribeVpcsRequest): DescribeVpcsResult => {
   const ids = input.VpcIds ?? [];
-  const records = ids.length > 0 ? requireResources<StoredVpc>(ctx, 'vpc', ids) : vpcs(ctx).list(ctx.region);
+  const records = ids.length > 0 ? requireResources(ctx, KINDS.vpc, ids) : vpcs(ctx).list(ctx.region);
   const tags = tagsByResource(ctx, KIND);
-  const v4 = (v: StoredVpc) => v.CidrBlockAssociationSet ?? [];
-  const v6 = (v: StoredVpc) => v.Ipv6CidrBlockAssociationSet ?? [];
+  const v4 = (v: VpcRecord) => v.CidrBlockAssociationSet ?? [];
+  const v6 = (v: VpcRecord) => v.Ipv6CidrBlockAssociationSet ?? [];
   const filtered = applyFilters(
     records,
     input.Filters,
@@ -245,17 +239,17 @@ const describeVpcs = action((ctx, input: DescribeVpcsRequest): DescribeVpcsResul
 
 /** Whether anything besides its own defaults still lives in the VPC. */
 function hasDependencies(ctx: RequestContext, vpcId: string): boolean {
-  const inVpc = <T extends { VpcId?: string }>(kind: string): T[] =>
+  const inVpc = <T extends { VpcId?: string }>(kind: KindSpec<T>): T[] =>
     ctx.store
-      .collection<T>(kind)
+      .collection(kind)
       .list(ctx.region)
       .filter((r) => r.VpcId === vpcId);
   return (
-    inVpc<SubnetRecord>('subnet').length > 0 ||
+    inVpc(KINDS.subnet).length > 0 ||
     attachedGatewayOf(ctx, vpcId) !== undefined ||
     securityGroupsOfVpc(ctx, vpcId).some((g) => g.GroupName !== 'default') ||
     routeTablesOf(ctx, vpcId).some((t) => !t.Associations.some((a) => a.Main === true)) ||
-    inVpc<NetworkInterfaceRecord>('network-interface').length > 0
+    inVpc(KINDS.networkInterface).length > 0
   );
 }
 

@@ -7,6 +7,7 @@
 import type { ResourceContext } from '../context.js';
 import { allocatePublicIp } from './public-ips.js';
 import type { AddressRecord, InstanceRecord, NetworkInterfaceRecord } from './records.js';
+import { KINDS } from './kinds.js';
 
 export type StoredInstance = InstanceRecord & {
   /** ISO-8601: when the instance was first launched (UsageOperationUpdateTime) */
@@ -43,8 +44,8 @@ export interface LaunchVolume {
 export const INSTANCE = 'instance';
 export const NETWORK_INTERFACE = 'network-interface';
 
-export const instanceCollection = (ctx: { store: ResourceContext['store'] }) => ctx.store.collection<StoredInstance>(INSTANCE);
-export const eniCollection = (ctx: { store: ResourceContext['store'] }) => ctx.store.collection<NetworkInterfaceRecord>(NETWORK_INTERFACE);
+export const instanceCollection = (ctx: { store: ResourceContext['store'] }) => ctx.store.collection(KINDS.instance);
+export const eniCollection = (ctx: { store: ResourceContext['store'] }) => ctx.store.collection(KINDS.networkInterface);
 
 /** The instance's interfaces that still exist, in device-index order. */
 export function interfacesOf(ctx: ResourceContext, rec: InstanceRecord): NetworkInterfaceRecord[] {
@@ -79,7 +80,7 @@ export function assignPublicIpOnStart(ctx: ResourceContext, rec: StoredInstance)
 
 /** Clears an Elastic IP's association fields (the allocation itself is kept). */
 function disassociateElasticIp(ctx: ResourceContext, allocationId: string): void {
-  const col = ctx.store.collection<AddressRecord>('elastic-ip');
+  const col = ctx.store.collection(KINDS.elasticIp);
   const addr = col.get(ctx.region, allocationId);
   if (!addr) return;
   delete addr.AssociationId;

@@ -7,15 +7,16 @@ import { formatIpv4, parseCidr4, parseIpv4, size } from '../../domain/cidr.js';
 import { Ec2Error } from '../../domain/errors.js';
 import type { ResourceContext } from '../context.js';
 import type { AddressRecord, NetworkInterfaceRecord } from './records.js';
+import { KINDS } from './kinds.js';
 
 /** Addresses in use in any region: the pool is one address space on this host. */
 function usedPublicIps(ctx: ResourceContext): Set<number> {
   const used = new Set<number>();
-  for (const { value: a } of ctx.store.collection<AddressRecord>('elastic-ip').listAllRegions()) {
+  for (const { value: a } of ctx.store.collection(KINDS.elasticIp).listAllRegions()) {
     const n = parseIpv4(a.PublicIp);
     if (n !== undefined) used.add(n);
   }
-  for (const { value: e } of ctx.store.collection<NetworkInterfaceRecord>('network-interface').listAllRegions()) {
+  for (const { value: e } of ctx.store.collection(KINDS.networkInterface).listAllRegions()) {
     const n = e.association ? parseIpv4(e.association.PublicIp) : undefined;
     if (n !== undefined) used.add(n);
   }

@@ -4,9 +4,28 @@
  * the internal fields named here. Families that own a record write it; others
  * only read it.
  */
-import type { GroupIdentifier, Instance, NetworkInterface, Address, SecurityGroup, Subnet, Vpc } from '@aws-sdk/client-ec2';
+import type {
+  Address,
+  DhcpConfiguration,
+  GroupIdentifier,
+  Image,
+  Instance,
+  InternetGateway,
+  InternetGatewayAttachment,
+  NetworkAcl,
+  NetworkAclAssociation,
+  NetworkAclEntry,
+  NetworkInterface,
+  Route,
+  RouteTable,
+  RouteTableAssociation,
+  SecurityGroup,
+  Subnet,
+  Vpc,
+} from '@aws-sdk/client-ec2';
+import type { KeyType } from '../../domain/key-material.js';
+import type { RuleBody } from '../../domain/security-group-rules.js';
 import type { InstanceStateName } from '../../domain/lifecycle.js';
-import type { ResourceContext } from '../context.js';
 
 /** collection 'vpc' — owned by vpcs.ts */
 export type VpcRecord = Omit<Vpc, 'Tags'> & {
@@ -15,15 +34,9 @@ export type VpcRecord = Omit<Vpc, 'Tags'> & {
   IsDefault: boolean;
   EnableDnsSupport: boolean;
   EnableDnsHostnames: boolean;
+  EnableNetworkAddressUsageMetrics?: boolean;
 };
 
-/** The default VPC of the caller's region, if it has one (every family that falls back to it asks here). */
-export function defaultVpcOf<T extends VpcRecord = VpcRecord>(ctx: ResourceContext): T | undefined {
-  return ctx.store
-    .collection<T>('vpc')
-    .list(ctx.region)
-    .find((v) => v.IsDefault);
-}
 
 /** collection 'subnet' — owned by subnets.ts */
 export type SubnetRecord = Omit<Subnet, 'Tags'> & {
@@ -100,4 +113,100 @@ export type AddressRecord = Omit<Address, 'Tags'> & {
   AllocationId: string;
   PublicIp: string;
   Domain: 'vpc';
+  /** ModifyAddressAttribute DomainName (with the trailing dot EC2 shows) */
+  ptrRecord?: string;
 };
+
+/**
+ * collection 'image', keyed by ImageId — owned by images.ts (CreateImage/RegisterImage
+ * will add to it). The DescribeImages output shape without Tags, plus:
+ * - `launchPermissionAccountIds`: accounts a private image is explicitly shared with;
+ * - `builtIn`: true for Overcast's catalogue images (not deregisterable by users);
+ * - `osImage`: which built-in OS image the disk comes from (for the compute side).
+ */
+export type ImageRecord = Omit<Image, 'Tags'> & {
+  ImageId: string;
+  Name: string;
+  OwnerId: string;
+  State: NonNullable<Image['State']>;
+  Architecture: NonNullable<Image['Architecture']>;
+  Public: boolean;
+  RootDeviceName: string;
+  CreationDate: string;
+  launchPermissionAccountIds?: string[];
+  builtIn?: boolean;
+  osImage?: BuiltInOs;
+};
+
+/** One built-in OS image, independent of region. */
+export interface BuiltInOs {
+  distribution: 'debian' | 'ubuntu';
+  /** '12', '22.04', '24.04' */
+  version: string;
+  codename: string;
+  /** Debian architecture name */
+  debArch: 'amd64' | 'arm64';
+}
+
+/** collection 'internet-gateway' */
+export type InternetGatewayRecord = Omit<InternetGateway, 'Tags'> & {
+  InternetGatewayId: string;
+  /** empty, or the one VPC it is attached to (state 'available', as EC2 reports an attached gateway) */
+  Attachments: InternetGatewayAttachment[];
+};
+
+/** collection 'network-acl' */
+export type NetworkAclRecord = Omit<NetworkAcl, 'Tags'> & {
+  NetworkAclId: string;
+  VpcId: string;
+  IsDefault: boolean;
+  Entries: NetworkAclEntry[];
+  Associations: NetworkAclAssociation[];
+};
+
+/** collection 'route-table'. Routes are stored without State (see `describeRoute`). */
+export type RouteTableRecord = Omit<RouteTable, 'Tags'> & {
+  RouteTableId: string;
+  VpcId: string;
+  Routes: Route[];
+  Associations: RouteTableAssociation[];
+};
+
+/**
+ * collection 'security-group-rule', keyed by SecurityGroupRuleId — owned by
+ * security-groups.ts. The EC2 `SecurityGroupRule` output without Tags.
+ */
+export type SecurityGroupRuleRecord = RuleBody & {
+  SecurityGroupRuleId: string;
+  GroupId: string;
+  GroupOwnerId: string;
+  SecurityGroupRuleArn: string;
+};
+
+/**
+ * collection 'key-pair', keyed by KeyPairId — owned by key-pairs.ts.
+ *
+ * The DescribeKeyPairs output shape without Tags and PublicKey, plus `publicKey`:
+ * the normalized OpenSSH public key line (`ssh-rsa AAAA…` / `ssh-ed25519 AAAA…`,
+ * no comment), ready to be written into an instance's `authorized_keys`.
+ * CreateTime is an ISO-8601 string.
+ */
+export interface KeyPairRecord {
+  KeyPairId: string;
+  KeyName: string;
+  KeyFingerprint: string;
+  KeyType: KeyType;
+  CreateTime: string;
+  publicKey: string;
+}
+
+
+
+/** collection 'dhcp-options': only the region's default set exists (no DHCP options API yet). */
+export interface DhcpOptionsRecord {
+  DhcpOptionsId: string;
+  OwnerId: string;
+  DhcpConfigurations: DhcpConfiguration[];
+  /** marks the set every new VPC gets */
+  regionDefault: true;
+}

@@ -1,0 +1,108 @@
+/**
+ * Every kind of EC2 resource Overcast stores, in one table: the store's kind
+ * name (= the tag ResourceType), the id prefix, the record type, EC2's errors
+ * for a malformed or unknown id, and what the schema keeps unique. Everything
+ * that asks "which collection holds this id?" or "does it exist?" asks here.
+ */
+import { parseCidr4 } from '../../domain/cidr.js';
+import { Ec2Error } from '../../domain/errors.js';
+import { kind, type KindSpec } from '../../store/kind.js';
+import type { StoredInstance } from './instances.js';
+import type {
+  AddressRecord,
+  DhcpOptionsRecord,
+  ImageRecord,
+  InternetGatewayRecord,
+  KeyPairRecord,
+  NetworkAclRecord,
+  NetworkInterfaceRecord,
+  RouteTableRecord,
+  SecurityGroupRecord,
+  SecurityGroupRuleRecord,
+  SubnetRecord,
+  VpcRecord,
+} from './records.js';
+
+export interface Ec2Kind<T> extends KindSpec<T> {
+  /** the id prefix (`i`, `vpc`, `eipalloc`…) */
+  readonly prefix: string;
+  readonly notFound: (id: string) => Ec2Error;
+  readonly malformed: (id: string) => Ec2Error;
+}
+
+const nf = (code: string, what: string) => (id: string) => new Ec2Error(code, `The ${what} '${id}' does not exist`);
+const mal = (code: string, what: string) => (id: string) => new Ec2Error(code, `Invalid id: "${id}" (expecting "${what}")`);
+
+/** [NotFound code, what the message calls it, Malformed code] */
+type Codes = readonly [string, string, string];
+
+function ec2Kind<T>(name: string, prefix: string, codes: Codes, extra: Omit<KindSpec<T>, 'name' | '__record'> = {}): Ec2Kind<T> {
+  return { ...kind<T>({ name, ...extra }), prefix, notFound: nf(codes[0], codes[1]), malformed: mal(codes[2], `${prefix}-...`) };
+}
+
+/** Public IPv4s compete across kinds and regions: one address pool per host. */
+const PUBLIC_IP = 'public-ip';
+
+const present = (...values: (string | undefined)[]): string[] => values.filter((v): v is string => v !== undefined && v !== '');
+
+export const KINDS = {
+  instance: ec2Kind<StoredInstance>('instance', 'i', ['InvalidInstanceID.NotFound', 'instance ID', 'InvalidInstanceID.Malformed']),
+  image: ec2Kind<ImageRecord>('image', 'ami', ['InvalidAMIID.NotFound', 'image id', 'InvalidAMIID.Malformed']),
+  /** records arrive with the storage issue; the kind exists so ids are recognised */
+  volume: ec2Kind<{ VolumeId: string }>('volume', 'vol', ['InvalidVolume.NotFound', 'volume', 'InvalidVolumeID.Malformed']),
+  snapshot: ec2Kind<{ SnapshotId: string }>('snapshot', 'snap', ['InvalidSnapshot.NotFound', 'snapshot', 'InvalidSnapshotID.Malformed']),
+  vpc: ec2Kind<VpcRecord>('vpc', 'vpc', ['InvalidVpcID.NotFound', 'vpc ID', 'InvalidVpcID.Malformed']),
+  subnet: ec2Kind<SubnetRecord>('subnet', 'subnet', ['InvalidSubnetID.NotFound', 'subnet ID', 'InvalidSubnetID.Malformed'], {
+    // subnets of one VPC never overlap
+    ranges: (s) => {
+      const c = parseCidr4(s.CidrBlock);
+      return c ? [{ scope: s.VpcId, low: c.base, high: c.base + 2 ** (32 - c.prefix) - 1 }] : [];
+    },
+  }),
+  securityGroup: ec2Kind<SecurityGroupRecord>('security-group', 'sg', ['InvalidGroup.NotFound', 'security group', 'InvalidGroupId.Malformed']),
+  securityGroupRule: ec2Kind<SecurityGroupRuleRecord>('security-group-rule', 'sgr', [
+    'InvalidSecurityGroupRuleId.NotFound',
+    'security group rule',
+    'InvalidSecurityGroupRuleId.Malformed'
+  ]),
+  internetGateway: ec2Kind<InternetGatewayRecord>('internet-gateway', 'igw', ['InvalidInternetGatewayID.NotFound', 'internetGateway ID', 'InvalidInternetGatewayID.Malformed']),
+  routeTable: ec2Kind<RouteTableRecord>('route-table', 'rtb', ['InvalidRouteTableID.NotFound', 'routeTable ID', 'InvalidRouteTableID.Malformed']),
+  elasticIp: ec2Kind<AddressRecord>('elastic-ip', 'eipalloc', ['InvalidAllocationID.NotFound', 'allocation ID', 'InvalidAllocationID.Malformed'], {
+    unique: [
+      { space: PUBLIC_IP, scope: 'global', values: (a) => present(a.PublicIp) },
+      // one Elastic IP per private address of an interface
+      { space: 'eip-association', scope: 'region', values: (a) => (a.NetworkInterfaceId ? [`${a.NetworkInterfaceId}/${a.PrivateIpAddress ?? ''}`] : []) },
+    ],
+  }),
+  networkInterface: ec2Kind<NetworkInterfaceRecord>('network-interface', 'eni', ['InvalidNetworkInterfaceID.NotFound', 'networkInterface ID', 'InvalidNetworkInterfaceID.Malformed'], {
+    unique: [
+      // an auto-assigned public IP (an Elastic IP's address is held by the Elastic IP record)
+      { space: PUBLIC_IP, scope: 'global', values: (e) => (e.association && e.association.allocationId === undefined ? [e.association.PublicIp] : []) },
+      // private addresses are unique within their subnet
+      {
+        space: 'private-ip',
+        scope: 'region',
+        values: (e) => [...new Set(present(e.PrivateIpAddress, ...(e.PrivateIpAddresses ?? []).map((p) => p.PrivateIpAddress)))].map((ip) => `${e.SubnetId}/${ip}`),
+      },
+    ],
+  }),
+  keyPair: ec2Kind<KeyPairRecord>('key-pair', 'key', ['InvalidKeyPair.NotFound', 'key pair ID', 'InvalidKeyPair.Malformed']),
+  networkAcl: ec2Kind<NetworkAclRecord>('network-acl', 'acl', ['InvalidNetworkAclID.NotFound', 'network acl ID', 'InvalidNetworkAclID.Malformed']),
+  dhcpOptions: ec2Kind<DhcpOptionsRecord>('dhcp-options', 'dopt', ['InvalidDhcpOptionID.NotFound', 'dhcp option ID', 'InvalidDhcpOptionsID.Malformed']),
+} as const;
+
+export type AnyEc2Kind = (typeof KINDS)[keyof typeof KINDS];
+
+const BY_PREFIX: ReadonlyMap<string, AnyEc2Kind> = new Map(Object.values(KINDS).map((k) => [k.prefix, k]));
+
+/** The kind whose ids start with `prefix-`. */
+export function kindOfPrefix(prefix: string): AnyEc2Kind | undefined {
+  return BY_PREFIX.get(prefix);
+}
+
+const BY_NAME: ReadonlyMap<string, AnyEc2Kind> = new Map(Object.values(KINDS).map((k) => [k.name, k]));
+
+/** The kind stored under `name` (= a tag ResourceType). */
+export function kindNamed(name: string): AnyEc2Kind | undefined {
+  return BY_NAME.get(name);
+}
