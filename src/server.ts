@@ -9,7 +9,8 @@ import type { Config } from './config.js';
 import { ec2Model } from './protocol/model/index.js';
 import { QueryEndpoint } from './protocol/query-endpoint.js';
 import { createReconcilers, type Reconciler } from './reconcile/index.js';
-import { Store } from './store/store.js';
+import { SqliteStore } from './store/sqlite.js';
+import type { Store } from './store/store.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -21,7 +22,7 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, log: (line: string) => void = () => {}): Promise<RunningServer> {
-  const store = new Store(config.dataDir);
+  const store = new SqliteStore(config.dataDir);
   const reconcilers: Reconciler[] = createReconcilers({ store, config });
   const dispatcher = new Dispatcher(store, config, ec2Modules, (e: ChangeEvent) => {
     for (const r of reconcilers) r.handle(e);

@@ -1,29 +1,6 @@
 /** EC2 resource ids: `<prefix>-<17 hex digits>`; old-style 8-digit ids are accepted as well-formed. */
 import { randomBytes } from 'node:crypto';
 
-/** id prefix -> the ResourceType name tags and DescribeTags use */
-export const RESOURCE_TYPES: Readonly<Record<string, string>> = {
-  i: 'instance',
-  r: 'reservation',
-  ami: 'image',
-  vol: 'volume',
-  snap: 'snapshot',
-  vpc: 'vpc',
-  subnet: 'subnet',
-  sg: 'security-group',
-  sgr: 'security-group-rule',
-  igw: 'internet-gateway',
-  rtb: 'route-table',
-  rtbassoc: 'route-table-association',
-  eipalloc: 'elastic-ip',
-  eipassoc: 'elastic-ip-association',
-  eni: 'network-interface',
-  'eni-attach': 'network-interface-attachment',
-  key: 'key-pair',
-  acl: 'network-acl',
-  dopt: 'dhcp-options',
-};
-
 /** A fresh id such as `i-0a1b2c3d4e5f67890`. */
 export function newId(prefix: string): string {
   return `${prefix}-${randomBytes(9).toString('hex').slice(0, 17)}`;
@@ -44,8 +21,3 @@ export function idPrefix(id: string): string | undefined {
   return m ? m[1] : undefined;
 }
 
-/** The tag ResourceType of an id, or undefined when the id is not a taggable EC2 id. */
-export function resourceTypeOf(id: string): string | undefined {
-  const p = idPrefix(id);
-  return p === undefined ? undefined : RESOURCE_TYPES[p];
-}

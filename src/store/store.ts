@@ -1,238 +1,43 @@
 /**
- * Durable state: SQLite through better-sqlite3 (WAL). Resources are JSON documents
- * keyed by (region, kind, id); tags live in their own table so DescribeTags and
- * CreateTags work across every resource type.
+ * The store's contract: what api/, resources/ and reconcile/ may ask of durable
+ * state, whatever keeps it. SQLite (sqlite.ts) is the embedded default; a
+ * PostgreSQL store for several hosts is a second implementation of this
+ * interface and passes the same conformance suite (test/store/store.conformance.ts).
+ *
+ * Records are JSON documents of one kind (see kind.ts) keyed by (region, id);
+ * tags live apart so DescribeTags and CreateTags work across every kind.
+ * Everything a call changes happens inside one `transaction`, which commits
+ * whole or not at all; nested transactions are savepoints.
  */
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { MIGRATIONS } from './migrations.js';
-import { deepFreeze } from '../domain/freeze.js';
-import { StoreConflict, type KindSpec } from './kind.js';
+import type { KindSpec } from './kind.js';
 
 export interface Tag {
   Key: string;
   Value: string;
 }
 
-type Statement = Database.Statement;
-
-/**
- * One kind of resource. Reads outside a transaction (Describe calls, reconcilers
- * looking around) are served from an in-memory copy of the region's records,
- * loaded once and dropped on any write to that region or when another connection
- * commits; its records are frozen, as they are shared. Inside a transaction every
- * read goes to SQLite and returns fresh objects the caller may change, and nothing
- * is cached there, so a rolled-back write is never remembered.
- */
-export class Collection<T> {
-  private readonly getStmt: Statement;
-  private readonly listStmt: Statement;
-  private readonly putStmt: Statement;
-  private readonly deleteStmt: Statement;
-  private readonly allRegionsStmt: Statement;
-  private readonly keys: KeyWriter | undefined;
+export interface Collection<T> {
   readonly kind: string;
-  /** region -> (id -> frozen record), in insertion order */
-  private readonly cache = new Map<string, Map<string, T>>();
-  private cachedVersion = -1;
-
-  constructor(
-    private readonly db: Database.Database,
-    private readonly spec: KindSpec<T>,
-    private readonly dataVersion: () => number,
-  ) {
-    this.kind = spec.name;
-    this.keys = spec.unique || spec.ranges ? new KeyWriter(db) : undefined;
-    this.getStmt = db.prepare('SELECT data FROM resources WHERE region = ? AND kind = ? AND id = ?').pluck();
-    this.listStmt = db.prepare('SELECT id, data FROM resources WHERE region = ? AND kind = ? ORDER BY rowid').raw();
-    this.allRegionsStmt = db.prepare('SELECT region, data FROM resources WHERE kind = ? ORDER BY rowid');
-    this.putStmt = db.prepare(
-      'INSERT INTO resources (region, kind, id, data) VALUES (?, ?, ?, ?) ON CONFLICT (region, kind, id) DO UPDATE SET data = excluded.data',
-    );
-    this.deleteStmt = db.prepare('DELETE FROM resources WHERE region = ? AND kind = ? AND id = ?');
-  }
-
-  get(region: string, id: string): T | undefined {
-    const cached = this.cache.has(region) ? this.usableCache()?.get(region) : undefined;
-    if (cached) return cached.get(id);
-    const data = this.getStmt.get(region, this.kind, id) as string | undefined;
-    return data === undefined ? undefined : (JSON.parse(data) as T);
-  }
-
-  list(region: string): T[] {
-    const cache = this.usableCache();
-    if (!cache) return (this.listStmt.all(region, this.kind) as [string, string][]).map((r) => JSON.parse(r[1]) as T);
-    let records = cache.get(region);
-    if (!records) {
-      records = this.load(region);
-      cache.set(region, records);
-    }
-    return [...records.values()];
-  }
-
-  /** Every region's records, for reconcilers. */
-  listAllRegions(): { region: string; value: T }[] {
-    return (this.allRegionsStmt.all(this.kind) as { region: string; data: string }[]).map((r) => ({
-      region: r.region,
-      value: JSON.parse(r.data) as T,
-    }));
-  }
-
-  put(region: string, id: string, value: T): void {
-    this.cache.delete(region);
-    if (this.keys) {
-      // the record and its keys change together, or not at all
-      this.db.transaction(() => {
-        this.putStmt.run(region, this.kind, id, JSON.stringify(value));
-        this.keys!.replace(this.spec, region, id, value);
-      })();
-    } else {
-      this.putStmt.run(region, this.kind, id, JSON.stringify(value));
-    }
-  }
-
-  delete(region: string, id: string): boolean {
-    this.cache.delete(region);
-    if (this.keys) this.keys.remove(this.kind, region, id);
-    return this.deleteStmt.run(region, this.kind, id).changes > 0;
-  }
-
-  /**
-   * The cache, when reads may use it (outside a transaction), emptied first if
-   * another connection has committed since it was filled.
-   */
-  private usableCache(): Map<string, Map<string, T>> | undefined {
-    if (this.db.inTransaction) return undefined;
-    const version = this.dataVersion();
-    if (version !== this.cachedVersion) {
-      this.cache.clear();
-      this.cachedVersion = version;
-    }
-    return this.cache;
-  }
-
-  /** A region's records from SQLite, frozen for sharing. */
-  private load(region: string): Map<string, T> {
-    const records = new Map<string, T>();
-    for (const [id, data] of this.listStmt.all(region, this.kind) as [string, string][]) {
-      records.set(id, deepFreeze(JSON.parse(data) as T));
-    }
-    return records;
-  }
+  get(region: string, id: string): T | undefined;
+  /** the region's records, oldest first */
+  list(region: string): T[];
+  /** every region's records, for reconcilers */
+  listAllRegions(): { region: string; value: T }[];
+  /** inserts or replaces; throws StoreConflict when a unique value or range of the kind is taken */
+  put(region: string, id: string, value: T): void;
+  /** false when there was nothing to delete */
+  delete(region: string, id: string): boolean;
 }
 
-/**
- * Keeps a record's unique values and ranges in their own tables, where the
- * schema refuses a duplicate (primary key) or an overlap (trigger): a second
- * writer racing the first cannot hand out one address twice.
- */
-class KeyWriter {
-  private readonly delKeys: Statement;
-  private readonly addKey: Statement;
-  private readonly delRanges: Statement;
-  private readonly addRange: Statement;
-
-  constructor(db: Database.Database) {
-    this.delKeys = db.prepare('DELETE FROM resource_keys WHERE region = ? AND kind = ? AND id = ?');
-    this.addKey = db.prepare('INSERT INTO resource_keys (space, scope, value, region, kind, id) VALUES (?, ?, ?, ?, ?, ?)');
-    this.delRanges = db.prepare('DELETE FROM resource_ranges WHERE region = ? AND kind = ? AND id = ?');
-    this.addRange = db.prepare('INSERT INTO resource_ranges (kind, region, scope, low, high, id) VALUES (?, ?, ?, ?, ?, ?)');
-  }
-
-  replace<T>(spec: KindSpec<T>, region: string, id: string, value: T): void {
-    this.remove(spec.name, region, id);
-    for (const key of spec.unique ?? []) {
-      const scope = key.scope === 'global' ? '' : region;
-      for (const v of new Set(key.values(value))) {
-        try {
-          this.addKey.run(key.space, scope, v, region, spec.name, id);
-        } catch (e) {
-          if (isConstraint(e)) throw new StoreConflict(spec.name, id, `${key.space} ${v} is already held`);
-          throw e;
-        }
-      }
-    }
-    for (const r of spec.ranges?.(value) ?? []) {
-      try {
-        this.addRange.run(spec.name, region, r.scope, r.low, r.high, id);
-      } catch (e) {
-        if (isConstraint(e)) throw new StoreConflict(spec.name, id, `range ${r.low}-${r.high} overlaps another in ${r.scope}`);
-        throw e;
-      }
-    }
-  }
-
-  remove(kind: string, region: string, id: string): void {
-    this.delKeys.run(region, kind, id);
-    this.delRanges.run(region, kind, id);
-  }
-}
-
-function isConstraint(e: unknown): boolean {
-  return typeof (e as { code?: unknown }).code === 'string' && (e as { code: string }).code.startsWith('SQLITE_CONSTRAINT');
-}
-
-export class TagStore {
-  private readonly setStmt: Statement;
-  private readonly deleteKeyStmt: Statement;
-  private readonly deleteKeyValueStmt: Statement;
-  private readonly deleteResourceStmt: Statement;
-  private readonly forResourceStmt: Statement;
-  private readonly forTypeStmt: Statement;
-  private readonly allStmt: Statement;
-
-  constructor(db: Database.Database) {
-    this.setStmt = db.prepare(
-      'INSERT INTO tags (region, resource_id, resource_type, key, value) VALUES (?, ?, ?, ?, ?) ON CONFLICT (region, resource_id, key) DO UPDATE SET value = excluded.value',
-    );
-    this.deleteKeyStmt = db.prepare('DELETE FROM tags WHERE region = ? AND resource_id = ? AND key = ?');
-    this.deleteKeyValueStmt = db.prepare('DELETE FROM tags WHERE region = ? AND resource_id = ? AND key = ? AND value = ?');
-    this.deleteResourceStmt = db.prepare('DELETE FROM tags WHERE region = ? AND resource_id = ?');
-    this.forResourceStmt = db.prepare('SELECT key, value FROM tags WHERE region = ? AND resource_id = ? ORDER BY rowid');
-    this.forTypeStmt = db.prepare(
-      'SELECT resource_id, key, value FROM tags WHERE region = ? AND resource_type = ? ORDER BY rowid',
-    );
-    this.allStmt = db.prepare('SELECT resource_id, resource_type, key, value FROM tags WHERE region = ? ORDER BY resource_id, key');
-  }
-
-  set(region: string, resourceId: string, resourceType: string, tags: readonly Tag[]): void {
-    for (const t of tags) this.setStmt.run(region, resourceId, resourceType, t.Key, t.Value);
-  }
-
+export interface TagStore {
+  set(region: string, resourceId: string, resourceType: string, tags: readonly Tag[]): void;
   /** Removes a key; with a value, only when the value matches (DeleteTags semantics). */
-  remove(region: string, resourceId: string, key: string, value?: string): void {
-    if (value === undefined) this.deleteKeyStmt.run(region, resourceId, key);
-    else this.deleteKeyValueStmt.run(region, resourceId, key, value);
-  }
-
-  removeAll(region: string, resourceId: string): void {
-    this.deleteResourceStmt.run(region, resourceId);
-  }
-
-  forResource(region: string, resourceId: string): Tag[] {
-    return (this.forResourceStmt.all(region, resourceId) as { key: string; value: string }[]).map((r) => ({
-      Key: r.key,
-      Value: r.value,
-    }));
-  }
-
-  /** All tags of one resource type in a region, by resource id: one query for a whole Describe call. */
-  forType(region: string, resourceType: string): Map<string, Tag[]> {
-    const out = new Map<string, Tag[]>();
-    for (const r of this.forTypeStmt.all(region, resourceType) as { resource_id: string; key: string; value: string }[]) {
-      let list = out.get(r.resource_id);
-      if (!list) out.set(r.resource_id, (list = []));
-      list.push({ Key: r.key, Value: r.value });
-    }
-    return out;
-  }
-
-  all(region: string): { resourceId: string; resourceType: string; key: string; value: string }[] {
-    return (
-      this.allStmt.all(region) as { resource_id: string; resource_type: string; key: string; value: string }[]
-    ).map((r) => ({ resourceId: r.resource_id, resourceType: r.resource_type, key: r.key, value: r.value }));
-  }
+  remove(region: string, resourceId: string, key: string, value?: string): void;
+  removeAll(region: string, resourceId: string): void;
+  forResource(region: string, resourceId: string): Tag[];
+  /** All tags of one resource type in a region, by resource id. */
+  forType(region: string, resourceType: string): Map<string, Tag[]>;
+  all(region: string): { resourceId: string; resourceType: string; key: string; value: string }[];
 }
 
 export interface IdempotentRecord {
@@ -240,89 +45,22 @@ export interface IdempotentRecord {
   response: string;
 }
 
-export class Store {
-  readonly db: Database.Database;
+/** How hard a commit is made durable. */
+export type Durability =
+  /** an acknowledged call survives a killed process; the last commits may be lost on power loss */
+  | 'normal'
+  /** an acknowledged call survives power loss too (an fsync per commit) */
+  | 'full';
+
+export interface Store {
   readonly tags: TagStore;
-  private readonly collections = new Map<string, Collection<unknown>>();
-  private readonly idemGet: Statement;
-  private readonly idemPut: Statement;
-  private readonly metaGet: Statement;
-  private readonly metaPut: Statement;
-  private readonly dataVersionStmt: Statement;
-
-  /** Opens (creating if needed) the store in `dataDir`; ':memory:' for an in-memory store. */
-  constructor(dataDir: string) {
-    if (dataDir === ':memory:') {
-      this.db = new Database(':memory:');
-    } else {
-      mkdirSync(dataDir, { recursive: true });
-      this.db = new Database(join(dataDir, 'overcast.db'));
-      this.db.pragma('journal_mode = WAL');
-      // FULL: an acknowledged call survives power loss, not only a process crash.
-      this.db.pragma('synchronous = FULL');
-    }
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
-    this.migrate();
-    this.tags = new TagStore(this.db);
-    this.idemGet = this.db.prepare('SELECT request, response FROM idempotency WHERE region = ? AND action = ? AND token = ?');
-    this.idemPut = this.db.prepare(
-      'INSERT INTO idempotency (region, action, token, request, response, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-    );
-    this.metaGet = this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
-    // Changes when another connection commits: cached reads are then dropped.
-    this.dataVersionStmt = this.db.prepare('PRAGMA data_version').pluck();
-    this.metaPut = this.db.prepare(
-      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-    );
-  }
-
-  private migrate(): void {
-    const current = this.db.pragma('user_version', { simple: true }) as number;
-    for (let v = current; v < MIGRATIONS.length; v++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v]!);
-        this.db.pragma(`user_version = ${v + 1}`);
-      })();
-    }
-  }
-
-  get schemaVersion(): number {
-    return this.db.pragma('user_version', { simple: true }) as number;
-  }
-
   /** The records of one kind; the kind's spec gives their type and what stays unique. */
-  collection<T>(kind: KindSpec<T>): Collection<T> {
-    let c = this.collections.get(kind.name);
-    if (!c) {
-      c = new Collection<unknown>(this.db, kind as KindSpec<unknown>, () => this.dataVersionStmt.get() as number);
-      this.collections.set(kind.name, c);
-    }
-    return c as Collection<T>;
-  }
-
-  /** Runs fn in one transaction (nested calls become savepoints). */
-  transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
-  }
-
-  idempotent(region: string, action: string, token: string): IdempotentRecord | undefined {
-    return this.idemGet.get(region, action, token) as IdempotentRecord | undefined;
-  }
-
-  rememberIdempotent(region: string, action: string, token: string, request: string, response: string, now: number): void {
-    this.idemPut.run(region, action, token, request, response, now);
-  }
-
-  getMeta(key: string): string | undefined {
-    return this.metaGet.get(key) as string | undefined;
-  }
-
-  setMeta(key: string, value: string): void {
-    this.metaPut.run(key, value);
-  }
-
-  close(): void {
-    this.db.close();
-  }
+  collection<T>(kind: KindSpec<T>): Collection<T>;
+  /** Runs fn in one transaction (nested calls become savepoints); a throw rolls it back. */
+  transaction<T>(fn: () => T): T;
+  idempotent(region: string, action: string, token: string): IdempotentRecord | undefined;
+  rememberIdempotent(region: string, action: string, token: string, request: string, response: string, now: number): void;
+  getMeta(key: string): string | undefined;
+  setMeta(key: string, value: string): void;
+  close(): void;
 }

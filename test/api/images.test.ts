@@ -6,7 +6,7 @@ import { ec2Modules } from '../../src/api/ec2/index.js';
 import { builtInImageId, builtInImages, OVERCAST_IMAGE_OWNER_ID, requireImage } from '../../src/api/ec2/images.js';
 import type { ImageRecord } from '../../src/resources/ec2/records.js';
 import { loadConfig } from '../../src/config.js';
-import { Store } from '../../src/store/store.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
 import { ec2Error, startTestServer, type TestServer } from '../helpers/server.js';
 import { KINDS } from '../../src/resources/ec2/kinds.js';
 
@@ -213,7 +213,7 @@ describe('images', () => {
   });
 
   it('deprecated, disabled, private and shared images (dispatcher with a clock past deprecation)', () => {
-    const store = new Store(':memory:');
+    const store = new SqliteStore(':memory:');
     const config = loadConfig([], {});
     const now = new Date('2029-06-01T00:00:00.000Z');
     const d = new Dispatcher(store, config, ec2Modules, () => {}, () => now);

@@ -7,13 +7,13 @@ import { MockHypervisor } from '../../src/compute/drivers/mock.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { instanceState, TERMINATED_VISIBLE_MS, type InstanceStateName } from '../../src/domain/lifecycle.js';
 import { InstanceReconciler } from '../../src/reconcile/instances.js';
-import { Store } from '../../src/store/store.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
 import { KINDS } from '../../src/resources/ec2/kinds.js';
 
 const REGION = 'us-east-1';
 
 interface Fixture {
-  store: Store;
+  store: SqliteStore;
   config: Config;
   dispatcher: Dispatcher;
   driver: MockHypervisor;
@@ -27,7 +27,7 @@ function makeReconciler(f: Pick<Fixture, 'store' | 'config' | 'dispatcher'>, dri
 }
 
 function fixture(delayMs = 0): Fixture {
-  const store = new Store(':memory:');
+  const store = new SqliteStore(':memory:');
   const config: Config = { ...loadConfig([], {}), dataDir: ':memory:' };
   const dispatcher = new Dispatcher(store, config, []);
   const driver = new MockHypervisor({ delayMs });

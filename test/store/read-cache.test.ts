@@ -14,13 +14,13 @@ import { ec2Modules } from '../../src/api/ec2/index.js';
 import { loadConfig } from '../../src/config.js';
 import { KINDS, kindNamed } from '../../src/resources/ec2/kinds.js';
 import { Ec2Error } from '../../src/domain/errors.js';
-import { Store } from '../../src/store/store.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
 import { random } from '../helpers/random.js';
 
 describe('store read cache under a random run of API calls', () => {
   it('every kind lists exactly what SQLite holds, after every step', () => {
     const dir = mkdtempSync(join(tmpdir(), 'overcast-cache-'));
-    const store = new Store(dir);
+    const store = new SqliteStore(dir);
     try {
       const config = { ...loadConfig([], {}), dataDir: dir };
       const d = new Dispatcher(store, config, ec2Modules);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { MIGRATIONS } from '../../src/store/migrations.js';
-import { Store } from '../../src/store/store.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
 import { kind } from '../../src/store/kind.js';
 
 const THING = kind<{ n: number }>({ name: 'thing' });
@@ -15,13 +15,13 @@ describe('store', () => {
   it('creates its data dir, migrates to the latest schema once, and keeps data across reopen', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'overcast-store-')), 'nested', 'data');
     try {
-      const s = new Store(dir);
+      const s = new SqliteStore(dir);
       assert.equal(s.schemaVersion, MIGRATIONS.length);
       assert.equal(s.db.pragma('journal_mode', { simple: true }), 'wal');
       s.collection(THING).put('us-east-1', 'a', { n: 1 });
       s.tags.set('us-east-1', 'a', 'thing', [{ Key: 'k', Value: 'v' }]);
       s.close();
-      const again = new Store(dir);
+      const again = new SqliteStore(dir);
       assert.equal(again.schemaVersion, MIGRATIONS.length);
       assert.deepEqual(again.collection(THING).get('us-east-1', 'a'), { n: 1 });
       assert.deepEqual(again.tags.forResource('us-east-1', 'a'), [{ Key: 'k', Value: 'v' }]);
@@ -36,7 +36,7 @@ describe('store', () => {
     try {
       // a database at version 0: empty, as a first start leaves it before migrating
       new Database(join(dir, 'overcast.db')).close();
-      const s = new Store(dir);
+      const s = new SqliteStore(dir);
       assert.equal(s.schemaVersion, MIGRATIONS.length);
       const tables = (s.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all() as string[]);
       assert.deepEqual(tables, ['idempotency', 'meta', 'resource_keys', 'resource_ranges', 'resources', 'tags']);
@@ -47,7 +47,7 @@ describe('store', () => {
   });
 
   it('regions are separate namespaces; a failed transaction writes nothing', () => {
-    const s = new Store(':memory:');
+    const s = new SqliteStore(':memory:');
     const c = s.collection(DOC);
     c.put('us-east-1', 'vpc-1', { v: 'east' });
     c.put('eu-west-1', 'vpc-1', { v: 'west' });
@@ -67,7 +67,7 @@ describe('store', () => {
   it('reads outside a transaction come from a cache that writes, rollbacks and other connections keep true', () => {
     const dir = mkdtempSync(join(tmpdir(), 'overcast-store-'));
     try {
-      const s = new Store(dir);
+      const s = new SqliteStore(dir);
       const c = s.collection(DOC);
       c.put('us-east-1', 'vpc-1', { v: 'one', list: ['a'] });
       const first = c.list('us-east-1');
@@ -95,7 +95,7 @@ describe('store', () => {
       assert.deepEqual(c.list('us-east-1').map((r) => r.v), ['one', 'two']);
       assert.equal(c.get('us-east-1', 'vpc-1')!.v, 'one');
       // another connection's commit is noticed (PRAGMA data_version)
-      const other = new Store(dir);
+      const other = new SqliteStore(dir);
       other.collection(DOC).put('us-east-1', 'vpc-3', { v: 'three', list: [] });
       other.close();
       assert.deepEqual(c.list('us-east-1').map((r) => r.v), ['one', 'two', 'three']);
