@@ -65,20 +65,38 @@ export class Dispatcher {
     this.store.setMeta(key, REGION_INIT_VERSION);
   }
 
-  invoke(action: string, region: string, requestId: string, input: Record<string, unknown>): object {
+  /**
+   * Runs one call. Most handlers answer synchronously; one with a `prepare`
+   * step answers with a promise (its slow part runs before the transaction).
+   */
+  invoke(action: string, region: string, requestId: string, input: Record<string, unknown>): object | Promise<object> {
     const handler = this.actions.get(action);
     if (!handler) throw new Ec2Error('InvalidAction', `The action ${action} is not valid for this web service.`);
     this.ensureRegion(region);
     const ctx = new CallContext(region, this.config.accountId, requestId, this.clock(), this.store, this.config, this.onChange);
-    const dryRun = input.DryRun === true;
     const token = typeof input.ClientToken === 'string' ? input.ClientToken : undefined;
     if (token !== undefined && token.length > 64) {
       throw new Ec2Error('InvalidParameterValue', 'Value for parameter clientToken is invalid. The value must not exceed 64 characters.');
     }
-    const call = handler as (c: RequestContext, i: unknown) => object;
+    if (handler.prepare) return handler.prepare(ctx, input as never).then((prepared) => this.run(handler, action, ctx, input, token, prepared));
+    return this.run(handler, action, ctx, input, token, undefined);
+  }
+
+  /** The handler in the call's transaction, with DryRun and ClientToken handling. */
+  private run(
+    handler: ActionHandler,
+    action: string,
+    ctx: CallContext,
+    input: Record<string, unknown>,
+    token: string | undefined,
+    prepared: unknown,
+  ): object {
+    const region = ctx.region;
+    const dryRun = input.DryRun === true;
+    const call = handler as (c: RequestContext, i: unknown, p: unknown) => object;
     if (isReadOnly(action) && token === undefined) {
       // Describe and Get calls only read (they must not write): no transaction needed.
-      const out = call(ctx, input);
+      const out = call(ctx, input, prepared);
       if (dryRun) throw dryRunSucceeded();
       return out;
     }
@@ -97,11 +115,11 @@ export class Dispatcher {
             }
             return JSON.parse(seen.response) as object;
           }
-          const out = call(ctx, input);
+          const out = call(ctx, input, prepared);
           this.store.rememberIdempotent(region, action, token, fingerprint, JSON.stringify(out), ctx.now.getTime());
           return out;
         }
-        const out = call(ctx, input);
+        const out = call(ctx, input, prepared);
         if (dryRun) throw new DryRunRollback();
         return out;
       });

@@ -14,6 +14,7 @@ import {
   createHmac,
   createPrivateKey,
   createPublicKey,
+  generateKeyPair,
   generateKeyPairSync,
   randomBytes,
   type JsonWebKey,
@@ -243,9 +244,27 @@ function ppk2(algorithm: string, comment: string, publicBlob: Buffer, privateBlo
  * `comment` (the key name) goes into the formats that carry one.
  */
 export function createKey(keyType: KeyType, format: KeyFormat, comment: string): CreatedKey {
+  const privateKey =
+    keyType === 'rsa'
+      ? generateKeyPairSync('rsa', { modulusLength: RSA_CREATE_BITS, publicExponent: 0x10001 }).privateKey
+      : generateKeyPairSync('ed25519').privateKey;
+  return keyFrom(keyType, privateKey, format, comment);
+}
+
+/** createKey with the key made on libuv's thread pool: the event loop goes on meanwhile (RSA takes 50-700 ms). */
+export async function generateKey(keyType: KeyType, format: KeyFormat, comment: string): Promise<CreatedKey> {
+  const privateKey = await new Promise<KeyObject>((resolve, reject) => {
+    const done = (err: Error | null, _pub: KeyObject, priv: KeyObject): void => (err ? reject(err) : resolve(priv));
+    if (keyType === 'rsa') generateKeyPair('rsa', { modulusLength: RSA_CREATE_BITS, publicExponent: 0x10001 }, done);
+    else generateKeyPair('ed25519', undefined, done);
+  });
+  return keyFrom(keyType, privateKey, format, comment);
+}
+
+/** The CreateKeyPair answer for a freshly made private key. */
+function keyFrom(keyType: KeyType, privateKey: KeyObject, format: KeyFormat, comment: string): CreatedKey {
   const cmt = oneLine(comment);
   if (keyType === 'rsa') {
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: RSA_CREATE_BITS, publicExponent: 0x10001 });
     const jwk = privateKey.export({ format: 'jwk' }) as JsonWebKey;
     const n = b64url(jwk.n);
     const e = b64url(jwk.e);
@@ -271,7 +290,6 @@ export function createKey(keyType: KeyType, format: KeyFormat, comment: string):
     };
   }
   if (keyType === 'ed25519') {
-    const { privateKey } = generateKeyPairSync('ed25519');
     const jwk = privateKey.export({ format: 'jwk' }) as JsonWebKey;
     const seed = b64url(jwk.d);
     const pub = b64url(jwk.x);

@@ -25,7 +25,8 @@ export interface EndpointOptions {
   implements(action: string): boolean;
   /** false → RequestLimitExceeded */
   admit(accessKeyId: string, action: string): boolean;
-  invoke(action: string, region: string, requestId: string, input: Record<string, unknown>): object;
+  /** the output, or a promise of it for actions with slow work */
+  invoke(action: string, region: string, requestId: string, input: Record<string, unknown>): object | Promise<object>;
   log?(line: string): void;
 }
 
@@ -104,30 +105,45 @@ export class QueryEndpoint {
       }
       const input = this.parser.parse(action, params.entries());
       const output = this.opts.invoke(action, region, requestId, input);
-      const out = this.serializer.serializer(action)(output as Record<string, unknown>, requestId);
-      // An explicit length: no chunked encoding. An ASCII string goes out with the headers in one
-      // write; bytes go out slice by slice, never joined into one more copy.
-      if (typeof out === 'string') {
-        res.writeHead(200, { 'content-type': 'text/xml;charset=UTF-8', 'content-length': out.length });
-        res.end(out, 'latin1');
+      if (output instanceof Promise) {
+        output.then(
+          (o) => this.respond(res, action, o, requestId, started),
+          (e: unknown) => this.fail(res, action, e, requestId, started),
+        );
       } else {
-        let length = 0;
-        for (const slice of out) length += slice.length;
-        res.writeHead(200, { 'content-type': 'text/xml;charset=UTF-8', 'content-length': length });
-        for (let i = 0; i < out.length - 1; i++) res.write(out[i]);
-        res.end(out[out.length - 1]);
+        this.respond(res, action, output, requestId, started);
       }
-      if (this.opts.log) this.opts.log(`${action} 200 ${elapsedMs(started)}ms`);
     } catch (e) {
-      const err =
-        e instanceof Ec2Error
-          ? e
-          : (this.opts.log?.(`internal error in ${action}: ${(e as Error)?.stack ?? String(e)}`),
-            console.error(`internal error in ${action}:`, e),
-            new Ec2Error('InternalError', 'An internal error has occurred.', 500));
-      this.sendError(res, err, requestId);
-      if (this.opts.log) this.opts.log(`${action || '-'} ${err.status} ${err.code} ${elapsedMs(started)}ms`);
+      this.fail(res, action, e, requestId, started);
     }
+  }
+
+  private respond(res: ServerResponse, action: string, output: object, requestId: string, started: bigint): void {
+    const out = this.serializer.serializer(action)(output as Record<string, unknown>, requestId);
+    // An explicit length: no chunked encoding. An ASCII string goes out with the headers in one
+    // write; bytes go out slice by slice, never joined into one more copy.
+    if (typeof out === 'string') {
+      res.writeHead(200, { 'content-type': 'text/xml;charset=UTF-8', 'content-length': out.length });
+      res.end(out, 'latin1');
+    } else {
+      let length = 0;
+      for (const slice of out) length += slice.length;
+      res.writeHead(200, { 'content-type': 'text/xml;charset=UTF-8', 'content-length': length });
+      for (let i = 0; i < out.length - 1; i++) res.write(out[i]);
+      res.end(out[out.length - 1]);
+    }
+    if (this.opts.log) this.opts.log(`${action} 200 ${elapsedMs(started)}ms`);
+  }
+
+  private fail(res: ServerResponse, action: string, e: unknown, requestId: string, started: bigint): void {
+    const err =
+      e instanceof Ec2Error
+        ? e
+        : (this.opts.log?.(`internal error in ${action}: ${(e as Error)?.stack ?? String(e)}`),
+          console.error(`internal error in ${action}:`, e),
+          new Ec2Error('InternalError', 'An internal error has occurred.', 500));
+    this.sendError(res, err, requestId);
+    if (this.opts.log) this.opts.log(`${action || '-'} ${err.status} ${err.code} ${elapsedMs(started)}ms`);
   }
 
   private sendError(res: ServerResponse, err: Ec2Error, requestId: string): void {

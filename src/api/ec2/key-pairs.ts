@@ -18,10 +18,10 @@ import type {
 } from '@aws-sdk/client-ec2';
 import { applyFilters } from '../../domain/filters.js';
 import { newId } from '../../domain/ids.js';
-import { createKey, importPublicKey, KeyFormatError, type KeyFormat, type KeyType } from '../../domain/key-material.js';
+import { generateKey, importPublicKey, KeyFormatError, type CreatedKey, type KeyFormat, type KeyType } from '../../domain/key-material.js';
 import { Ec2Error, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
-import { action, type ApiModule, type RequestContext } from '../context.js';
+import { action, preparedAction, type ApiModule, type RequestContext } from '../context.js';
 import { requireResources } from '../../resources/ec2/registry.js';
 import { putTags, tagSpecificationTags, tagsByResource, tagsField } from './tags.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
@@ -75,32 +75,44 @@ function store(ctx: RequestContext, record: KeyPairRecord, tags: Tag[]): void {
   putTags(ctx, record.KeyPairId, 'key-pair', tags);
 }
 
-const createKeyPair = action((ctx, input: CreateKeyPairRequest): KeyPair => {
+/** What CreateKeyPair checks before making a key, and again (the name may have been taken meanwhile) inside its transaction. */
+function createKeyPairParams(ctx: RequestContext, input: CreateKeyPairRequest) {
   const name = validateKeyName(input.KeyName);
   const keyType = validateKeyType(input.KeyType);
   const format = validateKeyFormat(input.KeyFormat);
   const tags = tagSpecificationTags(input.TagSpecifications, ['key-pair']).get('key-pair') ?? [];
   requireNameFree(ctx, name);
-  // DryRun: everything is validated; making a key (RSA generation is slow) would be thrown away.
-  if (input.DryRun === true) return {};
-  const key = createKey(keyType, format, name);
-  const record: KeyPairRecord = {
-    KeyPairId: newId('key'),
-    KeyName: name,
-    KeyFingerprint: key.fingerprint,
-    KeyType: keyType,
-    CreateTime: ctx.now.toISOString(),
-    publicKey: key.publicKeyOpenSsh,
-  };
-  store(ctx, record, tags);
-  return {
-    KeyPairId: record.KeyPairId,
-    KeyName: name,
-    KeyFingerprint: record.KeyFingerprint,
-    KeyMaterial: key.privateKeyMaterial,
-    Tags: tagsField(tags),
-  };
-});
+  return { name, keyType, format, tags };
+}
+
+// The key is made off the event loop (RSA generation takes up to most of a second);
+// on DryRun, where it would be thrown away, it is not made at all.
+const createKeyPair = preparedAction(
+  async (ctx, input: CreateKeyPairRequest): Promise<CreatedKey | undefined> => {
+    const { name, keyType, format } = createKeyPairParams(ctx, input);
+    return input.DryRun === true ? undefined : generateKey(keyType, format, name);
+  },
+  (ctx, input: CreateKeyPairRequest, key): KeyPair => {
+    const { name, keyType, tags } = createKeyPairParams(ctx, input);
+    if (key === undefined) return {};
+    const record: KeyPairRecord = {
+      KeyPairId: newId('key'),
+      KeyName: name,
+      KeyFingerprint: key.fingerprint,
+      KeyType: keyType,
+      CreateTime: ctx.now.toISOString(),
+      publicKey: key.publicKeyOpenSsh,
+    };
+    store(ctx, record, tags);
+    return {
+      KeyPairId: record.KeyPairId,
+      KeyName: name,
+      KeyFingerprint: record.KeyFingerprint,
+      KeyMaterial: key.privateKeyMaterial,
+      Tags: tagsField(tags),
+    };
+  },
+);
 
 const importKeyPair = action((ctx, input: ImportKeyPairRequest): ImportKeyPairResult => {
   const name = validateKeyName(input.KeyName);
