@@ -1,23 +1,9 @@
 /** The reconcilers that turn desired state into reality, one per resource kind. */
-import type { ChangeEvent } from '../resources/context.js';
-import type { Config } from '../config.js';
-import type { Store } from '../store/store.js';
 import { createHypervisor } from '../compute/drivers/index.js';
 import { InstanceReconciler } from './instances.js';
+import type { Reconciler, ReconcilerDeps } from './reconciler.js';
 
-export interface Reconciler {
-  /** a resource changed (after commit) */
-  handle(e: ChangeEvent): void;
-  /** on start-up: compare the store with what runs and finish or undo half-done work */
-  start(): Promise<void>;
-  /** stop loops; resolve when in-flight work has settled */
-  stop(): Promise<void>;
-}
-
-export interface ReconcilerDeps {
-  store: Store;
-  config: Config;
-}
+export type { Reconciler, ReconcilerDeps } from './reconciler.js';
 
 export function createReconcilers(deps: ReconcilerDeps): Reconciler[] {
   return [new InstanceReconciler({ ...deps, driver: createHypervisor(deps.config) })];

@@ -38,7 +38,7 @@ import {
   type InstanceStateName,
   type RuntimeEvent,
 } from '../domain/lifecycle.js';
-import type { Reconciler, ReconcilerDeps } from './index.js';
+import type { Reconciler, ReconcilerDeps } from './reconciler.js';
 import { KINDS } from '../resources/ec2/kinds.js';
 
 export interface InstanceReconcilerDeps extends ReconcilerDeps {

@@ -9,7 +9,7 @@ import { isStillVisible } from '../../domain/lifecycle.js';
 import { Ec2Error } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
 import type { RequestContext } from '../context.js';
-import { eniCollection, instanceCollection, INSTANCE, type StoredInstance } from '../../resources/ec2/instances.js';
+import { eniCollection, instanceCollection, type StoredInstance } from '../../resources/ec2/instances.js';
 import { instanceInterfaceOutput } from './network-interfaces.js';
 import { privateDnsName, publicDnsName } from '../../resources/ec2/public-ips.js';
 import type { NetworkInterfaceRecord } from '../../resources/ec2/records.js';
@@ -34,7 +34,7 @@ export interface InstanceLookups {
 export function loadLookups(ctx: RequestContext): InstanceLookups {
   const enis = new Map<string, NetworkInterfaceRecord>();
   for (const e of eniCollection(ctx).list(ctx.region)) enis.set(e.NetworkInterfaceId, e);
-  return { enis, tags: tagsByResource(ctx, INSTANCE) };
+  return { enis, tags: tagsByResource(ctx, KINDS.instance.name) };
 }
 
 /** Output plus the reservation it belongs to (extra members are not serialized). */

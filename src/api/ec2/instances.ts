@@ -31,10 +31,11 @@ import { paginate } from '../../domain/pagination.js';
 import { Ec2Error, invalidParameterCombination, missingParameter } from '../../domain/errors.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
 import { instanceAttributeActions } from './instance-attributes.js';
-import { instanceCollection, INSTANCE, type StoredInstance } from '../../resources/ec2/instances.js';
+import { instanceCollection, type StoredInstance } from '../../resources/ec2/instances.js';
 import { describeInstanceStatus } from './instance-status.js';
 import { ec2Time, instanceOutput, loadLookups, requireInstances, visibleInstances, type InstanceOutput } from './instance-view.js';
 import { runInstances } from './run-instances.js';
+import { KINDS } from '../../resources/ec2/kinds.js';
 
 // ---------------------------------------------------------------- DescribeInstances
 
@@ -164,7 +165,7 @@ function record(ctx: RequestContext, p: Planned, act: InstanceAction): void {
   if (reason) rec.StateReason = reason;
   else delete rec.StateReason;
   instanceCollection(ctx).put(ctx.region, rec.InstanceId, rec);
-  ctx.notify(INSTANCE, rec.InstanceId);
+  ctx.notify(KINDS.instance.name, rec.InstanceId);
 }
 
 const change = (p: Planned): InstanceStateChange => ({ InstanceId: p.rec.InstanceId, CurrentState: p.next, PreviousState: p.previous });

@@ -19,7 +19,7 @@ import { paginate } from '../../domain/pagination.js';
 import { invalidParameterCombination } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
-import { eniCollection, NETWORK_INTERFACE } from '../../resources/ec2/instances.js';
+import { eniCollection } from '../../resources/ec2/instances.js';
 import { privateDnsName, publicDnsName } from '../../resources/ec2/public-ips.js';
 import type { NetworkInterfaceRecord, SubnetRecord } from '../../resources/ec2/records.js';
 import { requireResources } from '../../resources/ec2/registry.js';
@@ -174,7 +174,7 @@ const describeNetworkInterfaces = action((ctx, input: DescribeNetworkInterfacesR
     throw invalidParameterCombination('The parameter networkInterfaceIdSet cannot be used with the parameter maxResults');
   }
   const records = ids.length > 0 ? requireResources(ctx, KINDS.networkInterface, ids) : eniCollection(ctx).list(ctx.region);
-  const tags = tagsByResource(ctx, NETWORK_INTERFACE);
+  const tags = tagsByResource(ctx, KINDS.networkInterface.name);
   const outputs = records.map((e) => networkInterfaceOutput(ctx, e, tags.get(e.NetworkInterfaceId)));
   const filtered = applyFilters(
     outputs,

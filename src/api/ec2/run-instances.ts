@@ -20,7 +20,7 @@ import { Ec2Error, invalidParameterCombination, missingParameter } from '../../d
 import type { Tag } from '../../store/store.js';
 import { action, type RequestContext } from '../context.js';
 import { requireImage } from './images.js';
-import { eniCollection, instanceCollection, INSTANCE, NETWORK_INTERFACE, type LaunchVolume, type StoredInstance } from '../../resources/ec2/instances.js';
+import { eniCollection, instanceCollection, type LaunchVolume, type StoredInstance } from '../../resources/ec2/instances.js';
 import { requireInstanceType } from './instance-types.js';
 import { ec2Time, instanceOutput, isoTime, type InstanceLookups } from './instance-view.js';
 import { findKeyPairByName } from './key-pairs.js';
@@ -418,7 +418,7 @@ export const runInstances = action((ctx, input: RunInstancesRequest): Reservatio
       attachTime: now,
     });
     enis.put(ctx.region, eni.NetworkInterfaceId, eni);
-    putTags(ctx, eni.NetworkInterfaceId, NETWORK_INTERFACE, tagsFor('network-interface'));
+    putTags(ctx, eni.NetworkInterfaceId, KINDS.networkInterface.name, tagsFor('network-interface'));
     lookups.enis.set(eni.NetworkInterfaceId, eni);
 
     const launchVolumes = volumes.map((v) => ({ ...v, volumeId: newId('vol') }));
@@ -486,10 +486,10 @@ export const runInstances = action((ctx, input: RunInstancesRequest): Reservatio
     };
     col.put(ctx.region, instanceId, rec);
     const instanceTags = tagsFor('instance');
-    putTags(ctx, instanceId, INSTANCE, instanceTags);
+    putTags(ctx, instanceId, KINDS.instance.name, instanceTags);
     if (instanceTags.length > 0) lookups.tags.set(instanceId, [...instanceTags]);
     instances.push(rec);
-    ctx.notify(INSTANCE, instanceId);
+    ctx.notify(KINDS.instance.name, instanceId);
   }
   return {
     ReservationId: reservationId,

@@ -6,43 +6,10 @@
  */
 import type { ResourceContext } from '../context.js';
 import { allocatePublicIp } from './public-ips.js';
-import type { AddressRecord, InstanceRecord, NetworkInterfaceRecord } from './records.js';
+import type { AddressRecord, InstanceRecord, NetworkInterfaceRecord, StoredInstance } from './records.js';
+
+export type { LaunchVolume, StoredInstance } from './records.js';
 import { KINDS } from './kinds.js';
-
-export type StoredInstance = InstanceRecord & {
-  /** ISO-8601: when the instance was first launched (UsageOperationUpdateTime) */
-  usageOperationUpdateTime: string;
-  /** give the primary interface a (new) public IPv4 each time the instance starts */
-  publicIpOnStart: boolean;
-  /** OpenSSH public key of the key pair at launch (the instance keeps it if the pair is deleted) */
-  publicKey?: string;
-  /** StopInstances Force=true (until the stop completes) */
-  forceStop?: boolean;
-  /** reconciler: the last rebootGeneration carried out by the driver */
-  rebootedGeneration?: number;
-  /** reconciler: the instance has reached running at least once (a failed restart is not a failed launch) */
-  everRan?: boolean;
-  /**
-   * EBS volumes RunInstances minted ids for (root and BlockDeviceMappings).
-   * TODO(volumes): the volumes family turns these into 'volume' records with real storage.
-   */
-  launchVolumes?: LaunchVolume[];
-};
-
-export interface LaunchVolume {
-  volumeId: string;
-  deviceName: string;
-  sizeGiB: number;
-  volumeType: string;
-  iops?: number;
-  throughput?: number;
-  snapshotId?: string;
-  encrypted: boolean;
-  deleteOnTermination: boolean;
-}
-
-export const INSTANCE = 'instance';
-export const NETWORK_INTERFACE = 'network-interface';
 
 export const instanceCollection = (ctx: { store: ResourceContext['store'] }) => ctx.store.collection(KINDS.instance);
 export const eniCollection = (ctx: { store: ResourceContext['store'] }) => ctx.store.collection(KINDS.networkInterface);

@@ -7,7 +7,6 @@
 import { parseCidr4 } from '../../domain/cidr.js';
 import { Ec2Error } from '../../domain/errors.js';
 import { kind, type KindSpec } from '../../store/kind.js';
-import type { StoredInstance } from './instances.js';
 import type {
   AddressRecord,
   DhcpOptionsRecord,
@@ -19,6 +18,7 @@ import type {
   RouteTableRecord,
   SecurityGroupRecord,
   SecurityGroupRuleRecord,
+  StoredInstance,
   SubnetRecord,
   VpcRecord,
 } from './records.js';
