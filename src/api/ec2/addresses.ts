@@ -38,16 +38,16 @@ import { paginate } from '../../domain/pagination.js';
 import { Ec2Error, invalidParameterCombination, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
-import { eniCollection, instanceCollection, interfacesOf, type StoredInstance } from '../../resources/ec2/instances.js';
-import { attachedGatewayOf } from './internet-gateways.js';
+import { eniCollection, instanceCollection, interfacesOf } from '../../resources/ec2/instances.js';
 import { allocatePublicIp, isPublicIpInUse, publicDnsName } from '../../resources/ec2/public-ips.js';
 import type { AddressRecord, NetworkInterfaceRecord } from '../../resources/ec2/records.js';
 import { ACCOUNT_LIMITS } from './regions.js';
 import { requireResource, requireResources, requireWellFormed } from '../../resources/ec2/registry.js';
-import { putTags, tagSpecificationTags, tagsByResource, tagsField } from './tags.js';
+import { tagSpecificationTags, tagsField } from './tags.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
+import { attachedGatewayOf } from '../../resources/ec2/internet-gateways.js';
+import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
 
-const KIND = 'elastic-ip';
 const POOL = 'amazon';
 
 
@@ -185,7 +185,7 @@ const allocateAddress = action((ctx, input: AllocateAddressRequest): AllocateAdd
   if (input.NetworkBorderGroup !== undefined && input.NetworkBorderGroup !== ctx.region) {
     throw new Ec2Error('InvalidParameterValue', `The network border group '${input.NetworkBorderGroup}' is invalid.`);
   }
-  const tags = tagSpecificationTags(input.TagSpecifications, [KIND]).get(KIND) ?? [];
+  const tags = tagSpecificationTags(input.TagSpecifications, [KINDS.elasticIp.name]).get(KINDS.elasticIp.name) ?? [];
   if (addresses(ctx).list(ctx.region).length >= ACCOUNT_LIMITS.maxElasticIps) {
     throw new Ec2Error('AddressLimitExceeded', 'The maximum number of addresses has been reached.');
   }
@@ -198,7 +198,7 @@ const allocateAddress = action((ctx, input: AllocateAddressRequest): AllocateAdd
     NetworkBorderGroup: ctx.region,
   };
   addresses(ctx).put(ctx.region, record.AllocationId, record);
-  putTags(ctx, record.AllocationId, KIND, tags);
+  putTags(ctx, record.AllocationId, KINDS.elasticIp.name, tags);
   return {
     PublicIp: record.PublicIp,
     AllocationId: record.AllocationId,
@@ -369,7 +369,7 @@ const describeAddresses = action((ctx, input: DescribeAddressesRequest): Describ
     records = all.filter((a) => publicIps.includes(a.PublicIp) || allocationIds.includes(a.AllocationId));
   }
   const enis = new Map(eniCollection(ctx).list(ctx.region).map((e) => [e.NetworkInterfaceId, e]));
-  const tags = tagsByResource(ctx, KIND);
+  const tags = tagsByResource(ctx, KINDS.elasticIp.name);
   const outputs = records.map((a) => {
     const eni = a.NetworkInterfaceId !== undefined ? enis.get(a.NetworkInterfaceId) : undefined;
     return toOutput(a, eni && eni.association?.allocationId === a.AllocationId ? eni : undefined, tags.get(a.AllocationId));

@@ -13,11 +13,9 @@ import { isWellFormedId } from '../../domain/ids.js';
 import { paginate } from '../../domain/pagination.js';
 import { Ec2Error, invalidParameterCombination } from '../../domain/errors.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
-import { tagsByResource } from './tags.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
 import type { BuiltInOs, ImageRecord } from '../../resources/ec2/records.js';
-
-export const IMAGE_COLLECTION = 'image';
+import { tagsByResource } from '../../resources/ec2/tags.js';
 
 /**
  * The account that owns the built-in images. Not a real AWS account and never the

@@ -14,8 +14,9 @@ import { instanceInterfaceOutput } from './network-interfaces.js';
 import { privateDnsName, publicDnsName } from '../../resources/ec2/public-ips.js';
 import type { NetworkInterfaceRecord } from '../../resources/ec2/records.js';
 import { requireResources } from '../../resources/ec2/registry.js';
-import { tagsByResource, tagsField } from './tags.js';
+import { tagsField } from './tags.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
+import { tagsByResource } from '../../resources/ec2/tags.js';
 
 /** An ISO-8601 string where the SDK types say Date: the serializer writes both the same way. */
 export const isoTime = (s: string): Date => s as unknown as Date;

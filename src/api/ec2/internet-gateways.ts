@@ -4,60 +4,19 @@
  * point at a gateway are not touched here: route-tables.ts shows them as
  * blackhole while the gateway is not attached to the route table's VPC.
  */
-import type {
-  AttachInternetGatewayRequest,
-  CreateInternetGatewayRequest,
-  CreateInternetGatewayResult,
-  DeleteInternetGatewayRequest,
-  DescribeInternetGatewaysRequest,
-  DescribeInternetGatewaysResult,
-  DetachInternetGatewayRequest,
-  InternetGateway,
-  InternetGatewayAttachment,
-} from '@aws-sdk/client-ec2';
+import type { AttachInternetGatewayRequest, CreateInternetGatewayRequest, CreateInternetGatewayResult, DeleteInternetGatewayRequest, DescribeInternetGatewaysRequest, DescribeInternetGatewaysResult, DetachInternetGatewayRequest, InternetGateway } from '@aws-sdk/client-ec2';
 import { applyFilters } from '../../domain/filters.js';
-import { newId } from '../../domain/ids.js';
 import { paginate } from '../../domain/pagination.js';
 import { Ec2Error, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
-import { action, type ApiModule, type RequestContext } from '../context.js';
-import type { NetworkInterfaceRecord, VpcRecord } from '../../resources/ec2/records.js';
+import { action, type ApiModule } from '../context.js';
 import { requireResource, requireResources } from '../../resources/ec2/registry.js';
-import { putTags, tagSpecificationTags, tagsByResource, tagsField } from './tags.js';
+import { tagSpecificationTags, tagsField } from './tags.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
 import type { InternetGatewayRecord } from '../../resources/ec2/records.js';
+import { attachGatewayRecord, attachedGatewayOf, gateways, insertInternetGateway } from '../../resources/ec2/internet-gateways.js';
+import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
 
-
-const KIND = 'internet-gateway';
-
-function gateways(ctx: RequestContext) {
-  return ctx.store.collection(KINDS.internetGateway);
-}
-
-/** Stores a new, detached gateway. */
-export function insertInternetGateway(ctx: RequestContext): InternetGatewayRecord {
-  const record: InternetGatewayRecord = {
-    InternetGatewayId: newId('igw'),
-    OwnerId: ctx.accountId,
-    Attachments: [],
-  };
-  gateways(ctx).put(ctx.region, record.InternetGatewayId, record);
-  return record;
-}
-
-/** Records the attachment (no checks: callers validate). */
-export function attachGatewayRecord(ctx: RequestContext, igw: InternetGatewayRecord, vpcId: string): void {
-  // EC2 reports an attached internet gateway as 'available', a value outside the SDK's AttachmentStatus enum.
-  igw.Attachments = [{ VpcId: vpcId, State: 'available' as InternetGatewayAttachment['State'] }];
-  gateways(ctx).put(ctx.region, igw.InternetGatewayId, igw);
-}
-
-/** The gateway attached to a VPC, if any. */
-export function attachedGatewayOf(ctx: RequestContext, vpcId: string): InternetGatewayRecord | undefined {
-  return gateways(ctx)
-    .list(ctx.region)
-    .find((g) => g.Attachments.some((a) => a.VpcId === vpcId));
-}
 
 function toOutput(record: InternetGatewayRecord, tags: Tag[] | undefined): InternetGateway {
   return { ...record, Tags: tagsField(tags) };
@@ -75,9 +34,9 @@ function requireVpcId(id: string | undefined): string {
 
 const createInternetGateway = action(
   (ctx, input: CreateInternetGatewayRequest): CreateInternetGatewayResult => {
-    const tags = tagSpecificationTags(input.TagSpecifications, [KIND]).get(KIND) ?? [];
+    const tags = tagSpecificationTags(input.TagSpecifications, [KINDS.internetGateway.name]).get(KINDS.internetGateway.name) ?? [];
     const record = insertInternetGateway(ctx);
-    putTags(ctx, record.InternetGatewayId, KIND, tags);
+    putTags(ctx, record.InternetGatewayId, KINDS.internetGateway.name, tags);
     return { InternetGateway: toOutput(record, tags) };
   },
 );
@@ -89,7 +48,7 @@ const describeInternetGateways = action(
       ids.length > 0
         ? requireResources(ctx, KINDS.internetGateway, ids)
         : gateways(ctx).list(ctx.region);
-    const tags = tagsByResource(ctx, KIND);
+    const tags = tagsByResource(ctx, KINDS.internetGateway.name);
     const filtered = applyFilters(
       records,
       input.Filters,

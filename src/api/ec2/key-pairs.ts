@@ -23,11 +23,10 @@ import { Ec2Error, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
 import { action, preparedAction, type ApiModule, type RequestContext } from '../context.js';
 import { requireResources } from '../../resources/ec2/registry.js';
-import { putTags, tagSpecificationTags, tagsByResource, tagsField } from './tags.js';
+import { tagSpecificationTags, tagsField } from './tags.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
 import type { KeyPairRecord } from '../../resources/ec2/records.js';
-
-export const KEY_PAIR_COLLECTION = 'key-pair';
+import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
 
 
 /** The key pair called `name` in the caller's region, or undefined. */

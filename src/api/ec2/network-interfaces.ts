@@ -23,8 +23,9 @@ import { eniCollection } from '../../resources/ec2/instances.js';
 import { privateDnsName, publicDnsName } from '../../resources/ec2/public-ips.js';
 import type { NetworkInterfaceRecord, SubnetRecord } from '../../resources/ec2/records.js';
 import { requireResources } from '../../resources/ec2/registry.js';
-import { tagsByResource, tagsField } from './tags.js';
+import { tagsField } from './tags.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
+import { tagsByResource } from '../../resources/ec2/tags.js';
 
 /** An ISO-8601 string where the SDK types say Date: the serializer writes both the same way. */
 const isoTime = (s: string): Date => s as unknown as Date;

@@ -28,105 +28,18 @@ import type {
 } from '@aws-sdk/client-ec2';
 import { contains, formatIpv6, isCanonical, parseCidr4, parseCidr6 } from '../../domain/cidr.js';
 import { applyFilters } from '../../domain/filters.js';
-import { newId } from '../../domain/ids.js';
 import { paginate } from '../../domain/pagination.js';
 import { Ec2Error, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
-import type { InstanceRecord, NetworkInterfaceRecord, SubnetRecord, VpcRecord } from '../../resources/ec2/records.js';
+import type { NetworkInterfaceRecord } from '../../resources/ec2/records.js';
 import { requireResource, requireResources } from '../../resources/ec2/registry.js';
-import { putTags, tagSpecificationTags, tagsByResource, tagsField } from './tags.js';
+import { tagSpecificationTags, tagsField } from './tags.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
-import type { InternetGatewayRecord, RouteTableRecord } from '../../resources/ec2/records.js';
+import type { RouteTableRecord } from '../../resources/ec2/records.js';
+import { insertTable, newAssociation, routeTablesOf, save, tables } from '../../resources/ec2/route-tables.js';
+import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
 
-
-const KIND = 'route-table';
-
-function tables(ctx: RequestContext) {
-  return ctx.store.collection(KINDS.routeTable);
-}
-
-function save(ctx: RequestContext, table: RouteTableRecord): void {
-  tables(ctx).put(ctx.region, table.RouteTableId, table);
-}
-
-// ---------------------------------------------------------------- helpers for other families
-
-/** The local routes of a VPC: one per IPv4 and IPv6 CIDR block. */
-function localRoutes(vpc: VpcRecord): Route[] {
-  const v4 = (vpc.CidrBlockAssociationSet ?? []).map((a) => a.CidrBlock!).filter(Boolean);
-  const v6 = (vpc.Ipv6CidrBlockAssociationSet ?? []).map((a) => a.Ipv6CidrBlock!).filter(Boolean);
-  return [
-    ...(v4.length > 0 ? v4 : [vpc.CidrBlock]).map((c) => ({ DestinationCidrBlock: c, GatewayId: 'local', Origin: 'CreateRouteTable' as const })),
-    ...v6.map((c) => ({ DestinationIpv6CidrBlock: c, GatewayId: 'local', Origin: 'CreateRouteTable' as const })),
-  ];
-}
-
-function insertTable(ctx: RequestContext, vpc: VpcRecord): RouteTableRecord {
-  const table: RouteTableRecord = {
-    RouteTableId: newId('rtb'),
-    VpcId: vpc.VpcId,
-    OwnerId: ctx.accountId,
-    Routes: localRoutes(vpc),
-    Associations: [],
-    PropagatingVgws: [],
-  };
-  save(ctx, table);
-  return table;
-}
-
-function newAssociation(table: RouteTableRecord, subnetId: string | undefined): RouteTableAssociation {
-  const a: RouteTableAssociation = {
-    Main: subnetId === undefined,
-    RouteTableAssociationId: newId('rtbassoc'),
-    RouteTableId: table.RouteTableId,
-    AssociationState: { State: 'associated' },
-  };
-  if (subnetId !== undefined) a.SubnetId = subnetId;
-  return a;
-}
-
-/** Creates a VPC's main route table, with its local routes plus `extraRoutes`. */
-export function createMainRouteTable(ctx: RequestContext, vpc: VpcRecord, extraRoutes: Route[] = []): RouteTableRecord {
-  const table = insertTable(ctx, vpc);
-  table.Routes.push(...extraRoutes.map((r) => ({ ...r, Origin: 'CreateRoute' as const })));
-  table.Associations.push(newAssociation(table, undefined));
-  save(ctx, table);
-  return table;
-}
-
-export function routeTablesOf(ctx: RequestContext, vpcId: string): RouteTableRecord[] {
-  return tables(ctx)
-    .list(ctx.region)
-    .filter((t) => t.VpcId === vpcId);
-}
-
-/** The table a subnet's traffic uses: its explicit association, else the VPC's main table. */
-export function routeTableForSubnet(ctx: RequestContext, subnet: SubnetRecord): RouteTableRecord | undefined {
-  const all = routeTablesOf(ctx, subnet.VpcId);
-  return (
-    all.find((t) => t.Associations.some((a) => a.SubnetId === subnet.SubnetId)) ??
-    all.find((t) => t.Associations.some((a) => a.Main === true))
-  );
-}
-
-/** Drops a deleted subnet's explicit association. */
-export function removeSubnetAssociations(ctx: RequestContext, subnetId: string): void {
-  for (const t of tables(ctx).list(ctx.region)) {
-    const kept = t.Associations.filter((a) => a.SubnetId !== subnetId);
-    if (kept.length === t.Associations.length) continue;
-    t.Associations = kept;
-    save(ctx, t);
-  }
-}
-
-/** Deletes every route table of a VPC (with tags), when the VPC goes. */
-export function deleteRouteTablesOf(ctx: RequestContext, vpcId: string): void {
-  for (const t of routeTablesOf(ctx, vpcId)) {
-    tables(ctx).delete(ctx.region, t.RouteTableId);
-    ctx.store.tags.removeAll(ctx.region, t.RouteTableId);
-  }
-}
 
 // ---------------------------------------------------------------- describe
 
@@ -349,16 +262,16 @@ function findAssociation(ctx: RequestContext, associationId: string | undefined)
 const createRouteTable = action((ctx, input: CreateRouteTableRequest): CreateRouteTableResult => {
   if (input.VpcId === undefined || input.VpcId === '') throw missingParameter('VpcId');
   const vpc = requireResource(ctx, KINDS.vpc, input.VpcId);
-  const tags = tagSpecificationTags(input.TagSpecifications, [KIND]).get(KIND) ?? [];
+  const tags = tagSpecificationTags(input.TagSpecifications, [KINDS.routeTable.name]).get(KINDS.routeTable.name) ?? [];
   const table = insertTable(ctx, vpc);
-  putTags(ctx, table.RouteTableId, KIND, tags);
+  putTags(ctx, table.RouteTableId, KINDS.routeTable.name, tags);
   return { RouteTable: toOutput(table, tags, loadWorld(ctx)) };
 });
 
 const describeRouteTables = action((ctx, input: DescribeRouteTablesRequest): DescribeRouteTablesResult => {
   const ids = input.RouteTableIds ?? [];
   const records = ids.length > 0 ? requireResources(ctx, KINDS.routeTable, ids) : tables(ctx).list(ctx.region);
-  const tags = tagsByResource(ctx, KIND);
+  const tags = tagsByResource(ctx, KINDS.routeTable.name);
   const world = loadWorld(ctx);
   const described = records.map((t) => toOutput(t, tags.get(t.RouteTableId), world));
   const routes = (t: RouteTable): Route[] => t.Routes ?? [];

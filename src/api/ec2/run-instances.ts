@@ -31,8 +31,9 @@ import type { ImageRecord, NetworkInterfaceRecord, SecurityGroupRecord, SubnetRe
 import { ACCOUNT_LIMITS } from './regions.js';
 import { requireResources } from '../../resources/ec2/registry.js';
 import { allocatePrivateIps, subnetForLaunch } from './subnets.js';
-import { putTags, tagSpecificationTags } from './tags.js';
+import { tagSpecificationTags } from './tags.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
+import { putTags } from '../../resources/ec2/tags.js';
 
 /**
  * EC2 documents m1.small as the default, a previous-generation type the

@@ -39,7 +39,6 @@ import type {
   UpdateSecurityGroupRuleDescriptionsIngressResult,
 } from '@aws-sdk/client-ec2';
 import { applyFilters } from '../../domain/filters.js';
-import { newId } from '../../domain/ids.js';
 import { paginate } from '../../domain/pagination.js';
 import {
   checkNoDuplicates,
@@ -58,14 +57,13 @@ import { Ec2Error, invalidParameterCombination, missingParameter } from '../../d
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
 import { defaultVpcOf as defaultVpc } from '../../resources/ec2/vpcs.js';
-import { type InstanceRecord, type NetworkInterfaceRecord, type SecurityGroupRecord, type VpcRecord } from '../../resources/ec2/records.js';
+import { type SecurityGroupRecord } from '../../resources/ec2/records.js';
 import { requireResource, requireResources, requireWellFormed } from '../../resources/ec2/registry.js';
-import { putTags, tagSpecificationTags, tagsByResource, tagsField } from './tags.js';
+import { tagSpecificationTags, tagsField } from './tags.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
 import type { SecurityGroupRuleRecord } from '../../resources/ec2/records.js';
-
-export const SECURITY_GROUP_COLLECTION = 'security-group';
-export const SECURITY_GROUP_RULE_COLLECTION = 'security-group-rule';
+import { addRules, ALLOW_ALL_EGRESS, deleteSecurityGroupRecords, groups, newGroupRecord, removeRules, rulesCol, rulesOfGroup, securityGroupsOfVpc, syncPermissions } from '../../resources/ec2/security-groups.js';
+import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
 
 /** Inbound and outbound rules a group may hold (each direction separately), as EC2's default quota. */
 export const MAX_RULES_PER_DIRECTION = 60;
@@ -73,103 +71,6 @@ export const MAX_RULES_PER_DIRECTION = 60;
 
 // ---------------------------------------------------------------- store helpers
 
-const groups = (ctx: RequestContext) => ctx.store.collection(KINDS.securityGroup);
-const rulesCol = (ctx: RequestContext) => ctx.store.collection(KINDS.securityGroupRule);
-
-const groupArn = (ctx: RequestContext, id: string) => `arn:aws:ec2:${ctx.region}:${ctx.accountId}:security-group/${id}`;
-const ruleArn = (ctx: RequestContext, id: string) => `arn:aws:ec2:${ctx.region}:${ctx.accountId}:security-group-rule/${id}`;
-
-
-/** The rules of one group, in the order they were added. */
-export function rulesOfGroup(ctx: RequestContext, groupId: string): SecurityGroupRuleRecord[] {
-  return rulesCol(ctx).list(ctx.region).filter((r) => r.GroupId === groupId);
-}
-
-/** Rewrites the group's IpPermissions / IpPermissionsEgress from its rule records. */
-function syncPermissions(ctx: RequestContext, groupId: string): void {
-  const group = groups(ctx).get(ctx.region, groupId);
-  if (!group) return;
-  const rules = rulesOfGroup(ctx, groupId);
-  group.IpPermissions = toIpPermissions(rules.filter((r) => !r.IsEgress));
-  group.IpPermissionsEgress = toIpPermissions(rules.filter((r) => r.IsEgress));
-  groups(ctx).put(ctx.region, groupId, group);
-}
-
-/** Stores new rules of a group (ids minted here), tags them, and re-syncs the group. */
-function addRules(ctx: RequestContext, groupId: string, bodies: readonly RuleBody[], tags: readonly Tag[] = []): SecurityGroupRuleRecord[] {
-  const out: SecurityGroupRuleRecord[] = [];
-  for (const body of bodies) {
-    const id = newId('sgr');
-    const record: SecurityGroupRuleRecord = {
-      SecurityGroupRuleId: id,
-      GroupId: groupId,
-      GroupOwnerId: ctx.accountId,
-      ...body,
-      SecurityGroupRuleArn: ruleArn(ctx, id),
-    };
-    rulesCol(ctx).put(ctx.region, id, record);
-    putTags(ctx, id, SECURITY_GROUP_RULE_COLLECTION, tags);
-    out.push(record);
-  }
-  syncPermissions(ctx, groupId);
-  return out;
-}
-
-function removeRules(ctx: RequestContext, groupId: string, ids: readonly string[]): void {
-  for (const id of ids) {
-    rulesCol(ctx).delete(ctx.region, id);
-    ctx.store.tags.removeAll(ctx.region, id);
-  }
-  syncPermissions(ctx, groupId);
-}
-
-function newGroupRecord(ctx: RequestContext, name: string, description: string, vpcId: string): SecurityGroupRecord {
-  const id = newId('sg');
-  const record: SecurityGroupRecord = {
-    GroupId: id,
-    GroupName: name,
-    Description: description,
-    VpcId: vpcId,
-    OwnerId: ctx.accountId,
-    SecurityGroupArn: groupArn(ctx, id),
-    IpPermissions: [],
-    IpPermissionsEgress: [],
-  };
-  groups(ctx).put(ctx.region, id, record);
-  return record;
-}
-
-const ALLOW_ALL_EGRESS: RuleBody = { IsEgress: true, IpProtocol: '-1', FromPort: -1, ToPort: -1, CidrIpv4: '0.0.0.0/0' };
-
-/** Creates the VPC's `default` group: inbound from itself, all outbound. */
-export function createDefaultSecurityGroup(ctx: RequestContext, vpcId: string): SecurityGroupRecord {
-  const record = newGroupRecord(ctx, 'default', 'default VPC security group', vpcId);
-  addRules(ctx, record.GroupId, [
-    { IsEgress: false, IpProtocol: '-1', FromPort: -1, ToPort: -1, ReferencedGroupInfo: { GroupId: record.GroupId, UserId: ctx.accountId } },
-    ALLOW_ALL_EGRESS,
-  ]);
-  ctx.notify(SECURITY_GROUP_COLLECTION, record.GroupId);
-  return groups(ctx).get(ctx.region, record.GroupId)!;
-}
-
-/**
- * Removes a group with its rules and all their tags, without dependency checks
- * (for DeleteVpc, which removes the VPC's default group).
- */
-export function deleteSecurityGroupRecords(ctx: RequestContext, groupId: string): void {
-  for (const r of rulesOfGroup(ctx, groupId)) {
-    rulesCol(ctx).delete(ctx.region, r.SecurityGroupRuleId);
-    ctx.store.tags.removeAll(ctx.region, r.SecurityGroupRuleId);
-  }
-  groups(ctx).delete(ctx.region, groupId);
-  ctx.store.tags.removeAll(ctx.region, groupId);
-  ctx.notify(SECURITY_GROUP_COLLECTION, groupId);
-}
-
-/** The security groups of one VPC. */
-export function securityGroupsOfVpc(ctx: RequestContext, vpcId: string): SecurityGroupRecord[] {
-  return groups(ctx).list(ctx.region).filter((g) => g.VpcId === vpcId);
-}
 
 // ---------------------------------------------------------------- lookups
 
@@ -317,9 +218,9 @@ const createSecurityGroup = action((ctx, input: CreateSecurityGroupRequest): Cre
     throw new Ec2Error('InvalidGroup.Duplicate', `The security group '${name}' already exists for VPC '${vpcId}'`);
   }
   const record = newGroupRecord(ctx, name, description, vpcId);
-  putTags(ctx, record.GroupId, SECURITY_GROUP_COLLECTION, tags);
+  putTags(ctx, record.GroupId, KINDS.securityGroup.name, tags);
   addRules(ctx, record.GroupId, [ALLOW_ALL_EGRESS]);
-  ctx.notify(SECURITY_GROUP_COLLECTION, record.GroupId);
+  ctx.notify(KINDS.securityGroup.name, record.GroupId);
   return { GroupId: record.GroupId, Tags: tagsField(tags), SecurityGroupArn: record.SecurityGroupArn };
 });
 
@@ -376,7 +277,7 @@ const describeSecurityGroups = action((ctx, input: DescribeSecurityGroupsRequest
     for (const n of new Set(names)) wanted.add(groupByNameInDefaultVpc(ctx, n).GroupId);
     selected = all.filter((g) => wanted.has(g.GroupId));
   }
-  const tags = tagsByResource(ctx, SECURITY_GROUP_COLLECTION);
+  const tags = tagsByResource(ctx, KINDS.securityGroup.name);
   let filtered = selected;
   if (input.Filters && input.Filters.length > 0) {
     const rulesBy = new Map<string, SecurityGroupRuleRecord[]>();
@@ -425,7 +326,7 @@ function authorize(
     throw new Ec2Error('RulesPerSecurityGroupLimitExceeded', 'The maximum number of rules per security group has been reached.');
   }
   const added = addRules(ctx, group.GroupId, bodies, tags);
-  ctx.notify(SECURITY_GROUP_COLLECTION, group.GroupId);
+  ctx.notify(KINDS.securityGroup.name, group.GroupId);
   return { Return: true, SecurityGroupRules: added.map((r) => ruleOutput(r, tags)) };
 }
 
@@ -502,7 +403,7 @@ function revoke(
     group.GroupId,
     revoked.map((r) => r.SecurityGroupRuleId),
   );
-  ctx.notify(SECURITY_GROUP_COLLECTION, group.GroupId);
+  ctx.notify(KINDS.securityGroup.name, group.GroupId);
   return { Return: true, UnknownIpPermissions: unknownPerms, RevokedSecurityGroupRules: revoked.map(revokedOutput) };
 }
 
@@ -524,7 +425,7 @@ const describeSecurityGroupRules = action(
       const wanted = new Set(requireResources(ctx, KINDS.securityGroupRule, ids).map((r) => r.SecurityGroupRuleId));
       rules = rules.filter((r) => wanted.has(r.SecurityGroupRuleId));
     }
-    const tags = tagsByResource(ctx, SECURITY_GROUP_RULE_COLLECTION);
+    const tags = tagsByResource(ctx, KINDS.securityGroupRule.name);
     rules = applyFilters(
       rules,
       input.Filters,
@@ -591,7 +492,7 @@ const modifySecurityGroupRules = action(
     checkNoDuplicates(others, changed);
     for (const r of changed) rulesCol(ctx).put(ctx.region, r.SecurityGroupRuleId, r);
     syncPermissions(ctx, group.GroupId);
-    ctx.notify(SECURITY_GROUP_COLLECTION, group.GroupId);
+    ctx.notify(KINDS.securityGroup.name, group.GroupId);
     return { Return: true };
   },
 );

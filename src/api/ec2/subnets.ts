@@ -42,15 +42,14 @@ import { findRegion, type ZoneInfo } from '../../domain/regions.js';
 import { Ec2Error, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
-import { associateWithDefaultAcl, removeSubnetFromAcls } from './network-acls.js';
 import { defaultVpcOf as defaultVpc } from '../../resources/ec2/vpcs.js';
 import { type NetworkInterfaceRecord, type SubnetRecord, type VpcRecord } from '../../resources/ec2/records.js';
 import { requireResource, requireResources } from '../../resources/ec2/registry.js';
-import { removeSubnetAssociations } from './route-tables.js';
-import { putTags, tagSpecificationTags, tagsByResource, tagsField } from './tags.js';
+import { tagSpecificationTags, tagsField } from './tags.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
-
-const KIND = 'subnet';
+import { associateWithDefaultAcl, removeSubnetFromAcls } from '../../resources/ec2/network-acls.js';
+import { removeSubnetAssociations } from '../../resources/ec2/route-tables.js';
+import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
 
 function subnets(ctx: RequestContext) {
   return ctx.store.collection(KINDS.subnet);
@@ -338,9 +337,9 @@ const createSubnet = action((ctx, input: CreateSubnetRequest): CreateSubnetResul
     zone = [...zonesHere(ctx)].sort((a, b) => count(a) - count(b))[0];
     if (!zone) throw new Ec2Error('InvalidParameterValue', `The region ${ctx.region} has no availability zones.`);
   }
-  const tags = tagSpecificationTags(input.TagSpecifications, [KIND]).get(KIND) ?? [];
+  const tags = tagSpecificationTags(input.TagSpecifications, [KINDS.subnet.name]).get(KINDS.subnet.name) ?? [];
   const record = insertSubnet(ctx, vpc, { cidr: input.CidrBlock, zone, defaultForAz: false, mapPublicIpOnLaunch: false, ipv6Cidr });
-  putTags(ctx, record.SubnetId, KIND, tags);
+  putTags(ctx, record.SubnetId, KINDS.subnet.name, tags);
   return { Subnet: toOutput(record, tags, undefined) };
 });
 
@@ -374,7 +373,7 @@ const createDefaultSubnet = action((ctx, input: CreateDefaultSubnetRequest): Cre
 const describeSubnets = action((ctx, input: DescribeSubnetsRequest): DescribeSubnetsResult => {
   const ids = input.SubnetIds ?? [];
   const records = ids.length > 0 ? requireResources(ctx, KINDS.subnet, ids) : subnets(ctx).list(ctx.region);
-  const tags = tagsByResource(ctx, KIND);
+  const tags = tagsByResource(ctx, KINDS.subnet.name);
   const used = usedAddresses(ctx);
   const described = records.map((s) => toOutput(s, tags.get(s.SubnetId), used.get(s.SubnetId)));
   const ipv6 = (s: Subnet) => s.Ipv6CidrBlockAssociationSet ?? [];

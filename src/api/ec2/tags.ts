@@ -13,8 +13,7 @@ import { Ec2Error, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
 import { exists, kindOfId } from '../../resources/ec2/registry.js';
-
-export const MAX_TAGS_PER_RESOURCE = 50;
+import { MAX_TAGS_PER_RESOURCE, putTags } from '../../resources/ec2/tags.js';
 
 /** Validates tags as EC2 does: key 1–128 chars, value ≤ 256, no `aws:` prefix, ≤ 50. */
 export function validateTags(tags: readonly { Key?: string; Value?: string }[] | undefined): Tag[] {
@@ -61,23 +60,6 @@ export function tagSpecificationTags(
     out.set(type, validateTags(spec.Tags));
   }
   return out;
-}
-
-/** Stores tags on a resource, keeping the per-resource limit. */
-export function putTags(ctx: RequestContext, resourceId: string, resourceType: string, tags: readonly Tag[]): void {
-  if (tags.length === 0) return;
-  const existing = ctx.store.tags.forResource(ctx.region, resourceId);
-  const keys = new Set(existing.map((t) => t.Key));
-  for (const t of tags) keys.add(t.Key);
-  if (keys.size > MAX_TAGS_PER_RESOURCE) {
-    throw new Ec2Error('TagLimitExceeded', `The maximum number of tags (${MAX_TAGS_PER_RESOURCE}) per resource was exceeded.`);
-  }
-  ctx.store.tags.set(ctx.region, resourceId, resourceType, tags);
-}
-
-/** All tags of one resource type, by id (one query); empty arrays are omitted by callers as EC2 omits tagSet. */
-export function tagsByResource(ctx: RequestContext, resourceType: string): Map<string, Tag[]> {
-  return ctx.store.tags.forType(ctx.region, resourceType);
 }
 
 /** `Tags` for an output object: undefined when there are none (EC2 omits an empty tagSet). */

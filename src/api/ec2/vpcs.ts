@@ -6,22 +6,7 @@
  * first call, or by CreateDefaultVpc) also has a default subnet per AZ and an
  * attached internet gateway that the main route table sends 0.0.0.0/0 to.
  */
-import type {
-  CreateDefaultVpcRequest,
-  CreateDefaultVpcResult,
-  CreateVpcRequest,
-  CreateVpcResult,
-  DeleteVpcRequest,
-  DescribeVpcAttributeRequest,
-  DescribeVpcAttributeResult,
-  DescribeVpcsRequest,
-  DescribeVpcsResult,
-  DhcpConfiguration,
-  ModifyVpcAttributeRequest,
-  Tenancy,
-  Vpc,
-  VpcIpv6CidrBlockAssociation,
-} from '@aws-sdk/client-ec2';
+import type { CreateDefaultVpcRequest, CreateDefaultVpcResult, CreateVpcRequest, CreateVpcResult, DeleteVpcRequest, DescribeVpcAttributeRequest, DescribeVpcAttributeResult, DescribeVpcsRequest, DescribeVpcsResult, ModifyVpcAttributeRequest, Tenancy, Vpc, VpcIpv6CidrBlockAssociation } from '@aws-sdk/client-ec2';
 import { randomInt } from 'node:crypto';
 import { DEFAULT_VPC_CIDR, formatIpv6, validateVpcCidr } from '../../domain/cidr.js';
 import { applyFilters } from '../../domain/filters.js';
@@ -30,20 +15,19 @@ import { paginate } from '../../domain/pagination.js';
 import { Ec2Error, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
-import { attachGatewayRecord, attachedGatewayOf, insertInternetGateway } from './internet-gateways.js';
-import { createDefaultNetworkAcl, deleteNetworkAclsOf } from './network-acls.js';
 import { defaultVpcOf } from '../../resources/ec2/vpcs.js';
-import { type NetworkInterfaceRecord, type SubnetRecord, type VpcRecord } from '../../resources/ec2/records.js';
+import { type VpcRecord } from '../../resources/ec2/records.js';
 import { requireResource, requireResources } from '../../resources/ec2/registry.js';
-import { createMainRouteTable, deleteRouteTablesOf, routeTablesOf } from './route-tables.js';
-import { createDefaultSecurityGroup, deleteSecurityGroupRecords, securityGroupsOfVpc } from './security-groups.js';
 import { createDefaultSubnets } from './subnets.js';
-import { putTags, tagSpecificationTags, tagsByResource, tagsField } from './tags.js';
+import { tagSpecificationTags, tagsField } from './tags.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
 import type { KindSpec } from '../../store/kind.js';
 import type { DhcpOptionsRecord } from '../../resources/ec2/records.js';
-
-const KIND = 'vpc';
+import { attachGatewayRecord, attachedGatewayOf, insertInternetGateway } from '../../resources/ec2/internet-gateways.js';
+import { createDefaultNetworkAcl, deleteNetworkAclsOf } from '../../resources/ec2/network-acls.js';
+import { createMainRouteTable, deleteRouteTablesOf, routeTablesOf } from '../../resources/ec2/route-tables.js';
+import { createDefaultSecurityGroup, deleteSecurityGroupRecords, securityGroupsOfVpc } from '../../resources/ec2/security-groups.js';
+import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
 
 
 function vpcs(ctx: RequestContext) {
@@ -185,14 +169,14 @@ const createVpc = action((ctx, input: CreateVpcRequest): CreateVpcResult => {
   if (tenancy !== 'default' && tenancy !== 'dedicated') {
     throw new Ec2Error('InvalidParameterValue', `Value (${tenancy}) for parameter instanceTenancy is invalid.`);
   }
-  const tags = tagSpecificationTags(input.TagSpecifications, [KIND]).get(KIND) ?? [];
+  const tags = tagSpecificationTags(input.TagSpecifications, [KINDS.vpc.name]).get(KINDS.vpc.name) ?? [];
   const vpc = createVpcLayout(ctx, {
     cidr: input.CidrBlock,
     tenancy,
     isDefault: false,
     ipv6: input.AmazonProvidedIpv6CidrBlock === true,
   });
-  putTags(ctx, vpc.VpcId, KIND, tags);
+  putTags(ctx, vpc.VpcId, KINDS.vpc.name, tags);
   // EC2 answers CreateVpc with the VPC still pending; it is available at once after.
   return { Vpc: { ...toOutput(vpc, tags), State: 'pending' } };
 });
@@ -208,7 +192,7 @@ const createDefaultVpc = action((ctx, _input: CreateDefaultVpcRequest): CreateDe
 const describeVpcs = action((ctx, input: DescribeVpcsRequest): DescribeVpcsResult => {
   const ids = input.VpcIds ?? [];
   const records = ids.length > 0 ? requireResources(ctx, KINDS.vpc, ids) : vpcs(ctx).list(ctx.region);
-  const tags = tagsByResource(ctx, KIND);
+  const tags = tagsByResource(ctx, KINDS.vpc.name);
   const v4 = (v: VpcRecord) => v.CidrBlockAssociationSet ?? [];
   const v6 = (v: VpcRecord) => v.Ipv6CidrBlockAssociationSet ?? [];
   const filtered = applyFilters(

@@ -6,7 +6,7 @@
  */
 import type { ResourceContext } from '../context.js';
 import { allocatePublicIp } from './public-ips.js';
-import type { AddressRecord, InstanceRecord, NetworkInterfaceRecord, StoredInstance } from './records.js';
+import type { InstanceRecord, NetworkInterfaceRecord, StoredInstance } from './records.js';
 
 export type { LaunchVolume, StoredInstance } from './records.js';
 import { KINDS } from './kinds.js';

@@ -6,7 +6,6 @@
 import { formatIpv4, parseCidr4, parseIpv4, size } from '../../domain/cidr.js';
 import { Ec2Error } from '../../domain/errors.js';
 import type { ResourceContext } from '../context.js';
-import type { AddressRecord, NetworkInterfaceRecord } from './records.js';
 import { KINDS } from './kinds.js';
 
 /** Addresses in use in any region: the pool is one address space on this host. */

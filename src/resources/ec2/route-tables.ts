@@ -1,0 +1,90 @@
+/** Route tables: their records and the rules VPCs and subnets use (main table, associations, local routes). */
+import type { Route, RouteTableAssociation } from '@aws-sdk/client-ec2';
+import type { ResourceContext } from '../context.js';
+import { newId } from '../../domain/ids.js';
+import { KINDS } from './kinds.js';
+import type { RouteTableRecord, SubnetRecord, VpcRecord } from './records.js';
+
+export function tables(ctx: ResourceContext) {
+  return ctx.store.collection(KINDS.routeTable);
+}
+
+export function save(ctx: ResourceContext, table: RouteTableRecord): void {
+  tables(ctx).put(ctx.region, table.RouteTableId, table);
+}
+
+/** The local routes of a VPC: one per IPv4 and IPv6 CIDR block. */
+export function localRoutes(vpc: VpcRecord): Route[] {
+  const v4 = (vpc.CidrBlockAssociationSet ?? []).map((a) => a.CidrBlock!).filter(Boolean);
+  const v6 = (vpc.Ipv6CidrBlockAssociationSet ?? []).map((a) => a.Ipv6CidrBlock!).filter(Boolean);
+  return [
+    ...(v4.length > 0 ? v4 : [vpc.CidrBlock]).map((c) => ({ DestinationCidrBlock: c, GatewayId: 'local', Origin: 'CreateRouteTable' as const })),
+    ...v6.map((c) => ({ DestinationIpv6CidrBlock: c, GatewayId: 'local', Origin: 'CreateRouteTable' as const })),
+  ];
+}
+
+export function insertTable(ctx: ResourceContext, vpc: VpcRecord): RouteTableRecord {
+  const table: RouteTableRecord = {
+    RouteTableId: newId('rtb'),
+    VpcId: vpc.VpcId,
+    OwnerId: ctx.accountId,
+    Routes: localRoutes(vpc),
+    Associations: [],
+    PropagatingVgws: [],
+  };
+  save(ctx, table);
+  return table;
+}
+
+export function newAssociation(table: RouteTableRecord, subnetId: string | undefined): RouteTableAssociation {
+  const a: RouteTableAssociation = {
+    Main: subnetId === undefined,
+    RouteTableAssociationId: newId('rtbassoc'),
+    RouteTableId: table.RouteTableId,
+    AssociationState: { State: 'associated' },
+  };
+  if (subnetId !== undefined) a.SubnetId = subnetId;
+  return a;
+}
+
+/** Creates a VPC's main route table, with its local routes plus `extraRoutes`. */
+export function createMainRouteTable(ctx: ResourceContext, vpc: VpcRecord, extraRoutes: Route[] = []): RouteTableRecord {
+  const table = insertTable(ctx, vpc);
+  table.Routes.push(...extraRoutes.map((r) => ({ ...r, Origin: 'CreateRoute' as const })));
+  table.Associations.push(newAssociation(table, undefined));
+  save(ctx, table);
+  return table;
+}
+
+export function routeTablesOf(ctx: ResourceContext, vpcId: string): RouteTableRecord[] {
+  return tables(ctx)
+    .list(ctx.region)
+    .filter((t) => t.VpcId === vpcId);
+}
+
+/** The table a subnet's traffic uses: its explicit association, else the VPC's main table. */
+export function routeTableForSubnet(ctx: ResourceContext, subnet: SubnetRecord): RouteTableRecord | undefined {
+  const all = routeTablesOf(ctx, subnet.VpcId);
+  return (
+    all.find((t) => t.Associations.some((a) => a.SubnetId === subnet.SubnetId)) ??
+    all.find((t) => t.Associations.some((a) => a.Main === true))
+  );
+}
+
+/** Drops a deleted subnet's explicit association. */
+export function removeSubnetAssociations(ctx: ResourceContext, subnetId: string): void {
+  for (const t of tables(ctx).list(ctx.region)) {
+    const kept = t.Associations.filter((a) => a.SubnetId !== subnetId);
+    if (kept.length === t.Associations.length) continue;
+    t.Associations = kept;
+    save(ctx, t);
+  }
+}
+
+/** Deletes every route table of a VPC (with tags), when the VPC goes. */
+export function deleteRouteTablesOf(ctx: ResourceContext, vpcId: string): void {
+  for (const t of routeTablesOf(ctx, vpcId)) {
+    tables(ctx).delete(ctx.region, t.RouteTableId);
+    ctx.store.tags.removeAll(ctx.region, t.RouteTableId);
+  }
+}
