@@ -19,8 +19,9 @@ import type {
   InstanceTypeInfo,
   PlacementGroupStrategy,
 } from '@aws-sdk/client-ec2';
-import { findRegion } from './regions.js';
+import { Ec2Error } from './errors.js';
 import { deepFreeze } from './freeze.js';
+import { findRegion } from './regions.js';
 
 export type InstanceTypeCategory =
   | 'general-purpose'
@@ -591,4 +592,11 @@ export function isOfferedIn(instanceType: string, region: string, zoneName: stri
   if (LIMITED_ACCELERATED.has(family)) return ACCELERATED_REGIONS.has(region) && zoneIndex < 3;
   if (NEW_GENERATION.has(family)) return r.OptInStatus === 'opt-in-not-required' || zoneIndex < 2;
   return true;
+}
+
+/** A catalogued instance type (deeply frozen: copy before changing); InvalidParameterValue otherwise. */
+export function requireInstanceType(name: string): InstanceTypeInfo {
+  const info = findInstanceType(name);
+  if (!info) throw new Ec2Error('InvalidParameterValue', `Invalid value '${name}' for InstanceType.`);
+  return info;
 }

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Dispatcher } from '../../src/api/dispatcher.js';
 import { ec2Modules } from '../../src/api/ec2/index.js';
-import { builtInImageId, builtInImages, OVERCAST_IMAGE_OWNER_ID, requireImage } from '../../src/api/ec2/images.js';
 import type { ImageRecord } from '../../src/resources/ec2/records.js';
 import { loadConfig } from '../../src/config.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { ec2Error, startTestServer, type TestServer } from '../helpers/server.js';
 import { KINDS } from '../../src/resources/ec2/kinds.js';
+import { OVERCAST_IMAGE_OWNER_ID, builtInImageId, builtInImages, requireImage } from '../../src/resources/ec2/images.js';
 
 describe('images', () => {
   let t: TestServer;

@@ -8,8 +8,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { requireInstanceType } from '../../src/api/ec2/instance-types.js';
-import { INSTANCE_TYPES, isOfferedIn } from '../../src/domain/instance-types.js';
+import { INSTANCE_TYPES, isOfferedIn, requireInstanceType } from '../../src/domain/instance-types.js';
 import { findRegion } from '../../src/domain/regions.js';
 import { ec2Error, startTestServer, type TestServer } from '../helpers/server.js';
 

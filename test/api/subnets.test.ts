@@ -18,10 +18,10 @@ import {
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { NetworkInterfaceRecord, SubnetRecord } from '../../src/resources/ec2/records.js';
-import { allocatePrivateIp, allocatePrivateIps, subnetForLaunch } from '../../src/api/ec2/subnets.js';
 import { ec2Error, startTestServer, type TestServer } from '../helpers/server.js';
 import { KINDS } from '../../src/resources/ec2/kinds.js';
 import { looseCollection } from '../helpers/collections.js';
+import { allocatePrivateIp, allocatePrivateIps, subnetForLaunch } from '../../src/resources/ec2/subnets.js';
 
 describe('subnets', () => {
   let t: TestServer;

@@ -41,12 +41,12 @@ import { action, type ApiModule, type RequestContext } from '../context.js';
 import { eniCollection, instanceCollection, interfacesOf } from '../../resources/ec2/instances.js';
 import { allocatePublicIp, isPublicIpInUse, publicDnsName } from '../../resources/ec2/public-ips.js';
 import type { AddressRecord, NetworkInterfaceRecord } from '../../resources/ec2/records.js';
-import { ACCOUNT_LIMITS } from './regions.js';
 import { requireResource, requireResources, requireWellFormed } from '../../resources/ec2/registry.js';
 import { tagSpecificationTags, tagsField } from './tags.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
 import { attachedGatewayOf } from '../../resources/ec2/internet-gateways.js';
 import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
+import { ACCOUNT_LIMITS } from '../../domain/account-limits.js';
 
 const POOL = 'amazon';
 

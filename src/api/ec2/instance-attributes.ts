@@ -18,11 +18,11 @@ import type {
 import { Ec2Error, invalidParameterCombination, missingParameter } from '../../domain/errors.js';
 import { action, type ActionHandler, type RequestContext } from '../context.js';
 import { eniCollection, instanceCollection, interfacesOf, type StoredInstance } from '../../resources/ec2/instances.js';
-import { requireInstanceType } from './instance-types.js';
 import { requireInstances } from './instance-view.js';
 import type { SubnetRecord } from '../../resources/ec2/records.js';
 import { applyMetadataOptions, checkArchitecture, checkOffered, checkUserData, resolveGroups } from './run-instances.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
+import { requireInstanceType } from '../../domain/instance-types.js';
 
 function requireInstance(ctx: RequestContext, id: string | undefined): StoredInstance {
   if (id === undefined || id === '') throw missingParameter('InstanceId');

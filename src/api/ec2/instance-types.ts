@@ -9,18 +9,11 @@ import type {
   LocationType,
 } from '@aws-sdk/client-ec2';
 import { applyFilters } from '../../domain/filters.js';
-import { findInstanceType, INSTANCE_TYPES, isOfferedIn } from '../../domain/instance-types.js';
+import { INSTANCE_TYPES, isOfferedIn } from '../../domain/instance-types.js';
 import { paginate } from '../../domain/pagination.js';
 import { findRegion } from '../../domain/regions.js';
 import { Ec2Error } from '../../domain/errors.js';
 import { action, type ApiModule } from '../context.js';
-
-/** A catalogued instance type (deeply frozen: copy before changing); InvalidParameterValue otherwise. */
-export function requireInstanceType(name: string): InstanceTypeInfo {
-  const info = findInstanceType(name);
-  if (!info) throw new Ec2Error('InvalidParameterValue', `Invalid value '${name}' for InstanceType.`);
-  return info;
-}
 
 /** Whether the type is offered in at least one zone of the region. */
 function offeredInRegion(instanceType: string, region: string): boolean {

@@ -27,12 +27,8 @@ import { tagSpecificationTags, tagsField } from './tags.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
 import type { KeyPairRecord } from '../../resources/ec2/records.js';
 import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
+import { findKeyPairByName } from '../../resources/ec2/key-pairs.js';
 
-
-/** The key pair called `name` in the caller's region, or undefined. */
-export function findKeyPairByName(ctx: RequestContext, name: string): KeyPairRecord | undefined {
-  return ctx.store.collection(KINDS.keyPair).list(ctx.region).find((k) => k.KeyName === name);
-}
 
 const MAX_KEY_NAME_LENGTH = 255;
 

@@ -4,24 +4,15 @@
  * are built from the record at describe time (public DNS names are never
  * stored). Create/Attach/Detach/DeleteNetworkInterface come with a later issue.
  */
-import type {
-  DescribeNetworkInterfacesRequest,
-  DescribeNetworkInterfacesResult,
-  GroupIdentifier,
-  InstanceNetworkInterface,
-  NetworkInterface,
-  NetworkInterfaceAssociation,
-} from '@aws-sdk/client-ec2';
-import { randomBytes } from 'node:crypto';
+import type { DescribeNetworkInterfacesRequest, DescribeNetworkInterfacesResult, InstanceNetworkInterface, NetworkInterface, NetworkInterfaceAssociation } from '@aws-sdk/client-ec2';
 import { applyFilters } from '../../domain/filters.js';
-import { newId } from '../../domain/ids.js';
 import { paginate } from '../../domain/pagination.js';
 import { invalidParameterCombination } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
 import { eniCollection } from '../../resources/ec2/instances.js';
-import { privateDnsName, publicDnsName } from '../../resources/ec2/public-ips.js';
-import type { NetworkInterfaceRecord, SubnetRecord } from '../../resources/ec2/records.js';
+import { publicDnsName } from '../../resources/ec2/public-ips.js';
+import type { NetworkInterfaceRecord } from '../../resources/ec2/records.js';
 import { requireResources } from '../../resources/ec2/registry.js';
 import { tagsField } from './tags.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
@@ -29,55 +20,6 @@ import { tagsByResource } from '../../resources/ec2/tags.js';
 
 /** An ISO-8601 string where the SDK types say Date: the serializer writes both the same way. */
 const isoTime = (s: string): Date => s as unknown as Date;
-
-/** A locally administered unicast MAC, as EC2 gives interfaces (02:xx:xx:xx:xx:xx). */
-export function newMacAddress(): string {
-  return ['02', ...[...randomBytes(5)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
-}
-
-export interface NewInterface {
-  subnet: SubnetRecord;
-  privateIp: string;
-  groups: GroupIdentifier[];
-  instanceId: string;
-  deviceIndex: number;
-  deleteOnTermination: boolean;
-  publicIp?: string;
-  description?: string;
-  attachTime: string;
-}
-
-/** Builds (does not store) an interface attached to an instance. */
-export function newInstanceInterface(ctx: RequestContext, n: NewInterface): NetworkInterfaceRecord {
-  const dns = privateDnsName(ctx.region, n.privateIp);
-  const record: NetworkInterfaceRecord = {
-    NetworkInterfaceId: newId('eni'),
-    SubnetId: n.subnet.SubnetId,
-    VpcId: n.subnet.VpcId,
-    AvailabilityZone: n.subnet.AvailabilityZone,
-    Description: n.description ?? '',
-    InterfaceType: 'interface',
-    OwnerId: ctx.accountId,
-    RequesterManaged: false,
-    SourceDestCheck: true,
-    PrivateIpAddress: n.privateIp,
-    PrivateDnsName: dns,
-    PrivateIpAddresses: [{ Primary: true, PrivateIpAddress: n.privateIp, PrivateDnsName: dns }],
-    Ipv6Addresses: [],
-    MacAddress: newMacAddress(),
-    Groups: n.groups,
-    Status: 'in-use',
-    attachment: {
-      AttachmentId: newId('eni-attach'),
-      InstanceId: n.instanceId,
-      DeviceIndex: n.deviceIndex,
-      AttachTime: n.attachTime,
-      DeleteOnTermination: n.deleteOnTermination,
-    },
-  };
-  if (n.publicIp !== undefined) record.association = { PublicIp: n.publicIp };
-  return record;
-}
 
 /** The Association of an interface: auto-assigned public IPs are owned by 'amazon', Elastic IPs by the account. */
 export function associationOutput(ctx: RequestContext, eni: NetworkInterfaceRecord): NetworkInterfaceAssociation | undefined {

@@ -15,6 +15,7 @@ import { findRegion, REGIONS } from '../../domain/regions.js';
 import { Ec2Error } from '../../domain/errors.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
 import { defaultVpcOf } from '../../resources/ec2/vpcs.js';
+import { ACCOUNT_LIMITS } from '../../domain/account-limits.js';
 
 const servedCache = new WeakMap<readonly string[], readonly Region[]>();
 
@@ -101,13 +102,6 @@ const describeAvailabilityZones = action(
     return { AvailabilityZones: [...zones] };
   },
 );
-
-/** Account limits reported by DescribeAccountAttributes. */
-export const ACCOUNT_LIMITS = {
-  maxInstances: 1000,
-  maxElasticIps: 5,
-  maxSecurityGroupsPerInterface: 5,
-} as const;
 
 const describeAccountAttributes = action(
   (ctx, input: DescribeAccountAttributesRequest): DescribeAccountAttributesResult => {

@@ -14,26 +14,25 @@ import type {
   RunInstancesRequest,
 } from '@aws-sdk/client-ec2';
 import { newId } from '../../domain/ids.js';
-import { isOfferedIn } from '../../domain/instance-types.js';
+import { isOfferedIn, requireInstanceType } from '../../domain/instance-types.js';
 import { instanceState } from '../../domain/lifecycle.js';
 import { Ec2Error, invalidParameterCombination, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
 import { action, type RequestContext } from '../context.js';
-import { requireImage } from './images.js';
 import { eniCollection, instanceCollection, type LaunchVolume, type StoredInstance } from '../../resources/ec2/instances.js';
-import { requireInstanceType } from './instance-types.js';
 import { ec2Time, instanceOutput, isoTime, type InstanceLookups } from './instance-view.js';
-import { findKeyPairByName } from './key-pairs.js';
-import { newInstanceInterface } from './network-interfaces.js';
 import { allocatePublicIps } from '../../resources/ec2/public-ips.js';
 import { defaultVpcOf as defaultVpc } from '../../resources/ec2/vpcs.js';
 import type { ImageRecord, NetworkInterfaceRecord, SecurityGroupRecord, SubnetRecord } from '../../resources/ec2/records.js';
-import { ACCOUNT_LIMITS } from './regions.js';
 import { requireResources } from '../../resources/ec2/registry.js';
-import { allocatePrivateIps, subnetForLaunch } from './subnets.js';
 import { tagSpecificationTags } from './tags.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
 import { putTags } from '../../resources/ec2/tags.js';
+import { findKeyPairByName } from '../../resources/ec2/key-pairs.js';
+import { newInstanceInterface } from '../../resources/ec2/network-interfaces.js';
+import { allocatePrivateIps, subnetForLaunch } from '../../resources/ec2/subnets.js';
+import { requireImage } from '../../resources/ec2/images.js';
+import { ACCOUNT_LIMITS } from '../../domain/account-limits.js';
 
 /**
  * EC2 documents m1.small as the default, a previous-generation type the

@@ -7,244 +7,28 @@
  * addresses minus those. `subnetForLaunch` and `allocatePrivateIp` are what
  * the instance and interface families use to place an interface.
  */
-import type {
-  CreateDefaultSubnetRequest,
-  CreateDefaultSubnetResult,
-  CreateSubnetRequest,
-  CreateSubnetResult,
-  DeleteSubnetRequest,
-  DescribeSubnetsRequest,
-  DescribeSubnetsResult,
-  ModifySubnetAttributeRequest,
-  Subnet,
-  SubnetIpv6CidrBlockAssociation,
-} from '@aws-sdk/client-ec2';
-import {
-  allocateAddress,
-  defaultSubnetCidr,
-  formatIpv4,
-  formatIpv6,
-  ipInCidr,
-  isReservedInSubnet,
-  overlaps,
-  parseCidr4,
-  parseCidr6,
-  parseIpv4,
-  usableAddressCount,
-  validateSubnetCidr,
-  type Cidr4,
-  type Cidr6,
-} from '../../domain/cidr.js';
+import type { CreateDefaultSubnetRequest, CreateDefaultSubnetResult, CreateSubnetRequest, CreateSubnetResult, DeleteSubnetRequest, DescribeSubnetsRequest, DescribeSubnetsResult, ModifySubnetAttributeRequest, Subnet } from '@aws-sdk/client-ec2';
+import { defaultSubnetCidr, formatIpv6, overlaps, parseCidr4, parseCidr6, validateSubnetCidr, type Cidr4, type Cidr6 } from '../../domain/cidr.js';
 import { applyFilters } from '../../domain/filters.js';
-import { newId } from '../../domain/ids.js';
 import { paginate } from '../../domain/pagination.js';
-import { findRegion, type ZoneInfo } from '../../domain/regions.js';
+import { type ZoneInfo } from '../../domain/regions.js';
 import { Ec2Error, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
 import { defaultVpcOf as defaultVpc } from '../../resources/ec2/vpcs.js';
-import { type NetworkInterfaceRecord, type SubnetRecord, type VpcRecord } from '../../resources/ec2/records.js';
+import { type SubnetRecord, type VpcRecord } from '../../resources/ec2/records.js';
 import { requireResource, requireResources } from '../../resources/ec2/registry.js';
 import { tagSpecificationTags, tagsField } from './tags.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
-import { associateWithDefaultAcl, removeSubnetFromAcls } from '../../resources/ec2/network-acls.js';
+import { removeSubnetFromAcls } from '../../resources/ec2/network-acls.js';
 import { removeSubnetAssociations } from '../../resources/ec2/route-tables.js';
 import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
-
-function subnets(ctx: RequestContext) {
-  return ctx.store.collection(KINDS.subnet);
-}
-
-function zonesHere(ctx: RequestContext): readonly ZoneInfo[] {
-  return findRegion(ctx.region)?.zones ?? [];
-}
+import { availableCount, insertSubnet, subnets, usedAddresses, zonesHere } from '../../resources/ec2/subnets.js';
 
 // ---------------------------------------------------------------- addresses
 
-/** Every private IPv4 an interface holds (primary and secondaries). */
-function addressesOf(eni: NetworkInterfaceRecord): string[] {
-  const out = [eni.PrivateIpAddress];
-  for (const p of eni.PrivateIpAddresses ?? []) {
-    if (p.PrivateIpAddress !== undefined && p.PrivateIpAddress !== eni.PrivateIpAddress) out.push(p.PrivateIpAddress);
-  }
-  return out;
-}
-
-/** Addresses held by interfaces, per subnet id (one scan of the interfaces). */
-function usedAddresses(ctx: RequestContext): Map<string, Set<number>> {
-  const out = new Map<string, Set<number>>();
-  for (const eni of ctx.store.collection(KINDS.networkInterface).list(ctx.region)) {
-    let set = out.get(eni.SubnetId);
-    if (!set) out.set(eni.SubnetId, (set = new Set()));
-    for (const ip of addressesOf(eni)) {
-      const n = parseIpv4(ip);
-      if (n !== undefined) set.add(n);
-    }
-  }
-  return out;
-}
-
-function availableCount(subnet: SubnetRecord, used: Set<number> | undefined): number {
-  const cidr = parseCidr4(subnet.CidrBlock)!;
-  return Math.max(0, usableAddressCount(cidr) - (used?.size ?? 0));
-}
-
-function takenIn(ctx: RequestContext, subnet: SubnetRecord, alsoTaken: Iterable<string>): Set<number> {
-  const used = usedAddresses(ctx).get(subnet.SubnetId) ?? new Set<number>();
-  for (const ip of alsoTaken) {
-    const n = parseIpv4(ip);
-    if (n !== undefined) used.add(n);
-  }
-  return used;
-}
-
-/** Checks an address asked for explicitly: inside the subnet, not reserved, not in `used`. */
-function checkRequested(requested: string, cidr: Cidr4, used: Set<number>): number {
-  const n = parseIpv4(requested);
-  if (n === undefined) {
-    throw new Ec2Error('InvalidParameterValue', `Value (${requested}) for parameter privateIpAddress is invalid. This is not a valid IP address.`);
-  }
-  if (!ipInCidr(n, cidr)) {
-    throw new Ec2Error('InvalidParameterValue', `Address ${requested} does not fall within the subnet's address range`);
-  }
-  if (isReservedInSubnet(n, cidr)) {
-    throw new Ec2Error('InvalidParameterValue', `Address ${requested} is in subnet's reserved address range`);
-  }
-  if (used.has(n)) throw new Ec2Error('InvalidIPAddress.InUse', `Address ${requested} is in use.`);
-  return n;
-}
-
-const subnetFull = (subnet: SubnetRecord): Ec2Error =>
-  new Ec2Error(
-    'InsufficientFreeAddressesInSubnet',
-    `There are not enough free addresses in subnet '${subnet.SubnetId}' to satisfy the requested number of instances.`,
-  );
-
-/**
- * A private IPv4 for a new interface in `subnet`: `requested` if it is inside
- * the subnet, not reserved and free, else the lowest free address. `alsoTaken`
- * lists addresses the caller has handed out in this call but not stored yet.
- */
-export function allocatePrivateIp(
-  ctx: RequestContext,
-  subnet: SubnetRecord,
-  requested?: string,
-  alsoTaken: Iterable<string> = [],
-): string {
-  const cidr = parseCidr4(subnet.CidrBlock)!;
-  const used = takenIn(ctx, subnet, alsoTaken);
-  if (requested !== undefined) return formatIpv4(checkRequested(requested, cidr, used));
-  const free = allocateAddress(cidr, used);
-  if (free === undefined) throw subnetFull(subnet);
-  return formatIpv4(free);
-}
-
-/**
- * Up to `count` addresses with one scan of the interfaces (for launching many
- * instances at once): `requested` first if given (checked as in
- * `allocatePrivateIp`), then the lowest free ones. Fewer than `count` when the
- * subnet runs out; InsufficientFreeAddressesInSubnet when it has none.
- */
-export function allocatePrivateIps(ctx: RequestContext, subnet: SubnetRecord, count: number, requested?: string): string[] {
-  const cidr = parseCidr4(subnet.CidrBlock)!;
-  const used = takenIn(ctx, subnet, []);
-  const out: number[] = [];
-  if (requested !== undefined && count > 0) out.push(checkRequested(requested, cidr, used));
-  for (const n of out) used.add(n);
-  while (out.length < count) {
-    const free = allocateAddress(cidr, used);
-    if (free === undefined) break;
-    out.push(free);
-    used.add(free);
-  }
-  if (out.length === 0 && count > 0) throw subnetFull(subnet);
-  return out.map(formatIpv4);
-}
-
-
-/**
- * Where an instance or interface goes: the given subnet, or else the default
- * subnet of the earliest AZ in the default VPC.
- */
-export function subnetForLaunch(ctx: RequestContext, subnetId?: string): SubnetRecord {
-  if (subnetId !== undefined && subnetId !== '') return requireResource(ctx, KINDS.subnet, subnetId);
-  const vpc = defaultVpc(ctx);
-  if (!vpc) throw new Ec2Error('VPCIdNotSpecified', 'No default VPC for this user');
-  const zoneOrder = zonesHere(ctx).map((z) => z.ZoneName);
-  const rank = (s: SubnetRecord): number => {
-    const i = zoneOrder.indexOf(s.AvailabilityZone);
-    return i < 0 ? zoneOrder.length : i;
-  };
-  const candidates = subnets(ctx)
-    .list(ctx.region)
-    .filter((s) => s.VpcId === vpc.VpcId && s.DefaultForAz)
-    .sort((a, b) => rank(a) - rank(b));
-  const first = candidates[0];
-  if (!first) {
-    throw new Ec2Error('MissingInput', `No subnets found for the default VPC '${vpc.VpcId}'. Please specify a subnet.`);
-  }
-  return first;
-}
 
 // ---------------------------------------------------------------- creating
-
-export interface NewSubnet {
-  cidr: string;
-  zone: ZoneInfo;
-  defaultForAz: boolean;
-  mapPublicIpOnLaunch: boolean;
-  /** canonical IPv6 /64, if the subnet gets one */
-  ipv6Cidr?: string;
-}
-
-/** Stores a subnet (already validated) and associates it with the VPC's default network ACL. */
-export function insertSubnet(ctx: RequestContext, vpc: VpcRecord, spec: NewSubnet): SubnetRecord {
-  const subnetId = newId('subnet');
-  const ipv6: SubnetIpv6CidrBlockAssociation[] = spec.ipv6Cidr
-    ? [
-        {
-          AssociationId: newId('subnet-cidr-assoc'),
-          Ipv6CidrBlock: spec.ipv6Cidr,
-          Ipv6CidrBlockState: { State: 'associated' },
-          Ipv6AddressAttribute: 'public',
-          IpSource: 'amazon',
-        },
-      ]
-    : [];
-  const record: SubnetRecord = {
-    SubnetId: subnetId,
-    SubnetArn: `arn:aws:ec2:${ctx.region}:${ctx.accountId}:subnet/${subnetId}`,
-    VpcId: vpc.VpcId,
-    OwnerId: ctx.accountId,
-    State: 'available',
-    CidrBlock: spec.cidr,
-    AvailabilityZone: spec.zone.ZoneName,
-    AvailabilityZoneId: spec.zone.ZoneId,
-    DefaultForAz: spec.defaultForAz,
-    MapPublicIpOnLaunch: spec.mapPublicIpOnLaunch,
-    MapCustomerOwnedIpOnLaunch: false,
-    AssignIpv6AddressOnCreation: false,
-    Ipv6CidrBlockAssociationSet: ipv6,
-    Ipv6Native: false,
-    EnableDns64: false,
-    PrivateDnsNameOptionsOnLaunch: {
-      HostnameType: 'ip-name',
-      EnableResourceNameDnsARecord: false,
-      EnableResourceNameDnsAAAARecord: false,
-    },
-    BlockPublicAccessStates: { InternetGatewayBlockMode: 'off' },
-  };
-  subnets(ctx).put(ctx.region, subnetId, record);
-  associateWithDefaultAcl(ctx, vpc.VpcId, subnetId);
-  return record;
-}
-
-/** The default subnets of a (new) default VPC: one /20 per AZ, public on launch. */
-export function createDefaultSubnets(ctx: RequestContext, vpc: VpcRecord): SubnetRecord[] {
-  return zonesHere(ctx)
-    .slice(0, 16)
-    .map((zone, i) => insertSubnet(ctx, vpc, { cidr: defaultSubnetCidr(i), zone, defaultForAz: true, mapPublicIpOnLaunch: true }));
-}
 
 function invalidZone(ctx: RequestContext, param: 'availabilityZone' | 'availabilityZoneId', value: string): Ec2Error {
   const zones = zonesHere(ctx);

@@ -6,136 +6,32 @@
  * first call, or by CreateDefaultVpc) also has a default subnet per AZ and an
  * attached internet gateway that the main route table sends 0.0.0.0/0 to.
  */
-import type { CreateDefaultVpcRequest, CreateDefaultVpcResult, CreateVpcRequest, CreateVpcResult, DeleteVpcRequest, DescribeVpcAttributeRequest, DescribeVpcAttributeResult, DescribeVpcsRequest, DescribeVpcsResult, ModifyVpcAttributeRequest, Tenancy, Vpc, VpcIpv6CidrBlockAssociation } from '@aws-sdk/client-ec2';
-import { randomInt } from 'node:crypto';
-import { DEFAULT_VPC_CIDR, formatIpv6, validateVpcCidr } from '../../domain/cidr.js';
+import type { CreateDefaultVpcRequest, CreateDefaultVpcResult, CreateVpcRequest, CreateVpcResult, DeleteVpcRequest, DescribeVpcAttributeRequest, DescribeVpcAttributeResult, DescribeVpcsRequest, DescribeVpcsResult, ModifyVpcAttributeRequest, Vpc } from '@aws-sdk/client-ec2';
+import { validateVpcCidr } from '../../domain/cidr.js';
 import { applyFilters } from '../../domain/filters.js';
-import { newId } from '../../domain/ids.js';
 import { paginate } from '../../domain/pagination.js';
 import { Ec2Error, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
-import { defaultVpcOf } from '../../resources/ec2/vpcs.js';
+import { defaultVpcOf, vpcs } from '../../resources/ec2/vpcs.js';
 import { type VpcRecord } from '../../resources/ec2/records.js';
 import { requireResource, requireResources } from '../../resources/ec2/registry.js';
-import { createDefaultSubnets } from './subnets.js';
 import { tagSpecificationTags, tagsField } from './tags.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
 import type { KindSpec } from '../../store/kind.js';
-import type { DhcpOptionsRecord } from '../../resources/ec2/records.js';
-import { attachGatewayRecord, attachedGatewayOf, insertInternetGateway } from '../../resources/ec2/internet-gateways.js';
-import { createDefaultNetworkAcl, deleteNetworkAclsOf } from '../../resources/ec2/network-acls.js';
-import { createMainRouteTable, deleteRouteTablesOf, routeTablesOf } from '../../resources/ec2/route-tables.js';
-import { createDefaultSecurityGroup, deleteSecurityGroupRecords, securityGroupsOfVpc } from '../../resources/ec2/security-groups.js';
+import { attachedGatewayOf } from '../../resources/ec2/internet-gateways.js';
+import { deleteNetworkAclsOf } from '../../resources/ec2/network-acls.js';
+import { deleteRouteTablesOf, routeTablesOf } from '../../resources/ec2/route-tables.js';
+import { deleteSecurityGroupRecords, securityGroupsOfVpc } from '../../resources/ec2/security-groups.js';
 import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
+import { createDefaultVpcLayout, createVpcLayout } from '../../resources/ec2/vpc-layout.js';
 
-
-function vpcs(ctx: RequestContext) {
-  return ctx.store.collection(KINDS.vpc);
-}
 
 // ---------------------------------------------------------------- DHCP options
 
 
-/** The region's default DHCP options set (AmazonProvidedDNS), created on first need. */
-function defaultDhcpOptionsId(ctx: RequestContext): string {
-  const col = ctx.store.collection(KINDS.dhcpOptions);
-  const existing = col.list(ctx.region).find((d) => d.regionDefault);
-  if (existing) return existing.DhcpOptionsId;
-  const domain = ctx.region === 'us-east-1' ? 'ec2.internal' : `${ctx.region}.compute.internal`;
-  const record: DhcpOptionsRecord = {
-    DhcpOptionsId: newId('dopt'),
-    OwnerId: ctx.accountId,
-    DhcpConfigurations: [
-      { Key: 'domain-name', Values: [{ Value: domain }] },
-      { Key: 'domain-name-servers', Values: [{ Value: 'AmazonProvidedDNS' }] },
-    ],
-    regionDefault: true,
-  };
-  col.put(ctx.region, record.DhcpOptionsId, record);
-  return record.DhcpOptionsId;
-}
-
 // ---------------------------------------------------------------- creating
 
-/** An Amazon-provided IPv6 /56 (2600:1f1x::/56 style) not used by another VPC of the region. */
-function amazonIpv6Block(ctx: RequestContext): string {
-  const taken = new Set(
-    vpcs(ctx)
-      .list(ctx.region)
-      .flatMap((v) => (v.Ipv6CidrBlockAssociationSet ?? []).map((a) => a.Ipv6CidrBlock)),
-  );
-  for (;;) {
-    // 2600:1f1X:YYYY:ZZ00::/56 — the top 56 bits are prefix + random, the rest zero.
-    const top = (0x2600n << 40n) | ((0x1f10n + BigInt(randomInt(16))) << 24n) | (BigInt(randomInt(0x10000)) << 8n) | BigInt(randomInt(0x100));
-    const block = `${formatIpv6(top << 72n)}/56`;
-    if (!taken.has(block)) return block;
-  }
-}
-
-interface NewVpc {
-  cidr: string;
-  tenancy: Tenancy;
-  isDefault: boolean;
-  ipv6: boolean;
-}
-
-/**
- * Stores a VPC and what every VPC has: default network ACL, default security
- * group, main route table. The default VPC also gets an internet gateway, a
- * 0.0.0.0/0 route to it and a default subnet per AZ.
- */
-function createVpcLayout(ctx: RequestContext, spec: NewVpc): VpcRecord {
-  const vpcId = newId('vpc');
-  // EC2 omits the IPv6 set from a VPC that has no IPv6 block.
-  const ipv6: VpcIpv6CidrBlockAssociation[] | undefined = spec.ipv6
-    ? [
-        {
-          AssociationId: newId('vpc-cidr-assoc'),
-          Ipv6CidrBlock: amazonIpv6Block(ctx),
-          Ipv6CidrBlockState: { State: 'associated' },
-          NetworkBorderGroup: ctx.region,
-          Ipv6Pool: 'Amazon',
-          Ipv6AddressAttribute: 'public',
-          IpSource: 'amazon',
-        },
-      ]
-    : undefined;
-  const vpc: VpcRecord = {
-    VpcId: vpcId,
-    OwnerId: ctx.accountId,
-    State: 'available',
-    CidrBlock: spec.cidr,
-    CidrBlockAssociationSet: [
-      { AssociationId: newId('vpc-cidr-assoc'), CidrBlock: spec.cidr, CidrBlockState: { State: 'associated' } },
-    ],
-    Ipv6CidrBlockAssociationSet: ipv6,
-    DhcpOptionsId: defaultDhcpOptionsId(ctx),
-    InstanceTenancy: spec.tenancy,
-    IsDefault: spec.isDefault,
-    EnableDnsSupport: true,
-    EnableDnsHostnames: spec.isDefault,
-    EnableNetworkAddressUsageMetrics: false,
-    BlockPublicAccessStates: { InternetGatewayBlockMode: 'off' },
-  };
-  vpcs(ctx).put(ctx.region, vpcId, vpc);
-  createDefaultNetworkAcl(ctx, vpc);
-  createDefaultSecurityGroup(ctx, vpcId);
-  if (spec.isDefault) {
-    const igw = insertInternetGateway(ctx);
-    attachGatewayRecord(ctx, igw, vpcId);
-    createMainRouteTable(ctx, vpc, [{ DestinationCidrBlock: '0.0.0.0/0', GatewayId: igw.InternetGatewayId }]);
-    createDefaultSubnets(ctx, vpc);
-  } else {
-    createMainRouteTable(ctx, vpc);
-  }
-  return vpc;
-}
-
-
-function createDefaultVpcLayout(ctx: RequestContext): VpcRecord {
-  return createVpcLayout(ctx, { cidr: DEFAULT_VPC_CIDR, tenancy: 'default', isDefault: true, ipv6: false });
-}
 
 /** Region set-up: the default VPC, unless the region already has one. */
 function initRegion(ctx: RequestContext): void {

@@ -11,7 +11,7 @@ export function acls(ctx: ResourceContext) {
 }
 
 /** The rules of a default ACL: allow everything (rule 100/101), then deny (32767/32768), both ways. */
-export function defaultEntries(withIpv6: boolean): NetworkAclEntry[] {
+function defaultEntries(withIpv6: boolean): NetworkAclEntry[] {
   const out: NetworkAclEntry[] = [];
   for (const egress of [true, false]) {
     out.push({ RuleNumber: 100, Protocol: '-1', RuleAction: 'allow', Egress: egress, CidrBlock: '0.0.0.0/0' });

@@ -14,7 +14,7 @@ export function save(ctx: ResourceContext, table: RouteTableRecord): void {
 }
 
 /** The local routes of a VPC: one per IPv4 and IPv6 CIDR block. */
-export function localRoutes(vpc: VpcRecord): Route[] {
+function localRoutes(vpc: VpcRecord): Route[] {
   const v4 = (vpc.CidrBlockAssociationSet ?? []).map((a) => a.CidrBlock!).filter(Boolean);
   const v6 = (vpc.Ipv6CidrBlockAssociationSet ?? []).map((a) => a.Ipv6CidrBlock!).filter(Boolean);
   return [
@@ -63,7 +63,7 @@ export function routeTablesOf(ctx: ResourceContext, vpcId: string): RouteTableRe
 }
 
 /** The table a subnet's traffic uses: its explicit association, else the VPC's main table. */
-export function routeTableForSubnet(ctx: ResourceContext, subnet: SubnetRecord): RouteTableRecord | undefined {
+function routeTableForSubnet(ctx: ResourceContext, subnet: SubnetRecord): RouteTableRecord | undefined {
   const all = routeTablesOf(ctx, subnet.VpcId);
   return (
     all.find((t) => t.Associations.some((a) => a.SubnetId === subnet.SubnetId)) ??

@@ -11,9 +11,9 @@ export const groups = (ctx: ResourceContext) => ctx.store.collection(KINDS.secur
 
 export const rulesCol = (ctx: ResourceContext) => ctx.store.collection(KINDS.securityGroupRule);
 
-export const groupArn = (ctx: ResourceContext, id: string) => `arn:aws:ec2:${ctx.region}:${ctx.accountId}:security-group/${id}`;
+const groupArn = (ctx: ResourceContext, id: string) => `arn:aws:ec2:${ctx.region}:${ctx.accountId}:security-group/${id}`;
 
-export const ruleArn = (ctx: ResourceContext, id: string) => `arn:aws:ec2:${ctx.region}:${ctx.accountId}:security-group-rule/${id}`;
+const ruleArn = (ctx: ResourceContext, id: string) => `arn:aws:ec2:${ctx.region}:${ctx.accountId}:security-group-rule/${id}`;
 
 /** The rules of one group, in the order they were added. */
 export function rulesOfGroup(ctx: ResourceContext, groupId: string): SecurityGroupRuleRecord[] {

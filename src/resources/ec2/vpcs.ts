@@ -1,4 +1,4 @@
-/** VPC rules shared by several families. */
+/** VPCs: their records and the default VPC of a region. */
 import type { ResourceContext } from '../context.js';
 import { KINDS } from './kinds.js';
 import type { VpcRecord } from './records.js';
@@ -9,4 +9,9 @@ export function defaultVpcOf(ctx: ResourceContext): VpcRecord | undefined {
     .collection(KINDS.vpc)
     .list(ctx.region)
     .find((v) => v.IsDefault);
+}
+
+/** The region's VPCs. */
+export function vpcs(ctx: ResourceContext) {
+  return ctx.store.collection(KINDS.vpc);
 }

@@ -1,0 +1,138 @@
+/**
+ * Images (AMIs): Overcast's built-in public images, and finding an image a caller may use.
+ *
+ * The built-in catalogue is registered in every region the first time the region
+ * is used (initRegion). Only images Overcast can build itself from distribution
+ * packages are listed (Debian and Ubuntu), each named for what it is.
+ */
+import type { BlockDeviceMapping } from '@aws-sdk/client-ec2';
+import { createHash } from 'node:crypto';
+import type { ResourceContext } from '../context.js';
+import { Ec2Error } from '../../domain/errors.js';
+import { isWellFormedId } from '../../domain/ids.js';
+import { KINDS } from './kinds.js';
+import type { BuiltInOs, ImageRecord } from './records.js';
+
+/**
+ * The account that owns the built-in images. Not a real AWS account and never the
+ * caller's (unless someone configures Overcast with this account id).
+ */
+export const OVERCAST_IMAGE_OWNER_ID = '000000000000';
+
+/** Build date of the current catalogue (part of each image name, as distributions date their AMIs). */
+const CATALOGUE_BUILD = '20261101';
+
+const CATALOGUE_CREATION_DATE = '2026-11-01T00:00:00.000Z';
+
+/** AWS deprecates public AMIs two years after creation by default; ours follow that. */
+const CATALOGUE_DEPRECATION_TIME = '2028-11-01T00:00:00.000Z';
+
+const OS_CATALOGUE: readonly BuiltInOs[] = [
+  { distribution: 'debian', version: '12', codename: 'bookworm', debArch: 'amd64' },
+  { distribution: 'debian', version: '12', codename: 'bookworm', debArch: 'arm64' },
+  { distribution: 'ubuntu', version: '22.04', codename: 'jammy', debArch: 'amd64' },
+  { distribution: 'ubuntu', version: '22.04', codename: 'jammy', debArch: 'arm64' },
+  { distribution: 'ubuntu', version: '24.04', codename: 'noble', debArch: 'amd64' },
+  { distribution: 'ubuntu', version: '24.04', codename: 'noble', debArch: 'arm64' },
+];
+
+/** `<prefix>-` + 17 hex digits derived from the inputs: the same everywhere, every time. */
+function stableId(prefix: string, ...parts: string[]): string {
+  return `${prefix}-${createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 17)}`;
+}
+
+/** The AMI id of a built-in image name in a region (stable across restarts and installs). */
+export function builtInImageId(region: string, name: string): string {
+  return stableId('ami', region, name);
+}
+
+function imageName(os: BuiltInOs): string {
+  return `overcast/${os.distribution}-${os.version}-${os.debArch}-${CATALOGUE_BUILD}`;
+}
+
+export function description(os: BuiltInOs): string {
+  const distro = os.distribution === 'debian' ? 'Debian' : 'Ubuntu';
+  const release = os.distribution === 'ubuntu' ? `${os.version} LTS` : os.version;
+  return `${distro} ${release} (${os.codename}) ${os.debArch}, built by Overcast from ${distro} packages on ${CATALOGUE_BUILD}`;
+}
+
+/** The built-in images of one region, as stored. */
+export function builtInImages(region: string): ImageRecord[] {
+  return OS_CATALOGUE.map((os) => {
+    const name = imageName(os);
+    const arm = os.debArch === 'arm64';
+    const mapping: BlockDeviceMapping = {
+      DeviceName: '/dev/xvda',
+      Ebs: {
+        DeleteOnTermination: true,
+        SnapshotId: stableId('snap', region, name),
+        VolumeSize: 8,
+        VolumeType: 'gp3',
+        Encrypted: false,
+        Iops: 3000,
+        Throughput: 125,
+      },
+    };
+    const record: ImageRecord = {
+      ImageId: builtInImageId(region, name),
+      // Public AMIs of an aliased owner show the alias as the location's first part.
+      ImageLocation: `amazon/${name}`,
+      State: 'available',
+      OwnerId: OVERCAST_IMAGE_OWNER_ID,
+      // The alias 'amazon' makes `--owners amazon` (the usual way scripts look for
+      // public base images, e.g. Ubuntu/Debian lookups) find Overcast's images.
+      ImageOwnerAlias: 'amazon',
+      Public: true,
+      Architecture: arm ? 'arm64' : 'x86_64',
+      ImageType: 'machine',
+      // EC2 sets Platform only for Windows; Linux images have PlatformDetails only.
+      PlatformDetails: 'Linux/UNIX',
+      UsageOperation: 'RunInstances',
+      RootDeviceType: 'ebs',
+      RootDeviceName: '/dev/xvda',
+      BlockDeviceMappings: [mapping],
+      VirtualizationType: 'hvm',
+      Hypervisor: 'xen',
+      EnaSupport: true,
+      SriovNetSupport: 'simple',
+      Name: name,
+      Description: description(os),
+      CreationDate: CATALOGUE_CREATION_DATE,
+      DeprecationTime: CATALOGUE_DEPRECATION_TIME,
+      // Graviton boots UEFI only; the x86 images boot either way.
+      BootMode: arm ? 'uefi' : 'uefi-preferred',
+      // Instances launched from these default to IMDSv2 (HttpTokens required), as with current AWS-built AMIs.
+      ImdsSupport: 'v2.0',
+      builtIn: true,
+      osImage: os,
+    };
+    return record;
+  });
+}
+
+export function registerBuiltInImages(ctx: ResourceContext): void {
+  const col = ctx.store.collection(KINDS.image);
+  for (const image of builtInImages(ctx.region)) col.put(ctx.region, image.ImageId, image);
+}
+
+export const malformed = (id: string): Ec2Error =>
+  new Ec2Error('InvalidAMIID.Malformed', `Invalid id: "${id}" (expecting "ami-...")`);
+
+export function notFound(ids: readonly string[]): Ec2Error {
+  return ids.length === 1
+    ? new Ec2Error('InvalidAMIID.NotFound', `The image id '[${ids[0]}]' does not exist`)
+    : new Ec2Error('InvalidAMIID.NotFound', `The image ids '[${ids.join(', ')}]' do not exist`);
+}
+
+/** Whether the caller may see (and launch) the image: public, owned, or shared with them. */
+export function visibleTo(image: ImageRecord, accountId: string): boolean {
+  return image.Public || image.OwnerId === accountId || (image.launchPermissionAccountIds ?? []).includes(accountId);
+}
+
+/** Loads an image the caller can launch; EC2's Malformed / NotFound errors otherwise. For RunInstances. */
+export function requireImage(ctx: ResourceContext, imageId: string): ImageRecord {
+  if (!isWellFormedId('ami', imageId)) throw malformed(imageId);
+  const image = ctx.store.collection(KINDS.image).get(ctx.region, imageId);
+  if (!image || !visibleTo(image, ctx.accountId)) throw notFound([imageId]);
+  return image;
+}

@@ -1,0 +1,111 @@
+/** A new VPC and what comes with it: its main route table, default security group and network ACL, DHCP options; the default VPC also gets a subnet per zone and an attached internet gateway. */
+import type { Tenancy, VpcIpv6CidrBlockAssociation } from '@aws-sdk/client-ec2';
+import { randomInt } from 'node:crypto';
+import type { ResourceContext } from '../context.js';
+import { DEFAULT_VPC_CIDR, formatIpv6 } from '../../domain/cidr.js';
+import { newId } from '../../domain/ids.js';
+import { attachGatewayRecord, insertInternetGateway } from './internet-gateways.js';
+import { KINDS } from './kinds.js';
+import { createDefaultNetworkAcl } from './network-acls.js';
+import type { DhcpOptionsRecord, VpcRecord } from './records.js';
+import { createMainRouteTable } from './route-tables.js';
+import { createDefaultSecurityGroup } from './security-groups.js';
+import { createDefaultSubnets } from './subnets.js';
+import { vpcs } from './vpcs.js';
+
+/** The region's default DHCP options set (AmazonProvidedDNS), created on first need. */
+function defaultDhcpOptionsId(ctx: ResourceContext): string {
+  const col = ctx.store.collection(KINDS.dhcpOptions);
+  const existing = col.list(ctx.region).find((d) => d.regionDefault);
+  if (existing) return existing.DhcpOptionsId;
+  const domain = ctx.region === 'us-east-1' ? 'ec2.internal' : `${ctx.region}.compute.internal`;
+  const record: DhcpOptionsRecord = {
+    DhcpOptionsId: newId('dopt'),
+    OwnerId: ctx.accountId,
+    DhcpConfigurations: [
+      { Key: 'domain-name', Values: [{ Value: domain }] },
+      { Key: 'domain-name-servers', Values: [{ Value: 'AmazonProvidedDNS' }] },
+    ],
+    regionDefault: true,
+  };
+  col.put(ctx.region, record.DhcpOptionsId, record);
+  return record.DhcpOptionsId;
+}
+
+/** An Amazon-provided IPv6 /56 (2600:1f1x::/56 style) not used by another VPC of the region. */
+function amazonIpv6Block(ctx: ResourceContext): string {
+  const taken = new Set(
+    vpcs(ctx)
+      .list(ctx.region)
+      .flatMap((v) => (v.Ipv6CidrBlockAssociationSet ?? []).map((a) => a.Ipv6CidrBlock)),
+  );
+  for (;;) {
+    // 2600:1f1X:YYYY:ZZ00::/56 — the top 56 bits are prefix + random, the rest zero.
+    const top = (0x2600n << 40n) | ((0x1f10n + BigInt(randomInt(16))) << 24n) | (BigInt(randomInt(0x10000)) << 8n) | BigInt(randomInt(0x100));
+    const block = `${formatIpv6(top << 72n)}/56`;
+    if (!taken.has(block)) return block;
+  }
+}
+
+export interface NewVpc {
+  cidr: string;
+  tenancy: Tenancy;
+  isDefault: boolean;
+  ipv6: boolean;
+}
+
+/**
+ * Stores a VPC and what every VPC has: default network ACL, default security
+ * group, main route table. The default VPC also gets an internet gateway, a
+ * 0.0.0.0/0 route to it and a default subnet per AZ.
+ */
+export function createVpcLayout(ctx: ResourceContext, spec: NewVpc): VpcRecord {
+  const vpcId = newId('vpc');
+  // EC2 omits the IPv6 set from a VPC that has no IPv6 block.
+  const ipv6: VpcIpv6CidrBlockAssociation[] | undefined = spec.ipv6
+    ? [
+        {
+          AssociationId: newId('vpc-cidr-assoc'),
+          Ipv6CidrBlock: amazonIpv6Block(ctx),
+          Ipv6CidrBlockState: { State: 'associated' },
+          NetworkBorderGroup: ctx.region,
+          Ipv6Pool: 'Amazon',
+          Ipv6AddressAttribute: 'public',
+          IpSource: 'amazon',
+        },
+      ]
+    : undefined;
+  const vpc: VpcRecord = {
+    VpcId: vpcId,
+    OwnerId: ctx.accountId,
+    State: 'available',
+    CidrBlock: spec.cidr,
+    CidrBlockAssociationSet: [
+      { AssociationId: newId('vpc-cidr-assoc'), CidrBlock: spec.cidr, CidrBlockState: { State: 'associated' } },
+    ],
+    Ipv6CidrBlockAssociationSet: ipv6,
+    DhcpOptionsId: defaultDhcpOptionsId(ctx),
+    InstanceTenancy: spec.tenancy,
+    IsDefault: spec.isDefault,
+    EnableDnsSupport: true,
+    EnableDnsHostnames: spec.isDefault,
+    EnableNetworkAddressUsageMetrics: false,
+    BlockPublicAccessStates: { InternetGatewayBlockMode: 'off' },
+  };
+  vpcs(ctx).put(ctx.region, vpcId, vpc);
+  createDefaultNetworkAcl(ctx, vpc);
+  createDefaultSecurityGroup(ctx, vpcId);
+  if (spec.isDefault) {
+    const igw = insertInternetGateway(ctx);
+    attachGatewayRecord(ctx, igw, vpcId);
+    createMainRouteTable(ctx, vpc, [{ DestinationCidrBlock: '0.0.0.0/0', GatewayId: igw.InternetGatewayId }]);
+    createDefaultSubnets(ctx, vpc);
+  } else {
+    createMainRouteTable(ctx, vpc);
+  }
+  return vpc;
+}
+
+export function createDefaultVpcLayout(ctx: ResourceContext): VpcRecord {
+  return createVpcLayout(ctx, { cidr: DEFAULT_VPC_CIDR, tenancy: 'default', isDefault: true, ipv6: false });
+}
