@@ -4,6 +4,7 @@
  * `tag:<key>`, `tag-key`, `tag-value` work on every taggable resource.
  */
 import { Ec2Error } from './errors.js';
+import { compileWildcard, type WildcardPattern } from './wildcard.js';
 
 export interface Filter {
   Name?: string;
@@ -21,37 +22,9 @@ export type FilterValue = Scalar | readonly Scalar[];
 /** filter name -> the value(s) of an item that the filter compares against */
 export type FilterSpec<T> = Readonly<Record<string, (item: T) => FilterValue>>;
 
-const patternCache = new Map<string, RegExp | string>();
-
-/** A matcher for one filter value: a plain string when there is no wildcard. */
-function compile(value: string): RegExp | string {
-  let c = patternCache.get(value);
-  if (c !== undefined) return c;
-  if (!/[*?\\]/.test(value)) {
-    c = value;
-  } else {
-    let re = '^';
-    for (let i = 0; i < value.length; i++) {
-      const ch = value[i]!;
-      if (ch === '\\' && i + 1 < value.length) re += escapeRe(value[++i]!);
-      else if (ch === '*') re += '[\\s\\S]*';
-      else if (ch === '?') re += '[\\s\\S]';
-      else re += escapeRe(ch);
-    }
-    c = new RegExp(re + '$');
-  }
-  if (patternCache.size > 10_000) patternCache.clear();
-  patternCache.set(value, c);
-  return c;
-}
-
-function escapeRe(ch: string): string {
-  return /[.*+?^${}()|[\]\\/]/.test(ch) ? `\\${ch}` : ch;
-}
-
+/** Whether `actual` matches the filter value `pattern` (wildcards as in EC2, see wildcard.ts). */
 export function matchesPattern(pattern: string, actual: string): boolean {
-  const m = compile(pattern);
-  return typeof m === 'string' ? m === actual : m.test(actual);
+  return compileWildcard(pattern).matches(actual);
 }
 
 function toStrings(v: FilterValue): string[] {
@@ -60,8 +33,8 @@ function toStrings(v: FilterValue): string[] {
   return [String(v)];
 }
 
-function anyMatch(patterns: readonly string[], actual: readonly string[]): boolean {
-  for (const a of actual) for (const p of patterns) if (matchesPattern(p, a)) return true;
+function anyMatch(patterns: readonly WildcardPattern[], actual: readonly string[]): boolean {
+  for (const a of actual) for (const p of patterns) if (p.matches(a)) return true;
   return false;
 }
 
@@ -82,10 +55,10 @@ export function applyFilters<T>(
     if (name === undefined || name === '') {
       throw new Ec2Error('InvalidParameterValue', 'The filter name must not be empty.');
     }
-    const values = f.Values ?? [];
-    if (values.length === 0) {
+    if ((f.Values ?? []).length === 0) {
       throw new Ec2Error('InvalidParameterValue', `The filter '${name}' requires at least one value.`);
     }
+    const values = f.Values!.map(compileWildcard);
     if (tagsOf && name.startsWith('tag:')) {
       const key = name.slice(4);
       tests.push((item) => (tagsOf(item) ?? []).some((t) => t.Key === key && anyMatch(values, [t.Value ?? ''])));
