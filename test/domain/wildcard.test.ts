@@ -183,7 +183,7 @@ describe('EC2 wildcards', () => {
     assert.ok(hit.steps <= 2 * (text.length + 18), `${hit.steps} steps`);
   });
 
-  it('answers the pathological pattern through the filters module within a generous time (in a worker)', async () => {
+  it('answers the pathological pattern through the filters module within a generous time (in a worker)', { timeout: 90_000 }, async () => {
     // Through matchesPattern, the entry point the filters have always had: a
     // backtracking matcher never finishes this, so the worker is stopped at the
     // deadline and the test fails instead of hanging.
@@ -197,7 +197,7 @@ describe('EC2 wildcards', () => {
     const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(source)}`));
     try {
       const result = await new Promise<unknown>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('the match did not finish within 20 s')), 20_000);
+        const timer = setTimeout(() => reject(new Error('the match did not finish within 60 s')), 60_000);
         worker.once('message', (v) => {
           clearTimeout(timer);
           resolve(v);
