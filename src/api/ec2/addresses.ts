@@ -32,7 +32,7 @@ import type {
   ResetAddressAttributeResult,
 } from '@aws-sdk/client-ec2';
 import { formatIpv4, ipInCidr, parseCidr4, parseIpv4, size } from '../../domain/cidr.js';
-import { applyFilters } from '../../domain/filters.js';
+import { applyFilters, filterTable } from '../../domain/filters.js';
 import { isWellFormedId, newId } from '../../domain/ids.js';
 import { paginate } from '../../domain/pagination.js';
 import { Ec2Error, invalidParameterCombination, missingParameter } from '../../domain/errors.js';
@@ -355,6 +355,19 @@ const releaseAddress = action((ctx, input: ReleaseAddressRequest) => {
 
 // ------------------------------------------------------------ DescribeAddresses
 
+const ADDRESS_FILTERS = filterTable<Address>('DescribeAddresses', {
+  'allocation-id': 'AllocationId',
+  'association-id': 'AssociationId',
+  domain: 'Domain',
+  'instance-id': 'InstanceId',
+  'network-border-group': 'NetworkBorderGroup',
+  'network-interface-id': 'NetworkInterfaceId',
+  'network-interface-owner-id': 'NetworkInterfaceOwnerId',
+  'private-ip-address': 'PrivateIpAddress',
+  'public-ip': 'PublicIp',
+  'public-ipv4-pool': 'PublicIpv4Pool',
+});
+
 const describeAddresses = action((ctx, input: DescribeAddressesRequest): DescribeAddressesResult => {
   const all = addresses(ctx).list(ctx.region);
   const publicIps = input.PublicIps ?? [];
@@ -377,18 +390,7 @@ const describeAddresses = action((ctx, input: DescribeAddressesRequest): Describ
   const filtered = applyFilters(
     outputs,
     input.Filters,
-    {
-      'allocation-id': (a) => a.AllocationId,
-      'association-id': (a) => a.AssociationId,
-      domain: (a) => a.Domain,
-      'instance-id': (a) => a.InstanceId,
-      'network-border-group': (a) => a.NetworkBorderGroup,
-      'network-interface-id': (a) => a.NetworkInterfaceId,
-      'network-interface-owner-id': (a) => a.NetworkInterfaceOwnerId,
-      'private-ip-address': (a) => a.PrivateIpAddress,
-      'public-ip': (a) => a.PublicIp,
-      'public-ipv4-pool': (a) => a.PublicIpv4Pool,
-    },
+    ADDRESS_FILTERS,
     (a) => a.Tags,
   );
   return { Addresses: filtered };

@@ -1,6 +1,6 @@
 /** Images (AMIs): DescribeImages over the region's images (the catalogue is resources/ec2/images.ts). */
-import type { BlockDeviceMapping, DescribeImagesRequest, DescribeImagesResult, Image } from '@aws-sdk/client-ec2';
-import { applyFilters } from '../../domain/filters.js';
+import type { DescribeImagesRequest, DescribeImagesResult, Image } from '@aws-sdk/client-ec2';
+import { applyFilters, filterTable } from '../../domain/filters.js';
 import { isWellFormedId } from '../../domain/ids.js';
 import { paginate } from '../../domain/pagination.js';
 import { Ec2Error, invalidParameterCombination } from '../../domain/errors.js';
@@ -38,7 +38,48 @@ function executableByTest(ctx: RequestContext, users: readonly string[]): (i: Im
     });
 }
 
-const bdm = (i: ImageRecord): BlockDeviceMapping[] => i.BlockDeviceMappings ?? [];
+const IMAGE_FILTERS = filterTable<ImageRecord>('DescribeImages', {
+  architecture: 'Architecture',
+  'block-device-mapping.delete-on-termination': 'BlockDeviceMappings.Ebs.DeleteOnTermination',
+  'block-device-mapping.device-name': 'BlockDeviceMappings.DeviceName',
+  'block-device-mapping.encrypted': 'BlockDeviceMappings.Ebs.Encrypted',
+  'block-device-mapping.snapshot-id': 'BlockDeviceMappings.Ebs.SnapshotId',
+  'block-device-mapping.volume-size': 'BlockDeviceMappings.Ebs.VolumeSize',
+  'block-device-mapping.volume-type': 'BlockDeviceMappings.Ebs.VolumeType',
+  'boot-mode': 'BootMode',
+  'creation-date': 'CreationDate',
+  'deprecation-time': 'DeprecationTime',
+  description: 'Description',
+  'ena-support': 'EnaSupport',
+  'free-tier-eligible': (i) => i.FreeTierEligible ?? false,
+  hypervisor: 'Hypervisor',
+  'image-id': 'ImageId',
+  'image-type': 'ImageType',
+  'imds-support': 'ImdsSupport',
+  'is-public': 'Public',
+  'kernel-id': 'KernelId',
+  'manifest-location': 'ImageLocation',
+  name: 'Name',
+  'owner-alias': 'ImageOwnerAlias',
+  'owner-id': 'OwnerId',
+  platform: 'Platform',
+  'platform-details': 'PlatformDetails',
+  'product-code': 'ProductCodes.ProductCodeId',
+  'product-code.type': 'ProductCodes.ProductCodeType',
+  'ramdisk-id': 'RamdiskId',
+  'root-device-name': 'RootDeviceName',
+  'root-device-type': 'RootDeviceType',
+  'source-image-id': 'SourceImageId',
+  'source-image-region': 'SourceImageRegion',
+  'source-instance-id': 'SourceInstanceId',
+  'sriov-net-support': 'SriovNetSupport',
+  state: 'State',
+  'state-reason-code': 'StateReason.Code',
+  'state-reason-message': 'StateReason.Message',
+  'tpm-support': 'TpmSupport',
+  'usage-operation': 'UsageOperation',
+  'virtualization-type': 'VirtualizationType',
+});
 
 const describeImages = action((ctx, input: DescribeImagesRequest): DescribeImagesResult => {
   const ids = input.ImageIds ?? [];
@@ -74,48 +115,7 @@ const describeImages = action((ctx, input: DescribeImagesRequest): DescribeImage
   images = applyFilters(
     images,
     input.Filters,
-    {
-      architecture: (i) => i.Architecture,
-      'block-device-mapping.delete-on-termination': (i) => bdm(i).map((m) => m.Ebs?.DeleteOnTermination),
-      'block-device-mapping.device-name': (i) => bdm(i).map((m) => m.DeviceName),
-      'block-device-mapping.encrypted': (i) => bdm(i).map((m) => m.Ebs?.Encrypted),
-      'block-device-mapping.snapshot-id': (i) => bdm(i).map((m) => m.Ebs?.SnapshotId),
-      'block-device-mapping.volume-size': (i) => bdm(i).map((m) => m.Ebs?.VolumeSize),
-      'block-device-mapping.volume-type': (i) => bdm(i).map((m) => m.Ebs?.VolumeType),
-      'boot-mode': (i) => i.BootMode,
-      'creation-date': (i) => i.CreationDate,
-      'deprecation-time': (i) => i.DeprecationTime,
-      description: (i) => i.Description,
-      'ena-support': (i) => i.EnaSupport,
-      'free-tier-eligible': (i) => i.FreeTierEligible ?? false,
-      hypervisor: (i) => i.Hypervisor,
-      'image-id': (i) => i.ImageId,
-      'image-type': (i) => i.ImageType,
-      'imds-support': (i) => i.ImdsSupport,
-      'is-public': (i) => i.Public,
-      'kernel-id': (i) => i.KernelId,
-      'manifest-location': (i) => i.ImageLocation,
-      name: (i) => i.Name,
-      'owner-alias': (i) => i.ImageOwnerAlias,
-      'owner-id': (i) => i.OwnerId,
-      platform: (i) => i.Platform,
-      'platform-details': (i) => i.PlatformDetails,
-      'product-code': (i) => (i.ProductCodes ?? []).map((p) => p.ProductCodeId),
-      'product-code.type': (i) => (i.ProductCodes ?? []).map((p) => p.ProductCodeType),
-      'ramdisk-id': (i) => i.RamdiskId,
-      'root-device-name': (i) => i.RootDeviceName,
-      'root-device-type': (i) => i.RootDeviceType,
-      'source-image-id': (i) => i.SourceImageId,
-      'source-image-region': (i) => i.SourceImageRegion,
-      'source-instance-id': (i) => i.SourceInstanceId,
-      'sriov-net-support': (i) => i.SriovNetSupport,
-      state: (i) => i.State,
-      'state-reason-code': (i) => i.StateReason?.Code,
-      'state-reason-message': (i) => i.StateReason?.Message,
-      'tpm-support': (i) => i.TpmSupport,
-      'usage-operation': (i) => i.UsageOperation,
-      'virtualization-type': (i) => i.VirtualizationType,
-    },
+    IMAGE_FILTERS,
     (i) => tags.get(i.ImageId),
   );
 

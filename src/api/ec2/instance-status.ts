@@ -9,7 +9,7 @@ import type {
   InstanceStatus,
   InstanceStatusSummary,
 } from '@aws-sdk/client-ec2';
-import { applyFilters } from '../../domain/filters.js';
+import { applyFilters, filterTable } from '../../domain/filters.js';
 import { paginate } from '../../domain/pagination.js';
 import { invalidParameterCombination } from '../../domain/errors.js';
 import { action } from '../context.js';
@@ -39,6 +39,19 @@ function statusOf(rec: StoredInstance): InstanceStatus {
   };
 }
 
+const INSTANCE_STATUS_FILTERS = filterTable<InstanceStatus>('DescribeInstanceStatus', {
+  'availability-zone': 'AvailabilityZone',
+  'instance-state-name': 'InstanceState.Name',
+  'instance-state-code': 'InstanceState.Code',
+  'system-status.status': 'SystemStatus.Status',
+  // the reachability detail, which comes first
+  'system-status.reachability': (s) => s.SystemStatus?.Details?.[0]?.Status,
+  'instance-status.status': 'InstanceStatus.Status',
+  'instance-status.reachability': (s) => s.InstanceStatus?.Details?.[0]?.Status,
+  'attached-ebs-status.status': 'AttachedEbsStatus.Status',
+  'event.code': 'Events.Code',
+});
+
 export const describeInstanceStatus = action((ctx, input: DescribeInstanceStatusRequest): DescribeInstanceStatusResult => {
   const ids = input.InstanceIds ?? [];
   if (ids.length > 0 && input.MaxResults !== undefined) {
@@ -46,17 +59,7 @@ export const describeInstanceStatus = action((ctx, input: DescribeInstanceStatus
   }
   let records = ids.length > 0 ? requireInstances(ctx, ids) : visibleInstances(ctx);
   if (input.IncludeAllInstances !== true) records = records.filter((r) => r.State.Name === 'running');
-  const statuses = applyFilters(records.map(statusOf), input.Filters, {
-    'availability-zone': (s) => s.AvailabilityZone,
-    'instance-state-name': (s) => s.InstanceState?.Name,
-    'instance-state-code': (s) => s.InstanceState?.Code,
-    'system-status.status': (s) => s.SystemStatus?.Status,
-    'system-status.reachability': (s) => s.SystemStatus?.Details?.[0]?.Status,
-    'instance-status.status': (s) => s.InstanceStatus?.Status,
-    'instance-status.reachability': (s) => s.InstanceStatus?.Details?.[0]?.Status,
-    'attached-ebs-status.status': (s) => s.AttachedEbsStatus?.Status,
-    'event.code': (s) => (s.Events ?? []).map((e) => e.Code),
-  });
+  const statuses = applyFilters(records.map(statusOf), input.Filters, INSTANCE_STATUS_FILTERS);
   const page = paginate(statuses, input.MaxResults, input.NextToken, { min: 5, max: 1000 });
   return { InstanceStatuses: page.items, NextToken: page.nextToken };
 });

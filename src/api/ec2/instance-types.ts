@@ -8,7 +8,7 @@ import type {
   InstanceTypeOffering,
   LocationType,
 } from '@aws-sdk/client-ec2';
-import { applyFilters } from '../../domain/filters.js';
+import { applyFilters, filterTable } from '../../domain/filters.js';
 import { INSTANCE_TYPES, isOfferedIn } from '../../domain/instance-types.js';
 import { paginate } from '../../domain/pagination.js';
 import { findRegion } from '../../domain/regions.js';
@@ -19,6 +19,64 @@ import { action, type ApiModule } from '../context.js';
 function offeredInRegion(instanceType: string, region: string): boolean {
   return (findRegion(region)?.zones ?? []).some((z) => isOfferedIn(instanceType, region, z.ZoneName));
 }
+
+const INSTANCE_TYPE_FILTERS = filterTable<InstanceTypeInfo>('DescribeInstanceTypes', {
+  'auto-recovery-supported': 'AutoRecoverySupported',
+  'bare-metal': 'BareMetal',
+  'burstable-performance-supported': 'BurstablePerformanceSupported',
+  'current-generation': 'CurrentGeneration',
+  'dedicated-hosts-supported': 'DedicatedHostsSupported',
+  'ebs-info.ebs-optimized-support': 'EbsInfo.EbsOptimizedSupport',
+  'ebs-info.encryption-support': 'EbsInfo.EncryptionSupport',
+  'ebs-info.nvme-support': 'EbsInfo.NvmeSupport',
+  'free-tier-eligible': 'FreeTierEligible',
+  'hibernation-supported': 'HibernationSupported',
+  hypervisor: 'Hypervisor',
+  'instance-storage-info.disk.count': 'InstanceStorageInfo.Disks.Count',
+  'instance-storage-info.disk.size-in-gb': 'InstanceStorageInfo.Disks.SizeInGB',
+  'instance-storage-info.disk.type': 'InstanceStorageInfo.Disks.Type',
+  'instance-storage-info.encryption-support': 'InstanceStorageInfo.EncryptionSupport',
+  'instance-storage-info.nvme-support': 'InstanceStorageInfo.NvmeSupport',
+  'instance-storage-info.total-size-in-gb': 'InstanceStorageInfo.TotalSizeInGB',
+  // older name of the filter above, still accepted
+  'instance-storage-info.total-size': 'InstanceStorageInfo.TotalSizeInGB',
+  'instance-storage-supported': 'InstanceStorageSupported',
+  'instance-type': 'InstanceType',
+  'memory-info.size-in-mib': 'MemoryInfo.SizeInMiB',
+  'network-info.efa-info.maximum-efa-interfaces': 'NetworkInfo.EfaInfo.MaximumEfaInterfaces',
+  'network-info.efa-supported': 'NetworkInfo.EfaSupported',
+  'network-info.ena-support': 'NetworkInfo.EnaSupport',
+  'network-info.encryption-in-transit-supported': 'NetworkInfo.EncryptionInTransitSupported',
+  'network-info.ipv4-addresses-per-interface': 'NetworkInfo.Ipv4AddressesPerInterface',
+  'network-info.ipv6-addresses-per-interface': 'NetworkInfo.Ipv6AddressesPerInterface',
+  'network-info.ipv6-supported': 'NetworkInfo.Ipv6Supported',
+  'network-info.maximum-network-cards': 'NetworkInfo.MaximumNetworkCards',
+  'network-info.maximum-network-interfaces': 'NetworkInfo.MaximumNetworkInterfaces',
+  'network-info.network-performance': 'NetworkInfo.NetworkPerformance',
+  'nitro-enclaves-support': 'NitroEnclavesSupport',
+  'nitro-tpm-support': 'NitroTpmSupport',
+  'nitro-tpm-info.supported-versions': 'NitroTpmInfo.SupportedVersions',
+  'processor-info.manufacturer': 'ProcessorInfo.Manufacturer',
+  'processor-info.supported-architecture': 'ProcessorInfo.SupportedArchitectures',
+  'processor-info.sustained-clock-speed-in-ghz': 'ProcessorInfo.SustainedClockSpeedInGhz',
+  'processor-info.supported-features': 'ProcessorInfo.SupportedFeatures',
+  'supported-boot-mode': 'SupportedBootModes',
+  'supported-root-device-type': 'SupportedRootDeviceTypes',
+  'supported-usage-class': 'SupportedUsageClasses',
+  'supported-virtualization-type': 'SupportedVirtualizationTypes',
+  'vcpu-info.default-cores': 'VCpuInfo.DefaultCores',
+  'vcpu-info.default-threads-per-core': 'VCpuInfo.DefaultThreadsPerCore',
+  'vcpu-info.default-vcpus': 'VCpuInfo.DefaultVCpus',
+  'vcpu-info.valid-cores': 'VCpuInfo.ValidCores',
+  'vcpu-info.valid-threads-per-core': 'VCpuInfo.ValidThreadsPerCore',
+  // Not documented by EC2 but cheap and handy for picking GPU types.
+  'gpu-info.gpus.count': 'GpuInfo.Gpus.Count',
+  'gpu-info.gpus.manufacturer': 'GpuInfo.Gpus.Manufacturer',
+  'gpu-info.gpus.name': 'GpuInfo.Gpus.Name',
+  'gpu-info.total-gpu-memory-in-mib': 'GpuInfo.TotalGpuMemoryInMiB',
+  accelerator: (t) =>
+    t.GpuInfo ? 'gpu' : t.InferenceAcceleratorInfo ? 'inference' : t.NeuronInfo ? 'neuron' : 'none',
+});
 
 const describeInstanceTypes = action((ctx, input: DescribeInstanceTypesRequest): DescribeInstanceTypesResult => {
   const inRegion = (t: InstanceTypeInfo): boolean =>
@@ -32,71 +90,18 @@ const describeInstanceTypes = action((ctx, input: DescribeInstanceTypesRequest):
     }
     types = types.filter((t) => (wanted as string[]).includes(t.InstanceType!));
   }
-  const disks = (t: InstanceTypeInfo) => t.InstanceStorageInfo?.Disks ?? [];
-  const gpus = (t: InstanceTypeInfo) => t.GpuInfo?.Gpus ?? [];
-  types = applyFilters(types, input.Filters, {
-    'auto-recovery-supported': (t) => t.AutoRecoverySupported,
-    'bare-metal': (t) => t.BareMetal,
-    'burstable-performance-supported': (t) => t.BurstablePerformanceSupported,
-    'current-generation': (t) => t.CurrentGeneration,
-    'dedicated-hosts-supported': (t) => t.DedicatedHostsSupported,
-    'ebs-info.ebs-optimized-support': (t) => t.EbsInfo?.EbsOptimizedSupport,
-    'ebs-info.encryption-support': (t) => t.EbsInfo?.EncryptionSupport,
-    'ebs-info.nvme-support': (t) => t.EbsInfo?.NvmeSupport,
-    'free-tier-eligible': (t) => t.FreeTierEligible,
-    'hibernation-supported': (t) => t.HibernationSupported,
-    hypervisor: (t) => t.Hypervisor,
-    'instance-storage-info.disk.count': (t) => disks(t).map((d) => d.Count),
-    'instance-storage-info.disk.size-in-gb': (t) => disks(t).map((d) => d.SizeInGB),
-    'instance-storage-info.disk.type': (t) => disks(t).map((d) => d.Type),
-    'instance-storage-info.encryption-support': (t) => t.InstanceStorageInfo?.EncryptionSupport,
-    'instance-storage-info.nvme-support': (t) => t.InstanceStorageInfo?.NvmeSupport,
-    'instance-storage-info.total-size-in-gb': (t) => t.InstanceStorageInfo?.TotalSizeInGB,
-    // older name of the filter above, still accepted
-    'instance-storage-info.total-size': (t) => t.InstanceStorageInfo?.TotalSizeInGB,
-    'instance-storage-supported': (t) => t.InstanceStorageSupported,
-    'instance-type': (t) => t.InstanceType,
-    'memory-info.size-in-mib': (t) => t.MemoryInfo?.SizeInMiB,
-    'network-info.efa-info.maximum-efa-interfaces': (t) => t.NetworkInfo?.EfaInfo?.MaximumEfaInterfaces,
-    'network-info.efa-supported': (t) => t.NetworkInfo?.EfaSupported,
-    'network-info.ena-support': (t) => t.NetworkInfo?.EnaSupport,
-    'network-info.encryption-in-transit-supported': (t) => t.NetworkInfo?.EncryptionInTransitSupported,
-    'network-info.ipv4-addresses-per-interface': (t) => t.NetworkInfo?.Ipv4AddressesPerInterface,
-    'network-info.ipv6-addresses-per-interface': (t) => t.NetworkInfo?.Ipv6AddressesPerInterface,
-    'network-info.ipv6-supported': (t) => t.NetworkInfo?.Ipv6Supported,
-    'network-info.maximum-network-cards': (t) => t.NetworkInfo?.MaximumNetworkCards,
-    'network-info.maximum-network-interfaces': (t) => t.NetworkInfo?.MaximumNetworkInterfaces,
-    'network-info.network-performance': (t) => t.NetworkInfo?.NetworkPerformance,
-    'nitro-enclaves-support': (t) => t.NitroEnclavesSupport,
-    'nitro-tpm-support': (t) => t.NitroTpmSupport,
-    'nitro-tpm-info.supported-versions': (t) => t.NitroTpmInfo?.SupportedVersions,
-    'processor-info.manufacturer': (t) => t.ProcessorInfo?.Manufacturer,
-    'processor-info.supported-architecture': (t) => t.ProcessorInfo?.SupportedArchitectures,
-    'processor-info.sustained-clock-speed-in-ghz': (t) => t.ProcessorInfo?.SustainedClockSpeedInGhz,
-    'processor-info.supported-features': (t) => t.ProcessorInfo?.SupportedFeatures,
-    'supported-boot-mode': (t) => t.SupportedBootModes,
-    'supported-root-device-type': (t) => t.SupportedRootDeviceTypes,
-    'supported-usage-class': (t) => t.SupportedUsageClasses,
-    'supported-virtualization-type': (t) => t.SupportedVirtualizationTypes,
-    'vcpu-info.default-cores': (t) => t.VCpuInfo?.DefaultCores,
-    'vcpu-info.default-threads-per-core': (t) => t.VCpuInfo?.DefaultThreadsPerCore,
-    'vcpu-info.default-vcpus': (t) => t.VCpuInfo?.DefaultVCpus,
-    'vcpu-info.valid-cores': (t) => t.VCpuInfo?.ValidCores,
-    'vcpu-info.valid-threads-per-core': (t) => t.VCpuInfo?.ValidThreadsPerCore,
-    // Not documented by EC2 but cheap and handy for picking GPU types.
-    'gpu-info.gpus.count': (t) => gpus(t).map((g) => g.Count),
-    'gpu-info.gpus.manufacturer': (t) => gpus(t).map((g) => g.Manufacturer),
-    'gpu-info.gpus.name': (t) => gpus(t).map((g) => g.Name),
-    'gpu-info.total-gpu-memory-in-mib': (t) => t.GpuInfo?.TotalGpuMemoryInMiB,
-    accelerator: (t) =>
-      t.GpuInfo ? 'gpu' : t.InferenceAcceleratorInfo ? 'inference' : t.NeuronInfo ? 'neuron' : 'none',
-  });
+  types = applyFilters(types, input.Filters, INSTANCE_TYPE_FILTERS);
   const page = paginate(types, input.MaxResults, input.NextToken, { min: 5, max: 100 });
   // The catalogue's frozen entries themselves: nothing changes an output, and the serializer checks their text once.
   return { InstanceTypes: [...page.items], NextToken: page.nextToken };
 });
 
 const LOCATION_TYPES: readonly LocationType[] = ['region', 'availability-zone', 'availability-zone-id', 'outpost'];
+
+const INSTANCE_TYPE_OFFERING_FILTERS = filterTable<InstanceTypeOffering>('DescribeInstanceTypeOfferings', {
+  'instance-type': 'InstanceType',
+  location: 'Location',
+});
 
 const describeInstanceTypeOfferings = action(
   (ctx, input: DescribeInstanceTypeOfferingsRequest): DescribeInstanceTypeOfferingsResult => {
@@ -127,10 +132,7 @@ const describeInstanceTypeOfferings = action(
       }
       // Overcast has no Outposts: nothing is offered on one.
     }
-    const filtered = applyFilters(offerings, input.Filters, {
-      'instance-type': (o) => o.InstanceType,
-      location: (o) => o.Location,
-    });
+    const filtered = applyFilters(offerings, input.Filters, INSTANCE_TYPE_OFFERING_FILTERS);
     const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 5, max: 1000 });
     return { InstanceTypeOfferings: page.items, NextToken: page.nextToken };
   },

@@ -5,7 +5,7 @@
  * blackhole while the gateway is not attached to the route table's VPC.
  */
 import type { AttachInternetGatewayRequest, CreateInternetGatewayRequest, CreateInternetGatewayResult, DeleteInternetGatewayRequest, DescribeInternetGatewaysRequest, DescribeInternetGatewaysResult, DetachInternetGatewayRequest, InternetGateway } from '@aws-sdk/client-ec2';
-import { applyFilters } from '../../domain/filters.js';
+import { applyFilters, filterTable } from '../../domain/filters.js';
 import { paginate } from '../../domain/pagination.js';
 import { Ec2Error, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
@@ -41,6 +41,13 @@ const createInternetGateway = action(
   },
 );
 
+const INTERNET_GATEWAY_FILTERS = filterTable<InternetGatewayRecord>('DescribeInternetGateways', {
+  'attachment.state': 'Attachments.State',
+  'attachment.vpc-id': 'Attachments.VpcId',
+  'internet-gateway-id': 'InternetGatewayId',
+  'owner-id': 'OwnerId',
+});
+
 const describeInternetGateways = action(
   (ctx, input: DescribeInternetGatewaysRequest): DescribeInternetGatewaysResult => {
     const ids = input.InternetGatewayIds ?? [];
@@ -52,12 +59,7 @@ const describeInternetGateways = action(
     const filtered = applyFilters(
       records,
       input.Filters,
-      {
-        'attachment.state': (g) => g.Attachments.map((a) => a.State),
-        'attachment.vpc-id': (g) => g.Attachments.map((a) => a.VpcId),
-        'internet-gateway-id': (g) => g.InternetGatewayId,
-        'owner-id': (g) => g.OwnerId,
-      },
+      INTERNET_GATEWAY_FILTERS,
       (g) => tags.get(g.InternetGatewayId),
     );
     const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 5, max: 1000 });

@@ -16,7 +16,7 @@ import type {
   KeyPair,
   KeyPairInfo,
 } from '@aws-sdk/client-ec2';
-import { applyFilters } from '../../domain/filters.js';
+import { applyFilters, filterTable } from '../../domain/filters.js';
 import { newId } from '../../domain/ids.js';
 import { generateKey, importPublicKey, KeyFormatError, type CreatedKey, type KeyFormat, type KeyType } from '../../domain/key-material.js';
 import { Ec2Error, missingParameter } from '../../domain/errors.js';
@@ -134,6 +134,13 @@ const importKeyPair = action((ctx, input: ImportKeyPairRequest): ImportKeyPairRe
   return { KeyPairId: record.KeyPairId, KeyName: name, KeyFingerprint: record.KeyFingerprint, Tags: tagsField(tags) };
 });
 
+const KEY_PAIR_FILTERS = filterTable<KeyPairRecord>('DescribeKeyPairs', {
+  'key-pair-id': 'KeyPairId',
+  'key-name': 'KeyName',
+  fingerprint: 'KeyFingerprint',
+  'key-type': 'KeyType',
+});
+
 const describeKeyPairs = action((ctx, input: DescribeKeyPairsRequest): DescribeKeyPairsResult => {
   let records = ctx.store.collection(KINDS.keyPair).list(ctx.region);
   const names = input.KeyNames ?? [];
@@ -148,12 +155,7 @@ const describeKeyPairs = action((ctx, input: DescribeKeyPairsRequest): DescribeK
   records = applyFilters(
     records,
     input.Filters,
-    {
-      'key-pair-id': (r) => r.KeyPairId,
-      'key-name': (r) => r.KeyName,
-      fingerprint: (r) => r.KeyFingerprint,
-      'key-type': (r) => r.KeyType,
-    },
+    KEY_PAIR_FILTERS,
     (r) => tags.get(r.KeyPairId),
   );
   const includePublic = input.IncludePublicKey === true;

@@ -5,7 +5,7 @@
  * implemented, so the default ACL is the only one a VPC ever has.
  */
 import type { DescribeNetworkAclsRequest, DescribeNetworkAclsResult, NetworkAcl } from '@aws-sdk/client-ec2';
-import { applyFilters } from '../../domain/filters.js';
+import { applyFilters, filterTable } from '../../domain/filters.js';
 import { paginate } from '../../domain/pagination.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule } from '../context.js';
@@ -21,6 +21,22 @@ function toOutput(record: NetworkAclRecord, tags: Tag[] | undefined): NetworkAcl
   return { ...record, Tags: tagsField(tags) };
 }
 
+const NETWORK_ACL_FILTERS = filterTable<NetworkAclRecord>('DescribeNetworkAcls', {
+  'association.association-id': 'Associations.NetworkAclAssociationId',
+  'association.network-acl-id': 'Associations.NetworkAclId',
+  'association.subnet-id': 'Associations.SubnetId',
+  default: 'IsDefault',
+  'entry.cidr': 'Entries.CidrBlock',
+  'entry.ipv6-cidr': 'Entries.Ipv6CidrBlock',
+  'entry.egress': 'Entries.Egress',
+  'entry.protocol': 'Entries.Protocol',
+  'entry.rule-action': 'Entries.RuleAction',
+  'entry.rule-number': 'Entries.RuleNumber',
+  'network-acl-id': 'NetworkAclId',
+  'owner-id': 'OwnerId',
+  'vpc-id': 'VpcId',
+});
+
 const describeNetworkAcls = action((ctx, input: DescribeNetworkAclsRequest): DescribeNetworkAclsResult => {
   const ids = input.NetworkAclIds ?? [];
   const records = ids.length > 0 ? requireResources(ctx, KINDS.networkAcl, ids) : acls(ctx).list(ctx.region);
@@ -28,21 +44,7 @@ const describeNetworkAcls = action((ctx, input: DescribeNetworkAclsRequest): Des
   const filtered = applyFilters(
     records,
     input.Filters,
-    {
-      'association.association-id': (a) => a.Associations.map((x) => x.NetworkAclAssociationId),
-      'association.network-acl-id': (a) => a.Associations.map((x) => x.NetworkAclId),
-      'association.subnet-id': (a) => a.Associations.map((x) => x.SubnetId),
-      default: (a) => a.IsDefault,
-      'entry.cidr': (a) => a.Entries.map((e) => e.CidrBlock),
-      'entry.ipv6-cidr': (a) => a.Entries.map((e) => e.Ipv6CidrBlock),
-      'entry.egress': (a) => a.Entries.map((e) => e.Egress),
-      'entry.protocol': (a) => a.Entries.map((e) => e.Protocol),
-      'entry.rule-action': (a) => a.Entries.map((e) => e.RuleAction),
-      'entry.rule-number': (a) => a.Entries.map((e) => e.RuleNumber),
-      'network-acl-id': (a) => a.NetworkAclId,
-      'owner-id': (a) => a.OwnerId,
-      'vpc-id': (a) => a.VpcId,
-    },
+    NETWORK_ACL_FILTERS,
     (a) => tags.get(a.NetworkAclId),
   );
   const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 5, max: 100 });

@@ -5,7 +5,7 @@
  * stored). Create/Attach/Detach/DeleteNetworkInterface come with a later issue.
  */
 import type { DescribeNetworkInterfacesRequest, DescribeNetworkInterfacesResult, InstanceNetworkInterface, NetworkInterface, NetworkInterfaceAssociation } from '@aws-sdk/client-ec2';
-import { applyFilters } from '../../domain/filters.js';
+import { applyFilters, filterTable } from '../../domain/filters.js';
 import { paginate } from '../../domain/pagination.js';
 import { invalidParameterCombination } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
@@ -111,6 +111,38 @@ export function networkInterfaceOutput(ctx: RequestContext, eni: NetworkInterfac
   };
 }
 
+const NETWORK_INTERFACE_FILTERS = filterTable<NetworkInterface>('DescribeNetworkInterfaces', {
+  'network-interface-id': 'NetworkInterfaceId',
+  'subnet-id': 'SubnetId',
+  'vpc-id': 'VpcId',
+  'availability-zone': 'AvailabilityZone',
+  description: 'Description',
+  'private-ip-address': 'PrivateIpAddresses.PrivateIpAddress',
+  'addresses.private-ip-address': 'PrivateIpAddresses.PrivateIpAddress',
+  'addresses.primary': 'PrivateIpAddresses.Primary',
+  'private-dns-name': 'PrivateDnsName',
+  'mac-address': 'MacAddress',
+  status: 'Status',
+  'owner-id': 'OwnerId',
+  'requester-managed': 'RequesterManaged',
+  'source-dest-check': 'SourceDestCheck',
+  'interface-type': 'InterfaceType',
+  'group-id': 'Groups.GroupId',
+  'group-name': 'Groups.GroupName',
+  'attachment.attachment-id': 'Attachment.AttachmentId',
+  'attachment.instance-id': 'Attachment.InstanceId',
+  'attachment.instance-owner-id': 'Attachment.InstanceOwnerId',
+  'attachment.device-index': 'Attachment.DeviceIndex',
+  'attachment.status': 'Attachment.Status',
+  'attachment.attach-time': 'Attachment.AttachTime',
+  'attachment.delete-on-termination': 'Attachment.DeleteOnTermination',
+  'association.public-ip': 'Association.PublicIp',
+  'association.public-dns-name': 'Association.PublicDnsName',
+  'association.ip-owner-id': 'Association.IpOwnerId',
+  'association.allocation-id': 'Association.AllocationId',
+  'association.association-id': 'Association.AssociationId',
+});
+
 const describeNetworkInterfaces = action((ctx, input: DescribeNetworkInterfacesRequest): DescribeNetworkInterfacesResult => {
   const ids = input.NetworkInterfaceIds ?? [];
   if (ids.length > 0 && input.MaxResults !== undefined) {
@@ -122,37 +154,7 @@ const describeNetworkInterfaces = action((ctx, input: DescribeNetworkInterfacesR
   const filtered = applyFilters(
     outputs,
     input.Filters,
-    {
-      'network-interface-id': (n) => n.NetworkInterfaceId,
-      'subnet-id': (n) => n.SubnetId,
-      'vpc-id': (n) => n.VpcId,
-      'availability-zone': (n) => n.AvailabilityZone,
-      description: (n) => n.Description,
-      'private-ip-address': (n) => (n.PrivateIpAddresses ?? []).map((p) => p.PrivateIpAddress),
-      'addresses.private-ip-address': (n) => (n.PrivateIpAddresses ?? []).map((p) => p.PrivateIpAddress),
-      'addresses.primary': (n) => (n.PrivateIpAddresses ?? []).map((p) => p.Primary),
-      'private-dns-name': (n) => n.PrivateDnsName,
-      'mac-address': (n) => n.MacAddress,
-      status: (n) => n.Status,
-      'owner-id': (n) => n.OwnerId,
-      'requester-managed': (n) => n.RequesterManaged,
-      'source-dest-check': (n) => n.SourceDestCheck,
-      'interface-type': (n) => n.InterfaceType,
-      'group-id': (n) => (n.Groups ?? []).map((g) => g.GroupId),
-      'group-name': (n) => (n.Groups ?? []).map((g) => g.GroupName),
-      'attachment.attachment-id': (n) => n.Attachment?.AttachmentId,
-      'attachment.instance-id': (n) => n.Attachment?.InstanceId,
-      'attachment.instance-owner-id': (n) => n.Attachment?.InstanceOwnerId,
-      'attachment.device-index': (n) => n.Attachment?.DeviceIndex,
-      'attachment.status': (n) => n.Attachment?.Status,
-      'attachment.attach-time': (n) => n.Attachment?.AttachTime as unknown as string | undefined,
-      'attachment.delete-on-termination': (n) => n.Attachment?.DeleteOnTermination,
-      'association.public-ip': (n) => n.Association?.PublicIp,
-      'association.public-dns-name': (n) => n.Association?.PublicDnsName,
-      'association.ip-owner-id': (n) => n.Association?.IpOwnerId,
-      'association.allocation-id': (n) => n.Association?.AllocationId,
-      'association.association-id': (n) => n.Association?.AssociationId,
-    },
+    NETWORK_INTERFACE_FILTERS,
     (n) => n.TagSet,
   );
   const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 5, max: 1000 });

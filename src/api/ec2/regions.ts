@@ -10,7 +10,7 @@ import type {
   DescribeRegionsResult,
   Region,
 } from '@aws-sdk/client-ec2';
-import { applyFilters } from '../../domain/filters.js';
+import { applyFilters, filterTable } from '../../domain/filters.js';
 import { findRegion, REGIONS } from '../../domain/regions.js';
 import { Ec2Error } from '../../domain/errors.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
@@ -43,11 +43,11 @@ const describeRegions = action((ctx, input: DescribeRegionsRequest): DescribeReg
   return { Regions: [...regions] };
 });
 
-const REGION_FILTERS = {
-  endpoint: (r: Region) => r.Endpoint,
-  'region-name': (r: Region) => r.RegionName,
-  'opt-in-status': (r: Region) => r.OptInStatus,
-};
+const REGION_FILTERS = filterTable<Region>('DescribeRegions', {
+  endpoint: 'Endpoint',
+  'region-name': 'RegionName',
+  'opt-in-status': 'OptInStatus',
+});
 
 const zonesCache = new Map<string, readonly AvailabilityZone[]>();
 
@@ -74,6 +74,18 @@ export function zonesOf(region: string): readonly AvailabilityZone[] {
   return zones;
 }
 
+const AVAILABILITY_ZONE_FILTERS = filterTable<AvailabilityZone>('DescribeAvailabilityZones', {
+  'group-name': 'GroupName',
+  message: 'Messages.Message',
+  'opt-in-status': 'OptInStatus',
+  'region-name': 'RegionName',
+  state: 'State',
+  'zone-id': 'ZoneId',
+  'zone-name': 'ZoneName',
+  'zone-type': 'ZoneType',
+  'network-border-group': 'NetworkBorderGroup',
+});
+
 const describeAvailabilityZones = action(
   (ctx, input: DescribeAvailabilityZonesRequest): DescribeAvailabilityZonesResult => {
     let zones = zonesOf(ctx.region);
@@ -88,17 +100,7 @@ const describeAvailabilityZones = action(
     if (names.length > 0 || ids.length > 0) {
       zones = zones.filter((z) => names.includes(z.ZoneName!) || ids.includes(z.ZoneId!));
     }
-    zones = applyFilters(zones, input.Filters, {
-      'group-name': (z) => z.GroupName,
-      message: (z) => (z.Messages ?? []).map((m) => m.Message),
-      'opt-in-status': (z) => z.OptInStatus,
-      'region-name': (z) => z.RegionName,
-      state: (z) => z.State,
-      'zone-id': (z) => z.ZoneId,
-      'zone-name': (z) => z.ZoneName,
-      'zone-type': (z) => z.ZoneType,
-      'network-border-group': (z) => z.NetworkBorderGroup,
-    });
+    zones = applyFilters(zones, input.Filters, AVAILABILITY_ZONE_FILTERS);
     return { AvailabilityZones: [...zones] };
   },
 );

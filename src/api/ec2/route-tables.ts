@@ -7,27 +7,9 @@
  * gateway no longer attached to the VPC, or to a deleted interface, is a
  * blackhole), as EC2 shows it.
  */
-import type {
-  AssociateRouteTableRequest,
-  AssociateRouteTableResult,
-  CreateRouteRequest,
-  CreateRouteResult,
-  CreateRouteTableRequest,
-  CreateRouteTableResult,
-  DeleteRouteRequest,
-  DeleteRouteTableRequest,
-  DescribeRouteTablesRequest,
-  DescribeRouteTablesResult,
-  DisassociateRouteTableRequest,
-  ReplaceRouteRequest,
-  ReplaceRouteTableAssociationRequest,
-  ReplaceRouteTableAssociationResult,
-  Route,
-  RouteTable,
-  RouteTableAssociation,
-} from '@aws-sdk/client-ec2';
+import type { AssociateRouteTableRequest, AssociateRouteTableResult, CreateRouteRequest, CreateRouteResult, CreateRouteTableRequest, CreateRouteTableResult, DeleteRouteRequest, DeleteRouteTableRequest, DescribeRouteTablesRequest, DescribeRouteTablesResult, DisassociateRouteTableRequest, ReplaceRouteRequest, ReplaceRouteTableAssociationRequest, ReplaceRouteTableAssociationResult, Route, RouteTable } from '@aws-sdk/client-ec2';
 import { contains, formatIpv6, isCanonical, parseCidr4, parseCidr6 } from '../../domain/cidr.js';
-import { applyFilters } from '../../domain/filters.js';
+import { applyFilters, filterTable } from '../../domain/filters.js';
 import { paginate } from '../../domain/pagination.js';
 import { Ec2Error, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
@@ -268,34 +250,34 @@ const createRouteTable = action((ctx, input: CreateRouteTableRequest): CreateRou
   return { RouteTable: toOutput(table, tags, loadWorld(ctx)) };
 });
 
+const ROUTE_TABLE_FILTERS = filterTable<RouteTable>('DescribeRouteTables', {
+  'association.gateway-id': 'Associations.GatewayId',
+  'association.route-table-association-id': 'Associations.RouteTableAssociationId',
+  'association.route-table-id': 'Associations.RouteTableId',
+  'association.subnet-id': 'Associations.SubnetId',
+  'association.main': 'Associations.Main',
+  'owner-id': 'OwnerId',
+  'route-table-id': 'RouteTableId',
+  'route.destination-cidr-block': 'Routes.DestinationCidrBlock',
+  'route.destination-ipv6-cidr-block': 'Routes.DestinationIpv6CidrBlock',
+  'route.gateway-id': 'Routes.GatewayId',
+  'route.instance-id': 'Routes.InstanceId',
+  'route.network-interface-id': 'Routes.NetworkInterfaceId',
+  'route.origin': 'Routes.Origin',
+  'route.state': 'Routes.State',
+  'vpc-id': 'VpcId',
+});
+
 const describeRouteTables = action((ctx, input: DescribeRouteTablesRequest): DescribeRouteTablesResult => {
   const ids = input.RouteTableIds ?? [];
   const records = ids.length > 0 ? requireResources(ctx, KINDS.routeTable, ids) : tables(ctx).list(ctx.region);
   const tags = tagsByResource(ctx, KINDS.routeTable.name);
   const world = loadWorld(ctx);
   const described = records.map((t) => toOutput(t, tags.get(t.RouteTableId), world));
-  const routes = (t: RouteTable): Route[] => t.Routes ?? [];
-  const assocs = (t: RouteTable): RouteTableAssociation[] => t.Associations ?? [];
   const filtered = applyFilters(
     described,
     input.Filters,
-    {
-      'association.gateway-id': (t) => assocs(t).map((a) => a.GatewayId),
-      'association.route-table-association-id': (t) => assocs(t).map((a) => a.RouteTableAssociationId),
-      'association.route-table-id': (t) => assocs(t).map((a) => a.RouteTableId),
-      'association.subnet-id': (t) => assocs(t).map((a) => a.SubnetId),
-      'association.main': (t) => assocs(t).map((a) => a.Main),
-      'owner-id': (t) => t.OwnerId,
-      'route-table-id': (t) => t.RouteTableId,
-      'route.destination-cidr-block': (t) => routes(t).map((r) => r.DestinationCidrBlock),
-      'route.destination-ipv6-cidr-block': (t) => routes(t).map((r) => r.DestinationIpv6CidrBlock),
-      'route.gateway-id': (t) => routes(t).map((r) => r.GatewayId),
-      'route.instance-id': (t) => routes(t).map((r) => r.InstanceId),
-      'route.network-interface-id': (t) => routes(t).map((r) => r.NetworkInterfaceId),
-      'route.origin': (t) => routes(t).map((r) => r.Origin),
-      'route.state': (t) => routes(t).map((r) => r.State),
-      'vpc-id': (t) => t.VpcId,
-    },
+    ROUTE_TABLE_FILTERS,
     (t) => t.Tags,
   );
   const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 5, max: 100 });

@@ -38,7 +38,7 @@ import type {
   UpdateSecurityGroupRuleDescriptionsIngressRequest,
   UpdateSecurityGroupRuleDescriptionsIngressResult,
 } from '@aws-sdk/client-ec2';
-import { applyFilters } from '../../domain/filters.js';
+import { applyFilters, type FilterFields, filterTable } from '../../domain/filters.js';
 import { paginate } from '../../domain/pagination.js';
 import {
   checkNoDuplicates,
@@ -249,22 +249,38 @@ const deleteSecurityGroup = action((ctx, input: DeleteSecurityGroupRequest): Del
 
 // ---------------------------------------------------------------- DescribeSecurityGroups
 
-function permissionFilters(prefix: string, egress: boolean, rulesBy: Map<string, SecurityGroupRuleRecord[]>, nameOf: Map<string, string>) {
-  const rs = (g: SecurityGroupRecord) => (rulesBy.get(g.GroupId) ?? []).filter((r) => r.IsEgress === egress);
-  const ported = (g: SecurityGroupRecord) => rs(g).filter((r) => hasPorts(r.IpProtocol));
+/** What the rule filters of DescribeSecurityGroups look up once per call. */
+interface RuleLookups {
+  rulesBy: Map<string, SecurityGroupRuleRecord[]>;
+  nameOf: Map<string, string>;
+}
+
+function permissionFilters(prefix: string, egress: boolean): FilterFields<SecurityGroupRecord, RuleLookups> {
+  const rs = (g: SecurityGroupRecord, c: RuleLookups) => (c.rulesBy.get(g.GroupId) ?? []).filter((r) => r.IsEgress === egress);
+  const ported = (g: SecurityGroupRecord, c: RuleLookups) => rs(g, c).filter((r) => hasPorts(r.IpProtocol));
   return {
-    [`${prefix}cidr`]: (g: SecurityGroupRecord) => rs(g).map((r) => r.CidrIpv4),
-    [`${prefix}from-port`]: (g: SecurityGroupRecord) => ported(g).map((r) => r.FromPort),
-    [`${prefix}to-port`]: (g: SecurityGroupRecord) => ported(g).map((r) => r.ToPort),
-    [`${prefix}protocol`]: (g: SecurityGroupRecord) => rs(g).map((r) => r.IpProtocol),
-    [`${prefix}group-id`]: (g: SecurityGroupRecord) => rs(g).map((r) => r.ReferencedGroupInfo?.GroupId),
-    [`${prefix}group-name`]: (g: SecurityGroupRecord) =>
-      rs(g).map((r) => (r.ReferencedGroupInfo ? nameOf.get(r.ReferencedGroupInfo.GroupId) : undefined)),
-    [`${prefix}ipv6-cidr`]: (g: SecurityGroupRecord) => rs(g).map((r) => r.CidrIpv6),
-    [`${prefix}prefix-list-id`]: (g: SecurityGroupRecord) => rs(g).map((r) => r.PrefixListId),
-    [`${prefix}user-id`]: (g: SecurityGroupRecord) => rs(g).map((r) => r.ReferencedGroupInfo?.UserId),
+    [`${prefix}cidr`]: (g, c) => rs(g, c).map((r) => r.CidrIpv4),
+    [`${prefix}from-port`]: (g, c) => ported(g, c).map((r) => r.FromPort),
+    [`${prefix}to-port`]: (g, c) => ported(g, c).map((r) => r.ToPort),
+    [`${prefix}protocol`]: (g, c) => rs(g, c).map((r) => r.IpProtocol),
+    [`${prefix}group-id`]: (g, c) => rs(g, c).map((r) => r.ReferencedGroupInfo?.GroupId),
+    [`${prefix}group-name`]: (g, c) =>
+      rs(g, c).map((r) => (r.ReferencedGroupInfo ? c.nameOf.get(r.ReferencedGroupInfo.GroupId) : undefined)),
+    [`${prefix}ipv6-cidr`]: (g, c) => rs(g, c).map((r) => r.CidrIpv6),
+    [`${prefix}prefix-list-id`]: (g, c) => rs(g, c).map((r) => r.PrefixListId),
+    [`${prefix}user-id`]: (g, c) => rs(g, c).map((r) => r.ReferencedGroupInfo?.UserId),
   };
 }
+
+const SECURITY_GROUP_FILTERS = filterTable<SecurityGroupRecord, RuleLookups>('DescribeSecurityGroups', {
+  description: 'Description',
+  'group-id': 'GroupId',
+  'group-name': 'GroupName',
+  'owner-id': 'OwnerId',
+  'vpc-id': 'VpcId',
+  ...permissionFilters('ip-permission.', false),
+  ...permissionFilters('egress.ip-permission.', true),
+});
 
 const describeSecurityGroups = action((ctx, input: DescribeSecurityGroupsRequest): DescribeSecurityGroupsResult => {
   const all = groups(ctx).list(ctx.region);
@@ -290,16 +306,9 @@ const describeSecurityGroups = action((ctx, input: DescribeSecurityGroupsRequest
     filtered = applyFilters(
       selected,
       input.Filters,
-      {
-        description: (g) => g.Description,
-        'group-id': (g) => g.GroupId,
-        'group-name': (g) => g.GroupName,
-        'owner-id': (g) => g.OwnerId,
-        'vpc-id': (g) => g.VpcId,
-        ...permissionFilters('ip-permission.', false, rulesBy, nameOf),
-        ...permissionFilters('egress.ip-permission.', true, rulesBy, nameOf),
-      },
+      SECURITY_GROUP_FILTERS,
       (g) => tags.get(g.GroupId),
+      { rulesBy, nameOf },
     );
   }
   const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 5, max: 1000 });
@@ -417,6 +426,11 @@ const revokeEgress = action(
 
 // ---------------------------------------------------------------- DescribeSecurityGroupRules
 
+const SECURITY_GROUP_RULE_FILTERS = filterTable<SecurityGroupRuleRecord>('DescribeSecurityGroupRules', {
+  'group-id': 'GroupId',
+  'security-group-rule-id': 'SecurityGroupRuleId',
+});
+
 const describeSecurityGroupRules = action(
   (ctx, input: DescribeSecurityGroupRulesRequest): DescribeSecurityGroupRulesResult => {
     let rules = rulesCol(ctx).list(ctx.region);
@@ -429,10 +443,7 @@ const describeSecurityGroupRules = action(
     rules = applyFilters(
       rules,
       input.Filters,
-      {
-        'group-id': (r) => r.GroupId,
-        'security-group-rule-id': (r) => r.SecurityGroupRuleId,
-      },
+      SECURITY_GROUP_RULE_FILTERS,
       (r) => tags.get(r.SecurityGroupRuleId),
     );
     const page = paginate(rules, input.MaxResults, input.NextToken, { min: 5, max: 1000 });

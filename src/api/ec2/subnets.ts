@@ -9,7 +9,7 @@
  */
 import type { CreateDefaultSubnetRequest, CreateDefaultSubnetResult, CreateSubnetRequest, CreateSubnetResult, DeleteSubnetRequest, DescribeSubnetsRequest, DescribeSubnetsResult, ModifySubnetAttributeRequest, Subnet } from '@aws-sdk/client-ec2';
 import { defaultSubnetCidr, formatIpv6, overlaps, parseCidr4, parseCidr6, validateSubnetCidr, type Cidr4, type Cidr6 } from '../../domain/cidr.js';
-import { applyFilters } from '../../domain/filters.js';
+import { applyFilters, filterTable } from '../../domain/filters.js';
 import { paginate } from '../../domain/pagination.js';
 import { type ZoneInfo } from '../../domain/regions.js';
 import { Ec2Error, missingParameter } from '../../domain/errors.js';
@@ -154,38 +154,39 @@ const createDefaultSubnet = action((ctx, input: CreateDefaultSubnetRequest): Cre
   return { Subnet: toOutput(record, undefined, undefined) };
 });
 
+const SUBNET_FILTERS = filterTable<Subnet>('DescribeSubnets', {
+  'availability-zone': 'AvailabilityZone',
+  availabilityZone: 'AvailabilityZone',
+  'availability-zone-id': 'AvailabilityZoneId',
+  availabilityZoneId: 'AvailabilityZoneId',
+  'available-ip-address-count': 'AvailableIpAddressCount',
+  'cidr-block': 'CidrBlock',
+  cidrBlock: 'CidrBlock',
+  cidr: 'CidrBlock',
+  'default-for-az': 'DefaultForAz',
+  defaultForAz: 'DefaultForAz',
+  'ipv6-cidr-block-association.ipv6-cidr-block': 'Ipv6CidrBlockAssociationSet.Ipv6CidrBlock',
+  'ipv6-cidr-block-association.association-id': 'Ipv6CidrBlockAssociationSet.AssociationId',
+  'ipv6-cidr-block-association.state': 'Ipv6CidrBlockAssociationSet.Ipv6CidrBlockState.State',
+  'ipv6-native': 'Ipv6Native',
+  'map-public-ip-on-launch': 'MapPublicIpOnLaunch',
+  'owner-id': 'OwnerId',
+  state: 'State',
+  'subnet-arn': 'SubnetArn',
+  'subnet-id': 'SubnetId',
+  'vpc-id': 'VpcId',
+});
+
 const describeSubnets = action((ctx, input: DescribeSubnetsRequest): DescribeSubnetsResult => {
   const ids = input.SubnetIds ?? [];
   const records = ids.length > 0 ? requireResources(ctx, KINDS.subnet, ids) : subnets(ctx).list(ctx.region);
   const tags = tagsByResource(ctx, KINDS.subnet.name);
   const used = usedAddresses(ctx);
   const described = records.map((s) => toOutput(s, tags.get(s.SubnetId), used.get(s.SubnetId)));
-  const ipv6 = (s: Subnet) => s.Ipv6CidrBlockAssociationSet ?? [];
   const filtered = applyFilters(
     described,
     input.Filters,
-    {
-      'availability-zone': (s) => s.AvailabilityZone,
-      availabilityZone: (s) => s.AvailabilityZone,
-      'availability-zone-id': (s) => s.AvailabilityZoneId,
-      availabilityZoneId: (s) => s.AvailabilityZoneId,
-      'available-ip-address-count': (s) => s.AvailableIpAddressCount,
-      'cidr-block': (s) => s.CidrBlock,
-      cidrBlock: (s) => s.CidrBlock,
-      cidr: (s) => s.CidrBlock,
-      'default-for-az': (s) => s.DefaultForAz,
-      defaultForAz: (s) => s.DefaultForAz,
-      'ipv6-cidr-block-association.ipv6-cidr-block': (s) => ipv6(s).map((a) => a.Ipv6CidrBlock),
-      'ipv6-cidr-block-association.association-id': (s) => ipv6(s).map((a) => a.AssociationId),
-      'ipv6-cidr-block-association.state': (s) => ipv6(s).map((a) => a.Ipv6CidrBlockState?.State),
-      'ipv6-native': (s) => s.Ipv6Native,
-      'map-public-ip-on-launch': (s) => s.MapPublicIpOnLaunch,
-      'owner-id': (s) => s.OwnerId,
-      state: (s) => s.State,
-      'subnet-arn': (s) => s.SubnetArn,
-      'subnet-id': (s) => s.SubnetId,
-      'vpc-id': (s) => s.VpcId,
-    },
+    SUBNET_FILTERS,
     (s) => s.Tags,
   );
   const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 5, max: 1000 });

@@ -7,7 +7,7 @@ import type {
   TagDescription,
   TagSpecification,
 } from '@aws-sdk/client-ec2';
-import { applyFilters } from '../../domain/filters.js';
+import { applyFilters, filterTable } from '../../domain/filters.js';
 import { paginate } from '../../domain/pagination.js';
 import { Ec2Error, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
@@ -101,6 +101,13 @@ const deleteTags = action((ctx, input: DeleteTagsRequest) => {
   return {};
 });
 
+const TAG_FILTERS = filterTable<TagDescription>('DescribeTags', {
+  key: 'Key',
+  value: 'Value',
+  'resource-id': 'ResourceId',
+  'resource-type': 'ResourceType',
+});
+
 const describeTags = action((ctx, input: DescribeTagsRequest): DescribeTagsResult => {
   const all: TagDescription[] = ctx.store.tags.all(ctx.region).map((t) => ({
     ResourceId: t.resourceId,
@@ -108,12 +115,7 @@ const describeTags = action((ctx, input: DescribeTagsRequest): DescribeTagsResul
     Key: t.key,
     Value: t.value,
   }));
-  const filtered = applyFilters(all, input.Filters, {
-    key: (t) => t.Key,
-    value: (t) => t.Value,
-    'resource-id': (t) => t.ResourceId,
-    'resource-type': (t) => t.ResourceType,
-  });
+  const filtered = applyFilters(all, input.Filters, TAG_FILTERS);
   const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 5, max: 1000 });
   return { Tags: page.items, NextToken: page.nextToken };
 });

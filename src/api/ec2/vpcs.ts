@@ -8,7 +8,7 @@
  */
 import type { CreateDefaultVpcRequest, CreateDefaultVpcResult, CreateVpcRequest, CreateVpcResult, DeleteVpcRequest, DescribeVpcAttributeRequest, DescribeVpcAttributeResult, DescribeVpcsRequest, DescribeVpcsResult, ModifyVpcAttributeRequest, Vpc } from '@aws-sdk/client-ec2';
 import { validateVpcCidr } from '../../domain/cidr.js';
-import { applyFilters } from '../../domain/filters.js';
+import { applyFilters, filterTable } from '../../domain/filters.js';
 import { paginate } from '../../domain/pagination.js';
 import { Ec2Error, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
@@ -85,32 +85,32 @@ const createDefaultVpc = action((ctx, _input: CreateDefaultVpcRequest): CreateDe
   return { Vpc: { ...toOutput(vpc, undefined), State: 'pending' } };
 });
 
+const VPC_FILTERS = filterTable<VpcRecord>('DescribeVpcs', {
+  cidr: 'CidrBlock',
+  'cidr-block-association.cidr-block': 'CidrBlockAssociationSet.CidrBlock',
+  'cidr-block-association.association-id': 'CidrBlockAssociationSet.AssociationId',
+  'cidr-block-association.state': 'CidrBlockAssociationSet.CidrBlockState.State',
+  'dhcp-options-id': 'DhcpOptionsId',
+  'ipv6-cidr-block-association.ipv6-cidr-block': 'Ipv6CidrBlockAssociationSet.Ipv6CidrBlock',
+  'ipv6-cidr-block-association.ipv6-pool': 'Ipv6CidrBlockAssociationSet.Ipv6Pool',
+  'ipv6-cidr-block-association.association-id': 'Ipv6CidrBlockAssociationSet.AssociationId',
+  'ipv6-cidr-block-association.state': 'Ipv6CidrBlockAssociationSet.Ipv6CidrBlockState.State',
+  'instance-tenancy': 'InstanceTenancy',
+  'is-default': 'IsDefault',
+  isDefault: 'IsDefault',
+  'owner-id': 'OwnerId',
+  state: 'State',
+  'vpc-id': 'VpcId',
+});
+
 const describeVpcs = action((ctx, input: DescribeVpcsRequest): DescribeVpcsResult => {
   const ids = input.VpcIds ?? [];
   const records = ids.length > 0 ? requireResources(ctx, KINDS.vpc, ids) : vpcs(ctx).list(ctx.region);
   const tags = tagsByResource(ctx, KINDS.vpc.name);
-  const v4 = (v: VpcRecord) => v.CidrBlockAssociationSet ?? [];
-  const v6 = (v: VpcRecord) => v.Ipv6CidrBlockAssociationSet ?? [];
   const filtered = applyFilters(
     records,
     input.Filters,
-    {
-      cidr: (v) => v.CidrBlock,
-      'cidr-block-association.cidr-block': (v) => v4(v).map((a) => a.CidrBlock),
-      'cidr-block-association.association-id': (v) => v4(v).map((a) => a.AssociationId),
-      'cidr-block-association.state': (v) => v4(v).map((a) => a.CidrBlockState?.State),
-      'dhcp-options-id': (v) => v.DhcpOptionsId,
-      'ipv6-cidr-block-association.ipv6-cidr-block': (v) => v6(v).map((a) => a.Ipv6CidrBlock),
-      'ipv6-cidr-block-association.ipv6-pool': (v) => v6(v).map((a) => a.Ipv6Pool),
-      'ipv6-cidr-block-association.association-id': (v) => v6(v).map((a) => a.AssociationId),
-      'ipv6-cidr-block-association.state': (v) => v6(v).map((a) => a.Ipv6CidrBlockState?.State),
-      'instance-tenancy': (v) => v.InstanceTenancy,
-      'is-default': (v) => v.IsDefault,
-      isDefault: (v) => v.IsDefault,
-      'owner-id': (v) => v.OwnerId,
-      state: (v) => v.State,
-      'vpc-id': (v) => v.VpcId,
-    },
+    VPC_FILTERS,
     (v) => tags.get(v.VpcId),
   );
   const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 5, max: 1000 });

@@ -1,0 +1,135 @@
+/**
+ * Every filter of every table finds something: with a world that has one of
+ * each resource, a filter whose value is `*` (anything, but something) must
+ * pass some item, so each path resolves to a defined value on real items.
+ * Filters for what Overcast never sets are listed with the reason.
+ */
+import * as EC2 from '@aws-sdk/client-ec2';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { filterTables } from '../../src/domain/filters.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+/** action -> filters that no item in Overcast has a value for, and why */
+const NEVER_SET: Record<string, Record<string, string>> = {
+  DescribeInstances: {
+    affinity: 'no dedicated hosts',
+    'state-reason-code': 'a running instance has no state reason',
+    'state-reason-message': 'a running instance has no state reason',
+  },
+  DescribeInstanceStatus: { 'event.code': 'no scheduled events' },
+  DescribeImages: {
+    'kernel-id': 'HVM images have no kernel',
+    'ramdisk-id': 'HVM images have no ramdisk',
+    'product-code': 'no marketplace images',
+    'product-code.type': 'no marketplace images',
+    'source-image-id': 'no copied images',
+    'source-image-region': 'no copied images',
+    'source-instance-id': 'no images made from instances',
+    'state-reason-code': 'available images have no state reason',
+    'state-reason-message': 'available images have no state reason',
+    'tpm-support': 'no NitroTPM images',
+    platform: 'no Windows images',
+  },
+  DescribeInstanceTypes: {
+    'processor-info.supported-features': 'not in the catalogue',
+  },
+  DescribeAvailabilityZones: { message: 'zones have no messages' },
+  DescribeRouteTables: {
+    'route.instance-id': 'no routes to instances',
+    'route.network-interface-id': 'no routes to interfaces',
+    'association.gateway-id': 'no gateway associations',
+  },
+  DescribeSecurityGroups: {
+    'ip-permission.ipv6-cidr': 'no IPv6 rules',
+    'ip-permission.prefix-list-id': 'no prefix lists',
+    'egress.ip-permission.ipv6-cidr': 'no IPv6 rules',
+    'egress.ip-permission.prefix-list-id': 'no prefix lists',
+    'egress.ip-permission.group-id': 'no group references here',
+    'egress.ip-permission.group-name': 'no group references here',
+    'egress.ip-permission.user-id': 'no group references here',
+    'egress.ip-permission.from-port': 'the default egress rule is all protocols',
+    'egress.ip-permission.to-port': 'the default egress rule is all protocols',
+  },
+  DescribeSubnets: {
+    'ipv6-cidr-block-association.ipv6-cidr-block': 'no IPv6 subnet here',
+    'ipv6-cidr-block-association.association-id': 'no IPv6 subnet here',
+    'ipv6-cidr-block-association.state': 'no IPv6 subnet here',
+  },
+};
+
+describe('filter tables against a world with one of everything', () => {
+  let t: TestServer;
+  let c: EC2.EC2Client;
+
+  before(async () => {
+    t = await startTestServer({ publicIpPool: '203.0.113.0/29' });
+    c = t.client();
+    const vpc = (await c.send(new EC2.CreateVpcCommand({ CidrBlock: '10.9.0.0/16' }))).Vpc!.VpcId!;
+    const subnet = (await c.send(new EC2.CreateSubnetCommand({ VpcId: vpc, CidrBlock: '10.9.1.0/24' }))).Subnet!.SubnetId!;
+    const igw = (await c.send(new EC2.CreateInternetGatewayCommand({}))).InternetGateway!.InternetGatewayId!;
+    await c.send(new EC2.AttachInternetGatewayCommand({ InternetGatewayId: igw, VpcId: vpc }));
+    const rtb = (await c.send(new EC2.CreateRouteTableCommand({ VpcId: vpc }))).RouteTable!.RouteTableId!;
+    await c.send(new EC2.CreateRouteCommand({ RouteTableId: rtb, DestinationCidrBlock: '0.0.0.0/0', GatewayId: igw }));
+    await c.send(new EC2.AssociateRouteTableCommand({ RouteTableId: rtb, SubnetId: subnet }));
+    const sg = (await c.send(new EC2.CreateSecurityGroupCommand({ GroupName: 'web', Description: 'web', VpcId: vpc }))).GroupId!;
+    await c.send(
+      new EC2.AuthorizeSecurityGroupIngressCommand({
+        GroupId: sg,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '192.0.2.0/24' }] }],
+      }),
+    );
+    await c.send(new EC2.CreateKeyPairCommand({ KeyName: 'k' }));
+    const eip = (await c.send(new EC2.AllocateAddressCommand({ Domain: 'vpc' }))).AllocationId!;
+    await c.send(new EC2.CreateVpcCommand({ CidrBlock: '10.8.0.0/16', AmazonProvidedIpv6CidrBlock: true }));
+    const ami = (await c.send(new EC2.DescribeImagesCommand({ Owners: ['amazon'] }))).Images!.find((i) => i.Architecture === 'x86_64')!.ImageId!;
+    const inst = (
+      await c.send(
+        new EC2.RunInstancesCommand({ ImageId: ami, MinCount: 1, MaxCount: 1, SubnetId: subnet, SecurityGroupIds: [sg], KeyName: 'k' }),
+      )
+    ).Instances![0]!.InstanceId!;
+    for (let i = 0; i < 200; i++) {
+      const s = await c.send(new EC2.DescribeInstancesCommand({ InstanceIds: [inst] }));
+      if (s.Reservations![0]!.Instances![0]!.State?.Name === 'running') break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await c.send(new EC2.AssociateAddressCommand({ AllocationId: eip, InstanceId: inst }));
+    const all = [vpc, subnet, igw, rtb, sg, inst];
+    await c.send(new EC2.CreateTagsCommand({ Resources: all, Tags: [{ Key: 'Name', Value: 'everything' }] }));
+  });
+
+  after(async () => {
+    await t.close();
+  });
+
+  /** How many items a Describe action answers with these filters (every page's first). */
+  async function count(action: string, Filters: { Name: string; Values: string[] }[]): Promise<number> {
+    const Command = (EC2 as unknown as Record<string, new (input: object) => EC2.DescribeVpcsCommand>)[`${action}Command`];
+    assert.ok(Command, action);
+    const input: Record<string, unknown> = { Filters };
+    if (action === 'DescribeInstanceStatus') input.IncludeAllInstances = true;
+    const out = (await c.send(new Command(input))) as unknown as Record<string, unknown>;
+    const list = Object.entries(out).find(([k, v]) => k !== '$metadata' && Array.isArray(v));
+    return list ? (list[1] as unknown[]).length : 0;
+  }
+
+  it('a `*` on every filter of every table passes some item', async () => {
+    const missing: string[] = [];
+    const unexpectedlySet: string[] = [];
+    let checked = 0;
+    for (const [action, table] of filterTables) {
+      if (action.startsWith('Test')) continue;
+      const never = NEVER_SET[action] ?? {};
+      for (const name of Object.keys(never)) assert.ok(table.names.includes(name), `${action}: ${name} is not a filter`);
+      for (const name of table.names) {
+        const n = await count(action, [{ Name: name, Values: ['*'] }]);
+        checked++;
+        if (n === 0 && !(name in never)) missing.push(`${action} ${name}`);
+        if (n > 0 && name in never) unexpectedlySet.push(`${action} ${name}`);
+      }
+    }
+    assert.deepEqual(missing, [], 'filters that found nothing');
+    assert.deepEqual(unexpectedlySet, [], 'filters listed as never set that found something (update the list)');
+    assert.ok(checked >= 280, `${checked} filters checked`);
+  });
+});
