@@ -84,6 +84,21 @@ describe('STS and SSM through the SDK', () => {
     assert.match(missing.message, /at 'name' failed to satisfy constraint: Member must not be null/);
   });
 
+  it('GetParameter by ARN, and with a version selector', async () => {
+    const byArn = await ssm('eu-west-3').send(new GetParameterCommand({ Name: `arn:aws:ssm:eu-west-3::parameter${DEBIAN_AMD64}` }));
+    const byName = await ssm('eu-west-3').send(new GetParameterCommand({ Name: DEBIAN_AMD64 }));
+    assert.equal(byArn.Parameter!.Value, byName.Parameter!.Value);
+    assert.equal(byArn.Parameter!.Name, DEBIAN_AMD64);
+    const v1 = await ssm('eu-west-3').send(new GetParameterCommand({ Name: `${DEBIAN_AMD64}:1` }));
+    assert.equal(v1.Parameter!.Selector, ':1');
+    assert.equal(v1.Parameter!.Value, byName.Parameter!.Value);
+    assert.equal((await ec2Error(ssm('eu-west-3').send(new GetParameterCommand({ Name: `${DEBIAN_AMD64}:7` })))).code, 'ParameterVersionNotFound');
+    assert.equal((await ec2Error(ssm('eu-west-3').send(new GetParameterCommand({ Name: `${DEBIAN_AMD64}:prod` })))).code, 'ParameterNotFound');
+    const many = await ssm('eu-west-3').send(new GetParametersCommand({ Names: [`${DEBIAN_AMD64}:1`, `${DEBIAN_AMD64}:2`] }));
+    assert.deepEqual(many.Parameters!.map((p) => p.Selector), [':1']);
+    assert.deepEqual(many.InvalidParameters, [`${DEBIAN_AMD64}:2`]);
+  });
+
   it('GetParameters puts unknown names in InvalidParameters', async () => {
     const arm = '/aws/service/debian/release/12/latest/arm64';
     const out = await ssm().send(new GetParametersCommand({ Names: [DEBIAN_AMD64, '/nope', arm, DEBIAN_AMD64] }));

@@ -13,7 +13,7 @@ import type {
   ParameterStringFilter,
 } from '@aws-sdk/client-ssm';
 import { Ec2Error } from '../../domain/errors.js';
-import { action, type ApiModule } from '../context.js';
+import { action, type ApiModule, type RequestContext } from '../context.js';
 import { PUBLIC_PARAMETERS, resolvePublicParameters, type PublicParameter } from './public-parameters.js';
 
 const MAX_NAMES = 10;
@@ -39,10 +39,41 @@ function cleanName(name: string): string {
   return trimmed;
 }
 
+/**
+ * A name as GetParameter(s) take it: the parameter's name or its ARN (in the caller's
+ * region), optionally followed by a selector (`:<version>` or `:<label>`).
+ */
+function parseName(ctx: RequestContext, asked: string): { name: string; selector?: string } {
+  let name = cleanName(asked);
+  const arn = `arn:aws:ssm:${ctx.region}:`;
+  if (name.startsWith(arn)) {
+    // arn:aws:ssm:<region>:<account, empty for public parameters>:parameter/<name>
+    const rest = name.slice(arn.length);
+    const at = rest.indexOf(':parameter/');
+    if (at >= 0) name = rest.slice(at + ':parameter'.length);
+  }
+  const colon = name.indexOf(':');
+  return colon < 0 ? { name } : { name: name.slice(0, colon), selector: name.slice(colon + 1) };
+}
+
+/** The parameter found, with the selector asked for applied; undefined when there is none (or not that version). */
+function lookUp(found: PublicParameter | undefined, selector: string | undefined): PublicParameter | undefined {
+  if (!found || selector === undefined) return found;
+  // Public parameters here have one version and no labels.
+  if (selector !== String(found.Version)) {
+    if (/^\d+$/.test(selector)) {
+      throw new Ec2Error('ParameterVersionNotFound', `Systems Manager could not find version ${selector} of ${found.Name}. Verify the version and try again.`);
+    }
+    return undefined;
+  }
+  return { ...found, Selector: `:${selector}` };
+}
+
 const getParameter = action((ctx, input: GetParameterRequest): GetParameterResult => {
-  const name = cleanName(input.Name!);
-  const [parameter] = resolvePublicParameters(ctx, [name]);
-  if (!parameter) throw new Ec2Error('ParameterNotFound', `Parameter ${name} not found.`);
+  const { name, selector } = parseName(ctx, input.Name!);
+  const [found] = resolvePublicParameters(ctx, [name]);
+  const parameter = lookUp(found, selector);
+  if (!parameter) throw new Ec2Error('ParameterNotFound', `Parameter ${input.Name!.trim()} not found.`);
   return { Parameter: parameter };
 });
 
@@ -56,13 +87,19 @@ const getParameters = action((ctx, input: GetParametersRequest): GetParametersRe
     );
   }
   const unique = [...new Set(names.map(cleanName))];
-  const resolved = resolvePublicParameters(ctx, unique);
+  const parsed = unique.map((asked) => parseName(ctx, asked));
+  const resolved = resolvePublicParameters(ctx, parsed.map((p) => p.name));
   const found: PublicParameter[] = [];
   const invalid: string[] = [];
-  unique.forEach((name, i) => {
-    const p = resolved[i];
+  unique.forEach((asked, i) => {
+    let p: PublicParameter | undefined;
+    try {
+      p = lookUp(resolved[i], parsed[i]!.selector);
+    } catch {
+      // a version that does not exist: GetParameters lists it as invalid
+    }
     if (p) found.push(p);
-    else invalid.push(name);
+    else invalid.push(asked);
   });
   return { Parameters: found, InvalidParameters: invalid };
 });

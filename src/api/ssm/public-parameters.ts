@@ -24,6 +24,8 @@ export interface PublicParameter {
   LastModifiedDate: Date;
   ARN: string;
   DataType: 'aws:ec2:image';
+  /** `:<version>` when the name asked for one */
+  Selector?: string;
 }
 
 const ARCHES: readonly { deb: 'amd64' | 'arm64'; aws: 'x86_64' | 'arm64' }[] = [
