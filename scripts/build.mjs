@@ -8,7 +8,7 @@
  * Files are written under a temporary name and renamed, so concurrent starts are safe.
  */
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,10 +34,12 @@ export async function buildOvercast(outdir = join(root, 'dist')) {
     writeFileSync(file.path + tmp, file.contents);
     renameSync(file.path + tmp, file.path);
   }
-  // src/protocol/model/index.ts reads the model next to the module that loads it.
-  const model = join(outdir, 'ec2.generated.json');
-  copyFileSync(join(root, 'src/protocol/model/ec2.generated.json'), model + tmp);
-  renameSync(model + tmp, model);
+  // src/protocol/model/index.ts reads the models next to the module that loads them.
+  for (const name of readdirSync(join(root, 'src/protocol/model')).filter((f) => f.endsWith('.generated.json'))) {
+    const model = join(outdir, name);
+    copyFileSync(join(root, 'src/protocol/model', name), model + tmp);
+    renameSync(model + tmp, model);
+  }
   return join(outdir, 'overcast.mjs');
 }
 

@@ -1,5 +1,6 @@
-// Turns the official EC2 API model (aws-sdk v2 `apis/ec2-2016-11-15.min.json`)
-// into the compact model that src/protocol compiles its parsers and serializers from.
+// Turns the official API models (aws-sdk v2 `apis/<service>-<version>.min.json`) of the
+// services Overcast speaks (EC2, STS, SSM) into the compact models that src/protocol
+// compiles its parsers and serializers from.
 // aws-sdk v2's model stopped being updated in 2025; members added to EC2 since (such as
 // SecurityGroupArn) are taken from the schemas @aws-sdk/client-ec2 ships, for the
 // structures both models have. Run: npm run gen:model
@@ -21,13 +22,21 @@ interface RawShape {
   value?: RawShape;
   required?: string[];
   timestampFormat?: string;
+  resultWrapper?: string;
 }
 interface RawModel {
-  metadata: { apiVersion: string; xmlNamespace: string };
+  metadata: {
+    apiVersion: string;
+    xmlNamespace?: string;
+    protocol: string;
+    signingName?: string;
+    endpointPrefix: string;
+    targetPrefix?: string;
+    jsonVersion?: string;
+  };
   operations: Record<string, { input?: RawShape; output?: RawShape }>;
   shapes: Record<string, RawShape>;
 }
-const raw = require('aws-sdk/apis/ec2-2016-11-15.min.json') as RawModel;
 
 /**
  * Smithy static schemas as @aws-sdk/client-ec2 exports them: an operation (`Name$`) is
@@ -150,89 +159,128 @@ function convert(ref: SchemaRef, seen: Set<Schema>): RawShape | undefined {
   }
 }
 
-const added = addNewerMembers(raw, require('@aws-sdk/client-ec2') as Record<string, unknown>);
-
-const shapes: CompactShape[] = [];
-const named = new Map<string, number>();
-const scalars = new Map<string, number>();
-
-function resolve(node: RawShape): RawShape {
-  if (node.shape) return { ...raw.shapes[node.shape], ...node, shape: undefined };
-  return node;
+/** What one generated model is made from. */
+interface Source {
+  /** file name under src/protocol/model/: `<file>.generated.json` */
+  file: string;
+  /** the aws-sdk v2 model, `apis/<uid>.min.json` */
+  uid: string;
+  /** only these operations (and the shapes they reach); all when absent */
+  operations?: readonly string[];
+  /** a v3 client whose schemas add members aws-sdk v2 lacks */
+  v3Client?: string;
 }
 
-function add(node: RawShape): number {
-  // Named shape: one index shared by all users, reserved before recursion (recursive shapes).
-  if (node.shape && !node.type) {
-    const existing = named.get(node.shape);
-    if (existing !== undefined) return existing;
-    const idx = shapes.length;
-    shapes.push({ k: 'string' });
-    named.set(node.shape, idx);
-    shapes[idx] = build(raw.shapes[node.shape]);
-    return idx;
-  }
-  const body = node.shape ? resolve(node) : node;
-  const type = body.type ?? 'string';
-  if (type !== 'structure' && type !== 'list' && type !== 'map') {
-    const key = type + (body.timestampFormat ?? '');
-    const existing = scalars.get(key);
-    if (existing !== undefined) return existing;
-    const idx = shapes.length;
-    shapes.push(build(body));
-    scalars.set(key, idx);
-    return idx;
-  }
-  const idx = shapes.length;
-  shapes.push({ k: 'string' });
-  shapes[idx] = build(body);
-  return idx;
-}
+const SOURCES: readonly Source[] = [
+  { file: 'ec2', uid: 'ec2-2016-11-15', v3Client: '@aws-sdk/client-ec2' },
+  { file: 'sts', uid: 'sts-2011-06-15', operations: ['GetCallerIdentity'] },
+  // Only what Overcast implements: the whole SSM model is ~150 operations and would cost start-up time.
+  { file: 'ssm', uid: 'ssm-2014-11-06', operations: ['GetParameter', 'GetParameters', 'GetParametersByPath'] },
+];
 
 function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-function build(body: RawShape): CompactShape {
-  const type = body.type ?? 'string';
-  switch (type) {
-    case 'structure': {
-      const members: MemberDef[] = [];
-      for (const [name, m] of Object.entries(body.members ?? {})) {
-        const queryName = m.queryName ?? (m.locationName ? capitalize(m.locationName) : name);
-        const xmlName = m.locationName ?? name;
-        members.push([name, queryName, xmlName, add(m)]);
+function generate(source: Source): string {
+  const raw = require(`aws-sdk/apis/${source.uid}.min.json`) as RawModel;
+  const added = source.v3Client ? addNewerMembers(raw, require(source.v3Client) as Record<string, unknown>) : 0;
+  const protocol: 'ec2' | 'query' | 'json' =
+    raw.metadata.protocol === 'ec2' ? 'ec2' : raw.metadata.protocol === 'query' ? 'query' : raw.metadata.protocol === 'json' ? 'json' : (() => {
+      throw new Error(`${source.uid}: protocol ${raw.metadata.protocol} is not supported`);
+    })();
+
+  const shapes: CompactShape[] = [];
+  const named = new Map<string, number>();
+  const scalars = new Map<string, number>();
+
+  const resolve = (node: RawShape): RawShape => (node.shape ? { ...raw.shapes[node.shape], ...node, shape: undefined } : node);
+
+  const add = (node: RawShape): number => {
+    // Named shape: one index shared by all users, reserved before recursion (recursive shapes).
+    if (node.shape && !node.type) {
+      const existing = named.get(node.shape);
+      if (existing !== undefined) return existing;
+      const idx = shapes.length;
+      shapes.push({ k: 'string' });
+      named.set(node.shape, idx);
+      shapes[idx] = build(raw.shapes[node.shape]!);
+      return idx;
+    }
+    const body = node.shape ? resolve(node) : node;
+    const type = body.type ?? 'string';
+    if (type !== 'structure' && type !== 'list' && type !== 'map') {
+      const key = type + (body.timestampFormat ?? '');
+      const existing = scalars.get(key);
+      if (existing !== undefined) return existing;
+      const idx = shapes.length;
+      shapes.push(build(body));
+      scalars.set(key, idx);
+      return idx;
+    }
+    const idx = shapes.length;
+    shapes.push({ k: 'string' });
+    shapes[idx] = build(body);
+    return idx;
+  };
+
+  const build = (body: RawShape): CompactShape => {
+    const type = body.type ?? 'string';
+    switch (type) {
+      case 'structure': {
+        const members: MemberDef[] = [];
+        for (const [name, m] of Object.entries(body.members ?? {})) {
+          // EC2 query names are the capitalized locationName (or queryName); awsQuery and JSON use locationName or the name.
+          const queryName = protocol === 'ec2' ? (m.queryName ?? (m.locationName ? capitalize(m.locationName) : name)) : (m.locationName ?? name);
+          const xmlName = m.locationName ?? name;
+          members.push([name, queryName, xmlName, add(m)]);
+        }
+        return body.required?.length ? { k: 'structure', m: members, r: body.required } : { k: 'structure', m: members };
       }
-      return body.required?.length ? { k: 'structure', m: members, r: body.required } : { k: 'structure', m: members };
+      case 'list': {
+        const member = body.member ?? {};
+        const memberName = member.locationName ?? 'member';
+        return { k: 'list', m: add(member), n: memberName, ...(body.flattened ? { f: 1 as const } : {}) };
+      }
+      case 'map': {
+        return { k: 'map', key: add(body.key ?? {}), value: add(body.value ?? {}) };
+      }
+      case 'string': case 'integer': case 'long': case 'boolean': case 'timestamp':
+      case 'blob': case 'double': case 'float':
+        return { k: type };
+      default:
+        throw new Error(`unknown shape type ${type}`);
     }
-    case 'list': {
-      const member = body.member ?? {};
-      const memberName = member.locationName ?? 'member';
-      return { k: 'list', m: add(member), n: memberName, ...(body.flattened ? { f: 1 as const } : {}) };
-    }
-    case 'map': {
-      return { k: 'map', key: add(body.key ?? {}), value: add(body.value ?? {}) };
-    }
-    case 'string': case 'integer': case 'long': case 'boolean': case 'timestamp':
-    case 'blob': case 'double': case 'float':
-      return { k: type };
-    default:
-      throw new Error(`unknown shape type ${type}`);
+  };
+
+  const operations: CompactModel['operations'] = {};
+  for (const [name, op] of Object.entries(raw.operations).sort(([a], [b]) => a.localeCompare(b))) {
+    if (source.operations && !source.operations.includes(name)) continue;
+    const input = op.input ? add(op.input) : -1;
+    const output = op.output ? add(op.output) : -1;
+    operations[name] = protocol === 'query' && op.output?.resultWrapper ? [input, output, op.output.resultWrapper] : [input, output];
   }
+  for (const name of source.operations ?? []) if (!operations[name]) throw new Error(`${source.uid}: no operation ${name}`);
+
+  const from = `aws-sdk/apis/${source.uid}.min.json${source.v3Client ? ` and ${source.v3Client} schemas` : ''}`;
+  const ns = raw.metadata.xmlNamespace;
+  const out: CompactModel = {
+    generated: `GENERATED by scripts/gen-model.ts from ${from}. Do not edit.`,
+    apiVersion: raw.metadata.apiVersion,
+    xmlNamespace: ns === undefined ? '' : ns.endsWith('/') ? ns : `${ns}/`,
+    operations,
+    shapes,
+  };
+  // EC2's model keeps exactly the fields it always had; the other services say how they are spoken.
+  if (protocol !== 'ec2') {
+    out.protocol = protocol;
+    out.signingName = raw.metadata.signingName ?? raw.metadata.endpointPrefix;
+    if (raw.metadata.targetPrefix) out.targetPrefix = raw.metadata.targetPrefix;
+    if (raw.metadata.jsonVersion) out.jsonVersion = raw.metadata.jsonVersion;
+  }
+  const target = fileURLToPath(new URL(`../src/protocol/model/${source.file}.generated.json`, import.meta.url));
+  writeFileSync(target, JSON.stringify(out));
+  return `wrote ${target}: ${Object.keys(operations).length} operations, ${shapes.length} shapes${source.v3Client ? `, ${added} members from ${source.v3Client}` : ''}`;
 }
 
-const operations: CompactModel['operations'] = {};
-for (const [name, op] of Object.entries(raw.operations).sort(([a], [b]) => a.localeCompare(b))) {
-  operations[name] = [op.input ? add(op.input) : -1, op.output ? add(op.output) : -1];
-}
-
-const out: CompactModel = {
-  generated: 'GENERATED by scripts/gen-model.ts from aws-sdk/apis/ec2-2016-11-15.min.json and @aws-sdk/client-ec2 schemas. Do not edit.',
-  apiVersion: raw.metadata.apiVersion,
-  xmlNamespace: `${raw.metadata.xmlNamespace}/`,
-  operations,
-  shapes,
-};
-const target = fileURLToPath(new URL('../src/protocol/model/ec2.generated.json', import.meta.url));
-writeFileSync(target, JSON.stringify(out));
-console.log(`wrote ${target}: ${Object.keys(operations).length} operations, ${shapes.length} shapes, ${added} members from @aws-sdk/client-ec2`);
+for (const source of SOURCES) console.log(generate(source));

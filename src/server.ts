@@ -1,12 +1,15 @@
-/** Wires the EC2 endpoint: store, API modules, reconcilers, HTTP server. */
+/** Wires the endpoint: store, API modules (EC2, STS, SSM), reconcilers, HTTP server. */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ChangeEvent } from './resources/context.js';
 import { Dispatcher } from './api/dispatcher.js';
+import type { ApiModule } from './api/context.js';
 import { ec2Modules } from './api/ec2/index.js';
+import { ssmModules } from './api/ssm/index.js';
+import { stsModules } from './api/sts/index.js';
 import { Throttle } from './api/throttle.js';
 import type { Config } from './config.js';
-import { ec2Model } from './protocol/model/index.js';
+import { ec2Model, ssmModel, stsModel } from './protocol/model/index.js';
 import { QueryEndpoint } from './protocol/query-endpoint.js';
 import { createReconcilers, type Reconciler } from './reconcile/index.js';
 import { SqliteStore } from './store/sqlite.js';
@@ -27,6 +30,17 @@ export async function startServer(config: Config, log: (line: string) => void = 
   const dispatcher = new Dispatcher(store, config, ec2Modules, (e: ChangeEvent) => {
     for (const r of reconcilers) r.handle(e);
   });
+  // One dispatcher per service. Region set-up (default VPC, built-in images) is EC2's, and every
+  // dispatcher runs it: an STS or SSM call in a fresh region sees the region as EC2 shows it (and
+  // never marks the region set up without it).
+  const regionSetup: ApiModule[] = ec2Modules
+    .filter((m) => m.initRegion)
+    .map((m) => ({ actions: {}, initRegion: m.initRegion, initOrder: m.initOrder }));
+  const onChange = (e: ChangeEvent): void => {
+    for (const r of reconcilers) r.handle(e);
+  };
+  const sts = new Dispatcher(store, config, [...stsModules, ...regionSetup], onChange);
+  const ssm = new Dispatcher(store, config, [...ssmModules, ...regionSetup], onChange);
   const secrets = new Map(config.credentials.map((c) => [c.accessKeyId, c.secretAccessKey]));
   const throttle = new Throttle(config.throttle);
   const endpoint = new QueryEndpoint({
@@ -38,6 +52,10 @@ export async function startServer(config: Config, log: (line: string) => void = 
     implements: (a) => dispatcher.has(a),
     admit: config.throttle.enabled ? (key, a) => throttle.take(key || config.accountId, a, Date.now()) : () => true,
     invoke: (a, region, requestId, input) => dispatcher.invoke(a, region, requestId, input),
+    services: [
+      { model: stsModel, implements: (a) => sts.has(a), invoke: (a, region, requestId, input) => sts.invoke(a, region, requestId, input) },
+      { model: ssmModel, implements: (a) => ssm.has(a), invoke: (a, region, requestId, input) => ssm.invoke(a, region, requestId, input) },
+    ],
     log: config.logRequests ? log : undefined,
   });
   for (const r of reconcilers) await r.start();

@@ -1,5 +1,5 @@
-/** EC2's XML error document for an `Ec2Error` (the error itself is domain/errors.ts). */
-import type { Ec2Error } from '../domain/errors.js';
+/** The error documents of each wire protocol for an `Ec2Error` (the error itself is domain/errors.ts). */
+import { Ec2Error } from '../domain/errors.js';
 
 export function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) =>
@@ -18,4 +18,61 @@ export function errorXml(err: Ec2Error, requestId: string): string {
     requestId +
     '</RequestID></Response>'
   );
+}
+
+/** The awsQuery error document (`<ErrorResponse><Error><Type>Sender</Type><Code>…`), as STS and CloudWatch send it. */
+export function queryErrorXml(err: Ec2Error, requestId: string, xmlNamespace: string): string {
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${escapeXml(xmlNamespace)}"><Error><Type>` +
+    (err.status >= 500 ? 'Receiver' : 'Sender') +
+    '</Type><Code>' +
+    escapeXml(err.code) +
+    '</Code><Message>' +
+    escapeXml(err.message) +
+    '</Message></Error><RequestId>' +
+    requestId +
+    '</RequestId></ErrorResponse>'
+  );
+}
+
+/** The awsJson error body: `{"__type":"ParameterNotFound","message":"…"}` (the code also goes in `x-amzn-ErrorType`). */
+export function jsonErrorBody(err: Ec2Error): string {
+  return JSON.stringify({ __type: err.code, message: err.message });
+}
+
+/**
+ * What the authentication and request-level errors the endpoint raises in EC2's words
+ * (sigv4.ts, throttling, internal errors) are called by awsQuery and awsJson services,
+ * and their HTTP status there. Errors a handler raises are the service's own and pass as
+ * they are.
+ */
+const DIALECT_ERRORS: Record<'query' | 'json', Record<string, [code: string, status: number]>> = {
+  query: {
+    MissingAuthenticationToken: ['MissingAuthenticationToken', 403],
+    AuthFailure: ['InvalidClientTokenId', 403],
+    SignatureDoesNotMatch: ['SignatureDoesNotMatch', 403],
+    RequestExpired: ['SignatureDoesNotMatch', 403],
+    RequestLimitExceeded: ['Throttling', 400],
+    InternalError: ['InternalFailure', 500],
+    RequestEntityTooLarge: ['RequestEntityTooLarge', 413],
+  },
+  json: {
+    MissingAuthenticationToken: ['MissingAuthenticationTokenException', 403],
+    AuthFailure: ['UnrecognizedClientException', 403],
+    SignatureDoesNotMatch: ['InvalidSignatureException', 403],
+    RequestExpired: ['InvalidSignatureException', 403],
+    RequestLimitExceeded: ['ThrottlingException', 400],
+    InternalError: ['InternalServerError', 500],
+    RequestEntityTooLarge: ['RequestEntityTooLargeException', 413],
+    MissingParameter: ['ValidationException', 400],
+    InvalidParameterValue: ['ValidationException', 400],
+  },
+};
+
+/** `err` as an awsQuery or awsJson service names it (see DIALECT_ERRORS). */
+export function inDialect(err: Ec2Error, dialect: 'query' | 'json'): Ec2Error {
+  const mapped = DIALECT_ERRORS[dialect][err.code];
+  if (!mapped) return err;
+  const message = err.code === 'RequestExpired' ? `Signature expired: ${err.message}` : err.message;
+  return new Ec2Error(mapped[0], message, mapped[1]);
 }

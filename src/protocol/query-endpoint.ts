@@ -1,42 +1,143 @@
 /**
- * The EC2 Query endpoint over HTTP: reads the request (form POST or GET),
- * authenticates it (SigV4), parses parameters by the model, calls the API and
- * writes the model-shaped XML response or an EC2 error document.
+ * The HTTP endpoint of every service Overcast speaks: reads the request (form POST,
+ * GET or JSON), authenticates it (SigV4), picks the service, parses parameters by
+ * that service's model, calls the API and writes the model-shaped response or the
+ * service's error document.
+ *
+ * EC2 (its Query dialect) is the main service; others (awsQuery: STS; awsJson: SSM)
+ * are registered with `services`. The AWS CLI and SDKs send every service to the one
+ * `--endpoint-url`, so the service is the one the SigV4 credential scope names (one
+ * string comparison for EC2, the hot path), and for JSON services the `X-Amz-Target`
+ * prefix (`AmazonSSM.GetParameter`). Without a scope (`--auth any`), the request's own
+ * shape decides: X-Amz-Target, else Action and Version, else EC2. A scope naming a
+ * service not served here, or a request of one service scoped to another, is refused as
+ * AWS refuses it (`SignatureDoesNotMatch`: "Credential should be scoped to correct
+ * service: 'ec2'.").
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Ec2Error } from '../domain/errors.js';
-import { errorXml } from './errors.js';
-import type { CompactModel } from './model/index.js';
+import { errorXml, inDialect, jsonErrorBody, queryErrorXml } from './errors.js';
+import { JsonParser } from './json-parser.js';
+import { JsonSerializer } from './json-serializer.js';
+import type { CompactModel, WireProtocol } from './model/index.js';
 import { QueryParser } from './query-parser.js';
 import { headerValue, readScope, verifySigV4, type SignedRequest } from './sigv4.js';
 import { XmlSerializer } from './xml-serializer.js';
 
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
+/** A handler's result: the output object, or a promise of it. */
+export type InvokeResult = object | PromiseLike<object>;
+
+/** One more service on the endpoint (awsQuery or awsJson; its model says which and its names). */
+export interface ServiceOptions {
+  model: CompactModel;
+  /** whether Overcast implements this operation */
+  implements(operation: string): boolean;
+  /** false → the service's throttling error; always admitted when absent */
+  admit?(accessKeyId: string, operation: string): boolean;
+  invoke(operation: string, region: string, requestId: string, input: Record<string, unknown>): InvokeResult;
+}
+
 export interface EndpointOptions {
+  /** EC2's model */
   model: CompactModel;
   /** 'sigv4' checks signatures; 'any' accepts any access key */
   auth: 'sigv4' | 'any';
   secretFor(accessKeyId: string): string | undefined;
   defaultRegion: string;
   isRegionServed(region: string): boolean;
-  /** whether Overcast implements this operation */
+  /** whether Overcast implements this EC2 operation */
   implements(action: string): boolean;
   /** false → RequestLimitExceeded */
   admit(accessKeyId: string, action: string): boolean;
-  /** the output, or a promise of it for actions with slow work */
-  invoke(action: string, region: string, requestId: string, input: Record<string, unknown>): object | Promise<object>;
+  invoke(action: string, region: string, requestId: string, input: Record<string, unknown>): InvokeResult;
+  /** the services besides EC2 */
+  services?: readonly ServiceOptions[];
   log?(line: string): void;
+}
+
+/** A service as the endpoint runs it: its names, parser and serializer. */
+class Service {
+  readonly name: string;
+  readonly protocol: WireProtocol;
+  readonly query?: QueryParser;
+  readonly json?: JsonParser;
+  readonly xml?: XmlSerializer;
+  readonly jsonOut?: JsonSerializer;
+  readonly contentType: string;
+
+  constructor(readonly opts: ServiceOptions) {
+    const model = opts.model;
+    this.protocol = model.protocol ?? 'ec2';
+    this.name = model.signingName ?? 'ec2';
+    if (this.protocol === 'json') {
+      if (!model.targetPrefix) throw new Error(`${this.name}: a JSON service needs its X-Amz-Target prefix`);
+      this.json = new JsonParser(model);
+      this.jsonOut = new JsonSerializer(model);
+      this.contentType = `application/x-amz-json-${model.jsonVersion ?? '1.1'}`;
+    } else {
+      this.query = new QueryParser(model, this.protocol === 'ec2' ? 'ec2' : 'query');
+      this.xml = new XmlSerializer(model, this.protocol === 'ec2' ? 'ec2' : 'query');
+      this.contentType = 'text/xml';
+    }
+  }
+
+  /** The error document for `err` (in EC2's words) as this service writes it. */
+  send(res: ServerResponse, err: Ec2Error, requestId: string): Ec2Error {
+    if (this.protocol === 'ec2') {
+      res.writeHead(err.status, { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': requestId, server: 'Overcast' });
+      res.end(errorXml(err, requestId));
+      return err;
+    }
+    const e = inDialect(err, this.protocol);
+    if (this.protocol === 'query') {
+      res.writeHead(e.status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId, server: 'Overcast' });
+      res.end(queryErrorXml(e, requestId, this.opts.model.xmlNamespace));
+    } else {
+      const body = jsonErrorBody(e);
+      res.writeHead(e.status, {
+        'content-type': this.contentType,
+        'content-length': Buffer.byteLength(body),
+        'x-amzn-requestid': requestId,
+        'x-amzn-errortype': e.code,
+        server: 'Overcast',
+      });
+      res.end(body);
+    }
+    return e;
+  }
+}
+
+const wrongService = (service: Service): Ec2Error =>
+  new Ec2Error('SignatureDoesNotMatch', `Credential should be scoped to correct service: '${service.name}'. `, 403);
+
+function isThenable(v: InvokeResult): v is PromiseLike<object> {
+  return typeof (v as { then?: unknown }).then === 'function';
 }
 
 export class QueryEndpoint {
   private readonly parser: QueryParser;
   private readonly serializer: XmlSerializer;
+  private readonly ec2: Service;
+  /** every service by SigV4 name */
+  private readonly byName = new Map<string, Service>();
+  /** awsJson services by X-Amz-Target prefix */
+  private readonly byTarget = new Map<string, Service>();
+  /** awsQuery services by API version */
+  private readonly byVersion = new Map<string, Service>();
 
   constructor(private readonly opts: EndpointOptions) {
-    this.parser = new QueryParser(opts.model);
-    this.serializer = new XmlSerializer(opts.model);
+    this.ec2 = new Service({ model: opts.model, implements: opts.implements, admit: opts.admit, invoke: opts.invoke });
+    this.parser = this.ec2.query!;
+    this.serializer = this.ec2.xml!;
+    for (const service of [this.ec2, ...(opts.services ?? []).map((s) => new Service(s))]) {
+      if (this.byName.has(service.name)) throw new Error(`service ${service.name} registered twice`);
+      this.byName.set(service.name, service);
+      if (service.protocol === 'json') this.byTarget.set(service.opts.model.targetPrefix!, service);
+      if (service.protocol === 'query') this.byVersion.set(service.opts.model.apiVersion, service);
+    }
   }
 
   /** node:http request listener */
@@ -52,7 +153,10 @@ export class QueryEndpoint {
     req.on('end', () => {
       const requestId = randomUUID();
       if (tooLarge) {
-        this.sendError(res, new Ec2Error('RequestEntityTooLarge', `The request body exceeds ${MAX_BODY_BYTES} bytes.`, 413), requestId);
+        const signed: SignedRequest = { method: req.method ?? 'POST', path: '/', query: '', rawHeaders: req.rawHeaders, body: Buffer.alloc(0) };
+        this.serviceForError(req, '', Buffer.alloc(0), signed).send(
+          res, new Ec2Error('RequestEntityTooLarge', `The request body exceeds ${MAX_BODY_BYTES} bytes.`, 413), requestId,
+        );
         return;
       }
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
@@ -64,6 +168,8 @@ export class QueryEndpoint {
   private handle(req: IncomingMessage, res: ServerResponse, body: Buffer, requestId: string): void {
     const started = this.opts.log ? process.hrtime.bigint() : 0n;
     let action = '';
+    // the service whose error document a failure is written as
+    let service = this.ec2;
     try {
       const url = req.url ?? '/';
       const q = url.indexOf('?');
@@ -79,24 +185,54 @@ export class QueryEndpoint {
       const signed: SignedRequest = { method: req.method, path, query, rawHeaders: req.rawHeaders, body };
       let accessKeyId = '';
       let region: string;
+      let scoped: string | undefined;
       if (this.opts.auth === 'sigv4') {
-        const id = verifySigV4(signed, (k) => this.opts.secretFor(k), Date.now());
+        let id;
+        try {
+          id = verifySigV4(signed, (k) => this.opts.secretFor(k), Date.now());
+        } catch (e) {
+          service = this.serviceForError(req, query, body, signed);
+          throw e;
+        }
         accessKeyId = id.accessKeyId;
         region = id.region;
+        scoped = id.service;
       } else {
         const scope = readScope(signed);
         accessKeyId = scope.accessKeyId ?? '';
         region = scope.region ?? this.opts.defaultRegion;
+        scoped = scope.service;
+      }
+      if (scoped !== 'ec2') {
+        // Not EC2's scope: another service, or no scope at all (--auth any).
+        service = this.route(scoped, req, query, body);
+        if (service !== this.ec2) {
+          action = this.handleService(service, req, res, query, body, requestId, accessKeyId, region, started);
+          return;
+        }
       }
       if (!this.opts.isRegionServed(region)) {
         throw new Ec2Error('AuthFailure', `The region '${region}' is not served by this endpoint.`, 401);
       }
-      const params = collectParams(req, query, body);
+      let params: Map<string, string>;
+      try {
+        params = collectParams(req, query, body);
+      } catch (e) {
+        service = this.claimant(req, query, body) ?? this.ec2;
+        if (service !== this.ec2) throw wrongService(service);
+        throw e;
+      }
       action = params.get('Action') ?? '';
       if (action === '') throw new Ec2Error('MissingParameter', 'The request must contain the parameter Action');
       if (!this.opts.implements(action)) {
         if (this.opts.model.operations[action]) {
           throw new Ec2Error('UnsupportedOperation', `The action ${action} is not supported by Overcast yet.`);
+        }
+        // Another service's action, scoped to EC2: that service refuses it.
+        const other = this.claimant(req, query, body, params);
+        if (other) {
+          service = other;
+          throw wrongService(other);
         }
         throw new Ec2Error('InvalidAction', `The action ${action} is not valid for this web service.`);
       }
@@ -105,21 +241,28 @@ export class QueryEndpoint {
       }
       const input = this.parser.parse(action, params.entries());
       const output = this.opts.invoke(action, region, requestId, input);
-      if (output instanceof Promise) {
+      if (isThenable(output)) {
+        const name = action;
         output.then(
-          (o) => this.respond(res, action, o, requestId, started),
-          (e: unknown) => this.fail(res, action, e, requestId, started),
+          (o) => this.writeEc2(res, name, o, requestId, started),
+          (e: unknown) => this.fail(this.ec2, res, e, name, requestId, started),
         );
-      } else {
-        this.respond(res, action, output, requestId, started);
+        return;
       }
+      this.writeEc2(res, action, output, requestId, started);
     } catch (e) {
-      this.fail(res, action, e, requestId, started);
+      this.fail(e instanceof Routed ? e.service : service, res, e, action, requestId, started);
     }
   }
 
-  private respond(res: ServerResponse, action: string, output: object, requestId: string, started: bigint): void {
-    const out = this.serializer.serializer(action)(output as Record<string, unknown>, requestId);
+  private writeEc2(res: ServerResponse, action: string, output: object, requestId: string, started: bigint): void {
+    let out;
+    try {
+      out = this.serializer.serializer(action)(output as Record<string, unknown>, requestId);
+    } catch (e) {
+      this.fail(this.ec2, res, e, action, requestId, started);
+      return;
+    }
     // An explicit length: no chunked encoding. An ASCII string goes out with the headers in one
     // write; bytes go out slice by slice, never joined into one more copy.
     if (typeof out === 'string') {
@@ -135,25 +278,167 @@ export class QueryEndpoint {
     if (this.opts.log) this.opts.log(`${action} 200 ${elapsedMs(started)}ms`);
   }
 
-  private fail(res: ServerResponse, action: string, e: unknown, requestId: string, started: bigint): void {
+  /** Writes `e` as `service`'s error document (an unexpected error as its internal error) and logs it. */
+  private fail(service: Service, res: ServerResponse, e: unknown, action: string, requestId: string, started: bigint): void {
+    const label = service === this.ec2 ? action : `${service.name}:${action}`;
     const err =
       e instanceof Ec2Error
         ? e
-        : (this.opts.log?.(`internal error in ${action}: ${(e as Error)?.stack ?? String(e)}`),
-          console.error(`internal error in ${action}:`, e),
+        : (this.opts.log?.(`internal error in ${label}: ${(e as Error)?.stack ?? String(e)}`),
+          console.error(`internal error in ${label}:`, e),
           new Ec2Error('InternalError', 'An internal error has occurred.', 500));
-    this.sendError(res, err, requestId);
-    if (this.opts.log) this.opts.log(`${action || '-'} ${err.status} ${err.code} ${elapsedMs(started)}ms`);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const sent = service.send(res, err, requestId);
+    if (this.opts.log) this.opts.log(`${label || '-'} ${sent.status} ${sent.code} ${elapsedMs(started)}ms`);
   }
 
-  private sendError(res: ServerResponse, err: Ec2Error, requestId: string): void {
-    res.writeHead(err.status, { 'content-type': 'text/xml;charset=UTF-8', 'x-amzn-requestid': requestId, server: 'Overcast' });
-    res.end(errorXml(err, requestId));
+  /**
+   * The service a request not scoped to EC2 goes to (`scoped`: the scope's service, if
+   * any). Throws the scoping error, with the service that refuses it set, when the scope
+   * and the request disagree.
+   */
+  private route(scoped: string | undefined, req: IncomingMessage, query: string, body: Buffer): Service {
+    const named = scoped === undefined ? undefined : this.byName.get(scoped);
+    const claimed = this.claimant(req, query, body);
+    if (named === undefined) {
+      const service = claimed ?? this.ec2;
+      if (scoped !== undefined) throw new Routed(service, wrongService(service));
+      return service;
+    }
+    if (claimed === named) return named;
+    if (claimed !== undefined) throw new Routed(claimed, wrongService(claimed));
+    // Nothing else claims it; an EC2 action (or EC2's version) is EC2's, scoped wrongly.
+    if (this.looksLikeEc2(req, query, body)) throw new Routed(this.ec2, wrongService(this.ec2));
+    return named;
+  }
+
+  /** The service for the error of a request that failed authentication: its scope's, or its shape's. */
+  private serviceForError(req: IncomingMessage, query: string, body: Buffer, signed: SignedRequest): Service {
+    const scoped = readScope(signed).service;
+    const named = scoped === undefined ? undefined : this.byName.get(scoped);
+    return named ?? this.claimant(req, query, body) ?? this.ec2;
+  }
+
+  /**
+   * The non-EC2 service a request belongs to by its own shape: its X-Amz-Target prefix,
+   * or its Version (an awsQuery service's API version, with an Action that service has).
+   */
+  private claimant(req: IncomingMessage, query: string, body: Buffer, params?: Map<string, string>): Service | undefined {
+    const target = headerValue(req.rawHeaders, 'x-amz-target');
+    if (target !== undefined) {
+      const dot = target.indexOf('.');
+      return this.byTarget.get(dot < 0 ? target : target.slice(0, dot));
+    }
+    if (this.byVersion.size === 0) return undefined;
+    const p = params ?? formParams(req, query, body);
+    const service = this.byVersion.get(p.get('Version') ?? '');
+    return service && service.opts.model.operations[p.get('Action') ?? ''] ? service : undefined;
+  }
+
+  private looksLikeEc2(req: IncomingMessage, query: string, body: Buffer): boolean {
+    if (headerValue(req.rawHeaders, 'x-amz-target') !== undefined) return false;
+    const p = formParams(req, query, body);
+    const version = p.get('Version');
+    return version === this.opts.model.apiVersion || (version === undefined && this.opts.model.operations[p.get('Action') ?? ''] !== undefined);
+  }
+
+  /** Runs one call of an awsQuery or awsJson service; returns the operation's name (for the log). */
+  private handleService(
+    service: Service, req: IncomingMessage, res: ServerResponse, query: string, body: Buffer,
+    requestId: string, accessKeyId: string, region: string, started: bigint,
+  ): string {
+    let operation = '';
+    try {
+      if (!this.opts.isRegionServed(region)) {
+        throw new Ec2Error('SignatureDoesNotMatch', 'Credential should be scoped to a valid region. ', 403);
+      }
+      const model = service.opts.model;
+      let input: Record<string, unknown>;
+      if (service.protocol === 'json') {
+        const target = headerValue(req.rawHeaders, 'x-amz-target') ?? '';
+        const dot = target.indexOf('.');
+        operation = dot < 0 ? '' : target.slice(dot + 1);
+        if (dot < 0 || target.slice(0, dot) !== model.targetPrefix || !service.opts.implements(operation)) {
+          throw new Ec2Error(
+            'UnknownOperationException',
+            operation === '' ? 'Missing or malformed X-Amz-Target header.' : `The operation ${operation} is not supported by Overcast's ${service.name}.`,
+          );
+        }
+        if (service.opts.admit && !service.opts.admit(accessKeyId, operation)) throw new Ec2Error('RequestLimitExceeded', 'Rate exceeded', 400);
+        input = service.json!.parse(operation, body);
+      } else {
+        const params = collectParams(req, query, body);
+        operation = params.get('Action') ?? '';
+        if (operation === '') throw new Ec2Error('MissingAction', 'The request must contain the parameter Action.');
+        if (!service.opts.implements(operation)) {
+          throw new Ec2Error('InvalidAction', `Could not find operation ${operation} for version ${params.get('Version') ?? model.apiVersion}`);
+        }
+        if (service.opts.admit && !service.opts.admit(accessKeyId, operation)) throw new Ec2Error('RequestLimitExceeded', 'Rate exceeded', 400);
+        input = service.query!.parse(operation, params.entries());
+      }
+      const output = service.opts.invoke(operation, region, requestId, input);
+      if (isThenable(output)) {
+        const name = operation;
+        output.then(
+          (o) => this.writeService(service, res, name, o, requestId, started),
+          (e: unknown) => this.fail(service, res, e, name, requestId, started),
+        );
+      } else {
+        this.writeService(service, res, operation, output, requestId, started);
+      }
+    } catch (e) {
+      this.fail(service, res, e, operation, requestId, started);
+    }
+    return operation;
+  }
+
+  private writeService(service: Service, res: ServerResponse, operation: string, output: object, requestId: string, started: bigint): void {
+    let body: string | Buffer;
+    try {
+      if (service.protocol === 'json') {
+        body = service.jsonOut!.serializer(operation)(output as Record<string, unknown>);
+      } else {
+        const out = service.xml!.serializer(operation)(output as Record<string, unknown>, requestId);
+        body = typeof out === 'string' ? out : Buffer.concat(out);
+      }
+    } catch (e) {
+      this.fail(service, res, e, operation, requestId, started);
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': service.contentType,
+      'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.length,
+      'x-amzn-requestid': requestId,
+    });
+    res.end(body);
+    if (this.opts.log) this.opts.log(`${service.name}:${operation} 200 ${elapsedMs(started)}ms`);
+  }
+}
+
+/** A routing decision that is a refusal: the service that refuses, and its error. */
+class Routed extends Ec2Error {
+  constructor(
+    readonly service: Service,
+    err: Ec2Error,
+  ) {
+    super(err.code, err.message, err.status);
   }
 }
 
 function elapsedMs(started: bigint): string {
   return (Number(process.hrtime.bigint() - started) / 1e6).toFixed(2);
+}
+
+/** The form parameters of a request, or none where its body is not a form (for routing; never throws). */
+function formParams(req: IncomingMessage, query: string, body: Buffer): Map<string, string> {
+  try {
+    return collectParams(req, query, body);
+  } catch {
+    return new Map();
+  }
 }
 
 /** Query-string parameters, then form-body parameters (a body value wins). */

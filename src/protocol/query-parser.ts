@@ -1,7 +1,10 @@
 /**
- * EC2 Query protocol request parsing, compiled from the API model: flattened
+ * Query protocol request parsing, compiled from the API model: flattened
  * parameters (`InstanceId.1`, `Filter.1.Value.2`, `TagSpecification.1.Tag.1.Key`)
- * become a plain object keyed by the model's member names.
+ * become a plain object keyed by the model's member names. EC2's dialect numbers
+ * list items directly under the list's name; awsQuery (STS, CloudWatch) puts them
+ * under the list member's name (`Names.member.1`) unless the list is flattened, and
+ * map entries under `entry` (`Attributes.entry.1.key`).
  */
 import { Ec2Error, missingParameter } from '../domain/errors.js';
 import type { CompactModel } from './model/index.js';
@@ -33,7 +36,10 @@ const PROTOCOL_PARAMS = new Set([
 export class QueryParser {
   private readonly converters: Converter[] = [];
 
-  constructor(private readonly model: CompactModel) {}
+  constructor(
+    private readonly model: CompactModel,
+    private readonly style: 'ec2' | 'query' = 'ec2',
+  ) {}
 
   /** Parses the flat parameters of one request into the operation's input object. */
   parse(operation: string, params: Iterable<[string, string]>): Record<string, unknown> {
@@ -91,7 +97,19 @@ export class QueryParser {
       }
       case 'list': {
         const memberIndex = shape.m;
-        return (node, path) => {
+        const wrapped = this.style === 'query' && !shape.f ? shape.n : undefined;
+        return (outer, path) => {
+          let node = outer;
+          if (wrapped !== undefined && outer.children) {
+            // awsQuery: Name.member.N
+            const inner = outer.children.get(wrapped);
+            if (!inner || outer.children.size !== 1) {
+              const key = [...outer.children.keys()].find((k) => k !== wrapped)!;
+              throw unknownParameter(`${path}.${key ?? wrapped}`);
+            }
+            node = inner;
+            path = `${path}.${wrapped}`;
+          }
           if (!node.children) {
             // `Name=` with an empty value is how the Query protocol sends an empty list.
             if (node.value === '') return [];
@@ -109,11 +127,13 @@ export class QueryParser {
           return items.map(([i, child]) => convert(child, `${path}.${i}`));
         };
       }
-      case 'map':
-        return (node, path) => {
-          // Query maps: Name.N.Key / Name.N.Value
+      case 'map': {
+        const wrapped = this.style === 'query';
+        return (outer, path) => {
+          // Query maps: Name.N.Key / Name.N.Value (awsQuery: Name.entry.N.key / Name.entry.N.value)
           const out: Record<string, unknown> = {};
           const value = this.converter(shape.value);
+          const node = wrapped ? (outer.children?.get('entry') ?? outer) : outer;
           for (const [i, entry] of node.children ?? []) {
             const k = entry.children?.get('Key')?.value ?? entry.children?.get('key')?.value;
             const v = entry.children?.get('Value') ?? entry.children?.get('value');
@@ -122,6 +142,7 @@ export class QueryParser {
           }
           return out;
         };
+      }
       default:
         return scalar(shape.k);
     }

@@ -29,6 +29,8 @@ export interface VerifiedIdentity {
 export interface ScopeOnly {
   accessKeyId?: string;
   region?: string;
+  /** the SigV4 service name the request was signed for (`ec2`, `sts`, `ssm`…) */
+  service?: string;
 }
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
@@ -334,11 +336,11 @@ function parseAuth(req: SignedRequest): Parsed | undefined {
   };
 }
 
-/** Region and access key from the credential scope, without checking the signature. */
+/** Region, service and access key from the credential scope, without checking the signature. */
 export function readScope(req: SignedRequest): ScopeOnly {
   try {
     const p = parseAuth(req);
-    return p ? { accessKeyId: p.accessKeyId, region: p.region } : {};
+    return p ? { accessKeyId: p.accessKeyId, region: p.region, service: p.service } : {};
   } catch {
     return {};
   }

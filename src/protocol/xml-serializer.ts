@@ -1,5 +1,5 @@
 /**
- * EC2 response serialization, compiled from the API model. For each operation
+ * XML response serialization (EC2's Query dialect and awsQuery), compiled from the API model. For each operation
  * the output shape tree is turned once into JavaScript source (one function per
  * shape, appending to one text buffer) and compiled with `new Function`, so a
  * request never walks the model.
@@ -145,10 +145,21 @@ class Emitter {
   }
 }
 
+/**
+ * The XML dialects: EC2's (`<XResponse xmlns><requestId>…</requestId>members</XResponse>`, map
+ * entries as `<item>`) and awsQuery's (`<XResponse xmlns><XResult>members</XResult>
+ * <ResponseMetadata><RequestId>…</RequestId></ResponseMetadata></XResponse>`, map entries as
+ * `<entry>`). Element names and list item names come from the model in both.
+ */
+export type XmlDialect = 'ec2' | 'query';
+
 export class XmlSerializer {
   private readonly cache = new Map<string, OutputSerializer>();
 
-  constructor(private readonly model: CompactModel) {}
+  constructor(
+    private readonly model: CompactModel,
+    private readonly dialect: XmlDialect = 'ec2',
+  ) {}
 
   serializer(operation: string): OutputSerializer {
     let fn = this.cache.get(operation);
@@ -170,7 +181,11 @@ export class XmlSerializer {
     const op = this.model.operations[operation];
     if (!op) throw new Error(`unknown operation ${operation}`);
     const outputIndex = op[1];
-    const open = `<?xml version="1.0" encoding="UTF-8"?>\n<${operation}Response xmlns="${this.model.xmlNamespace}">`;
+    const query = this.dialect === 'query';
+    const wrapper = query && outputIndex >= 0 ? (op[2] ?? `${operation}Result`) : undefined;
+    const open =
+      `<?xml version="1.0" encoding="UTF-8"?>\n<${operation}Response xmlns="${this.model.xmlNamespace}">` +
+      (query ? (wrapper ? `<${wrapper}>` : '') : '<requestId>');
     const emitted = new Set<number>();
     const functions: string[] = [];
     const sites: string[] = [];
@@ -191,23 +206,31 @@ export class XmlSerializer {
         e.settle();
         functions.push(`function s${index}(o,w){let v;${checked ? 'const t=T(o);' : ''}${e.code}return w;}`);
       } else if (shape.k === 'map') {
+        const entry = query ? 'entry' : 'item';
         e.loop('for(const k of Object.keys(o))', () => {
           e.code += 'const v=o[k];';
-          e.tag('<item><key>');
+          e.tag(`<${entry}><key>`);
           e.value('esc(k)');
           e.tag('</key>');
           e.when('v!=null', () => this.member(e, 'value', shape.value, 'v', emit));
-          e.tag('</item>');
+          e.tag(`</${entry}>`);
         });
         e.settle();
         functions.push(`function s${index}(o,w){${e.code}return w;}`);
       }
     };
     const e = new Emitter(sites, { known: '' });
-    e.value('esc(requestId)');
-    e.tag('</requestId>');
-    if (outputIndex >= 0) this.value(e, 'o', outputIndex, emit);
-    e.tag(`</${operation}Response>`);
+    if (query) {
+      if (outputIndex >= 0) this.value(e, 'o', outputIndex, emit);
+      e.tag(`${wrapper ? `</${wrapper}>` : ''}<ResponseMetadata><RequestId>`);
+      e.value('esc(requestId)');
+      e.tag(`</RequestId></ResponseMetadata></${operation}Response>`);
+    } else {
+      e.value('esc(requestId)');
+      e.tag('</requestId>');
+      if (outputIndex >= 0) this.value(e, 'o', outputIndex, emit);
+      e.tag(`</${operation}Response>`);
+    }
     e.flush();
     const body = e.code;
     const shapeFunctions = functions.join('\n');
@@ -219,7 +242,7 @@ export class XmlSerializer {
       sites.join('\n') +
       '\n' +
       shapeFunctions +
-      `\nreturn function(o,requestId){C=[];N=false;p="";let w=${JSON.stringify(`${open}<requestId>`)};${body}` +
+      `\nreturn function(o,requestId){C=[];N=false;p="";let w=${JSON.stringify(open)};${body}` +
       // Small and ASCII: the string itself. Otherwise the bytes.
       `if(C.length===0&&!N)return w;F(w);const r=C;C=[];return r;};`
     );

@@ -45,13 +45,19 @@ export function formBody(params: Record<string, string>): string {
 export async function signedRequest(
   url: string,
   body: string,
-  opts: { region?: string; credential?: Credential; contentType?: string; date?: Date; query?: Record<string, string> } = {},
+  opts: {
+    region?: string; credential?: Credential; contentType?: string; date?: Date; query?: Record<string, string>;
+    /** the SigV4 service name (default ec2) */
+    service?: string;
+    /** more headers to sign (X-Amz-Target…) */
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<RawRequest> {
   const u = new URL(url);
   const signer = new SignatureV4({
     credentials: opts.credential ?? DEFAULT_CREDENTIAL,
     region: opts.region ?? 'us-east-1',
-    service: 'ec2',
+    service: opts.service ?? 'ec2',
     sha256: NodeSha256,
   });
   const method = opts.query ? 'GET' : 'POST';
@@ -64,7 +70,7 @@ export async function signedRequest(
     path: '/',
     headers: opts.query
       ? { host: u.host }
-      : { host: u.host, 'content-type': opts.contentType ?? 'application/x-www-form-urlencoded; charset=utf-8' },
+      : { host: u.host, 'content-type': opts.contentType ?? 'application/x-www-form-urlencoded; charset=utf-8', ...opts.headers },
     body: opts.query ? undefined : body,
   });
   const signed = await signer.sign(req, opts.date ? { signingDate: opts.date } : {});
@@ -75,6 +81,7 @@ export async function signedRequest(
 export interface RawResponse {
   status: number;
   body: string;
+  headers: Record<string, string | string[] | undefined>;
 }
 
 /** Sends a raw request and collects the response. */
@@ -86,7 +93,7 @@ export function send(url: string, r: RawRequest): Promise<RawResponse> {
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
       },
     );
     req.on('error', reject);

@@ -1,6 +1,6 @@
 /** The compact form of an AWS API model that scripts/gen-model.ts writes and protocol/ compiles. */
 
-/** [member name, query (request) name, XML (response) name, shape index] */
+/** [member name, query (request) name, XML / JSON (wire) name, shape index] */
 export type MemberDef = [name: string, queryName: string, xmlName: string, shape: number];
 
 export type ScalarKind = 'string' | 'integer' | 'long' | 'boolean' | 'timestamp' | 'blob' | 'double' | 'float';
@@ -11,11 +11,26 @@ export type CompactShape =
   | { k: 'map'; key: number; value: number }
   | { k: ScalarKind };
 
+/** How a service is spoken: EC2's Query dialect, awsQuery (STS, CloudWatch), awsJson1_1 (SSM, ECS, ECR). */
+export type WireProtocol = 'ec2' | 'query' | 'json';
+
 export interface CompactModel {
   generated: string;
   apiVersion: string;
+  /** the XML namespace of responses ('' for JSON services) */
   xmlNamespace: string;
-  /** operation name -> [input shape index, output shape index]; -1 when absent */
-  operations: Record<string, [number, number]>;
+  /**
+   * operation name -> [input shape index, output shape index, awsQuery result wrapper];
+   * -1 when absent
+   */
+  operations: Record<string, [number, number] | [number, number, string]>;
   shapes: CompactShape[];
+  /** absent for EC2 (whose model predates the field): 'ec2' */
+  protocol?: WireProtocol;
+  /** the SigV4 service name (absent for EC2: 'ec2') */
+  signingName?: string;
+  /** awsJson: the X-Amz-Target prefix (`AmazonSSM`) */
+  targetPrefix?: string;
+  /** awsJson: '1.0' or '1.1' */
+  jsonVersion?: string;
 }
