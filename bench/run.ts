@@ -1,41 +1,72 @@
 /**
  * `npm run bench`: Overcast against bare node:http anchors, measured in the same run,
  * each server in its own process, the load generator (autocannon) in this one.
- * Prints ratios (Overcast / anchor) and the absolute numbers.
+ * Prints ratios (Overcast / anchor) and the absolute numbers; exits 1 when a target is missed.
  *
  *  1. DescribeRegions throughput vs a bare server answering a fixed body. Target ≥ 0.5.
  *     Then the same with signature checking off (--auth any), as a reference without a target.
  *  2. DescribeInstances over 1,000 instances vs a bare server sending the same bytes. Target ≥ 0.3.
+ *  3. RunInstances(1) throughput (MaxCount=1, mock driver) with the store at
+ *     OVERCAST_STORE_SYNC=normal vs the same at full: a reference without a target.
+ *     Each run launches BENCH_LAUNCHES instances in a region of its own (the same region on
+ *     both sides), so every run starts from an empty default subnet.
  *
- * Environment: BENCH_SECONDS (per run, default 5), BENCH_CONNECTIONS (16), BENCH_ROUNDS (3),
- * BENCH_ONLY=regions|instances to run one comparison.
+ * `npm run bench -- --compare <git-ref>`: before/after. The ref is extracted (git archive) into a
+ * temporary directory with node_modules linked, and each case runs alternately against this
+ * checkout's server and the ref's, both started the same way; prints both and the ratio
+ * (this / ref). No targets in this mode.
+ *
+ * Environment: BENCH_TARGET_SCALE (multiplies the targets, default 1), BENCH_SECONDS (per run, default 5), BENCH_CONNECTIONS (16), BENCH_ROUNDS (3),
+ * BENCH_LAUNCHES (RunInstances calls per run, 500), BENCH_ONLY=regions|instances|launch to run one case.
  */
 import autocannon from 'autocannon';
 import { build } from 'esbuild';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import type { EventEmitter } from 'node:events';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { REGIONS } from '../src/domain/regions.js';
+import { failure, verdict, type Outcome } from './outcome.js';
 import { formBody, send, signedRequest, type RawRequest } from '../test/helpers/sign.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const LAUNCHES = Number(process.env.BENCH_LAUNCHES ?? 500);
+const ONLY = process.env.BENCH_ONLY;
 const tmp = mkdtempSync(join(tmpdir(), 'overcast-bench-'));
 const children: ChildProcess[] = [];
 const anchorJs = join(tmp, 'anchor.mjs');
-await build({ entryPoints: [join(root, 'bench/anchor.ts')], outfile: anchorJs, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning' });
+
+function parseArgs(argv: string[]): { compare?: string } {
+  const out: { compare?: string } = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--compare') out.compare = argv[++i];
+    else if (a.startsWith('--compare=')) out.compare = a.slice('--compare='.length);
+    else throw new Error(`bench: unknown argument '${a}' (usage: npm run bench [-- --compare <git-ref>])`);
+    if (out.compare === undefined || out.compare === '') throw new Error('bench: --compare needs a git ref');
+  }
+  return out;
+}
+
+interface Side {
+  label: string;
+  url: string;
+  child: ChildProcess;
+}
 
 /**
- * Starts `node <args>` (plain node, no TypeScript loader): Overcast as users run it,
+ * Starts `node <args>` (plain node, no TypeScript loader) in `cwd`: Overcast as users run it,
  * through bin/overcast.js (a bundle), and the anchor compiled the same way.
  */
-function startProcess(args: string[], env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess }> {
+function startProcess(label: string, args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): Promise<Side> {
   const child = spawn(process.execPath, args, {
-    cwd: root,
-    env: { ...process.env, ...env },
+    cwd: opts.cwd ?? root,
+    env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.push(child);
@@ -44,10 +75,33 @@ function startProcess(args: string[], env: Record<string, string> = {}): Promise
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /listening on (http:\/\/[\d.:]+)/.exec(out);
-      if (m) resolve({ url: m[1]!, child });
+      if (m) resolve({ label, url: m[1]!, child });
     });
     child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}: ${out}`)));
   });
+}
+
+let dataDirs = 0;
+/** Where the Overcast under test lives: this checkout, or the --compare ref's extracted tree. */
+interface Build {
+  label: string;
+  cwd: string;
+}
+/**
+ * An Overcast server of `build` on a fresh data dir. Options go through the environment
+ * (OVERCAST_*), which any version reads, and a version that lacks one ignores it.
+ */
+function startOvercast(b: Build, env: Record<string, string> = {}, label = b.label): Promise<Side> {
+  const dataDir = join(tmp, `data-${++dataDirs}`);
+  // 1,000 instances with public IPs need more than the default /24 pool: use the RFC 2544 benchmarking range.
+  return startProcess(label, ['bin/overcast.js', 'server'], {
+    cwd: b.cwd,
+    env: { OVERCAST_PORT: '0', OVERCAST_DATA_DIR: dataDir, OVERCAST_PUBLIC_IP_POOL: '198.18.0.0/15', ...env },
+  });
+}
+
+function stop(side: Side): void {
+  side.child.kill('SIGTERM');
 }
 
 /** CPU time (user + system, ms) a process has used so far, from /proc. */
@@ -71,16 +125,25 @@ interface LoadResult {
   cpuUs: number;
 }
 
-async function load(url: string, r: RawRequest, pid?: number): Promise<LoadResult> {
+/** One load run: for DURATION seconds, or `amount` requests when given. */
+async function load(side: Side, r: RawRequest, amount?: number): Promise<LoadResult> {
+  const pid = side.child.pid;
   const cpu0 = cpuMs(pid);
-  const result = await autocannon({
-    url,
+  const t0 = performance.now();
+  let last = t0;
+  // without a callback, autocannon returns its run, an EventEmitter that is also a promise of the result
+  const run = autocannon({
+    url: side.url,
     connections: CONNECTIONS,
-    duration: DURATION,
+    ...(amount !== undefined ? { amount } : { duration: DURATION }),
     requests: [{ method: r.method, path: r.path, headers: r.headers, body: r.body }],
-  });
+  }) as Promise<autocannon.Result> & EventEmitter;
+  run.on('response', () => (last = performance.now()));
+  const result = await run;
   return {
-    rps: result.requests.average,
+    // A run of a fixed number of requests: autocannon's per-second samples (and its start and
+    // finish, which it reports at the next whole second) are too coarse; time the responses here.
+    rps: amount !== undefined ? (result.requests.total * 1000) / (last - t0) : result.requests.average,
     mbps: result.throughput.average / 1e6,
     errors: result.errors + result.non2xx + result.timeouts,
     p50: result.latency.p50,
@@ -88,83 +151,191 @@ async function load(url: string, r: RawRequest, pid?: number): Promise<LoadResul
   };
 }
 
-async function compare(name: string, target: number, overcast: { url: string; child: ChildProcess }, req: RawRequest): Promise<boolean> {
-  const overcastUrl = overcast.url;
-  const opid = overcast.child.pid;
-  const sample = await send(overcastUrl, req);
-  if (sample.status !== 200) throw new Error(`${name}: Overcast answered ${sample.status}: ${sample.body.slice(0, 300)}`);
-  const file = join(tmp, `${name}.xml`);
-  writeFileSync(file, sample.body);
-  const anchor = await startProcess([anchorJs, file]);
-  // warm both up, then alternate anchor and Overcast ROUNDS times and keep each one's best run,
-  // so a burst of noise from elsewhere on the machine hurts neither side more than the other.
-  const apid = anchor.child.pid;
-  await load(anchor.url, req, apid);
-  await load(overcastUrl, req, opid);
-  let a = await load(anchor.url, req, apid);
-  let o = await load(overcastUrl, req, opid);
-  for (let i = 1; i < ROUNDS; i++) {
-    const a2 = await load(anchor.url, req, apid);
-    const o2 = await load(overcastUrl, req, opid);
-    if (a2.rps > a.rps) a = a2;
-    if (o2.rps > o.rps) o = { ...o2, errors: o.errors + o2.errors };
+/**
+ * Warms every side up, then runs them alternately ROUNDS times and keeps each one's best run
+ * (errors summed over all runs), so a burst of noise from elsewhere on the machine hurts
+ * no side more than another. `request(side, run)` gives the request of run `run` (0 = warm-up).
+ */
+async function alternate(sides: Side[], request: (side: Side, run: number) => Promise<RawRequest>, amount?: number): Promise<LoadResult[]> {
+  const best: (LoadResult | undefined)[] = sides.map(() => undefined);
+  for (let run = 0; run <= ROUNDS; run++) {
+    for (const [i, side] of sides.entries()) {
+      const r = await load(side, await request(side, run), amount);
+      if (run === 0) continue;
+      const b = best[i];
+      if (!b) best[i] = r;
+      else best[i] = r.rps > b.rps ? { ...r, errors: b.errors + r.errors } : { ...b, errors: b.errors + r.errors };
+    }
   }
-  anchor.child.kill('SIGTERM');
-  const ratio = o.rps / a.rps;
-  const ok = ratio >= target && o.errors === 0;
+  return best.map((b) => b!);
+}
+
+function line(label: string, r: LoadResult, width: number): string {
+  return `  ${`${label}:`.padEnd(width + 1)} ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, ${r.mbps.toFixed(1)} MB/s, server CPU ${r.cpuUs.toFixed(1)} µs/request, errors ${r.errors}`;
+}
+
+const outcomes: Outcome[] = [];
+/** BENCH_TARGET_SCALE multiplies every target (e.g. to see how far above them a change is, or to check that a miss fails the run). */
+const TARGET_SCALE = Number(process.env.BENCH_TARGET_SCALE ?? 1);
+
+/** Prints a case: ratio sides[0] / sides[1], each side's numbers; records whether it met `target` (0: none). */
+function report(name: string, baseTarget: number, sides: Side[], results: LoadResult[], note = ''): void {
+  const target = baseTarget * TARGET_SCALE;
+  const [a, b] = results as [LoadResult, LoadResult];
+  const outcome: Outcome = { name, ratio: a.rps / b.rps, target, errors: results.reduce((n, r) => n + r.errors, 0) };
+  const why = failure(outcome);
+  const verdictText =
+    target > 0
+      ? `(target ≥ ${target}) ${why === undefined ? 'OK' : outcome.ratio < target ? 'BELOW TARGET' : 'FAILED REQUESTS'}`
+      : `(reference, no target)${why === undefined ? '' : ' FAILED REQUESTS'}`;
+  const width = Math.max(...sides.map((s) => s.label.length));
   console.log(
-    `${name}: ratio ${ratio.toFixed(2)} ${target > 0 ? `(target ≥ ${target}) ${ok ? 'OK' : 'BELOW TARGET'}` : '(reference, no target)'}\n` +
-      `  overcast: ${o.rps.toFixed(0)} req/s, p50 ${o.p50} ms, ${o.mbps.toFixed(1)} MB/s, server CPU ${o.cpuUs.toFixed(1)} µs/request, errors ${o.errors}\n` +
-      `  anchor:   ${a.rps.toFixed(0)} req/s, p50 ${a.p50} ms, ${a.mbps.toFixed(1)} MB/s, server CPU ${a.cpuUs.toFixed(1)} µs/request  (response ${sample.body.length} bytes)\n` +
-      `  CPU-per-request ratio (anchor / overcast, steadier on a shared machine): ${(a.cpuUs / o.cpuUs).toFixed(2)}`,
+    `${name}: ratio ${outcome.ratio.toFixed(2)} (${sides[0]!.label} / ${sides[1]!.label}) ${verdictText}\n` +
+      sides.map((s, i) => line(s.label, results[i]!, width)).join('\n') +
+      `${note}\n  CPU-per-request ratio (${sides[1]!.label} / ${sides[0]!.label}, steadier on a shared machine): ${(b.cpuUs / a.cpuUs).toFixed(2)}`,
   );
-  return ok;
+  outcomes.push(outcome);
+}
+
+/** Checks that `req` answers 200 on `side`, and returns the body. */
+async function sample(name: string, side: Side, req: RawRequest): Promise<string> {
+  const r = await send(side.url, req);
+  if (r.status !== 200) throw new Error(`${name}: ${side.label} answered ${r.status}: ${r.body.slice(0, 300)}`);
+  return r.body;
+}
+
+/** A fixed-body case: against the anchor (its bytes taken from the first side), or against the --compare side. */
+async function fixedCase(name: string, target: number, overcast: Side, other: Side | undefined, params: Record<string, string>): Promise<void> {
+  const sign = (side: Side): Promise<RawRequest> => signedRequest(side.url, formBody(params));
+  const body = await sample(name, overcast, await sign(overcast));
+  if (other) {
+    await sample(name, other, await sign(other));
+    const signed = new Map<Side, RawRequest>();
+    for (const s of [overcast, other]) signed.set(s, await sign(s));
+    report(name, 0, [overcast, other], await alternate([overcast, other], async (s) => signed.get(s)!));
+    return;
+  }
+  const file = join(tmp, `${name.replace(/\W+/g, '-')}.xml`);
+  writeFileSync(file, body);
+  const anchor = await startProcess('anchor', [anchorJs, file]);
+  const req = await sign(overcast);
+  try {
+    report(name, target, [overcast, anchor], await alternate([overcast, anchor], async () => req), `\n  (response ${body.length} bytes)`);
+  } finally {
+    stop(anchor);
+  }
+}
+
+async function firstImage(side: Side, region: string): Promise<string> {
+  const body = await sample('DescribeImages', side, await signedRequest(side.url, formBody({ Action: 'DescribeImages', 'Filter.1.Name': 'architecture', 'Filter.1.Value.1': 'x86_64' }), { region }));
+  const m = /<imageId>(ami-[0-9a-f]+)<\/imageId>/.exec(body);
+  if (!m) throw new Error(`no image in ${region}: ${body.slice(0, 300)}`);
+  return m[1]!;
+}
+
+/** RunInstances(1): each run in its own region, the same region on every side. */
+async function launchCase(name: string, sides: Side[]): Promise<void> {
+  const regions = REGIONS.map((r) => r.RegionName).slice(0, ROUNDS + 1);
+  if (regions.length < ROUNDS + 1) throw new Error(`${name}: BENCH_ROUNDS ${ROUNDS} needs more regions than the ${REGIONS.length} served`);
+  const images = new Map<string, string>();
+  for (const side of sides) {
+    for (const region of regions) {
+      const image = await firstImage(side, region);
+      if (images.has(region) && images.get(region) !== image) throw new Error(`${name}: the sides disagree on the image of ${region}`);
+      images.set(region, image);
+      // one launch first, so the region's default VPC and subnets exist before the clock starts
+      await sample(name, side, await launchRequest(side, region, image));
+    }
+  }
+  const results = await alternate(sides, (side, run) => launchRequest(side, regions[run]!, images.get(regions[run]!)!), LAUNCHES);
+  report(name, 0, sides, results, `\n  (${LAUNCHES} launches per run, ${CONNECTIONS} connections)`);
+}
+
+function launchRequest(side: Side, region: string, image: string): Promise<RawRequest> {
+  return signedRequest(side.url, formBody({ Action: 'RunInstances', ImageId: image, InstanceType: 't3.micro', MinCount: '1', MaxCount: '1' }), { region });
+}
+
+/** Extracts `ref` into a temporary directory with this checkout's node_modules linked in. */
+function extractRef(ref: string): Build {
+  let commit: string;
+  try {
+    commit = execFileSync('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd: root, encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error(`bench: --compare: '${ref}' is not a commit in this repository`);
+  }
+  const dir = join(tmp, `ref-${commit.slice(0, 12)}`);
+  mkdirSync(dir);
+  const tar = execFileSync('git', ['archive', '--format=tar', commit], { cwd: root, maxBuffer: 1 << 30 });
+  execFileSync('tar', ['-x', '-C', dir], { input: tar });
+  symlinkSync(realpathSync(join(root, 'node_modules')), join(dir, 'node_modules'));
+  return { label: commit.startsWith(ref) ? ref : `${ref} (${commit.slice(0, 8)})`, cwd: dir };
 }
 
 async function main(): Promise<void> {
-  // 1,000 instances with public IPs need more than the default /24 pool: use the RFC 2544 benchmarking range.
-  const overcast = await startProcess(['bin/overcast.js', 'server', '--port', '0', '--data-dir', join(tmp, 'data'), '--public-ip-pool', '198.18.0.0/16']);
-  console.log(`bench: ${DURATION}s per run, ${CONNECTIONS} connections, Overcast at ${overcast.url}`);
-  let allOk = true;
-  if (process.env.BENCH_ONLY !== 'instances') {
-    allOk = (await compare('DescribeRegions', 0.5, overcast, await signedRequest(overcast.url, formBody({ Action: 'DescribeRegions' })))) && allOk;
+  const args = parseArgs(process.argv.slice(2));
+  await build({ entryPoints: [join(root, 'bench/anchor.ts')], outfile: anchorJs, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning' });
+  const here: Build = { label: args.compare ? 'this' : 'overcast', cwd: root };
+  const other = args.compare !== undefined ? extractRef(args.compare) : undefined;
+  const overcast = await startOvercast(here);
+  const before = other ? await startOvercast(other) : undefined;
+  console.log(
+    `bench: ${DURATION}s per run, ${ROUNDS} rounds + warm-up, ${CONNECTIONS} connections, Overcast at ${overcast.url}` +
+      (before ? `; comparing with ${before.label} at ${before.url} (ratio: this / ref; no targets)` : ''),
+  );
+
+  if (ONLY === undefined || ONLY === 'regions') {
+    await fixedCase('DescribeRegions', 0.5, overcast, before, { Action: 'DescribeRegions' });
     // The same call with signatures unchecked (--auth any), to show what SigV4 verification costs.
-    const open = await startProcess(['bin/overcast.js', 'server', '--port', '0', '--data-dir', join(tmp, 'data-any'), '--auth', 'any']);
-    await compare('DescribeRegions with --auth any', 0, open, await signedRequest(open.url, formBody({ Action: 'DescribeRegions' })));
-    open.child.kill('SIGTERM');
+    const open = await startOvercast(here, { OVERCAST_AUTH: 'any' });
+    const openBefore = other ? await startOvercast(other, { OVERCAST_AUTH: 'any' }) : undefined;
+    await fixedCase('DescribeRegions with --auth any', 0, open, openBefore, { Action: 'DescribeRegions' });
+    stop(open);
+    if (openBefore) stop(openBefore);
   }
 
-  if (process.env.BENCH_ONLY === 'regions') return;
-  // 1,000 instances, launched in batches of 100.
-  for (let i = 0; i < 10; i++) {
-    const r = await send(
-      overcast.url,
-      await signedRequest(overcast.url, formBody({ Action: 'RunInstances', ImageId: await firstImage(overcast.url), InstanceType: 't3.micro', MinCount: '100', MaxCount: '100' })),
-    );
-    if (r.status !== 200) throw new Error(`RunInstances failed: ${r.body.slice(0, 300)}`);
+  if (ONLY === undefined || ONLY === 'instances') {
+    // 1,000 instances, launched in batches of 100.
+    for (const side of before ? [overcast, before] : [overcast]) {
+      const image = await firstImage(side, 'us-east-1');
+      for (let i = 0; i < 10; i++) {
+        await sample('RunInstances', side, await signedRequest(side.url, formBody({ Action: 'RunInstances', ImageId: image, InstanceType: 't3.micro', MinCount: '100', MaxCount: '100' })));
+      }
+      const body = await sample('DescribeInstances', side, await signedRequest(side.url, formBody({ Action: 'DescribeInstances' })));
+      const count = (body.match(/<instanceId>/g) ?? []).length;
+      if (count !== 1000) throw new Error(`expected 1000 instances, DescribeInstances on ${side.label} shows ${count}`);
+    }
+    await fixedCase('DescribeInstances-1000', 0.3, overcast, before, { Action: 'DescribeInstances' });
   }
-  const describe = await signedRequest(overcast.url, formBody({ Action: 'DescribeInstances' }));
-  const count = ((await send(overcast.url, describe)).body.match(/<instanceId>/g) ?? []).length;
-  if (count !== 1000) throw new Error(`expected 1000 instances, DescribeInstances shows ${count}`);
-  allOk = (await compare('DescribeInstances-1000', 0.3, overcast, describe)) && allOk;
-  console.log(allOk ? 'bench: all targets met' : 'bench: some targets missed');
-}
+  stop(overcast);
+  if (before) stop(before);
 
-let imageId: string | undefined;
-async function firstImage(url: string): Promise<string> {
-  if (imageId) return imageId;
-  const r = await send(url, await signedRequest(url, formBody({ Action: 'DescribeImages', 'Filter.1.Name': 'architecture', 'Filter.1.Value.1': 'x86_64' })));
-  const m = /<imageId>(ami-[0-9a-f]+)<\/imageId>/.exec(r.body);
-  if (!m) throw new Error(`no image: ${r.body.slice(0, 300)}`);
-  return (imageId = m[1]!);
+  if (ONLY === undefined || ONLY === 'launch') {
+    if (other) {
+      const sides = [await startOvercast(here), await startOvercast(other)];
+      await launchCase('RunInstances(1)', sides);
+      sides.forEach(stop);
+    } else {
+      // What waiting for the disk at every commit costs: the store's synchronous pragma, normal vs full.
+      const sides = [
+        await startOvercast(here, { OVERCAST_STORE_SYNC: 'normal' }, 'store-sync normal'),
+        await startOvercast(here, { OVERCAST_STORE_SYNC: 'full' }, 'store-sync full'),
+      ];
+      await launchCase('RunInstances(1) store-sync normal vs full', sides);
+      sides.forEach(stop);
+    }
+  }
+
+  const v = verdict(outcomes, other !== undefined);
+  console.log(v.text);
+  process.exitCode = v.exitCode;
 }
 
 main()
   .catch((e: unknown) => {
-    console.error(e);
+    console.error(e instanceof Error && e.message.startsWith('bench:') ? e.message : e);
     process.exitCode = 1;
   })
   .finally(() => {
-    for (const c of children) c.kill('SIGTERM');
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
     rmSync(tmp, { recursive: true, force: true });
   });

@@ -1,13 +1,14 @@
 #!/usr/bin/env node
-// Bundles the TypeScript sources (esbuild, well under a second) and runs the result,
-// so `overcast` needs no separate build step and always runs the current sources.
-// Where dist/ cannot be written (a read-only install), it runs the sources through tsx.
+// Runs the bundle of the TypeScript sources in dist/, bundling them first (esbuild, well
+// under a second) when they changed since the last build, so `overcast` needs no separate
+// build step and always runs the current sources.
+// Where dist/ is stale and cannot be written (a read-only install), it runs the sources through tsx.
 import { pathToFileURL } from 'node:url';
-import { buildOvercast } from '../scripts/build.mjs';
+import { ensureBuilt } from '../scripts/build.mjs';
 
 let entry;
 try {
-  entry = await buildOvercast();
+  entry = (await ensureBuilt()).entry;
 } catch (e) {
   if (!['EACCES', 'EPERM', 'EROFS'].includes(e?.code)) throw e;
   process.stderr.write(`overcast: cannot write dist/ (${e.code}); running the sources through tsx\n`);

@@ -34,7 +34,15 @@ export interface Config {
   /** mock driver: milliseconds each transition takes */
   mockDelayMs: number;
   logRequests: boolean;
+  /**
+   * SQLite's `synchronous` pragma (the store runs in WAL mode): 'full' syncs the WAL at every
+   * commit, so an acknowledged change survives a power loss; 'normal' syncs at checkpoints,
+   * so it survives a crash of the process but the last commits may be lost with the machine.
+   */
+  storeSync: StoreSync;
 }
+
+export type StoreSync = 'full' | 'normal';
 
 export const DEFAULT_CREDENTIAL: Credential = {
   accessKeyId: 'AKIAOVERCASTDEFAULT1',
@@ -55,6 +63,7 @@ export const CONFIG_OPTIONS: readonly { flag: string; env: string; description: 
   { flag: '--driver', env: 'OVERCAST_DRIVER', description: "hypervisor driver ('mock')", default: 'mock' },
   { flag: '--mock-delay-ms', env: 'OVERCAST_MOCK_DELAY_MS', description: 'mock driver: delay of each lifecycle transition', default: '0' },
   { flag: '--log-requests', env: 'OVERCAST_LOG_REQUESTS', description: "log each API call: 'on' or 'off'", default: 'off' },
+  { flag: '--store-sync', env: 'OVERCAST_STORE_SYNC', description: "SQLite synchronous mode under WAL: 'full' (every commit survives a power loss) or 'normal' (survives a process crash)", default: 'normal' },
 ];
 
 export class ConfigError extends Error {}
@@ -106,6 +115,8 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
   if (!regions.includes(defaultRegion)) throw new ConfigError(`default region '${defaultRegion}' is not served`);
   const mockDelayMs = Number(get('--mock-delay-ms'));
   if (!Number.isFinite(mockDelayMs) || mockDelayMs < 0) throw new ConfigError('--mock-delay-ms must be >= 0');
+  const storeSync = get('--store-sync');
+  if (storeSync !== 'full' && storeSync !== 'normal') throw new ConfigError(`--store-sync must be 'full' or 'normal', got '${storeSync}'`);
   return {
     host: get('--host'),
     port,
@@ -125,5 +136,6 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
     driver: get('--driver'),
     mockDelayMs,
     logRequests: onOff('--log-requests', get('--log-requests')),
+    storeSync,
   };
 }

@@ -1,27 +1,44 @@
 #!/usr/bin/env node
 /** The `overcast` command line. */
 import { CONFIG_OPTIONS, ConfigError, loadConfig } from './config.js';
-import { startServer } from './server.js';
+import { ListenError, startServer } from './server.js';
 
 const USAGE = `overcast — a self-hosted, EC2-compatible compute cloud
 
 Usage:
   overcast server [options]   start the EC2 endpoint
+  overcast server --help      this text
   overcast help               this text
 
-Options (flag / environment variable / default):
-${CONFIG_OPTIONS.map((o) => `  ${o.flag.padEnd(18)} ${o.env.padEnd(26)} ${o.description} (default: ${o.default})`).join('\n')}
+Options (flag, environment variable, default); a flag wins over its variable:
+${CONFIG_OPTIONS.map((o) => `  ${o.flag.padEnd(18)} ${o.env.padEnd(26)} default: ${o.default}\n      ${o.description}`).join('\n')}
 `;
+
+const isHelp = (arg: string): boolean => arg === '--help' || arg === '-h';
+
+/** Whether `--help` or `-h` stands where a flag is expected (not as the value of the flag before it). */
+function wantsHelp(args: readonly string[]): boolean {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (isHelp(arg)) return true;
+    if (!arg.includes('=') && CONFIG_OPTIONS.some((o) => o.flag === arg)) i++; // skip the flag's value
+  }
+  return false;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+  if (command === undefined || command === 'help' || isHelp(command)) {
     process.stdout.write(USAGE);
     return command === undefined ? 1 : 0;
   }
   if (command !== 'server' && command !== 'up') {
     process.stderr.write(`unknown command '${command}'\n\n${USAGE}`);
     return 2;
+  }
+  if (wantsHelp(rest)) {
+    process.stdout.write(USAGE);
+    return 0;
   }
   let config;
   try {
@@ -33,7 +50,16 @@ async function main(argv: string[]): Promise<number> {
     }
     throw e;
   }
-  const server = await startServer(config, (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`));
+  let server;
+  try {
+    server = await startServer(config, (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`));
+  } catch (e) {
+    if (e instanceof ListenError) {
+      process.stderr.write(`overcast: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
   const keys =
     config.auth === 'any'
       ? '  auth: any access key is accepted (signatures are not checked)'

@@ -24,8 +24,39 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** The server could not listen where the config says; the message names the cause and the option to change. */
+export class ListenError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+function listenError(e: unknown, config: Config): Error {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  const where = `port ${config.port} on ${config.host}`;
+  switch (code) {
+    case 'EADDRINUSE':
+      return new ListenError(`${where} is already in use (EADDRINUSE); choose another with --port or OVERCAST_PORT`, code);
+    case 'EACCES':
+      return new ListenError(
+        `${where} needs privileges this process lacks (EACCES); choose a port above 1023 with --port or OVERCAST_PORT`,
+        code,
+      );
+    case 'EADDRNOTAVAIL':
+      return new ListenError(`address ${config.host} is not on this machine (EADDRNOTAVAIL); choose another with --host or OVERCAST_HOST`, code);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new ListenError(`host ${config.host} cannot be resolved (${code}); choose another with --host or OVERCAST_HOST`, code);
+    default:
+      return e instanceof Error && code !== undefined ? new ListenError(`cannot listen on ${where} (${code}): ${e.message}`, code) : (e as Error);
+  }
+}
+
 export async function startServer(config: Config, log: (line: string) => void = () => {}): Promise<RunningServer> {
-  const store = new SqliteStore(config.dataDir);
+  const store = new SqliteStore(config.dataDir, { durability: config.storeSync });
   const reconcilers: Reconciler[] = createReconcilers({ store, config });
   const dispatcher = new Dispatcher(store, config, ec2Modules, (e: ChangeEvent) => {
     for (const r of reconcilers) r.handle(e);
@@ -60,10 +91,19 @@ export async function startServer(config: Config, log: (line: string) => void = 
   });
   for (const r of reconcilers) await r.start();
   const server: Server = createServer({ keepAliveTimeout: 65_000 }, endpoint.listener);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (e) {
+    for (const r of reconcilers) await r.stop();
+    store.close();
+    throw listenError(e, config);
+  }
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   let closed = false;
