@@ -51,7 +51,7 @@ import {
   type RuntimeEvent,
 } from '../domain/lifecycle.js';
 import { ReconcileLoop } from './loop.js';
-import { GroupMembers, privateIpsOf, resolveRuleSet } from './security-rules.js';
+import { GroupMembers, groupSetName, privateIpsOf, resolveRuleSet } from './security-rules.js';
 import type { Reconciler, ReconcilerDeps } from './index.js';
 
 export interface InstanceReconcilerDeps extends ReconcilerDeps {
@@ -420,11 +420,22 @@ export class InstanceReconciler implements Reconciler {
     const id = rec.InstanceId;
     if (rec.State.Name !== 'shutting-down' && rec.State.Name !== 'terminated') return true;
     if (actual !== undefined) await this.driver.terminate(id);
+    const groups = new Set(interfacesOf(this.context(region), rec).flatMap((e) => e.Groups.map((g) => g.GroupId ?? '')));
     await this.release(rec);
     if (rec.State.Name === 'terminated') return true;
     const done = await this.commit(region, id, 'shutting-down', (ctx, r) => this.event(ctx, r, 'terminated'));
-    // its interfaces (deleted or detached) are no group's members any more
-    if (done) this.members.invalidate(region);
+    if (done) {
+      // its interfaces (deleted or detached) are no group's members any more: the sets other members use shrink now
+      this.members.invalidate(region);
+      const ctx = this.context(region);
+      for (const groupId of groups) {
+        const name = groupSetName(groupId);
+        if (!this.putSets.has(name)) continue;
+        const addresses = this.members.of(ctx, groupId);
+        this.putSets.set(name, addresses);
+        await this.firewall.putAddressSet({ name, addresses });
+      }
+    }
     return done;
   }
 

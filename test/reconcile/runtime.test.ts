@@ -183,6 +183,11 @@ describe('instance reconciler: prepared resources', () => {
     assert.ok(!f.firewall.admits(eniId, { direction: 'ingress', protocol: 'udp', peer: '10.9.9.9', port: 5000 }), 'a stranger does not');
     assert.ok(f.firewall.admits(eniId, { direction: 'egress', protocol: 'tcp', peer: '1.1.1.1', port: 443 }));
     assert.equal(f.firewall.calls.filter((c) => c.startsWith('putAddressSet')).length, 1, 'one set for the group, not one per member');
+    // a member that goes away leaves the set at once
+    act(f, peer, 'shutting-down', 'terminated');
+    await f.rec.idle();
+    assert.ok(!f.firewall.admits(eniId, { direction: 'ingress', protocol: 'udp', peer: peerIp, port: 5000 }), 'a terminated member no longer gets in');
+    assert.ok(f.firewall.admits(eniId, { direction: 'ingress', protocol: 'udp', peer: get(f, id).PrivateIpAddress, port: 5000 }));
   });
 
   it('stop unmaps the auto-assigned public IP but keeps an Elastic IP; terminate unplugs, deletes DeleteOnTermination volumes, removes the rule set', async () => {
@@ -225,6 +230,25 @@ describe('instance reconciler: prepared resources', () => {
     assert.ok(f.logs.some((l) => l.includes('no room')), f.logs.join('\n'));
     assert.equal(await f.driver.describe(id), undefined);
     assert.deepEqual((await f.fabric.list({ instanceId: id })).interfaces, []);
+  });
+
+  it('a security group change re-applies the rule sets of the live instances; resync repairs drift nobody reported', async () => {
+    const id = seed(f);
+    await f.rec.idle();
+    const eniId = get(f, id).networkInterfaceIds[0]!;
+    assert.ok(!f.firewall.admits(eniId, { direction: 'ingress', protocol: 'tcp', peer: '203.0.113.9', port: 443 }));
+    const col = f.store.collection<SecurityGroupRecord>('security-group');
+    const g = structuredClone(col.get(REGION, SG)!);
+    g.IpPermissions!.push({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '203.0.113.0/24' }], Ipv6Ranges: [], PrefixListIds: [], UserIdGroupPairs: [] });
+    col.put(REGION, SG, g);
+    f.rec.handle({ kind: 'security-group', region: REGION, id: SG });
+    await f.rec.idle();
+    assert.ok(f.firewall.admits(eniId, { direction: 'ingress', protocol: 'tcp', peer: '203.0.113.9', port: 443 }));
+    // someone flushes the rules behind the reconciler's back: no event, the resync puts them back
+    await f.firewall.remove(eniId);
+    assert.equal(await f.rec.resync(), 1);
+    await f.rec.idle();
+    assert.ok(f.firewall.admits(eniId, { direction: 'ingress', protocol: 'tcp', peer: '203.0.113.9', port: 443 }));
   });
 
   it('a lost interface (fabric event) is plugged again without any API call', async () => {
