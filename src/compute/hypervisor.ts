@@ -1,65 +1,72 @@
 /**
  * What a compute driver must do for the instance reconciler. One interface,
- * several drivers (mock now; containers in network namespaces and QEMU VMs
- * later), one conformance suite (test/compute/hypervisor.conformance.ts).
+ * several drivers (mock now; containers run by crun in network namespaces and
+ * QEMU VMs later), one conformance suite (test/compute/hypervisor.conformance.ts).
  *
- * A driver knows nothing of EC2 states: it only keeps a machine running,
- * stopped or gone. The reconciler maps that onto pending/stopping/… and
- * writes the observed state. Every method is idempotent where the contract
- * says so, so that a reconciler can repeat an operation after a crash.
+ * A driver knows nothing of EC2: it gets prepared host resources (a root
+ * device, block devices by guest device name, a network namespace and
+ * interface per NIC, user data bytes, the public key) — the way Incus hands
+ * an instance driver its run config — and only keeps a machine running,
+ * stopped or gone. It never looks up an image, volume or security group id.
+ * The reconciler prepares those resources (BlockStore, Fabric, Firewall),
+ * maps the machine's state onto pending/stopping/… and writes what it
+ * observed. Every method is idempotent where the contract says so, so that a
+ * reconciler can repeat an operation after a crash.
  */
+import type { EventStream, ProbeResult } from './driver.js';
 
 /** What a machine is, as far as the driver knows. Absent = `undefined`. */
 export type RuntimeState = 'running' | 'stopped';
 
-/** One network interface as the guest sees it. */
-export interface NetworkSpec {
-  /** ENI id (eni-…) */
-  networkInterfaceId: string;
+/** One network interface, plugged by the Fabric: the driver moves it into (or bridges it to) the guest. */
+export interface NicSpec {
+  /** the guest's device order (0 = eth0) */
   deviceIndex: number;
-  privateIp: string;
+  /** the network namespace the Fabric made for this interface (a name under /run/netns, or a path) */
+  netns: string;
+  /** the interface inside that namespace the guest gets (a veth end, a tap…) */
+  ifname: string;
   /** 02:xx:xx:xx:xx:xx */
   mac: string;
-  /** the subnet's CIDR, e.g. 172.31.0.0/20 */
-  subnetCidr: string;
-  /** first usable address of the subnet (the VPC router) */
+  /** the primary private IPv4 */
+  privateIp: string;
+  /** every address of the interface with its prefix length, primary first ("172.31.0.10/20") */
+  addresses: string[];
+  /** the subnet's router (first usable address) */
   gateway: string;
-  /** public IPv4 mapped 1:1 at the internet gateway; the guest never sees it, NAT does */
+  mtu: number;
+  /** public IPv4 the Fabric maps 1:1 to privateIp; the guest never sees it (for the console and metadata) */
   publicIp?: string;
-  securityGroupIds: string[];
 }
 
-/** One block device of the machine. */
-export interface BlockDeviceSpec {
-  /** /dev/xvda, /dev/sdb … */
+/** One block device, a host path the BlockStore attached. */
+export interface DiskSpec {
+  /** the device name the guest sees: /dev/xvda, /dev/sdb… */
   deviceName: string;
-  kind: 'ebs' | 'instance-store';
-  /** vol-… for EBS volumes */
-  volumeId?: string;
-  sizeGiB?: number;
-  /** the device the machine boots from */
+  /** host block device (or image file) backing it: /dev/loop7… */
+  path: string;
+  /** the device the machine boots from (exactly one) */
   root: boolean;
+  readOnly?: boolean;
 }
 
 /** Everything a driver needs to create (or re-create on start) a machine. */
 export interface InstanceSpec {
+  /** the machine's name on this host (the EC2 instance id, as a name only) */
   instanceId: string;
-  region: string;
-  availabilityZone: string;
-  imageId: string;
-  instanceType: string;
   /** from the instance type catalogue; drivers enforce them */
   vcpus: number;
   memoryMiB: number;
   architecture: string;
   /** primary interface first */
-  network: NetworkSpec[];
+  network: NicSpec[];
+  /** exactly one has root: true */
+  blockDevices: DiskSpec[];
   /** decoded user data, run at first boot */
   userData?: Buffer;
   /** OpenSSH public key line of the key pair, installed for the default user */
   publicKey?: string;
   hostname: string;
-  blockDevices: BlockDeviceSpec[];
 }
 
 export interface StopOptions {
@@ -69,11 +76,28 @@ export interface StopOptions {
   hibernate?: boolean;
 }
 
+/**
+ * Something happened to a machine that nobody asked the driver for: the guest
+ * powered off or rebooted itself, the process crashed, the host lost it.
+ * Drivers may also report changes they were asked for; the reconciler only
+ * takes an event as a reason to look again (it reads describe()).
+ */
+export interface MachineEvent {
+  instanceId: string;
+  /** the state after the event (undefined: the machine is gone) */
+  state: RuntimeState | undefined;
+  /** guest: powered off from inside; crash: the runtime process died; host: lost by the host (device, restart) */
+  cause: 'guest' | 'crash' | 'host';
+  detail?: string;
+}
+
 export type HypervisorErrorCode =
   /** the driver has no machine of that id */
   | 'not-found'
   /** the machine is in a state the operation cannot apply to (e.g. reboot while stopped) */
   | 'invalid-state'
+  /** the spec cannot be run (no root device, two roots, a NIC without a namespace…) */
+  | 'invalid-spec'
   /** the runtime failed (process exited, tool returned non-zero…) */
   | 'failed';
 
@@ -92,9 +116,10 @@ export const notFound = (id: string): HypervisorError => new HypervisorError('no
 
 /**
  * The driver contract:
+ *  - probe(): whether this host can run the driver (binaries, kernel features, permissions) and why not.
  *  - launch(spec): creates the machine and runs it → 'running'. On a machine
  *    that already exists it only makes sure it runs (idempotent; a stopped one
- *    is started with the new spec).
+ *    is started with the new spec). A spec without exactly one root disk → invalid-spec.
  *  - stop(id): → 'stopped'; a stopped machine stays stopped; unknown id → not-found.
  *  - start(spec): stopped → 'running' (on a "new host": instance store is
  *    lost, type and network may have changed); running: no-op; unknown → not-found.
@@ -103,12 +128,15 @@ export const notFound = (id: string): HypervisorError => new HypervisorError('no
  *  - terminate(id): → absent, whatever the state; unknown id: no-op.
  *  - describe(id): the state, or undefined when absent.
  *  - list(): ids of every machine the driver has (for crash recovery).
- *  - consoleOutput(id): the serial console text so far; unknown → not-found.
+ *  - consoleOutput(id): the serial console text so far (drivers may keep only
+ *    a tail); unknown → not-found.
+ *  - events(listener): machines that changed by themselves (see MachineEvent).
  *  - close(): releases driver resources; machines keep running where the
  *    runtime allows (a restarted server finds them again through list()).
  */
 export interface Hypervisor {
   readonly name: string;
+  probe(): Promise<ProbeResult>;
   launch(spec: InstanceSpec): Promise<void>;
   stop(id: string, opts?: StopOptions): Promise<void>;
   start(spec: InstanceSpec): Promise<void>;
@@ -117,7 +145,28 @@ export interface Hypervisor {
   describe(id: string): Promise<RuntimeState | undefined>;
   list(): Promise<string[]>;
   consoleOutput(id: string): Promise<string>;
+  readonly events: EventStream<MachineEvent>;
   close(): Promise<void>;
 }
 
 export type HypervisorOperation = 'launch' | 'stop' | 'start' | 'reboot' | 'terminate';
+
+/** The checks every driver makes on a spec before running it; throws invalid-spec. */
+export function checkSpec(spec: InstanceSpec): void {
+  const fail = (why: string) => new HypervisorError('invalid-spec', spec.instanceId, `${spec.instanceId}: ${why}`);
+  const roots = spec.blockDevices.filter((d) => d.root);
+  if (roots.length !== 1) throw fail(`needs exactly one root device, got ${roots.length}`);
+  const names = new Set<string>();
+  for (const d of spec.blockDevices) {
+    if (!d.path) throw fail(`device ${d.deviceName} has no host path`);
+    if (names.has(d.deviceName)) throw fail(`device ${d.deviceName} given twice`);
+    names.add(d.deviceName);
+  }
+  const indexes = new Set<number>();
+  for (const n of spec.network) {
+    if (!n.netns || !n.ifname) throw fail(`NIC ${n.deviceIndex} has no network namespace or interface`);
+    if (indexes.has(n.deviceIndex)) throw fail(`NIC device index ${n.deviceIndex} given twice`);
+    indexes.add(n.deviceIndex);
+  }
+  if (!(spec.vcpus >= 1) || !(spec.memoryMiB >= 1)) throw fail('needs at least one vCPU and some memory');
+}

@@ -44,9 +44,12 @@ export type InstanceAction = 'start' | 'stop' | 'hibernate' | 'reboot' | 'termin
 export const INSTANCE_ACTIONS: readonly InstanceAction[] = ['start', 'stop', 'hibernate', 'reboot', 'terminate'];
 
 /** What the runtime reports back (reconciler). */
-export type RuntimeEvent = 'launched' | 'stopped' | 'terminated' | 'launch-failed' | 'crashed';
+export type RuntimeEvent = 'launched' | 'stopped' | 'terminated' | 'launch-failed' | 'crashed' | 'guest-shutdown';
 
-export const RUNTIME_EVENTS: readonly RuntimeEvent[] = ['launched', 'stopped', 'terminated', 'launch-failed', 'crashed'];
+export const RUNTIME_EVENTS: readonly RuntimeEvent[] = ['launched', 'stopped', 'terminated', 'launch-failed', 'crashed', 'guest-shutdown'];
+
+/** The instance attribute InstanceInitiatedShutdownBehavior. */
+export type ShutdownBehavior = 'stop' | 'terminate';
 
 export type ActionErrorCode = 'IncorrectInstanceState' | 'UnsupportedOperation';
 
@@ -156,15 +159,37 @@ export function applyAction(current: InstanceStateName, action: InstanceAction, 
  *                   default InstanceInitiatedShutdownBehavior=stop:
  *                   pending/running/stopping → stopped; while shutting-down it
  *                   simply completes the termination.
+ *  - guest-shutdown: the guest powered itself off (`shutdown -h now`) and the
+ *                   reconciler noticed (driver event or a look). What follows
+ *                   depends on InstanceInitiatedShutdownBehavior: this table
+ *                   holds the `stop` column — pending/running → stopping (the
+ *                   reconciler then releases what a stop releases and reports
+ *                   `stopped`); GUEST_SHUTDOWN_TERMINATE holds the cells where
+ *                   `terminate` differs — pending/running → shutting-down.
+ *                   A guest going down while stopping or shutting-down is
+ *                   the shutdown the user asked for, not this event
+ *                   (impossible there). StateReason:
+ *                   Client.InstanceInitiatedShutdown.
  */
 export const EVENT_TABLE: Readonly<Record<InstanceStateName, Readonly<Partial<Record<RuntimeEvent, InstanceStateName>>>>> = {
-  pending: { launched: 'running', 'launch-failed': 'terminated', crashed: 'stopped' },
-  running: { crashed: 'stopped' },
+  pending: { launched: 'running', 'launch-failed': 'terminated', crashed: 'stopped', 'guest-shutdown': 'stopping' },
+  running: { crashed: 'stopped', 'guest-shutdown': 'stopping' },
   stopping: { stopped: 'stopped', crashed: 'stopped' },
   stopped: {},
   'shutting-down': { terminated: 'terminated', crashed: 'terminated' },
   terminated: {},
 };
+
+/** Where `guest-shutdown` leads with InstanceInitiatedShutdownBehavior=terminate, when that differs from EVENT_TABLE. */
+export const GUEST_SHUTDOWN_TERMINATE: Readonly<Partial<Record<InstanceStateName, InstanceStateName>>> = {
+  pending: 'shutting-down',
+  running: 'shutting-down',
+};
+
+export interface ApplyEventOptions {
+  /** for guest-shutdown (default 'stop') */
+  shutdownBehavior?: ShutdownBehavior;
+}
 
 export class ImpossibleTransitionError extends Error {
   constructor(
@@ -181,10 +206,17 @@ export function canApplyEvent(current: InstanceStateName, event: RuntimeEvent): 
 }
 
 /** Next state after a runtime event; throws ImpossibleTransitionError if the event cannot happen in `current`. */
-export function applyEvent(current: InstanceStateName, event: RuntimeEvent): InstanceStateName {
+export function applyEvent(current: InstanceStateName, event: RuntimeEvent, opts: ApplyEventOptions = {}): InstanceStateName {
   const next = EVENT_TABLE[current][event];
   if (next === undefined) throw new ImpossibleTransitionError(current, event);
+  if (event === 'guest-shutdown' && opts.shutdownBehavior === 'terminate') return GUEST_SHUTDOWN_TERMINATE[current] ?? next;
   return next;
+}
+
+/** What the instance should be after a guest-shutdown in `current` (the record's `desired`). */
+export function desiredAfterGuestShutdown(current: InstanceStateName, behavior: ShutdownBehavior): 'stopped' | 'terminated' {
+  const next = applyEvent(current, 'guest-shutdown', { shutdownBehavior: behavior });
+  return next === 'shutting-down' || next === 'terminated' ? 'terminated' : 'stopped';
 }
 
 /**
@@ -251,7 +283,7 @@ const reason = (Code: string, text: string): StateReason => ({ Code, Message: `$
  *  - stopped, terminated (events) → undefined: these complete a transition
  *    whose reason was set by the action that began it — see nextStateReason
  *  - launch-failed   → Server.InternalError: Internal error on launch
- *  - crashed         → Client.InstanceInitiatedShutdown: Instance initiated shutdown
+ *  - crashed, guest-shutdown → Client.InstanceInitiatedShutdown: Instance initiated shutdown
  */
 export function stateReason(cause: InstanceAction | RuntimeEvent): StateReason | undefined {
   switch (cause) {
@@ -265,6 +297,7 @@ export function stateReason(cause: InstanceAction | RuntimeEvent): StateReason |
     case 'launch-failed':
       return reason('Server.InternalError', 'Internal error on launch');
     case 'crashed':
+    case 'guest-shutdown':
       return reason('Client.InstanceInitiatedShutdown', 'Instance initiated shutdown');
     case 'reboot':
     case 'launched':

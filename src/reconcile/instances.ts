@@ -1,23 +1,30 @@
 /**
  * The instance reconciler: the API records what an instance should be
- * (`desired`) and the transitional state (pending, stopping, shutting-down);
- * this loop drives the Hypervisor there and writes what it observed
- * (running, stopped, terminated) in its own transaction, using the lifecycle
- * event table.
+ * (`desired`: running, stopped or terminated) and the transitional state
+ * (pending, stopping, shutting-down); this reconciler drives the runtime
+ * there and writes what it observed (running, stopped, terminated) through
+ * the lifecycle event table.
  *
- * Work is serialized per instance id: one chain per id runs steps until
- * nothing new arrived. A step reads the record, compares it with the
- * driver's view, does at most one driver operation and commits the result
- * only if the record is still in the state the step started from (otherwise
- * the API moved it on meanwhile and the chain runs again).
+ * It runs on the generic ReconcileLoop (loop.ts): one chain per instance id,
+ * retries with backoff, batched commits, start-up adoption, a periodic
+ * resync, and the drivers' event streams (a guest that powers off, a machine
+ * or device the host lost) scheduling the instance without any API call.
  *
- * On start-up the same steps finish or undo half-done work: every instance in
- * the store is looked at once, machines the store does not know (or knows as
- * terminated) are terminated.
+ * A step reads the record, compares it with the drivers' view, does what
+ * `desired` asks and commits the result only if the record is still in the
+ * state the step started from (otherwise the API moved it on meanwhile and
+ * the chain runs again). Before Hypervisor.launch/start it prepares the host
+ * resources the Hypervisor gets — a BlockStore volume per mapping (the root
+ * from the image), a Fabric plug and a Firewall rule set per interface, the
+ * public IP mappings — and it releases them on stop (the public IPs that go
+ * back to the pool) and terminate (unplug, volumes, firewall). Every driver
+ * operation is idempotent, so a crash half-way is repaired by the next step.
  */
 import { internalContext, type ChangeEvent, type ResourceContext } from '../resources/context.js';
 import {
   assignPublicIpOnStart,
+  consoleOutputCollection,
+  consoleTail,
   instanceCollection,
   interfacesOf,
   releaseAutoPublicIps,
@@ -25,24 +32,37 @@ import {
   type StoredInstance,
 } from '../resources/ec2/instances.js';
 import { privateDnsName } from '../resources/ec2/public-ips.js';
-import type { SubnetRecord } from '../resources/ec2/records.js';
-import type { Hypervisor, InstanceSpec, NetworkSpec } from '../compute/hypervisor.js';
-import { formatIpv4, parseCidr4 } from '../domain/cidr.js';
+import type { DesiredInstanceState, NetworkInterfaceRecord, SubnetRecord, VpcRecord } from '../resources/ec2/records.js';
+import type { DiskSpec, Hypervisor, InstanceSpec, NicSpec, RuntimeState } from '../compute/hypervisor.js';
+import type { ProbeResult } from '../compute/driver.js';
+import { FabricError, type Fabric, type PluggedInterface, type PublicIpMapping } from '../network/fabric.js';
+import { FirewallError, type Firewall } from '../network/firewall.js';
+import type { BlockStore, VolumeSource } from '../storage/block-store.js';
+import { MockFabric } from '../network/drivers/mock-fabric.js';
+import { MockFirewall } from '../network/drivers/mock-firewall.js';
+import { MockBlockStore } from '../storage/drivers/mock.js';
 import { findInstanceType } from '../domain/instance-types.js';
 import {
   applyEvent,
   instanceState,
   isStillVisible,
   nextStateReason,
-  stateReason,
   type InstanceStateName,
   type RuntimeEvent,
 } from '../domain/lifecycle.js';
+import { ReconcileLoop } from './loop.js';
+import { GroupMembers, groupSetName, privateIpsOf, resolveRuleSet } from './security-rules.js';
 import type { Reconciler, ReconcilerDeps } from './reconciler.js';
 import { KINDS } from '../resources/ec2/kinds.js';
 
 export interface InstanceReconcilerDeps extends ReconcilerDeps {
   driver: Hypervisor;
+  /** VPC networks and interfaces (default: a fresh MockFabric) */
+  fabric?: Fabric;
+  /** security groups (default: a fresh MockFirewall) */
+  firewall?: Firewall;
+  /** volumes (default: a fresh MockBlockStore) */
+  blockStore?: BlockStore;
   /** where failures are reported (default: stderr) */
   log?: (line: string) => void;
   /** how often terminated instances older than an hour are purged (default 5 min) */
@@ -51,24 +71,19 @@ export interface InstanceReconcilerDeps extends ReconcilerDeps {
   clock?: () => number;
   /** first retry delay after a failed driver operation; doubles up to 30 s (default 500 ms) */
   retryBaseMs?: number;
+  /** every instance is looked at again this often (default 60 s; 0 = never) */
+  resyncMs?: number;
 }
 
-interface Write {
-  region: string;
-  id: string;
-  expected: InstanceStateName;
-  fn: (ctx: ResourceContext, rec: StoredInstance) => void;
-  resolve: (ok: boolean) => void;
-  reject: (err: unknown) => void;
+/** A volume the instance has, as the BlockStore is asked for it. */
+interface InstanceVolume {
+  volumeId: string;
+  deviceName: string;
+  sizeGiB: number;
+  source: VolumeSource;
+  root: boolean;
+  deleteOnTermination: boolean;
 }
-
-interface Chain {
-  region: string | undefined;
-  again: boolean;
-  done: Promise<void>;
-}
-
-const MAX_RETRY_MS = 30_000;
 
 /** Whether a starting instance should get a public IP it does not hold yet (checked before writing). */
 function needsPublicIp(ctx: ResourceContext, rec: StoredInstance): boolean {
@@ -77,41 +92,81 @@ function needsPublicIp(ctx: ResourceContext, rec: StoredInstance): boolean {
   return primary !== undefined && primary.association === undefined;
 }
 
+/** What a state implies the instance should become. */
+function desiredFor(state: InstanceStateName, current: DesiredInstanceState): DesiredInstanceState {
+  if (state === 'stopping' || state === 'stopped') return 'stopped';
+  if (state === 'shutting-down' || state === 'terminated') return 'terminated';
+  return current;
+}
+
+const byDeviceIndex = (a: NetworkInterfaceRecord, b: NetworkInterfaceRecord) =>
+  (a.attachment?.DeviceIndex ?? 0) - (b.attachment?.DeviceIndex ?? 0);
+
 export class InstanceReconciler implements Reconciler {
   readonly driver: Hypervisor;
-  private readonly chains = new Map<string, Chain>();
-  private readonly writes: Write[] = [];
-  private readonly retries = new Map<string, { timer: NodeJS.Timeout; attempts: number }>();
-  private readonly attempts = new Map<string, number>();
+  readonly fabric: Fabric;
+  readonly firewall: Firewall;
+  readonly blockStore: BlockStore;
+  readonly loop: ReconcileLoop;
   private purgeTimer: NodeJS.Timeout | undefined;
   /** ids looked at by start(): a stopped machine of a running instance is restarted, not taken as a guest shutdown */
   private readonly recovering = new Set<string>();
-  private stopped = false;
+  /** instance id → region, learnt from notifications and listings (driver events carry no region) */
+  private readonly regions = new Map<string, string>();
+  private readonly members = new GroupMembers();
+  /** address sets as last put to the firewall (the member arrays GroupMembers handed out) */
+  private readonly putSets = new Map<string, string[]>();
   private readonly log: (line: string) => void;
   private readonly now: () => number;
 
   constructor(private readonly deps: InstanceReconcilerDeps) {
     this.driver = deps.driver;
+    this.fabric = deps.fabric ?? new MockFabric();
+    this.firewall = deps.firewall ?? new MockFirewall();
+    this.blockStore = deps.blockStore ?? new MockBlockStore();
     this.log = deps.log ?? ((line) => process.stderr.write(`reconcile/instances: ${line}\n`));
     this.now = deps.clock ?? Date.now;
+    this.loop = new ReconcileLoop(
+      { step: (id) => this.step(id), keys: (why) => this.keys(why) },
+      { store: deps.store, name: 'instances', log: this.log, retryBaseMs: deps.retryBaseMs, resyncMs: deps.resyncMs },
+    );
   }
 
   handle(e: ChangeEvent): void {
-    if (e.kind !== 'instance' || this.stopped) return;
-    this.schedule(e.region, e.id);
+    if (this.loop.isStopped) return;
+    if (e.kind === 'instance') {
+      this.regions.set(e.id, e.region);
+      this.members.invalidate(e.region);
+      this.loop.schedule(e.id);
+      return;
+    }
+    if (e.kind === 'security-group' || e.kind === 'network-interface' || e.kind === 'elastic-ip') {
+      // rule sets, memberships and public IP mappings of the region's live instances may have changed
+      this.members.invalidate(e.region);
+      for (const rec of instanceCollection(this.deps).list(e.region)) {
+        if (rec.State.Name === 'pending' || rec.State.Name === 'running') {
+          this.regions.set(rec.InstanceId, e.region);
+          this.loop.schedule(rec.InstanceId);
+        }
+      }
+    }
   }
 
   async start(): Promise<void> {
-    const present = new Set(await this.driver.list());
-    for (const { region, value } of instanceCollection(this.deps).listAllRegions()) {
-      const known = present.delete(value.InstanceId);
-      // a terminated instance needs nothing unless the driver still has it
-      if (value.State.Name !== 'terminated' || known) {
-        this.recovering.add(value.InstanceId);
-        this.schedule(region, value.InstanceId);
-      }
+    const probes: [string, Promise<ProbeResult>][] = [
+      [`hypervisor '${this.driver.name}'`, this.driver.probe()],
+      [`fabric '${this.fabric.name}'`, this.fabric.probe()],
+      [`firewall '${this.firewall.name}'`, this.firewall.probe()],
+      [`block store '${this.blockStore.name}'`, this.blockStore.probe()],
+    ];
+    for (const [what, p] of probes) {
+      const r = await p;
+      if (!r.ok) throw new Error(`the ${what} driver cannot run on this host: ${r.reason}`);
     }
-    for (const orphan of present) this.schedule(undefined, orphan);
+    this.loop.watch(this.driver.events, (e) => e.instanceId);
+    this.loop.watch(this.blockStore.events, (e) => e.instanceId);
+    this.loop.watch(this.fabric.events, (e) => e.instanceId);
+    await this.loop.start();
     this.purge();
     const every = this.deps.purgeIntervalMs ?? 300_000;
     this.purgeTimer = setInterval(() => this.purge(), every);
@@ -119,81 +174,77 @@ export class InstanceReconciler implements Reconciler {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     if (this.purgeTimer) clearInterval(this.purgeTimer);
-    for (const r of this.retries.values()) clearTimeout(r.timer);
-    this.retries.clear();
-    await this.idle();
+    await this.loop.stop();
     await this.driver.close();
+    await this.fabric.close();
+    await this.firewall.close();
+    await this.blockStore.close();
   }
 
   /** Resolves when no work is in flight (retries waiting on a timer do not count). */
-  async idle(): Promise<void> {
-    while (this.chains.size > 0) await Promise.all([...this.chains.values()].map((c) => c.done));
+  idle(): Promise<void> {
+    return this.loop.idle();
   }
 
-  /** Deletes terminated instances (and their tags) an hour after termination. */
+  /** Looks at every instance again now (what the periodic resync does). */
+  resync(): Promise<number> {
+    return this.loop.resync();
+  }
+
+  /** Deletes terminated instances (their tags and console output) an hour after termination. */
   purge(): number {
-    if (this.stopped) return 0;
+    if (this.loop.isStopped) return 0;
     const now = this.now();
     let purged = 0;
     const col = instanceCollection(this.deps);
+    const consoles = consoleOutputCollection(this.deps);
     this.deps.store.transaction(() => {
       for (const { region, value } of col.listAllRegions()) {
         if (isStillVisible(value.State.Name, value.terminatedAt, now)) continue;
-        if (this.chains.has(value.InstanceId)) continue;
+        if (this.loop.busy(value.InstanceId)) continue;
         col.delete(region, value.InstanceId);
+        consoles.delete(region, value.InstanceId);
         this.deps.store.tags.removeAll(region, value.InstanceId);
+        this.regions.delete(value.InstanceId);
         purged++;
       }
     });
     return purged;
   }
 
-  private schedule(region: string | undefined, id: string): void {
-    const running = this.chains.get(id);
-    if (running) {
-      running.again = true;
-      return;
-    }
-    const pendingRetry = this.retries.get(id);
-    if (pendingRetry) {
-      clearTimeout(pendingRetry.timer);
-      this.retries.delete(id);
-    }
-    const chain: Chain = { region, again: true, done: Promise.resolve() };
-    this.chains.set(id, chain);
-    chain.done = (async () => {
-      try {
-        while (chain.again && !this.stopped) {
-          chain.again = false;
-          try {
-            const settled = await this.step(region, id);
-            if (!settled) chain.again = true;
-            this.attempts.delete(id);
-          } catch (err) {
-            this.retryLater(region, id, err);
-            break;
-          }
-        }
-      } finally {
-        this.chains.delete(id);
+  /** Start-up and resync: every instance that is not done, and every machine the driver has. */
+  private async keys(why: 'start' | 'resync'): Promise<string[]> {
+    const present = new Set(await this.driver.list());
+    const out: string[] = [];
+    for (const { region, value } of instanceCollection(this.deps).listAllRegions()) {
+      const known = present.delete(value.InstanceId);
+      this.regions.set(value.InstanceId, region);
+      // a terminated instance needs nothing unless the driver still has it
+      if (value.State.Name !== 'terminated' || known) {
+        if (why === 'start') this.recovering.add(value.InstanceId);
+        out.push(value.InstanceId);
       }
-    })();
+    }
+    for (const orphan of present) {
+      this.regions.delete(orphan);
+      out.push(orphan);
+    }
+    return out;
   }
 
-  private retryLater(region: string | undefined, id: string, err: unknown): void {
-    const n = (this.attempts.get(id) ?? 0) + 1;
-    this.attempts.set(id, n);
-    const delay = Math.min((this.deps.retryBaseMs ?? 500) * 2 ** (n - 1), MAX_RETRY_MS);
-    this.log(`${id}: ${err instanceof Error ? err.message : String(err)} (attempt ${n}, retrying in ${delay} ms)`);
-    if (this.stopped) return;
-    const timer = setTimeout(() => {
-      this.retries.delete(id);
-      if (!this.stopped) this.schedule(region, id);
-    }, delay);
-    timer.unref();
-    this.retries.set(id, { timer, attempts: n });
+  /** The instance's region, from what was learnt, else by looking in every served region. */
+  private regionOf(id: string): string | undefined {
+    const known = this.regions.get(id);
+    if (known !== undefined) return known;
+    const col = instanceCollection(this.deps);
+    for (const region of this.deps.config.regions) {
+      if (col.get(region, id)) {
+        this.regions.set(id, region);
+        return region;
+      }
+    }
+    return undefined;
   }
 
   /** A context for writes outside API calls; notifications are dropped (this loop is their consumer). */
@@ -207,50 +258,25 @@ export class InstanceReconciler implements Reconciler {
 
   /**
    * Writes observed state if the record is still in `expected`; false when the
-   * API moved it on meanwhile (the chain then looks again). Writes queued in
-   * the same turn of the event loop share one transaction (one fsync for a
-   * thousand launches), each in its own savepoint so one failure spoils no other.
+   * API moved it on meanwhile (the chain then looks again). Batched by the loop.
    */
   private commit(region: string, id: string, expected: InstanceStateName, fn: (ctx: ResourceContext, rec: StoredInstance) => void): Promise<boolean> {
-    return new Promise((resolve, reject) => {
-      this.writes.push({ region, id, expected, fn, resolve, reject });
-      if (this.writes.length === 1) setImmediate(() => this.flush());
+    return this.loop.commit(() => {
+      const ctx = this.context(region);
+      const col = instanceCollection(ctx);
+      const rec = col.get(region, id);
+      if (!rec || rec.State.Name !== expected) return false;
+      fn(ctx, rec);
+      col.put(region, id, rec);
+      return true;
     });
   }
 
-  private flush(): void {
-    const batch = this.writes.splice(0);
-    const settle: (() => void)[] = [];
-    try {
-      this.deps.store.transaction(() => {
-        for (const w of batch) {
-          try {
-            const ok = this.deps.store.transaction(() => {
-              const ctx = this.context(w.region);
-              const col = instanceCollection(ctx);
-              const rec = col.get(w.region, w.id);
-              if (!rec || rec.State.Name !== w.expected) return false;
-              w.fn(ctx, rec);
-              col.put(w.region, w.id, rec);
-              return true;
-            });
-            settle.push(() => w.resolve(ok));
-          } catch (err) {
-            settle.push(() => w.reject(err));
-          }
-        }
-      });
-    } catch (err) {
-      for (const w of batch) w.reject(err);
-      return;
-    }
-    for (const s of settle) s();
-  }
-
-  /** Applies a runtime event to the record (state, reason, termination time). */
+  /** Applies a runtime event to the record (state, reason, desired, termination time, store-side releases). */
   private event(ctx: ResourceContext, rec: StoredInstance, ev: RuntimeEvent): void {
-    const next = applyEvent(rec.State.Name, ev);
+    const next = applyEvent(rec.State.Name, ev, { shutdownBehavior: rec.instanceInitiatedShutdownBehavior });
     rec.State = instanceState(next);
+    rec.desired = desiredFor(next, rec.desired);
     const reason = nextStateReason(rec.StateReason as { Code: string; Message: string } | undefined, ev);
     if (reason) rec.StateReason = reason;
     else delete rec.StateReason;
@@ -263,155 +289,346 @@ export class InstanceReconciler implements Reconciler {
     if (next === 'terminated') {
       rec.terminatedAt = ctx.now.getTime();
       releaseInterfacesOnTerminate(ctx, rec);
-      // TODO(volumes): delete EBS volumes whose mapping says DeleteOnTermination, detach the others.
     }
   }
 
-  private async consoleText(id: string): Promise<string | undefined> {
+  /** The console's tail, when the driver has the machine and it differs from what is stored. */
+  private async consoleUpdate(region: string, id: string): Promise<string | undefined> {
+    let text: string;
     try {
-      return await this.driver.consoleOutput(id);
+      text = consoleTail(await this.driver.consoleOutput(id));
     } catch {
       return undefined;
     }
+    const stored = consoleOutputCollection(this.deps).get(region, id)?.output;
+    return text === stored ? undefined : text;
+  }
+
+  private writeConsole(ctx: ResourceContext, id: string, text: string | undefined): void {
+    if (text === undefined) return;
+    consoleOutputCollection(ctx).put(ctx.region, id, { InstanceId: id, output: text, updatedAt: ctx.now.getTime() });
   }
 
   /** One look at one instance; true when it needs nothing more right now. */
-  private async step(region: string | undefined, id: string): Promise<boolean> {
+  private async step(id: string): Promise<boolean> {
+    const region = this.regionOf(id);
     const rec = region === undefined ? undefined : this.read(region, id);
     const actual = await this.driver.describe(id);
     if (!rec || region === undefined) {
-      // unknown to the store (or purged): nothing should run
-      if (actual !== undefined) await this.driver.terminate(id);
+      // unknown to the store (or purged): nothing should run, nothing stay plugged or attached
+      await this.removeOrphan(id, actual);
+      this.regions.delete(id);
       return true;
     }
-    switch (rec.State.Name) {
-      case 'pending':
-        return this.stepPending(region, rec, actual);
-      case 'stopping': {
-        if (actual === 'running') await this.driver.stop(id, { force: rec.forceStop === true, hibernate: rec.hibernate });
-        const out = actual === undefined ? undefined : await this.consoleText(id);
-        return await this.commit(region, id, 'stopping', (ctx, r) => {
-          this.event(ctx, r, 'stopped');
-          if (out !== undefined) r.consoleOutput = out;
-        });
-      }
-      case 'shutting-down': {
-        await this.driver.terminate(id);
-        return await this.commit(region, id, 'shutting-down', (ctx, r) => this.event(ctx, r, 'terminated'));
-      }
-      case 'running': {
-        const recovering = this.recovering.delete(id);
-        if (actual === 'stopped' && !recovering) {
-          // the guest shut itself down: EC2 stops the instance, or terminates it if its
-          // InstanceInitiatedShutdownBehavior says so (the next step then terminates the machine)
-          const out = await this.consoleText(id);
-          await this.commit(region, id, 'running', (ctx, r) => {
-            if (out !== undefined) r.consoleOutput = out;
-            if (r.instanceInitiatedShutdownBehavior === 'terminate') {
-              r.State = instanceState('shutting-down');
-              r.desired = 'terminated';
-              r.StateReason = stateReason('crashed');
-            } else {
-              this.event(ctx, r, 'crashed');
-              r.desired = 'stopped';
-            }
-          });
-          return false;
-        }
-        let acted = false;
-        if (actual !== 'running') {
-          // the store says running but the machine is gone (crash, host restart) or, on start-up, down: bring it back
-          const spec = this.spec(region, rec);
-          if (actual === undefined) await this.driver.launch(spec);
-          else await this.driver.start(spec);
-          acted = true;
-        }
-        const wanted = rec.rebootGeneration;
-        if ((rec.rebootedGeneration ?? 0) < wanted) {
-          if (actual === 'running') await this.driver.reboot(id);
-          acted = true;
-        }
-        const out = await this.consoleText(id);
-        if (!acted && out === rec.consoleOutput) return true;
-        return await this.commit(region, id, 'running', (_ctx, r) => {
-          r.rebootedGeneration = Math.max(r.rebootedGeneration ?? 0, wanted);
-          if (out !== undefined) r.consoleOutput = out;
-        });
-      }
+    const recovering = this.recovering.delete(id);
+    switch (rec.desired) {
+      case 'running':
+        return this.keepRunning(region, rec, actual, recovering);
       case 'stopped':
-        if (actual === 'running') await this.driver.stop(id, { force: true });
-        return true;
+        return this.keepStopped(region, rec, actual);
       case 'terminated':
-        if (actual !== undefined) await this.driver.terminate(id);
-        return true;
+        return this.keepTerminated(region, rec, actual);
     }
   }
 
-  private async stepPending(region: string, rec: StoredInstance, actual: string | undefined): Promise<boolean> {
+  private async keepRunning(region: string, rec: StoredInstance, actual: RuntimeState | undefined, recovering: boolean): Promise<boolean> {
     const id = rec.InstanceId;
-    // a (new) public IP first, so the runtime can set up NAT for it as the machine comes up
+    const state = rec.State.Name;
+    if (state !== 'pending' && state !== 'running') return true;
+    if (state === 'running' && actual === 'stopped' && !recovering) {
+      // the guest shut itself down: EC2 stops the instance, or terminates it if its
+      // InstanceInitiatedShutdownBehavior says so; the next step carries that out
+      const out = await this.consoleUpdate(region, id);
+      await this.commit(region, id, 'running', (ctx, r) => {
+        this.event(ctx, r, 'guest-shutdown');
+        this.writeConsole(ctx, id, out);
+      });
+      return false;
+    }
+    if (state === 'pending') return this.launch(region, rec, actual);
+
+    // running: keep the resources in shape (rule sets, public IPs, lost devices), and the machine up
+    const spec = await this.prepare(region, rec);
+    let acted = false;
+    if (actual !== 'running') {
+      // the store says running but the machine is gone (crash, host restart) or, on start-up, down: bring it back
+      if (actual === undefined) await this.driver.launch(spec);
+      else await this.driver.start(spec);
+      acted = true;
+    }
+    const wanted = rec.rebootGeneration;
+    if ((rec.rebootedGeneration ?? 0) < wanted) {
+      if (actual === 'running') await this.driver.reboot(id);
+      acted = true;
+    }
+    const out = await this.consoleUpdate(region, id);
+    if (!acted && out === undefined) return true;
+    return await this.commit(region, id, 'running', (ctx, r) => {
+      r.rebootedGeneration = Math.max(r.rebootedGeneration ?? 0, wanted);
+      this.writeConsole(ctx, id, out);
+    });
+  }
+
+  private async launch(region: string, rec: StoredInstance, actual: RuntimeState | undefined): Promise<boolean> {
+    const id = rec.InstanceId;
+    // a (new) public IP first, so the fabric maps it as the machine comes up
     if (needsPublicIp(this.context(region), rec)) {
       const prepared = await this.commit(region, id, 'pending', (ctx, r) => assignPublicIpOnStart(ctx, r));
       if (!prepared) return false;
     }
-    const spec = this.spec(region, this.read(region, id) ?? rec);
+    const current = this.read(region, id) ?? rec;
     try {
+      const spec = await this.prepare(region, current);
       if (actual === undefined) await this.driver.launch(spec);
       else if (actual === 'stopped') await this.driver.start(spec);
     } catch (err) {
-      const ev: RuntimeEvent = rec.everRan ? 'crashed' : 'launch-failed';
+      const ev: RuntimeEvent = current.everRan ? 'crashed' : 'launch-failed';
       this.log(`${id}: ${err instanceof Error ? err.message : String(err)} (${ev})`);
       if (actual === undefined) await this.driver.terminate(id).catch(() => {});
-      return await this.commit(region, id, 'pending', (ctx, r) => this.event(ctx, r, ev));
+      await this.commit(region, id, 'pending', (ctx, r) => this.event(ctx, r, ev));
+      // the next step releases what was prepared (stopped: public IPs; terminated: everything)
+      return false;
     }
-    const out = await this.consoleText(id);
+    const out = await this.consoleUpdate(region, id);
     return await this.commit(region, id, 'pending', (ctx, r) => {
       this.event(ctx, r, 'launched');
       r.everRan = true;
       r.rebootedGeneration = r.rebootGeneration;
-      if (out !== undefined) r.consoleOutput = out;
+      this.writeConsole(ctx, id, out);
     });
   }
 
-  /** What the driver needs, from the instance, its interfaces, their subnets and the type catalogue. */
-  private spec(region: string, rec: StoredInstance): InstanceSpec {
-    const ctx = this.context(region);
-    const type = findInstanceType(rec.InstanceType);
-    const subnets = this.deps.store.collection(KINDS.subnet);
-    const network: NetworkSpec[] = interfacesOf(ctx, rec).map((eni) => {
-      const cidr = subnets.get(region, eni.SubnetId)?.CidrBlock ?? '0.0.0.0/0';
-      const parsed = parseCidr4(cidr);
+  private async keepStopped(region: string, rec: StoredInstance, actual: RuntimeState | undefined): Promise<boolean> {
+    const id = rec.InstanceId;
+    if (rec.State.Name === 'stopping') {
+      if (actual === 'running') await this.driver.stop(id, { force: rec.forceStop === true, hibernate: rec.hibernate });
+      // the public IPs the stop releases stop being routed before the store gives them back
+      await this.syncPublicIps(region, rec, undefined, (eni) => eni.association?.allocationId !== undefined);
+      const out = actual === undefined ? undefined : await this.consoleUpdate(region, id);
+      return await this.commit(region, id, 'stopping', (ctx, r) => {
+        this.event(ctx, r, 'stopped');
+        this.writeConsole(ctx, id, out);
+      });
+    }
+    if (rec.State.Name === 'stopped') {
+      if (actual === 'running') await this.driver.stop(id, { force: true });
+      await this.syncPublicIps(region, rec);
+    }
+    return true;
+  }
+
+  private async keepTerminated(region: string, rec: StoredInstance, actual: RuntimeState | undefined): Promise<boolean> {
+    const id = rec.InstanceId;
+    if (rec.State.Name !== 'shutting-down' && rec.State.Name !== 'terminated') return true;
+    if (actual !== undefined) await this.driver.terminate(id);
+    const groups = new Set(interfacesOf(this.context(region), rec).flatMap((e) => e.Groups.map((g) => g.GroupId ?? '')));
+    await this.release(rec);
+    if (rec.State.Name === 'terminated') return true;
+    const done = await this.commit(region, id, 'shutting-down', (ctx, r) => this.event(ctx, r, 'terminated'));
+    if (done) {
+      // its interfaces (deleted or detached) are no group's members any more: the sets other members use shrink now
+      this.members.invalidate(region);
+      const ctx = this.context(region);
+      for (const groupId of groups) {
+        const name = groupSetName(groupId);
+        if (!this.putSets.has(name)) continue;
+        const addresses = this.members.of(ctx, groupId);
+        this.putSets.set(name, addresses);
+        await this.firewall.putAddressSet({ name, addresses });
+      }
+    }
+    return done;
+  }
+
+  /** The volumes of the instance: its launch volumes, or (none recorded: instance store, old records) a root from the image. */
+  private volumesOf(rec: StoredInstance): InstanceVolume[] {
+    const rootName = rec.RootDeviceName ?? '/dev/xvda';
+    const out: InstanceVolume[] = (rec.launchVolumes ?? []).map((v) => {
+      const root = v.deviceName === rootName;
       return {
-        networkInterfaceId: eni.NetworkInterfaceId,
-        deviceIndex: eni.attachment?.DeviceIndex ?? 0,
-        privateIp: eni.PrivateIpAddress,
-        mac: eni.MacAddress,
-        subnetCidr: cidr,
-        gateway: parsed ? formatIpv4((parsed.base + 1) >>> 0) : '0.0.0.0',
-        publicIp: eni.association?.PublicIp,
-        securityGroupIds: eni.Groups.map((g) => g.GroupId!).filter(Boolean),
+        volumeId: v.volumeId,
+        deviceName: v.deviceName,
+        sizeGiB: v.sizeGiB,
+        source: root
+          ? { kind: 'image', imageId: rec.ImageId, deviceName: v.deviceName }
+          : v.snapshotId
+            ? { kind: 'snapshot', snapshotId: v.snapshotId }
+            : { kind: 'empty' },
+        root,
+        deleteOnTermination: v.deleteOnTermination,
       };
     });
-    network.sort((a, b) => a.deviceIndex - b.deviceIndex);
+    if (!out.some((v) => v.root)) {
+      out.unshift({
+        volumeId: `${rec.InstanceId}-root`,
+        deviceName: rootName,
+        sizeGiB: 8,
+        source: { kind: 'image', imageId: rec.ImageId, deviceName: rootName },
+        root: true,
+        deleteOnTermination: true,
+      });
+    }
+    return out;
+  }
+
+  /** Prepares every host resource the machine needs, idempotently, and returns what the Hypervisor gets. */
+  private async prepare(region: string, rec: StoredInstance): Promise<InstanceSpec> {
+    const id = rec.InstanceId;
+    const ctx = this.context(region);
+    const blockDevices: DiskSpec[] = [];
+    for (const v of this.volumesOf(rec)) {
+      await this.blockStore.createVolume({ volumeId: v.volumeId, sizeGiB: v.sizeGiB, source: v.source });
+      const path = await this.blockStore.attach(v.volumeId, id);
+      blockDevices.push({ deviceName: v.deviceName, path, root: v.root });
+    }
+    // subnets and VPCs change rarely: their cached region lists serve every step
+    const subnets = this.deps.store.collection(KINDS.subnet).list(region);
+    const vpcs = this.deps.store.collection(KINDS.vpc).list(region);
+    const network: NicSpec[] = [];
+    const enis = interfacesOf(ctx, rec).sort(byDeviceIndex);
+    for (const eni of enis) {
+      const subnetCidr = subnets.find((s) => s.SubnetId === eni.SubnetId)?.CidrBlock ?? '0.0.0.0/0';
+      const vpcCidr = vpcs.find((v) => v.VpcId === eni.VpcId)?.CidrBlock ?? '0.0.0.0/0';
+      await this.fabric.ensureNetwork({ vpcId: eni.VpcId, cidrBlock: vpcCidr });
+      const plugged = await this.plug(region, id, eni, subnetCidr);
+      const { ruleSet, sets } = resolveRuleSet(ctx, eni, plugged, this.members);
+      for (const [name, addresses] of sets) {
+        // one put per set and membership change, not per member
+        // (marked before the call: a thousand launches in flight share one put)
+        if (this.putSets.get(name) === addresses) continue;
+        this.putSets.set(name, addresses);
+        try {
+          await this.firewall.putAddressSet({ name, addresses });
+        } catch (err) {
+          if (this.putSets.get(name) === addresses) this.putSets.delete(name);
+          throw err;
+        }
+      }
+      try {
+        await this.firewall.apply(ruleSet);
+      } catch (err) {
+        // sets lost behind our back (a firewall restart): put them again on the retry
+        if (err instanceof FirewallError && err.code === 'not-found') this.putSets.clear();
+        throw err;
+      }
+      network.push({
+        deviceIndex: eni.attachment?.DeviceIndex ?? 0,
+        netns: plugged.netns,
+        ifname: plugged.ifname,
+        mac: plugged.mac,
+        privateIp: eni.PrivateIpAddress,
+        addresses: plugged.addresses,
+        gateway: plugged.gateway,
+        mtu: plugged.mtu,
+        publicIp: eni.association?.PublicIp,
+      });
+    }
+    await this.syncPublicIps(region, rec, enis);
+    const type = findInstanceType(rec.InstanceType);
     return {
-      instanceId: rec.InstanceId,
-      region,
-      availabilityZone: rec.Placement?.AvailabilityZone ?? '',
-      imageId: rec.ImageId,
-      instanceType: rec.InstanceType,
+      instanceId: id,
       vcpus: type?.VCpuInfo?.DefaultVCpus ?? 1,
       memoryMiB: type?.MemoryInfo?.SizeInMiB ?? 1024,
       architecture: rec.Architecture ?? 'x86_64',
       network,
+      blockDevices,
       userData: rec.userData ? Buffer.from(rec.userData, 'base64') : undefined,
       publicKey: rec.publicKey,
       hostname: privateDnsName(region, rec.PrivateIpAddress),
-      blockDevices: (rec.BlockDeviceMappings ?? []).map((b) => ({
-        deviceName: b.DeviceName ?? '',
-        kind: 'ebs' as const,
-        volumeId: b.Ebs?.VolumeId,
-        root: b.DeviceName === rec.RootDeviceName,
-      })),
     };
+  }
+
+  /** Plugs an interface; one still plugged for an instance that no longer has it is unplugged first. */
+  private async plug(region: string, id: string, eni: NetworkInterfaceRecord, subnetCidr: string): Promise<PluggedInterface> {
+    const req = {
+      interfaceId: eni.NetworkInterfaceId,
+      instanceId: id,
+      vpcId: eni.VpcId,
+      subnetId: eni.SubnetId,
+      subnetCidr,
+      mac: eni.MacAddress,
+      privateIps: privateIpsOf(eni),
+      deviceIndex: eni.attachment?.DeviceIndex ?? 0,
+    };
+    try {
+      return await this.fabric.plug(req);
+    } catch (err) {
+      if (!(err instanceof FabricError) || err.code !== 'conflict') throw err;
+      const stale = (await this.fabric.list()).interfaces.find((i) => i.interfaceId === eni.NetworkInterfaceId);
+      const owner = stale && stale.instanceId !== id ? this.read(region, stale.instanceId) : undefined;
+      const ownerHasIt = owner !== undefined && owner.State.Name !== 'terminated' && owner.networkInterfaceIds.includes(eni.NetworkInterfaceId);
+      // plugged for this instance with other addresses (changed meanwhile), or for one that let it go: plug afresh
+      if (!stale || ownerHasIt) throw err;
+      await this.fabric.unplug(eni.NetworkInterfaceId);
+      return await this.fabric.plug(req);
+    }
+  }
+
+  /**
+   * Makes the fabric's public IP mappings for the instance's interfaces what
+   * the store says (optionally only the associations `keep` accepts): stale
+   * ones unmapped, missing ones mapped (taken over from wherever they were).
+   */
+  private async syncPublicIps(
+    region: string,
+    rec: StoredInstance,
+    enis: NetworkInterfaceRecord[] = interfacesOf(this.context(region), rec),
+    keep: (eni: NetworkInterfaceRecord) => boolean = () => true,
+  ): Promise<void> {
+    const wanted = new Map<string, PublicIpMapping>();
+    for (const eni of enis) {
+      if (!eni.association || !keep(eni)) continue;
+      wanted.set(eni.association.PublicIp, {
+        publicIp: eni.association.PublicIp,
+        privateIp: eni.PrivateIpAddress,
+        interfaceId: eni.NetworkInterfaceId,
+        vpcId: eni.VpcId,
+      });
+    }
+    const inventory = await this.fabric.list({ instanceId: rec.InstanceId });
+    const plugged = new Set(inventory.interfaces.map((i) => i.interfaceId));
+    for (const m of inventory.publicIps) {
+      const w = wanted.get(m.publicIp);
+      if (w && w.privateIp === m.privateIp && w.interfaceId === m.interfaceId) wanted.delete(m.publicIp);
+      else await this.fabric.unmapPublicIp(m.publicIp);
+    }
+    for (const m of wanted.values()) {
+      if (!plugged.has(m.interfaceId)) continue; // mapped when the interface is plugged (start)
+      try {
+        await this.fabric.mapPublicIp(m);
+      } catch (err) {
+        if (!(err instanceof FabricError) || err.code !== 'conflict') throw err;
+        // the store moved the address here (an Elastic IP re-associated): it follows
+        await this.fabric.unmapPublicIp(m.publicIp);
+        await this.fabric.mapPublicIp(m);
+      }
+    }
+  }
+
+  /** Terminate: the instance's interfaces unplugged (their public IPs unmapped), volumes detached and the DeleteOnTermination ones deleted, rule sets removed. */
+  private async release(rec: StoredInstance): Promise<void> {
+    const id = rec.InstanceId;
+    const inventory = await this.fabric.list({ instanceId: id });
+    for (const m of inventory.publicIps) await this.fabric.unmapPublicIp(m.publicIp);
+    for (const i of inventory.interfaces) await this.fabric.unplug(i.interfaceId);
+    for (const v of this.volumesOf(rec)) {
+      await this.blockStore.detach(v.volumeId);
+      if (v.deleteOnTermination) await this.blockStore.deleteVolume(v.volumeId);
+    }
+    const interfaces = new Set([...rec.networkInterfaceIds, ...inventory.interfaces.map((i) => i.interfaceId)]);
+    for (const eni of interfaces) await this.firewall.remove(eni);
+  }
+
+  /** A machine, interfaces or volumes of an instance the store does not know. */
+  private async removeOrphan(id: string, actual: RuntimeState | undefined): Promise<void> {
+    if (actual !== undefined) await this.driver.terminate(id);
+    const inventory = await this.fabric.list({ instanceId: id });
+    for (const i of inventory.interfaces) {
+      await this.fabric.unplug(i.interfaceId);
+      await this.firewall.remove(i.interfaceId);
+    }
+    for (const v of await this.blockStore.listVolumes()) {
+      if (v.attachment?.instanceId === id) await this.blockStore.detach(v.volumeId);
+    }
   }
 }

@@ -6,7 +6,7 @@ import type { Store } from '../store/store.js';
 export interface Reconciler {
   /** a resource changed (after commit) */
   handle(e: ChangeEvent): void;
-  /** on start-up: compare the store with what runs and finish or undo half-done work */
+  /** on start-up: probe the drivers, compare the store with what runs and finish or undo half-done work */
   start(): Promise<void>;
   /** stop loops; resolve when in-flight work has settled */
   stop(): Promise<void>;

@@ -4,10 +4,10 @@ import { createHypervisor, driverNames } from '../../src/compute/drivers/index.j
 import { MockHypervisor } from '../../src/compute/drivers/mock.js';
 import { HypervisorError } from '../../src/compute/hypervisor.js';
 import { loadConfig } from '../../src/config.js';
-import { hypervisorConformance, testSpec } from './hypervisor.conformance.js';
+import { runHypervisorConformance, testSpec } from './hypervisor.conformance.js';
 
-hypervisorConformance('mock', () => new MockHypervisor());
-hypervisorConformance('mock with a delay', () => new MockHypervisor({ delayMs: 5 }));
+runHypervisorConformance('mock', () => new MockHypervisor());
+runHypervisorConformance('mock with a delay', () => new MockHypervisor({ delayMs: 5 }));
 
 describe('mock driver specifics', () => {
   it('takes delayMs per transition and shows the old state meanwhile', async () => {

@@ -13,6 +13,7 @@ import {
   applyAction,
   applyEvent,
   canApplyEvent,
+  desiredAfterGuestShutdown,
   instanceState,
   isBilled,
   isStillVisible,
@@ -23,6 +24,7 @@ import {
   type InstanceAction,
   type InstanceStateName,
   type RuntimeEvent,
+  type ShutdownBehavior,
 } from '../../src/domain/lifecycle.js';
 
 const ID = 'i-0123456789abcdef0';
@@ -68,7 +70,7 @@ describe('state names and codes', () => {
 
   it('lists every action and event exactly once', () => {
     assert.deepEqual([...INSTANCE_ACTIONS].sort(), ['hibernate', 'reboot', 'start', 'stop', 'terminate']);
-    assert.deepEqual([...RUNTIME_EVENTS].sort(), ['crashed', 'launch-failed', 'launched', 'stopped', 'terminated']);
+    assert.deepEqual([...RUNTIME_EVENTS].sort(), ['crashed', 'guest-shutdown', 'launch-failed', 'launched', 'stopped', 'terminated']);
   });
 });
 
@@ -128,8 +130,8 @@ describe('applyAction: instance-store root', () => {
 
 // Independent statement of the event table: undefined = impossible (throws).
 const EXPECTED_EVENTS: Record<InstanceStateName, Partial<Record<RuntimeEvent, InstanceStateName>>> = {
-  pending: { launched: 'running', 'launch-failed': 'terminated', crashed: 'stopped' },
-  running: { crashed: 'stopped' },
+  pending: { launched: 'running', 'launch-failed': 'terminated', crashed: 'stopped', 'guest-shutdown': 'stopping' },
+  running: { crashed: 'stopped', 'guest-shutdown': 'stopping' },
   stopping: { stopped: 'stopped', crashed: 'stopped' },
   stopped: {},
   'shutting-down': { terminated: 'terminated', crashed: 'terminated' },
@@ -273,6 +275,7 @@ describe('stateReason', () => {
     terminated: undefined,
     'launch-failed': { Code: 'Server.InternalError', Message: 'Server.InternalError: Internal error on launch' },
     crashed: { Code: 'Client.InstanceInitiatedShutdown', Message: 'Client.InstanceInitiatedShutdown: Instance initiated shutdown' },
+    'guest-shutdown': { Code: 'Client.InstanceInitiatedShutdown', Message: 'Client.InstanceInitiatedShutdown: Instance initiated shutdown' },
   };
   for (const cause of [...INSTANCE_ACTIONS, ...RUNTIME_EVENTS]) {
     it(cause, () => assert.deepEqual(stateReason(cause), expected[cause]));
@@ -289,5 +292,51 @@ describe('stateReason', () => {
     assert.deepEqual(nextStateReason(term, 'terminated'), term);
     assert.deepEqual(nextStateReason(term, 'reboot'), term);
     assert.deepEqual(nextStateReason(undefined, 'launch-failed'), stateReason('launch-failed'));
+  });
+});
+
+describe('guest-shutdown: InstanceInitiatedShutdownBehavior decides', () => {
+  const cases: [InstanceStateName, ShutdownBehavior, InstanceStateName | undefined][] = [
+    ['pending', 'stop', 'stopping'],
+    ['pending', 'terminate', 'shutting-down'],
+    ['running', 'stop', 'stopping'],
+    ['running', 'terminate', 'shutting-down'],
+    ['stopping', 'stop', undefined],
+    ['stopping', 'terminate', undefined],
+    ['stopped', 'stop', undefined],
+    ['stopped', 'terminate', undefined],
+    ['shutting-down', 'stop', undefined],
+    ['shutting-down', 'terminate', undefined],
+    ['terminated', 'stop', undefined],
+    ['terminated', 'terminate', undefined],
+  ];
+  for (const [state, behavior, next] of cases) {
+    it(`${state} with ${behavior} → ${next ?? 'throws'}`, () => {
+      if (next === undefined) {
+        assert.throws(() => applyEvent(state, 'guest-shutdown', { shutdownBehavior: behavior }), ImpossibleTransitionError);
+        assert.throws(() => desiredAfterGuestShutdown(state, behavior), ImpossibleTransitionError);
+      } else {
+        assert.equal(applyEvent(state, 'guest-shutdown', { shutdownBehavior: behavior }), next);
+        assert.equal(desiredAfterGuestShutdown(state, behavior), behavior === 'stop' ? 'stopped' : 'terminated');
+      }
+    });
+  }
+
+  it("defaults to 'stop', and the other events ignore the behaviour", () => {
+    assert.equal(applyEvent('running', 'guest-shutdown'), 'stopping');
+    assert.equal(applyEvent('running', 'crashed', { shutdownBehavior: 'terminate' }), 'stopped');
+    assert.equal(applyEvent('pending', 'launched', { shutdownBehavior: 'terminate' }), 'running');
+  });
+
+  it('a stop behaviour then completes like a user stop, keeping the instance-initiated reason', () => {
+    let s: InstanceStateName = applyEvent('running', 'guest-shutdown');
+    const why = nextStateReason(undefined, 'guest-shutdown');
+    assert.equal(why?.Code, 'Client.InstanceInitiatedShutdown');
+    s = applyEvent(s, 'stopped');
+    assert.equal(s, 'stopped');
+    assert.deepEqual(nextStateReason(why, 'stopped'), why);
+    let t: InstanceStateName = applyEvent('running', 'guest-shutdown', { shutdownBehavior: 'terminate' });
+    t = applyEvent(t, 'terminated');
+    assert.equal(t, 'terminated');
   });
 });

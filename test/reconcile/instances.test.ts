@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { Dispatcher } from '../../src/api/dispatcher.js';
-import { eniCollection, instanceCollection, type StoredInstance } from '../../src/resources/ec2/instances.js';
+import { consoleOutputCollection, eniCollection, instanceCollection, type StoredInstance } from '../../src/resources/ec2/instances.js';
 import type { AddressRecord, NetworkInterfaceRecord, SubnetRecord } from '../../src/resources/ec2/records.js';
 import { MockHypervisor } from '../../src/compute/drivers/mock.js';
+import type { InstanceSpec } from '../../src/compute/hypervisor.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { instanceState, TERMINATED_VISIBLE_MS, type InstanceStateName } from '../../src/domain/lifecycle.js';
 import { InstanceReconciler } from '../../src/reconcile/instances.js';
@@ -99,6 +100,8 @@ function seedInstance(f: Fixture, opts: { publicIp?: string; eip?: string; state
 }
 
 const get = (f: Fixture, id: string) => instanceCollection(f).get(REGION, id);
+/** The console tail GetConsoleOutput serves (kept apart from the instance document). */
+const consoleOf = (f: Fixture, id: string) => consoleOutputCollection(f).get(REGION, id)?.output ?? '';
 const eniOf = (f: Fixture, id: string) => eniCollection(f).get(REGION, get(f, id)!.networkInterfaceIds[0]!);
 
 /** What the API does for a user action: set state and desired, then notify. */
@@ -142,7 +145,7 @@ describe('instance reconciler', () => {
     const running = get(f, id)!;
     assert.equal(running.State.Code, 16);
     assert.equal(running.StateReason, undefined);
-    assert.match(running.consoleOutput, /running user data \(17 bytes\)/);
+    assert.match(consoleOf(f, id), /running user data \(17 bytes\)/);
     const spec = f.driver.specOf(id)!;
     assert.equal(spec.vcpus, 2, 't3.small has 2 vCPUs');
     assert.equal(spec.memoryMiB, 2048);
@@ -219,7 +222,7 @@ describe('instance reconciler', () => {
     await f.rec.idle();
     assert.equal(f.driver.calls.filter((c) => c === `reboot ${id}`).length, 1);
     assert.equal(get(f, id)!.rebootedGeneration, 1);
-    assert.match(get(f, id)!.consoleOutput, /Restarting system/);
+    assert.match(consoleOf(f, id), /Restarting system/);
     f.rec.handle({ kind: 'instance', region: REGION, id });
     await f.rec.idle();
     assert.equal(f.driver.calls.filter((c) => c === `reboot ${id}`).length, 1, 'no second reboot without a new request');
@@ -358,18 +361,15 @@ describe('instance reconciler', () => {
   });
 });
 
-function minimalSpec(id: string) {
+/** A machine as some earlier server left it (prepared resources, as the reconciler would hand them over). */
+function minimalSpec(id: string): InstanceSpec {
   return {
     instanceId: id,
-    region: REGION,
-    availabilityZone: 'us-east-1a',
-    imageId: 'ami-00000000000000001',
-    instanceType: 't3.small',
     vcpus: 2,
     memoryMiB: 2048,
     architecture: 'x86_64',
     network: [],
     hostname: 'h',
-    blockDevices: [],
+    blockDevices: [{ deviceName: '/dev/xvda', path: '/dev/loop9', root: true }],
   };
 }

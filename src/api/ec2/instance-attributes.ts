@@ -17,7 +17,7 @@ import type {
 } from '@aws-sdk/client-ec2';
 import { Ec2Error, invalidParameterCombination, missingParameter } from '../../domain/errors.js';
 import { action, type ActionHandler, type RequestContext } from '../context.js';
-import { eniCollection, instanceCollection, interfacesOf, type StoredInstance } from '../../resources/ec2/instances.js';
+import { consoleOutputOf, eniCollection, instanceCollection, interfacesOf, type StoredInstance } from '../../resources/ec2/instances.js';
 import { requireInstances } from './instance-view.js';
 import type { SubnetRecord } from '../../resources/ec2/records.js';
 import { applyMetadataOptions, checkArchitecture, checkOffered, checkUserData, resolveGroups } from './run-instances.js';
@@ -320,9 +320,10 @@ const modifyInstanceMetadataOptions = action(
 
 const getConsoleOutput = action((ctx, input: GetConsoleOutputRequest): GetConsoleOutputResult => {
   const rec = requireInstance(ctx, input.InstanceId);
+  const text = consoleOutputOf(ctx, rec);
   return {
     InstanceId: rec.InstanceId,
-    Output: rec.consoleOutput ? Buffer.from(rec.consoleOutput).toString('base64') : undefined,
+    Output: text ? Buffer.from(text).toString('base64') : undefined,
     Timestamp: ctx.now,
   };
 });

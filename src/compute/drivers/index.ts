@@ -1,24 +1,23 @@
 /** Hypervisor drivers by name (config.driver). New drivers register here. */
 import type { Config } from '../../config.js';
+import { DriverMap, type Factory } from '../driver.js';
 import type { Hypervisor } from '../hypervisor.js';
 import { MockHypervisor } from './mock.js';
 
-export type DriverFactory = (config: Config) => Hypervisor;
+export type DriverFactory = Factory<Hypervisor>;
 
-const DRIVERS = new Map<string, DriverFactory>([['mock', (config) => new MockHypervisor({ delayMs: config.mockDelayMs })]]);
+export const HYPERVISORS = new DriverMap<Hypervisor>('hypervisor', [['mock', (config) => new MockHypervisor({ delayMs: config.mockDelayMs })]]);
 
 export function driverNames(): string[] {
-  return [...DRIVERS.keys()].sort();
+  return HYPERVISORS.names();
 }
 
 /** Adds (or replaces) a driver; for drivers living outside this folder and for tests. */
 export function registerDriver(name: string, factory: DriverFactory): void {
-  DRIVERS.set(name, factory);
+  HYPERVISORS.register(name, factory);
 }
 
 /** The driver config.driver names; an unknown name is a configuration error. */
-export function createHypervisor(config: Config): Hypervisor {
-  const factory = DRIVERS.get(config.driver);
-  if (!factory) throw new Error(`unknown hypervisor driver '${config.driver}' (known: ${driverNames().join(', ')})`);
-  return factory(config);
+export function createHypervisor(config: Config, name: string = config.driver): Hypervisor {
+  return HYPERVISORS.create(name, config);
 }

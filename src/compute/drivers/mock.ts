@@ -3,11 +3,20 @@
  * their state (after `delayMs`, to let tests see pending/stopping), and the
  * console shows a few boot lines. For fast tests and for users who only want
  * an EC2 emulator. Nothing survives the process.
+ *
+ * Honest where it matters to the reconciler: it refuses a spec a real driver
+ * could not run (checkSpec), and a guest can power itself off — user data
+ * ending in `poweroff` (or `shutdown -h now`, `halt -p`) does so once booted,
+ * and guestPowerOff()/crash()/lose() do it on demand — reported through
+ * events() only, never as a result of an operation.
  */
+import { Emitter, type ProbeResult } from '../driver.js';
 import {
+  checkSpec,
   HypervisorError,
   notFound,
   type Hypervisor,
+  type MachineEvent,
   type HypervisorOperation,
   type InstanceSpec,
   type RuntimeState,
@@ -39,6 +48,10 @@ export class MockHypervisor implements Hypervisor {
   private readonly machines = new Map<string, Machine>();
   private readonly oneShot: { op: HypervisorOperation; id: string | undefined; error: Error }[] = [];
   private closed = false;
+  private readonly emitter = new Emitter<MachineEvent>();
+  /** guests about to power themselves off */
+  private readonly timers = new Set<NodeJS.Timeout>();
+  readonly events = this.emitter.subscribe;
   /** operations carried out, in order ("launch i-…"), for tests */
   readonly calls: string[] = [];
 
@@ -52,7 +65,12 @@ export class MockHypervisor implements Hypervisor {
     this.oneShot.push({ op, id, error: error ?? new HypervisorError('failed', id ?? '', `injected ${op} failure`) });
   }
 
+  async probe(): Promise<ProbeResult> {
+    return this.closed ? { ok: false, reason: 'the mock driver is closed' } : { ok: true };
+  }
+
   async launch(spec: InstanceSpec): Promise<void> {
+    checkSpec(spec);
     await this.transition('launch', spec.instanceId);
     const m = this.machines.get(spec.instanceId);
     if (m) {
@@ -78,6 +96,7 @@ export class MockHypervisor implements Hypervisor {
 
   async start(spec: InstanceSpec): Promise<void> {
     this.require(spec.instanceId);
+    checkSpec(spec);
     await this.transition('start', spec.instanceId);
     const m = this.require(spec.instanceId);
     if (m.state === 'running') return;
@@ -114,6 +133,36 @@ export class MockHypervisor implements Hypervisor {
     return this.require(id).console.map((l) => l + '\n').join('');
   }
 
+  /** Something the guest prints on its serial console (for tests of the console tail). */
+  writeConsole(id: string, text: string): void {
+    this.require(id).console.push(text);
+  }
+
+  /** The guest shuts itself down (`poweroff` inside): stopped, reported as a guest event. */
+  guestPowerOff(id: string): void {
+    const m = this.require(id);
+    if (m.state !== 'running') return;
+    m.state = 'stopped';
+    m.hibernated = false;
+    m.console.push('reboot: Power down');
+    this.emitter.emit({ instanceId: id, state: 'stopped', cause: 'guest' });
+  }
+
+  /** The machine's process dies: stopped, reported as a crash. */
+  crash(id: string): void {
+    const m = this.require(id);
+    if (m.state !== 'running') return;
+    m.state = 'stopped';
+    m.console.push('[mock] the machine process exited unexpectedly');
+    this.emitter.emit({ instanceId: id, state: 'stopped', cause: 'crash' });
+  }
+
+  /** The host loses the machine altogether (e.g. a host restart wiped it). */
+  lose(id: string): void {
+    if (!this.machines.delete(id)) return;
+    this.emitter.emit({ instanceId: id, state: undefined, cause: 'host' });
+  }
+
   /** The spec a machine was last (re)started with, for tests. */
   specOf(id: string): InstanceSpec | undefined {
     return this.machines.get(id)?.spec;
@@ -121,6 +170,8 @@ export class MockHypervisor implements Hypervisor {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
   }
 
   private boot(m: Machine, spec: InstanceSpec): void {
@@ -130,6 +181,15 @@ export class MockHypervisor implements Hypervisor {
     m.hibernated = false;
     m.boots++;
     m.console.push(...bootLines(spec, m.boots, resumed));
+    if (m.boots === 1 && spec.userData && POWEROFF.test(spec.userData.toString('utf8'))) {
+      // cloud-init runs the script after boot; its last command powers the guest off
+      const boots = m.boots;
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        if (this.machines.get(spec.instanceId) === m && m.boots === boots && !this.closed) this.guestPowerOff(spec.instanceId);
+      }, this.delayMs);
+      this.timers.add(timer);
+    }
   }
 
   private require(id: string): Machine {
@@ -158,15 +218,20 @@ export class MockHypervisor implements Hypervisor {
   }
 }
 
+/** User data whose last command powers the guest off. */
+const POWEROFF = /(?:^|\n)\s*(?:poweroff|shutdown\s+(?:-h|-P)\s+now|halt\s+-p)\s*$/;
+
 function bootLines(spec: InstanceSpec, boot: number, resumed: boolean): string[] {
-  const eth0 = spec.network[0];
   const lines = [
     `[    0.000000] Linux version 6.1.0-overcast-mock (${spec.architecture}) boot #${boot}`,
     `[    0.000000] Command line: console=ttyS0 root=/dev/${spec.blockDevices.find((b) => b.root)?.deviceName.replace('/dev/', '') ?? 'xvda1'}`,
+    ...spec.blockDevices.map((b) => `[    0.005000] blk: ${b.deviceName} on ${b.path}${b.readOnly ? ' (ro)' : ''}`),
     `[    0.010000] Memory: ${spec.memoryMiB * 1024}K available, ${spec.vcpus} CPUs`,
   ];
   if (resumed) lines.push('[    0.500000] PM: hibernation: image restored');
-  if (eth0) lines.push(`[    1.000000] eth0: ${eth0.mac} ${eth0.privateIp} via ${eth0.gateway}`);
+  for (const nic of [...spec.network].sort((a, b) => a.deviceIndex - b.deviceIndex)) {
+    lines.push(`[    1.000000] eth${nic.deviceIndex}: ${nic.mac} ${nic.addresses.join(' ')} via ${nic.gateway} (${nic.netns}/${nic.ifname}, mtu ${nic.mtu})`);
+  }
   if (boot === 1) {
     lines.push(`cloud-init: hostname ${spec.hostname}`);
     if (spec.publicKey) lines.push('cloud-init: installed the key pair for the default user');

@@ -10,6 +10,7 @@ import type { InstanceRecord, NetworkInterfaceRecord, StoredInstance } from './r
 
 export type { LaunchVolume, StoredInstance } from './records.js';
 import { KINDS } from './kinds.js';
+import { kind } from '../../store/kind.js';
 
 export const instanceCollection = (ctx: { store: ResourceContext['store'] }) => ctx.store.collection(KINDS.instance);
 export const eniCollection = (ctx: { store: ResourceContext['store'] }) => ctx.store.collection(KINDS.networkInterface);
@@ -78,4 +79,41 @@ export function releaseInterfacesOnTerminate(ctx: ResourceContext, rec: Instance
       col.put(ctx.region, eni.NetworkInterfaceId, eni);
     }
   }
+}
+
+/**
+ * collection 'console-output': the serial console's tail per instance, apart
+ * from the instance document (which stays small for Describe calls). Written
+ * by the instance reconciler, read by GetConsoleOutput; deleted with the
+ * instance when it is purged.
+ */
+export const CONSOLE_OUTPUT = kind<ConsoleOutputRecord>({ name: 'console-output' });
+
+/** EC2 keeps the most recent 64 KiB of console output. */
+export const CONSOLE_TAIL_BYTES = 64 * 1024;
+
+export interface ConsoleOutputRecord {
+  InstanceId: string;
+  /** the last CONSOLE_TAIL_BYTES bytes (UTF-8) of the console, cut at a character boundary */
+  output: string;
+  /** ms since epoch of the last write */
+  updatedAt: number;
+}
+
+export const consoleOutputCollection = (ctx: { store: ResourceContext['store'] }) => ctx.store.collection(CONSOLE_OUTPUT);
+
+/** The last `maxBytes` bytes of `text` in UTF-8, never starting inside a character. */
+export function consoleTail(text: string, maxBytes = CONSOLE_TAIL_BYTES): string {
+  // a UTF-16 code unit is at most 3 UTF-8 bytes: short strings need no counting
+  if (text.length * 3 <= maxBytes) return text;
+  const bytes = Buffer.from(text, 'utf8');
+  if (bytes.length <= maxBytes) return text;
+  let start = bytes.length - maxBytes;
+  while (start < bytes.length && (bytes[start]! & 0xc0) === 0x80) start++;
+  return bytes.subarray(start).toString('utf8');
+}
+
+/** The stored console tail of an instance (the old in-document text for records written before the split). */
+export function consoleOutputOf(ctx: Pick<ResourceContext, 'store' | 'region'>, rec: InstanceRecord): string {
+  return consoleOutputCollection(ctx).get(ctx.region, rec.InstanceId)?.output ?? rec.consoleOutput ?? '';
 }

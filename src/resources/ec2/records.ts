@@ -55,7 +55,11 @@ export type SecurityGroupRecord = Omit<SecurityGroup, 'Tags'> & {
   VpcId: string;
 };
 
-/** What the API wants an instance to be; the reconciler drives the runtime there. */
+/**
+ * What the API wants an instance to be; the reconciler drives the runtime
+ * there (running: launch/start and keep running; stopped: stop; terminated:
+ * terminate and release), while State says how far it got.
+ */
 export type DesiredInstanceState = 'running' | 'stopped' | 'terminated';
 
 /** collection 'instance' — owned by instances.ts; observed state written by reconcile/instances.ts */
@@ -85,8 +89,12 @@ export type InstanceRecord = Omit<Instance, 'Tags' | 'State' | 'LaunchTime' | 'U
   disableApiTermination: boolean;
   disableApiStop: boolean;
   instanceInitiatedShutdownBehavior: 'stop' | 'terminate';
-  /** text GetConsoleOutput returns (the runtime appends to it) */
-  consoleOutput: string;
+  /**
+   * @deprecated console output lives in its own collection ('console-output',
+   * see resources/ec2/instances.ts); read only for records written before that,
+   * and no longer written by the runtime.
+   */
+  consoleOutput?: string;
 };
 
 /** collection 'network-interface' — owned by network-interfaces.ts / instances.ts */

@@ -1,0 +1,9 @@
+/** Network drivers by name. Until config names them, the reconcilers take 'mock'. */
+import { DriverMap } from '../../compute/driver.js';
+import type { Fabric } from '../fabric.js';
+import type { Firewall } from '../firewall.js';
+import { MockFabric } from './mock-fabric.js';
+import { MockFirewall } from './mock-firewall.js';
+
+export const FABRICS = new DriverMap<Fabric>('fabric', [['mock', () => new MockFabric()]]);
+export const FIREWALLS = new DriverMap<Firewall>('firewall', [['mock', () => new MockFirewall()]]);

@@ -1,0 +1,138 @@
+/**
+ * The network fabric: VPC networks on this host, interfaces plugged into
+ * them, and public IPv4 addresses mapped 1:1 onto private ones (what an
+ * internet gateway does). The real driver (network namespaces, veth pairs,
+ * a bridge per VPC, nftables NAT) comes with a later issue; the mock keeps
+ * the same books in memory.
+ *
+ * The reconciler calls it before Hypervisor.launch/start: ensureNetwork for
+ * the VPC, plug per ENI (→ the namespace and interface the Hypervisor gets),
+ * mapPublicIp per public address; and after stop/terminate: unmapPublicIp,
+ * unplug. Every operation is idempotent — repeated with the same arguments it
+ * does nothing and answers the same — so a crash between two steps is
+ * repaired by the next one; what contradicts the fabric's books is refused
+ * with a FabricError.
+ */
+import type { EventStream, ProbeResult } from '../compute/driver.js';
+
+/** A VPC's network on this host. */
+export interface NetworkSpec {
+  /** vpc-… (a name only) */
+  vpcId: string;
+  /** the VPC's primary IPv4 CIDR */
+  cidrBlock: string;
+}
+
+/** One interface to plug: an ENI of a VPC subnet, owned by an instance. */
+export interface PlugRequest {
+  /** eni-… (a name only) */
+  interfaceId: string;
+  /** the machine the interface is for (listed back for recovery) */
+  instanceId: string;
+  vpcId: string;
+  subnetId: string;
+  /** the subnet's CIDR, e.g. 172.31.0.0/20 */
+  subnetCidr: string;
+  /** 02:xx:xx:xx:xx:xx */
+  mac: string;
+  /** private IPv4 addresses, primary first */
+  privateIps: string[];
+  /** the guest's device order (0 = eth0) */
+  deviceIndex: number;
+}
+
+/** A plugged interface: what the Hypervisor gets for this NIC. */
+export interface PluggedInterface {
+  interfaceId: string;
+  instanceId: string;
+  vpcId: string;
+  subnetId: string;
+  deviceIndex: number;
+  /** the network namespace made for the interface (a name under /run/netns, or a path) */
+  netns: string;
+  /** the interface inside the namespace the guest gets */
+  ifname: string;
+  /** the host side (bridge port), where the Firewall attaches its rules */
+  hostIfname: string;
+  mac: string;
+  /** with prefix length, primary first ("172.31.0.10/20") */
+  addresses: string[];
+  /** the subnet's router (first usable address) */
+  gateway: string;
+  mtu: number;
+}
+
+/** A public IPv4 address mapped 1:1 onto an interface's private address. */
+export interface PublicIpMapping {
+  publicIp: string;
+  privateIp: string;
+  interfaceId: string;
+  vpcId: string;
+}
+
+/** Everything the fabric has, for recovery. */
+export interface FabricInventory {
+  networks: NetworkSpec[];
+  interfaces: PluggedInterface[];
+  publicIps: PublicIpMapping[];
+}
+
+export type FabricErrorCode =
+  /** the network or interface named does not exist */
+  | 'not-found'
+  /** contradicts what exists: an interface plugged elsewhere, an address or MAC in use, a public IP mapped to another address */
+  | 'conflict'
+  /** the network still has interfaces plugged */
+  | 'in-use'
+  /** malformed: a CIDR, an address outside its subnet, a MAC */
+  | 'invalid'
+  | 'failed';
+
+export class FabricError extends Error {
+  constructor(
+    readonly code: FabricErrorCode,
+    /** the vpc/eni/address concerned */
+    readonly subject: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'FabricError';
+  }
+}
+
+/** Interfaces that changed by themselves (a veth deleted behind the fabric's back). */
+export interface FabricEvent {
+  interfaceId: string;
+  instanceId: string;
+  kind: 'lost';
+}
+
+/**
+ * The contract:
+ *  - ensureNetwork(net): creates the VPC network; again with the same CIDR: no-op; another CIDR → conflict.
+ *  - removeNetwork(vpcId): deletes it; unknown: no-op; interfaces still plugged → in-use.
+ *  - plug(req): the interface, plugged; the same request again answers the same
+ *    interface; the same interfaceId for another instance, subnet, MAC or
+ *    addresses → conflict; an address or MAC another interface of the VPC has →
+ *    conflict; an unknown network → not-found; an address outside the subnet → invalid.
+ *  - unplug(interfaceId): unplugs it, and unmaps its public IPs; unknown: no-op.
+ *  - mapPublicIp(m): maps it; the same mapping again: no-op; the public IP mapped
+ *    elsewhere → conflict; an interface that is not plugged, or a private IP it
+ *    does not have → not-found.
+ *  - unmapPublicIp(publicIp): unknown: no-op.
+ *  - list(filter): the inventory (for recovery and orphan clean-up); with an
+ *    instanceId, only that instance's interfaces and their public IPs (networks: all).
+ */
+export interface Fabric {
+  readonly name: string;
+  probe(): Promise<ProbeResult>;
+  ensureNetwork(net: NetworkSpec): Promise<void>;
+  removeNetwork(vpcId: string): Promise<void>;
+  plug(req: PlugRequest): Promise<PluggedInterface>;
+  unplug(interfaceId: string): Promise<void>;
+  mapPublicIp(mapping: PublicIpMapping): Promise<void>;
+  unmapPublicIp(publicIp: string): Promise<void>;
+  list(filter?: { instanceId?: string }): Promise<FabricInventory>;
+  readonly events: EventStream<FabricEvent>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,129 @@
+/**
+ * An interface's security groups, resolved into the Firewall's terms: every
+ * IpPermission of every group of the interface becomes rules on CIDRs, or on
+ * the address set of a referenced group (its member interfaces' private
+ * addresses, one set per group: see network/firewall.ts).
+ * Prefix lists are not resolved yet (no managed prefix lists exist here);
+ * their rules are left out, which denies, as an unknown peer would.
+ */
+import type { ResourceContext } from '../resources/context.js';
+import { eniCollection } from '../resources/ec2/instances.js';
+import type { NetworkInterfaceRecord, SecurityGroupRecord } from '../resources/ec2/records.js';
+import type { FirewallProtocol, FirewallRule, InterfaceRuleSet } from '../network/firewall.js';
+import type { PluggedInterface } from '../network/fabric.js';
+import { parseCidr4 } from '../domain/cidr.js';
+import { KINDS } from '../resources/ec2/kinds.js';
+
+/** The private addresses of an interface, primary first. */
+export function privateIpsOf(eni: NetworkInterfaceRecord): string[] {
+  const out = [eni.PrivateIpAddress];
+  for (const p of eni.PrivateIpAddresses ?? []) if (p.PrivateIpAddress && !out.includes(p.PrivateIpAddress)) out.push(p.PrivateIpAddress);
+  return out;
+}
+
+/** Group id → member addresses, for one region; built once and reused until invalidated. */
+export class GroupMembers {
+  private readonly byRegion = new Map<string, Map<string, string[]>>();
+
+  invalidate(region?: string): void {
+    if (region === undefined) this.byRegion.clear();
+    else this.byRegion.delete(region);
+  }
+
+  of(ctx: ResourceContext, groupId: string): string[] {
+    let index = this.byRegion.get(ctx.region);
+    if (!index) {
+      index = new Map();
+      for (const eni of eniCollection(ctx).list(ctx.region)) {
+        for (const g of eni.Groups) {
+          if (!g.GroupId) continue;
+          let list = index.get(g.GroupId);
+          if (!list) index.set(g.GroupId, (list = []));
+          list.push(...privateIpsOf(eni));
+        }
+      }
+      this.byRegion.set(ctx.region, index);
+    }
+    return index.get(groupId) ?? [];
+  }
+}
+
+interface PermissionLike {
+  IpProtocol?: string;
+  FromPort?: number;
+  ToPort?: number;
+  IpRanges?: { CidrIp?: string }[];
+  Ipv6Ranges?: { CidrIpv6?: string }[];
+  UserIdGroupPairs?: { GroupId?: string }[];
+}
+
+const BY_NUMBER: Record<string, FirewallProtocol> = { '-1': 'all', all: 'all', '6': 'tcp', '17': 'udp', '1': 'icmp', '58': 'icmpv6' };
+
+function protocolOf(p: string | undefined): FirewallProtocol | undefined {
+  if (p === undefined) return undefined;
+  const s = p.toLowerCase();
+  if (s === 'tcp' || s === 'udp' || s === 'icmp' || s === 'icmpv6') return s;
+  if (BY_NUMBER[s] !== undefined) return BY_NUMBER[s];
+  const n = Number(s);
+  return Number.isInteger(n) && n >= 0 && n <= 255 ? n : undefined;
+}
+
+/** The name of a security group's address set in the Firewall. */
+export const groupSetName = (groupId: string): string => `members-of-${groupId}`;
+
+function rulesOf(direction: FirewallRule['direction'], perm: PermissionLike, referenced: Set<string>): FirewallRule[] {
+  const protocol = protocolOf(perm.IpProtocol);
+  if (protocol === undefined) return [];
+  const peers: string[] = [];
+  for (const r of perm.IpRanges ?? []) if (r.CidrIp) peers.push(r.CidrIp);
+  for (const r of perm.Ipv6Ranges ?? []) if (r.CidrIpv6) peers.push(r.CidrIpv6);
+  const sets: string[] = [];
+  // members are private IPv4 addresses: an ICMPv6 rule on a group matches none of them
+  if (protocol !== 'icmpv6') {
+    for (const g of perm.UserIdGroupPairs ?? []) {
+      if (!g.GroupId) continue;
+      referenced.add(g.GroupId);
+      sets.push(groupSetName(g.GroupId));
+    }
+  }
+  const base: Omit<FirewallRule, 'cidr'> = { direction, protocol };
+  if (protocol === 'tcp' || protocol === 'udp') {
+    const from = perm.FromPort ?? -1;
+    const to = perm.ToPort ?? -1;
+    if (from >= 0 && to >= 0) Object.assign(base, { fromPort: from, toPort: to });
+  } else if (protocol === 'icmp' || protocol === 'icmpv6') {
+    if ((perm.FromPort ?? -1) >= 0) base.icmpType = perm.FromPort!;
+    if ((perm.ToPort ?? -1) >= 0 && base.icmpType !== undefined) base.icmpCode = perm.ToPort!;
+  }
+  return peers
+    .filter((cidr) => {
+      // ICMP rules only match their own address family
+      const v4 = parseCidr4(cidr) !== undefined;
+      return protocol === 'icmp' ? v4 : protocol === 'icmpv6' ? !v4 : true;
+    })
+    .map((cidr): FirewallRule => ({ ...base, cidr }))
+    .concat(sets.map((addressSet) => ({ ...base, addressSet })));
+}
+
+export interface ResolvedRules {
+  ruleSet: InterfaceRuleSet;
+  /** the address sets the rules refer to, by name, with their members (the same array until the membership changes) */
+  sets: Map<string, string[]>;
+}
+
+/** The complete rule set the Firewall gets for a plugged interface, and the address sets it needs. */
+export function resolveRuleSet(ctx: ResourceContext, eni: NetworkInterfaceRecord, plugged: PluggedInterface, members: GroupMembers): ResolvedRules {
+  // groups change rarely: the cached region list serves every interface
+  const groups = ctx.store.collection(KINDS.securityGroup).list(ctx.region);
+  const rules: FirewallRule[] = [];
+  const referenced = new Set<string>();
+  for (const ref of eni.Groups) {
+    const g = ref.GroupId ? groups.find((x) => x.GroupId === ref.GroupId) : undefined;
+    if (!g) continue;
+    for (const p of g.IpPermissions ?? []) rules.push(...rulesOf('ingress', p, referenced));
+    for (const p of g.IpPermissionsEgress ?? []) rules.push(...rulesOf('egress', p, referenced));
+  }
+  const sets = new Map<string, string[]>();
+  for (const id of referenced) sets.set(groupSetName(id), members.of(ctx, id));
+  return { ruleSet: { interfaceId: eni.NetworkInterfaceId, hostIfname: plugged.hostIfname, addresses: [...plugged.addresses], rules }, sets };
+}

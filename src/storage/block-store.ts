@@ -1,0 +1,104 @@
+/**
+ * Block storage: volumes (empty, or cloned from an image or a snapshot),
+ * attached to a machine as a host block device, and snapshots of them. The
+ * real driver (sparse files on a reflink pool — XFS or btrfs — exposed as
+ * loop devices; snapshots and clones as reflink copies) comes with a later
+ * issue; the mock keeps the same books in memory.
+ *
+ * Volume and snapshot ids are the EC2 ones, used as names. Every operation
+ * is idempotent — repeated with the same arguments it does nothing and
+ * answers the same — so a crash between two steps is repaired by the next
+ * one; what contradicts the store's books is refused with a BlockStoreError.
+ */
+import type { EventStream, ProbeResult } from '../compute/driver.js';
+
+export type VolumeSource =
+  | { kind: 'empty' }
+  /** the image's disk for a device (the AMI's root, or another of its mappings) */
+  | { kind: 'image'; imageId: string; deviceName: string }
+  | { kind: 'snapshot'; snapshotId: string };
+
+export interface VolumeSpec {
+  /** vol-… (a name only) */
+  volumeId: string;
+  sizeGiB: number;
+  source: VolumeSource;
+}
+
+export interface VolumeInfo {
+  volumeId: string;
+  sizeGiB: number;
+  source: VolumeSource;
+  /** set while attached */
+  attachment?: { instanceId: string; devicePath: string };
+}
+
+export interface SnapshotInfo {
+  snapshotId: string;
+  volumeId: string;
+  sizeGiB: number;
+}
+
+export type BlockStoreErrorCode =
+  /** the volume, snapshot or image named does not exist */
+  | 'not-found'
+  /** the volume is attached (to another instance, or at all for delete) */
+  | 'in-use'
+  /** an id that exists with other properties (size, source, volume) */
+  | 'conflict'
+  /** malformed: a size below 1 GiB or below the source's, … */
+  | 'invalid'
+  /** the pool is full */
+  | 'no-space'
+  | 'failed';
+
+export class BlockStoreError extends Error {
+  constructor(
+    readonly code: BlockStoreErrorCode,
+    readonly subject: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BlockStoreError';
+  }
+}
+
+/** A volume's device went away without being detached (a loop device lost, a disk failing). */
+export interface VolumeEvent {
+  volumeId: string;
+  /** the instance it was attached to */
+  instanceId: string;
+  kind: 'lost';
+}
+
+/**
+ * The contract:
+ *  - createVolume(spec): the volume; again with the same spec: the same
+ *    volume; the same id with another size or source → conflict; an unknown
+ *    snapshot or image → not-found; a size below 1 GiB, or below the
+ *    snapshot's, → invalid.
+ *  - deleteVolume(id): deletes it; attached → in-use; unknown: no-op.
+ *  - attach(volumeId, instanceId): the host device path; attached to the same
+ *    instance: the same path; to another → in-use; unknown → not-found.
+ *  - detach(volumeId): detached after; not attached or unknown: no-op.
+ *  - createSnapshot(snapshotId, volumeId): a point-in-time copy (attached or
+ *    not); again for the same volume: the same; the id taken by another
+ *    volume's snapshot → conflict; unknown volume → not-found.
+ *  - deleteSnapshot(id): unknown: no-op (volumes cloned from it stay).
+ *  - listVolumes() / listSnapshots(): everything (for recovery).
+ *  - events(listener): devices lost.
+ */
+export interface BlockStore {
+  readonly name: string;
+  probe(): Promise<ProbeResult>;
+  createVolume(spec: VolumeSpec): Promise<VolumeInfo>;
+  deleteVolume(volumeId: string): Promise<void>;
+  attach(volumeId: string, instanceId: string): Promise<string>;
+  detach(volumeId: string): Promise<void>;
+  createSnapshot(snapshotId: string, volumeId: string): Promise<SnapshotInfo>;
+  deleteSnapshot(snapshotId: string): Promise<void>;
+  listVolumes(): Promise<VolumeInfo[]>;
+  listSnapshots(): Promise<SnapshotInfo[]>;
+  readonly events: EventStream<VolumeEvent>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,204 @@
+/**
+ * The one suite every Fabric driver must pass, run by
+ * test/network/<driver>.test.ts as runFabricConformance(name, factory, { skip }).
+ * Contract only: idempotent repeats, the refusals with their codes, and the
+ * inventory list() gives back for recovery. A case a driver cannot pass is
+ * named in `skip` with the reason.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { FabricError, type Fabric, type PlugRequest } from '../../src/network/fabric.js';
+
+export type FabricCase =
+  | 'probe'
+  | 'networks'
+  | 'plug'
+  | 'plug-idempotent'
+  | 'plug-conflicts'
+  | 'plug-refusals'
+  | 'unplug'
+  | 'public-ips'
+  | 'public-ip-refusals'
+  | 'list-by-instance';
+
+export interface FabricConformanceOptions {
+  timeoutMs?: number;
+  skip?: Partial<Record<FabricCase, string>>;
+}
+
+const hex = (n: number) => randomBytes(n).toString('hex');
+
+async function rejectsWith(p: Promise<unknown>, code: FabricError['code']): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof FabricError, `expected a FabricError, got ${String(e)}`);
+    assert.equal(e.code, code, e.message);
+    return true;
+  });
+}
+
+export function runFabricConformance(name: string, factory: () => Fabric | Promise<Fabric>, opts: FabricConformanceOptions = {}): void {
+  const skip = opts.skip ?? {};
+  const test = (key: FabricCase, title: string, fn: () => Promise<void>) =>
+    it(title, skip[key] !== undefined ? { skip: `${name}: ${skip[key]}` } : {}, fn);
+
+  describe(`Fabric conformance: ${name}`, { timeout: opts.timeoutMs ?? 10_000 }, () => {
+    let fabric: Fabric;
+    let n = 0;
+    /** a fresh VPC (10.x.0.0/16) with one /24 subnet and a request factory for it */
+    const vpc = async () => {
+      n++;
+      const vpcId = `vpc-${hex(9).slice(0, 17)}`;
+      const second = 10 + (n % 200);
+      await fabric.ensureNetwork({ vpcId, cidrBlock: `10.${second}.0.0/16` });
+      let host = 10;
+      const req = (over: Partial<PlugRequest> = {}): PlugRequest => {
+        host++;
+        return {
+          interfaceId: `eni-${hex(9).slice(0, 17)}`,
+          instanceId: `i-${hex(9).slice(0, 17)}`,
+          vpcId,
+          subnetId: `subnet-${vpcId.slice(4)}`,
+          subnetCidr: `10.${second}.1.0/24`,
+          mac: `02:${hex(5).match(/../g)!.join(':')}`,
+          privateIps: [`10.${second}.1.${host}`],
+          deviceIndex: 0,
+          ...over,
+        };
+      };
+      return { vpcId, second, req };
+    };
+
+    before(async () => {
+      fabric = await factory();
+    });
+    after(async () => {
+      await fabric.close();
+    });
+
+    test('probe', 'probe says whether this host can run it, with a reason when not', async () => {
+      const r = await fabric.probe();
+      if (!r.ok) assert.ok(r.reason.length > 0);
+      else assert.deepEqual(r, { ok: true });
+    });
+
+    test('networks', 'ensureNetwork is idempotent, refuses another CIDR; removeNetwork of an unknown one is a no-op', async () => {
+      const { vpcId } = await vpc();
+      const have = (await fabric.list()).networks.find((x) => x.vpcId === vpcId)!;
+      await fabric.ensureNetwork({ ...have });
+      assert.equal((await fabric.list()).networks.filter((x) => x.vpcId === vpcId).length, 1);
+      await rejectsWith(fabric.ensureNetwork({ vpcId, cidrBlock: '192.168.0.0/16' }), 'conflict');
+      await fabric.removeNetwork(vpcId);
+      assert.ok(!(await fabric.list()).networks.some((x) => x.vpcId === vpcId));
+      await fabric.removeNetwork(vpcId);
+    });
+
+    test('plug', 'plug answers the namespace, interface, addresses with prefix and the gateway', async () => {
+      const { req, second } = await vpc();
+      const r = req({ deviceIndex: 1 });
+      const p = await fabric.plug(r);
+      assert.equal(p.interfaceId, r.interfaceId);
+      assert.equal(p.instanceId, r.instanceId);
+      assert.equal(p.deviceIndex, 1);
+      assert.ok(p.netns.length > 0 && p.ifname.length > 0 && p.hostIfname.length > 0);
+      assert.ok(p.hostIfname.length <= 15, 'a Linux interface name has at most 15 characters');
+      assert.deepEqual(p.addresses, [`${r.privateIps[0]}/24`]);
+      assert.equal(p.gateway, `10.${second}.1.1`);
+      assert.equal(p.mac, r.mac.toLowerCase());
+      assert.ok(p.mtu >= 1280);
+      await fabric.unplug(r.interfaceId);
+    });
+
+    test('plug-idempotent', 'the same plug again answers the same interface, listed once', async () => {
+      const { req } = await vpc();
+      const r = req();
+      const a = await fabric.plug(r);
+      const b = await fabric.plug({ ...r, privateIps: [...r.privateIps] });
+      assert.deepEqual(b, a);
+      assert.equal((await fabric.list()).interfaces.filter((i) => i.interfaceId === r.interfaceId).length, 1);
+      await fabric.unplug(r.interfaceId);
+    });
+
+    test('plug-conflicts', 'the same interface for another instance, or an address or MAC in use, is refused with conflict', async () => {
+      const { req } = await vpc();
+      const r = req();
+      await fabric.plug(r);
+      await rejectsWith(fabric.plug({ ...r, instanceId: 'i-0000000000000other' }), 'conflict');
+      await rejectsWith(fabric.plug(req({ privateIps: r.privateIps })), 'conflict');
+      await rejectsWith(fabric.plug(req({ mac: r.mac })), 'conflict');
+      // the refused plugs changed nothing
+      const listed = (await fabric.list()).interfaces.filter((i) => i.vpcId === r.vpcId);
+      assert.deepEqual(listed.map((i) => i.interfaceId), [r.interfaceId]);
+      await rejectsWith(fabric.removeNetwork(r.vpcId), 'in-use');
+      await fabric.unplug(r.interfaceId);
+      await fabric.removeNetwork(r.vpcId);
+    });
+
+    test('plug-refusals', 'an unknown network is not-found; an address outside the subnet or a bad MAC is invalid', async () => {
+      const { req } = await vpc();
+      await rejectsWith(fabric.plug(req({ vpcId: 'vpc-00000000000nowhere' })), 'not-found');
+      await rejectsWith(fabric.plug(req({ privateIps: ['192.0.2.10'] })), 'invalid');
+      await rejectsWith(fabric.plug(req({ mac: 'not-a-mac' })), 'invalid');
+    });
+
+    test('unplug', 'unplug removes the interface and its public IPs; again, or unknown, is a no-op', async () => {
+      const { req } = await vpc();
+      const r = req();
+      await fabric.plug(r);
+      await fabric.mapPublicIp({ publicIp: '198.51.100.77', privateIp: r.privateIps[0]!, interfaceId: r.interfaceId, vpcId: r.vpcId });
+      await fabric.unplug(r.interfaceId);
+      const inv = await fabric.list();
+      assert.ok(!inv.interfaces.some((i) => i.interfaceId === r.interfaceId));
+      assert.ok(!inv.publicIps.some((m) => m.publicIp === '198.51.100.77'));
+      await fabric.unplug(r.interfaceId);
+      await fabric.unplug('eni-0000000000unknown');
+      // the address is free again
+      await fabric.plug({ ...r, interfaceId: `eni-${hex(9).slice(0, 17)}`, instanceId: 'i-0000000000000newer' });
+    });
+
+    test('public-ips', 'map is idempotent, unmap of an unknown address is a no-op', async () => {
+      const { req } = await vpc();
+      const r = req();
+      await fabric.plug(r);
+      const m = { publicIp: '198.51.100.78', privateIp: r.privateIps[0]!, interfaceId: r.interfaceId, vpcId: r.vpcId };
+      await fabric.mapPublicIp(m);
+      await fabric.mapPublicIp({ ...m });
+      assert.deepEqual((await fabric.list()).publicIps.filter((x) => x.publicIp === m.publicIp), [m]);
+      await fabric.unmapPublicIp(m.publicIp);
+      await fabric.unmapPublicIp(m.publicIp);
+      assert.ok(!(await fabric.list()).publicIps.some((x) => x.publicIp === m.publicIp));
+      await fabric.unplug(r.interfaceId);
+    });
+
+    test('public-ip-refusals', 'a public IP mapped elsewhere is a conflict; an unplugged interface or a foreign address is not-found', async () => {
+      const { req } = await vpc();
+      const a = req();
+      const b = req();
+      await fabric.plug(a);
+      await fabric.plug(b);
+      const m = { publicIp: '198.51.100.79', privateIp: a.privateIps[0]!, interfaceId: a.interfaceId, vpcId: a.vpcId };
+      await fabric.mapPublicIp(m);
+      await rejectsWith(fabric.mapPublicIp({ ...m, privateIp: b.privateIps[0]!, interfaceId: b.interfaceId }), 'conflict');
+      await rejectsWith(fabric.mapPublicIp({ ...m, publicIp: '198.51.100.80', interfaceId: 'eni-000000000unplugged' }), 'not-found');
+      await rejectsWith(fabric.mapPublicIp({ ...m, publicIp: '198.51.100.81', privateIp: b.privateIps[0]! }), 'not-found');
+      await fabric.unplug(a.interfaceId);
+      await fabric.unplug(b.interfaceId);
+    });
+
+    test('list-by-instance', 'list({ instanceId }) gives that instance’s interfaces and public IPs only', async () => {
+      const { req } = await vpc();
+      const a0 = req({ deviceIndex: 0 });
+      const a1 = req({ instanceId: a0.instanceId, deviceIndex: 1 });
+      const b = req();
+      for (const r of [a0, a1, b]) await fabric.plug(r);
+      await fabric.mapPublicIp({ publicIp: '198.51.100.90', privateIp: a0.privateIps[0]!, interfaceId: a0.interfaceId, vpcId: a0.vpcId });
+      await fabric.mapPublicIp({ publicIp: '198.51.100.91', privateIp: b.privateIps[0]!, interfaceId: b.interfaceId, vpcId: b.vpcId });
+      const mine = await fabric.list({ instanceId: a0.instanceId });
+      assert.deepEqual(mine.interfaces.map((i) => i.interfaceId).sort(), [a0.interfaceId, a1.interfaceId].sort());
+      assert.deepEqual(mine.publicIps.map((m) => m.publicIp), ['198.51.100.90']);
+      const all = await fabric.list();
+      for (const r of [a0, a1, b]) assert.ok(all.interfaces.some((i) => i.interfaceId === r.interfaceId));
+      for (const r of [a0, a1, b]) await fabric.unplug(r.interfaceId);
+    });
+  });
+}

@@ -1,0 +1,170 @@
+/**
+ * The one suite every BlockStore driver must pass, run by
+ * test/storage/<driver>.test.ts as runBlockStoreConformance(name, factory, { skip }).
+ * Contract only: idempotent repeats, attachment rules, snapshots and clones,
+ * the refusals with their codes, and the listings recovery relies on. A case
+ * a driver cannot pass is named in `skip` with the reason.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { BlockStoreError, type BlockStore, type VolumeSource } from '../../src/storage/block-store.js';
+
+export type BlockStoreCase =
+  | 'probe'
+  | 'create'
+  | 'create-idempotent'
+  | 'create-refusals'
+  | 'from-image'
+  | 'attach'
+  | 'attach-refusals'
+  | 'delete'
+  | 'snapshots'
+  | 'list';
+
+export interface BlockStoreConformanceOptions {
+  timeoutMs?: number;
+  /** an image the store holds (default: the catalogue's first x86 AMI id form) */
+  imageId?: string;
+  skip?: Partial<Record<BlockStoreCase, string>>;
+}
+
+async function rejectsWith(p: Promise<unknown>, code: BlockStoreError['code']): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof BlockStoreError, `expected a BlockStoreError, got ${String(e)}`);
+    assert.equal(e.code, code, e.message);
+    return true;
+  });
+}
+
+const vol = () => `vol-${randomBytes(9).toString('hex').slice(0, 17)}`;
+const snap = () => `snap-${randomBytes(9).toString('hex').slice(0, 17)}`;
+const inst = () => `i-${randomBytes(9).toString('hex').slice(0, 17)}`;
+const EMPTY: VolumeSource = { kind: 'empty' };
+
+export function runBlockStoreConformance(name: string, factory: () => BlockStore | Promise<BlockStore>, opts: BlockStoreConformanceOptions = {}): void {
+  const skip = opts.skip ?? {};
+  const imageId = opts.imageId ?? 'ami-0123456789abcdef0';
+  const test = (key: BlockStoreCase, title: string, fn: () => Promise<void>) =>
+    it(title, skip[key] !== undefined ? { skip: `${name}: ${skip[key]}` } : {}, fn);
+
+  describe(`BlockStore conformance: ${name}`, { timeout: opts.timeoutMs ?? 10_000 }, () => {
+    let bs: BlockStore;
+    before(async () => {
+      bs = await factory();
+    });
+    after(async () => {
+      await bs.close();
+    });
+
+    test('probe', 'probe says whether this host can run it, with a reason when not', async () => {
+      const r = await bs.probe();
+      if (!r.ok) assert.ok(r.reason.length > 0);
+      else assert.deepEqual(r, { ok: true });
+    });
+
+    test('create', 'createVolume answers the volume, detached', async () => {
+      const id = vol();
+      const v = await bs.createVolume({ volumeId: id, sizeGiB: 1, source: EMPTY });
+      assert.deepEqual(v, { volumeId: id, sizeGiB: 1, source: EMPTY });
+      await bs.deleteVolume(id);
+    });
+
+    test('create-idempotent', 'the same create again answers the same volume; another size or source is a conflict', async () => {
+      const id = vol();
+      const a = await bs.createVolume({ volumeId: id, sizeGiB: 2, source: EMPTY });
+      assert.deepEqual(await bs.createVolume({ volumeId: id, sizeGiB: 2, source: { kind: 'empty' } }), a);
+      await rejectsWith(bs.createVolume({ volumeId: id, sizeGiB: 3, source: EMPTY }), 'conflict');
+      await rejectsWith(bs.createVolume({ volumeId: id, sizeGiB: 2, source: { kind: 'image', imageId, deviceName: '/dev/xvda' } }), 'conflict');
+      assert.equal((await bs.listVolumes()).filter((v) => v.volumeId === id).length, 1);
+      await bs.deleteVolume(id);
+    });
+
+    test('create-refusals', 'a size below 1 GiB is invalid; an unknown snapshot is not-found', async () => {
+      await rejectsWith(bs.createVolume({ volumeId: vol(), sizeGiB: 0, source: EMPTY }), 'invalid');
+      await rejectsWith(bs.createVolume({ volumeId: vol(), sizeGiB: 1, source: { kind: 'snapshot', snapshotId: 'snap-00000000000000none' } }), 'not-found');
+    });
+
+    test('from-image', "a volume from an image's device", async () => {
+      const id = vol();
+      const v = await bs.createVolume({ volumeId: id, sizeGiB: 8, source: { kind: 'image', imageId, deviceName: '/dev/xvda' } });
+      assert.deepEqual(v.source, { kind: 'image', imageId, deviceName: '/dev/xvda' });
+      await bs.deleteVolume(id);
+    });
+
+    test('attach', 'attach answers a host device path; again for the same instance the same path; detach is idempotent', async () => {
+      const id = vol();
+      const i = inst();
+      await bs.createVolume({ volumeId: id, sizeGiB: 1, source: EMPTY });
+      const path = await bs.attach(id, i);
+      assert.match(path, /^\//, 'an absolute host path');
+      assert.equal(await bs.attach(id, i), path);
+      assert.deepEqual((await bs.listVolumes()).find((v) => v.volumeId === id)!.attachment, { instanceId: i, devicePath: path });
+      await bs.detach(id);
+      await bs.detach(id);
+      await bs.detach('vol-0000000000000none');
+      assert.equal((await bs.listVolumes()).find((v) => v.volumeId === id)!.attachment, undefined);
+      await bs.deleteVolume(id);
+    });
+
+    test('attach-refusals', 'attached to another instance is in-use; an unknown volume is not-found', async () => {
+      const id = vol();
+      await bs.createVolume({ volumeId: id, sizeGiB: 1, source: EMPTY });
+      const i = inst();
+      await bs.attach(id, i);
+      await rejectsWith(bs.attach(id, inst()), 'in-use');
+      await rejectsWith(bs.attach('vol-0000000000000none', i), 'not-found');
+      await bs.detach(id);
+      await bs.deleteVolume(id);
+    });
+
+    test('delete', 'an attached volume cannot be deleted; a detached one can; again, or unknown, is a no-op', async () => {
+      const id = vol();
+      await bs.createVolume({ volumeId: id, sizeGiB: 1, source: EMPTY });
+      await bs.attach(id, inst());
+      await rejectsWith(bs.deleteVolume(id), 'in-use');
+      assert.ok((await bs.listVolumes()).some((v) => v.volumeId === id), 'still there');
+      await bs.detach(id);
+      await bs.deleteVolume(id);
+      await bs.deleteVolume(id);
+      assert.ok(!(await bs.listVolumes()).some((v) => v.volumeId === id));
+    });
+
+    test('snapshots', 'snapshot (attached or not), clone at least its size, delete; ids are idempotent', async () => {
+      const id = vol();
+      await bs.createVolume({ volumeId: id, sizeGiB: 4, source: EMPTY });
+      await bs.attach(id, inst());
+      const s = snap();
+      const info = await bs.createSnapshot(s, id);
+      assert.deepEqual(info, { snapshotId: s, volumeId: id, sizeGiB: 4 });
+      assert.deepEqual(await bs.createSnapshot(s, id), info);
+      const other = vol();
+      await bs.createVolume({ volumeId: other, sizeGiB: 1, source: EMPTY });
+      await rejectsWith(bs.createSnapshot(s, other), 'conflict');
+      await rejectsWith(bs.createSnapshot(snap(), 'vol-0000000000000none'), 'not-found');
+      await rejectsWith(bs.createVolume({ volumeId: vol(), sizeGiB: 3, source: { kind: 'snapshot', snapshotId: s } }), 'invalid');
+      const clone = vol();
+      await bs.createVolume({ volumeId: clone, sizeGiB: 6, source: { kind: 'snapshot', snapshotId: s } });
+      assert.ok((await bs.listSnapshots()).some((x) => x.snapshotId === s));
+      await bs.deleteSnapshot(s);
+      await bs.deleteSnapshot(s);
+      assert.ok(!(await bs.listSnapshots()).some((x) => x.snapshotId === s));
+      assert.ok((await bs.listVolumes()).some((v) => v.volumeId === clone), 'a clone outlives its snapshot');
+      await bs.detach(id);
+      for (const v of [id, other, clone]) await bs.deleteVolume(v);
+    });
+
+    test('list', 'listVolumes holds every volume once with its attachment', async () => {
+      const ids = [vol(), vol(), vol()];
+      for (const id of ids) await bs.createVolume({ volumeId: id, sizeGiB: 1, source: EMPTY });
+      const i = inst();
+      await bs.attach(ids[1]!, i);
+      const listed = await bs.listVolumes();
+      for (const id of ids) assert.equal(listed.filter((v) => v.volumeId === id).length, 1);
+      assert.equal(listed.find((v) => v.volumeId === ids[1])!.attachment?.instanceId, i);
+      assert.equal(listed.find((v) => v.volumeId === ids[0])!.attachment, undefined);
+      await bs.detach(ids[1]!);
+      for (const id of ids) await bs.deleteVolume(id);
+    });
+  });
+}
