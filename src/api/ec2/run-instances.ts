@@ -479,7 +479,6 @@ export const runInstances = action((ctx, input: RunInstancesRequest): Reservatio
       disableApiTermination: input.DisableApiTermination === true,
       disableApiStop: input.DisableApiStop === true,
       instanceInitiatedShutdownBehavior: shutdown,
-      consoleOutput: '',
       publicIpOnStart: wantsPublicIp,
       publicKey,
       launchVolumes,
