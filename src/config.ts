@@ -1,6 +1,7 @@
 /** One typed configuration, from command-line flags and OVERCAST_* environment variables. */
 import { resolve } from 'node:path';
 import { REGIONS } from './domain/regions.js';
+import type { Durability } from './store/store.js';
 
 export type AuthMode = 'sigv4' | 'any';
 
@@ -39,10 +40,9 @@ export interface Config {
    * commit, so an acknowledged change survives a power loss; 'normal' syncs at checkpoints,
    * so it survives a crash of the process but the last commits may be lost with the machine.
    */
-  storeSync: StoreSync;
+  storeSync: Durability;
 }
 
-export type StoreSync = 'full' | 'normal';
 
 export const DEFAULT_CREDENTIAL: Credential = {
   accessKeyId: 'AKIAOVERCASTDEFAULT1',
