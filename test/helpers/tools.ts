@@ -2,8 +2,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 
+/** Runs a tool with stdin closed after `input`; one that hangs (waiting on a terminal, say) is killed after a minute and fails the test. */
 export function run(cmd: string, args: string[], input?: Buffer | string): Buffer {
-  return execFileSync(cmd, args, { input, stdio: ['pipe', 'pipe', 'pipe'] });
+  return execFileSync(cmd, args, { input: input ?? '', stdio: ['pipe', 'pipe', 'pipe'], timeout: 60_000, killSignal: 'SIGKILL' });
 }
 
 export const runText = (cmd: string, args: string[], input?: Buffer | string): string => run(cmd, args, input).toString('utf8');
