@@ -32,6 +32,7 @@ import { findKeyPairByName } from '../../resources/ec2/key-pairs.js';
 import { newInstanceInterface } from '../../resources/ec2/network-interfaces.js';
 import { allocatePrivateIps, subnetForLaunch } from '../../resources/ec2/subnets.js';
 import { requireImage } from '../../resources/ec2/images.js';
+import { checkText } from '../../domain/text.js';
 import { ACCOUNT_LIMITS } from '../../domain/account-limits.js';
 
 /**
@@ -186,7 +187,7 @@ function networkChoice(input: RunInstancesRequest): NetworkChoice {
     privateIp: nic.PrivateIpAddress || primaryFromList || undefined,
     associatePublicIp: nic.AssociatePublicIpAddress,
     deleteOnTermination: nic.DeleteOnTermination ?? true,
-    description: nic.Description,
+    description: nic.Description === undefined ? undefined : checkText('NetworkInterface.1.Description', nic.Description),
   };
 }
 
@@ -379,6 +380,7 @@ export const runInstances = action((ctx, input: RunInstancesRequest): Reservatio
   }
   const metadata = metadataOptions(image, input.MetadataOptions);
   const tenancy = input.Placement?.Tenancy ?? 'default';
+  if (input.Placement?.GroupName !== undefined) checkText('Placement.GroupName', input.Placement.GroupName);
   if (tenancy !== 'default' && tenancy !== 'dedicated') {
     throw new Ec2Error('InvalidParameterValue', `Value (${tenancy}) for parameter tenancy is invalid. Dedicated hosts are not supported.`);
   }
