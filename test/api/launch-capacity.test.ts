@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { ACCOUNT_LIMITS } from '../../src/domain/account-limits.js';
 import { ec2Error, startTestServer, type TestServer } from '../helpers/server.js';
 
 describe('RunInstances honours MinCount when capacity runs short', () => {
@@ -62,5 +63,28 @@ describe('RunInstances honours MinCount when capacity runs short', () => {
     const out = await c.send(new RunInstancesCommand({ ImageId: imageId, SubnetId: subnet, MinCount: 1, MaxCount: 20 }));
     assert.equal(out.Instances?.length, 11);
     assert.equal(await liveCount(), before + 11);
+  });
+});
+
+describe('RunInstances honours MinCount at the instance limit', () => {
+  let t: TestServer;
+  let c: EC2Client;
+  let imageId: string;
+  before(async () => {
+    // a /21 pool and the default /20 subnet: neither runs short before the 1000-instance limit
+    t = await startTestServer({ publicIpPool: '198.18.8.0/21' });
+    c = t.client();
+    imageId = (await c.send(new DescribeImagesCommand({}))).Images!.find((i) => i.Architecture === 'x86_64')!.ImageId!;
+  });
+  after(() => t.close());
+
+  it(`with ${ACCOUNT_LIMITS.maxInstances - 5} live, MaxCount=10 launches 5 and MinCount=6 launches none`, async () => {
+    const first = await c.send(new RunInstancesCommand({ ImageId: imageId, MinCount: ACCOUNT_LIMITS.maxInstances - 5, MaxCount: ACCOUNT_LIMITS.maxInstances - 5 }));
+    assert.equal(first.Instances?.length, ACCOUNT_LIMITS.maxInstances - 5);
+    const tooMany = await ec2Error(c.send(new RunInstancesCommand({ ImageId: imageId, MinCount: 6, MaxCount: 10 })));
+    assert.equal(tooMany.code, 'InstanceLimitExceeded');
+    const out = await c.send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 10 }));
+    assert.equal(out.Instances?.length, 5);
+    assert.equal((await ec2Error(c.send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1 })))).code, 'InstanceLimitExceeded');
   });
 });
