@@ -172,7 +172,31 @@ export function isReadOnly(action: string): boolean {
   return action.startsWith('Describe') || action.startsWith('Get');
 }
 
-function requestFingerprint(input: Record<string, unknown>): string {
+/**
+ * What a ClientToken is checked against: the input without ClientToken and
+ * DryRun, in a canonical form, so that the same request with its parameters in
+ * another order (the Query parser builds objects in wire order) is the same
+ * request. Object keys are sorted at every depth and members that are undefined
+ * are dropped; lists keep their order (for EC2, `SecurityGroupId.1=a&.2=b` and
+ * `.1=b&.2=a` are treated as different requests here, which errs on the side of
+ * IdempotentParameterMismatch rather than replaying an answer to another call).
+ */
+export function requestFingerprint(input: Record<string, unknown>): string {
   const { ClientToken: _t, DryRun: _d, ...rest } = input;
-  return JSON.stringify(rest);
+  return JSON.stringify(canonical(rest));
+}
+
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v instanceof Uint8Array) return { $bytes: Buffer.from(v).toString('base64') };
+  if (v instanceof Date) return v.toISOString();
+  if (v !== null && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) {
+      const x = (v as Record<string, unknown>)[k];
+      if (x !== undefined) out[k] = canonical(x);
+    }
+    return out;
+  }
+  return v;
 }

@@ -10,6 +10,7 @@
  */
 import { Ec2Error, missingParameter } from './errors.js';
 import { canonical, cidrToString, formatIpv6, ipInCidr, parseCidr4, parseCidr6, parseIpv4, parseIpv6 } from './cidr.js';
+import { quotable } from './text.js';
 
 // ---------------------------------------------------------------- shapes
 
@@ -215,13 +216,13 @@ export function validateGroupText(parameter: 'GroupName' | 'GroupDescription', v
   if (value.length > MAX_DESCRIPTION) {
     throw new Ec2Error(
       'InvalidParameterValue',
-      `Value (${value.slice(0, 32)}…) for parameter ${parameter} is invalid. Length exceeds maximum of ${MAX_DESCRIPTION} characters`,
+      `Value (${quotable(value, 32)}) for parameter ${parameter} is invalid. Length exceeds maximum of ${MAX_DESCRIPTION} characters`,
     );
   }
   if (!DESCRIPTION_CHARS.test(value)) {
     throw new Ec2Error(
       'InvalidParameterValue',
-      `Value (${value}) for parameter ${parameter} is invalid. Valid characters are a-z, A-Z, 0-9, spaces, and ._-:/()#,@[]+=&;{}!$*`,
+      `Value (${quotable(value)}) for parameter ${parameter} is invalid. Valid characters are a-z, A-Z, 0-9, spaces, and ._-:/()#,@[]+=&;{}!$*`,
     );
   }
   return value;

@@ -20,6 +20,7 @@ import { applyFilters, filterTable } from '../../domain/filters.js';
 import { newId } from '../../domain/ids.js';
 import { generateKey, importPublicKey, KeyFormatError, type CreatedKey, type KeyFormat, type KeyType } from '../../domain/key-material.js';
 import { Ec2Error, missingParameter } from '../../domain/errors.js';
+import { quotable } from '../../domain/text.js';
 import type { Tag } from '../../store/store.js';
 import { action, preparedAction, type ApiModule, type RequestContext } from '../context.js';
 import { requireResources } from '../../resources/ec2/registry.js';
@@ -32,18 +33,29 @@ import { findKeyPairByName } from '../../resources/ec2/key-pairs.js';
 
 const MAX_KEY_NAME_LENGTH = 255;
 
+/**
+ * A key pair name as EC2 documents it: up to 255 ASCII characters. Overcast
+ * takes printable ASCII only (U+0020–U+007E): ASCII control characters cannot
+ * be carried in the XML that later lists the name.
+ */
 function validateKeyName(name: string | undefined): string {
   if (name === undefined || name === '') throw missingParameter('KeyName');
   if (!/^[\x00-\x7f]*$/.test(name)) {
     throw new Ec2Error(
       'InvalidParameterValue',
-      `Value (${name}) for parameter keyName is invalid. Character sets beyond ASCII are not supported.`,
+      `Value (${quotable(name)}) for parameter keyName is invalid. Character sets beyond ASCII are not supported.`,
+    );
+  }
+  if (/[\x00-\x1f\x7f]/.test(name)) {
+    throw new Ec2Error(
+      'InvalidParameterValue',
+      `Value (${quotable(name)}) for parameter keyName is invalid. Control characters are not allowed.`,
     );
   }
   if (name.length > MAX_KEY_NAME_LENGTH) {
     throw new Ec2Error(
       'InvalidParameterValue',
-      `Value (${name}) for parameter keyName is invalid. Length exceeds maximum of ${MAX_KEY_NAME_LENGTH}.`,
+      `Value (${quotable(name)}) for parameter keyName is invalid. Length exceeds maximum of ${MAX_KEY_NAME_LENGTH}.`,
     );
   }
   return name;

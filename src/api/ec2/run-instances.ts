@@ -32,6 +32,7 @@ import { findKeyPairByName } from '../../resources/ec2/key-pairs.js';
 import { newInstanceInterface } from '../../resources/ec2/network-interfaces.js';
 import { allocatePrivateIps, subnetForLaunch } from '../../resources/ec2/subnets.js';
 import { requireImage } from '../../resources/ec2/images.js';
+import { checkText } from '../../domain/text.js';
 import { ACCOUNT_LIMITS } from '../../domain/account-limits.js';
 
 /**
@@ -186,7 +187,7 @@ function networkChoice(input: RunInstancesRequest): NetworkChoice {
     privateIp: nic.PrivateIpAddress || primaryFromList || undefined,
     associatePublicIp: nic.AssociatePublicIpAddress,
     deleteOnTermination: nic.DeleteOnTermination ?? true,
-    description: nic.Description,
+    description: nic.Description === undefined ? undefined : checkText('NetworkInterface.1.Description', nic.Description),
   };
 }
 
@@ -308,6 +309,53 @@ function liveInstanceCount(ctx: RequestContext): number {
   return n;
 }
 
+/**
+ * Public IPs for `want` instances, or as many as the pool has if that is at
+ * least `minCount` (EC2 launches the largest number it can between MinCount and
+ * MaxCount). When fewer than MinCount fit: InsufficientAddressCapacity, EC2's
+ * "not enough available addresses to satisfy your minimum request".
+ *
+ * The pool's free count is found by probing allocatePublicIps inside savepoints
+ * that are rolled back (a binary search, only when the pool is short), so the
+ * pool's cursor moves once, for the addresses actually taken.
+ */
+function publicIpsForLaunch(ctx: RequestContext, want: number, minCount: number): string[] {
+  const short = (e: unknown): boolean => e instanceof Ec2Error && e.code === 'AddressLimitExceeded';
+  try {
+    return allocatePublicIps(ctx, want);
+  } catch (e) {
+    if (!short(e)) throw e;
+  }
+  const probe = Symbol('probe');
+  const fits = (k: number): boolean => {
+    try {
+      ctx.store.transaction(() => {
+        allocatePublicIps(ctx, k);
+        throw probe;
+      });
+    } catch (e) {
+      if (e === probe) return true;
+      if (short(e)) return false;
+      throw e;
+    }
+    return true;
+  };
+  if (!fits(minCount)) {
+    throw new Ec2Error(
+      'InsufficientAddressCapacity',
+      `There are not enough free public IPv4 addresses to satisfy your minimum request of ${minCount} instances.`,
+    );
+  }
+  let lo = minCount; // fits
+  let hi = want - 1; // want does not
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (fits(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  return allocatePublicIps(ctx, lo);
+}
+
 // ---------------------------------------------------------------- RunInstances
 
 export const runInstances = action((ctx, input: RunInstancesRequest): Reservation => {
@@ -379,6 +427,7 @@ export const runInstances = action((ctx, input: RunInstancesRequest): Reservatio
   }
   const metadata = metadataOptions(image, input.MetadataOptions);
   const tenancy = input.Placement?.Tenancy ?? 'default';
+  if (input.Placement?.GroupName !== undefined) checkText('Placement.GroupName', input.Placement.GroupName);
   if (tenancy !== 'default' && tenancy !== 'dedicated') {
     throw new Ec2Error('InvalidParameterValue', `Value (${tenancy}) for parameter tenancy is invalid. Dedicated hosts are not supported.`);
   }
@@ -393,7 +442,8 @@ export const runInstances = action((ctx, input: RunInstancesRequest): Reservatio
       `There are not enough free addresses in subnet '${subnet.SubnetId}' to satisfy the requested number of instances.`,
     );
   }
-  const publicIps = wantsPublicIp ? allocatePublicIps(ctx, privateIps.length) : [];
+  const publicIps = wantsPublicIp ? publicIpsForLaunch(ctx, privateIps.length, minCount) : [];
+  if (wantsPublicIp) privateIps.splice(publicIps.length);
 
   // ---- write
   const now = ec2Time(ctx.now);

@@ -10,24 +10,30 @@ import type {
 import { applyFilters, filterTable } from '../../domain/filters.js';
 import { paginate } from '../../domain/pagination.js';
 import { Ec2Error, missingParameter } from '../../domain/errors.js';
+import { checkText, quotable } from '../../domain/text.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
 import { exists, kindOfId } from '../../resources/ec2/registry.js';
 import { MAX_TAGS_PER_RESOURCE, putTags } from '../../resources/ec2/tags.js';
 
-/** Validates tags as EC2 does: key 1–128 chars, value ≤ 256, no `aws:` prefix, ≤ 50. */
+/**
+ * Validates tags as EC2 does: key 1–128 chars, value ≤ 256, no `aws:` prefix,
+ * ≤ 50; keys and values hold no control characters (domain/text.ts).
+ */
 export function validateTags(tags: readonly { Key?: string; Value?: string }[] | undefined): Tag[] {
   const out: Tag[] = [];
   for (const t of tags ?? []) {
     const key = t.Key;
     if (key === undefined || key === '') throw new Ec2Error('InvalidParameterValue', 'Tag key must not be empty.');
+    checkText('Tag.Key', key);
     if (key.length > 128) {
-      throw new Ec2Error('InvalidParameterValue', `Tag key exceeds the maximum length of 128 characters: '${key.slice(0, 40)}…'`);
+      throw new Ec2Error('InvalidParameterValue', `Tag key exceeds the maximum length of 128 characters: '${quotable(key, 40)}'`);
     }
     if (key.toLowerCase().startsWith('aws:')) {
       throw new Ec2Error('InvalidParameterValue', "Tag keys starting with 'aws:' are reserved for internal use");
     }
     const value = t.Value ?? '';
+    checkText('Tag.Value', value);
     if (value.length > 256) {
       throw new Ec2Error('InvalidParameterValue', `Tag value exceeds the maximum length of 256 characters for key '${key}'`);
     }
