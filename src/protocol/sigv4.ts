@@ -416,17 +416,19 @@ export function verifySigV4(
     // refused rather than read (it would override what was signed).
     throw new Ec2Error('SignatureDoesNotMatch', 'A presigned request must not have a body: its parameters come from its signed query string only.', 403);
   }
-  const head =
+  const canonicalRequest =
     `${req.method}\n${canonicalPath(req.path)}\n${canonicalQuery(req.query, p.presigned)}\n` +
-    `${canonicalHeaders}\n${p.signedHeaders}\n`;
+    `${canonicalHeaders}\n${p.signedHeaders}\n${declaredHash ?? bodyHash}`;
   const scope = `${p.date}/${p.region}/${p.service}/aws4_request`;
   const key = signingKey(secret, p.date, p.region, p.service);
-  const signatureOver = (payloadHash: string): string =>
-    hmacHex(key, `${ALGORITHM}\n${p.amzDate}\n${scope}\n${hash('sha256', head + payloadHash, 'hex')}`, p.asciiScope);
-  if (!sameHex(signatureOver(declaredHash ?? bodyHash), p.signature)) {
+  const expected = hmacHex(key, `${ALGORITHM}\n${p.amzDate}\n${scope}\n${hash('sha256', canonicalRequest, 'hex')}`, p.asciiScope);
+  if (!sameHex(expected, p.signature)) {
     // A presigned URL made by an S3-style signer (no X-Amz-Content-Sha256 parameter) signs
-    // `UNSIGNED-PAYLOAD`; SDK presigners of other services sign the empty body's hash.
-    if (!(p.presigned && declaredHash === undefined && sameHex(signatureOver('UNSIGNED-PAYLOAD'), p.signature))) throw signatureMismatch();
+    // `UNSIGNED-PAYLOAD` where SDK presigners of other services sign the empty body's hash.
+    if (!p.presigned || declaredHash !== undefined) throw signatureMismatch();
+    const unsigned = `${canonicalRequest.slice(0, -bodyHash.length)}UNSIGNED-PAYLOAD`;
+    const again = hmacHex(key, `${ALGORITHM}\n${p.amzDate}\n${scope}\n${hash('sha256', unsigned, 'hex')}`, p.asciiScope);
+    if (!sameHex(again, p.signature)) throw signatureMismatch();
   }
   return { accessKeyId: p.accessKeyId, region: p.region, service: p.service };
 }
