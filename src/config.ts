@@ -41,6 +41,13 @@ export interface Config {
    * so it survives a crash of the process but the last commits may be lost with the machine.
    */
   storeSync: Durability;
+  /**
+   * How long a client may take to send one whole request (headers and body), in
+   * milliseconds; a connection that stalls longer is closed. Also the limit for the headers.
+   */
+  requestTimeoutMs: number;
+  /** connections the HTTP server holds open at once; further ones are closed as they arrive */
+  maxConnections: number;
 }
 
 
@@ -64,6 +71,8 @@ export const CONFIG_OPTIONS: readonly { flag: string; env: string; description: 
   { flag: '--mock-delay-ms', env: 'OVERCAST_MOCK_DELAY_MS', description: 'mock driver: delay of each lifecycle transition', default: '0' },
   { flag: '--log-requests', env: 'OVERCAST_LOG_REQUESTS', description: "log each API call: 'on' or 'off'", default: 'off' },
   { flag: '--store-sync', env: 'OVERCAST_STORE_SYNC', description: "SQLite synchronous mode under WAL: 'full' (every commit survives a power loss) or 'normal' (survives a process crash)", default: 'normal' },
+  { flag: '--request-timeout-ms', env: 'OVERCAST_REQUEST_TIMEOUT_MS', description: 'how long a client may take to send a whole request (headers and body); a stalled connection is closed', default: '60000' },
+  { flag: '--max-connections', env: 'OVERCAST_MAX_CONNECTIONS', description: 'client connections held open at once; more are refused as they arrive', default: '4096' },
 ];
 
 export class ConfigError extends Error {}
@@ -117,6 +126,10 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
   if (!Number.isFinite(mockDelayMs) || mockDelayMs < 0) throw new ConfigError('--mock-delay-ms must be >= 0');
   const storeSync = get('--store-sync');
   if (storeSync !== 'full' && storeSync !== 'normal') throw new ConfigError(`--store-sync must be 'full' or 'normal', got '${storeSync}'`);
+  const requestTimeoutMs = Number(get('--request-timeout-ms'));
+  if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1) throw new ConfigError(`--request-timeout-ms must be a whole number of milliseconds >= 1, got '${get('--request-timeout-ms')}'`);
+  const maxConnections = Number(get('--max-connections'));
+  if (!Number.isInteger(maxConnections) || maxConnections < 1) throw new ConfigError(`--max-connections must be a whole number >= 1, got '${get('--max-connections')}'`);
   return {
     host: get('--host'),
     port,
@@ -137,5 +150,7 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
     mockDelayMs,
     logRequests: onOff('--log-requests', get('--log-requests')),
     storeSync,
+    requestTimeoutMs,
+    maxConnections,
   };
 }

@@ -90,7 +90,19 @@ export async function startServer(config: Config, log: (line: string) => void = 
     log: config.logRequests ? log : undefined,
   });
   for (const r of reconcilers) await r.start();
-  const server: Server = createServer({ keepAliveTimeout: 65_000 }, endpoint.listener);
+  // A client that sends its headers, or part of a body, and then stalls has its connection
+  // closed after the request timeout (node checks every connectionsCheckingInterval), and the
+  // server holds at most maxConnections: slow or many clients cannot hold it.
+  const server: Server = createServer(
+    {
+      keepAliveTimeout: 65_000,
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: config.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(config.requestTimeoutMs / 4))),
+    },
+    endpoint.listener,
+  );
+  server.maxConnections = config.maxConnections;
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -1,10 +1,23 @@
 /** The error documents of each wire protocol for an `Ec2Error` (the error itself is domain/errors.ts). */
 import { Ec2Error } from '../domain/errors.js';
 
+/**
+ * Characters XML 1.0 cannot carry, even escaped: C0 controls but tab, LF and CR,
+ * U+FFFE and U+FFFF, and surrogates not in a pair. They go out as U+FFFD.
+ */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const XML_TEXT = /[&<>"'\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]/g;
+const XML_REPLACEMENT: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+
+/** `s` with every unpaired surrogate replaced by U+FFFD (so it encodes as UTF-8 and JSON losslessly elsewhere). */
+export function wellFormed(s: string): string {
+  LONE_SURROGATE.lastIndex = 0;
+  return LONE_SURROGATE.test(s) ? s.replace(LONE_SURROGATE, '\ufffd') : s;
+}
+
+/** `s` as XML 1.0 text: markup escaped, characters XML forbids replaced by U+FFFD. */
 export function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) =>
-    c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&apos;',
-  );
+  return wellFormed(s).replace(XML_TEXT, (c) => XML_REPLACEMENT[c] ?? '\ufffd');
 }
 
 /** The EC2 error document (`<Response><Errors><Error>…`). */
@@ -37,7 +50,7 @@ export function queryErrorXml(err: Ec2Error, requestId: string, xmlNamespace: st
 
 /** The awsJson error body: `{"__type":"ParameterNotFound","message":"…"}` (the code also goes in `x-amzn-ErrorType`). */
 export function jsonErrorBody(err: Ec2Error): string {
-  return JSON.stringify({ __type: err.code, message: err.message });
+  return JSON.stringify({ __type: wellFormed(err.code), message: wellFormed(err.message) });
 }
 
 /**

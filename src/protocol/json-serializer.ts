@@ -7,13 +7,15 @@
  * Member names are the model's wire names; members that are null or undefined are left
  * out; timestamps are epoch seconds (the awsJson default); blobs base64; non-finite
  * doubles the strings "NaN", "Infinity" and "-Infinity", as the protocol writes them.
+ * Strings go out well-formed: controls escaped by JSON.stringify, unpaired surrogates as
+ * U+FFFD (as the XML serializer writes them).
  */
 import type { CompactModel } from './model/index.js';
 
 export type JsonOutputSerializer = (output: Record<string, unknown>) => string;
 
 const RUNTIME = `const J=JSON.stringify;
-function str(v){return J(typeof v==="string"?v:String(v));}
+function str(v){const s=typeof v==="string"?v:String(v);return J(s.isWellFormed()?s:s.toWellFormed());}
 function int(v){const n=typeof v==="number"?v:Number(v);return Number.isFinite(n)?String(Math.trunc(n)):"0";}
 function dbl(v){const n=typeof v==="number"?v:Number(v);return Number.isFinite(n)?String(n):n!==n?'"NaN"':n>0?'"Infinity"':'"-Infinity"';}
 function ts(v){const ms=v instanceof Date?v.getTime():typeof v==="number"?v:Date.parse(String(v));return Number.isFinite(ms)?String(ms/1000):"null";}
@@ -56,7 +58,7 @@ export class JsonSerializer {
         );
       } else if (shape.k === 'map') {
         functions.push(
-          `function s${index}(o){let w="{",s="";for(const k of Object.keys(o)){const v=o[k];if(v==null)continue;w+=s+J(k)+":"+${this.value('v', shape.value, emit)};s=",";}return w+"}";}`,
+          `function s${index}(o){let w="{",s="";for(const k of Object.keys(o)){const v=o[k];if(v==null)continue;w+=s+str(k)+":"+${this.value('v', shape.value, emit)};s=",";}return w+"}";}`,
         );
       }
     };

@@ -236,6 +236,7 @@ export class QueryEndpoint {
         }
         throw new Ec2Error('InvalidAction', `The action ${action} is not valid for this web service.`);
       }
+      checkVersion(params.get('Version'), this.opts.model.apiVersion, 'AmazonEC2');
       if (!this.opts.admit(accessKeyId, action)) {
         throw new Ec2Error('RequestLimitExceeded', 'Request limit exceeded.', 503);
       }
@@ -376,6 +377,9 @@ export class QueryEndpoint {
         if (!service.opts.implements(operation)) {
           throw new Ec2Error('InvalidAction', `Could not find operation ${operation} for version ${params.get('Version') ?? model.apiVersion}`);
         }
+        const version = params.get('Version');
+        if (version === undefined) throw new Ec2Error('MissingParameter', 'The request must contain the parameter Version.');
+        if (version !== model.apiVersion) throw new Ec2Error('InvalidAction', `Could not find operation ${operation} for version ${version}`);
         if (service.opts.admit && !service.opts.admit(accessKeyId, operation)) throw new Ec2Error('RequestLimitExceeded', 'Rate exceeded', 400);
         input = service.query!.parse(operation, params.entries());
       }
@@ -416,6 +420,16 @@ export class QueryEndpoint {
     res.end(body);
     if (this.opts.log) this.opts.log(`${service.name}:${operation} 200 ${elapsedMs(started)}ms`);
   }
+}
+
+/**
+ * EC2's check of the `Version` parameter every Query request carries: missing →
+ * MissingParameter; any version but the model's → NoSuchVersion.
+ */
+function checkVersion(version: string | undefined, apiVersion: string, serviceName: string): void {
+  if (version === apiVersion) return;
+  if (version === undefined) throw new Ec2Error('MissingParameter', 'The request must contain the parameter Version');
+  throw new Ec2Error('NoSuchVersion', `The requested version (${version}) of service ${serviceName} does not exist`);
 }
 
 /** A routing decision that is a refusal: the service that refuses, and its error. */

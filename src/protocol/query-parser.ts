@@ -31,6 +31,8 @@ const PROTOCOL_PARAMS = new Set([
   'Action', 'Version', 'AWSAccessKeyId', 'SignatureMethod', 'SignatureVersion', 'Signature', 'Timestamp', 'Expires',
   'X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature',
   'X-Amz-Security-Token',
+  // a presigner hoists the x-amz-content-sha256 header into the query under the name it was given
+  'X-Amz-Content-Sha256', 'x-amz-content-sha256',
 ]);
 
 export class QueryParser {

@@ -35,6 +35,10 @@ export interface ScopeOnly {
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 const MAX_SKEW_MS = 15 * 60 * 1000;
+/** The longest a presigned request may be valid for (SigV4's limit: a week). */
+const MAX_PRESIGNED_SECONDS = 7 * 24 * 60 * 60;
+/** SHA-256 of no bytes. */
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 
 const signingKeys = new Map<string, PaddedKey>();
 /** The last key used: most requests in a row share secret, date, region and service. */
@@ -213,6 +217,8 @@ interface Parsed {
   amzDate: string;
   presigned: boolean;
   expiresSeconds?: number;
+  /** a presigned request's X-Amz-Content-Sha256 query parameter */
+  declaredHash?: string;
 }
 
 /** `\s` of a JavaScript regular expression. */
@@ -329,10 +335,19 @@ function parseAuth(req: SignedRequest): Parsed | undefined {
     throw authFailure('The presigned request is malformed.');
   }
   const signedHeadersText = q.get('X-Amz-SignedHeaders') ?? 'host';
+  // An integer number of seconds, 1 to 604800 (a week): anything else (missing, `abc`, `1e3`,
+  // `-1`, `99999999`) is refused, never read as NaN (which would never expire).
+  const expires = q.get('X-Amz-Expires');
+  if (expires === null) throw authFailure('X-Amz-Expires must be provided in a presigned request.');
+  const expiresSeconds = /^[0-9]{1,7}$/.test(expires) ? Number(expires) : NaN;
+  if (!(expiresSeconds >= 1 && expiresSeconds <= MAX_PRESIGNED_SECONDS)) {
+    throw authFailure(`X-Amz-Expires must be an integer from 1 to ${MAX_PRESIGNED_SECONDS} seconds (a week).`);
+  }
   return {
     accessKeyId: scope[0]!, date: scope[1]!, region: scope[2]!, service: scope[3]!, asciiScope: !NON_ASCII.test(scope[2]! + scope[3]!),
     signedHeaders: signedHeadersText, signature,
-    amzDate: q.get('X-Amz-Date') ?? '', presigned: true, expiresSeconds: Number(q.get('X-Amz-Expires') ?? '900'),
+    amzDate: q.get('X-Amz-Date') ?? '', presigned: true, expiresSeconds,
+    declaredHash: q.get('X-Amz-Content-Sha256') ?? q.get('x-amz-content-sha256') ?? undefined,
   };
 }
 
@@ -388,17 +403,32 @@ export function verifySigV4(
     from = to + 1;
   }
   if (!signsHost) throw signatureMismatch();
-  const bodyHash = p.presigned ? '' : hash('sha256', req.body, 'hex');
-  const declaredHash = p.presigned ? undefined : headerValue(req.rawHeaders, 'x-amz-content-sha256');
-  const payloadHash = p.presigned ? 'UNSIGNED-PAYLOAD' : (declaredHash ?? bodyHash);
+  // Every service served here (EC2 Query, awsQuery, awsJson) carries its parameters in the
+  // payload, so the payload is always authenticated: its hash is computed here and is what
+  // the signature must cover. `UNSIGNED-PAYLOAD` (S3's opt-out) is honoured only for an empty
+  // body, where there is nothing to leave unsigned.
+  const empty = req.body.length === 0;
+  const bodyHash = empty ? EMPTY_SHA256 : hash('sha256', req.body, 'hex');
+  const declaredHash = p.presigned ? p.declaredHash : headerValue(req.rawHeaders, 'x-amz-content-sha256');
+  if (declaredHash !== undefined && declaredHash !== bodyHash && !(declaredHash === 'UNSIGNED-PAYLOAD' && empty)) throw signatureMismatch();
+  if (p.presigned && !empty) {
+    // A presigned request's parameters are its signed query string; a body beside it is
+    // refused rather than read (it would override what was signed).
+    throw new Ec2Error('SignatureDoesNotMatch', 'A presigned request must not have a body: its parameters come from its signed query string only.', 403);
+  }
   const canonicalRequest =
     `${req.method}\n${canonicalPath(req.path)}\n${canonicalQuery(req.query, p.presigned)}\n` +
-    `${canonicalHeaders}\n${p.signedHeaders}\n${payloadHash}`;
+    `${canonicalHeaders}\n${p.signedHeaders}\n${declaredHash ?? bodyHash}`;
   const scope = `${p.date}/${p.region}/${p.service}/aws4_request`;
-  const stringToSign = `${ALGORITHM}\n${p.amzDate}\n${scope}\n${hash('sha256', canonicalRequest, 'hex')}`;
-  const expected = hmacHex(signingKey(secret, p.date, p.region, p.service), stringToSign, p.asciiScope);
-  if (!sameHex(expected, p.signature)) throw signatureMismatch();
-  // A declared payload hash must be the body's (unless the client chose not to sign the payload).
-  if (declaredHash !== undefined && declaredHash !== 'UNSIGNED-PAYLOAD' && declaredHash !== bodyHash) throw signatureMismatch();
+  const key = signingKey(secret, p.date, p.region, p.service);
+  const expected = hmacHex(key, `${ALGORITHM}\n${p.amzDate}\n${scope}\n${hash('sha256', canonicalRequest, 'hex')}`, p.asciiScope);
+  if (!sameHex(expected, p.signature)) {
+    // A presigned URL made by an S3-style signer (no X-Amz-Content-Sha256 parameter) signs
+    // `UNSIGNED-PAYLOAD` where SDK presigners of other services sign the empty body's hash.
+    if (!p.presigned || declaredHash !== undefined) throw signatureMismatch();
+    const unsigned = `${canonicalRequest.slice(0, -bodyHash.length)}UNSIGNED-PAYLOAD`;
+    const again = hmacHex(key, `${ALGORITHM}\n${p.amzDate}\n${scope}\n${hash('sha256', unsigned, 'hex')}`, p.asciiScope);
+    if (!sameHex(again, p.signature)) throw signatureMismatch();
+  }
   return { accessKeyId: p.accessKeyId, region: p.region, service: p.service };
 }

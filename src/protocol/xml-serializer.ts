@@ -28,7 +28,10 @@ export function serializedText(out: Serialized): string {
 /**
  * Helpers the generated code closes over: `esc` escapes XML text and notes, in `N`,
  * a value that is not ASCII, in the same pattern test (so an ASCII response needs no
- * scan of its own: its length is its byte length). `F` moves the text into a Buffer
+ * scan of its own: its length is its byte length). That test also catches what XML 1.0
+ * cannot carry at all (C0 controls but tab, LF and CR; U+FFFE, U+FFFF; unpaired
+ * surrogates), which goes out as U+FFFD: whatever a record holds, the document is
+ * well-formed. `F` moves the text into a Buffer
  * slice, as latin1 while everything so far is ASCII (the same bytes as UTF-8, without
  * UTF-8's pass to measure them).
  *
@@ -47,9 +50,9 @@ export function serializedText(out: Serialized): string {
  * two pieces per value, which costs less to build and to flatten for the socket.
  */
 const RUNTIME = `let C=[],N=false,p="";
-const Q=/[&<>"'\\u0080-\\uffff]/,X=/[&<>"']/g,U=/[\\u0080-\\uffff]/;
-const XR=(c)=>c==="&"?"&amp;":c==="<"?"&lt;":c===">"?"&gt;":c==='"'?"&quot;":"&apos;";
-function esc(v){const s=typeof v==="string"?v:String(v);if(!Q.test(s))return s;if(U.test(s))N=true;return s.replace(X,XR);}
+const Q=/[&<>"'\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\u0080-\\uffff]/,X=/[&<>"'\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\ufffe\\uffff]/g,U=/[\\u0080-\\uffff]/,Z=/[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]/;
+const XR=(c)=>c==="&"?"&amp;":c==="<"?"&lt;":c===">"?"&gt;":c==='"'?"&quot;":c==="'"?"&apos;":"\\ufffd";
+function esc(v){let s=typeof v==="string"?v:String(v);if(!Q.test(s))return s;if(U.test(s)){N=true;if(!s.isWellFormed())s=s.toWellFormed();}else if(Z.test(s))N=true;return s.replace(X,XR);}
 function num(v){return typeof v==="number"?String(v):esc(v);}
 function ts(v){return v instanceof Date?v.toISOString():typeof v==="number"?new Date(v).toISOString():esc(v);}
 function blob(v){return Buffer.isBuffer(v)?v.toString("base64"):esc(v);}

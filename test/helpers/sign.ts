@@ -5,7 +5,7 @@ import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { DEFAULT_CREDENTIAL, type Credential } from '../../src/config.js';
 
-class NodeSha256 {
+export class NodeSha256 {
   private h: Hash | Hmac;
   private readonly secret?: string | Uint8Array;
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
