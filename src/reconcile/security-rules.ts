@@ -12,7 +12,7 @@ import type { NetworkInterfaceRecord, SecurityGroupRecord } from '../resources/e
 import type { FirewallProtocol, FirewallRule, InterfaceRuleSet } from '../network/firewall.js';
 import type { PluggedInterface } from '../network/fabric.js';
 import { parseCidr4 } from '../domain/cidr.js';
-import { GROUP_INDEX, KINDS } from '../resources/ec2/kinds.js';
+import { KINDS, MEMBER_INDEX } from '../resources/ec2/kinds.js';
 
 /** The private addresses of an interface, primary first. */
 export function privateIpsOf(eni: NetworkInterfaceRecord): string[] {
@@ -22,9 +22,9 @@ export function privateIpsOf(eni: NetworkInterfaceRecord): string[] {
 }
 
 /**
- * Group id → member addresses, per region; each group's list is read (through
- * the store's index of interfaces by group) when first asked for, and reused
- * until the region is invalidated.
+ * Group id → member addresses, per region; each group's list is read (from the
+ * store's index of `groupId/address` pairs, no interface parsed) when first
+ * asked for, and reused until the region is invalidated.
  */
 export class GroupMembers {
   private readonly byRegion = new Map<string, Map<string, string[]>>();
@@ -39,8 +39,8 @@ export class GroupMembers {
     if (!index) this.byRegion.set(ctx.region, (index = new Map()));
     let list = index.get(groupId);
     if (!list) {
-      list = [];
-      for (const eni of eniCollection(ctx).find(ctx.region, GROUP_INDEX, groupId)) list.push(...privateIpsOf(eni));
+      const prefix = `${groupId}/`;
+      list = eniCollection(ctx).indexValues(ctx.region, MEMBER_INDEX, prefix).map((v) => v.slice(prefix.length));
       index.set(groupId, list);
     }
     return list;

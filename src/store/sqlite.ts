@@ -35,6 +35,8 @@ class SqliteCollection<T> implements Collection<T> {
   private readonly allRegionsStmt: Statement;
   private readonly countStmt: Statement;
   private readonly findStmt: Statement;
+  private readonly indexAllStmt: Statement;
+  private readonly indexRangeStmt: Statement;
   private readonly keys: KeyWriter | undefined;
   readonly kind: string;
   /** region -> (id -> frozen record), in insertion order */
@@ -51,6 +53,8 @@ class SqliteCollection<T> implements Collection<T> {
     this.keys = hasKeys(spec) ? new KeyWriter(db) : undefined;
     // secondary index entries live in resource_keys (see KeyWriter): a range of its primary key
     this.countStmt = db.prepare('SELECT count(*) FROM resource_keys WHERE space = ? AND scope = ? AND value >= ? AND value < ?').pluck();
+    this.indexAllStmt = db.prepare('SELECT value FROM resource_keys WHERE space = ? AND scope = ? ORDER BY value').pluck();
+    this.indexRangeStmt = db.prepare('SELECT value FROM resource_keys WHERE space = ? AND scope = ? AND value >= ? AND value < ? ORDER BY value').pluck();
     this.findStmt = db
       .prepare(
         'SELECT r.data FROM resource_keys x JOIN resources r ON r.region = x.region AND r.kind = x.kind AND r.id = x.id ' +
@@ -80,6 +84,13 @@ class SqliteCollection<T> implements Collection<T> {
   find(region: string, index: string, value: string): T[] {
     const rows = this.findStmt.all(indexSpace(this.kind, index), region, value + INDEX_SEP, value + INDEX_END) as string[];
     return rows.map((d) => this.parse(d));
+  }
+
+  indexValues(region: string, index: string, prefix = ''): string[] {
+    const space = indexSpace(this.kind, index);
+    const end = prefixEnd(prefix);
+    const rows = (end === undefined ? this.indexAllStmt.all(space, region) : this.indexRangeStmt.all(space, region, prefix, end)) as string[];
+    return rows.map((v) => v.slice(0, v.lastIndexOf(INDEX_SEP)));
   }
 
   private parse(data: string): T {

@@ -35,6 +35,12 @@ export interface Collection<T> {
   count(region: string, index: string, value: string): number;
   /** The region's records found under `value` in the kind's index `index`, oldest first. */
   find(region: string, index: string, value: string): T[];
+  /**
+   * The values of the kind's index `index` in the region that start with
+   * `prefix`, once per record found under each, in ascending (binary) order,
+   * without reading the records.
+   */
+  indexValues(region: string, index: string, prefix?: string): string[];
 }
 
 export interface TagStore {

@@ -235,6 +235,9 @@ export function runStoreConformance(name: string, open: () => StoreUnderTest, sk
       assert.equal(m.count('ix', 'no-such-index', '1'), 0);
       assert.deepEqual(m.find('ix', 'group', 'g2').map((x) => x.id), ['m1', 'm2'], 'oldest first');
       assert.deepEqual(m.find('ix', 'group', 'g1'), [{ id: 'm1', state: 'up', groups: ['g1', 'g2'] }]);
+      assert.deepEqual(m.indexValues('ix', 'group'), ['g1', 'g2', 'g2'], 'once per record, in order');
+      assert.deepEqual(m.indexValues('ix', 'group', 'g2'), ['g2', 'g2']);
+      assert.deepEqual(m.indexValues('ix', 'group', 'g3'), []);
       m.put('ix', 'm1', { id: 'm1', state: 'gone', groups: ['g1'] });
       assert.equal(m.count('ix', 'live', '1'), 1, 'a rewrite moves the record in the index');
       assert.deepEqual(m.find('ix', 'group', 'g2').map((x) => x.id), ['m2']);

@@ -53,8 +53,8 @@ export const SPACES = { publicIp: PUBLIC_IP, privateIp: 'private-ip' } as const;
 /** The instance index of instances that count against the account limit (every state but terminated). */
 export const LIVE_INDEX = 'live';
 
-/** The interface index by security group id (a group's members, without reading every interface). */
-export const GROUP_INDEX = 'group';
+/** The interface index of `groupId/privateIp` pairs: a group's member addresses, without reading any interface. */
+export const MEMBER_INDEX = 'group-member';
 
 const present = (...values: (string | undefined)[]): string[] => values.filter((v): v is string => v !== undefined && v !== '');
 
@@ -91,7 +91,16 @@ export const KINDS = {
     ],
   }),
   networkInterface: ec2Kind<NetworkInterfaceRecord>('network-interface', 'eni', ['InvalidNetworkInterfaceID.NotFound', 'networkInterface ID', 'InvalidNetworkInterfaceID.Malformed'], {
-    indexes: [{ name: GROUP_INDEX, values: (e) => [...new Set(present(...(e.Groups ?? []).map((g) => g.GroupId)))] }],
+    indexes: [
+      {
+        name: MEMBER_INDEX,
+        values: (e) => {
+          const groups = new Set(present(...(e.Groups ?? []).map((g) => g.GroupId)));
+          const ips = new Set(present(e.PrivateIpAddress, ...(e.PrivateIpAddresses ?? []).map((p) => p.PrivateIpAddress)));
+          return [...groups].flatMap((g) => [...ips].map((ip) => `${g}/${ip}`));
+        },
+      },
+    ],
     unique: [
       // an auto-assigned public IP (an Elastic IP's address is held by the Elastic IP record)
       { space: PUBLIC_IP, scope: 'global', values: (e) => (e.association && e.association.allocationId === undefined ? [e.association.PublicIp] : []) },
