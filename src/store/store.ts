@@ -80,7 +80,7 @@ export interface Store {
   isHeld(space: string, region: string | null, value: string): boolean;
   /**
    * The values held in `space` (scoped as in isHeld) that start with `prefix`,
-   * in ascending UTF-16 code-unit order, without reading any record: its cost
+   * in ascending binary (UTF-8 byte) order, without reading any record: its cost
    * follows the values under the prefix, not the stored records.
    */
   heldValues(space: string, region: string | null, prefix?: string): string[];
