@@ -4,13 +4,16 @@ export interface Outcome {
   ratio: number;
   /** 0: a reference, no target */
   target: number;
+  /** the ratio must stay at or below the target (a latency ratio) instead of reaching it */
+  atMost?: boolean;
   /** requests that failed (errors, timeouts, non-2xx) over all of the case's runs */
   errors: number;
 }
 
 /** Why a case fails the run, or undefined when it passes: a ratio below its target, or any failed request. */
 export function failure(o: Outcome): string | undefined {
-  if (o.target > 0 && !(o.ratio >= o.target)) return `ratio ${o.ratio.toFixed(2)} < target ${o.target}`;
+  if (o.target > 0 && o.atMost && !(o.ratio <= o.target)) return `ratio ${o.ratio.toFixed(2)} > target ${o.target}`;
+  if (o.target > 0 && !o.atMost && !(o.ratio >= o.target)) return `ratio ${o.ratio.toFixed(2)} < target ${o.target}`;
   if (o.errors > 0) return `${o.errors} failed requests`;
   return undefined;
 }

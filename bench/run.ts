@@ -11,13 +11,20 @@
  *     Each run launches BENCH_LAUNCHES instances in a region of its own (the same region on
  *     both sides), so every run starts from an empty default subnet.
  *
+ *  4. Scale: RunInstances(1) and DescribeInstances(one id) with 100 and with 100,000 instances stored
+ *     (seeded into the data dir before the server starts, by the real handlers: bench/seed.ts; most of
+ *     them terminated, as the account limit caps live ones), ratio large / small. Target ≥ 0.8 each.
+ *  5. Contention: DescribeRegions p99 latency (one keep-alive client in a process of its own) while
+ *     500 connections send RunInstances(1), as a ratio to its idle p99. Target ≤ 5.
+ *
  * `npm run bench -- --compare <git-ref>`: before/after. The ref is extracted (git archive) into a
  * temporary directory with node_modules linked, and each case runs alternately against this
  * checkout's server and the ref's, both started the same way; prints both and the ratio
  * (this / ref). No targets in this mode.
  *
  * Environment: BENCH_TARGET_SCALE (multiplies the targets, default 1), BENCH_SECONDS (per run, default 5), BENCH_CONNECTIONS (16), BENCH_ROUNDS (3),
- * BENCH_LAUNCHES (RunInstances calls per run, 500), BENCH_ONLY=regions|instances|launch to run one case.
+ * BENCH_LAUNCHES (RunInstances calls per run, 500), BENCH_SCALE_LARGE (instances stored in the large scale case, 100000),
+ * BENCH_ONLY=regions|instances|launch|scale|contention to run one case.
  */
 import autocannon from 'autocannon';
 import { build } from 'esbuild';
@@ -30,6 +37,11 @@ import { fileURLToPath } from 'node:url';
 import { REGIONS } from '../src/domain/regions.js';
 import { failure, verdict, type Outcome } from './outcome.js';
 import { formBody, send, signedRequest, type RawRequest } from '../test/helpers/sign.js';
+import { loadConfig } from '../src/config.js';
+import { SqliteStore } from '../src/store/sqlite.js';
+import { instanceCollection } from '../src/resources/ec2/instances.js';
+import { LIVE_INDEX } from '../src/resources/ec2/kinds.js';
+import { seedInstances } from './seed.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
@@ -255,6 +267,147 @@ function launchRequest(side: Side, region: string, image: string): Promise<RawRe
   return signedRequest(side.url, formBody({ Action: 'RunInstances', ImageId: image, InstanceType: 't3.micro', MinCount: '1', MaxCount: '1' }), { region });
 }
 
+// ---------------------------------------------------------------- scale and contention
+
+const SCALE_LARGE = Number(process.env.BENCH_SCALE_LARGE ?? 100_000);
+const SCALE_SMALL = 100;
+/** seeded instances left live (the rest terminated): the launches of every run must fit the account limit of 1,000 */
+const SCALE_LIVE = 50;
+const SCALE_LAUNCHES = 220;
+const SCALE_REGION = 'us-east-1';
+/** a /12 of the shared address space (100.64.0.0/10), Overcast's own: the mock driver routes nothing */
+const BIG_POOL = '100.64.0.0/12';
+
+interface Seeded {
+  total: number;
+  dir: string;
+  liveId: string;
+}
+
+/** A data dir holding `total` instances of SCALE_REGION, written through the store before any server starts. */
+function seededDir(total: number): Seeded {
+  const dir = join(tmp, `seeded-${total}`);
+  const config = loadConfig([], { OVERCAST_DATA_DIR: dir, OVERCAST_PUBLIC_IP_POOL: BIG_POOL });
+  const store = new SqliteStore(dir);
+  const t0 = performance.now();
+  seedInstances(store, config, { region: SCALE_REGION, terminated: total - SCALE_LIVE, live: SCALE_LIVE });
+  const liveId = instanceCollection({ store }).find(SCALE_REGION, LIVE_INDEX, '1')[0]!.InstanceId;
+  store.close();
+  console.log(`  (seeded ${total} instances, ${SCALE_LIVE} of them live, in ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  return { total, dir, liveId };
+}
+
+/** RunInstances(1) and DescribeInstances(one id): large store / small store. */
+async function scaleCase(b: Build): Promise<void> {
+  const seeds = [seededDir(SCALE_LARGE), seededDir(SCALE_SMALL)];
+  const sides: Side[] = [];
+  for (const sd of seeds) {
+    sides.push(await startOvercast(b, { OVERCAST_DATA_DIR: sd.dir, OVERCAST_PUBLIC_IP_POOL: BIG_POOL }, `${sd.total.toLocaleString('en')} stored`));
+  }
+  const image = await firstImage(sides[0]!, SCALE_REGION);
+  const describe = new Map<Side, RawRequest>();
+  for (const [i, side] of sides.entries()) {
+    const req = await signedRequest(side.url, formBody({ Action: 'DescribeInstances', 'InstanceId.1': seeds[i]!.liveId }), { region: SCALE_REGION });
+    await sample('DescribeInstances', side, req);
+    describe.set(side, req);
+  }
+  const large = SCALE_LARGE.toLocaleString('en');
+  report(`DescribeInstances(one id), ${large} vs 100 stored`, 0.8, sides, await alternate(sides, async (s) => describe.get(s)!));
+  const launch = new Map<Side, RawRequest>();
+  for (const side of sides) launch.set(side, await launchRequest(side, SCALE_REGION, image));
+  report(
+    `RunInstances(1), ${large} vs 100 stored`,
+    0.8,
+    sides,
+    await alternate(sides, async (s) => launch.get(s)!, SCALE_LAUNCHES),
+    `\n  (${SCALE_LAUNCHES} launches per run, ${CONNECTIONS} connections)`,
+  );
+  sides.forEach(stop);
+}
+
+/**
+ * DescribeRegions latency from one keep-alive client, sequential calls for `ms`, in a process of
+ * its own (so the load generator's event loop does not add to it): its p50 and p99 in ms.
+ */
+function probe(side: Side, r: RawRequest, ms: number): Promise<{ n: number; p50: number; p99: number; errors: number }> {
+  const script = `
+    import http from 'node:http';
+    const { url, path, headers, body, ms } = JSON.parse(process.env.PROBE);
+    const u = new URL(url);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const lat = [];
+    let errors = 0;
+    const end = performance.now() + ms;
+    while (performance.now() < end) {
+      const t = performance.now();
+      const status = await new Promise((resolve, reject) => {
+        const q = http.request({ host: u.hostname, port: u.port, method: 'POST', path, agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode));
+        });
+        q.on('error', reject);
+        q.end(body);
+      });
+      lat.push(performance.now() - t);
+      if (status !== 200) errors++;
+    }
+    lat.sort((a, b) => a - b);
+    const at = (q) => lat[Math.min(lat.length - 1, Math.floor(lat.length * q))];
+    console.log(JSON.stringify({ n: lat.length, p50: at(0.5), p99: at(0.99), errors }));
+    agent.destroy();
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    env: { ...process.env, PROBE: JSON.stringify({ url: side.url, path: r.path, headers: r.headers, body: r.body, ms }) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as { n: number; p50: number; p99: number; errors: number }) : reject(new Error(`probe exited with ${code}`))));
+  });
+}
+
+const CONTENTION_WRITERS = 500;
+const PROBE_MS = DURATION * 1000;
+
+/** DescribeRegions p99 while 500 RunInstances are in flight, over its idle p99. */
+async function contentionCase(b: Build): Promise<void> {
+  const side = await startOvercast(b, { OVERCAST_PUBLIC_IP_POOL: BIG_POOL }, 'overcast');
+  // launches spread over 20 regions (1,000 live instances each at most), each region set up first
+  const launches: RawRequest[] = [];
+  for (const r of REGIONS.slice(0, 20)) {
+    const region = r.RegionName;
+    const req = await launchRequest(side, region, await firstImage(side, region));
+    await sample('RunInstances', side, req);
+    launches.push(req);
+  }
+  const regionsReq = await signedRequest(side.url, formBody({ Action: 'DescribeRegions' }));
+  await probe(side, regionsReq, 1000); // warm-up
+  const idle = await probe(side, regionsReq, PROBE_MS);
+  const writes = autocannon({
+    url: side.url,
+    connections: CONTENTION_WRITERS,
+    duration: DURATION + 2,
+    requests: launches.map((r) => ({ method: r.method, path: r.path, headers: r.headers, body: r.body })),
+  }) as Promise<autocannon.Result> & EventEmitter;
+  await new Promise((r) => setTimeout(r, 1000)); // every writer connected and sending
+  const loaded = await probe(side, regionsReq, PROBE_MS);
+  const w = await writes;
+  stop(side);
+  const limited = w.non2xx;
+  const target = 5 * TARGET_SCALE;
+  const outcome: Outcome = { name: 'DescribeRegions p99 under write load', ratio: loaded.p99 / idle.p99, target, atMost: true, errors: idle.errors + loaded.errors };
+  const why = failure(outcome);
+  console.log(
+    `DescribeRegions p99 under write load: ratio ${outcome.ratio.toFixed(2)} (with ${CONTENTION_WRITERS} RunInstances in flight / idle) (target ≤ ${target}) ${why === undefined ? 'OK' : outcome.ratio > target ? 'ABOVE TARGET' : 'FAILED REQUESTS'}\n` +
+      `  idle:   p50 ${idle.p50.toFixed(2)} ms, p99 ${idle.p99.toFixed(2)} ms, ${idle.n} calls, errors ${idle.errors}\n` +
+      `  loaded: p50 ${loaded.p50.toFixed(2)} ms, p99 ${loaded.p99.toFixed(2)} ms, ${loaded.n} calls, errors ${loaded.errors}\n` +
+      `  writes: ${w.requests.average.toFixed(0)} RunInstances/s, p99 ${w.latency.p99} ms, ${w.requests.total} calls, non-2xx ${limited} (RequestLimitExceeded or InstanceLimitExceeded), errors ${w.errors + w.timeouts}`,
+  );
+  outcomes.push(outcome);
+}
+
 /** Extracts `ref` into a temporary directory with this checkout's node_modules linked in. */
 function extractRef(ref: string): Build {
   let commit: string;
@@ -324,6 +477,9 @@ async function main(): Promise<void> {
       sides.forEach(stop);
     }
   }
+
+  if (!other && (ONLY === undefined || ONLY === 'scale')) await scaleCase(here);
+  if (!other && (ONLY === undefined || ONLY === 'contention')) await contentionCase(here);
 
   const v = verdict(outcomes, other !== undefined);
   console.log(v.text);

@@ -48,6 +48,8 @@ export interface Config {
   requestTimeoutMs: number;
   /** connections the HTTP server holds open at once; further ones are closed as they arrive */
   maxConnections: number;
+  /** mutating calls admitted and not yet answered before RequestLimitExceeded (503); 0: no limit (api/write-queue.ts) */
+  maxPendingWrites: number;
 }
 
 
@@ -70,6 +72,7 @@ export const CONFIG_OPTIONS: readonly { flag: string; env: string; description: 
   { flag: '--driver', env: 'OVERCAST_DRIVER', description: "hypervisor driver ('mock')", default: 'mock' },
   { flag: '--mock-delay-ms', env: 'OVERCAST_MOCK_DELAY_MS', description: 'mock driver: delay of each lifecycle transition', default: '0' },
   { flag: '--log-requests', env: 'OVERCAST_LOG_REQUESTS', description: "log each API call: 'on' or 'off'", default: 'off' },
+  { flag: '--max-pending-writes', env: 'OVERCAST_MAX_PENDING_WRITES', description: 'mutating calls queued or running before RequestLimitExceeded (HTTP 503); 0 turns the write queue off', default: '1000' },
   { flag: '--store-sync', env: 'OVERCAST_STORE_SYNC', description: "SQLite synchronous mode under WAL: 'full' (every commit survives a power loss) or 'normal' (survives a process crash)", default: 'normal' },
   { flag: '--request-timeout-ms', env: 'OVERCAST_REQUEST_TIMEOUT_MS', description: 'how long a client may take to send a whole request (headers and body); a stalled connection is closed', default: '60000' },
   { flag: '--max-connections', env: 'OVERCAST_MAX_CONNECTIONS', description: 'client connections held open at once; more are refused as they arrive', default: '4096' },
@@ -124,6 +127,8 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
   if (!regions.includes(defaultRegion)) throw new ConfigError(`default region '${defaultRegion}' is not served`);
   const mockDelayMs = Number(get('--mock-delay-ms'));
   if (!Number.isFinite(mockDelayMs) || mockDelayMs < 0) throw new ConfigError('--mock-delay-ms must be >= 0');
+  const maxPendingWrites = Number(get('--max-pending-writes'));
+  if (!Number.isInteger(maxPendingWrites) || maxPendingWrites < 0) throw new ConfigError('--max-pending-writes must be an integer >= 0');
   const storeSync = get('--store-sync');
   if (storeSync !== 'full' && storeSync !== 'normal') throw new ConfigError(`--store-sync must be 'full' or 'normal', got '${storeSync}'`);
   const requestTimeoutMs = Number(get('--request-timeout-ms'));
@@ -152,5 +157,6 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
     storeSync,
     requestTimeoutMs,
     maxConnections,
+    maxPendingWrites,
   };
 }

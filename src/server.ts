@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ChangeEvent } from './resources/context.js';
 import { Dispatcher } from './api/dispatcher.js';
+import { WriteQueue } from './api/write-queue.js';
 import type { ApiModule } from './api/context.js';
 import { ec2Modules } from './api/ec2/index.js';
 import { ssmModules } from './api/ssm/index.js';
@@ -58,9 +59,11 @@ function listenError(e: unknown, config: Config): Error {
 export async function startServer(config: Config, log: (line: string) => void = () => {}): Promise<RunningServer> {
   const store = new SqliteStore(config.dataDir, { durability: config.storeSync });
   const reconcilers: Reconciler[] = createReconcilers({ store, config });
+  // one queue of pending writes for every service: they share one store
+  const writes = new WriteQueue(config.maxPendingWrites);
   const dispatcher = new Dispatcher(store, config, ec2Modules, (e: ChangeEvent) => {
     for (const r of reconcilers) r.handle(e);
-  });
+  }, undefined, writes);
   // One dispatcher per service. Region set-up (default VPC, built-in images) is EC2's, and every
   // dispatcher runs it: an STS or SSM call in a fresh region sees the region as EC2 shows it (and
   // never marks the region set up without it).
@@ -70,8 +73,8 @@ export async function startServer(config: Config, log: (line: string) => void = 
   const onChange = (e: ChangeEvent): void => {
     for (const r of reconcilers) r.handle(e);
   };
-  const sts = new Dispatcher(store, config, [...stsModules, ...regionSetup], onChange);
-  const ssm = new Dispatcher(store, config, [...ssmModules, ...regionSetup], onChange);
+  const sts = new Dispatcher(store, config, [...stsModules, ...regionSetup], onChange, undefined, writes);
+  const ssm = new Dispatcher(store, config, [...ssmModules, ...regionSetup], onChange, undefined, writes);
   const secrets = new Map(config.credentials.map((c) => [c.accessKeyId, c.secretAccessKey]));
   const throttle = new Throttle(config.throttle);
   const endpoint = new QueryEndpoint({

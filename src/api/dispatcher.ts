@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import { Ec2Error, dryRunSucceeded } from '../domain/errors.js';
 import type { Store } from '../store/store.js';
 import type { ActionHandler, ApiModule, ChangeEvent, RequestContext } from './context.js';
+import type { WriteQueue } from './write-queue.js';
 
 class DryRunRollback extends Error {}
 
@@ -23,6 +24,8 @@ export class Dispatcher {
     modules: readonly ApiModule[],
     private readonly onChange: (e: ChangeEvent) => void = () => {},
     private readonly clock: () => Date = () => new Date(),
+    /** admission control for mutating calls (the server's; none: every call runs at once) */
+    private readonly writes?: WriteQueue,
   ) {
     for (const m of modules) {
       for (const [name, handler] of Object.entries(m.actions)) {
@@ -78,8 +81,24 @@ export class Dispatcher {
     if (token !== undefined && token.length > 64) {
       throw new Ec2Error('InvalidParameterValue', 'Value for parameter clientToken is invalid. The value must not exceed 64 characters.');
     }
-    if (handler.prepare) return handler.prepare(ctx, input as never).then((prepared) => this.run(handler, action, ctx, input, token, prepared));
-    return this.run(handler, action, ctx, input, token, undefined);
+    const writes = this.writes;
+    if (!writes || (isReadOnly(action) && token === undefined)) {
+      if (handler.prepare) return handler.prepare(ctx, input as never).then((prepared) => this.run(handler, action, ctx, input, token, prepared));
+      return this.run(handler, action, ctx, input, token, undefined);
+    }
+    // a write: refused at once when the queue is full, else run in its turn (write-queue.ts)
+    const ticket = writes.admit();
+    try {
+      const out = handler.prepare
+        ? handler.prepare(ctx, input as never).then((prepared) => writes.run(() => this.run(handler, action, ctx, input, token, prepared)))
+        : writes.run(() => this.run(handler, action, ctx, input, token, undefined));
+      if (out instanceof Promise) return out.finally(ticket.done);
+      ticket.done();
+      return out;
+    } catch (e) {
+      ticket.done();
+      throw e;
+    }
   }
 
   /** The handler in the call's transaction, with DryRun and ClientToken handling. */

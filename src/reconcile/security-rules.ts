@@ -12,7 +12,7 @@ import type { NetworkInterfaceRecord, SecurityGroupRecord } from '../resources/e
 import type { FirewallProtocol, FirewallRule, InterfaceRuleSet } from '../network/firewall.js';
 import type { PluggedInterface } from '../network/fabric.js';
 import { parseCidr4 } from '../domain/cidr.js';
-import { KINDS } from '../resources/ec2/kinds.js';
+import { KINDS, MEMBER_INDEX } from '../resources/ec2/kinds.js';
 
 /** The private addresses of an interface, primary first. */
 export function privateIpsOf(eni: NetworkInterfaceRecord): string[] {
@@ -21,7 +21,11 @@ export function privateIpsOf(eni: NetworkInterfaceRecord): string[] {
   return out;
 }
 
-/** Group id → member addresses, for one region; built once and reused until invalidated. */
+/**
+ * Group id → member addresses, per region; each group's list is read (from the
+ * store's index of `groupId/address` pairs, no interface parsed) when first
+ * asked for, and reused until the region is invalidated.
+ */
 export class GroupMembers {
   private readonly byRegion = new Map<string, Map<string, string[]>>();
 
@@ -32,19 +36,14 @@ export class GroupMembers {
 
   of(ctx: ResourceContext, groupId: string): string[] {
     let index = this.byRegion.get(ctx.region);
-    if (!index) {
-      index = new Map();
-      for (const eni of eniCollection(ctx).list(ctx.region)) {
-        for (const g of eni.Groups) {
-          if (!g.GroupId) continue;
-          let list = index.get(g.GroupId);
-          if (!list) index.set(g.GroupId, (list = []));
-          list.push(...privateIpsOf(eni));
-        }
-      }
-      this.byRegion.set(ctx.region, index);
+    if (!index) this.byRegion.set(ctx.region, (index = new Map()));
+    let list = index.get(groupId);
+    if (!list) {
+      const prefix = `${groupId}/`;
+      list = eniCollection(ctx).indexValues(ctx.region, MEMBER_INDEX, prefix).map((v) => v.slice(prefix.length));
+      index.set(groupId, list);
     }
-    return index.get(groupId) ?? [];
+    return list;
   }
 }
 

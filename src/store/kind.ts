@@ -15,6 +15,12 @@ export interface KindSpec<T> {
   readonly unique?: readonly UniqueKey<T>[];
   /** integer ranges that must not overlap within one scope (e.g. subnet CIDRs in a VPC) */
   ranges?(record: T): readonly KeyRange[];
+  /**
+   * secondary indexes (not unique): records of the kind by a value, so that a
+   * caller can count or find them (`Collection.count`, `Collection.find`)
+   * without reading every record of the region
+   */
+  readonly indexes?: readonly IndexKey<T>[];
   /** never read; carries T */
   readonly __record?: T;
 }
@@ -24,6 +30,13 @@ export interface UniqueKey<T> {
   readonly space: string;
   /** 'global': across regions (one host's address pool); 'region': within the record's region */
   readonly scope: 'global' | 'region';
+  values(record: T): readonly string[];
+}
+
+export interface IndexKey<T> {
+  /** the index's name within the kind */
+  readonly name: string;
+  /** the values the record is found under (none: not in the index) */
   values(record: T): readonly string[];
 }
 

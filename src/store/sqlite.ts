@@ -14,6 +14,11 @@ import type { Collection, Durability, IdempotentRecord, Store, Tag, TagStore } f
 
 type Statement = Database.Statement;
 
+/** Counts records read from SQLite (JSON documents parsed), for tests that check a call's cost does not grow with the store. */
+export interface ReadStats {
+  records: number;
+}
+
 /**
  * One kind of resource. Reads outside a transaction (Describe calls, reconcilers
  * looking around) are served from an in-memory copy of the region's records,
@@ -28,6 +33,10 @@ class SqliteCollection<T> implements Collection<T> {
   private readonly putStmt: Statement;
   private readonly deleteStmt: Statement;
   private readonly allRegionsStmt: Statement;
+  private readonly countStmt: Statement;
+  private readonly findStmt: Statement;
+  private readonly indexAllStmt: Statement;
+  private readonly indexRangeStmt: Statement;
   private readonly keys: KeyWriter | undefined;
   readonly kind: string;
   /** region -> (id -> frozen record), in insertion order */
@@ -38,9 +47,22 @@ class SqliteCollection<T> implements Collection<T> {
     private readonly db: Database.Database,
     private readonly spec: KindSpec<T>,
     private readonly dataVersion: () => number,
+    private readonly stats: ReadStats,
+    /** runs inside every write of a kind with keys (see SqliteStore.collection) */
+    private readonly onWrite: () => void = () => {},
   ) {
     this.kind = spec.name;
-    this.keys = spec.unique || spec.ranges ? new KeyWriter(db) : undefined;
+    this.keys = hasKeys(spec) ? new KeyWriter(db) : undefined;
+    // secondary index entries live in resource_keys (see KeyWriter): a range of its primary key
+    this.countStmt = db.prepare('SELECT count(*) FROM resource_keys WHERE space = ? AND scope = ? AND value >= ? AND value < ?').pluck();
+    this.indexAllStmt = db.prepare('SELECT value FROM resource_keys WHERE space = ? AND scope = ? ORDER BY value').pluck();
+    this.indexRangeStmt = db.prepare('SELECT value FROM resource_keys WHERE space = ? AND scope = ? AND value >= ? AND value < ? ORDER BY value').pluck();
+    this.findStmt = db
+      .prepare(
+        'SELECT r.data FROM resource_keys x JOIN resources r ON r.region = x.region AND r.kind = x.kind AND r.id = x.id ' +
+          'WHERE x.space = ? AND x.scope = ? AND x.value >= ? AND x.value < ? ORDER BY r.rowid',
+      )
+      .pluck();
     this.getStmt = db.prepare('SELECT data FROM resources WHERE region = ? AND kind = ? AND id = ?').pluck();
     this.listStmt = db.prepare('SELECT id, data FROM resources WHERE region = ? AND kind = ? ORDER BY rowid').raw();
     this.allRegionsStmt = db.prepare('SELECT region, data FROM resources WHERE kind = ? ORDER BY rowid');
@@ -54,12 +76,33 @@ class SqliteCollection<T> implements Collection<T> {
     const cached = this.cache.has(region) ? this.usableCache()?.get(region) : undefined;
     if (cached) return cached.get(id);
     const data = this.getStmt.get(region, this.kind, id) as string | undefined;
-    return data === undefined ? undefined : (JSON.parse(data) as T);
+    return data === undefined ? undefined : this.parse(data);
+  }
+
+  count(region: string, index: string, value: string): number {
+    return this.countStmt.get(indexSpace(this.kind, index), region, value + INDEX_SEP, value + INDEX_END) as number;
+  }
+
+  find(region: string, index: string, value: string): T[] {
+    const rows = this.findStmt.all(indexSpace(this.kind, index), region, value + INDEX_SEP, value + INDEX_END) as string[];
+    return rows.map((d) => this.parse(d));
+  }
+
+  indexValues(region: string, index: string, prefix = ''): string[] {
+    const space = indexSpace(this.kind, index);
+    const end = prefixEnd(prefix);
+    const rows = (end === undefined ? this.indexAllStmt.all(space, region) : this.indexRangeStmt.all(space, region, prefix, end)) as string[];
+    return rows.map((v) => v.slice(0, v.lastIndexOf(INDEX_SEP)));
+  }
+
+  private parse(data: string): T {
+    this.stats.records++;
+    return JSON.parse(data) as T;
   }
 
   list(region: string): T[] {
     const cache = this.usableCache();
-    if (!cache) return (this.listStmt.all(region, this.kind) as [string, string][]).map((r) => JSON.parse(r[1]) as T);
+    if (!cache) return (this.listStmt.all(region, this.kind) as [string, string][]).map((r) => this.parse(r[1]));
     let records = cache.get(region);
     if (!records) {
       records = this.load(region);
@@ -72,7 +115,7 @@ class SqliteCollection<T> implements Collection<T> {
   listAllRegions(): { region: string; value: T }[] {
     return (this.allRegionsStmt.all(this.kind) as { region: string; data: string }[]).map((r) => ({
       region: r.region,
-      value: JSON.parse(r.data) as T,
+      value: this.parse(r.data),
     }));
   }
 
@@ -83,16 +126,22 @@ class SqliteCollection<T> implements Collection<T> {
       this.db.transaction(() => {
         this.putStmt.run(region, this.kind, id, JSON.stringify(value));
         this.keys!.replace(this.spec, region, id, value);
+        this.onWrite();
       })();
     } else {
       this.putStmt.run(region, this.kind, id, JSON.stringify(value));
     }
   }
 
+  /** Whether any region holds a record of this kind. */
+  hasRecords(): boolean {
+    return this.db.prepare('SELECT 1 FROM resources WHERE kind = ? LIMIT 1').get(this.kind) !== undefined;
+  }
+
   /** Rewrites every stored record's keys (for records written before the kind had them). */
   rewriteAllKeys(): void {
     if (!this.keys) return;
-    for (const r of this.db.prepare('SELECT region, id, data FROM resources WHERE kind = ?').iterate(this.kind) as Iterable<{ region: string; id: string; data: string }>) {
+    for (const r of this.db.prepare('SELECT region, id, data FROM resources WHERE kind = ?').all(this.kind) as { region: string; id: string; data: string }[]) {
       this.keys.replace(this.spec, r.region, r.id, JSON.parse(r.data) as T);
     }
   }
@@ -121,14 +170,24 @@ class SqliteCollection<T> implements Collection<T> {
   private load(region: string): Map<string, T> {
     const records = new Map<string, T>();
     for (const [id, data] of this.listStmt.all(region, this.kind) as [string, string][]) {
-      records.set(id, deepFreeze(JSON.parse(data) as T));
+      records.set(id, deepFreeze(this.parse(data)));
     }
     return records;
   }
 }
 
 /**
- * Keeps a record's unique values and ranges in their own tables, where the
+ * Secondary (non-unique) index entries share resource_keys with unique values:
+ * space `#index/<kind>/<name>` (a space no kind declares), scope the region,
+ * value `<indexed value>\x01<record id>` — unique per record, and all the
+ * records under one indexed value are one range of the primary key.
+ */
+const indexSpace = (kind: string, name: string): string => `#index/${kind}/${name}`;
+const INDEX_SEP = '\u0001';
+const INDEX_END = '\u0002';
+
+/**
+ * Keeps a record's unique values, ranges and index entries in their own tables, where the
  * schema refuses a duplicate (primary key) or an overlap (trigger): a second
  * writer racing the first cannot hand out one address twice.
  */
@@ -137,8 +196,10 @@ class KeyWriter {
   private readonly addKey: Statement;
   private readonly delRanges: Statement;
   private readonly addRange: Statement;
+  private readonly addIndex: Statement;
 
   constructor(db: Database.Database) {
+    this.addIndex = db.prepare('INSERT OR IGNORE INTO resource_keys (space, scope, value, region, kind, id) VALUES (?, ?, ?, ?, ?, ?)');
     this.delKeys = db.prepare('DELETE FROM resource_keys WHERE region = ? AND kind = ? AND id = ?');
     this.addKey = db.prepare('INSERT INTO resource_keys (space, scope, value, region, kind, id) VALUES (?, ?, ?, ?, ?, ?)');
     this.delRanges = db.prepare('DELETE FROM resource_ranges WHERE region = ? AND kind = ? AND id = ?');
@@ -166,6 +227,10 @@ class KeyWriter {
         throw e;
       }
     }
+    for (const ix of spec.indexes ?? []) {
+      const space = indexSpace(spec.name, ix.name);
+      for (const v of ix.values(value)) this.addIndex.run(space, region, v + INDEX_SEP + id, region, spec.name, id);
+    }
   }
 
   remove(kind: string, region: string, id: string): void {
@@ -176,7 +241,18 @@ class KeyWriter {
 
 /** Which keys a kind declares, so that a kind gaining a key has its records indexed again. */
 function keysSignature(spec: KindSpec<unknown>): string {
-  return [...(spec.unique ?? []).map((k) => `${k.space}/${k.scope}`), spec.ranges ? 'ranges' : ''].join(',');
+  const indexes = (spec.indexes ?? []).map((i) => `index:${i.name}`);
+  return [...(spec.unique ?? []).map((k) => `${k.space}/${k.scope}`), spec.ranges ? 'ranges' : '', ...indexes].join(',');
+}
+
+function hasKeys(spec: KindSpec<unknown>): boolean {
+  return spec.unique !== undefined || spec.ranges !== undefined || (spec.indexes?.length ?? 0) > 0;
+}
+
+/** The least string greater than every string starting with `prefix` ('' has none). */
+function prefixEnd(prefix: string): string | undefined {
+  if (prefix === '') return undefined;
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 }
 
 function isConstraint(e: unknown): boolean {
@@ -259,6 +335,11 @@ export class SqliteStore implements Store {
   private readonly metaGet: Statement;
   private readonly metaPut: Statement;
   private readonly dataVersionStmt: Statement;
+  private readonly heldStmt: Statement;
+  private readonly heldAllStmt: Statement;
+  private readonly heldRangeStmt: Statement;
+  /** records read from SQLite so far (JSON documents parsed), for tests */
+  readonly readStats: ReadStats = { records: 0 };
 
   /** Opens (creating if needed) the store in `dataDir`; ':memory:' for an in-memory store. */
   constructor(dataDir: string, opts: SqliteOptions = {}) {
@@ -282,6 +363,11 @@ export class SqliteStore implements Store {
       'INSERT INTO idempotency (region, action, token, request, response, created_at) VALUES (?, ?, ?, ?, ?, ?)',
     );
     this.metaGet = this.db.prepare('SELECT value FROM meta WHERE key = ?').pluck();
+    this.heldStmt = this.db.prepare('SELECT 1 FROM resource_keys WHERE space = ? AND scope = ? AND value = ?').pluck();
+    this.heldAllStmt = this.db.prepare('SELECT value FROM resource_keys WHERE space = ? AND scope = ? ORDER BY value').pluck();
+    this.heldRangeStmt = this.db
+      .prepare('SELECT value FROM resource_keys WHERE space = ? AND scope = ? AND value >= ? AND value < ? ORDER BY value')
+      .pluck();
     // Changes when another connection commits: cached reads are then dropped.
     this.dataVersionStmt = this.db.prepare('PRAGMA data_version').pluck();
     this.metaPut = this.db.prepare(
@@ -308,9 +394,14 @@ export class SqliteStore implements Store {
     const spec = kind as KindSpec<unknown>;
     let c = this.collections.get(kind.name);
     if (!c) {
-      c = { spec, collection: new SqliteCollection<unknown>(this.db, spec, () => this.dataVersionStmt.get() as number) };
+      const marker = `keys-built:${spec.name}:${keysSignature(spec)}`;
+      // the first write of a kind with keys records that its keys are kept from then on
+      const onWrite = (): void => {
+        if (this.getMeta(marker) !== '1') this.setMeta(marker, '1');
+      };
+      c = { spec, collection: new SqliteCollection<unknown>(this.db, spec, () => this.dataVersionStmt.get() as number, this.readStats, onWrite) };
       this.collections.set(kind.name, c);
-      if (spec.unique || spec.ranges) this.buildKeys(c.collection, spec);
+      if (hasKeys(spec)) this.buildKeys(c.collection, marker);
     } else if (c.spec !== spec) {
       throw new Error(`kind '${kind.name}' is declared twice`);
     }
@@ -319,11 +410,12 @@ export class SqliteStore implements Store {
 
   /**
    * Fills the key tables for a kind whose records were written before its keys
-   * existed (a database from before the schema guarded them); once per kind.
+   * existed (a database from before the schema guarded them), once. A kind with
+   * no records has nothing to fill: nothing is written (a read-only call must
+   * change nothing), and its first write sets the marker.
    */
-  private buildKeys(col: SqliteCollection<unknown>, spec: KindSpec<unknown>): void {
-    const marker = `keys-built:${spec.name}:${keysSignature(spec)}`;
-    if (this.getMeta(marker) === '1') return;
+  private buildKeys(col: SqliteCollection<unknown>, marker: string): void {
+    if (this.getMeta(marker) === '1' || !col.hasRecords()) return;
     this.transaction(() => {
       col.rewriteAllKeys();
       this.setMeta(marker, '1');
@@ -333,6 +425,17 @@ export class SqliteStore implements Store {
   /** Runs fn in one transaction (nested calls become savepoints). */
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();
+  }
+
+  isHeld(space: string, region: string | null, value: string): boolean {
+    return this.heldStmt.get(space, region ?? '', value) !== undefined;
+  }
+
+  heldValues(space: string, region: string | null, prefix = ''): string[] {
+    const scope = region ?? '';
+    const end = prefixEnd(prefix);
+    if (end === undefined) return this.heldAllStmt.all(space, scope) as string[];
+    return this.heldRangeStmt.all(space, scope, prefix, end) as string[];
   }
 
   idempotent(region: string, action: string, token: string): IdempotentRecord | undefined {

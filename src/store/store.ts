@@ -27,6 +27,20 @@ export interface Collection<T> {
   put(region: string, id: string, value: T): void;
   /** false when there was nothing to delete */
   delete(region: string, id: string): boolean;
+  /**
+   * How many of the region's records are found under `value` in the kind's
+   * index `index` (KindSpec.indexes), without reading the records: its cost
+   * follows the matching records, not the stored ones. An undeclared index counts 0.
+   */
+  count(region: string, index: string, value: string): number;
+  /** The region's records found under `value` in the kind's index `index`, oldest first. */
+  find(region: string, index: string, value: string): T[];
+  /**
+   * The values of the kind's index `index` in the region that start with
+   * `prefix`, once per record found under each, in ascending (binary) order,
+   * without reading the records.
+   */
+  indexValues(region: string, index: string, prefix?: string): string[];
 }
 
 export interface TagStore {
@@ -58,6 +72,18 @@ export interface Store {
   collection<T>(kind: KindSpec<T>): Collection<T>;
   /** Runs fn in one transaction (nested calls become savepoints); a throw rolls it back. */
   transaction<T>(fn: () => T): T;
+  /**
+   * Whether a record of any kind holds `value` in the unique space `space`
+   * (KindSpec.unique): `region` for a space of scope 'region', null for a
+   * 'global' one. One indexed lookup; reads no record.
+   */
+  isHeld(space: string, region: string | null, value: string): boolean;
+  /**
+   * The values held in `space` (scoped as in isHeld) that start with `prefix`,
+   * in ascending binary (UTF-8 byte) order, without reading any record: its cost
+   * follows the values under the prefix, not the stored records.
+   */
+  heldValues(space: string, region: string | null, prefix?: string): string[];
   idempotent(region: string, action: string, token: string): IdempotentRecord | undefined;
   rememberIdempotent(region: string, action: string, token: string, request: string, response: string, now: number): void;
   getMeta(key: string): string | undefined;

@@ -44,6 +44,19 @@ const HOLDER = kind<Holder>({
 });
 /** a second kind sharing the global space with HOLDER */
 const OTHER_HOLDER = kind<Holder>({ name: 'conformance-other', unique: [{ space: 'conformance-ip', scope: 'global', values: (h) => h.ips }] });
+interface Machine {
+  id: string;
+  state: string;
+  groups: string[];
+}
+/** a kind with secondary indexes: live machines, and machines by group */
+const MACHINE = kind<Machine>({
+  name: 'conformance-machine',
+  indexes: [
+    { name: 'live', values: (m) => (m.state === 'gone' ? [] : ['1']) },
+    { name: 'group', values: (m) => m.groups },
+  ],
+});
 const NET = kind<Net>({ name: 'conformance-net', ranges: (n) => [{ scope: n.vpc, low: n.low, high: n.high }] });
 
 export function runStoreConformance(name: string, open: () => StoreUnderTest, skip: Partial<Record<StoreCase, string>> = {}): void {
@@ -176,6 +189,75 @@ export function runStoreConformance(name: string, open: () => StoreUnderTest, sk
       assert.deepEqual(n.list('r1').map((x) => x.id).sort(), ['n1', 'n3', 'n5']);
     });
 
+    it('tells whether a unique value is held, per space and scope, and lists held values by prefix in order', () => {
+      const h = s.collection(HOLDER);
+      const o = s.collection(OTHER_HOLDER);
+      h.put('hv1', 'a', { id: 'a', ips: ['10.50.0.2', '10.50.0.10'], scope: 'subnet-x/10.0.0.9' });
+      o.put('hv2', 'b', { id: 'b', ips: ['10.50.0.3'] });
+      h.put('hv2', 'c', { id: 'c', ips: [], scope: 'subnet-x/10.0.0.5' });
+      h.put('hv2', 'd', { id: 'd', ips: [], scope: 'subnet-y/10.0.0.4' });
+      assert.equal(s.isHeld('conformance-ip', null, '10.50.0.3'), true, 'global: held by another kind in another region');
+      assert.equal(s.isHeld('conformance-ip', null, '10.50.0.4'), false);
+      assert.equal(s.isHeld('conformance-ip', 'hv1', '10.50.0.3'), false, 'a global space has no region scope');
+      assert.equal(s.isHeld('conformance-scoped', 'hv1', 'subnet-x/10.0.0.9'), true);
+      assert.equal(s.isHeld('conformance-scoped', 'hv2', 'subnet-x/10.0.0.9'), false, 'region scope');
+      assert.deepEqual(s.heldValues('conformance-ip', null, '10.50.'), ['10.50.0.10', '10.50.0.2', '10.50.0.3']);
+      assert.deepEqual(s.heldValues('conformance-scoped', 'hv2', 'subnet-x/'), ['subnet-x/10.0.0.5']);
+      assert.deepEqual(s.heldValues('conformance-scoped', 'hv2'), ['subnet-x/10.0.0.5', 'subnet-y/10.0.0.4']);
+      assert.deepEqual(s.heldValues('conformance-scoped', 'hv9', 'subnet-x/'), []);
+      h.put('hv1', 'a', { id: 'a', ips: ['10.50.0.2'] });
+      assert.equal(s.isHeld('conformance-ip', null, '10.50.0.10'), false, 'released by a rewrite');
+      assert.equal(s.isHeld('conformance-scoped', 'hv1', 'subnet-x/10.0.0.9'), false);
+      o.delete('hv2', 'b');
+      assert.deepEqual(s.heldValues('conformance-ip', null, '10.50.'), ['10.50.0.2'], 'released by a delete');
+      s.transaction(() => {
+        h.put('hv1', 'e', { id: 'e', ips: ['10.50.0.7'] });
+        assert.equal(s.isHeld('conformance-ip', null, '10.50.0.7'), true, 'visible inside the writing transaction');
+      });
+      assert.throws(() =>
+        s.transaction(() => {
+          h.put('hv1', 'f', { id: 'f', ips: ['10.50.0.8'] });
+          throw new Error('boom');
+        }),
+      );
+      assert.equal(s.isHeld('conformance-ip', null, '10.50.0.8'), false, 'a rolled-back write holds nothing');
+    });
+
+    it('counts and finds records through a secondary index, following rewrites, deletes and rollbacks', () => {
+      const m = s.collection(MACHINE);
+      m.put('ix', 'm1', { id: 'm1', state: 'up', groups: ['g1', 'g2'] });
+      m.put('ix', 'm2', { id: 'm2', state: 'up', groups: ['g2'] });
+      m.put('ix', 'm3', { id: 'm3', state: 'gone', groups: [] });
+      m.put('ix-other', 'm4', { id: 'm4', state: 'up', groups: ['g2'] });
+      assert.equal(m.count('ix', 'live', '1'), 2);
+      assert.equal(m.count('ix-other', 'live', '1'), 1, 'per region');
+      assert.equal(m.count('ix', 'live', '0'), 0);
+      assert.equal(m.count('ix', 'no-such-index', '1'), 0);
+      assert.deepEqual(m.find('ix', 'group', 'g2').map((x) => x.id), ['m1', 'm2'], 'oldest first');
+      assert.deepEqual(m.find('ix', 'group', 'g1'), [{ id: 'm1', state: 'up', groups: ['g1', 'g2'] }]);
+      assert.deepEqual(m.indexValues('ix', 'group'), ['g1', 'g2', 'g2'], 'once per record, in order');
+      assert.deepEqual(m.indexValues('ix', 'group', 'g2'), ['g2', 'g2']);
+      assert.deepEqual(m.indexValues('ix', 'group', 'g3'), []);
+      m.put('ix', 'm1', { id: 'm1', state: 'gone', groups: ['g1'] });
+      assert.equal(m.count('ix', 'live', '1'), 1, 'a rewrite moves the record in the index');
+      assert.deepEqual(m.find('ix', 'group', 'g2').map((x) => x.id), ['m2']);
+      m.delete('ix', 'm2');
+      assert.equal(m.count('ix', 'live', '1'), 0);
+      assert.deepEqual(m.find('ix', 'group', 'g2'), []);
+      s.transaction(() => {
+        m.put('ix', 'm5', { id: 'm5', state: 'up', groups: [] });
+        assert.equal(m.count('ix', 'live', '1'), 1, 'visible inside the writing transaction');
+      });
+      assert.throws(() =>
+        s.transaction(() => {
+          m.put('ix', 'm6', { id: 'm6', state: 'up', groups: [] });
+          throw new Error('boom');
+        }),
+      );
+      assert.equal(m.count('ix', 'live', '1'), 1, 'a rolled-back write is not counted');
+      assert.equal(m.find('ix', 'live', '1')[0]?.id, 'm5');
+    });
+
     it('tags: set, replace, remove by key or by key and value, per type and per region', () => {
       const tags = s.tags;
       tags.set('tg', 'vpc-1', 'vpc', [{ Key: 'Name', Value: 'a' }, { Key: 'env', Value: 'dev' }]);
@@ -211,6 +293,10 @@ export function runStoreConformance(name: string, open: () => StoreUnderTest, sk
       assert.deepEqual(s.collection(DOC).get('dur', 'd'), { id: 'd', n: 7 });
       assert.deepEqual(s.tags.forResource('dur', 'd'), [{ Key: 'k', Value: 'v' }]);
       assert.throws(() => s.collection(HOLDER).put('dur', 'other', { id: 'other', ips: ['10.77.0.1'] }), StoreConflict);
+      assert.equal(s.isHeld('conformance-ip', null, '10.77.0.1'), true);
+      s.collection(MACHINE).put('dur', 'md', { id: 'md', state: 'up', groups: [] });
+      s = t.reopen!();
+      assert.equal(s.collection(MACHINE).count('dur', 'live', '1'), 1);
     });
   });
 }

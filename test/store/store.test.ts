@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
-import { kind } from '../../src/store/kind.js';
+import { kind, StoreConflict } from '../../src/store/kind.js';
 
 const THING = kind<{ n: number }>({ name: 'thing' });
 const DOC = kind<{ v: string; list?: string[] }>({ name: 'vpc' });
@@ -103,6 +103,30 @@ describe('store', () => {
       c.delete('us-east-1', 'vpc-2');
       assert.deepEqual(c.list('us-east-1').map((r) => r.v), ['one', 'three']);
       s.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('first use of a kind with keys writes nothing until its first write; a database from before keys gets them once', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'overcast-store-'));
+    const HELD = kind<{ ip: string }>({ name: 'held-thing', unique: [{ space: 'held-ip', scope: 'global', values: (r) => [r.ip] }] });
+    try {
+      const s = new SqliteStore(dir);
+      const changes = () => s.db.prepare('SELECT total_changes()').pluck().get() as number;
+      const before = changes();
+      assert.deepEqual(s.collection(HELD).list('r1'), []);
+      assert.equal(changes(), before, 'a read of an empty kind wrote to the store');
+      s.collection(HELD).put('r1', 'a', { ip: '10.0.0.1' });
+      assert.equal(s.getMeta('keys-built:held-thing:held-ip/global,'), '1');
+      // a record written without its keys (as an older version would have)
+      s.db.prepare("INSERT INTO resources (region, kind, id, data) VALUES ('r1', 'held-old', 'b', ?)").run(JSON.stringify({ ip: '10.0.0.2' }));
+      s.close();
+      const again = new SqliteStore(dir);
+      const OLD = kind<{ ip: string }>({ name: 'held-old', unique: [{ space: 'held-ip', scope: 'global', values: (r) => [r.ip] }] });
+      again.collection(OLD);
+      assert.throws(() => again.collection(HELD).put('r1', 'c', { ip: '10.0.0.2' }), StoreConflict, 'the old record got its keys on first use');
+      again.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

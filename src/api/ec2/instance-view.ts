@@ -38,6 +38,21 @@ export function loadLookups(ctx: RequestContext): InstanceLookups {
   return { enis, tags: tagsByResource(ctx, KINDS.instance.name) };
 }
 
+/** The lookups of a few instances (Describe by id): their interfaces and tags by id, nothing else of the region read. */
+export function lookupsFor(ctx: RequestContext, records: readonly StoredInstance[]): InstanceLookups {
+  const col = eniCollection(ctx);
+  const lookups: InstanceLookups = { enis: new Map(), tags: new Map() };
+  for (const r of records) {
+    for (const id of r.networkInterfaceIds) {
+      const e = col.get(ctx.region, id);
+      if (e) lookups.enis.set(id, e);
+    }
+    const tags = ctx.store.tags.forResource(ctx.region, r.InstanceId);
+    if (tags.length > 0) lookups.tags.set(r.InstanceId, tags);
+  }
+  return lookups;
+}
+
 /** Output plus the reservation it belongs to (extra members are not serialized). */
 export type InstanceOutput = Instance & { reservationId: string; ownerId: string };
 

@@ -33,7 +33,7 @@ import { action, type ApiModule, type RequestContext } from '../context.js';
 import { instanceAttributeActions } from './instance-attributes.js';
 import { instanceCollection, type StoredInstance } from '../../resources/ec2/instances.js';
 import { describeInstanceStatus } from './instance-status.js';
-import { ec2Time, instanceOutput, loadLookups, requireInstances, visibleInstances, type InstanceOutput } from './instance-view.js';
+import { ec2Time, instanceOutput, loadLookups, lookupsFor, requireInstances, visibleInstances, type InstanceOutput } from './instance-view.js';
 import { runInstances } from './run-instances.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
 
@@ -122,7 +122,7 @@ const describeInstances = action((ctx, input: DescribeInstancesRequest): Describ
     throw invalidParameterCombination('The parameter instancesSet cannot be used with the parameter maxResults');
   }
   const records = ids.length > 0 ? requireInstances(ctx, ids) : visibleInstances(ctx);
-  const lookups = loadLookups(ctx);
+  const lookups = ids.length > 0 ? lookupsFor(ctx, records) : loadLookups(ctx);
   const outputs = records.map((r) => instanceOutput(ctx, r, lookups));
   const filtered = applyFilters(outputs, input.Filters, INSTANCE_FILTERS, (i) => i.Tags);
   const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 5, max: 1000 });

@@ -19,7 +19,7 @@ import { instanceState } from '../../domain/lifecycle.js';
 import { Ec2Error, invalidParameterCombination, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
 import { action, type RequestContext } from '../context.js';
-import { eniCollection, instanceCollection, type LaunchVolume, type StoredInstance } from '../../resources/ec2/instances.js';
+import { eniCollection, instanceCollection, liveInstanceCount, type LaunchVolume, type StoredInstance } from '../../resources/ec2/instances.js';
 import { ec2Time, instanceOutput, isoTime, type InstanceLookups } from './instance-view.js';
 import { allocatePublicIps } from '../../resources/ec2/public-ips.js';
 import { defaultVpcOf as defaultVpc } from '../../resources/ec2/vpcs.js';
@@ -301,12 +301,6 @@ export function applyMetadataOptions(
     HttpProtocolIpv6: (req.HttpProtocolIpv6 as 'enabled' | 'disabled' | undefined) ?? current.HttpProtocolIpv6,
     InstanceMetadataTags: (req.InstanceMetadataTags as 'enabled' | 'disabled' | undefined) ?? current.InstanceMetadataTags,
   };
-}
-
-function liveInstanceCount(ctx: RequestContext): number {
-  let n = 0;
-  for (const r of instanceCollection(ctx).list(ctx.region)) if (r.State.Name !== 'terminated') n++;
-  return n;
 }
 
 /**

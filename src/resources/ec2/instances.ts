@@ -9,11 +9,16 @@ import { allocatePublicIp } from './public-ips.js';
 import type { InstanceRecord, NetworkInterfaceRecord, StoredInstance } from './records.js';
 
 export type { LaunchVolume, StoredInstance } from './records.js';
-import { KINDS } from './kinds.js';
+import { KINDS, LIVE_INDEX } from './kinds.js';
 import { kind } from '../../store/kind.js';
 
 export const instanceCollection = (ctx: { store: ResourceContext['store'] }) => ctx.store.collection(KINDS.instance);
 export const eniCollection = (ctx: { store: ResourceContext['store'] }) => ctx.store.collection(KINDS.networkInterface);
+
+/** Instances of the region that count against the account limit (all but terminated), from the store's index. */
+export function liveInstanceCount(ctx: Pick<ResourceContext, 'store' | 'region'>): number {
+  return instanceCollection(ctx).count(ctx.region, LIVE_INDEX, '1');
+}
 
 /** The instance's interfaces that still exist, in device-index order. */
 export function interfacesOf(ctx: ResourceContext, rec: InstanceRecord): NetworkInterfaceRecord[] {

@@ -43,10 +43,26 @@ function ec2Kind<T>(name: string, prefix: string, codes: Codes, extra: Omit<Kind
 /** Public IPv4s compete across kinds and regions: one address pool per host. */
 const PUBLIC_IP = 'public-ip';
 
+/**
+ * The unique spaces the allocators ask the store about (Store.isHeld, heldValues):
+ * `public-ip` is global, values are addresses; `private-ip` is per region, values
+ * are `subnetId/address`.
+ */
+export const SPACES = { publicIp: PUBLIC_IP, privateIp: 'private-ip' } as const;
+
+/** The instance index of instances that count against the account limit (every state but terminated). */
+export const LIVE_INDEX = 'live';
+
+/** The interface index of `groupId/privateIp` pairs: a group's member addresses, without reading any interface. */
+export const MEMBER_INDEX = 'group-member';
+
 const present = (...values: (string | undefined)[]): string[] => values.filter((v): v is string => v !== undefined && v !== '');
 
 export const KINDS = {
-  instance: ec2Kind<StoredInstance>('instance', 'i', ['InvalidInstanceID.NotFound', 'instance ID', 'InvalidInstanceID.Malformed']),
+  instance: ec2Kind<StoredInstance>('instance', 'i', ['InvalidInstanceID.NotFound', 'instance ID', 'InvalidInstanceID.Malformed'], {
+    // counted for the account's instance limit without reading every instance
+    indexes: [{ name: LIVE_INDEX, values: (i) => (i.State?.Name === 'terminated' ? [] : ['1']) }],
+  }),
   image: ec2Kind<ImageRecord>('image', 'ami', ['InvalidAMIID.NotFound', 'image id', 'InvalidAMIID.Malformed']),
   /** records arrive with the storage issue; the kind exists so ids are recognised */
   volume: ec2Kind<{ VolumeId: string }>('volume', 'vol', ['InvalidVolume.NotFound', 'volume', 'InvalidVolumeID.Malformed']),
@@ -75,12 +91,22 @@ export const KINDS = {
     ],
   }),
   networkInterface: ec2Kind<NetworkInterfaceRecord>('network-interface', 'eni', ['InvalidNetworkInterfaceID.NotFound', 'networkInterface ID', 'InvalidNetworkInterfaceID.Malformed'], {
+    indexes: [
+      {
+        name: MEMBER_INDEX,
+        values: (e) => {
+          const groups = new Set(present(...(e.Groups ?? []).map((g) => g.GroupId)));
+          const ips = new Set(present(e.PrivateIpAddress, ...(e.PrivateIpAddresses ?? []).map((p) => p.PrivateIpAddress)));
+          return [...groups].flatMap((g) => [...ips].map((ip) => `${g}/${ip}`));
+        },
+      },
+    ],
     unique: [
       // an auto-assigned public IP (an Elastic IP's address is held by the Elastic IP record)
       { space: PUBLIC_IP, scope: 'global', values: (e) => (e.association && e.association.allocationId === undefined ? [e.association.PublicIp] : []) },
       // private addresses are unique within their subnet
       {
-        space: 'private-ip',
+        space: SPACES.privateIp,
         scope: 'region',
         values: (e) => [...new Set(present(e.PrivateIpAddress, ...(e.PrivateIpAddresses ?? []).map((p) => p.PrivateIpAddress)))].map((ip) => `${e.SubnetId}/${ip}`),
       },

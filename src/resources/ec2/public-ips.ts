@@ -1,31 +1,31 @@
 /**
  * Public IPv4 addresses come from Overcast's own pool (config.publicIpPool). An
  * address is in use when an ENI carries it (auto-assigned public IP) or an
- * Elastic IP holds it, in any region; the lowest free address is taken first.
+ * Elastic IP holds it, in any region: the store's `public-ip` space, which both
+ * kinds write (kinds.ts), answers that from its index without reading records.
  */
 import { formatIpv4, parseCidr4, parseIpv4, size } from '../../domain/cidr.js';
 import { Ec2Error } from '../../domain/errors.js';
 import type { ResourceContext } from '../context.js';
-import { KINDS } from './kinds.js';
-
-/** Addresses in use in any region: the pool is one address space on this host. */
-function usedPublicIps(ctx: ResourceContext): Set<number> {
-  const used = new Set<number>();
-  for (const { value: a } of ctx.store.collection(KINDS.elasticIp).listAllRegions()) {
-    const n = parseIpv4(a.PublicIp);
-    if (n !== undefined) used.add(n);
-  }
-  for (const { value: e } of ctx.store.collection(KINDS.networkInterface).listAllRegions()) {
-    const n = e.association ? parseIpv4(e.association.PublicIp) : undefined;
-    if (n !== undefined) used.add(n);
-  }
-  return used;
-}
+import { SPACES } from './kinds.js';
 
 /** Whether an Elastic IP or an interface holds this address, in any region. */
 export function isPublicIpInUse(ctx: ResourceContext, ip: string): boolean {
   const n = parseIpv4(ip);
-  return n !== undefined && usedPublicIps(ctx).has(n);
+  return n !== undefined && ctx.store.isHeld(SPACES.publicIp, null, formatIpv4(n));
+}
+
+/** Candidates probed one by one before the allocator reads the whole held set instead. */
+const PROBES = 64;
+
+/** Every held address, for a pool so full that probing would take longer. */
+function heldPublicIps(ctx: ResourceContext): Set<number> {
+  const used = new Set<number>();
+  for (const v of ctx.store.heldValues(SPACES.publicIp, null)) {
+    const n = parseIpv4(v);
+    if (n !== undefined) used.add(n);
+  }
+  return used;
 }
 
 const CURSOR_KEY = 'public-ip-cursor';
@@ -34,14 +34,22 @@ const CURSOR_KEY = 'public-ip-cursor';
  * Takes `count` free addresses of the pool, going round from just after the
  * last one handed out (skipping network and broadcast addresses). Going round
  * rather than lowest-first means a stopped and restarted instance gets a new
- * public IP, as on EC2, instead of the one it just released. One scan of the
- * store serves a whole launch.
+ * public IP, as on EC2, instead of the one it just released. The addresses
+ * after the cursor are usually free: each is checked with one indexed lookup,
+ * and only a crowded pool (more than a few held in a row) reads the held set,
+ * as strings, once for the whole launch.
  */
 export function allocatePublicIps(ctx: ResourceContext, count: number): string[] {
   if (count <= 0) return [];
   const pool = parseCidr4(ctx.config.publicIpPool);
   if (!pool) throw new Ec2Error('InternalError', `The public IP pool '${ctx.config.publicIpPool}' is not a valid CIDR.`, 500);
-  const used = usedPublicIps(ctx);
+  let used: Set<number> | undefined;
+  let probes = 0;
+  const isUsed = (ip: number): boolean => {
+    if (used) return used.has(ip);
+    if (++probes > PROBES + count) used = heldPublicIps(ctx);
+    return used ? used.has(ip) : ctx.store.isHeld(SPACES.publicIp, null, formatIpv4(ip));
+  };
   const n = size(pool);
   const first = n > 2 ? 1 : 0;
   const span = n > 2 ? n - 2 : n;
@@ -52,7 +60,7 @@ export function allocatePublicIps(ctx: ResourceContext, count: number): string[]
   for (let k = 0; k < span && out.length < count; k++) {
     offset = first + ((start + k) % span);
     const ip = (pool.base + offset) >>> 0;
-    if (!used.has(ip)) out.push(formatIpv4(ip));
+    if (!isUsed(ip)) out.push(formatIpv4(ip));
   }
   if (out.length < count) throw new Ec2Error('AddressLimitExceeded', 'The public IPv4 address pool is exhausted.');
   ctx.store.setMeta(CURSOR_KEY, String(offset));

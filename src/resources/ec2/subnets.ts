@@ -4,7 +4,7 @@ import { allocateAddress, type Cidr4, defaultSubnetCidr, formatIpv4, ipInCidr, i
 import { Ec2Error } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
 import { type ZoneInfo, findRegion } from '../../domain/regions.js';
-import { KINDS } from './kinds.js';
+import { KINDS, SPACES } from './kinds.js';
 import { associateWithDefaultAcl } from './network-acls.js';
 import type { NetworkInterfaceRecord, SubnetRecord, VpcRecord } from './records.js';
 import { requireResource } from './registry.js';
@@ -18,27 +18,33 @@ export function zonesHere(ctx: ResourceContext): readonly ZoneInfo[] {
   return findRegion(ctx.region)?.zones ?? [];
 }
 
-/** Every private IPv4 an interface holds (primary and secondaries). */
-function addressesOf(eni: NetworkInterfaceRecord): string[] {
-  const out = [eni.PrivateIpAddress];
-  for (const p of eni.PrivateIpAddresses ?? []) {
-    if (p.PrivateIpAddress !== undefined && p.PrivateIpAddress !== eni.PrivateIpAddress) out.push(p.PrivateIpAddress);
+/**
+ * Addresses held by interfaces, per subnet id: the region's `private-ip` values
+ * (`subnetId/address`, kinds.ts) from the store's index, no interface read.
+ */
+export function usedAddresses(ctx: ResourceContext): Map<string, Set<number>> {
+  const out = new Map<string, Set<number>>();
+  for (const v of ctx.store.heldValues(SPACES.privateIp, ctx.region)) {
+    const slash = v.lastIndexOf('/');
+    const n = parseIpv4(v.slice(slash + 1));
+    if (slash < 0 || n === undefined) continue;
+    const subnetId = v.slice(0, slash);
+    let set = out.get(subnetId);
+    if (!set) out.set(subnetId, (set = new Set()));
+    set.add(n);
   }
   return out;
 }
 
-/** Addresses held by interfaces, per subnet id (one scan of the interfaces). */
-export function usedAddresses(ctx: ResourceContext): Map<string, Set<number>> {
-  const out = new Map<string, Set<number>>();
-  for (const eni of ctx.store.collection(KINDS.networkInterface).list(ctx.region)) {
-    let set = out.get(eni.SubnetId);
-    if (!set) out.set(eni.SubnetId, (set = new Set()));
-    for (const ip of addressesOf(eni)) {
-      const n = parseIpv4(ip);
-      if (n !== undefined) set.add(n);
-    }
+/** Addresses held by interfaces in one subnet: its range of the `private-ip` index (cost follows the subnet's held addresses). */
+function usedIn(ctx: ResourceContext, subnetId: string): Set<number> {
+  const prefix = `${subnetId}/`;
+  const used = new Set<number>();
+  for (const v of ctx.store.heldValues(SPACES.privateIp, ctx.region, prefix)) {
+    const n = parseIpv4(v.slice(prefix.length));
+    if (n !== undefined) used.add(n);
   }
-  return out;
+  return used;
 }
 
 export function availableCount(subnet: SubnetRecord, used: Set<number> | undefined): number {
@@ -47,7 +53,7 @@ export function availableCount(subnet: SubnetRecord, used: Set<number> | undefin
 }
 
 function takenIn(ctx: ResourceContext, subnet: SubnetRecord, alsoTaken: Iterable<string>): Set<number> {
-  const used = usedAddresses(ctx).get(subnet.SubnetId) ?? new Set<number>();
+  const used = usedIn(ctx, subnet.SubnetId);
   for (const ip of alsoTaken) {
     const n = parseIpv4(ip);
     if (n !== undefined) used.add(n);
