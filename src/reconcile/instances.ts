@@ -32,7 +32,7 @@ import {
   type StoredInstance,
 } from '../resources/ec2/instances.js';
 import { privateDnsName } from '../resources/ec2/public-ips.js';
-import type { DesiredInstanceState, NetworkInterfaceRecord, SubnetRecord, VpcRecord } from '../resources/ec2/records.js';
+import type { DesiredInstanceState, NetworkInterfaceRecord } from '../resources/ec2/records.js';
 import type { DiskSpec, Hypervisor, InstanceSpec, NicSpec, RuntimeState } from '../compute/hypervisor.js';
 import type { ProbeResult } from '../compute/driver.js';
 import { FabricError, type Fabric, type PluggedInterface, type PublicIpMapping } from '../network/fabric.js';
@@ -53,7 +53,7 @@ import {
 import { ReconcileLoop } from './loop.js';
 import { GroupMembers, groupSetName, privateIpsOf, resolveRuleSet } from './security-rules.js';
 import type { Reconciler, ReconcilerDeps } from './reconciler.js';
-import { KINDS } from '../resources/ec2/kinds.js';
+import { KINDS, LIVE_INDEX, TERMINATED_INDEX } from '../resources/ec2/kinds.js';
 
 export interface InstanceReconcilerDeps extends ReconcilerDeps {
   driver: Hypervisor;
@@ -143,7 +143,7 @@ export class InstanceReconciler implements Reconciler {
     if (e.kind === 'security-group' || e.kind === 'network-interface' || e.kind === 'elastic-ip') {
       // rule sets, memberships and public IP mappings of the region's live instances may have changed
       this.members.invalidate(e.region);
-      for (const rec of instanceCollection(this.deps).list(e.region)) {
+      for (const rec of instanceCollection(this.deps).find(e.region, LIVE_INDEX, '1')) {
         if (rec.State.Name === 'pending' || rec.State.Name === 'running') {
           this.regions.set(rec.InstanceId, e.region);
           this.loop.schedule(rec.InstanceId);
@@ -192,7 +192,11 @@ export class InstanceReconciler implements Reconciler {
     return this.loop.resync();
   }
 
-  /** Deletes terminated instances (their tags and console output) an hour after termination. */
+  /**
+   * Deletes terminated instances (their tags and console output) an hour after
+   * termination, found through the store's index of termination times, oldest
+   * first: no instance is read that is not due.
+   */
   purge(): number {
     if (this.loop.isStopped) return 0;
     const now = this.now();
@@ -200,36 +204,62 @@ export class InstanceReconciler implements Reconciler {
     const col = instanceCollection(this.deps);
     const consoles = consoleOutputCollection(this.deps);
     this.deps.store.transaction(() => {
-      for (const { region, value } of col.listAllRegions()) {
-        if (isStillVisible(value.State.Name, value.terminatedAt, now)) continue;
-        if (this.loop.busy(value.InstanceId)) continue;
-        col.delete(region, value.InstanceId);
-        consoles.delete(region, value.InstanceId);
-        this.deps.store.tags.removeAll(region, value.InstanceId);
-        this.regions.delete(value.InstanceId);
-        purged++;
+      for (const region of this.watchedRegions()) {
+        for (const entry of col.indexValues(region, TERMINATED_INDEX)) {
+          const slash = entry.indexOf('/');
+          if (isStillVisible('terminated', Number(entry.slice(0, slash)), now)) break;
+          const id = entry.slice(slash + 1);
+          if (this.loop.busy(id)) continue;
+          col.delete(region, id);
+          consoles.delete(region, id);
+          this.deps.store.tags.removeAll(region, id);
+          this.regions.delete(id);
+          purged++;
+        }
       }
     });
     return purged;
   }
 
-  /** Start-up and resync: every instance that is not done, and every machine the driver has. */
+  /** The regions instances may live in: the served ones and any the start-up scan found. */
+  private watchedRegions(): Set<string> {
+    return new Set([...this.deps.config.regions, ...this.regions.values()]);
+  }
+
+  /**
+   * Start-up: every instance that is not done, and every machine the driver has
+   * (one scan of every instance, once). Resync: the live instances, through the
+   * store's index, and every machine the driver has — a machine whose instance
+   * is terminated, purged or unknown is looked at, and its step ends it.
+   */
   private async keys(why: 'start' | 'resync'): Promise<string[]> {
     const present = new Set(await this.driver.list());
     const out: string[] = [];
-    for (const { region, value } of instanceCollection(this.deps).listAllRegions()) {
-      const known = present.delete(value.InstanceId);
-      this.regions.set(value.InstanceId, region);
-      // a terminated instance needs nothing unless the driver still has it
-      if (value.State.Name !== 'terminated' || known) {
-        if (why === 'start') this.recovering.add(value.InstanceId);
+    const col = instanceCollection(this.deps);
+    if (why === 'start') {
+      for (const { region, value } of col.listAllRegions()) {
+        const known = present.delete(value.InstanceId);
+        this.regions.set(value.InstanceId, region);
+        // a terminated instance needs nothing unless the driver still has it
+        if (value.State.Name !== 'terminated' || known) {
+          this.recovering.add(value.InstanceId);
+          out.push(value.InstanceId);
+        }
+      }
+      for (const orphan of present) {
+        this.regions.delete(orphan);
+        out.push(orphan);
+      }
+      return out;
+    }
+    for (const region of this.watchedRegions()) {
+      for (const value of col.find(region, LIVE_INDEX, '1')) {
+        present.delete(value.InstanceId);
+        this.regions.set(value.InstanceId, region);
         out.push(value.InstanceId);
       }
     }
-    for (const orphan of present) {
-      this.regions.delete(orphan);
-      out.push(orphan);
-    }
+    out.push(...present);
     return out;
   }
 

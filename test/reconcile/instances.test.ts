@@ -359,6 +359,31 @@ describe('instance reconciler', () => {
     assert.equal(f.rec.purge(), 1);
     assert.equal(get(f, young), undefined);
   });
+
+  it('purge and resync read no terminated instance that is not due, however many are stored', async () => {
+    await f.rec.start();
+    await f.rec.idle();
+    const live = seedInstance(f);
+    for (let n = 0; n < 300; n++) {
+      const id = seedInstance(f, { state: 'terminated' });
+      const r = get(f, id)!;
+      r.terminatedAt = f.clock.now - 1000;
+      instanceCollection(f).put(REGION, id, r);
+    }
+    const reads = (fn: () => unknown): number => {
+      const before = f.store.readStats.records;
+      fn();
+      return f.store.readStats.records - before;
+    };
+    assert.equal(reads(() => f.rec.purge()), 0, 'purge read instances that were not due');
+    const scheduled = await f.rec.loop.resync();
+    assert.ok(scheduled >= 1, 'resync looks at the live instance');
+    assert.ok(get(f, live), 'the live instance is still there');
+    const before = f.store.readStats.records;
+    await f.rec.loop.resync();
+    await f.rec.idle();
+    assert.ok(f.store.readStats.records - before < 50, `a resync read ${f.store.readStats.records - before} records for one live instance among 300 terminated`);
+  });
 });
 
 /** A machine as some earlier server left it (prepared resources, as the reconciler would hand them over). */

@@ -53,6 +53,13 @@ export const SPACES = { publicIp: PUBLIC_IP, privateIp: 'private-ip' } as const;
 /** The instance index of instances that count against the account limit (every state but terminated). */
 export const LIVE_INDEX = 'live';
 
+/**
+ * The instance index of terminated instances by when they terminated: values
+ * `<terminatedAt, 16 digits>/<instanceId>`, in time order, so the instances due
+ * for purging are found without reading any instance.
+ */
+export const TERMINATED_INDEX = 'terminated-at';
+
 /** The interface index of `groupId/privateIp` pairs: a group's member addresses, without reading any interface. */
 export const MEMBER_INDEX = 'group-member';
 
@@ -61,7 +68,13 @@ const present = (...values: (string | undefined)[]): string[] => values.filter((
 export const KINDS = {
   instance: ec2Kind<StoredInstance>('instance', 'i', ['InvalidInstanceID.NotFound', 'instance ID', 'InvalidInstanceID.Malformed'], {
     // counted for the account's instance limit without reading every instance
-    indexes: [{ name: LIVE_INDEX, values: (i) => (i.State?.Name === 'terminated' ? [] : ['1']) }],
+    indexes: [
+      { name: LIVE_INDEX, values: (i) => (i.State?.Name === 'terminated' ? [] : ['1']) },
+      {
+        name: TERMINATED_INDEX,
+        values: (i) => (i.State?.Name === 'terminated' && i.terminatedAt !== undefined ? [`${String(i.terminatedAt).padStart(16, '0')}/${i.InstanceId}`] : []),
+      },
+    ],
   }),
   image: ec2Kind<ImageRecord>('image', 'ami', ['InvalidAMIID.NotFound', 'image id', 'InvalidAMIID.Malformed']),
   /** records arrive with the storage issue; the kind exists so ids are recognised */
