@@ -7,7 +7,7 @@
  * Converters are made once per shape.
  */
 import { Ec2Error } from '../domain/errors.js';
-import type { CompactModel } from './model/index.js';
+import { perShape, type CompactModel } from './model/compact.js';
 
 type Converter = (value: unknown, path: string) => unknown;
 
@@ -25,7 +25,8 @@ function lowerFirst(s: string): string {
 }
 
 export class JsonParser {
-  private readonly converters: Converter[] = [];
+  /** one converter per shape, compiled on first use */
+  private readonly converter = perShape<Converter>((index) => this.compile(index));
 
   constructor(private readonly model: CompactModel) {}
 
@@ -48,14 +49,6 @@ export class JsonParser {
     return this.converter(op[0])(value, '') as Record<string, unknown>;
   }
 
-  private converter(index: number): Converter {
-    const existing = this.converters[index];
-    if (existing) return existing;
-    this.converters[index] = (v, p) => this.converters[index]!(v, p);
-    const compiled = this.compile(index);
-    this.converters[index] = compiled;
-    return compiled;
-  }
 
   private compile(index: number): Converter {
     const shape = this.model.shapes[index]!;

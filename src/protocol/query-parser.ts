@@ -7,7 +7,7 @@
  * map entries under `entry` (`Attributes.entry.1.key`).
  */
 import { Ec2Error, missingParameter } from '../domain/errors.js';
-import type { CompactModel } from './model/index.js';
+import { perShape, type CompactModel } from './model/compact.js';
 
 /** Upper bounds that keep a hostile request from costing much. */
 export const MAX_PARAMETERS = 20_000;
@@ -36,7 +36,8 @@ const PROTOCOL_PARAMS = new Set([
 ]);
 
 export class QueryParser {
-  private readonly converters: Converter[] = [];
+  /** one converter per shape, compiled on first use */
+  private readonly converter = perShape<Converter>((index) => this.compile(index));
 
   constructor(
     private readonly model: CompactModel,
@@ -63,15 +64,6 @@ export class QueryParser {
     return this.converter(op[0])(root, '') as Record<string, unknown>;
   }
 
-  private converter(index: number): Converter {
-    const existing = this.converters[index];
-    if (existing) return existing;
-    // Placeholder first, so recursive shapes resolve lazily.
-    this.converters[index] = (node, path) => this.converters[index]!(node, path);
-    const compiled = this.compile(index);
-    this.converters[index] = compiled;
-    return compiled;
-  }
 
   private compile(index: number): Converter {
     const shape = this.model.shapes[index]!;

@@ -34,3 +34,18 @@ export interface CompactModel {
   /** awsJson: '1.0' or '1.1' */
   jsonVersion?: string;
 }
+
+/**
+ * One compiled function per shape index, made on first use. While a shape
+ * compiles, a shape that refers back to it (recursive shapes) gets a forwarder
+ * to the function being made.
+ */
+export function perShape<F extends (...args: never[]) => unknown>(compile: (index: number) => F): (index: number) => F {
+  const made: F[] = [];
+  return (index) => {
+    const existing = made[index];
+    if (existing) return existing;
+    made[index] = ((...args: Parameters<F>) => made[index]!(...args)) as F;
+    return (made[index] = compile(index));
+  };
+}
