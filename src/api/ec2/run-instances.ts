@@ -308,46 +308,17 @@ export function applyMetadataOptions(
  * least `minCount` (EC2 launches the largest number it can between MinCount and
  * MaxCount). When fewer than MinCount fit: InsufficientAddressCapacity, EC2's
  * "not enough available addresses to satisfy your minimum request".
- *
- * The pool's free count is found by probing allocatePublicIps inside savepoints
- * that are rolled back (a binary search, only when the pool is short), so the
- * pool's cursor moves once, for the addresses actually taken.
  */
 function publicIpsForLaunch(ctx: RequestContext, want: number, minCount: number): string[] {
-  const short = (e: unknown): boolean => e instanceof Ec2Error && e.code === 'AddressLimitExceeded';
   try {
-    return allocatePublicIps(ctx, want);
+    return allocatePublicIps(ctx, want, minCount);
   } catch (e) {
-    if (!short(e)) throw e;
-  }
-  const probe = Symbol('probe');
-  const fits = (k: number): boolean => {
-    try {
-      ctx.store.transaction(() => {
-        allocatePublicIps(ctx, k);
-        throw probe;
-      });
-    } catch (e) {
-      if (e === probe) return true;
-      if (short(e)) return false;
-      throw e;
-    }
-    return true;
-  };
-  if (!fits(minCount)) {
+    if (!(e instanceof Ec2Error && e.code === 'AddressLimitExceeded')) throw e;
     throw new Ec2Error(
       'InsufficientAddressCapacity',
       `There are not enough free public IPv4 addresses to satisfy your minimum request of ${minCount} instances.`,
     );
   }
-  let lo = minCount; // fits
-  let hi = want - 1; // want does not
-  while (lo < hi) {
-    const mid = Math.ceil((lo + hi) / 2);
-    if (fits(mid)) lo = mid;
-    else hi = mid - 1;
-  }
-  return allocatePublicIps(ctx, lo);
 }
 
 // ---------------------------------------------------------------- RunInstances

@@ -37,9 +37,11 @@ const CURSOR_KEY = 'public-ip-cursor';
  * public IP, as on EC2, instead of the one it just released. The addresses
  * after the cursor are usually free: each is checked with one indexed lookup,
  * and only a crowded pool (more than a few held in a row) reads the held set,
- * as strings, once for the whole launch.
+ * as strings, once for the whole launch. With `atLeast` below `count`, a short
+ * pool gives what it has, if that is at least `atLeast` (EC2 launches between
+ * MinCount and MaxCount); the cursor stays after the last address taken.
  */
-export function allocatePublicIps(ctx: ResourceContext, count: number): string[] {
+export function allocatePublicIps(ctx: ResourceContext, count: number, atLeast = count): string[] {
   if (count <= 0) return [];
   const pool = parseCidr4(ctx.config.publicIpPool);
   if (!pool) throw new Ec2Error('InternalError', `The public IP pool '${ctx.config.publicIpPool}' is not a valid CIDR.`, 500);
@@ -56,14 +58,17 @@ export function allocatePublicIps(ctx: ResourceContext, count: number): string[]
   const cursor = Number(ctx.store.getMeta(CURSOR_KEY) ?? '-1');
   const start = Number.isInteger(cursor) && cursor >= first && cursor < first + span ? cursor - first + 1 : 0;
   const out: string[] = [];
-  let offset = -1;
+  let lastTaken = -1;
   for (let k = 0; k < span && out.length < count; k++) {
-    offset = first + ((start + k) % span);
+    const offset = first + ((start + k) % span);
     const ip = (pool.base + offset) >>> 0;
-    if (!isUsed(ip)) out.push(formatIpv4(ip));
+    if (!isUsed(ip)) {
+      out.push(formatIpv4(ip));
+      lastTaken = offset;
+    }
   }
-  if (out.length < count) throw new Ec2Error('AddressLimitExceeded', 'The public IPv4 address pool is exhausted.');
-  ctx.store.setMeta(CURSOR_KEY, String(offset));
+  if (out.length < atLeast) throw new Ec2Error('AddressLimitExceeded', 'The public IPv4 address pool is exhausted.');
+  ctx.store.setMeta(CURSOR_KEY, String(lastTaken));
   return out;
 }
 
