@@ -61,18 +61,16 @@ export async function startServer(config: Config, log: (line: string) => void = 
   const reconcilers: Reconciler[] = createReconcilers({ store, config });
   // one queue of pending writes for every service: they share one store
   const writes = new WriteQueue(config.maxPendingWrites);
-  const dispatcher = new Dispatcher(store, config, ec2Modules, (e: ChangeEvent) => {
+  const onChange = (e: ChangeEvent): void => {
     for (const r of reconcilers) r.handle(e);
-  }, undefined, writes);
+  };
+  const dispatcher = new Dispatcher(store, config, ec2Modules, onChange, undefined, writes);
   // One dispatcher per service. Region set-up (default VPC, built-in images) is EC2's, and every
   // dispatcher runs it: an STS or SSM call in a fresh region sees the region as EC2 shows it (and
   // never marks the region set up without it).
   const regionSetup: ApiModule[] = ec2Modules
     .filter((m) => m.initRegion)
     .map((m) => ({ actions: {}, initRegion: m.initRegion, initOrder: m.initOrder }));
-  const onChange = (e: ChangeEvent): void => {
-    for (const r of reconcilers) r.handle(e);
-  };
   const sts = new Dispatcher(store, config, [...stsModules, ...regionSetup], onChange, undefined, writes);
   const ssm = new Dispatcher(store, config, [...ssmModules, ...regionSetup], onChange, undefined, writes);
   const secrets = new Map(config.credentials.map((c) => [c.accessKeyId, c.secretAccessKey]));
