@@ -12,11 +12,6 @@ export function driverNames(): string[] {
   return HYPERVISORS.names();
 }
 
-/** Adds (or replaces) a driver; for drivers living outside this folder and for tests. */
-export function registerDriver(name: string, factory: DriverFactory): void {
-  HYPERVISORS.register(name, factory);
-}
-
 /** The driver config.driver names; an unknown name is a configuration error. */
 export function createHypervisor(config: Config, name: string = config.driver): Hypervisor {
   return HYPERVISORS.create(name, config);
