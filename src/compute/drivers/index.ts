@@ -1,10 +1,8 @@
 /** Hypervisor drivers by name (config.driver). New drivers register here. */
 import type { Config } from '../../config.js';
-import { DriverMap, type Factory } from '../driver.js';
+import { DriverMap } from '../driver.js';
 import type { Hypervisor } from '../hypervisor.js';
 import { MockHypervisor } from './mock.js';
-
-export type DriverFactory = Factory<Hypervisor>;
 
 export const HYPERVISORS = new DriverMap<Hypervisor>('hypervisor', [['mock', (config) => new MockHypervisor({ delayMs: config.mockDelayMs })]]);
 
