@@ -4,6 +4,7 @@
  *
  *   protocol ← api → resources ← reconcile → drivers (compute, network, storage)
  *   domain/ is pure: it imports nothing of the project but itself.
+ *   host/ wraps host tools and set-up (commands, cgroups): it imports only itself and domain/.
  */
 const layer = (name) => `^src/${name}/`;
 const DRIVERS = '^src/(compute|network|storage)/';
@@ -59,6 +60,13 @@ module.exports = {
       severity: 'error',
       from: { path: layer('store') },
       to: { path: '^src/', pathNot: [layer('store'), layer('domain')] },
+    },
+    {
+      name: 'host-is-a-leaf',
+      comment: 'host/ runs host tools and applies host set-up; it knows no EC2, store, api or drivers',
+      severity: 'error',
+      from: { path: layer('host') },
+      to: { path: '^src/', pathNot: [layer('host'), layer('domain')] },
     },
     {
       name: 'no-circular',

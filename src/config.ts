@@ -30,8 +30,15 @@ export interface Config {
   /** public IPv4 pool that public IPs and Elastic IPs are drawn from (CIDR) */
   publicIpPool: string;
   throttle: ThrottleConfig;
-  /** hypervisor driver: 'mock' for now; 'container' and 'vm' arrive with later issues */
+  /**
+   * runtime drivers: 'container' (crun containers, network namespaces, a reflink volume pool),
+   * 'mock' (records only), or 'auto': container where the host allows it, else mock with a warning
+   */
   driver: string;
+  /** the volume pool's size (a sparse file under the data directory: only what volumes hold is used) */
+  poolSizeGiB: number;
+  /** whether instances may reach the real network beyond this host (NAT through the host); never in tests */
+  egress: boolean;
   /** mock driver: milliseconds each transition takes */
   mockDelayMs: number;
   logRequests: boolean;
@@ -69,7 +76,9 @@ export const CONFIG_OPTIONS: readonly { flag: string; env: string; description: 
   { flag: '--default-region', env: 'OVERCAST_DEFAULT_REGION', description: 'region for requests that carry no credential scope', default: 'us-east-1' },
   { flag: '--public-ip-pool', env: 'OVERCAST_PUBLIC_IP_POOL', description: 'CIDR that public and Elastic IPs come from', default: '198.51.100.0/24' },
   { flag: '--throttle', env: 'OVERCAST_THROTTLE', description: "EC2-style request throttling: 'on' or 'off'", default: 'off' },
-  { flag: '--driver', env: 'OVERCAST_DRIVER', description: "hypervisor driver ('mock')", default: 'mock' },
+  { flag: '--driver', env: 'OVERCAST_DRIVER', description: "runtime: 'container' (real instances: crun, network namespaces, volumes on a reflink pool), 'mock' (records only) or 'auto' (container where the host allows it, else mock)", default: 'auto' },
+  { flag: '--pool-size-gib', env: 'OVERCAST_POOL_SIZE_GIB', description: 'size of the volume pool, a sparse file in the data directory (only written blocks use disk)', default: '200' },
+  { flag: '--egress', env: 'OVERCAST_EGRESS', description: "let instances reach the network beyond this host: 'on' or 'off'", default: 'off' },
   { flag: '--mock-delay-ms', env: 'OVERCAST_MOCK_DELAY_MS', description: 'mock driver: delay of each lifecycle transition', default: '0' },
   { flag: '--log-requests', env: 'OVERCAST_LOG_REQUESTS', description: "log each API call: 'on' or 'off'", default: 'off' },
   { flag: '--max-pending-writes', env: 'OVERCAST_MAX_PENDING_WRITES', description: 'mutating calls queued or running before RequestLimitExceeded (HTTP 503); 0 turns the write queue off', default: '1000' },
@@ -135,6 +144,10 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
   if (!Number.isInteger(requestTimeoutMs) || requestTimeoutMs < 1) throw new ConfigError(`--request-timeout-ms must be a whole number of milliseconds >= 1, got '${get('--request-timeout-ms')}'`);
   const maxConnections = Number(get('--max-connections'));
   if (!Number.isInteger(maxConnections) || maxConnections < 1) throw new ConfigError(`--max-connections must be a whole number >= 1, got '${get('--max-connections')}'`);
+  const driver = get('--driver');
+  if (!['auto', 'container', 'mock'].includes(driver)) throw new ConfigError(`--driver must be 'auto', 'container' or 'mock', got '${driver}'`);
+  const poolSizeGiB = Number(get('--pool-size-gib'));
+  if (!Number.isInteger(poolSizeGiB) || poolSizeGiB < 1) throw new ConfigError(`--pool-size-gib must be a whole number >= 1, got '${get('--pool-size-gib')}'`);
   return {
     host: get('--host'),
     port,
@@ -151,7 +164,9 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
       mutate: { capacity: 200, refillPerSecond: 10 },
       runInstances: { capacity: 5, refillPerSecond: 2 },
     },
-    driver: get('--driver'),
+    driver,
+    poolSizeGiB,
+    egress: onOff('--egress', get('--egress')),
     mockDelayMs,
     logRequests: onOff('--log-requests', get('--log-requests')),
     storeSync,

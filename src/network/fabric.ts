@@ -23,6 +23,16 @@ export interface NetworkSpec {
   cidrBlock: string;
 }
 
+/** A VPC's network as made. */
+export interface NetworkInfo extends NetworkSpec {
+  /**
+   * the host address the VPC's router sends metadata (169.254.169.254:80) and DNS
+   * (169.254.169.253:53, VPC base + 2) traffic to, unchanged in source: whoever listens
+   * there for this VPC serves its instances (undefined: the fabric carries no traffic)
+   */
+  serviceAddress?: string;
+}
+
 /** One interface to plug: an ENI of a VPC subnet, owned by an instance. */
 export interface PlugRequest {
   /** eni-… (a name only) */
@@ -109,7 +119,7 @@ export interface FabricEvent {
 
 /**
  * The contract:
- *  - ensureNetwork(net): creates the VPC network; again with the same CIDR: no-op; another CIDR → conflict.
+ *  - ensureNetwork(net): creates the VPC network and answers what it made; again with the same CIDR: the same; another CIDR → conflict.
  *  - removeNetwork(vpcId): deletes it; unknown: no-op; interfaces still plugged → in-use.
  *  - plug(req): the interface, plugged; the same request again answers the same
  *    interface; the same interfaceId for another instance, subnet, MAC or
@@ -126,7 +136,7 @@ export interface FabricEvent {
 export interface Fabric {
   readonly name: string;
   probe(): Promise<ProbeResult>;
-  ensureNetwork(net: NetworkSpec): Promise<void>;
+  ensureNetwork(net: NetworkSpec): Promise<NetworkInfo>;
   removeNetwork(vpcId: string): Promise<void>;
   plug(req: PlugRequest): Promise<PluggedInterface>;
   unplug(interfaceId: string): Promise<void>;

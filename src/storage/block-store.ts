@@ -15,7 +15,16 @@ import type { EventStream, ProbeResult } from '../compute/driver.js';
 export type VolumeSource =
   | { kind: 'empty' }
   /** the image's disk for a device (the AMI's root, or another of its mappings) */
-  | { kind: 'image'; imageId: string; deviceName: string }
+  | {
+      kind: 'image';
+      imageId: string;
+      deviceName: string;
+      /**
+       * the image's disk for that device on this host (an ext4 filesystem image, built or
+       * imported and cached under the data directory); drivers that hold real bytes clone it
+       */
+      file?: string;
+    }
   | { kind: 'snapshot'; snapshotId: string };
 
 export interface VolumeSpec {

@@ -18,7 +18,7 @@ export interface TestServer {
 
 export async function startTestServer(overrides: Partial<Config> = {}, keepDir?: string): Promise<TestServer> {
   const dataDir = keepDir ?? mkdtempSync(join(tmpdir(), 'overcast-test-'));
-  const config: Config = { ...loadConfig([], {}), port: 0, dataDir, ...overrides };
+  const config: Config = { ...loadConfig([], {}), port: 0, dataDir, driver: 'mock', ...overrides };
   let server = await startServer(config);
   const clients: EC2Client[] = [];
   const t: TestServer = {

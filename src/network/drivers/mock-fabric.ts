@@ -10,6 +10,7 @@ import {
   type Fabric,
   type FabricEvent,
   type FabricInventory,
+  type NetworkInfo,
   type NetworkSpec,
   type PluggedInterface,
   type PlugRequest,
@@ -38,15 +39,16 @@ export class MockFabric implements Fabric {
     return this.closed ? { ok: false, reason: 'the mock fabric is closed' } : { ok: true };
   }
 
-  async ensureNetwork(net: NetworkSpec): Promise<void> {
+  async ensureNetwork(net: NetworkSpec): Promise<NetworkInfo> {
     this.op(`ensureNetwork ${net.vpcId}`);
     if (!parseCidr4(net.cidrBlock)) throw new FabricError('invalid', net.vpcId, `malformed CIDR ${net.cidrBlock}`);
     const have = this.networks.get(net.vpcId);
     if (have) {
       if (have.cidrBlock !== net.cidrBlock) throw new FabricError('conflict', net.vpcId, `network ${net.vpcId} exists with ${have.cidrBlock}`);
-      return;
+      return { ...have };
     }
     this.networks.set(net.vpcId, { ...net });
+    return { ...net };
   }
 
   async removeNetwork(vpcId: string): Promise<void> {
