@@ -35,6 +35,8 @@ export interface Config {
    * 'mock' (records only), or 'auto': container where the host allows it, else mock with a warning
    */
   driver: string;
+  /** where built and imported images are cached (default: images/ under the data directory) */
+  imageDir: string;
   /** the volume pool's size (a sparse file under the data directory: only what volumes hold is used) */
   poolSizeGiB: number;
   /** whether instances may reach the real network beyond this host (NAT through the host); never in tests */
@@ -77,6 +79,7 @@ export const CONFIG_OPTIONS: readonly { flag: string; env: string; description: 
   { flag: '--public-ip-pool', env: 'OVERCAST_PUBLIC_IP_POOL', description: 'CIDR that public and Elastic IPs come from', default: '198.51.100.0/24' },
   { flag: '--throttle', env: 'OVERCAST_THROTTLE', description: "EC2-style request throttling: 'on' or 'off'", default: 'off' },
   { flag: '--driver', env: 'OVERCAST_DRIVER', description: "runtime: 'container' (real instances: crun, network namespaces, volumes on a reflink pool), 'mock' (records only) or 'auto' (container where the host allows it, else mock)", default: 'auto' },
+  { flag: '--image-dir', env: 'OVERCAST_IMAGE_DIR', description: 'where built images are cached (default: images/ in the data directory)', default: '' },
   { flag: '--pool-size-gib', env: 'OVERCAST_POOL_SIZE_GIB', description: 'size of the volume pool, a sparse file in the data directory (only written blocks use disk)', default: '200' },
   { flag: '--egress', env: 'OVERCAST_EGRESS', description: "let instances reach the network beyond this host: 'on' or 'off'", default: 'off' },
   { flag: '--mock-delay-ms', env: 'OVERCAST_MOCK_DELAY_MS', description: 'mock driver: delay of each lifecycle transition', default: '0' },
@@ -165,6 +168,7 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
       runInstances: { capacity: 5, refillPerSecond: 2 },
     },
     driver,
+    imageDir: get('--image-dir') !== '' ? resolve(get('--image-dir')) : get('--data-dir') === ':memory:' ? resolve('.overcast/images') : resolve(get('--data-dir'), 'images'),
     poolSizeGiB,
     egress: onOff('--egress', get('--egress')),
     mockDelayMs,

@@ -15,7 +15,7 @@ export function createReconcilers(deps: ReconcilerDeps): Reconciler[] {
   return [
     new InstanceReconciler({
       ...deps,
-      driver: createHypervisor(deps.config),
+      driver: createHypervisor(deps.config, deps.config.driver === 'auto' ? 'mock' : deps.config.driver),
       fabric: FABRICS.create('mock', deps.config),
       firewall: FIREWALLS.create('mock', deps.config),
       blockStore: BLOCK_STORES.create('mock', deps.config),
