@@ -6,6 +6,7 @@
  * the tool wrote to stderr.
  */
 import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
 
 export interface RunOptions {
@@ -121,4 +122,26 @@ export async function hasCommand(command: string): Promise<boolean> {
 /** Whether this process runs as root (the real drivers need it). */
 export function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+/**
+ * Starts `command args…` as a process of its own session that outlives this
+ * one (an instance's monitor), its stdout and stderr appended to `logFile`.
+ * Logged like run(); resolves with its pid once it started.
+ */
+export async function spawnDetached(command: string, args: readonly string[], opts: { logFile: string; cwd?: string }): Promise<number> {
+  logSink?.(`${commandLine(command, args)} &`);
+  const fd = openSync(opts.logFile, 'a');
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      const child = spawn(command, args, { cwd: opts.cwd, detached: true, stdio: ['ignore', fd, fd] });
+      child.once('error', (e: NodeJS.ErrnoException) => reject(new CommandError(command, args, null, '', e.code ?? e.message)));
+      child.once('spawn', () => {
+        child.unref();
+        resolve(child.pid!);
+      });
+    });
+  } finally {
+    closeSync(fd);
+  }
 }

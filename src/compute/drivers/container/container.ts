@@ -1,0 +1,437 @@
+/**
+ * The container driver: every instance is a system container run by crun
+ * (an OCI runtime) from a generated spec — its root volume's filesystem as the
+ * root, PID 1 the image's init, joined to the network namespace the Fabric
+ * plugged its interfaces into, vCPUs and memory enforced by cgroups under
+ * /overcast/<instance-id>.
+ *
+ * Machines are not children of the server: each runs under its own monitor
+ * (monitor.ts) and survives a restart, and everything the driver needs to
+ * find them again is on disk under `dir/<instance-id>/`: the spec it was last
+ * started with, the OCI bundle, the console log, crun's pid file and the
+ * monitor's exit file. A machine that ends by itself is noticed by a light
+ * poll of the exit files: a reboot from inside is carried out (the machine
+ * comes back on the same devices and addresses), a power-off or crash is
+ * reported as an event.
+ *
+ * Hibernation freezes the container's cgroup (`crun pause`) with its memory
+ * kept on the host: CRIU would save it to disk, but `criu check` fails on
+ * this kernel, so a hibernated instance does not survive a host reboot.
+ */
+import { availableParallelism } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import { CommandError, hasCommand, isRoot, run, spawnDetached } from '../../../host/exec.js';
+import { CGROUP_PARENT, cgroupProblem, prepareCgroups } from '../../../host/cgroups.js';
+import { Emitter, type ProbeResult } from '../../driver.js';
+import {
+  checkSpec,
+  HypervisorError,
+  notFound,
+  type Hypervisor,
+  type InstanceSpec,
+  type MachineEvent,
+  type RuntimeState,
+  type StopOptions,
+} from '../../hypervisor.js';
+import { readGuestManifest } from './guest.js';
+import { exitKind, installMonitor, readExit } from './monitor.js';
+import { ociSpec, type DeviceNode } from './oci-spec.js';
+
+export interface ContainerOptions {
+  /** where machines keep their bundles and logs (e.g. <data-dir>/machines) */
+  dir: string;
+  /** the OCI runtime (default crun) */
+  runtime?: string;
+  /** how long a clean stop may take before the machine is killed (default 10 s) */
+  stopTimeoutMs?: number;
+  /** how often the exit files of running machines are looked at (default 250 ms) */
+  pollMs?: number;
+}
+
+/** EC2 returns the last 64 KiB of the console. */
+export const CONSOLE_TAIL_BYTES = 64 * 1024;
+
+interface Paths {
+  dir: string;
+  spec: string;
+  config: string;
+  rootfs: string;
+  console: string;
+  pid: string;
+  exit: string;
+}
+
+function isMounted(target: string): boolean {
+  try {
+    return readFileSync('/proc/self/mounts', 'utf8')
+      .split('\n')
+      .some((l) => l.split(' ')[1] === target);
+  } catch {
+    return false;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The hard limit on open files this process has (a container cannot get more without CAP_SYS_RESOURCE). */
+function hostOpenFilesLimit(): number {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const hard = Number(line?.trim().split(/\s+/)[4]);
+    return Number.isInteger(hard) && hard > 0 ? hard : 1024;
+  } catch {
+    return 1024;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class ContainerHypervisor implements Hypervisor {
+  readonly name = 'container';
+  private readonly emitter = new Emitter<MachineEvent>();
+  readonly events = this.emitter.subscribe;
+  private readonly runtime: string;
+  private readonly stopTimeoutMs: number;
+  private readonly pollMs: number;
+  /** machines believed running, watched for an exit nobody asked for */
+  private readonly watching = new Set<string>();
+  /** one operation at a time per machine */
+  private readonly chains = new Map<string, Promise<unknown>>();
+  private poller: NodeJS.Timeout | undefined;
+  private monitor: Promise<string> | undefined;
+  private hostReady: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(private readonly opts: ContainerOptions) {
+    this.runtime = opts.runtime ?? 'crun';
+    this.stopTimeoutMs = opts.stopTimeoutMs ?? 10_000;
+    this.pollMs = opts.pollMs ?? 250;
+  }
+
+  async probe(): Promise<ProbeResult> {
+    if (process.platform !== 'linux') return { ok: false, reason: 'containers need Linux' };
+    if (!isRoot()) return { ok: false, reason: 'needs root (network namespaces, mounts and cgroups)' };
+    if (!(await hasCommand(this.runtime))) return { ok: false, reason: `${this.runtime} is not installed (Debian package crun)` };
+    const problem = cgroupProblem();
+    if (problem) return { ok: false, reason: problem };
+    return { ok: true };
+  }
+
+  private paths(id: string): Paths {
+    const dir = join(this.opts.dir, id);
+    return {
+      dir,
+      spec: join(dir, 'spec.json'),
+      config: join(dir, 'config.json'),
+      rootfs: join(dir, 'rootfs'),
+      console: join(dir, 'console.log'),
+      pid: join(dir, 'container.pid'),
+      exit: join(dir, 'exit'),
+    };
+  }
+
+  /** Runs `fn` after every earlier operation on the machine. */
+  private serial<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.chains.get(id) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const settled = next.catch(() => undefined);
+    this.chains.set(id, settled);
+    void settled.then(() => {
+      if (this.chains.get(id) === settled) this.chains.delete(id);
+    });
+    return next;
+  }
+
+  /** The host set-up containers need (the cgroup layout), once. */
+  private ensureHost(): Promise<void> {
+    this.hostReady ??= prepareCgroups().then(() => undefined);
+    return this.hostReady;
+  }
+
+  private startPolling(): void {
+    if (this.poller || this.closed) return;
+    this.poller = setInterval(() => void this.poll(), this.pollMs);
+    this.poller.unref();
+  }
+
+  private async poll(): Promise<void> {
+    for (const id of [...this.watching]) {
+      if (this.chains.has(id)) continue; // an operation is under way: it handles the exit
+      const p = this.paths(id);
+      if (!existsSync(p.exit)) continue;
+      const status = await readExit(p.exit);
+      if (status === undefined || !this.watching.has(id) || this.chains.has(id)) continue;
+      this.watching.delete(id);
+      void this.serial(id, () => this.exited(id, status));
+    }
+  }
+
+  /** A machine ended by itself: a reboot from inside comes back; anything else is reported. */
+  private async exited(id: string, status: number): Promise<void> {
+    const p = this.paths(id);
+    if (!existsSync(p.spec)) return;
+    const kind = exitKind(status);
+    if (kind === 'reboot') {
+      try {
+        await this.cleanupRun(id);
+        await this.run(id, JSON.parse(await readFile(p.spec, 'utf8')) as InstanceSpec);
+        this.emitter.emit({ instanceId: id, state: 'running', cause: 'guest', detail: 'rebooted from inside' });
+        return;
+      } catch (e) {
+        this.emitter.emit({ instanceId: id, state: 'stopped', cause: 'crash', detail: `reboot failed: ${(e as Error).message}` });
+        return;
+      }
+    }
+    await this.cleanupRun(id).catch(() => undefined);
+    this.emitter.emit({
+      instanceId: id,
+      state: 'stopped',
+      cause: kind === 'poweroff' ? 'guest' : 'crash',
+      detail: kind === 'poweroff' ? 'powered off from inside' : `PID 1 ended with status ${status}`,
+    });
+  }
+
+  /** 'running', 'paused' (hibernated), 'down' (dir but no container) or undefined (no machine). */
+  private async observe(id: string): Promise<'running' | 'paused' | 'down' | undefined> {
+    const p = this.paths(id);
+    if (!existsSync(p.spec)) return undefined;
+    if (existsSync(p.exit) || !existsSync(p.pid)) return 'down';
+    const pid = Number((await readFile(p.pid, 'utf8').catch(() => '')).trim());
+    if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) return 'down';
+    try {
+      const freezer = await readFile(`/sys/fs/cgroup/freezer/${CGROUP_PARENT}/${id}/freezer.state`, 'utf8');
+      if (freezer.trim() === 'FROZEN') return 'paused';
+    } catch {
+      // no v1 freezer: not paused by us
+    }
+    return 'running';
+  }
+
+  async describe(id: string): Promise<RuntimeState | undefined> {
+    const o = await this.observe(id);
+    if (o === undefined) return undefined;
+    if (o === 'running') this.watch(id);
+    return o === 'running' ? 'running' : 'stopped';
+  }
+
+  private watch(id: string): void {
+    this.watching.add(id);
+    this.startPolling();
+  }
+
+  async list(): Promise<string[]> {
+    let entries: string[];
+    try {
+      entries = await readdir(this.opts.dir);
+    } catch {
+      return [];
+    }
+    return entries.filter((e) => existsSync(join(this.opts.dir, e, 'spec.json'))).sort();
+  }
+
+  async launch(spec: InstanceSpec): Promise<void> {
+    checkSpec(spec);
+    return this.serial(spec.instanceId, async () => {
+      const o = await this.observe(spec.instanceId);
+      if (o === 'running') return;
+      if (o === 'paused') return this.resume(spec.instanceId);
+      await this.run(spec.instanceId, spec);
+    });
+  }
+
+  async start(spec: InstanceSpec): Promise<void> {
+    checkSpec(spec);
+    return this.serial(spec.instanceId, async () => {
+      const o = await this.observe(spec.instanceId);
+      if (o === undefined) throw notFound(spec.instanceId);
+      if (o === 'running') return;
+      if (o === 'paused') return this.resume(spec.instanceId);
+      await this.cleanupRun(spec.instanceId);
+      await this.run(spec.instanceId, spec);
+    });
+  }
+
+  private async resume(id: string): Promise<void> {
+    await run(this.runtime, ['resume', id]);
+    this.watch(id);
+  }
+
+  /** Mounts the root, writes the bundle and starts the container under its monitor; resolves once PID 1 runs. */
+  private async run(id: string, spec: InstanceSpec): Promise<void> {
+    await this.ensureHost();
+    const p = this.paths(id);
+    await mkdir(p.rootfs, { recursive: true });
+    await writeFile(`${p.spec}.tmp`, JSON.stringify(spec));
+    await rename(`${p.spec}.tmp`, p.spec);
+    const root = spec.blockDevices.find((d) => d.root)!;
+    if (!isMounted(p.rootfs)) {
+      try {
+        await run('mount', [root.path, p.rootfs]);
+      } catch (e) {
+        throw new HypervisorError('failed', id, `cannot mount the root device ${root.path}: ${(e as Error).message}`);
+      }
+    }
+    const devices: DeviceNode[] = [];
+    for (const d of spec.blockDevices) {
+      const st = await stat(d.path);
+      if (!st.isBlockDevice()) continue; // an image file (tests): nothing to expose
+      devices.push({ path: d.deviceName, major: Math.floor(st.rdev / 256) & 0xfff, minor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00), readOnly: d.readOnly === true });
+    }
+    const nic = [...spec.network].sort((a, b) => a.deviceIndex - b.deviceIndex)[0];
+    const netnsPath = nic ? (isAbsolute(nic.netns) ? nic.netns : `/run/netns/${nic.netns}`) : undefined;
+    if (netnsPath && !existsSync(netnsPath)) throw new HypervisorError('invalid-spec', id, `${id}: network namespace ${netnsPath} does not exist`);
+    const guest = await readGuestManifest(p.rootfs);
+    const config = ociSpec({
+      instanceId: id,
+      hostname: spec.hostname,
+      rootfs: p.rootfs,
+      netnsPath,
+      vcpus: spec.vcpus,
+      memoryMiB: spec.memoryMiB,
+      hostCpus: availableParallelism(),
+      maxOpenFiles: hostOpenFilesLimit(),
+      devices,
+      guest,
+      cgroupsPath: `/${CGROUP_PARENT}/${id}`,
+    });
+    await writeFile(p.config, JSON.stringify(config, null, 1));
+    await rm(p.exit, { force: true });
+    await rm(p.pid, { force: true });
+    const monitor = await (this.monitor ??= installMonitor(this.opts.dir));
+    await spawnDetached('/bin/sh', [monitor, p.exit, this.runtime, 'run', '--bundle', p.dir, '--pid-file', p.pid, id], { logFile: p.console, cwd: p.dir });
+    // PID 1 runs once crun wrote its pid file; the monitor's exit file first means it failed
+    for (let i = 0; i < 2000; i++) {
+      if (existsSync(p.exit)) {
+        const status = await readExit(p.exit);
+        throw new HypervisorError('failed', id, `${id}: the container did not start (status ${status}): ${(await this.consoleOutput(id)).slice(-400).trim()}`);
+      }
+      if (existsSync(p.pid)) break;
+      await sleep(i < 100 ? 2 : 10);
+    }
+    if (!existsSync(p.pid)) throw new HypervisorError('failed', id, `${id}: the container did not start within 20 s`);
+    this.watch(id);
+  }
+
+  /** After the container ended: the runtime's record deleted, the root unmounted. */
+  private async cleanupRun(id: string): Promise<void> {
+    const p = this.paths(id);
+    await run(this.runtime, ['delete', '--force', id]).catch(() => undefined);
+    if (isMounted(p.rootfs)) {
+      try {
+        await run('umount', [p.rootfs]);
+      } catch {
+        await run('umount', ['--lazy', p.rootfs]);
+      }
+    }
+  }
+
+  /** Signals PID 1 and waits for the monitor to record its end; kills it after the timeout. */
+  private async signalAndWait(id: string, signal: string, timeoutMs: number): Promise<number> {
+    const p = this.paths(id);
+    this.watching.delete(id);
+    if (!existsSync(p.exit)) {
+      await run(this.runtime, ['kill', id, signal]).catch((e: unknown) => {
+        if (!(e instanceof CommandError)) throw e;
+      });
+    }
+    const deadline = Date.now() + timeoutMs;
+    while (!existsSync(p.exit) && Date.now() < deadline) await sleep(20);
+    if (!existsSync(p.exit)) {
+      await run(this.runtime, ['kill', '--all', id, 'SIGKILL']).catch(() => undefined);
+      for (let i = 0; i < 500 && !existsSync(p.exit); i++) await sleep(10);
+    }
+    const status = await readExit(p.exit);
+    if (status === undefined) {
+      // the monitor itself is gone (killed with the server's session?): nothing runs any more once crun is deleted
+      await run(this.runtime, ['delete', '--force', id]).catch(() => undefined);
+      return -1;
+    }
+    return status;
+  }
+
+  stop(id: string, opts: StopOptions = {}): Promise<void> {
+    return this.serial(id, async () => {
+      const o = await this.observe(id);
+      if (o === undefined) throw notFound(id);
+      if (o === 'down') {
+        await this.cleanupRun(id);
+        return;
+      }
+      if (o === 'paused') {
+        if (!opts.force) return;
+        await run(this.runtime, ['resume', id]).catch(() => undefined);
+      } else if (opts.hibernate && !opts.force) {
+        // memory stays in the frozen cgroup on the host (see the file's comment)
+        this.watching.delete(id);
+        await run(this.runtime, ['pause', id]);
+        return;
+      }
+      const guest = await readGuestManifest(this.paths(id).rootfs);
+      await this.signalAndWait(id, opts.force ? 'SIGKILL' : guest.stopSignal, opts.force ? 2_000 : this.stopTimeoutMs);
+      await this.cleanupRun(id);
+    });
+  }
+
+  reboot(id: string): Promise<void> {
+    return this.serial(id, async () => {
+      const o = await this.observe(id);
+      if (o === undefined) throw notFound(id);
+      if (o !== 'running') throw new HypervisorError('invalid-state', id, `${id} is not running`);
+      const p = this.paths(id);
+      const spec = JSON.parse(await readFile(p.spec, 'utf8')) as InstanceSpec;
+      const guest = await readGuestManifest(p.rootfs);
+      // the guest's own shutdown runs; its init then ends the PID namespace with a reboot
+      await this.signalAndWait(id, guest.rebootSignal, this.stopTimeoutMs);
+      await this.cleanupRun(id);
+      await this.run(id, spec);
+    });
+  }
+
+  terminate(id: string): Promise<void> {
+    return this.serial(id, async () => {
+      const o = await this.observe(id);
+      if (o === undefined) return;
+      if (o === 'paused') await run(this.runtime, ['resume', id]).catch(() => undefined);
+      if (o !== 'down') await this.signalAndWait(id, 'SIGKILL', 2_000);
+      this.watching.delete(id);
+      await this.cleanupRun(id);
+      await rm(this.paths(id).dir, { recursive: true, force: true });
+    });
+  }
+
+  async consoleOutput(id: string): Promise<string> {
+    const p = this.paths(id);
+    if (!existsSync(p.spec) && !existsSync(p.console)) throw notFound(id);
+    let fh;
+    try {
+      fh = await open(p.console, 'r');
+    } catch {
+      return '';
+    }
+    try {
+      const { size } = await fh.stat();
+      const length = Math.min(size, CONSOLE_TAIL_BYTES);
+      const buf = Buffer.alloc(length);
+      await fh.read(buf, 0, length, size - length);
+      return buf.toString('utf8');
+    } finally {
+      await fh.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.poller) clearInterval(this.poller);
+    this.poller = undefined;
+    await Promise.all([...this.chains.values()]);
+  }
+}
