@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `overcast` command line. */
 import { CONFIG_OPTIONS, ConfigError, loadConfig } from './config.js';
+import { RuntimeUnavailable } from './reconcile/index.js';
 import { ListenError, startServer } from './server.js';
 
 const USAGE = `overcast — a self-hosted, EC2-compatible compute cloud
@@ -54,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     server = await startServer(config, (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`));
   } catch (e) {
-    if (e instanceof ListenError) {
+    if (e instanceof ListenError || e instanceof RuntimeUnavailable) {
       process.stderr.write(`overcast: ${e.message}\n`);
       return 1;
     }
@@ -66,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
       : config.credentials.map((c) => `  AWS_ACCESS_KEY_ID=${c.accessKeyId}\n  AWS_SECRET_ACCESS_KEY=${c.secretAccessKey}`).join('\n');
   process.stdout.write(
     `Overcast EC2 endpoint listening on ${server.url}\n` +
-      `  data dir: ${config.dataDir}\n  account: ${config.accountId}  regions: ${config.regions.length}  driver: ${config.driver}\n` +
+      `  data dir: ${config.dataDir}\n  account: ${config.accountId}  regions: ${config.regions.length}  runtime: ${server.runtime === 'container' ? 'container (real instances)' : 'mock (records only)'}\n` +
       `${keys}\n` +
       `Try: aws --endpoint-url ${server.url} --region ${config.defaultRegion} ec2 describe-regions\n`,
   );

@@ -12,7 +12,7 @@ import { Throttle } from './api/throttle.js';
 import type { Config } from './config.js';
 import { ec2Model, ssmModel, stsModel } from './protocol/model/index.js';
 import { QueryEndpoint } from './protocol/query-endpoint.js';
-import { createReconcilers, type Reconciler } from './reconcile/index.js';
+import { createReconcilers, selectRuntime, type Reconciler } from './reconcile/index.js';
 import { SqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
 
@@ -22,6 +22,8 @@ export interface RunningServer {
   readonly config: Config;
   readonly store: Store;
   readonly dispatcher: Dispatcher;
+  /** 'container' (real instances) or 'mock' */
+  readonly runtime: string;
   close(): Promise<void>;
 }
 
@@ -58,7 +60,14 @@ function listenError(e: unknown, config: Config): Error {
 
 export async function startServer(config: Config, log: (line: string) => void = () => {}): Promise<RunningServer> {
   const store = new SqliteStore(config.dataDir, { durability: config.storeSync });
-  const reconcilers: Reconciler[] = createReconcilers({ store, config });
+  let runtime;
+  try {
+    runtime = await selectRuntime(config, log);
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+  const reconcilers: Reconciler[] = createReconcilers({ store, config }, runtime);
   // one queue of pending writes for every service: they share one store
   const writes = new WriteQueue(config.maxPendingWrites);
   const onChange = (e: ChangeEvent): void => {
@@ -126,6 +135,7 @@ export async function startServer(config: Config, log: (line: string) => void = 
     config,
     store,
     dispatcher,
+    runtime: runtime.name,
     async close() {
       if (closed) return;
       closed = true;

@@ -35,7 +35,7 @@ import { privateDnsName } from '../resources/ec2/public-ips.js';
 import type { DesiredInstanceState, NetworkInterfaceRecord } from '../resources/ec2/records.js';
 import type { DiskSpec, Hypervisor, InstanceSpec, NicSpec, RuntimeState } from '../compute/hypervisor.js';
 import type { ProbeResult } from '../compute/driver.js';
-import { FabricError, type Fabric, type PluggedInterface, type PublicIpMapping } from '../network/fabric.js';
+import { FabricError, type Fabric, type NetworkInfo, type PluggedInterface, type PublicIpMapping } from '../network/fabric.js';
 import { FirewallError, type Firewall } from '../network/firewall.js';
 import type { BlockStore, VolumeSource } from '../storage/block-store.js';
 import { MockFabric } from '../network/drivers/mock-fabric.js';
@@ -73,6 +73,13 @@ export interface InstanceReconcilerDeps extends ReconcilerDeps {
   retryBaseMs?: number;
   /** every instance is looked at again this often (default 60 s; 0 = never) */
   resyncMs?: number;
+  /**
+   * the host file holding an image's disk for a device, built or fetched on first use
+   * (undefined: the block store needs none, as the mock)
+   */
+  imageFile?: (region: string, imageId: string, deviceName: string) => Promise<string | undefined>;
+  /** told each VPC network the fabric made (the metadata service and resolver listen at its service address) */
+  onNetwork?: (info: NetworkInfo, region: string) => Promise<void>;
 }
 
 /** A volume the instance has, as the BlockStore is asked for it. */
@@ -83,6 +90,35 @@ interface InstanceVolume {
   source: VolumeSource;
   root: boolean;
   deleteOnTermination: boolean;
+  /** an instance store volume: on the host only, new (empty) at every start, gone at stop */
+  ephemeral?: boolean;
+}
+
+/**
+ * The instance store volumes of an instance type, as ephemeral block devices:
+ * ephemeral0 on the first free /dev/xvd? name after the EBS devices, and so on.
+ */
+export function instanceStoreOf(instanceId: string, instanceType: string, taken: readonly string[]): InstanceVolume[] {
+  const disks = findInstanceType(instanceType)?.InstanceStorageInfo?.Disks ?? [];
+  const out: InstanceVolume[] = [];
+  const used = new Set(taken.map((d) => d.replace(/^\/dev\/(sd|xvd)/, '')));
+  let letter = 'b'.charCodeAt(0);
+  for (const d of disks) {
+    for (let i = 0; i < (d.Count ?? 1); i++) {
+      while (used.has(String.fromCharCode(letter))) letter++;
+      const name = String.fromCharCode(letter++);
+      out.push({
+        volumeId: `${instanceId}-ephemeral${out.length}`,
+        deviceName: `/dev/xvd${name}`,
+        sizeGiB: d.SizeInGB ?? 1,
+        source: { kind: 'empty' },
+        root: false,
+        deleteOnTermination: true,
+        ephemeral: true,
+      });
+    }
+  }
+  return out;
 }
 
 /** Whether a starting instance should get a public IP it does not hold yet (checked before writing). */
@@ -432,6 +468,8 @@ export class InstanceReconciler implements Reconciler {
     const id = rec.InstanceId;
     if (rec.State.Name === 'stopping') {
       if (actual === 'running') await this.driver.stop(id, { force: rec.forceStop === true, hibernate: rec.hibernate });
+      // the instance store goes with the host (also when hibernating: its RAM is kept, its disks are not)
+      if (!rec.hibernate) await this.discardInstanceStore(rec);
       // the public IPs the stop releases stop being routed before the store gives them back
       await this.syncPublicIps(region, rec, undefined, (eni) => eni.association?.allocationId !== undefined);
       const out = actual === undefined ? undefined : await this.consoleUpdate(region, id);
@@ -488,6 +526,7 @@ export class InstanceReconciler implements Reconciler {
         deleteOnTermination: v.deleteOnTermination,
       };
     });
+    out.push(...instanceStoreOf(rec.InstanceId, rec.InstanceType, out.map((v) => v.deviceName)));
     if (!out.some((v) => v.root)) {
       out.unshift({
         volumeId: `${rec.InstanceId}-root`,
@@ -507,7 +546,12 @@ export class InstanceReconciler implements Reconciler {
     const ctx = this.context(region);
     const blockDevices: DiskSpec[] = [];
     for (const v of this.volumesOf(rec)) {
-      await this.blockStore.createVolume({ volumeId: v.volumeId, sizeGiB: v.sizeGiB, source: v.source });
+      let source = v.source;
+      if (source.kind === 'image' && this.deps.imageFile) {
+        const file = await this.deps.imageFile(region, source.imageId, source.deviceName);
+        if (file !== undefined) source = { ...source, file };
+      }
+      await this.blockStore.createVolume({ volumeId: v.volumeId, sizeGiB: v.sizeGiB, source });
       const path = await this.blockStore.attach(v.volumeId, id);
       blockDevices.push({ deviceName: v.deviceName, path, root: v.root });
     }
@@ -519,7 +563,8 @@ export class InstanceReconciler implements Reconciler {
     for (const eni of enis) {
       const subnetCidr = subnets.find((s) => s.SubnetId === eni.SubnetId)?.CidrBlock ?? '0.0.0.0/0';
       const vpcCidr = vpcs.find((v) => v.VpcId === eni.VpcId)?.CidrBlock ?? '0.0.0.0/0';
-      await this.fabric.ensureNetwork({ vpcId: eni.VpcId, cidrBlock: vpcCidr });
+      const net = await this.fabric.ensureNetwork({ vpcId: eni.VpcId, cidrBlock: vpcCidr });
+      if (net.serviceAddress !== undefined && this.deps.onNetwork) await this.deps.onNetwork(net, region);
       const plugged = await this.plug(region, id, eni, subnetCidr);
       const { ruleSet, sets } = resolveRuleSet(ctx, eni, plugged, this.members);
       for (const [name, addresses] of sets) {
@@ -632,6 +677,15 @@ export class InstanceReconciler implements Reconciler {
         await this.fabric.unmapPublicIp(m.publicIp);
         await this.fabric.mapPublicIp(m);
       }
+    }
+  }
+
+  /** Stop: the instance store volumes detached and deleted (a start makes new, empty ones). */
+  private async discardInstanceStore(rec: StoredInstance): Promise<void> {
+    for (const v of this.volumesOf(rec)) {
+      if (!v.ephemeral) continue;
+      await this.blockStore.detach(v.volumeId);
+      await this.blockStore.deleteVolume(v.volumeId);
     }
   }
 
