@@ -39,6 +39,11 @@ export interface Config {
   imageDir: string;
   /** the volume pool's size (a sparse file under the data directory: only what volumes hold is used) */
   poolSizeGiB: number;
+  /**
+   * what one instance may have at most on this host (set by the server when instances really
+   * run; absent with the mock drivers): a type with more memory is refused at launch
+   */
+  hostCapacity?: { memoryMiB: number; vcpus: number };
   /** whether instances may reach the real network beyond this host (NAT through the host); never in tests */
   egress: boolean;
   /** mock driver: milliseconds each transition takes */

@@ -1,6 +1,7 @@
 /** Wires the endpoint: store, API modules (EC2, STS, SSM), reconcilers, HTTP server. */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { availableParallelism, totalmem } from 'node:os';
 import type { ChangeEvent } from './resources/context.js';
 import { Dispatcher } from './api/dispatcher.js';
 import { WriteQueue } from './api/write-queue.js';
@@ -66,6 +67,10 @@ export async function startServer(config: Config, log: (line: string) => void = 
   } catch (e) {
     store.close();
     throw e;
+  }
+  if (runtime.name !== 'mock') {
+    // instances get their type's memory as a hard limit: the API refuses types this host cannot hold
+    config = { ...config, hostCapacity: config.hostCapacity ?? { memoryMiB: Math.floor(totalmem() / 1048576), vcpus: availableParallelism() } };
   }
   const reconcilers: Reconciler[] = createReconcilers({ store, config }, runtime);
   // one queue of pending writes for every service: they share one store

@@ -88,3 +88,26 @@ describe('RunInstances honours MinCount at the instance limit', () => {
     assert.equal((await ec2Error(c.send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1 })))).code, 'InstanceLimitExceeded');
   });
 });
+
+describe('RunInstances refuses a type larger than the host can hold', () => {
+  let t: TestServer;
+  let c: EC2Client;
+  let imageId: string;
+  before(async () => {
+    // as the server sets it when instances really run: this "host" has 4 GiB
+    t = await startTestServer({ hostCapacity: { memoryMiB: 4096, vcpus: 2 } });
+    c = t.client();
+    imageId = (await c.send(new DescribeImagesCommand({}))).Images!.find((i) => i.Architecture === 'x86_64')!.ImageId!;
+  });
+  after(() => t.close());
+
+  it('r5.large (16 GiB) gets InsufficientInstanceCapacity and nothing is launched; t3.medium (4 GiB) runs', async () => {
+    const e = await ec2Error(c.send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1, InstanceType: 'r5.large' })));
+    assert.equal(e.code, 'InsufficientInstanceCapacity');
+    assert.match(e.message, /r5\.large/);
+    const none = await c.send(new DescribeInstancesCommand({}));
+    assert.equal((none.Reservations ?? []).length, 0);
+    const ok = await c.send(new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1, InstanceType: 't3.medium' }));
+    assert.equal(ok.Instances?.length, 1);
+  });
+});

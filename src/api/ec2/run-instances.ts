@@ -397,6 +397,14 @@ export const runInstances = action((ctx, input: RunInstancesRequest): Reservatio
     throw new Ec2Error('InvalidParameterValue', `Value (${tenancy}) for parameter tenancy is invalid. Dedicated hosts are not supported.`);
   }
   const volumes = planVolumes(image, input.BlockDeviceMappings);
+  const host = ctx.config.hostCapacity;
+  if (host && (type.MemoryInfo?.SizeInMiB ?? 0) > host.memoryMiB) {
+    // real instances get their type's memory as a hard limit: one larger than this host's memory cannot run here
+    throw new Ec2Error(
+      'InsufficientInstanceCapacity',
+      `We currently do not have sufficient ${typeName} capacity in the Availability Zone you requested (${subnet.AvailabilityZone}). This host has ${host.memoryMiB} MiB of memory; ${typeName} needs ${type.MemoryInfo?.SizeInMiB} MiB. Choose a smaller instance type.`,
+    );
+  }
   const tagSpecs = tagSpecificationTags(input.TagSpecifications, ['instance', 'volume', 'network-interface']);
 
   // ---- capacity: as many as MaxCount asks, limited by the account limit and the subnet's free addresses
