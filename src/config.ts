@@ -37,6 +37,8 @@ export interface Config {
   driver: string;
   /** where built and imported images are cached (default: images/ under the data directory) */
   imageDir: string;
+  /** prefix of the network namespaces, interfaces and routes Overcast creates on the host ([a-z][a-z0-9]{0,5}) */
+  hostPrefix: string;
   /** the volume pool's size (a sparse file under the data directory: only what volumes hold is used) */
   poolSizeGiB: number;
   /**
@@ -85,6 +87,7 @@ export const CONFIG_OPTIONS: readonly { flag: string; env: string; description: 
   { flag: '--throttle', env: 'OVERCAST_THROTTLE', description: "EC2-style request throttling: 'on' or 'off'", default: 'off' },
   { flag: '--driver', env: 'OVERCAST_DRIVER', description: "runtime: 'container' (real instances: crun, network namespaces, volumes on a reflink pool), 'mock' (records only) or 'auto' (container where the host allows it, else mock)", default: 'auto' },
   { flag: '--image-dir', env: 'OVERCAST_IMAGE_DIR', description: 'where built images are cached (default: images/ in the data directory)', default: '' },
+  { flag: '--host-prefix', env: 'OVERCAST_HOST_PREFIX', description: 'prefix of the network namespaces and interfaces created on the host (two servers on one host need two prefixes)', default: 'ovc' },
   { flag: '--pool-size-gib', env: 'OVERCAST_POOL_SIZE_GIB', description: 'size of the volume pool, a sparse file in the data directory (only written blocks use disk)', default: '200' },
   { flag: '--egress', env: 'OVERCAST_EGRESS', description: "let instances reach the network beyond this host: 'on' or 'off'", default: 'off' },
   { flag: '--mock-delay-ms', env: 'OVERCAST_MOCK_DELAY_MS', description: 'mock driver: delay of each lifecycle transition', default: '0' },
@@ -154,6 +157,8 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
   if (!Number.isInteger(maxConnections) || maxConnections < 1) throw new ConfigError(`--max-connections must be a whole number >= 1, got '${get('--max-connections')}'`);
   const driver = get('--driver');
   if (!['auto', 'container', 'mock'].includes(driver)) throw new ConfigError(`--driver must be 'auto', 'container' or 'mock', got '${driver}'`);
+  const hostPrefix = get('--host-prefix');
+  if (!/^[a-z][a-z0-9]{0,5}$/.test(hostPrefix)) throw new ConfigError(`--host-prefix must be a lowercase letter and up to 5 letters or digits, got '${hostPrefix}'`);
   const poolSizeGiB = Number(get('--pool-size-gib'));
   if (!Number.isInteger(poolSizeGiB) || poolSizeGiB < 1) throw new ConfigError(`--pool-size-gib must be a whole number >= 1, got '${get('--pool-size-gib')}'`);
   return {
@@ -174,6 +179,7 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
     },
     driver,
     imageDir: get('--image-dir') !== '' ? resolve(get('--image-dir')) : get('--data-dir') === ':memory:' ? resolve('.overcast/images') : resolve(get('--data-dir'), 'images'),
+    hostPrefix,
     poolSizeGiB,
     egress: onOff('--egress', get('--egress')),
     mockDelayMs,
