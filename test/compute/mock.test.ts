@@ -71,7 +71,7 @@ describe('mock driver specifics', () => {
 
   it('is registered as "mock" and picks up mockDelayMs', () => {
     assert.ok(driverNames().includes('mock'));
-    const hv = createHypervisor({ ...loadConfig([], {}), mockDelayMs: 7 });
+    const hv = createHypervisor({ ...loadConfig([], {}), driver: 'mock', mockDelayMs: 7 });
     assert.ok(hv instanceof MockHypervisor);
     assert.equal(hv.delayMs, 7);
     assert.throws(() => createHypervisor({ ...loadConfig([], {}), driver: 'hyper-v' }), /unknown hypervisor driver 'hyper-v'/);
