@@ -50,8 +50,17 @@ export class ReflinkPool {
     }
   }
 
-  /** The pool, mounted (set up or found again). */
-  ensure(): Promise<PoolPaths> {
+  /**
+   * The pool, mounted (set up or found again). Checked at each call (one read
+   * of mountinfo): a pool unmounted under a running server is mounted again
+   * rather than written through to the directory beneath.
+   */
+  async ensure(): Promise<PoolPaths> {
+    if (this.ready) {
+      const p = await this.ready;
+      if ((await mountAt(p.mnt))?.fsType === 'xfs') return p;
+      if (this.ready) this.ready = undefined;
+    }
     this.ready ??= this.setUp().catch((e: unknown) => {
       this.ready = undefined;
       throw e;
