@@ -276,6 +276,16 @@ describe('reflink block store on this host', { skip: cannot, timeout: 180_000 },
     for (const v of ['vol-a', 'vol-b']) await bs.deleteVolume(v);
   });
 
+  it('a loop device the books do not hold (a detach cut short) is not an attachment, and goes with the volume', async () => {
+    await bs.createVolume({ volumeId: 'vol-orphan', sizeGiB: 1, source: { kind: 'empty' } });
+    const file = join(poolDir, 'mnt', 'volumes', 'vol-orphan.img');
+    await run('losetup', ['--find', '--show', file]);
+    assert.equal((await bs.listVolumes()).find((v) => v.volumeId === 'vol-orphan')?.attachment, undefined);
+    await bs.deleteVolume('vol-orphan');
+    assert.deepEqual(await loopDevicesOf(file), []);
+    assert.ok(!(await bs.listVolumes()).some((v) => v.volumeId === 'vol-orphan'));
+  });
+
   it('a loop device that disappears is reported lost once, and the volume is detached', async () => {
     const i = inst();
     await bs.createVolume({ volumeId: 'vol-lost', sizeGiB: 1, source: { kind: 'empty' } });
