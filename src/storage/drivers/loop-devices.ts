@@ -1,0 +1,63 @@
+/**
+ * Loop devices through `losetup`: the list (with each device's backing file),
+ * attaching a file and detaching a device. The kernel is the record of what is
+ * attached: a device is found again by its backing file, never remembered.
+ */
+import { run } from '../../host/exec.js';
+
+export interface LoopDevice {
+  /** /dev/loopN */
+  name: string;
+  /** the backing file's path as the kernel reports it (without a " (deleted)" mark) */
+  backFile: string;
+  /** the backing file was deleted while attached */
+  deleted: boolean;
+}
+
+interface LosetupJson {
+  loopdevices?: { name?: unknown; 'back-file'?: unknown }[];
+}
+
+/** Every loop device attached on the host. */
+export async function listLoopDevices(): Promise<LoopDevice[]> {
+  const { stdout } = await run('losetup', ['-J', '-l']);
+  if (stdout.trim() === '') return [];
+  const parsed = JSON.parse(stdout) as LosetupJson;
+  const out: LoopDevice[] = [];
+  for (const d of parsed.loopdevices ?? []) {
+    if (typeof d.name !== 'string' || typeof d['back-file'] !== 'string') continue;
+    const raw = d['back-file'];
+    const deleted = raw.endsWith(' (deleted)');
+    out.push({ name: d.name, backFile: deleted ? raw.slice(0, -' (deleted)'.length) : raw, deleted });
+  }
+  return out;
+}
+
+/** The loop devices backed by `file` (an absolute, resolved path), oldest name first. */
+export async function loopDevicesOf(file: string): Promise<string[]> {
+  return (await listLoopDevices())
+    .filter((d) => d.backFile === file && !d.deleted)
+    .map((d) => d.name)
+    .sort((a, b) => loopNumber(a) - loopNumber(b));
+}
+
+/** Attaches `file` to a free loop device and answers its path. */
+export async function attachLoopDevice(file: string, opts: { directIo?: boolean } = {}): Promise<string> {
+  const args = ['--find', '--show'];
+  if (opts.directIo) args.push('--direct-io=on');
+  args.push(file);
+  const { stdout } = await run('losetup', args);
+  const dev = stdout.trim();
+  if (!dev.startsWith('/dev/')) throw new Error(`losetup answered '${dev}' for ${file}`);
+  return dev;
+}
+
+/** Detaches a loop device (a busy one is detached by the kernel once its last user closes it). */
+export async function detachLoopDevice(dev: string): Promise<void> {
+  await run('losetup', ['-d', dev]);
+}
+
+function loopNumber(dev: string): number {
+  const m = /(\d+)$/.exec(dev);
+  return m ? Number(m[1]) : Number.MAX_SAFE_INTEGER;
+}
