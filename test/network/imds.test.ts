@@ -218,7 +218,8 @@ describe('MetadataService (HTTP on 127.0.0.1)', () => {
     };
     assert.equal(await get('/latest/meta-data/tags/instance'), 'Name');
     assert.equal(await get('/latest/meta-data/tags/instance/Name'), 'web-1');
-    assert.deepEqual(JSON.parse(await get('/latest/meta-data/spot/instance-action')), { action: 'terminate', time: '2026-01-02T03:06:00Z' });
+    assert.equal(await get('/latest/meta-data/spot/instance-action'), '{"action": "terminate", "time": "2026-01-02T03:06:00Z"}');
+    assert.equal(await get('/latest/meta-data/spot/termination-time'), '2026-01-02T03:06:00Z');
     assert.equal(await get('/latest/meta-data/instance-life-cycle'), 'spot');
     assert.equal(await get('/latest/meta-data/iam/security-credentials/'), 'web-role');
     const creds = JSON.parse(await get('/latest/meta-data/iam/security-credentials/web-role')) as Record<string, string>;

@@ -12,10 +12,12 @@ import {
   type Instance,
 } from '@aws-sdk/client-ec2';
 import assert from 'node:assert/strict';
+import { createPublicKey, verify } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { metadataSources, SIGNING_KEY_FILE, type MetadataSources } from '../../src/reconcile/metadata.js';
+import { MetadataService } from '../../src/network/imds/service.js';
 import { KINDS } from '../../src/resources/ec2/kinds.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -156,6 +158,40 @@ describe('reconcile/metadata: the store behind IMDS and the VPC resolver', () =>
     await c.send(new ModifyVpcAttributeCommand({ VpcId: otherVpc, EnableDnsSupport: { Value: false } }));
     assert.equal(await src.dns.lookup(otherVpc, name), 'refused');
     assert.equal(await src.dns.lookup('vpc-0000000000000000f', name), 'refused');
+  });
+
+  it('end to end: the MetadataService over HTTP, with this source, signs and applies options at once', async () => {
+    // the request comes from 127.0.0.1: stand it in for the instance's private IP
+    const svc = new MetadataService({
+      source: { lookup: (vpcId) => src.metadata.lookup(vpcId, second.PrivateIpAddress!) },
+      signingKey: src.signingKey,
+      log: () => {},
+    });
+    await svc.listen(defaultVpc, '127.0.0.1', 0);
+    try {
+      const base = `http://127.0.0.1:${svc.addressOf(defaultVpc)!.port}`;
+      // the built-in images default their instances to IMDSv2 (HttpTokens required), as current AWS AMIs do
+      assert.equal((await fetch(`${base}/latest/meta-data/instance-id`)).status, 401);
+      const token = await (await fetch(`${base}/latest/api/token`, { method: 'PUT', headers: { 'X-aws-ec2-metadata-token-ttl-seconds': '60' } })).text();
+      const get = (path: string) => fetch(`${base}${path}`, { headers: { 'X-aws-ec2-metadata-token': token } });
+      const doc = await get('/latest/dynamic/instance-identity/document');
+      assert.equal(doc.status, 200);
+      const text = await doc.text();
+      const parsed = JSON.parse(text) as Record<string, unknown>;
+      assert.equal(parsed.instanceId, second.InstanceId);
+      assert.equal(parsed.privateIp, second.PrivateIpAddress);
+      assert.equal(parsed.accountId, t.server.config.accountId);
+      const sig = await (await get('/latest/dynamic/instance-identity/signature')).text();
+      assert.ok(verify('sha256', Buffer.from(text), createPublicKey(src.publicKeyPem), Buffer.from(sig, 'base64')));
+      assert.equal(await (await get('/latest/user-data')).text(), userData);
+      assert.equal(await (await get('/latest/meta-data/public-keys/0/openssh-key')).text(), `${publicKey} ${keyName}\n`);
+      await c.send(new ModifyInstanceMetadataOptionsCommand({ InstanceId: second.InstanceId, HttpTokens: 'optional' }));
+      assert.equal(await (await fetch(`${base}/latest/meta-data/instance-id`)).text(), second.InstanceId);
+      await c.send(new ModifyInstanceMetadataOptionsCommand({ InstanceId: second.InstanceId, HttpEndpoint: 'disabled' }));
+      assert.equal((await get('/latest/meta-data/instance-id')).status, 403);
+    } finally {
+      await svc.close();
+    }
   });
 
   it('keeps the signing key under the data directory: the same key next time', () => {

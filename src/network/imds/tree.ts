@@ -173,7 +173,16 @@ export function metaDataDir(m: InstanceMetadata): MetadataDir {
         ['partition', m.partition ?? 'aws'],
       ]),
     ],
-    ['spot', spot ? dir([['instance-action', JSON.stringify({ action: spot.action, time: ec2Time(spot.time) })], ['termination-time', ec2Time(spot.time)]]) : undefined],
+    [
+      'spot',
+      spot
+        ? dir([
+            // EC2's spacing: {"action": "terminate", "time": "2017-09-18T08:22:00Z"}
+            ['instance-action', `{"action": ${JSON.stringify(spot.action)}, "time": ${JSON.stringify(ec2Time(spot.time))}}`],
+            ['termination-time', ec2Time(spot.time)],
+          ])
+        : undefined,
+    ],
     ['tags', tagsDir(m)],
   ]);
 }
