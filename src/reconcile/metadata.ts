@@ -15,11 +15,12 @@
  *   await dns.listen(vpcId, info.serviceAddress, dnsPort);
  *
  * The identity document's signing key is made once and kept in
- * `<dataDir>/imds-signing-key.pem` (its public half beside it, `.pub.pem`, for
- * whoever verifies signatures); with ':memory:' it lives in memory only.
+ * `<dataDir>/imds-signing-key.pem` (its public half beside it, `.pub.pem`, and
+ * its self-signed certificate, `imds-signing-cert.pem`, for whoever verifies
+ * signatures); with ':memory:' it lives in memory only.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
 import { internalContext } from '../resources/context.js';
@@ -32,6 +33,7 @@ import type { Store } from '../store/store.js';
 import { ipInCidr, parseCidr4, parseIpv4 } from '../domain/cidr.js';
 import { findZone } from '../domain/regions.js';
 import type { InstanceMetadata, InterfaceMetadata, MetadataOptions, MetadataSource } from '../network/imds/metadata.js';
+import { signingCertificate } from '../network/imds/pkcs7.js';
 import type { DnsAnswer, DnsReverseAnswer, DnsSource } from '../network/dns/resolver.js';
 import { privateIpsOf } from './security-rules.js';
 
@@ -46,11 +48,15 @@ export interface MetadataSources {
   signingKey: KeyObject;
   /** its public key (SPKI PEM), to verify signatures */
   publicKeyPem: string;
+  /** its self-signed certificate (PEM), to verify the PKCS#7 forms (rsa2048, pkcs7), as AWS publishes its own */
+  certificatePem: string;
   /** the instance metadata of (vpcId, privateIp), synchronously (what `metadata.lookup` answers) */
   instanceMetadata(vpcId: string, privateIp: string): InstanceMetadata | undefined;
 }
 
 export const SIGNING_KEY_FILE = 'imds-signing-key.pem';
+/** the signing key's self-signed certificate, beside it (see network/imds/pkcs7.ts) */
+export const CERTIFICATE_FILE = 'imds-signing-cert.pem';
 
 /** The signing key kept under the data directory (made on first use), or a fresh one in memory for ':memory:'. */
 export function loadSigningKey(dataDir: string): KeyObject {
@@ -110,6 +116,12 @@ export function metadataSources(store: Store, config: Config, opts: { signingKey
   const eniOfAddress = new Map<string, string>();
   const signingKey = opts.signingKey ?? loadSigningKey(config.dataDir);
   const publicKeyPem = createPublicKey(signingKey).export({ type: 'spki', format: 'pem' }).toString();
+  const certificatePem = signingCertificate(signingKey).pem;
+  if (config.dataDir !== ':memory:') {
+    // the same key always gives the same certificate: written for whoever verifies, never read back
+    const certPath = join(config.dataDir, CERTIFICATE_FILE);
+    if (!existsSync(certPath)) writeFileSync(certPath, certificatePem);
+  }
 
   function regionOfVpc(vpcId: string): string | undefined {
     const vpcs = store.collection(KINDS.vpc);
@@ -272,6 +284,7 @@ export function metadataSources(store: Store, config: Config, opts: { signingKey
     regionOfVpc,
     signingKey,
     publicKeyPem,
+    certificatePem,
     instanceMetadata,
   };
 }

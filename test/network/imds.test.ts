@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, verify } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync, verify, X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request } from 'node:http';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { InstanceMetadata, MetadataSource } from '../../src/network/imds/metadata.js';
@@ -254,6 +258,33 @@ describe('MetadataService (HTTP on 127.0.0.1)', () => {
     const signature = await get('/latest/dynamic/instance-identity/signature');
     assert.ok(verify('sha256', Buffer.from(text), keys.publicKey, Buffer.from(signature, 'base64')));
     assert.ok(!verify('sha256', Buffer.from(text.replace('t3.micro', 't3.large')), keys.publicKey, Buffer.from(signature, 'base64')));
+  });
+
+  it('rsa2048 (and pkcs7) is PKCS#7 SignedData of the document that openssl verifies with the service certificate', async (t) => {
+    assert.deepEqual((await get('/latest/dynamic/instance-identity/')).split('\n'), ['document', 'pkcs7', 'rsa2048', 'signature']);
+    const text = await get('/latest/dynamic/instance-identity/document');
+    const p7 = await get('/latest/dynamic/instance-identity/rsa2048');
+    assert.equal(await get('/latest/dynamic/instance-identity/pkcs7'), p7);
+    assert.match(p7, /^[A-Za-z0-9+/=\n]+$/);
+    assert.ok(p7.split('\n').every((l) => l.length <= 64));
+    const der = Buffer.from(p7, 'base64');
+    assert.ok(der.includes(Buffer.from(text)), 'the document is carried');
+    // without signed attributes, the signer's signature is the plain RSA SHA-256 one
+    assert.ok(der.includes(Buffer.from(await get('/latest/dynamic/instance-identity/signature'), 'base64')));
+    const cert = new X509Certificate(svc.certificate!.pem);
+    assert.ok(cert.verify(keys.publicKey), 'the certificate is self-signed by the signing key');
+    if (spawnSync('openssl', ['version']).status !== 0) return t.skip('no openssl on this host');
+    const dir = mkdtempSync(join(tmpdir(), 'imds-p7-'));
+    try {
+      writeFileSync(join(dir, 'rsa2048.pem'), `-----BEGIN PKCS7-----\n${p7}\n-----END PKCS7-----\n`);
+      writeFileSync(join(dir, 'cert.pem'), svc.certificate!.pem);
+      const r = spawnSync('openssl', ['smime', '-verify', '-in', join(dir, 'rsa2048.pem'), '-inform', 'PEM', '-certfile', join(dir, 'cert.pem'), '-noverify'], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stdout, text);
+      assert.match(r.stderr, /Verification successful/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('IMDSv2: PUT gives a token bound to the instance; a GET with it works and says its TTL', async () => {

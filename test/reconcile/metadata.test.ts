@@ -12,11 +12,11 @@ import {
   type Instance,
 } from '@aws-sdk/client-ec2';
 import assert from 'node:assert/strict';
-import { createPublicKey, verify } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { createPublicKey, verify, X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { metadataSources, SIGNING_KEY_FILE, type MetadataSources } from '../../src/reconcile/metadata.js';
+import { CERTIFICATE_FILE, metadataSources, SIGNING_KEY_FILE, type MetadataSources } from '../../src/reconcile/metadata.js';
 import { MetadataService } from '../../src/network/imds/service.js';
 import { KINDS } from '../../src/resources/ec2/kinds.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -196,6 +196,8 @@ describe('reconcile/metadata: the store behind IMDS and the VPC resolver', () =>
 
   it('keeps the signing key under the data directory: the same key next time', () => {
     assert.ok(existsSync(join(t.dataDir, SIGNING_KEY_FILE)));
+    assert.equal(readFileSync(join(t.dataDir, CERTIFICATE_FILE), 'utf8'), src.certificatePem);
+    assert.ok(new X509Certificate(src.certificatePem).checkPrivateKey(src.signingKey));
     const again = metadataSources(t.server.store, t.server.config);
     assert.equal(again.publicKeyPem, src.publicKeyPem);
     const memory = metadataSources(t.server.store, { ...t.server.config, dataDir: ':memory:' });

@@ -24,12 +24,13 @@ import { sign, type KeyObject } from 'node:crypto';
 import type { InstanceMetadata, MetadataSource } from './metadata.js';
 import { METADATA_VERSIONS, MetadataDir, resolveNode, versionDir, type IdentitySigner } from './tree.js';
 import { parseTokenTtl, TokenIssuer } from './tokens.js';
+import { signedDocument, signingCertificate, type SigningCertificate } from './pkcs7.js';
 
 export type { InstanceMetadata, MetadataSource } from './metadata.js';
 
 export interface MetadataServiceOptions {
   source: MetadataSource;
-  /** RSA private key the identity document's signature is made with (absent: no signature) */
+  /** RSA private key the identity document's signature and PKCS#7 forms are made with (absent: none) */
   signingKey?: KeyObject;
   /** ms since epoch (tests move it; tokens expire by it) */
   now?: () => number;
@@ -83,12 +84,19 @@ export class MetadataService {
   private readonly listeners = new Map<string, Listener>();
   private readonly tokens: TokenIssuer;
   private readonly signer: IdentitySigner | undefined;
+  /** the self-signed certificate of the signing key, which verifies the PKCS#7 forms (rsa2048, pkcs7) */
+  readonly certificate: SigningCertificate | undefined;
   private readonly log: (line: string) => void;
 
   constructor(private readonly opts: MetadataServiceOptions) {
     this.tokens = new TokenIssuer(opts.now ?? Date.now);
     const key = opts.signingKey;
-    this.signer = key ? { signature: (doc) => sign('sha256', Buffer.from(doc, 'utf8'), key).toString('base64') } : undefined;
+    this.certificate = key ? signingCertificate(key) : undefined;
+    const cert = this.certificate;
+    this.signer =
+      key && cert
+        ? { signature: (doc) => sign('sha256', Buffer.from(doc, 'utf8'), key).toString('base64'), pkcs7: (doc) => signedDocument(doc, key, cert) }
+        : undefined;
     this.log = opts.log ?? ((line) => process.stderr.write(`imds: ${line}\n`));
   }
 

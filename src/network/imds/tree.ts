@@ -191,6 +191,8 @@ export function metaDataDir(m: InstanceMetadata): MetadataDir {
 export interface IdentitySigner {
   /** RSA SHA-256 signature of the document, base64 */
   signature(document: string): string;
+  /** PKCS#7 SignedData of the document (RSA SHA-256), base64 without armour (rsa2048, pkcs7) */
+  pkcs7(document: string): string;
 }
 
 /** The dynamic/ directory. */
@@ -201,6 +203,8 @@ export function dynamicDir(m: InstanceMetadata, signer: IdentitySigner | undefin
       'instance-identity',
       dir([
         ['document', document],
+        ['pkcs7', signer ? () => signer.pkcs7(document) : undefined],
+        ['rsa2048', signer ? () => signer.pkcs7(document) : undefined],
         ['signature', signer ? () => signer.signature(document) : undefined],
       ]),
     ],
