@@ -128,6 +128,8 @@ describe('MetadataService (HTTP on 127.0.0.1)', () => {
     // older versions (cloud-init asks 2009-04-04) serve the same tree
     assert.equal(await get('/2009-04-04/meta-data/instance-id'), 'i-0123456789abcdef0');
     assert.equal((await call('GET', '/1999-01-01/meta-data/')).status, 404);
+    assert.equal(await get('http://169.254.169.254/latest/meta-data/instance-id'), 'i-0123456789abcdef0');
+    assert.equal(await get('/latest/meta-data/instance-id?x=1'), 'i-0123456789abcdef0');
   });
 
   it("answers each leaf in EC2's format", async () => {

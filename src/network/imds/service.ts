@@ -177,7 +177,9 @@ export class MetadataService {
       const m = await this.opts.source.lookup(vpcId, ip);
       if (!m) return this.error(res, 404);
       if (m.options.httpEndpoint === 'disabled') return this.error(res, 403);
-      const path = (req.url ?? '/').split('?')[0]!;
+      // origin-form (/latest/…), or absolute-form (http://169.254.169.254/latest/…) as a proxy-minded client sends
+      const raw = req.url ?? '/';
+      const path = (/^https?:\/\//i.test(raw) ? raw.replace(/^https?:\/\/[^/]*/i, '') || '/' : raw).split('?')[0]!;
       const method = req.method ?? 'GET';
       const subject = { vpcId, privateIp: ip, instanceId: m.instanceId };
       if (path === TOKEN_PATH || path === `${TOKEN_PATH}/`) {
