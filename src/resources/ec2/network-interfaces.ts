@@ -2,6 +2,7 @@ import type { GroupIdentifier } from '@aws-sdk/client-ec2';
 import { randomBytes } from 'node:crypto';
 import type { ResourceContext } from '../context.js';
 import { newId } from '../../domain/ids.js';
+import { KINDS, MEMBER_INDEX } from './kinds.js';
 import { privateDnsName } from './public-ips.js';
 import type { NetworkInterfaceRecord, SubnetRecord } from './records.js';
 
@@ -52,4 +53,22 @@ export function newInstanceInterface(ctx: ResourceContext, n: NewInterface): Net
   };
   if (n.publicIp !== undefined) record.association = { PublicIp: n.publicIp };
   return record;
+}
+
+/**
+ * The VPC's interface that has `ip` among its private addresses, or undefined.
+ * Found through the interfaces' index of `groupId/address` pairs (every
+ * interface has a group, every group one VPC): one indexed lookup per group of
+ * the VPC, no interface read that does not match. Private IPs overlap between
+ * VPCs, so the VPC is part of the question.
+ */
+export function findInterfaceByPrivateIp(ctx: Pick<ResourceContext, 'store' | 'region'>, vpcId: string, ip: string): NetworkInterfaceRecord | undefined {
+  const enis = ctx.store.collection(KINDS.networkInterface);
+  for (const g of ctx.store.collection(KINDS.securityGroup).list(ctx.region)) {
+    if (g.VpcId !== vpcId) continue;
+    for (const eni of enis.find(ctx.region, MEMBER_INDEX, `${g.GroupId}/${ip}`)) {
+      if (eni.VpcId === vpcId) return eni;
+    }
+  }
+  return undefined;
 }
