@@ -14,6 +14,7 @@ import type { Config } from './config.js';
 import { ec2Model, ssmModel, stsModel } from './protocol/model/index.js';
 import { QueryEndpoint } from './protocol/query-endpoint.js';
 import { createReconcilers, selectRuntime, type Reconciler } from './reconcile/index.js';
+import { VpcServices } from './reconcile/services.js';
 import { SqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
 
@@ -72,7 +73,11 @@ export async function startServer(config: Config, log: (line: string) => void = 
     // instances get their type's memory as a hard limit: the API refuses types this host cannot hold
     config = { ...config, hostCapacity: config.hostCapacity ?? { memoryMiB: Math.floor(totalmem() / 1048576), vcpus: availableParallelism() } };
   }
-  const reconcilers: Reconciler[] = createReconcilers({ store, config }, runtime);
+  // real instances reach their metadata service and resolver through the fabric
+  const services = runtime.name === 'mock' ? undefined : new VpcServices(store, config, config.logRequests ? log : undefined);
+  const reconcilers: Reconciler[] = createReconcilers({ store, config }, runtime, {
+    onNetwork: services ? (net) => services.expose(net) : undefined,
+  });
   // one queue of pending writes for every service: they share one store
   const writes = new WriteQueue(config.maxPendingWrites);
   const onChange = (e: ChangeEvent): void => {
@@ -128,6 +133,7 @@ export async function startServer(config: Config, log: (line: string) => void = 
     });
   } catch (e) {
     for (const r of reconcilers) await r.stop();
+    await services?.close();
     store.close();
     throw listenError(e, config);
   }
@@ -149,6 +155,7 @@ export async function startServer(config: Config, log: (line: string) => void = 
         server.closeAllConnections();
       });
       for (const r of reconcilers) await r.stop();
+      await services?.close();
       store.close();
     },
   };

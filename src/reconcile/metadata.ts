@@ -19,6 +19,7 @@
  * its self-signed certificate, `imds-signing-cert.pem`, for whoever verifies
  * signatures); with ':memory:' it lives in memory only.
  */
+import { instanceStoreOf } from './instances.js';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -224,7 +225,8 @@ export function metadataSources(store: Store, config: Config, opts: { signingKey
           .map((b) => b.DeviceName ?? '')
           .filter((d) => d !== '' && d !== root)
           .map(stripDev),
-        ephemeral: [],
+        // the instance store volumes the reconciler gives the type, under the names the guest sees
+        ephemeral: instanceStoreOf(rec.InstanceId, rec.InstanceType, [root, ...(rec.launchVolumes ?? []).map((v) => v.deviceName)]).map((v) => stripDev(v.deviceName)),
       },
       publicKeys: rec.KeyName && rec.publicKey ? [{ name: rec.KeyName, openssh: `${rec.publicKey} ${rec.KeyName}` }] : [],
       userData: rec.userData !== undefined && rec.userData !== '' ? Buffer.from(rec.userData, 'base64') : undefined,
