@@ -14,7 +14,7 @@ import { createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { CommandError, run } from '../../src/host/exec.js';
 import { FABRICS } from '../../src/network/drivers/index.js';
-import { hostEgressRuleset, routerRuleset } from '../../src/network/drivers/nat-rules.js';
+import { hostEgressRuleset, hostGuardRuleset, routerRuleset } from '../../src/network/drivers/nat-rules.js';
 import { NetnsFabric, fabricLeftovers } from '../../src/network/drivers/netns-fabric.js';
 import type { FabricEvent, NetworkInfo, PluggedInterface, PlugRequest } from '../../src/network/fabric.js';
 import { loadConfig } from '../../src/config.js';
@@ -80,6 +80,12 @@ describe('netns fabric rule sets', () => {
     assert.match(h, /table ip ovc-egress \{/);
     assert.match(h, /iifname "ovct\*" oifname != "ovct\*" masquerade/);
     assert.match(h, /iifname "ovct\*" ip daddr 198\.51\.100\.0\/24 drop/);
+  });
+
+  it('without egress, the host guard drops whatever the transit links would forward off the machine', () => {
+    const g = hostGuardRuleset('ovc');
+    assert.match(g, /table ip ovc-guard \{/);
+    assert.match(g, /type filter hook forward priority filter; policy accept;\n\s+iifname "ovct\*" oifname != "ovct\*" drop/);
   });
 
   it('is registered as "netns", built from the configuration', () => {
@@ -148,6 +154,17 @@ async function fetchHere(address: string, port: number): Promise<string> {
   return (await run(process.execPath, ['-e', script], { timeoutMs: 8000 })).stdout.trim();
 }
 
+/** The router namespace holding an interface's bridge port. */
+async function routerOf(i: PluggedInterface): Promise<string> {
+  const names = JSON.parse((await run('ip', ['-j', 'netns', 'list'])).stdout || '[]') as { name: string }[];
+  for (const { name } of names) {
+    if (!name.startsWith(`${PREFIX}-r-`)) continue;
+    const links = JSON.parse((await run('ip', ['-n', name, '-j', 'link', 'show'])).stdout) as { ifname: string }[];
+    if (links.some((l) => l.ifname === i.hostIfname)) return name;
+  }
+  throw new Error(`no router namespace holds ${i.hostIfname}`);
+}
+
 function serve(address: string, port: number, label: string): Promise<Server> {
   return new Promise((resolve, reject) => {
     const s = createServer((c) => c.end(`${label} ${(c.remoteAddress ?? '').replace(/^::ffff:/, '')}`));
@@ -206,6 +223,10 @@ describe('netns fabric: real traffic', { skip: unable, timeout: 180_000 }, () =>
     assert.match(routes, /default via 172\.31\.0\.1 dev eth0/);
     const main = (await run('ip', ['route', 'show', 'table', 'main'])).stdout;
     assert.doesNotMatch(main, /172\.31\.0\.0\/16/, 'no VPC CIDR in the host main table');
+    const guard = (await run('nft', ['list', 'table', 'ip', `${PREFIX}-guard`])).stdout;
+    assert.ok(guard.includes(`iifname "${PREFIX}t*" oifname != "${PREFIX}t*" drop`), `the host guard is in place:\n${guard}`);
+    const routerRoutes = (await run('ip', ['-n', await routerOf(a1), 'route'])).stdout;
+    assert.match(routerRoutes, /unreachable 172\.31\.0\.0\/16/, 'an address no subnet holds is not sent up to the host');
   });
 
   it('routes between the subnets of a VPC, never into another VPC with the same CIDR', async () => {
@@ -278,8 +299,7 @@ describe('netns fabric: real traffic', { skip: unable, timeout: 180_000 }, () =>
   it('an interface deleted behind its back is reported lost and forgotten', async () => {
     const seen: FabricEvent[] = [];
     const off = f.events((e) => seen.push(e));
-    const routerNs = (await run('ip', ['netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith(`${PREFIX}-r-`));
-    for (const ns of routerNs) await run('ip', ['-n', ns, 'link', 'del', 'dev', b1.hostIfname], { okCodes: [1, 2] }).catch(() => {});
+    await run('ip', ['-n', await routerOf(b1), 'link', 'del', 'dev', b1.hostIfname]);
     const inv = await f.list();
     off();
     assert.deepEqual(seen, [{ interfaceId: b1r.interfaceId, instanceId: b1r.instanceId, kind: 'lost' }]);

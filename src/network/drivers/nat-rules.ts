@@ -13,6 +13,10 @@
  * The script replaces the whole table atomically (create-if-missing, delete,
  * create), so each change is one transaction.
  *
+ * hostGuardRuleset: egress off — a host forward filter dropping whatever comes
+ * from a transit veth and would leave by another interface, so nothing of an
+ * instance leaves the machine even on a host that forwards IPv4 (ip_forward=1).
+ *
  * hostEgressRuleset: only with egress on — masquerade of the transit traffic
  * leaving the host, and a forward filter admitting it. Never applied in tests.
  */
@@ -77,6 +81,25 @@ export function routerRuleset(r: RouterRules): string {
     `}`,
   ];
   return lines.join('\n') + '\n';
+}
+
+/** The host table that keeps instance traffic on the machine: `<prefix>-guard`. */
+export const hostGuardTable = (prefix: string): string => `${prefix}-guard`;
+
+export function hostGuardRuleset(prefix: string): string {
+  const t = hostGuardTable(prefix);
+  return (
+    [
+      `table ip ${t} { }`,
+      `delete table ip ${t}`,
+      `table ip ${t} {`,
+      `  chain forward {`,
+      `    type filter hook forward priority filter; policy accept;`,
+      `    iifname "${prefix}t*" oifname != "${prefix}t*" drop`,
+      `  }`,
+      `}`,
+    ].join('\n') + '\n'
+  );
 }
 
 /** The host table for egress: `<prefix>-egress`. */

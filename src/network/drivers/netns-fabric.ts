@@ -14,7 +14,9 @@
  * On the host: a /32 route per mapped public IP via the router, and a policy
  * rule `from <serviceAddress> lookup <table of the VPC>` (the table routes the
  * VPC's networks via its router), so host services answer instances of VPCs
- * whose CIDRs overlap. No VPC CIDR is routed in the main table.
+ * whose CIDRs overlap. No VPC CIDR is routed in the main table. Egress off, a
+ * host table `<prefix>-guard` drops what the transit veths would forward off
+ * the machine (should the host forward IPv4 at all).
  *
  * The fabric's books live in memory and are rebuilt from the kernel the first
  * time the fabric is used: ids are kept in interface aliases (the transit veth
@@ -63,7 +65,7 @@ import {
   validPrefix,
   type TransitAddresses,
 } from './fabric-names.js';
-import { deleteTableScript, hostEgressRuleset, hostEgressTable, routerRuleset } from './nat-rules.js';
+import { deleteTableScript, hostEgressRuleset, hostEgressTable, hostGuardRuleset, hostGuardTable, routerRuleset } from './nat-rules.js';
 import {
   addNetns,
   delNetns,
@@ -319,6 +321,7 @@ export class NetnsFabric implements Fabric {
     this.plugged.clear();
     this.mappings.clear();
     this.loaded = true;
+    this.hostTablesApplied = false;
   }
 
   // ---------------------------------------------------------------- internals
@@ -420,6 +423,8 @@ export class NetnsFabric implements Fabric {
         `addr add ${t.router}/30 dev ${UPLINK}`,
         `link set ${UPLINK} up`,
         `route replace default via ${t.host} dev ${UPLINK}`,
+        // a VPC address no subnet holds is unreachable, never sent up to the host
+        `route replace unreachable ${vpcText}`,
       ]);
       await sysctlInNs(ns, 'net.ipv4.ip_forward', '1');
       await this.applyRules(n);
@@ -428,7 +433,7 @@ export class NetnsFabric implements Fabric {
         `route replace ${vpcText} via ${t.router} dev ${hostIf} onlink table ${t.table}`,
         `rule add pref ${this.rulePref} from ${t.host}/32 lookup ${t.table}`,
       ]);
-      if (this.egress) await nftApply(undefined, hostEgressRuleset(this.prefix, this.poolText));
+      await this.applyHostTables();
       // another process may have taken the same /30 at the same time: the later name moves
       const clash = (await listLinks(undefined)).find((l) => l.ifname !== hostIf && l.ifname < hostIf && l.inet.some((a) => slotOfText(a) === slot));
       if (clash) {
@@ -440,6 +445,19 @@ export class NetnsFabric implements Fabric {
     }
     throw new FabricError('failed', spec.vpcId, 'could not find a free transit address');
   }
+
+  /** Egress off: the guard table (and no egress table); on: the egress table (and no guard). */
+  private async applyHostTables(): Promise<void> {
+    if (this.hostTablesApplied) return;
+    await nftApply(
+      undefined,
+      this.egress
+        ? hostEgressRuleset(this.prefix, this.poolText) + deleteTableScript(hostGuardTable(this.prefix))
+        : hostGuardRuleset(this.prefix) + deleteTableScript(hostEgressTable(this.prefix)),
+    );
+    this.hostTablesApplied = true;
+  }
+  private hostTablesApplied = false;
 
   private async teardownNetwork(ns: string, hostIf: string, t: TransitAddresses | undefined): Promise<void> {
     if (t) await ipQuiet(undefined, ['rule', 'del', 'pref', String(this.rulePref), 'from', `${t.host}/32`, 'lookup', String(t.table)]);
@@ -683,7 +701,7 @@ async function destroyPrefix(prefix: string): Promise<void> {
   for (const n of namespaces.filter((x) => isRouterNs(prefix, x))) await delNetns(n);
   for (const n of namespaces.filter((x) => !isRouterNs(prefix, x))) await delNetns(n);
   for (const r of await ownRules(prefix)) await ipQuiet(undefined, ['rule', 'del', 'pref', String(r.priority), 'from', `${r.src}/32`, 'lookup', r.table]);
-  if (await hostNftTableExists(hostEgressTable(prefix))) await nftApply(undefined, deleteTableScript(hostEgressTable(prefix)));
+  for (const t of [hostEgressTable(prefix), hostGuardTable(prefix)]) if (await hostNftTableExists(t)) await nftApply(undefined, deleteTableScript(t));
 }
 
 async function ownRules(prefix: string): Promise<{ priority: number; src: string; table: string }[]> {
@@ -707,6 +725,6 @@ export async function fabricLeftovers(prefix: string): Promise<string[]> {
   for (const l of links) if (isTransitIfname(prefix, l.ifname) || parseNetAlias(prefix, l.ifalias)) out.push(`link ${l.ifname}`);
   for (const r of await ownRules(prefix)) out.push(`rule ${r.priority}: from ${r.src} lookup ${r.table}`);
   for (const r of await listRoutes()) if (r.dev !== undefined && isTransitIfname(prefix, r.dev)) out.push(`route ${r.dst} dev ${r.dev} table ${r.table ?? 'main'}`);
-  if (await hostNftTableExists(hostEgressTable(prefix))) out.push(`nft table ip ${hostEgressTable(prefix)}`);
+  for (const t of [hostEgressTable(prefix), hostGuardTable(prefix)]) if (await hostNftTableExists(t)) out.push(`nft table ip ${t}`);
   return out;
 }
