@@ -16,7 +16,7 @@ describe('mock network drivers specifics', () => {
     const config = loadConfig([], {});
     assert.ok(FABRICS.create('mock', config) instanceof MockFabric);
     assert.ok(FIREWALLS.create('mock', config) instanceof MockFirewall);
-    assert.throws(() => FABRICS.create('ovs', config), /unknown fabric driver 'ovs' \(known: mock\)/);
+    assert.throws(() => FABRICS.create('ovs', config), /unknown fabric driver 'ovs' \(known: mock, netns\)/);
   });
 
   it('a lost interface is reported through events() and forgotten', async () => {

@@ -4,6 +4,10 @@ import type { Fabric } from '../fabric.js';
 import type { Firewall } from '../firewall.js';
 import { MockFabric } from './mock-fabric.js';
 import { MockFirewall } from './mock-firewall.js';
+import { NetnsFabric } from './netns-fabric.js';
 
-export const FABRICS = new DriverMap<Fabric>('fabric', [['mock', () => new MockFabric()]]);
+export const FABRICS = new DriverMap<Fabric>('fabric', [
+  ['mock', () => new MockFabric()],
+  ['netns', (c) => new NetnsFabric({ publicIpPool: c.publicIpPool, egress: c.egress })],
+]);
 export const FIREWALLS = new DriverMap<Firewall>('firewall', [['mock', () => new MockFirewall()]]);

@@ -1,0 +1,141 @@
+/**
+ * The nftables rule sets of the netns fabric, as text for one `nft -f -`
+ * transaction each. Pure: no I/O.
+ *
+ * routerRuleset: the `table ip overcast` of a VPC's router namespace —
+ *  - 1:1 NAT: prerouting dnat public → private, postrouting snat private →
+ *    public for traffic leaving via the uplink or hairpinning back into the VPC
+ *    (an instance reaching another's public address);
+ *  - metadata (169.254.169.254 tcp 80) and DNS (169.254.169.253 and VPC base + 2,
+ *    udp and tcp 53) rewritten to the service address, source unchanged;
+ *  - forward filter: without egress, only traffic to the VPC's networks, the
+ *    public pool and the rewritten services passes.
+ * The script replaces the whole table atomically (create-if-missing, delete,
+ * create), so each change is one transaction.
+ *
+ * hostGuardRuleset: egress off — a host forward filter dropping whatever comes
+ * from a transit veth and would leave by another interface, so nothing of an
+ * instance leaves the machine even on a host that forwards IPv4 (ip_forward=1).
+ *
+ * hostEgressRuleset: only with egress on — masquerade of the transit traffic
+ * leaving the host, and a forward filter admitting it. Never applied in tests.
+ */
+import { NAT_TABLE, UPLINK } from './fabric-names.js';
+
+export interface RouterRules {
+  /** the VPC CIDR and any subnet CIDRs outside it */
+  networks: string[];
+  /** the public IP pool (CIDR) */
+  publicPool: string;
+  /** host side of the transit veth */
+  serviceAddress: string;
+  metadataPort: number;
+  dnsPort: number;
+  /** VPC base + 2 (the Amazon-provided DNS address) */
+  vpcDns: string;
+  /** public → private, 1:1 */
+  mappings: { publicIp: string; privateIp: string }[];
+  egress: boolean;
+}
+
+export const METADATA_ADDRESS = '169.254.169.254';
+export const DNS_ADDRESS = '169.254.169.253';
+
+const elements = (xs: readonly string[]): string => (xs.length === 0 ? '' : ` elements = { ${xs.join(', ')} };`);
+
+export function routerRuleset(r: RouterRules): string {
+  const sa = r.serviceAddress;
+  const sorted = [...r.mappings].sort((a, b) => a.publicIp.localeCompare(b.publicIp));
+  const pub2priv = sorted.map((m) => `${m.publicIp} : ${m.privateIp}`);
+  const priv2pub = sorted.map((m) => `${m.privateIp} : ${m.publicIp}`);
+  const lines = [
+    `table ip ${NAT_TABLE} { }`,
+    `delete table ip ${NAT_TABLE}`,
+    `table ip ${NAT_TABLE} {`,
+    `  set nets { type ipv4_addr; flags interval;${elements(r.networks)} }`,
+    `  map pub2priv { type ipv4_addr : ipv4_addr;${elements(pub2priv)} }`,
+    `  map priv2pub { type ipv4_addr : ipv4_addr;${elements(priv2pub)} }`,
+    `  chain prerouting {`,
+    `    type nat hook prerouting priority dstnat; policy accept;`,
+    `    iifname != "${UPLINK}" ip daddr ${METADATA_ADDRESS} tcp dport 80 dnat to ${sa}:${r.metadataPort}`,
+    `    iifname != "${UPLINK}" ip daddr { ${DNS_ADDRESS}, ${r.vpcDns} } meta l4proto { tcp, udp } th dport 53 dnat to ${sa}:${r.dnsPort}`,
+    `    dnat to ip daddr map @pub2priv`,
+    `  }`,
+    `  chain postrouting {`,
+    `    type nat hook postrouting priority srcnat; policy accept;`,
+    `    ip daddr ${sa} accept`,
+    `    oifname "${UPLINK}" snat to ip saddr map @priv2pub`,
+    `    ct status dnat ip saddr @nets ip daddr @nets snat to ip saddr map @priv2pub`,
+    `    ct status dnat ip saddr @nets ip daddr @nets masquerade`,
+    ...(r.egress ? [`    oifname "${UPLINK}" ip saddr @nets masquerade`] : []),
+    `  }`,
+    `  chain forward {`,
+    `    type filter hook forward priority filter; policy drop;`,
+    `    ct state established,related accept`,
+    `    ct state invalid drop`,
+    `    ip daddr @nets accept`,
+    `    ip daddr ${r.publicPool} accept`,
+    `    ct status dnat ip daddr ${sa} accept`,
+    ...(r.egress ? [`    oifname "${UPLINK}" ip daddr != ${sa} accept`] : []),
+    `  }`,
+    `}`,
+  ];
+  return lines.join('\n') + '\n';
+}
+
+/** The host table that keeps instance traffic on the machine: `<prefix>-guard`. */
+export const hostGuardTable = (prefix: string): string => `${prefix}-guard`;
+
+export function hostGuardRuleset(prefix: string): string {
+  const t = hostGuardTable(prefix);
+  return (
+    [
+      `table ip ${t} { }`,
+      `delete table ip ${t}`,
+      `table ip ${t} {`,
+      `  chain forward {`,
+      `    type filter hook forward priority filter; policy accept;`,
+      `    iifname "${prefix}t*" oifname != "${prefix}t*" drop`,
+      `  }`,
+      `}`,
+    ].join('\n') + '\n'
+  );
+}
+
+/** The host table for egress: `<prefix>-egress`. */
+export const hostEgressTable = (prefix: string): string => `${prefix}-egress`;
+
+/**
+ * Egress on: traffic from the transit veths (`<prefix>t*`) to anything but the
+ * transit links and the pool is masqueraded as it leaves the host, and
+ * forwarded (with its replies). The host must forward IPv4 for it to flow
+ * (ip_forward, or forwarding on the transit and outbound interfaces): the
+ * operator's choice, not the fabric's.
+ */
+export function hostEgressRuleset(prefix: string, publicPool: string): string {
+  const t = hostEgressTable(prefix);
+  return (
+    [
+      `table ip ${t} { }`,
+      `delete table ip ${t}`,
+      `table ip ${t} {`,
+      `  chain forward {`,
+      `    type filter hook forward priority filter; policy accept;`,
+      `    iifname "${prefix}t*" oifname "${prefix}t*" drop`,
+      `    iifname "${prefix}t*" ip daddr ${publicPool} drop`,
+      `    iifname "${prefix}t*" accept`,
+      `    oifname "${prefix}t*" ct state established,related accept`,
+      `    oifname "${prefix}t*" drop`,
+      `  }`,
+      `  chain postrouting {`,
+      `    type nat hook postrouting priority srcnat; policy accept;`,
+      `    iifname "${prefix}t*" oifname != "${prefix}t*" masquerade`,
+      `  }`,
+      `}`,
+    ].join('\n') + '\n'
+  );
+}
+
+export function deleteTableScript(table: string): string {
+  return `table ip ${table} { }\ndelete table ip ${table}\n`;
+}

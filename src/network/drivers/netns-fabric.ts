@@ -1,0 +1,730 @@
+/**
+ * The real fabric: VPCs as router network namespaces, instances in namespaces
+ * of their own, nftables 1:1 NAT. Nothing leaves the machine unless egress is on.
+ *
+ *   host ── <prefix>t<hash> (100.127.x.1 = serviceAddress)
+ *             │ veth
+ *   router ns <prefix>-r-<hash>: uplink (100.127.x.2, default route → host side),
+ *             ip_forward=1, a bridge per subnet holding its gateway (first usable
+ *             address), `table ip overcast` (NAT, metadata/DNS rewrites, forward filter)
+ *             │ veth (bridge port v<hash> ↔ eth<deviceIndex>)
+ *   instance ns <prefix>-<instanceId>: eth0… with the MAC and private addresses,
+ *             default route via the gateway
+ *
+ * On the host: a /32 route per mapped public IP via the router, and a policy
+ * rule `from <serviceAddress> lookup <table of the VPC>` (the table routes the
+ * VPC's networks via its router), so host services answer instances of VPCs
+ * whose CIDRs overlap. No VPC CIDR is routed in the main table. Egress off, a
+ * host table `<prefix>-guard` drops what the transit veths would forward off
+ * the machine (should the host forward IPv4 at all).
+ *
+ * The fabric's books live in memory and are rebuilt from the kernel the first
+ * time the fabric is used: ids are kept in interface aliases (the transit veth
+ * names the VPC and its CIDR, a bridge its subnet, a bridge port its interface,
+ * instance, subnet and device index); MACs and addresses are read from the
+ * instance namespaces, public IP mappings from the router's nft map. An alias
+ * is written last, so a half-made thing is not listed and is redone from scratch.
+ */
+import { Emitter, type ProbeResult } from '../../compute/driver.js';
+import { contains, formatIpv4, ipInCidr, networkAddress, overlaps, parseCidr4, parseIpv4, type Cidr4 } from '../../domain/cidr.js';
+import { CommandError, hasCommand, isRoot } from '../../host/exec.js';
+import {
+  FabricError,
+  type Fabric,
+  type FabricEvent,
+  type FabricInventory,
+  type NetworkInfo,
+  type NetworkSpec,
+  type PluggedInterface,
+  type PlugRequest,
+  type PublicIpMapping,
+} from '../fabric.js';
+import {
+  NAT_TABLE,
+  TRANSIT_SLOTS,
+  UPLINK,
+  bridgeName,
+  instanceNs,
+  isOwnNs,
+  isRouterNs,
+  isTransitIfname,
+  netAlias,
+  parseNetAlias,
+  parsePortAlias,
+  parseSubnetAlias,
+  portAlias,
+  portName,
+  preferredSlot,
+  routerNs,
+  rulePriority,
+  slotOf,
+  subnetAlias,
+  transitIfname,
+  transitSlot,
+  validId,
+  validPrefix,
+  type TransitAddresses,
+} from './fabric-names.js';
+import { deleteTableScript, hostEgressRuleset, hostEgressTable, hostGuardRuleset, hostGuardTable, routerRuleset } from './nat-rules.js';
+import {
+  addNetns,
+  delNetns,
+  hostNftTableExists,
+  ip,
+  ipBatch,
+  ipQuiet,
+  linkNames,
+  listLinks,
+  listNetns,
+  listRoutes,
+  listRules,
+  nftApply,
+  nftMapElements,
+  sysctlInNs,
+  type LinkInfo,
+} from './netns.js';
+
+export interface NetnsFabricOptions {
+  /** the public IPv4 pool (CIDR): only its addresses are mapped and routed */
+  publicIpPool: string;
+  /** let instances reach beyond this host (masquerade); never in tests */
+  egress: boolean;
+  /** where on the service address the metadata service listens (default 80) */
+  metadataPort?: number;
+  /** where on the service address DNS answers (default 53) */
+  dnsPort?: number;
+  /** name prefix of everything created (default 'ovc'; [a-z][a-z0-9]{0,5}) */
+  prefix?: string;
+}
+
+const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/i;
+const MTU = 1500;
+
+interface Subnet {
+  subnetId: string;
+  cidr: string;
+  parsed: Cidr4;
+  bridge: string;
+}
+
+interface Net {
+  spec: NetworkSpec;
+  transit: TransitAddresses;
+  ns: string;
+  hostIf: string;
+  subnets: Map<string, Subnet>;
+}
+
+interface Plug {
+  req: PlugRequest;
+  iface: PluggedInterface;
+}
+
+export class NetnsFabric implements Fabric {
+  readonly name = 'netns';
+  readonly prefix: string;
+  private readonly pool: Cidr4;
+  private readonly poolText: string;
+  private readonly egress: boolean;
+  private readonly metadataPort: number;
+  private readonly dnsPort: number;
+  private readonly rulePref: number;
+
+  private readonly networks = new Map<string, Net>();
+  private readonly plugged = new Map<string, Plug>();
+  private readonly mappings = new Map<string, PublicIpMapping>();
+  private loaded = false;
+  private closed = false;
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly emitter = new Emitter<FabricEvent>();
+  readonly events = this.emitter.subscribe;
+
+  constructor(opts: NetnsFabricOptions) {
+    this.prefix = opts.prefix ?? 'ovc';
+    if (!validPrefix(this.prefix)) throw new Error(`netns fabric: prefix must match [a-z][a-z0-9]{0,5}, got '${this.prefix}'`);
+    const pool = parseCidr4(opts.publicIpPool);
+    if (!pool) throw new Error(`netns fabric: malformed public IP pool ${opts.publicIpPool}`);
+    this.pool = { base: networkAddress(pool), prefix: pool.prefix };
+    this.poolText = `${formatIpv4(this.pool.base)}/${this.pool.prefix}`;
+    this.egress = opts.egress;
+    this.metadataPort = opts.metadataPort ?? 80;
+    this.dnsPort = opts.dnsPort ?? 53;
+    this.rulePref = rulePriority(this.prefix);
+  }
+
+  async probe(): Promise<ProbeResult> {
+    if (this.closed) return { ok: false, reason: 'the netns fabric is closed' };
+    if (!isRoot()) return { ok: false, reason: 'the netns fabric needs root (network namespaces, veth pairs, nftables)' };
+    const missing: string[] = [];
+    for (const tool of ['ip', 'nft']) if (!(await hasCommand(tool))) missing.push(tool);
+    if (missing.length > 0) return { ok: false, reason: `the netns fabric needs ${missing.join(' and ')} (iproute2, nftables), not found on PATH` };
+    try {
+      await listNetns();
+    } catch (e) {
+      return { ok: false, reason: `cannot list network namespaces: ${e instanceof Error ? e.message : String(e)}` };
+    }
+    return { ok: true };
+  }
+
+  // ---------------------------------------------------------------- networks
+
+  ensureNetwork(net: NetworkSpec): Promise<NetworkInfo> {
+    return this.serial(async () => {
+      const cidr = parseCidr4(net.cidrBlock);
+      if (!cidr) throw new FabricError('invalid', net.vpcId, `malformed CIDR ${net.cidrBlock}`);
+      if (!validId(net.vpcId)) throw new FabricError('invalid', net.vpcId, `malformed VPC id ${net.vpcId}`);
+      const have = this.networks.get(net.vpcId);
+      if (have) {
+        if (have.spec.cidrBlock !== net.cidrBlock) throw new FabricError('conflict', net.vpcId, `network ${net.vpcId} exists with ${have.spec.cidrBlock}`);
+        return this.info(have);
+      }
+      const made = await this.failing(net.vpcId, () => this.createNetwork({ vpcId: net.vpcId, cidrBlock: net.cidrBlock }));
+      this.networks.set(net.vpcId, made);
+      return this.info(made);
+    });
+  }
+
+  removeNetwork(vpcId: string): Promise<void> {
+    return this.serial(async () => {
+      const net = this.networks.get(vpcId);
+      if (!net) return;
+      const users = [...this.plugged.values()].filter((p) => p.req.vpcId === vpcId).length;
+      if (users > 0) throw new FabricError('in-use', vpcId, `network ${vpcId} has ${users} interface(s) plugged`);
+      await this.failing(vpcId, () => this.teardownNetwork(net.ns, net.hostIf, net.transit));
+      this.networks.delete(vpcId);
+    });
+  }
+
+  // ---------------------------------------------------------------- interfaces
+
+  plug(req: PlugRequest): Promise<PluggedInterface> {
+    return this.serial(async () => {
+      const net = this.networks.get(req.vpcId);
+      if (!net) throw new FabricError('not-found', req.vpcId, `no network ${req.vpcId}`);
+      const subnet = parseCidr4(req.subnetCidr);
+      if (!subnet) throw new FabricError('invalid', req.interfaceId, `malformed subnet CIDR ${req.subnetCidr}`);
+      if (!MAC.test(req.mac)) throw new FabricError('invalid', req.interfaceId, `malformed MAC ${req.mac}`);
+      if (req.privateIps.length === 0) throw new FabricError('invalid', req.interfaceId, 'an interface needs a private address');
+      for (const ipText of req.privateIps) {
+        const n = parseIpv4(ipText);
+        if (n === undefined || !ipInCidr(n, subnet)) throw new FabricError('invalid', req.interfaceId, `${ipText} is not in ${req.subnetCidr}`);
+      }
+      for (const [what, id] of [['interface', req.interfaceId], ['instance', req.instanceId], ['subnet', req.subnetId]] as const) {
+        if (!validId(id)) throw new FabricError('invalid', req.interfaceId, `malformed ${what} id ${id}`);
+      }
+      if (!Number.isInteger(req.deviceIndex) || req.deviceIndex < 0 || req.deviceIndex > 99) {
+        throw new FabricError('invalid', req.interfaceId, `device index ${req.deviceIndex} is not 0..99`);
+      }
+      const have = this.plugged.get(req.interfaceId);
+      if (have) {
+        if (samePlug(have.req, req)) return copyIface(have.iface);
+        throw new FabricError('conflict', req.interfaceId, `${req.interfaceId} is already plugged for ${have.req.instanceId} in ${have.req.subnetId}`);
+      }
+      const mac = req.mac.toLowerCase();
+      for (const p of this.plugged.values()) {
+        if (p.req.vpcId === req.vpcId && p.iface.mac === mac) throw new FabricError('conflict', req.interfaceId, `MAC ${req.mac} is in use by ${p.req.interfaceId}`);
+        if (p.req.vpcId === req.vpcId) {
+          const dup = req.privateIps.find((x) => p.req.privateIps.includes(x));
+          if (dup) throw new FabricError('conflict', req.interfaceId, `${dup} is in use by ${p.req.interfaceId} in ${req.vpcId}`);
+        }
+        if (p.req.instanceId === req.instanceId && p.req.deviceIndex === req.deviceIndex) {
+          throw new FabricError('conflict', req.interfaceId, `${req.instanceId} already has device ${req.deviceIndex} (${p.req.interfaceId})`);
+        }
+      }
+      const sn = net.subnets.get(req.subnetId);
+      if (sn && sn.cidr !== req.subnetCidr) throw new FabricError('conflict', req.interfaceId, `subnet ${req.subnetId} is plugged with ${sn.cidr}`);
+      if (!sn) {
+        for (const o of net.subnets.values()) {
+          if (overlaps(o.parsed, subnet)) throw new FabricError('conflict', req.interfaceId, `${req.subnetCidr} overlaps subnet ${o.subnetId} (${o.cidr})`);
+        }
+      }
+      const iface = await this.failing(req.interfaceId, () => this.createInterface(net, { ...req, mac, privateIps: [...req.privateIps] }, subnet));
+      return copyIface(iface);
+    });
+  }
+
+  unplug(interfaceId: string): Promise<void> {
+    return this.serial(async () => {
+      const p = this.plugged.get(interfaceId);
+      if (!p) return;
+      await this.failing(interfaceId, () => this.removeInterface(p, true));
+    });
+  }
+
+  // ---------------------------------------------------------------- public IPs
+
+  mapPublicIp(m: PublicIpMapping): Promise<void> {
+    return this.serial(async () => {
+      const pub = parseIpv4(m.publicIp);
+      if (pub === undefined) throw new FabricError('invalid', m.publicIp, `malformed address ${m.publicIp}`);
+      if (!ipInCidr(pub, this.pool)) throw new FabricError('invalid', m.publicIp, `${m.publicIp} is not in the public IP pool ${this.poolText}`);
+      const have = this.mappings.get(m.publicIp);
+      if (have) {
+        if (have.privateIp === m.privateIp && have.interfaceId === m.interfaceId && have.vpcId === m.vpcId) return;
+        throw new FabricError('conflict', m.publicIp, `${m.publicIp} is mapped to ${have.privateIp} (${have.interfaceId})`);
+      }
+      const p = this.plugged.get(m.interfaceId);
+      if (!p || p.req.vpcId !== m.vpcId) throw new FabricError('not-found', m.interfaceId, `${m.interfaceId} is not plugged in ${m.vpcId}`);
+      if (!p.req.privateIps.includes(m.privateIp)) throw new FabricError('not-found', m.interfaceId, `${m.interfaceId} has no address ${m.privateIp}`);
+      for (const other of this.mappings.values()) {
+        if (other.vpcId === m.vpcId && other.privateIp === m.privateIp) {
+          throw new FabricError('conflict', m.publicIp, `${m.privateIp} already has public address ${other.publicIp}`);
+        }
+      }
+      const net = this.networks.get(m.vpcId)!;
+      const mapping = { publicIp: m.publicIp, privateIp: m.privateIp, interfaceId: m.interfaceId, vpcId: m.vpcId };
+      this.mappings.set(m.publicIp, mapping);
+      try {
+        await this.applyRules(net);
+        await ip(undefined, ['route', 'replace', `${m.publicIp}/32`, 'via', net.transit.router, 'dev', net.hostIf]);
+      } catch (e) {
+        this.mappings.delete(m.publicIp);
+        await this.applyRules(net).catch(() => {});
+        throw this.asFabricError(m.publicIp, e);
+      }
+    });
+  }
+
+  unmapPublicIp(publicIp: string): Promise<void> {
+    return this.serial(async () => {
+      const m = this.mappings.get(publicIp);
+      if (!m) return;
+      await this.failing(publicIp, () => this.unmapAll([m]));
+    });
+  }
+
+  // ---------------------------------------------------------------- inventory
+
+  list(filter: { instanceId?: string } = {}): Promise<FabricInventory> {
+    return this.serial(async () => {
+      await this.failing('', () => this.checkLost());
+      const networks = [...this.networks.values()].map((n) => ({ vpcId: n.spec.vpcId, cidrBlock: n.spec.cidrBlock }));
+      const want = filter.instanceId;
+      const interfaces = [...this.plugged.values()].filter((p) => want === undefined || p.req.instanceId === want).map((p) => copyIface(p.iface));
+      const ids = new Set(interfaces.map((i) => i.interfaceId));
+      const publicIps = [...this.mappings.values()].filter((m) => want === undefined || ids.has(m.interfaceId)).map((m) => ({ ...m }));
+      return { networks, interfaces, publicIps };
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.chain.catch(() => {});
+    this.closed = true;
+  }
+
+  /** Removes everything this prefix has on the host (for `overcast host reset` and tests); works after close. */
+  async destroy(): Promise<void> {
+    const work = this.chain.catch(() => {}).then(() => destroyPrefix(this.prefix));
+    this.chain = work.catch(() => {});
+    await work;
+    this.networks.clear();
+    this.plugged.clear();
+    this.mappings.clear();
+    this.loaded = true;
+    this.hostTablesApplied = false;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  /** One operation at a time, after the books are loaded from the kernel. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const lost: FabricEvent[] = [];
+    const work = this.chain
+      .catch(() => {})
+      .then(async () => {
+        if (this.closed) throw new FabricError('failed', '', 'the netns fabric is closed');
+        if (!this.loaded) {
+          await this.failing('', () => this.scan());
+          this.loaded = true;
+        }
+        this.pendingLost = lost;
+        try {
+          return await fn();
+        } finally {
+          this.pendingLost = undefined;
+        }
+      });
+    this.chain = work.catch(() => {});
+    return work.finally(() => {
+      for (const e of lost) this.emitter.emit(e);
+    });
+  }
+  private pendingLost: FabricEvent[] | undefined;
+
+  private async failing<T>(subject: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw this.asFabricError(subject, e);
+    }
+  }
+
+  private asFabricError(subject: string, e: unknown): FabricError {
+    if (e instanceof FabricError) return e;
+    if (e instanceof CommandError) return new FabricError('failed', subject, e.message);
+    return new FabricError('failed', subject, e instanceof Error ? e.message : String(e));
+  }
+
+  private info(n: Net): NetworkInfo {
+    return { vpcId: n.spec.vpcId, cidrBlock: n.spec.cidrBlock, serviceAddress: n.transit.host };
+  }
+
+  /** The VPC CIDR and the subnets outside it: what its router calls its own. */
+  private networksOf(n: Net): string[] {
+    const vpc = parseCidr4(n.spec.cidrBlock)!;
+    const out = [`${formatIpv4(networkAddress(vpc))}/${vpc.prefix}`];
+    for (const s of n.subnets.values()) if (!contains(vpc, s.parsed)) out.push(`${formatIpv4(networkAddress(s.parsed))}/${s.parsed.prefix}`);
+    return out;
+  }
+
+  private rulesFor(n: Net): string {
+    const vpc = parseCidr4(n.spec.cidrBlock)!;
+    return routerRuleset({
+      networks: this.networksOf(n),
+      publicPool: this.poolText,
+      serviceAddress: n.transit.host,
+      metadataPort: this.metadataPort,
+      dnsPort: this.dnsPort,
+      vpcDns: formatIpv4(networkAddress(vpc) + 2),
+      mappings: [...this.mappings.values()].filter((m) => m.vpcId === n.spec.vpcId),
+      egress: this.egress,
+    });
+  }
+
+  private async applyRules(n: Net): Promise<void> {
+    await nftApply(n.ns, this.rulesFor(n));
+  }
+
+  private async createNetwork(spec: NetworkSpec): Promise<Net> {
+    const ns = routerNs(this.prefix, spec.vpcId);
+    const hostIf = transitIfname(this.prefix, spec.vpcId);
+    const vpc = parseCidr4(spec.cidrBlock)!;
+    const vpcText = `${formatIpv4(networkAddress(vpc))}/${vpc.prefix}`;
+    const tried = new Set<number>();
+    for (let attempt = 0; attempt < 8; attempt++) {
+      // a half-made network (no alias yet) is redone from scratch
+      const hostLinks = await listLinks(undefined);
+      const stale = hostLinks.find((l) => l.ifname === hostIf);
+      if (stale) await this.teardownNetwork(ns, hostIf, slotFromLink(stale));
+      else await delNetns(ns);
+      const slot = freeSlot(hostLinks.filter((l) => l.ifname !== hostIf), preferredSlot(spec.vpcId), tried);
+      tried.add(slot);
+      const t = transitSlot(slot);
+      const n: Net = { spec, transit: t, ns, hostIf, subnets: new Map() };
+      await addNetns(ns);
+      await ipBatch(undefined, [
+        `link add ${hostIf} mtu ${MTU} type veth peer name ${UPLINK} mtu ${MTU} netns ${ns}`,
+        `addr add ${t.host}/30 dev ${hostIf}`,
+        `link set ${hostIf} up`,
+      ]);
+      await ipBatch(ns, [
+        'link set lo up',
+        `addr add ${formatIpv4(networkAddress(vpc) + 2)}/32 dev lo`,
+        `addr add ${t.router}/30 dev ${UPLINK}`,
+        `link set ${UPLINK} up`,
+        `route replace default via ${t.host} dev ${UPLINK}`,
+        // a VPC address no subnet holds is unreachable, never sent up to the host
+        `route replace unreachable ${vpcText}`,
+      ]);
+      await sysctlInNs(ns, 'net.ipv4.ip_forward', '1');
+      await this.applyRules(n);
+      await ipQuiet(undefined, ['rule', 'del', 'pref', String(this.rulePref), 'from', `${t.host}/32`, 'lookup', String(t.table)]);
+      await ipBatch(undefined, [
+        `route replace ${vpcText} via ${t.router} dev ${hostIf} onlink table ${t.table}`,
+        `rule add pref ${this.rulePref} from ${t.host}/32 lookup ${t.table}`,
+      ]);
+      await this.applyHostTables();
+      // another process may have taken the same /30 at the same time: the later name moves
+      const clash = (await listLinks(undefined)).find((l) => l.ifname !== hostIf && l.ifname < hostIf && l.inet.some((a) => slotOfText(a) === slot));
+      if (clash) {
+        await this.teardownNetwork(ns, hostIf, t);
+        continue;
+      }
+      await ip(undefined, ['link', 'set', 'dev', hostIf, 'alias', netAlias(this.prefix, spec)]);
+      return n;
+    }
+    throw new FabricError('failed', spec.vpcId, 'could not find a free transit address');
+  }
+
+  /** Egress off: the guard table (and no egress table); on: the egress table (and no guard). */
+  private async applyHostTables(): Promise<void> {
+    if (this.hostTablesApplied) return;
+    await nftApply(
+      undefined,
+      this.egress
+        ? hostEgressRuleset(this.prefix, this.poolText) + deleteTableScript(hostGuardTable(this.prefix))
+        : hostGuardRuleset(this.prefix) + deleteTableScript(hostEgressTable(this.prefix)),
+    );
+    this.hostTablesApplied = true;
+  }
+  private hostTablesApplied = false;
+
+  private async teardownNetwork(ns: string, hostIf: string, t: TransitAddresses | undefined): Promise<void> {
+    if (t) await ipQuiet(undefined, ['rule', 'del', 'pref', String(this.rulePref), 'from', `${t.host}/32`, 'lookup', String(t.table)]);
+    // the host side first: a namespace is deleted asynchronously, its veths with it
+    await ipQuiet(undefined, ['link', 'del', 'dev', hostIf]);
+    await delNetns(ns);
+  }
+
+  private async createInterface(net: Net, req: PlugRequest, subnet: Cidr4): Promise<PluggedInterface> {
+    const ns = net.ns;
+    const ins = instanceNs(this.prefix, req.instanceId);
+    const port = portName(req.interfaceId);
+    const eth = `eth${req.deviceIndex}`;
+    const gateway = formatIpv4(networkAddress(subnet) + 1);
+    let sn = net.subnets.get(req.subnetId);
+    const newSubnet = !sn;
+    const instanceHadNics = [...this.plugged.values()].some((p) => p.req.instanceId === req.instanceId);
+    try {
+      if (!sn) {
+        const bridge = bridgeName(req.subnetId);
+        await ipQuiet(ns, ['link', 'del', 'dev', bridge]);
+        await ipBatch(ns, [
+          `link add ${bridge} mtu ${MTU} type bridge`,
+          `addr add ${gateway}/${subnet.prefix} dev ${bridge}`,
+          `link set ${bridge} up`,
+        ]);
+        sn = { subnetId: req.subnetId, cidr: req.subnetCidr, parsed: subnet, bridge };
+        net.subnets.set(req.subnetId, sn);
+        if (!contains(parseCidr4(net.spec.cidrBlock)!, subnet)) {
+          await this.applyRules(net);
+          await ip(undefined, ['route', 'replace', this.networksOf(net).at(-1)!, 'via', net.transit.router, 'dev', net.hostIf, 'onlink', 'table', String(net.transit.table)]);
+        }
+        await ip(ns, ['link', 'set', 'dev', bridge, 'alias', subnetAlias(this.prefix, { subnetId: req.subnetId, subnetCidr: req.subnetCidr })]);
+      }
+      if (!instanceHadNics && !(await listNetns()).includes(ins)) await addNetns(ins);
+      await ipQuiet(ns, ['link', 'del', 'dev', port]);
+      await ipQuiet(ins, ['link', 'del', 'dev', eth]);
+      await ipBatch(ns, [
+        `link add ${port} mtu ${MTU} type veth peer name ${eth} address ${req.mac} mtu ${MTU} netns ${ins}`,
+        `link set ${port} master ${sn.bridge}`,
+        `link set ${port} up`,
+      ]);
+      await ipBatch(ins, [
+        'link set lo up',
+        ...req.privateIps.map((a) => `addr add ${a}/${subnet.prefix} dev ${eth}`),
+        `link set ${eth} up`,
+        ...(req.deviceIndex === 0 ? [`route replace default via ${gateway} dev ${eth}`] : []),
+      ]);
+      await ip(ns, ['link', 'set', 'dev', port, 'alias', portAlias(this.prefix, req)]);
+    } catch (e) {
+      await ipQuiet(ns, ['link', 'del', 'dev', port]);
+      if (!instanceHadNics) await delNetns(ins);
+      if (newSubnet && sn) await this.removeSubnet(net, sn).catch(() => {});
+      throw e;
+    }
+    const iface: PluggedInterface = {
+      interfaceId: req.interfaceId,
+      instanceId: req.instanceId,
+      vpcId: req.vpcId,
+      subnetId: req.subnetId,
+      deviceIndex: req.deviceIndex,
+      netns: ins,
+      ifname: eth,
+      hostIfname: port,
+      mac: req.mac,
+      addresses: req.privateIps.map((a) => `${a}/${subnet.prefix}`),
+      gateway,
+      mtu: MTU,
+    };
+    this.plugged.set(req.interfaceId, { req, iface });
+    return iface;
+  }
+
+  /** Unplugs: its public IPs, its veth (router side), then its instance namespace and subnet bridge when they are left empty. */
+  private async removeInterface(p: Plug, deleteVeth: boolean): Promise<void> {
+    const net = this.networks.get(p.req.vpcId);
+    await this.unmapAll([...this.mappings.values()].filter((m) => m.interfaceId === p.req.interfaceId));
+    if (net && deleteVeth) await ipQuiet(net.ns, ['link', 'del', 'dev', p.iface.hostIfname]);
+    this.plugged.delete(p.req.interfaceId);
+    const rest = [...this.plugged.values()];
+    if (!rest.some((o) => o.req.instanceId === p.req.instanceId)) await delNetns(p.iface.netns);
+    const sn = net?.subnets.get(p.req.subnetId);
+    if (net && sn && !rest.some((o) => o.req.vpcId === p.req.vpcId && o.req.subnetId === p.req.subnetId)) await this.removeSubnet(net, sn);
+  }
+
+  private async removeSubnet(net: Net, sn: Subnet): Promise<void> {
+    const outside = !contains(parseCidr4(net.spec.cidrBlock)!, sn.parsed);
+    net.subnets.delete(sn.subnetId);
+    await ipQuiet(net.ns, ['link', 'del', 'dev', sn.bridge]);
+    if (outside) {
+      await ipQuiet(undefined, ['route', 'del', `${formatIpv4(networkAddress(sn.parsed))}/${sn.parsed.prefix}`, 'table', String(net.transit.table)]);
+      await this.applyRules(net);
+    }
+  }
+
+  private async unmapAll(ms: PublicIpMapping[]): Promise<void> {
+    if (ms.length === 0) return;
+    for (const m of ms) this.mappings.delete(m.publicIp);
+    for (const vpcId of new Set(ms.map((m) => m.vpcId))) {
+      const net = this.networks.get(vpcId);
+      if (!net) continue;
+      await this.applyRules(net);
+      for (const m of ms.filter((x) => x.vpcId === vpcId)) await ipQuiet(undefined, ['route', 'del', `${m.publicIp}/32`, 'dev', net.hostIf]);
+    }
+  }
+
+  /** Interfaces whose bridge port vanished behind the fabric's back: forgotten, reported as 'lost'. */
+  private async checkLost(): Promise<void> {
+    for (const net of this.networks.values()) {
+      const mine = [...this.plugged.values()].filter((p) => p.req.vpcId === net.spec.vpcId);
+      if (mine.length === 0) continue;
+      let names: Set<string>;
+      try {
+        names = await linkNames(net.ns);
+      } catch {
+        names = new Set();
+      }
+      for (const p of mine) {
+        if (names.has(p.iface.hostIfname)) continue;
+        await this.removeInterface(p, false);
+        this.pendingLost?.push({ interfaceId: p.req.interfaceId, instanceId: p.req.instanceId, kind: 'lost' });
+      }
+    }
+  }
+
+  /** Rebuilds the books from the kernel (a restarted server finds what it made). */
+  private async scan(): Promise<void> {
+    this.networks.clear();
+    this.plugged.clear();
+    this.mappings.clear();
+    const namespaces = new Set(await listNetns());
+    for (const l of await listLinks(undefined)) {
+      if (!isTransitIfname(this.prefix, l.ifname)) continue;
+      const a = parseNetAlias(this.prefix, l.ifalias);
+      const t = slotFromLink(l);
+      const ns = a && routerNs(this.prefix, a.vpcId);
+      if (!a || !t || !ns || !namespaces.has(ns) || transitIfname(this.prefix, a.vpcId) !== l.ifname || !parseCidr4(a.cidrBlock)) continue;
+      const net: Net = { spec: { vpcId: a.vpcId, cidrBlock: a.cidrBlock }, transit: t, ns, hostIf: l.ifname, subnets: new Map() };
+      this.networks.set(a.vpcId, net);
+      const links = await listLinks(ns);
+      const bridgeOf = new Map<string, Subnet>();
+      for (const b of links) {
+        const s = b.kind === 'bridge' ? parseSubnetAlias(this.prefix, b.ifalias) : undefined;
+        const parsed = s && parseCidr4(s.subnetCidr);
+        if (!s || !parsed) continue;
+        const sn: Subnet = { subnetId: s.subnetId, cidr: s.subnetCidr, parsed, bridge: b.ifname };
+        net.subnets.set(s.subnetId, sn);
+        bridgeOf.set(b.ifname, sn);
+      }
+      const inside = new Map<string, LinkInfo[]>();
+      for (const port of links) {
+        const pa = parsePortAlias(this.prefix, port.ifalias);
+        const sn = port.master !== undefined ? bridgeOf.get(port.master) : undefined;
+        if (!pa || !sn || sn.subnetId !== pa.subnetId || portName(pa.interfaceId) !== port.ifname) continue;
+        const ins = instanceNs(this.prefix, pa.instanceId);
+        if (!namespaces.has(ins)) continue;
+        let insLinks = inside.get(ins);
+        if (!insLinks) inside.set(ins, (insLinks = await listLinks(ins).catch(() => [])));
+        const eth = insLinks.find((x) => x.ifname === `eth${pa.deviceIndex}`);
+        if (!eth?.address) continue;
+        const privateIps = eth.inet.map((x) => x.split('/')[0]!);
+        const req: PlugRequest = { ...pa, vpcId: a.vpcId, subnetCidr: sn.cidr, mac: eth.address.toLowerCase(), privateIps };
+        this.plugged.set(pa.interfaceId, {
+          req,
+          iface: {
+            interfaceId: pa.interfaceId,
+            instanceId: pa.instanceId,
+            vpcId: a.vpcId,
+            subnetId: pa.subnetId,
+            deviceIndex: pa.deviceIndex,
+            netns: ins,
+            ifname: eth.ifname,
+            hostIfname: port.ifname,
+            mac: req.mac,
+            addresses: privateIps.map((x) => `${x}/${sn.parsed.prefix}`),
+            gateway: formatIpv4(networkAddress(sn.parsed) + 1),
+            mtu: MTU,
+          },
+        });
+      }
+      for (const [pub, priv] of await nftMapElements(ns, NAT_TABLE, 'pub2priv')) {
+        const owner = [...this.plugged.values()].find((p) => p.req.vpcId === a.vpcId && p.req.privateIps.includes(priv));
+        if (owner) this.mappings.set(pub, { publicIp: pub, privateIp: priv, interfaceId: owner.req.interfaceId, vpcId: a.vpcId });
+      }
+    }
+  }
+}
+
+function copyIface(i: PluggedInterface): PluggedInterface {
+  return { ...i, addresses: [...i.addresses] };
+}
+
+function slotOfText(cidr: string): number | undefined {
+  const a = parseIpv4(cidr.split('/')[0]!);
+  return a === undefined ? undefined : slotOf(a);
+}
+
+function slotFromLink(l: LinkInfo): TransitAddresses | undefined {
+  for (const a of l.inet) {
+    const s = slotOfText(a);
+    if (s !== undefined && a.endsWith('/30') && transitSlot(s).host === a.split('/')[0]) return transitSlot(s);
+  }
+  return undefined;
+}
+
+/** The first /30 of 100.127.0.0/16 from `start` that no host link uses. */
+function freeSlot(hostLinks: LinkInfo[], start: number, skip: ReadonlySet<number>): number {
+  const used = new Set<number>(skip);
+  for (const l of hostLinks) for (const a of l.inet) {
+    const s = slotOfText(a);
+    if (s !== undefined) used.add(s);
+  }
+  for (let i = 0; i < TRANSIT_SLOTS; i++) {
+    const s = (start + i) % TRANSIT_SLOTS;
+    if (!used.has(s)) return s;
+  }
+  throw new FabricError('failed', '', 'no free transit address in 100.127.0.0/16');
+}
+
+function samePlug(a: PlugRequest, b: PlugRequest): boolean {
+  return (
+    a.instanceId === b.instanceId &&
+    a.vpcId === b.vpcId &&
+    a.subnetId === b.subnetId &&
+    a.subnetCidr === b.subnetCidr &&
+    a.mac.toLowerCase() === b.mac.toLowerCase() &&
+    a.deviceIndex === b.deviceIndex &&
+    a.privateIps.join(',') === b.privateIps.join(',')
+  );
+}
+
+// ---------------------------------------------------------------- the whole prefix
+
+/** Removes every namespace, transit link, ip rule and host table of the prefix. */
+async function destroyPrefix(prefix: string): Promise<void> {
+  for (const l of await listLinks(undefined)) {
+    if (isTransitIfname(prefix, l.ifname) || parseNetAlias(prefix, l.ifalias)) await ipQuiet(undefined, ['link', 'del', 'dev', l.ifname]);
+  }
+  const namespaces = (await listNetns()).filter((n) => isOwnNs(prefix, n));
+  // routers first (their veths go with them), then instances
+  for (const n of namespaces.filter((x) => isRouterNs(prefix, x))) await delNetns(n);
+  for (const n of namespaces.filter((x) => !isRouterNs(prefix, x))) await delNetns(n);
+  for (const r of await ownRules(prefix)) await ipQuiet(undefined, ['rule', 'del', 'pref', String(r.priority), 'from', `${r.src}/32`, 'lookup', r.table]);
+  for (const t of [hostEgressTable(prefix), hostGuardTable(prefix)]) if (await hostNftTableExists(t)) await nftApply(undefined, deleteTableScript(t));
+}
+
+async function ownRules(prefix: string): Promise<{ priority: number; src: string; table: string }[]> {
+  const pref = rulePriority(prefix);
+  const out: { priority: number; src: string; table: string }[] = [];
+  for (const r of await listRules()) {
+    const src = r.src !== undefined ? parseIpv4(r.src) : undefined;
+    if (r.priority === pref && src !== undefined && slotOf(src) !== undefined) out.push({ priority: r.priority, src: r.src!, table: String(r.table) });
+  }
+  return out;
+}
+
+/**
+ * What the prefix still has on the host: namespaces, host links, ip rules,
+ * routes through its links, the egress table. Empty after destroy().
+ */
+export async function fabricLeftovers(prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const n of await listNetns()) if (isOwnNs(prefix, n)) out.push(`netns ${n}`);
+  const links = await listLinks(undefined);
+  for (const l of links) if (isTransitIfname(prefix, l.ifname) || parseNetAlias(prefix, l.ifalias)) out.push(`link ${l.ifname}`);
+  for (const r of await ownRules(prefix)) out.push(`rule ${r.priority}: from ${r.src} lookup ${r.table}`);
+  for (const r of await listRoutes()) if (r.dev !== undefined && isTransitIfname(prefix, r.dev)) out.push(`route ${r.dst} dev ${r.dev} table ${r.table ?? 'main'}`);
+  for (const t of [hostEgressTable(prefix), hostGuardTable(prefix)]) if (await hostNftTableExists(t)) out.push(`nft table ip ${t}`);
+  return out;
+}

@@ -1,0 +1,329 @@
+/**
+ * The netns fabric on this host: the shared conformance suite, then real
+ * traffic between namespaces it makes (bounded: ping -c1 -W1, TCP/UDP with
+ * timeouts), then destroy() and nothing left. Only loopback and addresses
+ * inside the fabric's namespaces are ever contacted; negative pings are bound to
+ * the transit device so nothing can leave by the host's default route.
+ * Skipped, with the probe's reason, where the host cannot run it (not root, no ip/nft).
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { createServer, type Server } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { CommandError, run } from '../../src/host/exec.js';
+import { FABRICS } from '../../src/network/drivers/index.js';
+import { hostEgressRuleset, hostGuardRuleset, routerRuleset } from '../../src/network/drivers/nat-rules.js';
+import { NetnsFabric, fabricLeftovers } from '../../src/network/drivers/netns-fabric.js';
+import type { FabricEvent, NetworkInfo, PluggedInterface, PlugRequest } from '../../src/network/fabric.js';
+import { loadConfig } from '../../src/config.js';
+import { runFabricConformance, type FabricCase } from './fabric.conformance.js';
+
+const PREFIX = `ot${randomBytes(2).toString('hex')}`;
+const POOL = '198.51.100.0/24';
+const METADATA_PORT = 18000 + Math.floor(Math.random() * 1000);
+const DNS_PORT = METADATA_PORT + 1000;
+const hex = (n: number) => randomBytes(n).toString('hex');
+
+const probe = await new NetnsFabric({ publicIpPool: POOL, egress: false, prefix: PREFIX }).probe();
+const unable = probe.ok ? undefined : probe.reason;
+
+const made: NetnsFabric[] = [];
+const fabric = (over: Partial<ConstructorParameters<typeof NetnsFabric>[0]> = {}) => {
+  const f = new NetnsFabric({ publicIpPool: POOL, egress: false, prefix: PREFIX, metadataPort: METADATA_PORT, dnsPort: DNS_PORT, ...over });
+  made.push(f);
+  return f;
+};
+
+after(async () => {
+  if (unable) return;
+  await new NetnsFabric({ publicIpPool: POOL, egress: false, prefix: PREFIX }).destroy();
+});
+
+// ---------------------------------------------------------------- the generated rule sets (no host needed)
+
+describe('netns fabric rule sets', () => {
+  const base = {
+    networks: ['172.31.0.0/16'],
+    publicPool: POOL,
+    serviceAddress: '100.127.0.1',
+    metadataPort: 80,
+    dnsPort: 53,
+    vpcDns: '172.31.0.2',
+    mappings: [{ publicIp: '198.51.100.9', privateIp: '172.31.0.10' }],
+  };
+
+  it('maps public and private addresses 1:1, rewrites metadata and DNS to the service address, never SNATs them', () => {
+    const t = routerRuleset({ ...base, egress: false });
+    assert.match(t, /map pub2priv \{ type ipv4_addr : ipv4_addr; elements = \{ 198\.51\.100\.9 : 172\.31\.0\.10 \}; \}/);
+    assert.match(t, /map priv2pub \{ type ipv4_addr : ipv4_addr; elements = \{ 172\.31\.0\.10 : 198\.51\.100\.9 \}; \}/);
+    assert.match(t, /ip daddr 169\.254\.169\.254 tcp dport 80 dnat to 100\.127\.0\.1:80/);
+    assert.match(t, /ip daddr \{ 169\.254\.169\.253, 172\.31\.0\.2 \} meta l4proto \{ tcp, udp \} th dport 53 dnat to 100\.127\.0\.1:53/);
+    assert.ok(t.indexOf('ip daddr 100.127.0.1 accept') < t.indexOf('snat to'), 'service traffic leaves the postrouting chain before any snat');
+    assert.match(t, /^table ip overcast \{ \}\ndelete table ip overcast\n/, 'one transaction replaces the table');
+  });
+
+  it('without egress, forwards only to the VPC, the pool and the rewritten services', () => {
+    const t = routerRuleset({ ...base, egress: false });
+    assert.match(t, /policy drop;/);
+    assert.doesNotMatch(t, /masquerade\n(?![\s\S]*chain forward)/, 'no uplink masquerade');
+    assert.doesNotMatch(t, /oifname "uplink" ip saddr @nets masquerade/);
+    assert.doesNotMatch(t, /oifname "uplink" ip daddr != /);
+  });
+
+  it('with egress, masquerades what leaves the uplink and forwards it (text only: never applied in tests)', () => {
+    const t = routerRuleset({ ...base, egress: true });
+    assert.match(t, /oifname "uplink" ip saddr @nets masquerade/);
+    assert.match(t, /oifname "uplink" ip daddr != 100\.127\.0\.1 accept/);
+    const h = hostEgressRuleset('ovc', POOL);
+    assert.match(h, /table ip ovc-egress \{/);
+    assert.match(h, /iifname "ovct\*" oifname != "ovct\*" masquerade/);
+    assert.match(h, /iifname "ovct\*" ip daddr 198\.51\.100\.0\/24 drop/);
+  });
+
+  it('without egress, the host guard drops whatever the transit links would forward off the machine', () => {
+    const g = hostGuardRuleset('ovc');
+    assert.match(g, /table ip ovc-guard \{/);
+    assert.match(g, /type filter hook forward priority filter; policy accept;\n\s+iifname "ovct\*" oifname != "ovct\*" drop/);
+  });
+
+  it('is registered as "netns", built from the configuration', () => {
+    assert.ok(FABRICS.create('netns', loadConfig([], {})) instanceof NetnsFabric, 'a NetnsFabric');
+    assert.throws(() => new NetnsFabric({ publicIpPool: POOL, egress: false, prefix: 'Bad-Prefix' }), /prefix/);
+  });
+});
+
+// ---------------------------------------------------------------- the contract
+
+const ALL: FabricCase[] = ['networks', 'plug', 'plug-idempotent', 'plug-conflicts', 'plug-refusals', 'unplug', 'public-ips', 'public-ip-refusals', 'list-by-instance'];
+runFabricConformance('netns', () => fabric(), {
+  timeoutMs: 120_000,
+  skip: unable ? Object.fromEntries(ALL.map((k) => [k, unable])) : {},
+});
+
+// ---------------------------------------------------------------- real traffic
+
+async function ok(cmd: string, args: string[]): Promise<boolean> {
+  try {
+    await run(cmd, args, { timeoutMs: 5000 });
+    return true;
+  } catch (e) {
+    if (e instanceof CommandError) return false;
+    throw e;
+  }
+}
+
+/** One echo request, one second to answer. `via` binds it to a device (the transit link) so it can leave by no other way. */
+const ping = (ns: string | undefined, address: string, via?: string): Promise<boolean> => {
+  const p = ['busybox', 'ping', '-c1', '-W1', ...(via ? ['-I', via] : []), address];
+  return ns ? ok('ip', ['netns', 'exec', ns, ...p]) : ok(p[0]!, p.slice(1));
+};
+
+/** Runs a node script inside a namespace; its stdout. */
+async function nodeIn(ns: string, script: string): Promise<string> {
+  return (await run('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { timeoutMs: 8000 })).stdout.trim();
+}
+
+/** A TCP listener in a namespace answering "<label> <peer address>"; resolves once it listens. */
+async function listenIn(ns: string, port: number, label: string): Promise<ChildProcess> {
+  const script = `const s=require('net').createServer(c=>{c.end('${label} '+c.remoteAddress.replace(/^::ffff:/,''))});s.listen(${port},'0.0.0.0',()=>console.log('ready'));setTimeout(()=>process.exit(0),20000)`;
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('listener did not start')), 8000);
+    child.stdout!.on('data', (b: Buffer) => {
+      if (b.toString().includes('ready')) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+    child.once('exit', () => reject(new Error('listener exited')));
+  });
+  return child;
+}
+
+/** Connects (from this process, or a namespace) and reads the answer. */
+const fetchFromNs = (ns: string, address: string, port: number) =>
+  nodeIn(ns, `const c=require('net').connect(${port},'${address}');let d='';c.on('data',b=>d+=b);c.on('end',()=>{console.log(d);process.exit(0)});c.on('error',e=>{console.log('error '+e.code);process.exit(0)});setTimeout(()=>{console.log('timeout');process.exit(0)},3000)`);
+
+async function fetchHere(address: string, port: number): Promise<string> {
+  // the address must be routed into the fabric before anything is sent
+  const route = JSON.parse((await run('ip', ['-j', 'route', 'get', address])).stdout) as { dev: string }[];
+  assert.ok(route[0]?.dev.startsWith(`${PREFIX}t`), `${address} is routed via ${route[0]?.dev}, not the fabric`);
+  const script = `const c=require('net').connect(${port},'${address}');let d='';c.on('data',b=>d+=b);c.on('end',()=>{console.log(d);process.exit(0)});c.on('error',e=>{console.log('error '+e.code);process.exit(0)});setTimeout(()=>{console.log('timeout');process.exit(0)},3000)`;
+  return (await run(process.execPath, ['-e', script], { timeoutMs: 8000 })).stdout.trim();
+}
+
+/** The router namespace holding an interface's bridge port. */
+async function routerOf(i: PluggedInterface): Promise<string> {
+  const names = JSON.parse((await run('ip', ['-j', 'netns', 'list'])).stdout || '[]') as { name: string }[];
+  for (const { name } of names) {
+    if (!name.startsWith(`${PREFIX}-r-`)) continue;
+    const links = JSON.parse((await run('ip', ['-n', name, '-j', 'link', 'show'])).stdout) as { ifname: string }[];
+    if (links.some((l) => l.ifname === i.hostIfname)) return name;
+  }
+  throw new Error(`no router namespace holds ${i.hostIfname}`);
+}
+
+function serve(address: string, port: number, label: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const s = createServer((c) => c.end(`${label} ${(c.remoteAddress ?? '').replace(/^::ffff:/, '')}`));
+    s.once('error', reject);
+    s.listen(port, address, () => resolve(s));
+  });
+}
+
+describe('netns fabric: real traffic', { skip: unable, timeout: 180_000 }, () => {
+  let f: NetnsFabric;
+  let A: NetworkInfo;
+  let B: NetworkInfo;
+  const vpcA = `vpc-${hex(8)}a`;
+  const vpcB = `vpc-${hex(8)}b`;
+  const nic = (vpcId: string, subnet: number, host: number, instance: string): PlugRequest => ({
+    interfaceId: `eni-${hex(8)}`,
+    instanceId: instance,
+    vpcId,
+    subnetId: `subnet-${vpcId.slice(4)}-${subnet}`,
+    subnetCidr: `172.31.${subnet * 16}.0/20`,
+    mac: `02:${hex(5).match(/../g)!.join(':')}`,
+    privateIps: [`172.31.${subnet * 16}.${host}`],
+    deviceIndex: 0,
+  });
+  const a1r = nic(vpcA, 0, 10, `i-${hex(8)}a1`);
+  const a2r = nic(vpcA, 1, 10, `i-${hex(8)}a2`);
+  const b1r = nic(vpcB, 0, 20, `i-${hex(8)}b1`);
+  let a1: PluggedInterface;
+  let a2: PluggedInterface;
+  let b1: PluggedInterface;
+  const children: ChildProcess[] = [];
+  const servers: Server[] = [];
+
+  before(async () => {
+    f = fabric();
+    A = await f.ensureNetwork({ vpcId: vpcA, cidrBlock: '172.31.0.0/16' });
+    B = await f.ensureNetwork({ vpcId: vpcB, cidrBlock: '172.31.0.0/16' });
+    a1 = await f.plug(a1r);
+    a2 = await f.plug(a2r);
+    b1 = await f.plug(b1r);
+  });
+  after(async () => {
+    for (const c of children) c.kill('SIGKILL');
+    for (const s of servers) s.close();
+  });
+
+  it('gives each VPC its own service address, and the instance its namespace, eth0, MAC, address and route', async () => {
+    assert.ok(A.serviceAddress && B.serviceAddress && A.serviceAddress !== B.serviceAddress, 'two service addresses');
+    assert.match(A.serviceAddress, /^100\.127\.\d+\.\d+$/);
+    assert.equal(a1.netns, `${PREFIX}-${a1r.instanceId}`);
+    assert.equal(a1.ifname, 'eth0');
+    const links = JSON.parse((await run('ip', ['-n', a1.netns, '-j', 'addr', 'show', 'dev', 'eth0'])).stdout) as { address: string; addr_info: { local: string; prefixlen: number }[] }[];
+    assert.equal(links[0]!.address, a1r.mac);
+    assert.ok(links[0]!.addr_info.some((x) => x.local === '172.31.0.10' && x.prefixlen === 20), 'the private address with its prefix');
+    const routes = (await run('ip', ['-n', a1.netns, 'route', 'show', 'default'])).stdout;
+    assert.match(routes, /default via 172\.31\.0\.1 dev eth0/);
+    const main = (await run('ip', ['route', 'show', 'table', 'main'])).stdout;
+    assert.doesNotMatch(main, /172\.31\.0\.0\/16/, 'no VPC CIDR in the host main table');
+    const guard = (await run('nft', ['list', 'table', 'ip', `${PREFIX}-guard`])).stdout;
+    assert.ok(guard.includes(`iifname "${PREFIX}t*" oifname != "${PREFIX}t*" drop`), `the host guard is in place:\n${guard}`);
+    const routerRoutes = (await run('ip', ['-n', await routerOf(a1), 'route'])).stdout;
+    assert.match(routerRoutes, /unreachable 172\.31\.0\.0\/16/, 'an address no subnet holds is not sent up to the host');
+  });
+
+  it('routes between the subnets of a VPC, never into another VPC with the same CIDR', async () => {
+    assert.equal(await ping(a1.netns, '172.31.16.10'), true, 'a1 → a2 (another subnet)');
+    assert.equal(await ping(a2.netns, '172.31.0.10'), true, 'a2 → a1');
+    assert.equal(await ping(b1.netns, '172.31.16.10'), false, 'b1 (other VPC) ↛ a2');
+    assert.equal(await ping(a1.netns, '172.31.0.20'), false, 'a1 ↛ b1 (same address range, other VPC)');
+  });
+
+  it('a mapped public IP reaches the instance from the host; unmapped it no longer answers; remapped it moves at once', async () => {
+    const pub = '198.51.100.210';
+    await f.mapPublicIp({ publicIp: pub, privateIp: '172.31.0.10', interfaceId: a1r.interfaceId, vpcId: vpcA });
+    const dev = (JSON.parse((await run('ip', ['-j', 'route', 'get', pub])).stdout) as { dev: string }[])[0]!.dev;
+    assert.equal(await ping(undefined, pub, dev), true, 'ping the public IP');
+    children.push(await listenIn(a1.netns, 7000, 'a1'), await listenIn(a2.netns, 7000, 'a2'));
+    assert.equal(await fetchHere(pub, 7000), `a1 ${A.serviceAddress}`, 'the instance sees the host by its transit address');
+
+    // hairpin: a2, mapped too, reaches a1 through a1's public IP and is seen by its own public IP
+    await f.mapPublicIp({ publicIp: '198.51.100.211', privateIp: '172.31.16.10', interfaceId: a2r.interfaceId, vpcId: vpcA });
+    assert.equal(await fetchFromNs(a2.netns, pub, 7000), 'a1 198.51.100.211');
+
+    await f.unmapPublicIp(pub);
+    assert.equal(await ping(undefined, pub, dev), false, 'unmapped: no answer');
+    await f.unmapPublicIp('198.51.100.211');
+    await f.mapPublicIp({ publicIp: pub, privateIp: '172.31.16.10', interfaceId: a2r.interfaceId, vpcId: vpcA });
+    assert.equal(await fetchHere(pub, 7000), `a2 ${A.serviceAddress}`, 'remapped: the other instance answers');
+    await f.unmapPublicIp(pub);
+  });
+
+  it('metadata reaches a listener at each VPC’s service address with the instance’s private IP, across overlapping CIDRs', async () => {
+    servers.push(await serve(A.serviceAddress!, METADATA_PORT, 'imds-A'), await serve(B.serviceAddress!, METADATA_PORT, 'imds-B'));
+    assert.equal(await fetchFromNs(a1.netns, '169.254.169.254', 80), 'imds-A 172.31.0.10');
+    assert.equal(await fetchFromNs(b1.netns, '169.254.169.254', 80), 'imds-B 172.31.0.20');
+    assert.equal(await fetchFromNs(a2.netns, '169.254.169.254', 80), 'imds-A 172.31.16.10');
+    // the service address itself, on another port, is not reachable from an instance
+    assert.match(await fetchFromNs(a1.netns, A.serviceAddress!, METADATA_PORT), /^(timeout|error)/);
+  });
+
+  it('DNS to 169.254.169.253 and VPC base + 2 reaches the DNS listener at the service address', async () => {
+    const sock = createSocket('udp4');
+    sock.on('message', (m, r) => sock.send(`dns ${r.address} ${m.toString()}`, r.port, r.address));
+    await new Promise<void>((resolve) => sock.bind(DNS_PORT, A.serviceAddress!, () => resolve()));
+    try {
+      const ask = (to: string) =>
+        nodeIn(a1.netns, `const s=require('dgram').createSocket('udp4');s.on('message',m=>{console.log(m.toString());process.exit(0)});s.send('q','53','${to}');setTimeout(()=>{console.log('timeout');process.exit(0)},3000)`);
+      assert.equal(await ask('169.254.169.253'), 'dns 172.31.0.10 q');
+      assert.equal(await ask('172.31.0.2'), 'dns 172.31.0.10 q');
+    } finally {
+      sock.close();
+    }
+  });
+
+  it('a restarted fabric finds the same networks, interfaces and public IPs in the kernel', async () => {
+    await f.mapPublicIp({ publicIp: '198.51.100.212', privateIp: '172.31.0.10', interfaceId: a1r.interfaceId, vpcId: vpcA });
+    const sort = (inv: Awaited<ReturnType<NetnsFabric['list']>>) => ({
+      networks: [...inv.networks].sort((x, y) => x.vpcId.localeCompare(y.vpcId)),
+      interfaces: [...inv.interfaces].sort((x, y) => x.interfaceId.localeCompare(y.interfaceId)),
+      publicIps: [...inv.publicIps].sort((x, y) => x.publicIp.localeCompare(y.publicIp)),
+    });
+    const before = sort(await f.list());
+    const again = fabric();
+    const found = sort(await again.list());
+    assert.deepEqual(found, before);
+    assert.deepEqual(await again.ensureNetwork({ vpcId: vpcA, cidrBlock: '172.31.0.0/16' }), A);
+    assert.deepEqual(await again.plug(a1r), a1);
+    await again.close();
+    await f.unmapPublicIp('198.51.100.212');
+  });
+
+  it('an interface deleted behind its back is reported lost and forgotten', async () => {
+    const seen: FabricEvent[] = [];
+    const off = f.events((e) => seen.push(e));
+    await run('ip', ['-n', await routerOf(b1), 'link', 'del', 'dev', b1.hostIfname]);
+    const inv = await f.list();
+    off();
+    assert.deepEqual(seen, [{ interfaceId: b1r.interfaceId, instanceId: b1r.instanceId, kind: 'lost' }]);
+    assert.ok(!inv.interfaces.some((i) => i.interfaceId === b1r.interfaceId), 'forgotten');
+    assert.ok(!(await run('ip', ['netns', 'list'])).stdout.includes(b1.netns), 'its empty namespace is gone');
+  });
+
+  it('unplug removes the namespaces and bridges; removeNetwork the rest', async () => {
+    await assert.rejects(f.removeNetwork(vpcA), /interface/);
+    await f.unplug(a1r.interfaceId);
+    await f.unplug(a2r.interfaceId);
+    await f.removeNetwork(vpcA);
+    await f.removeNetwork(vpcB);
+    const left = await fabricLeftovers(PREFIX);
+    assert.ok(!left.some((l) => l.includes(a1.netns) || l.includes(a2.netns)), left.join('\n'));
+    const rules = (await run('ip', ['rule', 'show'])).stdout;
+    assert.ok(!rules.includes(`from ${A.serviceAddress} `), rules);
+  });
+});
+
+describe('netns fabric: clean-up', { skip: unable }, () => {
+  it('destroy() leaves nothing of the prefix on the host', async () => {
+    for (const f of made) await f.close();
+    await new NetnsFabric({ publicIpPool: POOL, egress: false, prefix: PREFIX }).destroy();
+    assert.deepEqual(await fabricLeftovers(PREFIX), []);
+  });
+});
