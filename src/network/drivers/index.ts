@@ -1,4 +1,4 @@
-/** Network drivers by name. Until config names them, the reconcilers take 'mock'. */
+/** Network drivers by name; reconcile/runtime.ts says which each runtime takes. */
 import { DriverMap } from '../../compute/driver.js';
 import type { Fabric } from '../fabric.js';
 import type { Firewall } from '../firewall.js';
@@ -8,6 +8,6 @@ import { NetnsFabric } from './netns-fabric.js';
 
 export const FABRICS = new DriverMap<Fabric>('fabric', [
   ['mock', () => new MockFabric()],
-  ['netns', (c) => new NetnsFabric({ publicIpPool: c.publicIpPool, egress: c.egress })],
+  ['netns', (c) => new NetnsFabric({ publicIpPool: c.publicIpPool, egress: c.egress, prefix: c.hostPrefix })],
 ]);
 export const FIREWALLS = new DriverMap<Firewall>('firewall', [['mock', () => new MockFirewall()]]);
