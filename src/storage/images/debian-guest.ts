@@ -5,7 +5,8 @@
  */
 
 /** cloud-init: the Ec2 datasource at 169.254.169.254, in a container whose network the host set up. */
-export const CLOUD_CFG = String.raw`# Overcast: instances are system containers; the host configures the network (no DHCP here).
+export const CLOUD_CFG = String.raw`#cloud-config
+# Overcast: instances are system containers; the host configures the network (no DHCP here).
 # Keep datasource_list on one line: ds-identify reads it too.
 datasource_list: [ Ec2, None ]
 # Our Ec2 datasource (overcast_cloudinit/DataSourceEc2.py) comes before cloud-init's own.
@@ -19,14 +20,16 @@ datasource:
     max_wait: 30
 network:
   config: disabled
-# minbase has no locales (update-locale).
+# minbase has no locales (update-locale). The schema wants a string; the locale module skips on false.
 locale: false
 manage_etc_hosts: true
 # The runtime sets the hostname (the instance's private DNS name).
 preserve_hostname: true
-# The image has no host keys: ssh.service makes them (ssh-keygen -A) at its first start.
+# The image has no host keys: cloud-init's ssh module makes them before sshd starts (and
+# ssh.service runs ssh-keygen -A in case cloud-init did not). Nothing to delete.
 ssh_deletekeys: false
-ssh_genkeytypes: []
+# OpenSSH 9.2 no longer uses DSA keys.
+ssh_genkeytypes: [rsa, ecdsa, ed25519]
 ssh_pwauth: false
 disable_root: true
 system_info:
