@@ -14,11 +14,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { hasCommand, run } from '../../src/host/exec.js';
+import { hasCommand, isRoot, run } from '../../src/host/exec.js';
 import type { BuildContext, ImageBuilder } from '../../src/storage/images/builder.js';
 import { ImageCache, RECORD_FILE, ROOT_FILE } from '../../src/storage/images/cache.js';
 import { countDebootstrapLog, countDebootstrapOutput, debootstrapProgress } from '../../src/storage/images/debootstrap-progress.js';
 import { acquireLock } from '../../src/storage/images/lock.js';
+import { mountsUnder } from '../../src/storage/images/mounts.js';
 import { ManifestError, manifestText, parseManifest } from '../../src/storage/images/manifest.js';
 import { buildTinyRoot, sharedLibraries, TINY_MANIFEST, tinyBuilder } from '../../src/storage/images/tiny.js';
 
@@ -217,6 +218,26 @@ await new ImageCache({ dir: process.argv[2], builders: [hang] }).ensure('slow');
       assert.deepEqual(readdirSync(cacheDir).sort(), ['.cache', 'slow']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a killed build's mounts (debootstrap's /proc, /sys, /dev) are unmounted, not emptied, before its tree is removed", { skip: isRoot() ? undefined : 'mounting needs root' }, async () => {
+    const dir = tmp('images-mounts');
+    const precious = tmp('images-host-dev');
+    try {
+      writeFileSync(join(precious, 'null'), 'a host file that must survive');
+      const target = join(dir, '.build-m-999999-abcdef', 'work', 'root', 'dev');
+      await mkdir(target, { recursive: true });
+      await run('mount', ['--bind', precious, target]);
+      const quick: ImageBuilder = { name: 'm', version: 1, description: '', missing: async () => undefined, build: (ctx) => writeFile(ctx.output, 'x') };
+      await new ImageCache({ dir, builders: [quick] }).ensure('m');
+      assert.equal(readFileSync(join(precious, 'null'), 'utf8'), 'a host file that must survive');
+      assert.deepEqual(await mountsUnder(dir), []);
+      assert.deepEqual(readdirSync(dir).sort(), ['.cache', 'm']);
+    } finally {
+      for (const p of await mountsUnder(dir)) await run('umount', ['-l', p]);
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(precious, { recursive: true, force: true });
     }
   });
 

@@ -14,12 +14,13 @@
  * file makes the later ones wait and then find the image built.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ImageBuildError, type BuildProgress, type ImageBuilder, type ProgressListener } from './builder.js';
 import { DEFAULT_BUILDERS } from './builders.js';
 import { acquireLock } from './lock.js';
+import { removeTree } from './mounts.js';
 
 /** Bump to rebuild every cached image (a change in the cache's layout or in what all builders share). */
 export const CACHE_VERSION = 1;
@@ -155,7 +156,7 @@ export class ImageCache {
   private async removeLeftovers(name: string): Promise<void> {
     for (const entry of await readdir(this.dir)) {
       if (entry.startsWith(`.build-${name}-`) || entry.startsWith(`.old-${name}-`)) {
-        await rm(join(this.dir, entry), { recursive: true, force: true });
+        await removeTree(join(this.dir, entry));
       }
     }
   }
@@ -172,7 +173,7 @@ export class ImageCache {
       const output = join(out, ROOT_FILE);
       await builder.build({ work, output, cache, progress: emit });
       // The scratch tree can be large (a whole Debian): drop it before the image goes live.
-      await rm(work, { recursive: true, force: true });
+      await removeTree(work);
       const s = await stat(output).catch(() => undefined);
       if (!s?.isFile()) throw new ImageBuildError(name, `the builder produced no ${ROOT_FILE}`);
       const rec: BuildRecord = {
@@ -192,7 +193,7 @@ export class ImageCache {
       await this.removeLeftovers(name);
       return join(final, ROOT_FILE);
     } finally {
-      await rm(tmp, { recursive: true, force: true });
+      await removeTree(tmp);
     }
   }
 }
