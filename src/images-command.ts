@@ -85,18 +85,21 @@ export async function runImageCommand(args: readonly string[], out: Out = proces
 
   if (sub === 'list' && names.length === 0) {
     const rows = [['NAME', 'STATE', 'SIZE', 'BUILT', 'TOOK', 'FILE']];
+    const notes: string[] = [];
     for (const name of cache.names()) {
       const rec = cache.record(name);
       if (!rec) {
         const missing = await cache.builder(name).missing();
-        rows.push([name, missing ? `not built (cannot build here: ${missing})` : 'not built', '-', '-', '-', '-']);
+        if (missing) notes.push(`${name} cannot be built here: ${missing}`);
+        rows.push([name, 'not built', '-', '-', '-', '-']);
         continue;
       }
       const s = statSync(cache.path(name));
       rows.push([name, 'built', `${human(s.blocks * 512)} (of ${human(s.size)})`, rec.builtAt.replace(/\.\d+Z$/, 'Z'), seconds(rec.durationMs), cache.path(name)]);
     }
-    const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (c === 1 && r[1]!.length > 30 ? 9 : r[c]!.length))));
+    const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
     for (const r of rows) out.write(`${r.map((v, c) => (c === r.length - 1 ? v : v.padEnd(widths[c]!))).join('  ')}\n`);
+    for (const n of notes) out.write(`${n}\n`);
     out.write(`(cache: ${imageDir})\n`);
     return 0;
   }

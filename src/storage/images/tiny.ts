@@ -164,7 +164,8 @@ export async function buildTinyRoot(root: string, progress: (step: string, done:
   const busybox = programs.find((p) => p.endsWith('/busybox'));
   if (!busybox) throw new ImageBuildError('tiny', 'busybox-static installed no busybox');
   const { stdout } = await run(busybox, ['--list-full']);
-  for (const applet of stdout.split('\n').map((l) => l.trim()).filter(Boolean)) {
+  // (linuxrc is for initramfs images)
+  for (const applet of stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '' && l !== 'linuxrc')) {
     const dest = imagePath(root, `/${applet}`);
     if (await exists(dest)) continue;
     await mkdir(dirname(dest), { recursive: true });
@@ -181,7 +182,7 @@ export async function buildTinyRoot(root: string, progress: (step: string, done:
 
 export const tinyBuilder: ImageBuilder = {
   name: 'tiny',
-  version: 1,
+  version: 2,
   description: 'busybox init and shell, dropbear SSH, overcast-init (key pair, user data, instance store); from the host\'s packages, in seconds',
   async missing() {
     if (!isRoot()) return 'building needs root (files owned by the admin user)';
