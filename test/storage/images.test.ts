@@ -96,7 +96,7 @@ describe('debootstrap progress', () => {
       'Setting up libc6:amd64 (2.36-9+deb12u10) ...',
     ].join('\n');
     const c = countDebootstrapLog(log);
-    assert.deepEqual(c, { retrieved: 1, unpacked: 1, configured: 2 });
+    assert.deepEqual(c, { retrieved: 1, unpacked: 1, configured: 2, last: 'configuring' });
     const p = debootstrapProgress(c, 10, 2);
     assert.equal(p.total, 32);
     // installing has started: retrieval (from the network or the download cache) is over
@@ -104,6 +104,7 @@ describe('debootstrap progress', () => {
     assert.match(p.step, /^configuring/);
     assert.deepEqual(debootstrapProgress({ retrieved: 0, unpacked: 0, configured: 0 }, 10, 2), { step: 'retrieving package lists', done: 0, total: 32 });
     assert.equal(debootstrapProgress({ retrieved: 12, unpacked: 0, configured: 0 }, 10, 2).total, 38);
+    assert.match(debootstrapProgress(countDebootstrapLog('Setting up a (1) ...\nUnpacking b (1) ...\n'), 10, 2).step, /^unpacking packages \(1\)/);
   });
 
   it("counts debootstrap's own I: lines", () => {

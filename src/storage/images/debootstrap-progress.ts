@@ -11,18 +11,28 @@ export interface DebootstrapCounts {
   retrieved: number;
   unpacked: number;
   configured: number;
+  /** the phase of the last line that told one (dpkg unpacks and configures in turns) */
+  last?: 'retrieving' | 'unpacking' | 'configuring';
 }
 
 export function countDebootstrapLog(text: string): DebootstrapCounts {
   let retrieved = 0;
   let unpacked = 0;
   let configured = 0;
+  let last: DebootstrapCounts['last'];
   for (const line of text.split('\n')) {
-    if (/ URL:\S+\.deb /.test(line)) retrieved++;
-    else if (line.startsWith('Unpacking ')) unpacked++;
-    else if (line.startsWith('Setting up ')) configured++;
+    if (/ URL:\S+\.deb /.test(line)) {
+      retrieved++;
+      last = 'retrieving';
+    } else if (line.startsWith('Unpacking ')) {
+      unpacked++;
+      last = 'unpacking';
+    } else if (line.startsWith('Setting up ')) {
+      configured++;
+      last = 'configuring';
+    }
   }
-  return { retrieved, unpacked, configured };
+  return last ? { retrieved, unpacked, configured, last } : { retrieved, unpacked, configured };
 }
 
 /** Counts of debootstrap's final `I:` output (for the build's summary). */
@@ -47,11 +57,11 @@ export function debootstrapProgress(c: DebootstrapCounts, expected: number, extr
   const retrieved = c.unpacked > 0 || c.configured > 0 ? packages : Math.min(c.retrieved, packages);
   const done = retrieved + Math.min(c.unpacked, packages) + Math.min(c.configured, packages);
   const step =
-    c.configured > 0
+    c.last === 'configuring'
       ? `configuring packages (${c.configured})`
-      : c.unpacked > 0
+      : c.last === 'unpacking'
         ? `unpacking packages (${c.unpacked})`
-        : c.retrieved > 0
+        : c.last === 'retrieving'
           ? `retrieving packages (${c.retrieved})`
           : 'retrieving package lists';
   return { step, done, total };
