@@ -29,7 +29,8 @@ function seconds(ms: number): string {
 
 /** Progress as one updating line on a terminal, as plain lines (one per step) otherwise. */
 export function progressPrinter(out: Out, name: string): { update(p: BuildProgress): void; end(): void } {
-  let lastPlain = '';
+  const printed = new Set<string>();
+  let lastPct = -100;
   let drawn = false;
   return {
     update(p) {
@@ -41,10 +42,12 @@ export function progressPrinter(out: Out, name: string): { update(p: BuildProgre
         out.write(`\r${line.slice(0, Math.max(20, (out.columns ?? 80) - 1))}\x1b[K`);
         drawn = true;
       } else {
-        // One line per kind of step ("configuring packages (12)" and "(13)" are one kind).
+        // A line for each new kind of step ("configuring packages (12)" and "(13)" are one
+        // kind), and one per 10% besides (debootstrap unpacks and configures in turns).
         const kind = p.step.replace(/\s*\(\d+\)$/, '');
-        if (kind === lastPlain) return;
-        lastPlain = kind;
+        if (printed.has(kind) && pct - lastPct < 10) return;
+        printed.add(kind);
+        lastPct = pct;
         out.write(`${name}: ${String(pct).padStart(3)}% ${kind}\n`);
       }
     },

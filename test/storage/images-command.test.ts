@@ -36,7 +36,12 @@ describe('overcast image', () => {
     plain.update({ step: 'retrieving packages (2)', done: 2, total: 4 });
     plain.update({ step: 'done', done: 4, total: 4 });
     plain.end();
-    assert.equal(pipe.text, 'debian-12:  25% retrieving packages\ndebian-12: 100% done\n');
+    assert.equal(pipe.text, 'debian-12:  25% retrieving packages\ndebian-12:  50% retrieving packages\ndebian-12: 100% done\n');
+    // Steps that alternate print once each, then once per 10%.
+    const turns = sink(false);
+    const t = progressPrinter(turns, 'd');
+    for (let i = 0; i < 100; i++) t.update({ step: i % 2 ? 'unpacking packages' : 'configuring packages', done: i, total: 100 });
+    assert.equal(turns.text.split('\n').length - 1, 11);
   });
 
   it('list names every buildable image, built or not; build refuses unknown names; bad usage is status 2', async () => {

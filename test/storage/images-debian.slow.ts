@@ -50,7 +50,7 @@ describe('the debian-12 image', { skip: cannotBuild, timeout: 30 * 60_000 }, () 
     assert.match(cfg, /^datasource_pkg_list: \[ overcast_cloudinit \]$/m);
     assert.match(cfg, /^\s+strict_id: false$/m);
     assert.match(cfg, /^network:\n\s+config: disabled$/m);
-    assert.match(cfg, /^locale: false$/m);
+    assert.match(cfg, /^locale: C\.UTF-8$/m);
     assert.match(cfg, /^manage_etc_hosts: true$/m);
     assert.match(cfg, /^\s+name: admin$/m);
     assert.match(cfg, /NOPASSWD:ALL/);

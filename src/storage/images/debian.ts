@@ -33,6 +33,8 @@ export const DEBIAN_PACKAGES: readonly string[] = [
   'openssh-server',
   'cloud-init',
   'python3-cffi-backend',
+  // update-locale, for cloud-init's locale module (cloud-init pulls it in today; say so)
+  'locales',
   'sudo',
   'iproute2',
   'iputils-ping',
@@ -121,7 +123,7 @@ export async function configureDebianRoot(root: string): Promise<void> {
 
 export const debian12Builder: ImageBuilder = {
   name: 'debian-12',
-  version: 3,
+  version: 4,
   description: `Debian 12 (bookworm) amd64: systemd, OpenSSH, cloud-init (Ec2 datasource, IMDSv2), sudo; debootstrap from ${DEBIAN_MIRROR}, about 2 minutes`,
   async missing() {
     if (!isRoot()) return 'building needs root (debootstrap)';
