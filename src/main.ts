@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `overcast` command line. */
 import { CONFIG_OPTIONS, ConfigError, loadConfig } from './config.js';
+import { IMAGE_USAGE, runImageCommand } from './images-command.js';
 import { RuntimeUnavailable } from './reconcile/index.js';
 import { ListenError, startServer } from './server.js';
 
@@ -9,7 +10,7 @@ const USAGE = `overcast — a self-hosted, EC2-compatible compute cloud
 Usage:
   overcast server [options]   start the EC2 endpoint
   overcast server --help      this text
-  overcast help               this text
+${IMAGE_USAGE}  overcast help               this text
 
 Options (flag, environment variable, default); a flag wins over its variable:
 ${CONFIG_OPTIONS.map((o) => `  ${o.flag.padEnd(18)} ${o.env.padEnd(26)} default: ${o.default}\n      ${o.description}`).join('\n')}
@@ -33,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command === undefined ? 1 : 0;
   }
+  if (command === 'image') return runImageCommand(rest);
   if (command !== 'server' && command !== 'up') {
     process.stderr.write(`unknown command '${command}'\n\n${USAGE}`);
     return 2;

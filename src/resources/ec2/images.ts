@@ -3,7 +3,8 @@
  *
  * The built-in catalogue is registered in every region the first time the region
  * is used (initRegion). Only images Overcast can build itself from distribution
- * packages are listed (Debian and Ubuntu), each named for what it is.
+ * packages are listed (Debian and Ubuntu, and Overcast's own tiny image), each
+ * named for what it is; `build` names the builder that makes the disk here.
  */
 import type { BlockDeviceMapping } from '@aws-sdk/client-ec2';
 import { createHash } from 'node:crypto';
@@ -27,14 +28,48 @@ const CATALOGUE_CREATION_DATE = '2026-11-01T00:00:00.000Z';
 /** AWS deprecates public AMIs two years after creation by default; ours follow that. */
 const CATALOGUE_DEPRECATION_TIME = '2028-11-01T00:00:00.000Z';
 
-const OS_CATALOGUE: readonly BuiltInOs[] = [
-  { distribution: 'debian', version: '12', codename: 'bookworm', debArch: 'amd64' },
-  { distribution: 'debian', version: '12', codename: 'bookworm', debArch: 'arm64' },
-  { distribution: 'ubuntu', version: '22.04', codename: 'jammy', debArch: 'amd64' },
-  { distribution: 'ubuntu', version: '22.04', codename: 'jammy', debArch: 'arm64' },
-  { distribution: 'ubuntu', version: '24.04', codename: 'noble', debArch: 'amd64' },
-  { distribution: 'ubuntu', version: '24.04', codename: 'noble', debArch: 'arm64' },
+/**
+ * The distribution images, with the builder (storage/images) that makes each on this
+ * host. Ubuntu needs its own mirror and arm64 another architecture: listed, not built yet.
+ */
+const OS_CATALOGUE: readonly { os: BuiltInOs; build?: string }[] = [
+  { os: { distribution: 'debian', version: '12', codename: 'bookworm', debArch: 'amd64' }, build: 'debian-12' },
+  { os: { distribution: 'debian', version: '12', codename: 'bookworm', debArch: 'arm64' } },
+  { os: { distribution: 'ubuntu', version: '22.04', codename: 'jammy', debArch: 'amd64' } },
+  { os: { distribution: 'ubuntu', version: '22.04', codename: 'jammy', debArch: 'arm64' } },
+  { os: { distribution: 'ubuntu', version: '24.04', codename: 'noble', debArch: 'amd64' } },
+  { os: { distribution: 'ubuntu', version: '24.04', codename: 'noble', debArch: 'arm64' } },
 ];
+
+/** One entry of the catalogue, whatever it is made of. */
+interface CatalogueEntry {
+  name: string;
+  description: string;
+  arch: 'x86_64' | 'arm64';
+  build?: string;
+  osImage?: BuiltInOs;
+}
+
+/** Overcast's own small image: busybox and dropbear, built from the host's packages in seconds. */
+const TINY: CatalogueEntry = {
+  name: `overcast/tiny-x86_64-${CATALOGUE_BUILD}`,
+  description: `Overcast tiny x86_64: busybox init and shell, dropbear SSH, the key pair's key and user data scripts from the metadata service; built by Overcast on ${CATALOGUE_BUILD}`,
+  arch: 'x86_64',
+  build: 'tiny',
+};
+
+function catalogue(): CatalogueEntry[] {
+  return [
+    ...OS_CATALOGUE.map(({ os, build }) => ({
+      name: imageName(os),
+      description: description(os),
+      arch: os.debArch === 'arm64' ? ('arm64' as const) : ('x86_64' as const),
+      ...(build ? { build } : {}),
+      osImage: os,
+    })),
+    TINY,
+  ];
+}
 
 /** `<prefix>-` + 17 hex digits derived from the inputs: the same everywhere, every time. */
 function stableId(prefix: string, ...parts: string[]): string {
@@ -58,9 +93,9 @@ export function description(os: BuiltInOs): string {
 
 /** The built-in images of one region, as stored. */
 export function builtInImages(region: string): ImageRecord[] {
-  return OS_CATALOGUE.map((os) => {
-    const name = imageName(os);
-    const arm = os.debArch === 'arm64';
+  return catalogue().map((entry) => {
+    const name = entry.name;
+    const arm = entry.arch === 'arm64';
     const mapping: BlockDeviceMapping = {
       DeviceName: '/dev/xvda',
       Ebs: {
@@ -83,7 +118,7 @@ export function builtInImages(region: string): ImageRecord[] {
       // public base images, e.g. Ubuntu/Debian lookups) find Overcast's images.
       ImageOwnerAlias: 'amazon',
       Public: true,
-      Architecture: arm ? 'arm64' : 'x86_64',
+      Architecture: entry.arch,
       ImageType: 'machine',
       // EC2 sets Platform only for Windows; Linux images have PlatformDetails only.
       PlatformDetails: 'Linux/UNIX',
@@ -96,7 +131,7 @@ export function builtInImages(region: string): ImageRecord[] {
       EnaSupport: true,
       SriovNetSupport: 'simple',
       Name: name,
-      Description: description(os),
+      Description: entry.description,
       CreationDate: CATALOGUE_CREATION_DATE,
       DeprecationTime: CATALOGUE_DEPRECATION_TIME,
       // Graviton boots UEFI only; the x86 images boot either way.
@@ -104,7 +139,8 @@ export function builtInImages(region: string): ImageRecord[] {
       // Instances launched from these default to IMDSv2 (HttpTokens required), as with current AWS-built AMIs.
       ImdsSupport: 'v2.0',
       builtIn: true,
-      osImage: os,
+      ...(entry.osImage ? { osImage: entry.osImage } : {}),
+      ...(entry.build ? { build: entry.build } : {}),
     };
     return record;
   });

@@ -130,7 +130,9 @@ export type AddressRecord = Omit<Address, 'Tags'> & {
  * will add to it). The DescribeImages output shape without Tags, plus:
  * - `launchPermissionAccountIds`: accounts a private image is explicitly shared with;
  * - `builtIn`: true for Overcast's catalogue images (not deregisterable by users);
- * - `osImage`: which built-in OS image the disk comes from (for the compute side).
+ * - `osImage`: which built-in OS image the disk comes from (for the compute side);
+ * - `build`: the image builder that makes its root disk on this host (storage/images:
+ *   'tiny', 'debian-12'); absent when Overcast cannot build it (yet).
  */
 export type ImageRecord = Omit<Image, 'Tags'> & {
   ImageId: string;
@@ -144,6 +146,7 @@ export type ImageRecord = Omit<Image, 'Tags'> & {
   launchPermissionAccountIds?: string[];
   builtIn?: boolean;
   osImage?: BuiltInOs;
+  build?: string;
 };
 
 /** One built-in OS image, independent of region. */

@@ -1,0 +1,56 @@
+/**
+ * `overcast host reset`: takes off the host everything real instances put
+ * there — machines (killed), network namespaces, bridges, veths, routes, rules
+ * and nft tables of the host prefix, the volume pool's loop devices and mount,
+ * and (optionally) the cgroup layout change — and says what, if anything, it
+ * could not remove. The store is left as it is: a server started afterwards
+ * sees its instances gone and launches again those that should run.
+ */
+import { join } from 'node:path';
+import type { Config } from './config.js';
+import { ContainerHypervisor } from './compute/drivers/container/container.js';
+import { resetCgroups } from './host/cgroups.js';
+import { fabricLeftovers, NetnsFabric } from './network/drivers/netns-fabric.js';
+import { poolLeftovers } from './storage/drivers/reflink-pool.js';
+import { ReflinkBlockStore } from './storage/drivers/reflink.js';
+import { isRoot } from './host/exec.js';
+
+export interface ResetOptions {
+  /** also undo the cgroup layout change (leave it when other Overcast servers run on this host) */
+  cgroups: boolean;
+  log?: (line: string) => void;
+}
+
+/** What the real runtime keeps on the host for this config's data directory and host prefix. */
+export async function hostLeftovers(config: Config): Promise<string[]> {
+  return [...(await fabricLeftovers(config.hostPrefix)), ...(await poolLeftovers(poolDir(config)))];
+}
+
+function poolDir(config: Config): string {
+  return join(config.dataDir, 'pool');
+}
+
+/** Removes it all; resolves with what is left (empty when the host is clean). */
+export async function resetHost(config: Config, opts: ResetOptions): Promise<string[]> {
+  const log = opts.log ?? (() => {});
+  if (!isRoot()) throw new Error('host reset needs root');
+  const machines = new ContainerHypervisor({ dir: join(config.dataDir, 'machines'), stopTimeoutMs: 2000 });
+  const ids = await machines.list();
+  for (const id of ids) await machines.terminate(id);
+  await machines.close();
+  log(`machines removed: ${ids.length}`);
+  const fabric = new NetnsFabric({ publicIpPool: config.publicIpPool, egress: config.egress, prefix: config.hostPrefix });
+  await fabric.destroy();
+  await fabric.close();
+  log(`network namespaces, links, routes and nft tables of prefix '${config.hostPrefix}' removed`);
+  const pool = new ReflinkBlockStore({ dir: poolDir(config), sizeGiB: config.poolSizeGiB });
+  await pool.destroy();
+  await pool.close();
+  log('volume pool detached and unmounted');
+  const left = await hostLeftovers(config);
+  if (opts.cgroups) {
+    left.push(...(await resetCgroups()));
+    log('cgroup layout restored');
+  }
+  return left;
+}
