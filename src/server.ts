@@ -14,6 +14,7 @@ import type { Config } from './config.js';
 import { ec2Model, ssmModel, stsModel } from './protocol/model/index.js';
 import { QueryEndpoint } from './protocol/query-endpoint.js';
 import { createReconcilers, selectRuntime, type Reconciler } from './reconcile/index.js';
+import { imageFiles } from './reconcile/image-files.js';
 import { VpcServices } from './reconcile/services.js';
 import { SqliteStore } from './store/sqlite.js';
 import type { Store } from './store/store.js';
@@ -77,6 +78,7 @@ export async function startServer(config: Config, log: (line: string) => void = 
   const services = runtime.name === 'mock' ? undefined : new VpcServices(store, config, config.logRequests ? log : undefined);
   const reconcilers: Reconciler[] = createReconcilers({ store, config }, runtime, {
     onNetwork: services ? (net) => services.expose(net) : undefined,
+    imageFile: runtime.name === 'mock' ? undefined : imageFiles(store, config, log),
   });
   // one queue of pending writes for every service: they share one store
   const writes = new WriteQueue(config.maxPendingWrites);
