@@ -43,7 +43,9 @@ export async function loopDevicesOf(file: string): Promise<string[]> {
 
 /** Attaches `file` to a free loop device and answers its path. */
 export async function attachLoopDevice(file: string, opts: { directIo?: boolean } = {}): Promise<string> {
-  const args = ['--find', '--show'];
+  // 512-byte logical sectors, as EC2's block devices: a filesystem of any block size mounts
+  // (with direct I/O the kernel would otherwise take the pool's 4 KiB and refuse 1 KiB ext4)
+  const args = ['--find', '--show', '--sector-size', '512'];
   if (opts.directIo) args.push('--direct-io=on');
   args.push(file);
   const { stdout } = await run('losetup', args);
