@@ -128,6 +128,9 @@ function needsPublicIp(ctx: ResourceContext, rec: StoredInstance): boolean {
   return primary !== undefined && primary.association === undefined;
 }
 
+/** When a launched or started instance's console is read again (ms after it runs). */
+const CONSOLE_FOLLOW_MS = [1_000, 3_000, 10_000, 30_000];
+
 /** What a state implies the instance should become. */
 function desiredFor(state: InstanceStateName, current: DesiredInstanceState): DesiredInstanceState {
   if (state === 'stopping' || state === 'stopped') return 'stopped';
@@ -456,12 +459,28 @@ export class InstanceReconciler implements Reconciler {
       return false;
     }
     const out = await this.consoleUpdate(region, id);
-    return await this.commit(region, id, 'pending', (ctx, r) => {
+    const done = await this.commit(region, id, 'pending', (ctx, r) => {
       this.event(ctx, r, 'launched');
       r.everRan = true;
       r.rebootedGeneration = r.rebootGeneration;
       this.writeConsole(ctx, id, out);
     });
+    if (done) this.followBoot(id);
+    return done;
+  }
+
+  /**
+   * A booting guest writes its console for a while after it runs: the instance is looked at
+   * again a few times (each look stores the console's tail when it changed), as EC2's
+   * console output follows a boot within seconds, then at the periodic resync.
+   */
+  private followBoot(id: string): void {
+    for (const ms of CONSOLE_FOLLOW_MS) {
+      const t = setTimeout(() => {
+        if (!this.loop.isStopped) this.loop.schedule(id);
+      }, ms);
+      t.unref();
+    }
   }
 
   private async keepStopped(region: string, rec: StoredInstance, actual: RuntimeState | undefined): Promise<boolean> {

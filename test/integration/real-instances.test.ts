@@ -145,8 +145,8 @@ describe('real instances (container runtime)', { skip: probeWhy, timeout: 600_00
       return i.State?.Name === state ? i : undefined;
     }, tries);
   }
-  async function login(ip: string, command: string): Promise<Exec> {
-    return until(`ssh to ${ip}`, () => ssh(ip, key, command), 100, 100);
+  async function login(ip: string, command: string, user = 'admin'): Promise<Exec> {
+    return until(`ssh to ${ip}`, () => ssh(ip, key, command, user), 100, 100);
   }
 
   before(async () => {
@@ -194,21 +194,25 @@ describe('real instances (container runtime)', { skip: probeWhy, timeout: 600_00
     assert.match(addr!, new RegExp(`inet ${first.PrivateIpAddress!.replace(/\./g, '\\.')}/`), 'the guest sees only its private IP');
     assert.doesNotMatch(addr!, /198\.51\.100\./);
     // the console log is the guest's own
-    const console = await c.send(new GetConsoleOutputCommand({ InstanceId: id, Latest: true }));
-    assert.match(Buffer.from(console.Output ?? '', 'base64').toString(), /overcast-init/);
+    const console = await until('the console output', async () => {
+      const out = Buffer.from((await c.send(new GetConsoleOutputCommand({ InstanceId: id, Latest: true }))).Output ?? '', 'base64').toString();
+      return out.includes('overcast-init: ready') ? out : undefined;
+    }, 60, 250);
+    assert.match(console, /overcast-init/);
   });
 
   it('reboot keeps root volume, instance store and IPs; stop/start keeps the root, empties the instance store and changes the public IP', async () => {
     const id = first.InstanceId!;
     const ip = first.PublicIpAddress!;
-    const mark = await login(ip, 'echo kept > /var/tmp/root-mark && printf instance-store-mark | dd of=/dev/xvdb bs=512 count=1 conv=notrunc 2>/dev/null && sync && touch /run/booted-before && echo ok');
+    // the key pair's key is installed for root too (the tiny image has no sudo)
+    const mark = await login(ip, 'echo kept > /var/tmp/root-mark && printf instance-store-mark | dd of=/dev/xvdb bs=512 count=1 conv=notrunc 2>/dev/null && sync && touch /run/booted-before && echo ok', 'root');
     assert.equal(mark.stdout.trim(), 'ok', mark.stderr);
     await c.send(new RebootInstancesCommand({ InstanceIds: [id] }));
     await until('the reboot', async () => {
-      const r = await ssh(ip, key, 'test -e /run/booted-before || echo rebooted');
+      const r = await ssh(ip, key, 'test -e /run/booted-before || echo rebooted', 'root');
       return r.stdout.includes('rebooted') ? r : undefined;
     }, 150, 100);
-    const afterReboot = await login(ip, 'cat /var/tmp/root-mark; dd if=/dev/xvdb bs=19 count=1 2>/dev/null');
+    const afterReboot = await login(ip, 'cat /var/tmp/root-mark; dd if=/dev/xvdb bs=19 count=1 2>/dev/null', 'root');
     assert.equal(afterReboot.stdout, 'kept\ninstance-store-mark');
     assert.equal((await describeOne(id)).PublicIpAddress, ip, 'reboot keeps the public IP');
 
@@ -219,7 +223,7 @@ describe('real instances (container runtime)', { skip: probeWhy, timeout: 600_00
     const started = await waitState(id, 'running');
     assert.ok(started.PublicIpAddress && started.PublicIpAddress !== ip, `a new public IP (${ip} → ${started.PublicIpAddress})`);
     assert.equal(started.PrivateIpAddress, first.PrivateIpAddress, 'the private IP stays');
-    const afterStart = await login(started.PublicIpAddress!, 'cat /var/tmp/root-mark; dd if=/dev/xvdb bs=19 count=1 2>/dev/null | tr -d "\\0"');
+    const afterStart = await login(started.PublicIpAddress!, 'cat /var/tmp/root-mark; dd if=/dev/xvdb bs=19 count=1 2>/dev/null | tr -d "\\0"', 'root');
     assert.equal(afterStart.stdout, 'kept\n', 'the root volume kept its file; the instance store is new and empty');
     first = started;
   });

@@ -83,8 +83,10 @@ describe('netns fabric rule sets', () => {
   });
 
   it('without egress, the host guard drops whatever the transit links would forward off the machine', () => {
-    const g = hostGuardRuleset('ovc');
+    const g = hostGuardRuleset('ovc', '198.51.100.0/24');
     assert.match(g, /table ip ovc-guard \{/);
+    // the host's own traffic to a pool address no instance holds never takes the default route
+    assert.match(g, /hook output priority filter; policy accept;\n\s+ip daddr 198\.51\.100\.0\/24 oifname != "ovct\*" reject/);
     assert.match(g, /type filter hook forward priority filter; policy accept;\n\s+iifname "ovct\*" oifname != "ovct\*" drop/);
   });
 

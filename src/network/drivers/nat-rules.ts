@@ -86,7 +86,21 @@ export function routerRuleset(r: RouterRules): string {
 /** The host table that keeps instance traffic on the machine: `<prefix>-guard`. */
 export const hostGuardTable = (prefix: string): string => `${prefix}-guard`;
 
-export function hostGuardRuleset(prefix: string): string {
+/**
+ * The host's own traffic to the public pool goes into the fabric or nowhere: an address of
+ * the pool that no instance holds (never mapped, unmapped, moved) is refused at once on the
+ * host instead of following the default route off the machine.
+ */
+function poolStaysHere(prefix: string, publicPool: string): string[] {
+  return [
+    `  chain output {`,
+    `    type filter hook output priority filter; policy accept;`,
+    `    ip daddr ${publicPool} oifname != "${prefix}t*" reject`,
+    `  }`,
+  ];
+}
+
+export function hostGuardRuleset(prefix: string, publicPool: string): string {
   const t = hostGuardTable(prefix);
   return (
     [
@@ -97,6 +111,7 @@ export function hostGuardRuleset(prefix: string): string {
       `    type filter hook forward priority filter; policy accept;`,
       `    iifname "${prefix}t*" oifname != "${prefix}t*" drop`,
       `  }`,
+      ...poolStaysHere(prefix, publicPool),
       `}`,
     ].join('\n') + '\n'
   );
@@ -127,6 +142,7 @@ export function hostEgressRuleset(prefix: string, publicPool: string): string {
       `    oifname "${prefix}t*" ct state established,related accept`,
       `    oifname "${prefix}t*" drop`,
       `  }`,
+      ...poolStaysHere(prefix, publicPool),
       `  chain postrouting {`,
       `    type nat hook postrouting priority srcnat; policy accept;`,
       `    iifname "${prefix}t*" oifname != "${prefix}t*" masquerade`,

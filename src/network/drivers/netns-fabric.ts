@@ -453,7 +453,7 @@ export class NetnsFabric implements Fabric {
       undefined,
       this.egress
         ? hostEgressRuleset(this.prefix, this.poolText) + deleteTableScript(hostGuardTable(this.prefix))
-        : hostGuardRuleset(this.prefix) + deleteTableScript(hostEgressTable(this.prefix)),
+        : hostGuardRuleset(this.prefix, this.poolText) + deleteTableScript(hostEgressTable(this.prefix)),
     );
     this.hostTablesApplied = true;
   }
