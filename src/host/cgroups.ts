@@ -109,13 +109,19 @@ export async function prepareCgroups(): Promise<'mounted-hugetlb' | 'none'> {
   if (!existsSync(target)) {
     // /sys/fs/cgroup is usually a tmpfs on hybrid hosts; a read-only one is remounted for the mkdir
     try {
-      await mkdir(target);
+      await mkdir(target, { recursive: true });
     } catch {
       await run('mount', ['-o', 'remount,rw', CGROUP_ROOT]);
-      await mkdir(target);
+      await mkdir(target, { recursive: true });
     }
   }
-  await run('mount', ['-t', 'cgroup', '-o', 'hugetlb', 'cgroup', target]);
+  try {
+    await run('mount', ['-t', 'cgroup', '-o', 'hugetlb', 'cgroup', target]);
+  } catch (e) {
+    // another process (a second server, a parallel test) mounted it meanwhile: that is as good
+    if (cgroupLayout().kind === 'hybrid') throw e;
+    return 'none';
+  }
   return 'mounted-hugetlb';
 }
 
