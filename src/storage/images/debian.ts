@@ -52,7 +52,7 @@ export const DEBIAN_MANIFEST: ImageManifest = {
   name: 'debian-12',
   init: ['/lib/systemd/systemd'],
   stopSignal: 'SIGRTMIN+3',
-  rebootSignal: 'SIGTERM',
+  rebootSignal: 'SIGINT', // systemd starts ctrl-alt-del.target (a reboot); SIGTERM would only re-execute it
   env: { container: 'crun' },
   systemd: true,
   defaultUser: 'admin',

@@ -17,7 +17,7 @@ export interface ImageManifest {
   init: string[];
   /** the signal that makes init power off cleanly (busybox: SIGUSR2; systemd: SIGRTMIN+3) */
   stopSignal: string;
-  /** the signal that makes init reboot (busybox and systemd: SIGTERM) */
+  /** the signal that makes init reboot (busybox: SIGTERM; systemd: SIGINT, its ctrl-alt-del.target) */
   rebootSignal: string;
   /** environment of PID 1 (besides what the runtime sets, such as container=crun) */
   env: Record<string, string>;

@@ -302,12 +302,13 @@ export class ContainerHypervisor implements Hypervisor {
       devices,
       guest,
       cgroupsPath: `/${CGROUP_PARENT}/${id}`,
+      consolePath: `${p.console}.pipe`,
     });
     await writeFile(p.config, JSON.stringify(config, null, 1));
     await rm(p.exit, { force: true });
     await rm(p.pid, { force: true });
     const monitor = await (this.monitor ??= installMonitor(this.opts.dir));
-    await spawnDetached('/bin/sh', [monitor, p.exit, this.runtime, 'run', '--bundle', p.dir, '--pid-file', p.pid, id], { logFile: p.console, cwd: p.dir });
+    await spawnDetached('/bin/sh', [monitor, p.exit, p.console, this.runtime, 'run', '--bundle', p.dir, '--pid-file', p.pid, id], { logFile: p.console, cwd: p.dir });
     // PID 1 runs once crun wrote its pid file; the monitor's exit file first means it failed
     for (let i = 0; i < 2000; i++) {
       if (existsSync(p.exit)) {

@@ -6,19 +6,29 @@
  * status in a file. The status says how the guest ended: 129 (SIGHUP) is a
  * reboot from inside, 130 (SIGINT) a power-off from inside (the kernel ends a
  * PID namespace's init that way on reboot(2)), 137 a kill, anything else a
- * crash.
+ * crash. The guest's console is a FIFO the monitor drains into the console log,
+ * so that what the guest writes to /dev/console (systemd, cloud-init) lands
+ * there too, always appended.
  */
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export const MONITOR_SCRIPT = `#!/bin/sh
 # Overcast instance monitor: runs one container in the foreground and records how it ended.
-# usage: monitor.sh EXIT-FILE RUNTIME ARGS...
+# usage: monitor.sh EXIT-FILE CONSOLE-LOG RUNTIME ARGS...
+# The guest's console is a FIFO (bound at /dev/console inside, and PID 1's stdout and stderr);
+# a reader appends whatever the guest writes there to the console log.
 exitfile="$1"
-shift
-rm -f "$exitfile"
-"$@"
+console="$2"
+shift 2
+pipe="$console.pipe"
+rm -f "$exitfile" "$pipe"
+mkfifo -m 600 "$pipe"
+cat "$pipe" >> "$console" &
+"$@" > "$pipe" 2>&1
 status=$?
+wait
+rm -f "$pipe"
 echo "$status" > "$exitfile.tmp" && mv "$exitfile.tmp" "$exitfile"
 `;
 

@@ -34,6 +34,8 @@ export interface OciSpecInput {
   guest: GuestManifest;
   /** the cgroup path under each hierarchy's root */
   cgroupsPath: string;
+  /** host path of the console FIFO, bound at /dev/console (undefined: none) */
+  consolePath?: string;
 }
 
 export interface OciSpec {
@@ -141,6 +143,7 @@ export function ociSpec(input: OciSpecInput): OciSpec {
       mounts.push({ destination: d, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', d === '/tmp' ? 'mode=1777' : 'mode=755'] });
     }
   }
+  if (input.consolePath) mounts.push({ destination: '/dev/console', type: 'bind', source: input.consolePath, options: ['bind', 'rw'] });
   const namespaces: OciSpec['linux']['namespaces'] = [
     { type: 'pid' },
     { type: 'ipc' },
