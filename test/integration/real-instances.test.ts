@@ -277,6 +277,26 @@ describe('real instances (container runtime)', { skip: probeWhy, timeout: 600_00
     assert.ok(answered.stdout.trimEnd().endsWith(id), 'its own instance id');
   });
 
+  it('a poweroff inside the guest stops the instance, or terminates it when its shutdown behaviour says so', async () => {
+    const launch = async (behaviour: 'stop' | 'terminate') => {
+      const out = await c.send(
+        new RunInstancesCommand({ ImageId: imageId, InstanceType: 't3.nano', MinCount: 1, MaxCount: 1, KeyName: 'e2e', InstanceInitiatedShutdownBehavior: behaviour }),
+      );
+      const id = out.Instances![0]!.InstanceId!;
+      launched.push(id);
+      return waitState(id, 'running');
+    };
+    const [stops, ends] = await Promise.all([launch('stop'), launch('terminate')]);
+    for (const i of [stops, ends]) {
+      // poweroff ends the session before it can answer: the command's own result does not matter
+      await login(i.PublicIpAddress!, 'poweroff', 'root').catch(() => undefined);
+    }
+    const stopped = await waitState(stops.InstanceId!, 'stopped');
+    assert.equal(stopped.StateReason?.Code, 'Client.InstanceInitiatedShutdown');
+    const terminated = await waitState(ends.InstanceId!, 'terminated');
+    assert.equal(terminated.StateReason?.Code, 'Client.InstanceInitiatedShutdown');
+  });
+
   it('a restarted server keeps instances running and adopts them', async () => {
     const ip = first.PublicIpAddress!;
     const pidBefore = (await login(ip, 'cat /proc/uptime')).stdout;
