@@ -54,3 +54,32 @@ export async function resetHost(config: Config, opts: ResetOptions): Promise<str
   }
   return left;
 }
+
+export const HOST_USAGE = `  overcast host reset [--data-dir D] [--host-prefix P] [--keep-cgroups]
+                              remove real instances' machines, namespaces, links, routes,
+                              nft tables, loop devices and mounts from this host (and undo
+                              the cgroup layout change unless --keep-cgroups)
+`;
+
+/** `overcast host reset …`: exit status 0 when the host is clean afterwards. */
+export async function runHostCommand(args: readonly string[], load: (argv: readonly string[]) => Config): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'reset') {
+    process.stderr.write(`overcast host: unknown subcommand '${sub ?? ''}'\n\nUsage:\n${HOST_USAGE}`);
+    return 2;
+  }
+  const keep = rest.includes('--keep-cgroups');
+  const config = load(rest.filter((a) => a !== '--keep-cgroups'));
+  try {
+    const left = await resetHost(config, { cgroups: !keep, log: (l) => process.stdout.write(`${l}\n`) });
+    if (left.length > 0) {
+      process.stderr.write(`overcast host reset: still on the host:\n${left.map((l) => `  ${l}\n`).join('')}`);
+      return 1;
+    }
+    process.stdout.write('the host is clean\n');
+    return 0;
+  } catch (e) {
+    process.stderr.write(`overcast host reset: ${(e as Error).message}\n`);
+    return 1;
+  }
+}

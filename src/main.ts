@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `overcast` command line. */
 import { CONFIG_OPTIONS, ConfigError, loadConfig } from './config.js';
+import { HOST_USAGE, runHostCommand } from './host-reset.js';
 import { IMAGE_USAGE, runImageCommand } from './images-command.js';
 import { RuntimeUnavailable } from './reconcile/index.js';
 import { ListenError, startServer } from './server.js';
@@ -10,7 +11,7 @@ const USAGE = `overcast — a self-hosted, EC2-compatible compute cloud
 Usage:
   overcast server [options]   start the EC2 endpoint
   overcast server --help      this text
-${IMAGE_USAGE}  overcast help               this text
+${IMAGE_USAGE}${HOST_USAGE}  overcast help               this text
 
 Options (flag, environment variable, default); a flag wins over its variable:
 ${CONFIG_OPTIONS.map((o) => `  ${o.flag.padEnd(18)} ${o.env.padEnd(26)} default: ${o.default}\n      ${o.description}`).join('\n')}
@@ -35,6 +36,17 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined ? 1 : 0;
   }
   if (command === 'image') return runImageCommand(rest);
+  if (command === 'host') {
+    try {
+      return await runHostCommand(rest, loadConfig);
+    } catch (e) {
+      if (e instanceof ConfigError) {
+        process.stderr.write(`overcast: ${e.message}\n`);
+        return 2;
+      }
+      throw e;
+    }
+  }
   if (command !== 'server' && command !== 'up') {
     process.stderr.write(`unknown command '${command}'\n\n${USAGE}`);
     return 2;
