@@ -128,6 +128,9 @@ export const notFound = (id: string): HypervisorError => new HypervisorError('no
  *  - terminate(id): → absent, whatever the state; unknown id: no-op.
  *  - describe(id): the state, or undefined when absent.
  *  - list(): ids of every machine the driver has (for crash recovery).
+ *  - guestReachable(id): whether the guest answers on its network (for the
+ *    instance status check: something listens on its SSH port); false while it
+ *    boots, stopped or unknown.
  *  - consoleOutput(id): the serial console text so far (drivers may keep only
  *    a tail); unknown → not-found.
  *  - events(listener): machines that changed by themselves (see MachineEvent).
@@ -145,6 +148,7 @@ export interface Hypervisor {
   describe(id: string): Promise<RuntimeState | undefined>;
   list(): Promise<string[]>;
   consoleOutput(id: string): Promise<string>;
+  guestReachable(id: string): Promise<boolean>;
   readonly events: EventStream<MachineEvent>;
   close(): Promise<void>;
 }

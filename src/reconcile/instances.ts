@@ -128,6 +128,9 @@ function needsPublicIp(ctx: ResourceContext, rec: StoredInstance): boolean {
   return primary !== undefined && primary.association === undefined;
 }
 
+/** How long a running guest may take to answer before its instance check is impaired (EC2 shows initializing for a few minutes). */
+const INSTANCE_CHECK_GRACE_MS = 5 * 60_000;
+
 /** When a launched or started instance's console is read again (ms after it runs). */
 const CONSOLE_FOLLOW_MS = [1_000, 3_000, 10_000, 30_000];
 
@@ -431,11 +434,27 @@ export class InstanceReconciler implements Reconciler {
       acted = true;
     }
     const out = await this.consoleUpdate(region, id);
-    if (!acted && out === undefined) return true;
+    const checks = this.statusChecks(rec, await this.driver.guestReachable(id));
+    const changed = checks.system !== rec.statusChecks?.system || checks.instance !== rec.statusChecks?.instance;
+    if (!acted && out === undefined && !changed) return true;
     return await this.commit(region, id, 'running', (ctx, r) => {
       r.rebootedGeneration = Math.max(r.rebootedGeneration ?? 0, wanted);
       this.writeConsole(ctx, id, out);
+      if (changed) r.statusChecks = checks;
     });
+  }
+
+  /**
+   * The status checks of a running instance: the system check passes while the machine
+   * runs; the instance check once the guest answers on its network, initializing until
+   * then — impaired when it has not for INSTANCE_CHECK_GRACE_MS since the machine ran.
+   */
+  private statusChecks(rec: StoredInstance, reachable: boolean): NonNullable<StoredInstance['statusChecks']> {
+    const now = this.now();
+    const since = rec.statusChecks?.since ?? now;
+    if (reachable) return { system: 'ok', instance: 'ok', since: rec.statusChecks?.instance === 'ok' ? since : now };
+    const booting = now - since < INSTANCE_CHECK_GRACE_MS;
+    return { system: 'ok', instance: booting ? 'initializing' : 'impaired', since };
   }
 
   private async launch(region: string, rec: StoredInstance, actual: RuntimeState | undefined): Promise<boolean> {
@@ -459,8 +478,10 @@ export class InstanceReconciler implements Reconciler {
       return false;
     }
     const out = await this.consoleUpdate(region, id);
+    const reachable = await this.driver.guestReachable(id);
     const done = await this.commit(region, id, 'pending', (ctx, r) => {
       this.event(ctx, r, 'launched');
+      r.statusChecks = { system: 'ok', instance: reachable ? 'ok' : 'initializing', since: this.now() };
       r.everRan = true;
       r.rebootedGeneration = r.rebootGeneration;
       this.writeConsole(ctx, id, out);

@@ -41,7 +41,7 @@ interface Proc {
 }
 
 function startServer(dataDir: string, extra: string[] = []): Promise<Proc> {
-  const child = spawn(process.execPath, ['bin/overcast.js', 'server', '--port', '0', '--data-dir', dataDir, ...extra], {
+  const child = spawn(process.execPath, ['bin/overcast.js', 'server', '--port', '0', '--data-dir', dataDir, '--driver', 'mock', ...extra], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -20,6 +20,7 @@ import {
   DeleteVpcCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
+  DescribeInstanceStatusCommand,
   GetConsoleOutputCommand,
   ModifyInstanceMetadataOptionsCommand,
   RebootInstancesCommand,
@@ -199,6 +200,13 @@ describe('real instances (container runtime)', { skip: probeWhy, timeout: 600_00
       return out.includes('overcast-init: ready') ? out : undefined;
     }, 60, 250);
     assert.match(console, /overcast-init/);
+    // status checks as observed: the machine runs (system) and its guest listens on its SSH port (instance)
+    const status = await until('the instance status check', async () => {
+      const st = (await c.send(new DescribeInstanceStatusCommand({ InstanceIds: [id] }))).InstanceStatuses?.[0];
+      return st?.InstanceStatus?.Status === 'ok' ? st : undefined;
+    }, 60, 250);
+    assert.equal(status.SystemStatus?.Status, 'ok');
+    assert.deepEqual(status.InstanceStatus?.Details, [{ Name: 'reachability', Status: 'passed' }]);
   });
 
   it('reboot keeps root volume, instance store and IPs; stop/start keeps the root, empties the instance store and changes the public IP', async () => {

@@ -1,7 +1,8 @@
 /**
  * DescribeInstanceStatus: running instances report their system and instance
- * status checks as ok; with IncludeAllInstances the others are listed too,
- * with checks not-applicable.
+ * status checks as the reconciler observed them (system: the machine runs;
+ * instance: the guest answers on its SSH port — initializing while it boots);
+ * with IncludeAllInstances the others are listed too, with checks not-applicable.
  */
 import type {
   DescribeInstanceStatusRequest,
@@ -16,10 +17,19 @@ import { action } from '../context.js';
 import type { StoredInstance } from '../../resources/ec2/instances.js';
 import { requireInstances, visibleInstances } from './instance-view.js';
 
-function summary(rec: StoredInstance): InstanceStatusSummary {
+const CHECK: Record<'ok' | 'initializing', InstanceStatusSummary> = {
+  ok: { Status: 'ok', Details: [{ Name: 'reachability', Status: 'passed' }] },
+  initializing: { Status: 'initializing', Details: [{ Name: 'reachability', Status: 'initializing' }] },
+};
+
+/** One check of a running instance as the reconciler observed it (system: the machine runs; instance: the guest answers). */
+function summary(rec: StoredInstance, check: 'system' | 'instance'): InstanceStatusSummary {
   switch (rec.State.Name) {
-    case 'running':
-      return { Status: 'ok', Details: [{ Name: 'reachability', Status: 'passed' }] };
+    case 'running': {
+      const observed = rec.statusChecks;
+      if (observed?.[check] === 'impaired') return { Status: 'impaired', Details: [{ Name: 'reachability', Status: 'failed', ImpairedSince: new Date(observed.since) }] };
+      return CHECK[observed?.[check] ?? 'ok'];
+    }
     case 'pending':
       return { Status: 'initializing', Details: [{ Name: 'reachability', Status: 'initializing' }] };
     default:
@@ -28,14 +38,14 @@ function summary(rec: StoredInstance): InstanceStatusSummary {
 }
 
 function statusOf(rec: StoredInstance): InstanceStatus {
-  const s = summary(rec);
+  const system = summary(rec, 'system');
   return {
     InstanceId: rec.InstanceId,
     AvailabilityZone: rec.Placement?.AvailabilityZone,
     InstanceState: rec.State,
-    InstanceStatus: s,
-    SystemStatus: s,
-    AttachedEbsStatus: s.Status === 'ok' ? { Status: 'ok', Details: [{ Name: 'reachability', Status: 'passed' }] } : { Status: s.Status },
+    InstanceStatus: summary(rec, 'instance'),
+    SystemStatus: system,
+    AttachedEbsStatus: system.Status === 'ok' ? { Status: 'ok', Details: [{ Name: 'reachability', Status: 'passed' }] } : { Status: system.Status },
   };
 }
 

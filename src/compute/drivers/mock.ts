@@ -129,6 +129,11 @@ export class MockHypervisor implements Hypervisor {
     return [...this.machines.keys()];
   }
 
+  /** A mock guest answers as soon as it runs. */
+  async guestReachable(id: string): Promise<boolean> {
+    return (await this.describe(id)) === 'running';
+  }
+
   async consoleOutput(id: string): Promise<string> {
     return this.require(id).console.map((l) => l + '\n').join('');
   }

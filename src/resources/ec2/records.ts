@@ -237,6 +237,11 @@ export type StoredInstance = InstanceRecord & {
   /** reconciler: the instance has reached running at least once (a failed restart is not a failed launch) */
   everRan?: boolean;
   /**
+   * the status checks as the reconciler last observed them while running: system = the
+   * machine runs; instance = the guest answers on its network (its SSH port)
+   */
+  statusChecks?: { system: 'ok' | 'impaired'; instance: 'ok' | 'impaired' | 'initializing'; since: number };
+  /**
    * EBS volumes RunInstances minted ids for (root and BlockDeviceMappings).
    * TODO(volumes): the volumes family turns these into 'volume' records with real storage.
    */

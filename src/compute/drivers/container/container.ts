@@ -409,6 +409,24 @@ export class ContainerHypervisor implements Hypervisor {
     });
   }
 
+  /**
+   * Whether something in the guest listens on TCP port 22 (its SSH server), read from
+   * PID 1's network namespace (/proc/<pid>/net/tcp and tcp6): no process is run for it.
+   */
+  async guestReachable(id: string): Promise<boolean> {
+    if ((await this.observe(id)) !== 'running') return false;
+    const pid = (await readFile(this.paths(id).pid, 'utf8').catch(() => '')).trim();
+    for (const table of ['tcp', 'tcp6']) {
+      const text = await readFile(`/proc/${pid}/net/${table}`, 'utf8').catch(() => '');
+      // "  sl  local_address rem_address   st …": a local port of 0016 (22) in state 0A (LISTEN)
+      for (const line of text.split('\n').slice(1)) {
+        const f = line.trim().split(/\s+/);
+        if (f[3] === '0A' && f[1]?.endsWith(':0016')) return true;
+      }
+    }
+    return false;
+  }
+
   async consoleOutput(id: string): Promise<string> {
     const p = this.paths(id);
     if (!existsSync(p.spec) && !existsSync(p.console)) throw notFound(id);
