@@ -305,6 +305,33 @@ describe('real instances (container runtime)', { skip: probeWhy, timeout: 600_00
     assert.equal(terminated.StateReason?.Code, 'Client.InstanceInitiatedShutdown');
   });
 
+  it('bad launches get EC2 errors and leave nothing on the host', async () => {
+    const before = (await hostLeftovers(t.server.config)).sort();
+    const vpc = (await c.send(new CreateVpcCommand({ CidrBlock: '10.78.0.0/16' }))).Vpc!;
+    const tiny = (await c.send(new CreateSubnetCommand({ VpcId: vpc.VpcId, CidrBlock: '10.78.0.0/28' }))).Subnet!;
+    const cases: [string, RunInstancesCommand][] = [
+      ['InvalidAMIID.NotFound', new RunInstancesCommand({ ImageId: 'ami-0123456789abcdef0', MinCount: 1, MaxCount: 1 })],
+      // a security group of the default VPC with a subnet of another VPC
+      ['InvalidParameter', new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1, SubnetId: tiny.SubnetId, SecurityGroupIds: first.SecurityGroups!.map((g) => g.GroupId!) })],
+      // a /28 has 11 usable addresses
+      ['InsufficientFreeAddressesInSubnet', new RunInstancesCommand({ ImageId: imageId, MinCount: 12, MaxCount: 12, SubnetId: tiny.SubnetId })],
+      // more memory than this host has
+      ['InsufficientInstanceCapacity', new RunInstancesCommand({ ImageId: imageId, MinCount: 1, MaxCount: 1, InstanceType: 'x2idn.32xlarge' })],
+    ];
+    for (const [code, cmd] of cases) {
+      const e = await c.send(cmd).then(
+        () => undefined,
+        (err: { name: string }) => err.name,
+      );
+      assert.equal(e, code);
+    }
+    const none = await c.send(new DescribeInstancesCommand({ Filters: [{ Name: 'subnet-id', Values: [tiny.SubnetId!] }] }));
+    assert.equal((none.Reservations ?? []).length, 0);
+    await c.send(new DeleteSubnetCommand({ SubnetId: tiny.SubnetId }));
+    await c.send(new DeleteVpcCommand({ VpcId: vpc.VpcId }));
+    assert.deepEqual((await hostLeftovers(t.server.config)).sort(), before, 'the host holds what it held before');
+  });
+
   it('a restarted server keeps instances running and adopts them', async () => {
     const ip = first.PublicIpAddress!;
     const pidBefore = (await login(ip, 'cat /proc/uptime')).stdout;
