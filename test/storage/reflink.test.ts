@@ -17,7 +17,7 @@ import { run } from '../../src/host/exec.js';
 import { BlockStoreError, type VolumeEvent, type VolumeSource } from '../../src/storage/block-store.js';
 import { BLOCK_STORES } from '../../src/storage/drivers/index.js';
 import { loopDevicesOf } from '../../src/storage/drivers/loop-devices.js';
-import { listMounts } from '../../src/storage/drivers/mounts.js';
+import { listMounts } from '../../src/host/mounts.js';
 import { poolLeftovers, ReflinkBlockStore } from '../../src/storage/drivers/reflink.js';
 import { runBlockStoreConformance, type BlockStoreCase } from './block-store.conformance.js';
 

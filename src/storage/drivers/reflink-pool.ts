@@ -10,7 +10,8 @@ import { mkdir, open, readFile, realpath, rm, stat, statfs } from 'node:fs/promi
 import { join, resolve, sep } from 'node:path';
 import { run } from '../../host/exec.js';
 import { attachLoopDevice, detachLoopDevice, listLoopDevices, loopDevicesOf } from './loop-devices.js';
-import { listMounts, mount, mountAt, unmount } from './mounts.js';
+import { listMounts, mount, mountAt, unmount } from '../../host/mounts.js';
+import { processAlive } from '../../host/processes.js';
 
 const GiB = 1024 ** 3;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -206,7 +207,7 @@ async function withLockFile<T>(lock: string, fn: () => Promise<T>): Promise<T> {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const owner = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
-      const stale = Number.isInteger(owner) && owner > 0 ? !alive(owner) : await olderThan(lock, 10_000);
+      const stale = Number.isInteger(owner) && owner > 0 ? !processAlive(owner) : await olderThan(lock, 10_000);
       if (stale) {
         await rm(lock, { force: true });
         continue;
@@ -230,11 +231,3 @@ async function olderThan(file: string, ms: number): Promise<boolean> {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

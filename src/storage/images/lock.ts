@@ -4,6 +4,7 @@
  * is taken over; a live owner is waited for.
  */
 import { open, readFile, unlink } from 'node:fs/promises';
+import { processAlive } from '../../host/processes.js';
 
 /** Lock files this process holds (two caches on one directory in one process wait for each other too). */
 const held = new Set<string>();
@@ -13,15 +14,6 @@ export interface FileLock {
   release(): Promise<void>;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists but belongs to someone else
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Tries once: the lock, or the pid holding it (undefined if it went away meanwhile: try again). */
 async function tryLock(path: string): Promise<FileLock | { heldBy: number | undefined }> {
@@ -70,7 +62,7 @@ export async function acquireLock(path: string, opts: { pollMs?: number; onWait?
       await unlink(path).catch(() => {});
       continue;
     }
-    if (r.heldBy !== undefined && r.heldBy !== process.pid && !alive(r.heldBy)) {
+    if (r.heldBy !== undefined && r.heldBy !== process.pid && !processAlive(r.heldBy)) {
       await unlink(path).catch(() => {});
       continue;
     }

@@ -182,7 +182,7 @@ export async function buildTinyRoot(root: string, progress: (step: string, done:
 
 export const tinyBuilder: ImageBuilder = {
   name: 'tiny',
-  version: 3,
+  version: 4,
   description: 'busybox init and shell, dropbear SSH, overcast-init (key pair, user data, instance store); from the host\'s packages, in seconds',
   async missing() {
     if (!isRoot()) return 'building needs root (files owned by the admin user)';

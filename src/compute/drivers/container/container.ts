@@ -38,6 +38,8 @@ import {
 import { readGuestManifest } from './guest.js';
 import { exitKind, installMonitor, readExit } from './monitor.js';
 import { ociSpec, type DeviceNode } from './oci-spec.js';
+import { processAlive } from '../../../host/processes.js';
+import { isMountedSync } from '../../../host/mounts.js';
 
 export interface ContainerOptions {
   /** where machines keep their bundles and logs (e.g. <data-dir>/machines) */
@@ -63,24 +65,7 @@ interface Paths {
   exit: string;
 }
 
-function isMounted(target: string): boolean {
-  try {
-    return readFileSync('/proc/self/mounts', 'utf8')
-      .split('\n')
-      .some((l) => l.split(' ')[1] === target);
-  } catch {
-    return false;
-  }
-}
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The hard limit on open files this process has (a container cannot get more without CAP_SYS_RESOURCE). */
 function hostOpenFilesLimit(): number {
@@ -273,7 +258,7 @@ export class ContainerHypervisor implements Hypervisor {
     await writeFile(`${p.spec}.tmp`, JSON.stringify(spec));
     await rename(`${p.spec}.tmp`, p.spec);
     const root = spec.blockDevices.find((d) => d.root)!;
-    if (!isMounted(p.rootfs)) {
+    if (!isMountedSync(p.rootfs)) {
       try {
         await run('mount', [root.path, p.rootfs]);
       } catch (e) {
@@ -326,7 +311,7 @@ export class ContainerHypervisor implements Hypervisor {
   private async cleanupRun(id: string): Promise<void> {
     const p = this.paths(id);
     await run(this.runtime, ['delete', '--force', id]).catch(() => undefined);
-    if (isMounted(p.rootfs)) {
+    if (isMountedSync(p.rootfs)) {
       try {
         await run('umount', [p.rootfs]);
       } catch {
