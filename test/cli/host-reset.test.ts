@@ -24,7 +24,7 @@ describe('overcast host reset', { skip, timeout: 120_000 }, () => {
   it('removes a running instance, its namespaces and the volume pool, and reports a clean host', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'overcast-reset-'));
     try {
-      const t = await startTestServer({ driver: 'container', hostPrefix: PREFIX, publicIpPool: '198.51.100.224/28', imageDir: '/var/tmp/overcast-images' }, dataDir);
+      const t = await startTestServer({ driver: 'container', hostPrefix: PREFIX, publicIpPool: '203.0.113.224/28', imageDir: '/var/tmp/overcast-images' }, dataDir);
       const c = t.client();
       const image = (await c.send(new DescribeImagesCommand({ Owners: ['amazon'], Filters: [{ Name: 'name', Values: ['overcast/tiny-*'] }] }))).Images![0]!.ImageId!;
       await c.send(new CreateKeyPairCommand({ KeyName: 'r' }));

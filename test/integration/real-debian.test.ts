@@ -20,7 +20,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const IMAGE_DIR = process.env.OVERCAST_TEST_IMAGE_DIR ?? '/var/tmp/overcast-images';
 const PREFIX = 'ovtd';
-const POOL = '198.51.100.192/27';
+const POOL = '203.0.113.192/27';
 
 let skip: string | undefined;
 {

@@ -96,6 +96,8 @@ export class ReflinkPool {
     // deepest first, each as many times as it is mounted
     for (const target of mounts.sort((a, b) => b.length - a.length)) await unmountRetrying(target);
     for (const dev of await loopDevicesOf(file)) await detachLoopDevice(dev);
+    // a detach while the kernel still releases the filesystem is deferred: wait (bounded) until it is done
+    for (let i = 0; i < 100 && (await loopDevicesOf(file)).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
   }
 
   private async setUp(): Promise<PoolPaths> {

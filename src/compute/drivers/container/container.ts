@@ -20,7 +20,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, open, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { CommandError, hasCommand, isRoot, run, spawnDetached } from '../../../host/exec.js';
 import { CGROUP_PARENT, cgroupProblem, prepareCgroups } from '../../../host/cgroups.js';
@@ -193,8 +193,8 @@ export class ContainerHypervisor implements Hypervisor {
     const pid = Number((await readFile(p.pid, 'utf8').catch(() => '')).trim());
     if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) return 'down';
     try {
-      const freezer = await readFile(`/sys/fs/cgroup/freezer/${CGROUP_PARENT}/${id}/freezer.state`, 'utf8');
-      if (freezer.trim() === 'FROZEN') return 'paused';
+      const freezer = (await readFile(`/sys/fs/cgroup/freezer/${CGROUP_PARENT}/${id}/freezer.state`, 'utf8')).trim();
+      if (freezer === 'FROZEN' || freezer === 'FREEZING') return 'paused';
     } catch {
       // no v1 freezer: not paused by us
     }
@@ -304,6 +304,14 @@ export class ContainerHypervisor implements Hypervisor {
       await sleep(i < 100 ? 2 : 10);
     }
     if (!existsSync(p.pid)) throw new HypervisorError('failed', id, `${id}: the container did not start within 20 s`);
+    // crun writes the pid file before PID 1 executes the guest's init: until then a signal
+    // (a stop) would end it without its shutdown, so "running" waits for the exec
+    const pid = (await readFile(p.pid, 'utf8')).trim();
+    for (let i = 0; i < 1000 && !existsSync(p.exit); i++) {
+      const exe = await readlink(`/proc/${pid}/exe`).catch(() => '');
+      if (exe !== '' && !exe.includes(this.runtime)) break; // also crun's own memfd copy of itself
+      await sleep(i < 100 ? 2 : 10);
+    }
     this.watch(id);
   }
 
