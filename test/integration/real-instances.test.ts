@@ -285,6 +285,16 @@ describe('real instances (container runtime)', { skip: probeWhy, timeout: 600_00
     assert.ok(answered.stdout.trimEnd().endsWith(id), 'its own instance id');
   });
 
+  it('the VPC resolver answers private names at once and never leaves a lookup hanging', async () => {
+    const ip = first.PublicIpAddress!;
+    const r = await login(ip, `cat /etc/resolv.conf; nslookup ${first.PrivateDnsName} 2>&1; nslookup example.com 2>&1`);
+    assert.match(r.stdout, /nameserver 169\.254\.169\.253/);
+    assert.match(r.stdout, new RegExp(`Address:? ${first.PrivateIpAddress!.replace(/\./g, '\\.')}`), 'the private name resolves to the private IP');
+    // an answer (no such name), not "connection timed out; no servers could be reached"
+    assert.match(r.stdout, /NXDOMAIN/, 'an outside name is answered: no such name');
+    assert.doesNotMatch(r.stdout, /timed out/);
+  });
+
   it('a poweroff inside the guest stops the instance, or terminates it when its shutdown behaviour says so', async () => {
     const launch = async (behaviour: 'stop' | 'terminate') => {
       const out = await c.send(
