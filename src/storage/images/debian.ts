@@ -123,7 +123,7 @@ export async function configureDebianRoot(root: string): Promise<void> {
 
 export const debian12Builder: ImageBuilder = {
   name: 'debian-12',
-  version: 4,
+  version: 5,
   description: `Debian 12 (bookworm) amd64: systemd, OpenSSH, cloud-init (Ec2 datasource, IMDSv2), sudo; debootstrap from ${DEBIAN_MIRROR}, about 2 minutes`,
   async missing() {
     if (!isRoot()) return 'building needs root (debootstrap)';
