@@ -139,7 +139,7 @@ function judge(ctx: Ctx, name: string, value: number, baseTarget: number, atMost
   const o: Outcome = { name, ratio: value, target, atMost, errors };
   const why = failure(o);
   const verdict = why === undefined ? 'OK' : errors > 0 ? 'FAILED' : atMost ? 'ABOVE TARGET' : 'BELOW TARGET';
-  console.log(`  ${name}: ${value.toFixed(unit === '' ? 2 : 1)}${unit} (target ${atMost ? '≤' : '≥'} ${Number(target.toFixed(2))}${unit}) ${verdict}`);
+  console.log(`  ${name}: ${value.toFixed(Number.isInteger(value) ? 0 : unit === '' ? 2 : 1)}${unit} (target ${atMost ? '≤' : '≥'} ${Number(target.toFixed(2))}${unit}) ${verdict}`);
   ctx.outcomes.push(o);
 }
 
