@@ -25,6 +25,11 @@
  * Environment: BENCH_TARGET_SCALE (multiplies the targets, default 1), BENCH_SECONDS (per run, default 5), BENCH_CONNECTIONS (16), BENCH_ROUNDS (3),
  * BENCH_LAUNCHES (RunInstances calls per run, 500), BENCH_SCALE_LARGE (instances stored in the large scale case, 100000),
  * BENCH_ONLY=regions|instances|launch|scale|contention to run one case.
+ *
+ *  6. Real instances (root and the container runtime; skipped with the reason elsewhere): tiny launch →
+ *     SSH against crun run + an SSH login, debian-12 launch → SSH, 200 tiny instances at once, memory
+ *     per idle instance. See bench/instances-real.ts; BENCH_ONLY=instances-real (or
+ *     instances-real-tiny|instances-real-debian|instances-real-scale). Not in --compare mode.
  */
 import autocannon from 'autocannon';
 import { build } from 'esbuild';
@@ -42,6 +47,7 @@ import { SqliteStore } from '../src/store/sqlite.js';
 import { instanceCollection } from '../src/resources/ec2/instances.js';
 import { LIVE_INDEX } from '../src/resources/ec2/kinds.js';
 import { seedInstances } from './seed.js';
+import { realInstanceCases, selectedRealCases } from './instances-real.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
@@ -429,6 +435,16 @@ async function main(): Promise<void> {
   await build({ entryPoints: [join(root, 'bench/anchor.ts')], outfile: anchorJs, platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning' });
   const here: Build = { label: args.compare ? 'this' : 'overcast', cwd: root };
   const other = args.compare !== undefined ? extractRef(args.compare) : undefined;
+  const real = selectedRealCases(ONLY);
+  // BENCH_ONLY=instances-real…: only real instances, no server of the other cases
+  if (ONLY !== undefined && real.length > 0) {
+    if (other) throw new Error('bench: the real-instance cases have no --compare mode');
+    await realInstanceCases(real, outcomes, TARGET_SCALE);
+    const v = verdict(outcomes, false);
+    console.log(v.text);
+    process.exitCode = v.exitCode;
+    return;
+  }
   const overcast = await startOvercast(here);
   const before = other ? await startOvercast(other) : undefined;
   console.log(
@@ -480,6 +496,7 @@ async function main(): Promise<void> {
 
   if (!other && (ONLY === undefined || ONLY === 'scale')) await scaleCase(here);
   if (!other && (ONLY === undefined || ONLY === 'contention')) await contentionCase(here);
+  if (!other && ONLY === undefined) await realInstanceCases(real, outcomes, TARGET_SCALE);
 
   const v = verdict(outcomes, other !== undefined);
   console.log(v.text);

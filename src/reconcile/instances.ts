@@ -584,6 +584,30 @@ export class InstanceReconciler implements Reconciler {
   private async prepare(region: string, rec: StoredInstance): Promise<InstanceSpec> {
     const id = rec.InstanceId;
     const ctx = this.context(region);
+    // volumes and interfaces are independent: prepared side by side (each is a few host commands)
+    const [volumes, nics] = await Promise.allSettled([this.prepareVolumes(region, rec), this.prepareNetwork(region, rec, ctx)]);
+    if (volumes.status === 'rejected') throw volumes.reason;
+    if (nics.status === 'rejected') throw nics.reason;
+    const blockDevices = volumes.value;
+    const { network, enis } = nics.value;
+    await this.syncPublicIps(region, rec, enis);
+    const type = findInstanceType(rec.InstanceType);
+    return {
+      instanceId: id,
+      vcpus: type?.VCpuInfo?.DefaultVCpus ?? 1,
+      memoryMiB: type?.MemoryInfo?.SizeInMiB ?? 1024,
+      architecture: rec.Architecture ?? 'x86_64',
+      network,
+      blockDevices,
+      userData: rec.userData ? Buffer.from(rec.userData, 'base64') : undefined,
+      publicKey: rec.publicKey,
+      hostname: privateDnsName(region, rec.PrivateIpAddress),
+    };
+  }
+
+  /** The instance's volumes, created and attached. */
+  private async prepareVolumes(region: string, rec: StoredInstance): Promise<DiskSpec[]> {
+    const id = rec.InstanceId;
     const blockDevices: DiskSpec[] = [];
     for (const v of this.volumesOf(rec)) {
       let source = v.source;
@@ -595,6 +619,12 @@ export class InstanceReconciler implements Reconciler {
       const path = await this.blockStore.attach(v.volumeId, id);
       blockDevices.push({ deviceName: v.deviceName, path, root: v.root });
     }
+    return blockDevices;
+  }
+
+  /** The instance's interfaces, plugged, with their security groups applied. */
+  private async prepareNetwork(region: string, rec: StoredInstance, ctx: ResourceContext): Promise<{ network: NicSpec[]; enis: NetworkInterfaceRecord[] }> {
+    const id = rec.InstanceId;
     // subnets and VPCs change rarely: their cached region lists serve every step
     const subnets = this.deps.store.collection(KINDS.subnet).list(region);
     const vpcs = this.deps.store.collection(KINDS.vpc).list(region);
@@ -638,19 +668,7 @@ export class InstanceReconciler implements Reconciler {
         publicIp: eni.association?.PublicIp,
       });
     }
-    await this.syncPublicIps(region, rec, enis);
-    const type = findInstanceType(rec.InstanceType);
-    return {
-      instanceId: id,
-      vcpus: type?.VCpuInfo?.DefaultVCpus ?? 1,
-      memoryMiB: type?.MemoryInfo?.SizeInMiB ?? 1024,
-      architecture: rec.Architecture ?? 'x86_64',
-      network,
-      blockDevices,
-      userData: rec.userData ? Buffer.from(rec.userData, 'base64') : undefined,
-      publicKey: rec.publicKey,
-      hostname: privateDnsName(region, rec.PrivateIpAddress),
-    };
+    return { network, enis };
   }
 
   /** Plugs an interface; one still plugged for an instance that no longer has it is unplugged first. */
