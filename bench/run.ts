@@ -114,7 +114,8 @@ function startOvercast(b: Build, env: Record<string, string> = {}, label = b.lab
   // 1,000 instances with public IPs need more than the default /24 pool: use the RFC 2544 benchmarking range.
   return startProcess(label, ['bin/overcast.js', 'server'], {
     cwd: b.cwd,
-    env: { OVERCAST_PORT: '0', OVERCAST_DATA_DIR: dataDir, OVERCAST_PUBLIC_IP_POOL: '198.18.0.0/15', ...env },
+    // the control-plane cases measure the API on the mock drivers (the real-instance cases run their own servers)
+    env: { OVERCAST_PORT: '0', OVERCAST_DATA_DIR: dataDir, OVERCAST_PUBLIC_IP_POOL: '198.18.0.0/15', OVERCAST_DRIVER: 'mock', ...env },
   });
 }
 
