@@ -34,11 +34,9 @@ import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'ssh2';
-import { loadConfig } from '../src/config.js';
 import { CGROUP_PARENT } from '../src/host/cgroups.js';
 import { hostLeftovers, resetHost } from '../src/host-reset.js';
-import { selectRuntime } from '../src/reconcile/runtime.js';
+import { realRuntimeSkip, sshExec } from '../test/helpers/real-instances.js';
 import { startTestServer, type TestServer } from '../test/helpers/server.js';
 import { failure, type Outcome } from './outcome.js';
 
@@ -76,44 +74,12 @@ const list = (xs: readonly number[]) => xs.map((x) => x.toFixed(0)).join(', ');
 /** Why the real cases cannot run here, or undefined. */
 async function skipReason(): Promise<string | undefined> {
   if (process.getuid?.() !== 0) return 'not root (real instances need root: namespaces, mounts, cgroups)';
-  const warnings: string[] = [];
-  const rt = await selectRuntime({ ...loadConfig([], {}), driver: 'auto', dataDir: '/nonexistent-overcast', hostPrefix: PREFIX }, (l) => warnings.push(l));
-  if (rt.name !== 'container') return warnings.join(' ') || 'the container runtime is not available';
-  return undefined;
+  return realRuntimeSkip(PREFIX);
 }
 
-/** One SSH login running `command` (a fresh connection each time, as a user would); resolves with its exit code. */
+/** One SSH login running `command`; resolves with its exit code. */
 function ssh(host: string, key: string, user: string, command = 'true', timeoutMs = 5000): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const c = new Client();
-    const timer = setTimeout(() => {
-      c.end();
-      reject(new Error(`ssh ${user}@${host}: timed out`));
-    }, timeoutMs);
-    c.on('ready', () => {
-      c.exec(command, (err, stream) => {
-        if (err) {
-          clearTimeout(timer);
-          c.end();
-          reject(err);
-          return;
-        }
-        stream.on('data', () => {});
-        stream.stderr.on('data', () => {});
-        stream.on('close', (code: number | null) => {
-          clearTimeout(timer);
-          c.end();
-          resolve(code ?? -1);
-        });
-      });
-    });
-    c.on('error', (e) => {
-      clearTimeout(timer);
-      c.end();
-      reject(e);
-    });
-    c.connect({ host, port: 22, username: user, privateKey: key, readyTimeout: timeoutMs, hostVerifier: () => true });
-  });
+  return sshExec(host, key, command, { user, timeoutMs }).then((r) => r.code);
 }
 
 /** Whether `ip` is one of the bench pool's addresses (the only ones SSH is tried at). */

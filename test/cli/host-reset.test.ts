@@ -9,16 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { CreateKeyPairCommand, DescribeImagesCommand, DescribeInstancesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
-import { loadConfig } from '../../src/config.js';
 import { hostLeftovers } from '../../src/host-reset.js';
-import { selectRuntime } from '../../src/reconcile/runtime.js';
+import { realRuntimeSkip } from '../helpers/real-instances.js';
 import { startTestServer } from '../helpers/server.js';
 import { overcast } from './run.js';
 
 const PREFIX = 'ovcr';
-const warnings: string[] = [];
-const rt = await selectRuntime({ ...loadConfig([], {}), driver: 'auto', dataDir: '/nonexistent-overcast', hostPrefix: PREFIX }, (l) => warnings.push(l));
-const skip = rt.name === 'container' ? undefined : warnings.join(' ') || 'the container runtime is not available';
+const skip = await realRuntimeSkip(PREFIX);
 
 describe('overcast host reset', { skip, timeout: 120_000 }, () => {
   it('removes a running instance, its namespaces and the volume pool, and reports a clean host', async () => {

@@ -11,22 +11,18 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig } from '../../src/config.js';
 import { resetHost } from '../../src/host-reset.js';
-import { selectRuntime } from '../../src/reconcile/runtime.js';
+import { realRuntimeSkip } from '../helpers/real-instances.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { awsCli, clientEnv, haveAwsCli, PYTHON, run } from './cli.js';
 
 const PREFIX = 'ovtk';
 const POOL = '203.0.113.128/27';
-const warnings: string[] = [];
-const rt = await selectRuntime({ ...loadConfig([], {}), driver: 'auto', dataDir: '/nonexistent-overcast', hostPrefix: PREFIX }, (l) => warnings.push(l));
 const skip =
-  rt.name !== 'container'
-    ? warnings.join(' ') || 'the container runtime is not available'
-    : !haveAwsCli() || !existsSync('/usr/lib/python3/dist-packages/boto3') || !existsSync('/usr/bin/ssh')
-      ? 'Debian awscli, python3-boto3 and openssh-client are needed (.ci/run installs them)'
-      : undefined;
+  (await realRuntimeSkip(PREFIX)) ??
+  (!haveAwsCli() || !existsSync('/usr/lib/python3/dist-packages/boto3') || !existsSync('/usr/bin/ssh')
+    ? 'Debian awscli, python3-boto3 and openssh-client are needed (.ci/run installs them)'
+    : undefined);
 
 const work = mkdtempSync(join(tmpdir(), 'overcast-clients-'));
 

@@ -12,52 +12,15 @@
 import { CreateKeyPairCommand, DescribeImagesCommand, DescribeInstancesCommand, RunInstancesCommand, TerminateInstancesCommand, type EC2Client, type Instance } from '@aws-sdk/client-ec2';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Client } from 'ssh2';
-import { loadConfig } from '../../src/config.js';
 import { hostLeftovers, resetHost } from '../../src/host-reset.js';
-import { selectRuntime } from '../../src/reconcile/runtime.js';
+import { realRuntimeSkip, sleep, sshExec } from '../helpers/real-instances.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const IMAGE_DIR = process.env.OVERCAST_TEST_IMAGE_DIR ?? '/var/tmp/overcast-images';
 const PREFIX = 'ovtd';
 const POOL = '203.0.113.192/27';
 
-let skip: string | undefined;
-{
-  const warnings: string[] = [];
-  const rt = await selectRuntime({ ...loadConfig([], {}), driver: 'auto', dataDir: '/nonexistent-overcast', hostPrefix: PREFIX }, (l) => warnings.push(l));
-  if (rt.name !== 'container') skip = warnings.join(' ') || 'the container runtime is not available';
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function ssh(host: string, key: string, command: string): Promise<{ code: number; stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const c = new Client();
-    const timer = setTimeout(() => {
-      c.end();
-      reject(new Error('ssh timed out'));
-    }, 8000);
-    c.on('ready', () =>
-      c.exec(command, (err, stream) => {
-        if (err) return reject(err);
-        let stdout = '';
-        stream.on('data', (d: Buffer) => (stdout += d.toString()));
-        stream.stderr.on('data', () => {});
-        stream.on('close', (code: number | null) => {
-          clearTimeout(timer);
-          c.end();
-          resolve({ code: code ?? -1, stdout });
-        });
-      }),
-    );
-    c.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    c.connect({ host, port: 22, username: 'admin', privateKey: key, readyTimeout: 8000, hostVerifier: () => true });
-  });
-}
+const skip = await realRuntimeSkip(PREFIX);
 
 const CLOUD_CONFIG = `#cloud-config
 users:
@@ -128,7 +91,7 @@ describe('the debian-12 image with cloud-init', { skip, timeout: 900_000 }, () =
     let last: unknown;
     for (let i = 0; i < 60; i++) {
       try {
-        const r = await ssh(ip, key, `cloud-init status --wait >/dev/null 2>&1; ${command}`);
+        const r = await sshExec(ip, key, `cloud-init status --wait >/dev/null 2>&1; ${command}`, { timeoutMs: 8000 });
         if (r.code === 0) return r.stdout;
         last = new Error(`exit ${r.code}: ${r.stdout}`);
       } catch (e) {

@@ -37,11 +37,9 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Client } from 'ssh2';
-import { selectRuntime } from '../../src/reconcile/runtime.js';
-import { loadConfig } from '../../src/config.js';
 import { hostLeftovers, resetHost } from '../../src/host-reset.js';
 import { CGROUP_PARENT } from '../../src/host/cgroups.js';
+import { realRuntimeSkip, sshExec, until, type SshResult } from '../helpers/real-instances.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /** Images are cached across runs here (a second run does not rebuild them). */
@@ -49,70 +47,7 @@ const IMAGE_DIR = process.env.OVERCAST_TEST_IMAGE_DIR ?? '/var/tmp/overcast-test
 const PREFIX = 'ovte';
 const POOL = '203.0.113.64/26'; // not the fabric test's 198.51.100.0/24: each server's host guard refuses its pool's unrouted addresses
 
-let probeWhy: string | undefined;
-{
-  const warnings: string[] = [];
-  const rt = await selectRuntime({ ...loadConfig([], {}), driver: 'auto', dataDir: '/nonexistent-overcast', hostPrefix: PREFIX }, (l) => warnings.push(l));
-  if (rt.name !== 'container') probeWhy = warnings.join(' ') || 'the container runtime is not available';
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `fn` until it returns a value (bounded: `tries` × `everyMs`). */
-async function until<T>(what: string, fn: () => Promise<T | undefined>, tries = 150, everyMs = 100): Promise<T> {
-  let last: unknown;
-  for (let i = 0; i < tries; i++) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-}
-
-interface Exec {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** One SSH login and one command (a fresh connection each time, as a user would). */
-function ssh(host: string, key: string, command: string, user = 'admin', timeoutMs = 5000): Promise<Exec> {
-  return new Promise((resolve, reject) => {
-    const c = new Client();
-    const timer = setTimeout(() => {
-      c.end();
-      reject(new Error(`ssh ${user}@${host}: timed out`));
-    }, timeoutMs);
-    c.on('ready', () => {
-      c.exec(command, (err, stream) => {
-        if (err) {
-          clearTimeout(timer);
-          c.end();
-          reject(err);
-          return;
-        }
-        let stdout = '';
-        let stderr = '';
-        stream.on('data', (d: Buffer) => (stdout += d.toString()));
-        stream.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        stream.on('close', (code: number | null) => {
-          clearTimeout(timer);
-          c.end();
-          resolve({ code: code ?? -1, stdout, stderr });
-        });
-      });
-    });
-    c.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    c.connect({ host, port: 22, username: user, privateKey: key, readyTimeout: timeoutMs, hostVerifier: () => true });
-  });
-}
+const probeWhy = await realRuntimeSkip(PREFIX);
 
 /** Whether a TCP connect to host:port succeeds within `ms` (false on refusal or timeout). */
 function tcpOpen(host: string, port: number, ms = 1000): Promise<boolean> {
@@ -146,8 +81,8 @@ describe('real instances (container runtime)', { skip: probeWhy, timeout: 600_00
       return i.State?.Name === state ? i : undefined;
     }, tries);
   }
-  async function login(ip: string, command: string, user = 'admin'): Promise<Exec> {
-    return until(`ssh to ${ip}`, () => ssh(ip, key, command, user), 100, 100);
+  async function login(ip: string, command: string, user = 'admin'): Promise<SshResult> {
+    return until(`ssh to ${ip}`, () => sshExec(ip, key, command, { user }), 100, 100);
   }
 
   before(async () => {
@@ -217,7 +152,7 @@ describe('real instances (container runtime)', { skip: probeWhy, timeout: 600_00
     assert.equal(mark.stdout.trim(), 'ok', mark.stderr);
     await c.send(new RebootInstancesCommand({ InstanceIds: [id] }));
     await until('the reboot', async () => {
-      const r = await ssh(ip, key, 'test -e /run/booted-before || echo rebooted', 'root');
+      const r = await sshExec(ip, key, 'test -e /run/booted-before || echo rebooted', { user: 'root' });
       return r.stdout.includes('rebooted') ? r : undefined;
     }, 150, 100);
     const afterReboot = await login(ip, 'cat /var/tmp/root-mark; dd if=/dev/xvdb bs=19 count=1 2>/dev/null', 'root');

@@ -1,0 +1,75 @@
+/**
+ * What the tests (and the bench) that drive real instances share: whether this
+ * host runs them, a bounded wait, and one SSH login running one command.
+ */
+import { Client } from 'ssh2';
+import { loadConfig } from '../../src/config.js';
+import { selectRuntime } from '../../src/reconcile/runtime.js';
+
+/** Why this host cannot run real instances (for `skip`), or undefined when it can. */
+export async function realRuntimeSkip(hostPrefix: string): Promise<string | undefined> {
+  const warnings: string[] = [];
+  const rt = await selectRuntime({ ...loadConfig([], {}), driver: 'auto', dataDir: '/nonexistent-overcast', hostPrefix }, (l) => warnings.push(l));
+  return rt.name === 'container' ? undefined : warnings.join(' ') || 'the container runtime is not available';
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` until it returns a value (bounded: `tries` × `everyMs`); errors count as "not yet". */
+export async function until<T>(what: string, fn: () => Promise<T | undefined>, tries = 150, everyMs = 100): Promise<T> {
+  let last: unknown;
+  for (let i = 0; i < tries; i++) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+export interface SshResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** One SSH login (ssh2) and one command, a fresh connection each time as a user would make it. */
+export function sshExec(host: string, key: string, command: string, opts: { user?: string; timeoutMs?: number } = {}): Promise<SshResult> {
+  const user = opts.user ?? 'admin';
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  return new Promise((resolve, reject) => {
+    const c = new Client();
+    const timer = setTimeout(() => {
+      c.end();
+      reject(new Error(`ssh ${user}@${host}: timed out`));
+    }, timeoutMs);
+    c.on('ready', () => {
+      c.exec(command, (err, stream) => {
+        if (err) {
+          clearTimeout(timer);
+          c.end();
+          reject(err);
+          return;
+        }
+        let stdout = '';
+        let stderr = '';
+        stream.on('data', (d: Buffer) => (stdout += d.toString()));
+        stream.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        stream.on('close', (code: number | null) => {
+          clearTimeout(timer);
+          c.end();
+          resolve({ code: code ?? -1, stdout, stderr });
+        });
+      });
+    });
+    c.on('error', (e) => {
+      clearTimeout(timer);
+      c.end();
+      reject(e);
+    });
+    c.connect({ host, port: 22, username: user, privateKey: key, readyTimeout: timeoutMs, hostVerifier: () => true });
+  });
+}
