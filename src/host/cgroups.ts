@@ -126,7 +126,7 @@ export async function prepareCgroups(): Promise<'mounted-hugetlb' | 'none'> {
 }
 
 /** Removes /overcast (and the empty cgroups below it) from every v1 hierarchy; busy ones are left and named. */
-export function removeCgroupParent(): string[] {
+function removeCgroupParent(): string[] {
   const left: string[] = [];
   const roots = new Set(v1Hierarchies().values());
   const layout = cgroupLayout();
@@ -148,17 +148,6 @@ export function removeCgroupParent(): string[] {
     remove(parent);
   }
   return left;
-}
-
-/** The cgroups left under /overcast in any hierarchy (for tests: nothing after clean-up). */
-export function leftoverCgroups(): string[] {
-  const out: string[] = [];
-  for (const root of new Set(v1Hierarchies().values())) {
-    const parent = join(root, CGROUP_PARENT);
-    if (!existsSync(parent)) continue;
-    for (const e of readdirSync(parent)) if (statSync(join(parent, e)).isDirectory()) out.push(join(parent, e));
-  }
-  return out;
 }
 
 /**

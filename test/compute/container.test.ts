@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { ContainerHypervisor } from '../../src/compute/drivers/container/container.js';
 import type { InstanceSpec, MachineEvent } from '../../src/compute/hypervisor.js';
 import { CGROUP_PARENT } from '../../src/host/cgroups.js';
+import { manifestText } from '../../src/storage/images/manifest.js';
 import { runHypervisorConformance, testSpec } from './hypervisor.conformance.js';
 
 const probe = await new ContainerHypervisor({ dir: '/nonexistent' }).probe();
@@ -34,7 +35,7 @@ function makeTemplate(): void {
     join(template, 'etc/inittab'),
     ['::sysinit:/bin/sh -c "echo overcast-test: booted $(hostname)"', '::respawn:/bin/sleep 3600', '::shutdown:/bin/echo overcast-test: shutting down', ''].join('\n'),
   );
-  writeFileSync(join(template, 'etc/overcast/image.json'), JSON.stringify({ init: ['/sbin/init'], stopSignal: 'SIGUSR2', rebootSignal: 'SIGTERM', systemd: false }));
+  writeFileSync(join(template, 'etc/overcast/image.json'), manifestText({ name: 'container-test', init: ['/sbin/init'], stopSignal: 'SIGUSR2', rebootSignal: 'SIGTERM', env: {}, systemd: false, defaultUser: 'root' }));
 }
 
 /** A root device of its own for each machine: an ext4 image of the template on a loop device. */
