@@ -64,6 +64,8 @@ export interface PluggedInterface {
   ifname: string;
   /** the host side (bridge port), where the Firewall attaches its rules */
   hostIfname: string;
+  /** the namespace the host side lives in (the VPC's router namespace; undefined: the host's own) */
+  hostNetns?: string;
   mac: string;
   /** with prefix length, primary first ("172.31.0.10/20") */
   addresses: string[];

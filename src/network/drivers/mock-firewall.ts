@@ -5,9 +5,23 @@
  */
 import type { ProbeResult } from '../../compute/driver.js';
 import { ipInCidr, parseCidr4, parseCidr6, parseIpv4, parseIpv6 } from '../../domain/cidr.js';
-import { canonicalRuleSet, FirewallError, sameRuleSet, type AddressSet, type Firewall, type FirewallRule, type InterfaceRuleSet } from '../firewall.js';
-
-const NAMED = new Set(['all', 'tcp', 'udp', 'icmp', 'icmpv6']);
+import {
+  canonicalRuleSet,
+  canonicalSubnetAcl,
+  FirewallError,
+  ruleKey,
+  sameRuleSet,
+  sameSubnetAcl,
+  type AclEntry,
+  type AddressSet,
+  type Firewall,
+  type FirewallRule,
+  type FlowRecord,
+  type InterfaceRuleSet,
+  type RuleCounter,
+  type SubnetAcl,
+} from '../firewall.js';
+import { checkAddressSet, checkRule, checkSubnetAcl } from '../firewall-checks.js';
 
 export interface Probe {
   direction: 'ingress' | 'egress';
@@ -24,6 +38,9 @@ export class MockFirewall implements Firewall {
   private readonly sets = new Map<string, InterfaceRuleSet>();
   private readonly addressSetsByName = new Map<string, string[]>();
   private readonly byHostIfname = new Map<string, string>();
+  private readonly acls = new Map<string, SubnetAcl>();
+  private captured = new Set<string>();
+  private flows: FlowRecord[] = [];
   private closed = false;
   /** apply/remove calls that changed something, in order, for tests */
   readonly calls: string[] = [];
@@ -34,12 +51,7 @@ export class MockFirewall implements Firewall {
 
   async putAddressSet(set: AddressSet): Promise<void> {
     this.checkOpen();
-    if (!set.name) throw new FirewallError('invalid', '', 'an address set needs a name');
-    for (const a of set.addresses) {
-      if (parseIpv4(a) === undefined && parseIpv6(a) === undefined && !parseCidr4(a) && !parseCidr6(a)) {
-        throw new FirewallError('invalid', '', `address set ${set.name}: malformed address ${a}`);
-      }
-    }
+    checkAddressSet(set);
     const have = this.addressSetsByName.get(set.name);
     if (have && have.length === set.addresses.length && have.every((a, i) => a === set.addresses[i])) return;
     this.calls.push(`putAddressSet ${set.name}`);
@@ -65,7 +77,7 @@ export class MockFirewall implements Firewall {
     this.checkOpen();
     if (!set.hostIfname) throw new FirewallError('invalid', set.interfaceId, `${set.interfaceId}: no host interface`);
     for (const r of set.rules) {
-      validate(set.interfaceId, r);
+      checkRule(set.interfaceId, r);
       if (r.addressSet !== undefined && !this.addressSetsByName.has(r.addressSet)) {
         throw new FirewallError('not-found', set.interfaceId, `${set.interfaceId}: no address set ${r.addressSet}`);
       }
@@ -102,6 +114,73 @@ export class MockFirewall implements Firewall {
     return [...this.sets.keys()];
   }
 
+  async applySubnetAcl(acl: SubnetAcl): Promise<void> {
+    this.checkOpen();
+    checkSubnetAcl(acl);
+    if (sameSubnetAcl(this.acls.get(acl.subnetId), acl)) return;
+    this.calls.push(`applySubnetAcl ${acl.subnetId}`);
+    this.acls.set(acl.subnetId, canonicalSubnetAcl(acl));
+  }
+
+  async removeSubnetAcl(subnetId: string): Promise<void> {
+    this.checkOpen();
+    if (!this.acls.delete(subnetId)) return;
+    this.calls.push(`removeSubnetAcl ${subnetId}`);
+  }
+
+  async getSubnetAcl(subnetId: string): Promise<SubnetAcl | undefined> {
+    this.checkOpen();
+    const a = this.acls.get(subnetId);
+    return a ? canonicalSubnetAcl(a) : undefined;
+  }
+
+  async subnetAcls(): Promise<string[]> {
+    this.checkOpen();
+    return [...this.acls.keys()];
+  }
+
+  /** The mock sees no packets: every counter it has is zero. */
+  async counters(): Promise<RuleCounter[]> {
+    this.checkOpen();
+    const out: RuleCounter[] = [];
+    for (const s of this.sets.values()) for (const r of s.rules) out.push({ owner: s.interfaceId, rule: ruleKey(r), packets: 0, bytes: 0 });
+    return out;
+  }
+
+  async captureFlows(interfaceIds: string[]): Promise<void> {
+    this.checkOpen();
+    this.captured = new Set(interfaceIds);
+  }
+
+  async drainFlows(): Promise<FlowRecord[]> {
+    this.checkOpen();
+    return this.flows.splice(0);
+  }
+
+  /** Tests: a flow as the real driver would have seen it (kept only for a captured interface). */
+  recordFlow(r: FlowRecord): void {
+    if (this.captured.has(r.interfaceId)) this.flows.push({ ...r });
+  }
+
+  /** Which interfaces flows are captured for. */
+  capturing(): string[] {
+    return [...this.captured];
+  }
+
+  /**
+   * Whether the subnet's ACL lets a packet through in one direction (egress: leaving the subnet);
+   * no ACL installed: everything passes (the mock filters nothing it was not given).
+   */
+  aclAdmits(subnetId: string, egress: boolean, p: Omit<Probe, 'direction'>): boolean {
+    const acl = this.acls.get(subnetId);
+    if (!acl) return true;
+    for (const e of acl.entries) {
+      if (e.egress !== egress) continue;
+      if (aclMatches(e, p)) return e.action === 'allow';
+    }
+    return false;
+  }
+
   /** Whether the interface's rule set lets a new flow through (no rule set: nothing). */
   admits(interfaceId: string, p: Probe): boolean {
     const set = this.sets.get(interfaceId);
@@ -114,35 +193,6 @@ export class MockFirewall implements Firewall {
 
   private checkOpen(): void {
     if (this.closed) throw new FirewallError('failed', '', 'the mock firewall is closed');
-  }
-}
-
-function validate(id: string, r: FirewallRule): void {
-  const bad = (why: string) => new FirewallError('invalid', id, `${id}: ${why}`);
-  if (r.direction !== 'ingress' && r.direction !== 'egress') throw bad(`direction ${String(r.direction)}`);
-  if (typeof r.protocol === 'number') {
-    if (!Number.isInteger(r.protocol) || r.protocol < 0 || r.protocol > 255) throw bad(`protocol ${r.protocol}`);
-  } else if (!NAMED.has(r.protocol)) throw bad(`protocol ${String(r.protocol)}`);
-  if ((r.cidr === undefined) === (r.addressSet === undefined)) throw bad('a rule needs exactly one of cidr and addressSet');
-  if (r.cidr !== undefined && !parseCidr4(r.cidr) && !parseCidr6(r.cidr)) throw bad(`malformed CIDR ${r.cidr}`);
-  const ports = r.fromPort !== undefined || r.toPort !== undefined;
-  const icmp = r.icmpType !== undefined || r.icmpCode !== undefined;
-  if (r.protocol === 'tcp' || r.protocol === 'udp') {
-    if (icmp) throw bad('ICMP type/code on a tcp/udp rule');
-    if (ports) {
-      if (r.fromPort === undefined || r.toPort === undefined) throw bad('a port range needs both ends');
-      for (const p of [r.fromPort, r.toPort]) if (!Number.isInteger(p) || p < 0 || p > 65535) throw bad(`port ${p}`);
-      if (r.fromPort > r.toPort) throw bad(`port range ${r.fromPort}-${r.toPort}`);
-    }
-  } else if (r.protocol === 'icmp' || r.protocol === 'icmpv6') {
-    if (ports) throw bad('ports on an ICMP rule');
-    if (r.icmpCode !== undefined && r.icmpType === undefined) throw bad('an ICMP code needs a type');
-    for (const v of [r.icmpType, r.icmpCode]) if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 255)) throw bad(`ICMP type/code ${v}`);
-  } else if (ports || icmp) throw bad(`ports or ICMP type on protocol ${r.protocol}`);
-  if (r.cidr !== undefined) {
-    const v6 = parseCidr6(r.cidr) !== undefined && parseCidr4(r.cidr) === undefined;
-    if (r.protocol === 'icmpv6' && !v6) throw bad('icmpv6 with an IPv4 peer');
-    if (r.protocol === 'icmp' && v6) throw bad('icmp with an IPv6 peer');
   }
 }
 
@@ -162,6 +212,14 @@ function matches(r: FirewallRule, p: Probe, setOf: (name: string) => string[]): 
   if (r.direction !== p.direction) return false;
   const peers = r.addressSet !== undefined ? setOf(r.addressSet) : [r.cidr!];
   if (!peers.some((c) => peerIn(p.peer, c))) return false;
+  return protocolMatches(r, p);
+}
+
+function aclMatches(e: AclEntry, p: Omit<Probe, 'direction'>): boolean {
+  return peerIn(p.peer, e.cidr) && protocolMatches(e, p);
+}
+
+function protocolMatches(r: Pick<FirewallRule, 'protocol' | 'fromPort' | 'toPort' | 'icmpType' | 'icmpCode'>, p: Omit<Probe, 'direction' | 'peer'>): boolean {
   if (r.protocol === 'all') return true;
   if (r.protocol !== p.protocol) return false;
   if (r.protocol === 'tcp' || r.protocol === 'udp') {
