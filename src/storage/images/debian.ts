@@ -121,6 +121,9 @@ export async function configureDebianRoot(root: string): Promise<void> {
   if (await lstat(policy).then(() => true, () => false)) await rm(policy);
 }
 
+/** How often debootstrap is tried before the build fails. */
+const DEBOOTSTRAP_ATTEMPTS = 3;
+
 export const debian12Builder: ImageBuilder = {
   name: 'debian-12',
   version: 5,
@@ -156,15 +159,29 @@ export const debian12Builder: ImageBuilder = {
     last = `${first.step} ${first.done}/${first.total}`;
     ctx.progress(first);
     try {
-      await run('debootstrap', [
-        '--variant=minbase',
-        `--include=${DEBIAN_PACKAGES.join(',')}`,
-        '--components=main',
-        `--cache-dir=${ctx.cache}`,
-        'bookworm',
-        root,
-        DEBIAN_MIRROR,
-      ], { timeoutMs: 30 * 60_000 });
+      // A mirror's hiccup (a truncated download, a sync in progress) fails debootstrap with
+      // nothing on stderr; the packages fetched so far stay in the cache, so trying again is cheap.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await run('debootstrap', [
+            '--variant=minbase',
+            `--include=${DEBIAN_PACKAGES.join(',')}`,
+            '--components=main',
+            `--cache-dir=${ctx.cache}`,
+            'bookworm',
+            root,
+            DEBIAN_MIRROR,
+          ], { timeoutMs: 30 * 60_000 });
+          break;
+        } catch (err) {
+          const tail = await readFile(log, 'utf8').then((t) => t.trim().split('\n').slice(-8).join('\n'), () => '');
+          if (attempt >= DEBOOTSTRAP_ATTEMPTS) {
+            throw new Error(`${err instanceof Error ? err.message : String(err)}${tail ? `; debootstrap.log ends:\n${tail}` : ''}`, { cause: err });
+          }
+          console.warn(`images: debootstrap attempt ${attempt} of ${DEBOOTSTRAP_ATTEMPTS} failed; trying again${tail ? `; its log ends:\n${tail}` : ''}`);
+          await rm(root, { recursive: true, force: true });
+        }
+      }
     } finally {
       clearInterval(poll);
     }
