@@ -14,7 +14,7 @@ import { createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { CommandError, run } from '../../src/host/exec.js';
 import { FABRICS } from '../../src/network/drivers/index.js';
-import { hostEgressRuleset, hostGuardRuleset, routerRuleset } from '../../src/network/drivers/nat-rules.js';
+import { hostEgressRuleset, hostGuardRuleset, routerRuleset, SERVICE_CT_MARK } from '../../src/network/drivers/nat-rules.js';
 import { NetnsFabric, fabricLeftovers } from '../../src/network/drivers/netns-fabric.js';
 import type { FabricEvent, NetworkInfo, PluggedInterface, PlugRequest } from '../../src/network/fabric.js';
 import { loadConfig } from '../../src/config.js';
@@ -58,8 +58,9 @@ describe('netns fabric rule sets', () => {
     const t = routerRuleset({ ...base, egress: false });
     assert.match(t, /map pub2priv \{ type ipv4_addr : ipv4_addr; elements = \{ 198\.51\.100\.9 : 172\.31\.0\.10 \}; \}/);
     assert.match(t, /map priv2pub \{ type ipv4_addr : ipv4_addr; elements = \{ 172\.31\.0\.10 : 198\.51\.100\.9 \}; \}/);
-    assert.match(t, /ip daddr 169\.254\.169\.254 tcp dport 80 dnat to 100\.127\.0\.1:80/);
-    assert.match(t, /ip daddr \{ 169\.254\.169\.253, 172\.31\.0\.2 \} meta l4proto \{ tcp, udp \} th dport 53 dnat to 100\.127\.0\.1:53/);
+    // the connections are marked as the VPC's services: the firewall lets them through (as EC2 does)
+    assert.match(t, new RegExp(`ip daddr 169\\.254\\.169\\.254 tcp dport 80 ct mark set ${SERVICE_CT_MARK} dnat to 100\\.127\\.0\\.1:80`));
+    assert.match(t, new RegExp(`ip daddr \\{ 169\\.254\\.169\\.253, 172\\.31\\.0\\.2 \\} meta l4proto \\{ tcp, udp \\} th dport 53 ct mark set ${SERVICE_CT_MARK} dnat to 100\\.127\\.0\\.1:53`));
     assert.ok(t.indexOf('ip daddr 100.127.0.1 accept') < t.indexOf('snat to'), 'service traffic leaves the postrouting chain before any snat');
     assert.match(t, /^table ip overcast \{ \}\ndelete table ip overcast\n/, 'one transaction replaces the table');
   });

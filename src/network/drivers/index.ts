@@ -5,9 +5,13 @@ import type { Firewall } from '../firewall.js';
 import { MockFabric } from './mock-fabric.js';
 import { MockFirewall } from './mock-firewall.js';
 import { NetnsFabric } from './netns-fabric.js';
+import { NftFirewall } from './nft-firewall.js';
 
 export const FABRICS = new DriverMap<Fabric>('fabric', [
   ['mock', () => new MockFabric()],
   ['netns', (c) => new NetnsFabric({ publicIpPool: c.publicIpPool, egress: c.egress, prefix: c.hostPrefix })],
 ]);
-export const FIREWALLS = new DriverMap<Firewall>('firewall', [['mock', () => new MockFirewall()]]);
+export const FIREWALLS = new DriverMap<Firewall>('firewall', [
+  ['mock', () => new MockFirewall()],
+  ['nft', (c) => new NftFirewall({ prefix: c.hostPrefix })],
+]);

@@ -7,7 +7,8 @@
  *    public for traffic leaving via the uplink or hairpinning back into the VPC
  *    (an instance reaching another's public address);
  *  - metadata (169.254.169.254 tcp 80) and DNS (169.254.169.253 and VPC base + 2,
- *    udp and tcp 53) rewritten to the service address, source unchanged;
+ *    udp and tcp 53) rewritten to the service address, source unchanged, their
+ *    connections marked SERVICE_CT_MARK (the firewall does not filter them);
  *  - forward filter: without egress, only traffic to the VPC's networks, the
  *    public pool and the rewritten services passes.
  * The script replaces the whole table atomically (create-if-missing, delete,
@@ -21,6 +22,12 @@
  * leaving the host, and a forward filter admitting it. Never applied in tests.
  */
 import { NAT_TABLE, UPLINK } from './fabric-names.js';
+
+/**
+ * The conntrack mark on connections to a VPC's own services (metadata, DNS): the firewall
+ * lets them pass without security groups or network ACLs, as EC2 does.
+ */
+export const SERVICE_CT_MARK = 0x4f56;
 
 export interface RouterRules {
   /** the VPC CIDR and any subnet CIDRs outside it */
@@ -57,8 +64,8 @@ export function routerRuleset(r: RouterRules): string {
     `  map priv2pub { type ipv4_addr : ipv4_addr;${elements(priv2pub)} }`,
     `  chain prerouting {`,
     `    type nat hook prerouting priority dstnat; policy accept;`,
-    `    iifname != "${UPLINK}" ip daddr ${METADATA_ADDRESS} tcp dport 80 dnat to ${sa}:${r.metadataPort}`,
-    `    iifname != "${UPLINK}" ip daddr { ${DNS_ADDRESS}, ${r.vpcDns} } meta l4proto { tcp, udp } th dport 53 dnat to ${sa}:${r.dnsPort}`,
+    `    iifname != "${UPLINK}" ip daddr ${METADATA_ADDRESS} tcp dport 80 ct mark set ${SERVICE_CT_MARK} dnat to ${sa}:${r.metadataPort}`,
+    `    iifname != "${UPLINK}" ip daddr { ${DNS_ADDRESS}, ${r.vpcDns} } meta l4proto { tcp, udp } th dport 53 ct mark set ${SERVICE_CT_MARK} dnat to ${sa}:${r.dnsPort}`,
     `    dnat to ip daddr map @pub2priv`,
     `  }`,
     `  chain postrouting {`,
