@@ -23,7 +23,7 @@ import { admitsAction, FLOW_LOG_CHANGE, flowLogCoverage, flowLogFile } from '../
 import { KINDS } from '../resources/ec2/kinds.js';
 import type { FlowLogRecord } from '../resources/ec2/records.js';
 import type { Store } from '../store/store.js';
-import type { Firewall, FlowRecord } from '../network/firewall.js';
+import { FirewallError, type Firewall, type FlowRecord } from '../network/firewall.js';
 import type { Reconciler } from './reconciler.js';
 
 export interface FlowLogWriterDeps {
@@ -70,6 +70,7 @@ export class FlowLogWriter implements Reconciler {
   private chain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private saidUnsupported = false;
 
   constructor(private readonly deps: FlowLogWriterDeps) {
     this.firewall = deps.firewall;
@@ -115,7 +116,7 @@ export class FlowLogWriter implements Reconciler {
         await this.drain();
         if (this.captured !== undefined && this.captured.length > 0) await this.firewall.captureFlows([]);
       } catch (e) {
-        this.log(`flow logs: on close: ${(e as Error).message}`);
+        if (!this.unsupported(e)) this.log(`flow logs: on close: ${(e as Error).message}`);
       }
     }).catch(() => {});
   }
@@ -171,13 +172,34 @@ export class FlowLogWriter implements Reconciler {
     const wanted = [...coverage.keys()].sort();
     const have = this.captured;
     if (have && have.length === wanted.length && have.every((id, i) => id === wanted[i])) return;
-    await this.firewall.captureFlows(wanted);
+    try {
+      await this.firewall.captureFlows(wanted);
+    } catch (e) {
+      if (!this.unsupported(e)) throw e;
+    }
     this.captured = wanted;
+  }
+
+  /**
+   * Whether the error says the firewall cannot capture flows at all (a driver
+   * that sees no packets): said once in the log, and the flow logs stay empty.
+   */
+  private unsupported(e: unknown): boolean {
+    if (!(e instanceof FirewallError) || e.code !== 'unsupported') return false;
+    if (!this.saidUnsupported) this.log(`flow logs: the '${this.firewall.name}' firewall cannot capture flows (${e.message}); flow log files stay empty`);
+    this.saidUnsupported = true;
+    return true;
   }
 
   /** Drains the firewall's flows into the files, one append per file. */
   private async drain(): Promise<void> {
-    const flows = await this.firewall.drainFlows();
+    let flows: FlowRecord[];
+    try {
+      flows = await this.firewall.drainFlows();
+    } catch (e) {
+      if (this.unsupported(e)) return;
+      throw e;
+    }
     if (flows.length === 0) return;
     const byFile = new Map<string, string[]>();
     for (const flow of flows) {

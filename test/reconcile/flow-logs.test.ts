@@ -7,7 +7,7 @@ import { Dispatcher } from '../../src/api/dispatcher.js';
 import { ec2Modules } from '../../src/api/ec2/index.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { MockFirewall } from '../../src/network/drivers/mock-firewall.js';
-import type { FlowRecord, RuleCounter } from '../../src/network/firewall.js';
+import { FirewallError, type FlowRecord, type RuleCounter } from '../../src/network/firewall.js';
 import { FlowLogWriter } from '../../src/reconcile/flow-logs.js';
 import { KINDS } from '../../src/resources/ec2/kinds.js';
 import type { NetworkInterfaceRecord } from '../../src/resources/ec2/records.js';
@@ -281,6 +281,27 @@ describe('flow log writer', () => {
     w.logs.length = 0;
     await w.writer.flush();
     assert.deepEqual(w.logs, [], 'nothing grew');
+  });
+
+  it('a firewall that cannot capture flows is said once in the log; the rest goes on', async () => {
+    class Blind extends MockFirewall {
+      override async captureFlows(): Promise<void> {
+        throw new FirewallError('unsupported', '', 'it sees no packets');
+      }
+      override async drainFlows(): Promise<FlowRecord[]> {
+        throw new FirewallError('unsupported', '', 'it sees no packets');
+      }
+    }
+    const logs: string[] = [];
+    const blind = new FlowLogWriter({ firewall: new Blind(), store: w.store, regions: [REGION], dataDir: w.dataDir, accountId: ACCOUNT, log: (l) => logs.push(l) });
+    createFlowLog('VPC', w.vpcA);
+    await blind.start();
+    await blind.flush();
+    await blind.flush();
+    assert.equal(logs.length, 1);
+    assert.match(logs[0]!, /cannot capture flows/);
+    await blind.close();
+    assert.equal(logs.length, 1);
   });
 
   it('close() writes what is left and stops capturing', async () => {
