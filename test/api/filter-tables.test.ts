@@ -51,6 +51,7 @@ const NEVER_SET: Record<string, Record<string, string>> = {
     'egress.ip-permission.from-port': 'the default egress rule is all protocols',
     'egress.ip-permission.to-port': 'the default egress rule is all protocols',
   },
+  DescribeFlowLogs: { 'log-group-name': 'only file destinations: no CloudWatch Logs' },
   DescribeSubnets: {
     'ipv6-cidr-block-association.ipv6-cidr-block': 'no IPv6 subnet here',
     'ipv6-cidr-block-association.association-id': 'no IPv6 subnet here',
@@ -94,7 +95,12 @@ describe('filter tables against a world with one of everything', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     await c.send(new EC2.AssociateAddressCommand({ AllocationId: eip, InstanceId: inst }));
-    const all = [vpc, subnet, igw, rtb, sg, inst];
+    const flowLog = (
+      await c.send(
+        new EC2.CreateFlowLogsCommand({ ResourceType: 'VPC', ResourceIds: [vpc], TrafficType: 'ALL', LogDestinationType: 'file' as EC2.LogDestinationType, LogDestination: 'all.log' }),
+      )
+    ).FlowLogIds![0]!;
+    const all = [vpc, subnet, igw, rtb, sg, inst, flowLog];
     await c.send(new EC2.CreateTagsCommand({ Resources: all, Tags: [{ Key: 'Name', Value: 'everything' }] }));
   });
 
@@ -106,7 +112,8 @@ describe('filter tables against a world with one of everything', () => {
   async function count(action: string, Filters: { Name: string; Values: string[] }[]): Promise<number> {
     const Command = (EC2 as unknown as Record<string, new (input: object) => EC2.DescribeVpcsCommand>)[`${action}Command`];
     assert.ok(Command, action);
-    const input: Record<string, unknown> = { Filters };
+    // DescribeFlowLogs names its list `Filter`
+    const input: Record<string, unknown> = action === 'DescribeFlowLogs' ? { Filter: Filters } : { Filters };
     if (action === 'DescribeInstanceStatus') input.IncludeAllInstances = true;
     const out = (await c.send(new Command(input))) as unknown as Record<string, unknown>;
     const list = Object.entries(out).find(([k, v]) => k !== '$metadata' && Array.isArray(v));

@@ -1,6 +1,7 @@
 /** Every EC2 resource family Overcast implements. */
 import type { ApiModule } from '../context.js';
 import { addressesModule } from './addresses.js';
+import { flowLogsModule } from './flow-logs.js';
 import { imagesModule } from './images.js';
 import { instanceTypesModule } from './instance-types.js';
 import { instancesModule } from './instances.js';
@@ -15,4 +16,4 @@ import { subnetsModule } from './subnets.js';
 import { tagsModule } from './tags.js';
 import { vpcsModule } from './vpcs.js';
 
-export const ec2Modules: readonly ApiModule[] = [regionsModule, tagsModule, keyPairsModule, imagesModule, instanceTypesModule, securityGroupsModule, vpcsModule, subnetsModule, internetGatewaysModule, routeTablesModule, networkAclsModule, addressesModule, instancesModule, networkInterfacesModule];
+export const ec2Modules: readonly ApiModule[] = [regionsModule, tagsModule, keyPairsModule, imagesModule, instanceTypesModule, securityGroupsModule, vpcsModule, subnetsModule, internetGatewaysModule, routeTablesModule, networkAclsModule, addressesModule, instancesModule, networkInterfacesModule, flowLogsModule];

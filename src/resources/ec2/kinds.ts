@@ -10,6 +10,7 @@ import { kind, type KindSpec } from '../../store/kind.js';
 import type {
   AddressRecord,
   DhcpOptionsRecord,
+  FlowLogRecord,
   ImageRecord,
   InternetGatewayRecord,
   KeyPairRecord,
@@ -128,6 +129,8 @@ export const KINDS = {
   keyPair: ec2Kind<KeyPairRecord>('key-pair', 'key', ['InvalidKeyPair.NotFound', 'key pair ID', 'InvalidKeyPair.Malformed']),
   networkAcl: ec2Kind<NetworkAclRecord>('network-acl', 'acl', ['InvalidNetworkAclID.NotFound', 'network acl ID', 'InvalidNetworkAclID.Malformed']),
   dhcpOptions: ec2Kind<DhcpOptionsRecord>('dhcp-options', 'dopt', ['InvalidDhcpOptionID.NotFound', 'dhcp option ID', 'InvalidDhcpOptionsID.Malformed']),
+  /** named as EC2's tag ResourceType for flow logs */
+  flowLog: ec2Kind<FlowLogRecord>('vpc-flow-log', 'fl', ['InvalidFlowLogId.NotFound', 'flow log', 'InvalidFlowLogId.Malformed']),
 } as const;
 
 export type AnyEc2Kind = (typeof KINDS)[keyof typeof KINDS];

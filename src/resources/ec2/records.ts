@@ -7,6 +7,7 @@
 import type {
   Address,
   DhcpConfiguration,
+  FlowLog,
   GroupIdentifier,
   Image,
   Instance,
@@ -212,6 +213,31 @@ export interface KeyPairRecord {
 }
 
 
+
+/** What a flow log watches (CreateFlowLogs ResourceType). */
+export type FlowLogResourceType = 'VPC' | 'Subnet' | 'NetworkInterface';
+
+/** The traffic a flow log records. */
+export type FlowLogTrafficType = 'ACCEPT' | 'REJECT' | 'ALL';
+
+/**
+ * collection 'vpc-flow-log', keyed by FlowLogId — owned by flow-logs.ts; read by
+ * reconcile/flow-logs.ts, which writes the records. The DescribeFlowLogs output
+ * shape without Tags, plus `resourceType`. Only LogDestinationType `file` is
+ * served (Overcast's own: LogDestination is a path relative to
+ * `<dataDir>/flow-logs/`). CreationTime is an ISO-8601 string.
+ */
+export type FlowLogRecord = Omit<FlowLog, 'Tags' | 'CreationTime' | 'LogDestinationType' | 'TrafficType'> & {
+  FlowLogId: string;
+  ResourceId: string;
+  TrafficType: FlowLogTrafficType;
+  LogDestinationType: 'file';
+  LogDestination: string;
+  LogFormat: string;
+  MaxAggregationInterval: 60 | 600;
+  CreationTime: string;
+  resourceType: FlowLogResourceType;
+};
 
 /** collection 'dhcp-options': only the region's default set exists (no DHCP options API yet). */
 export interface DhcpOptionsRecord {
