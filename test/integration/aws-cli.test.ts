@@ -95,6 +95,35 @@ describe('AWS CLI v2 session', { skip: haveAwsCli() ? false : 'Debian awscli is 
     await aws.json('wait', 'instance-terminated', '--instance-ids', ...ids);
   });
 
+  it('network ACL: create, entries, move a subnet, delete', async () => {
+    const vpcId = await aws.text('create-vpc', '--cidr-block', '10.30.0.0/16', '--query', 'Vpc.VpcId');
+    const subnetId = await aws.text('create-subnet', '--vpc-id', vpcId, '--cidr-block', '10.30.1.0/24', '--query', 'Subnet.SubnetId');
+    const aclId = await aws.text('create-network-acl', '--vpc-id', vpcId, '--query', 'NetworkAcl.NetworkAclId');
+    assert.match(aclId, /^acl-[0-9a-f]{17}$/);
+    await aws.json('create-network-acl-entry', '--network-acl-id', aclId, '--ingress', '--rule-number', '100', '--protocol', 'tcp', '--port-range', 'From=22,To=22', '--cidr-block', '0.0.0.0/0', '--rule-action', 'allow');
+    await aws.json('create-network-acl-entry', '--network-acl-id', aclId, '--egress', '--rule-number', '100', '--protocol', '-1', '--cidr-block', '0.0.0.0/0', '--rule-action', 'allow');
+    await aws.json('replace-network-acl-entry', '--network-acl-id', aclId, '--ingress', '--rule-number', '100', '--protocol', 'icmp', '--icmp-type-code', 'Type=8,Code=-1', '--cidr-block', '10.0.0.0/8', '--rule-action', 'allow');
+    const dup = await aws.raw(['create-network-acl-entry', '--network-acl-id', aclId, '--ingress', '--rule-number', '100', '--protocol', '-1', '--cidr-block', '0.0.0.0/0', '--rule-action', 'deny']);
+    assert.equal(dup.code, 254);
+    assert.match(dup.stderr, /NetworkAclEntryAlreadyExists/);
+    const acl = await aws.json<{ NetworkAcls: { Entries: { RuleNumber: number; Egress: boolean; Protocol: string; IcmpTypeCode?: { Type: number } }[] }[] }>(
+      'describe-network-acls', '--network-acl-ids', aclId,
+    );
+    const entries = acl.NetworkAcls[0]!.Entries;
+    assert.deepEqual(entries.map((e) => [e.Egress, e.RuleNumber]), [[true, 100], [true, 32767], [false, 100], [false, 32767]]);
+    assert.equal(entries[2]!.Protocol, '1');
+    assert.equal(entries[2]!.IcmpTypeCode!.Type, 8);
+    const assoc = await aws.text('describe-network-acls', '--filters', `Name=association.subnet-id,Values=${subnetId}`, '--query', 'NetworkAcls[0].Associations[?SubnetId==`' + subnetId + '`].NetworkAclAssociationId');
+    const newAssoc = await aws.text('replace-network-acl-association', '--association-id', assoc, '--network-acl-id', aclId, '--query', 'NewAssociationId');
+    assert.match(newAssoc, /^aclassoc-/);
+    const busy = await aws.raw(['delete-network-acl', '--network-acl-id', aclId]);
+    assert.match(busy.stderr, /DependencyViolation/);
+    await aws.json('delete-network-acl-entry', '--network-acl-id', aclId, '--ingress', '--rule-number', '100');
+    await aws.json('delete-subnet', '--subnet-id', subnetId);
+    await aws.json('delete-network-acl', '--network-acl-id', aclId);
+    await aws.json('delete-vpc', '--vpc-id', vpcId);
+  });
+
   it('Elastic IPs and tags', async () => {
     const alloc = await aws.json<{ AllocationId: string; PublicIp: string }>('allocate-address', '--domain', 'vpc');
     await aws.json('create-tags', '--resources', alloc.AllocationId, '--tags', 'Key=env,Value=cli');

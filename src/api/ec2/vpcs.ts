@@ -20,7 +20,7 @@ import { tagSpecificationTags, tagsField } from './tags.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
 import type { KindSpec } from '../../store/kind.js';
 import { attachedGatewayOf } from '../../resources/ec2/internet-gateways.js';
-import { deleteNetworkAclsOf } from '../../resources/ec2/network-acls.js';
+import { aclsOfVpc, deleteNetworkAclsOf } from '../../resources/ec2/network-acls.js';
 import { deleteRouteTablesOf, routeTablesOf } from '../../resources/ec2/route-tables.js';
 import { deleteSecurityGroupRecords, securityGroupsOfVpc } from '../../resources/ec2/security-groups.js';
 import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
@@ -129,6 +129,7 @@ function hasDependencies(ctx: RequestContext, vpcId: string): boolean {
     attachedGatewayOf(ctx, vpcId) !== undefined ||
     securityGroupsOfVpc(ctx, vpcId).some((g) => g.GroupName !== 'default') ||
     routeTablesOf(ctx, vpcId).some((t) => !t.Associations.some((a) => a.Main === true)) ||
+    aclsOfVpc(ctx, vpcId).some((a) => !a.IsDefault) ||
     inVpc(KINDS.networkInterface).length > 0
   );
 }

@@ -1,7 +1,8 @@
-/** Network ACLs: their records and the rules VPCs and subnets use (the default ACL, associations). */
-import type { NetworkAclEntry } from '@aws-sdk/client-ec2';
+/** Network ACLs: their records and the rules VPCs and subnets use (the default ACL, custom ACLs, associations). */
+import type { NetworkAclAssociation, NetworkAclEntry } from '@aws-sdk/client-ec2';
 import type { ResourceContext } from '../context.js';
 import { newId } from '../../domain/ids.js';
+import { compareAclEntries, DENY_ALL_V4, DENY_ALL_V6 } from '../../domain/network-acl-entries.js';
 import { KINDS } from './kinds.js';
 import type { NetworkAclRecord, VpcRecord } from './records.js';
 
@@ -10,16 +11,64 @@ export function acls(ctx: ResourceContext) {
   return ctx.store.collection(KINDS.networkAcl);
 }
 
-/** The rules of a default ACL: allow everything (rule 100/101), then deny (32767/32768), both ways. */
+/** Stores an ACL, its entries in EC2's order (egress first, then by rule number). */
+export function saveAcl(ctx: ResourceContext, acl: NetworkAclRecord): void {
+  acls(ctx).put(ctx.region, acl.NetworkAclId, { ...acl, Entries: [...acl.Entries].sort(compareAclEntries) });
+}
+
+const hasIpv6 = (vpc: VpcRecord): boolean => (vpc.Ipv6CidrBlockAssociationSet ?? []).length > 0;
+
+/** The `*` entries every ACL ends with: deny all IPv4 (32767) and, with IPv6, all IPv6 (32768), both ways. */
+function catchAllEntries(withIpv6: boolean): NetworkAclEntry[] {
+  const out: NetworkAclEntry[] = [];
+  for (const egress of [true, false]) {
+    out.push({ RuleNumber: DENY_ALL_V4, Protocol: '-1', RuleAction: 'deny', Egress: egress, CidrBlock: '0.0.0.0/0' });
+    if (withIpv6) out.push({ RuleNumber: DENY_ALL_V6, Protocol: '-1', RuleAction: 'deny', Egress: egress, Ipv6CidrBlock: '::/0' });
+  }
+  return out;
+}
+
+/** Creates a custom ACL in a VPC: only the `*` deny entries, no associations. */
+export function createNetworkAcl(ctx: ResourceContext, vpc: VpcRecord): NetworkAclRecord {
+  const record: NetworkAclRecord = {
+    NetworkAclId: newId('acl'),
+    VpcId: vpc.VpcId,
+    OwnerId: ctx.accountId,
+    IsDefault: false,
+    Entries: catchAllEntries(hasIpv6(vpc)),
+    Associations: [],
+  };
+  saveAcl(ctx, record);
+  return record;
+}
+
+/** The ACLs of one VPC. */
+export function aclsOfVpc(ctx: ResourceContext, vpcId: string): NetworkAclRecord[] {
+  return acls(ctx)
+    .list(ctx.region)
+    .filter((a) => a.VpcId === vpcId);
+}
+
+/** The ACL a subnet is associated with (every subnet has exactly one), if any. */
+export function aclOfSubnet(ctx: ResourceContext, subnetId: string): NetworkAclRecord | undefined {
+  return acls(ctx)
+    .list(ctx.region)
+    .find((a) => a.Associations.some((s) => s.SubnetId === subnetId));
+}
+
+/** A new association of `subnetId` with `acl` (the caller stores it). */
+export function newAclAssociation(acl: NetworkAclRecord, subnetId: string): NetworkAclAssociation {
+  return { NetworkAclAssociationId: newId('aclassoc'), NetworkAclId: acl.NetworkAclId, SubnetId: subnetId };
+}
+
+/** The rules of a default ACL: allow everything (rule 100/101), then the `*` deny entries, both ways. */
 function defaultEntries(withIpv6: boolean): NetworkAclEntry[] {
   const out: NetworkAclEntry[] = [];
   for (const egress of [true, false]) {
     out.push({ RuleNumber: 100, Protocol: '-1', RuleAction: 'allow', Egress: egress, CidrBlock: '0.0.0.0/0' });
     if (withIpv6) out.push({ RuleNumber: 101, Protocol: '-1', RuleAction: 'allow', Egress: egress, Ipv6CidrBlock: '::/0' });
-    out.push({ RuleNumber: 32767, Protocol: '-1', RuleAction: 'deny', Egress: egress, CidrBlock: '0.0.0.0/0' });
-    if (withIpv6) out.push({ RuleNumber: 32768, Protocol: '-1', RuleAction: 'deny', Egress: egress, Ipv6CidrBlock: '::/0' });
   }
-  return out;
+  return [...out, ...catchAllEntries(withIpv6)];
 }
 
 /** Creates the VPC's default ACL. */
@@ -29,10 +78,10 @@ export function createDefaultNetworkAcl(ctx: ResourceContext, vpc: VpcRecord): N
     VpcId: vpc.VpcId,
     OwnerId: ctx.accountId,
     IsDefault: true,
-    Entries: defaultEntries((vpc.Ipv6CidrBlockAssociationSet ?? []).length > 0),
+    Entries: defaultEntries(hasIpv6(vpc)),
     Associations: [],
   };
-  acls(ctx).put(ctx.region, record.NetworkAclId, record);
+  saveAcl(ctx, record);
   return record;
 }
 
@@ -42,8 +91,7 @@ export function associateWithDefaultAcl(ctx: ResourceContext, vpcId: string, sub
     .list(ctx.region)
     .find((a) => a.VpcId === vpcId && a.IsDefault);
   if (!acl) return;
-  acl.Associations.push({ NetworkAclAssociationId: newId('aclassoc'), NetworkAclId: acl.NetworkAclId, SubnetId: subnetId });
-  acls(ctx).put(ctx.region, acl.NetworkAclId, acl);
+  saveAcl(ctx, { ...acl, Associations: [...acl.Associations, newAclAssociation(acl, subnetId)] });
 }
 
 /** Drops a deleted subnet's ACL association. */
@@ -51,8 +99,7 @@ export function removeSubnetFromAcls(ctx: ResourceContext, subnetId: string): vo
   for (const acl of acls(ctx).list(ctx.region)) {
     const kept = acl.Associations.filter((a) => a.SubnetId !== subnetId);
     if (kept.length === acl.Associations.length) continue;
-    acl.Associations = kept;
-    acls(ctx).put(ctx.region, acl.NetworkAclId, acl);
+    saveAcl(ctx, { ...acl, Associations: kept });
   }
 }
 
