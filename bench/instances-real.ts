@@ -21,6 +21,7 @@
  * afterwards (resetHost) and the bench fails when anything is left.
  */
 import {
+  AuthorizeSecurityGroupIngressCommand,
   CreateKeyPairCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
@@ -365,6 +366,8 @@ export async function realInstanceCases(selected: readonly RealCase[], outcomes:
     ctx.tiny = await image('overcast/tiny-*');
     ctx.debian = await image('overcast/debian-12-amd64-*');
     ctx.key = (await ctx.c.send(new CreateKeyPairCommand({ KeyName: 'bench', KeyType: 'ed25519' }))).KeyMaterial!;
+    // as on EC2, the default group admits only its own members: SSH is opened as a user opens it
+    await ctx.c.send(new AuthorizeSecurityGroupIngressCommand({ GroupName: 'default', IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
     if (selected.includes('instances-real-tiny')) await tinyCase(ctx);
     if (selected.includes('instances-real-debian')) await debianCase(ctx);
     if (selected.includes('instances-real-scale')) await scaleCase(ctx);

@@ -6,7 +6,10 @@
  * could not remove. The store is left as it is: a server started afterwards
  * sees its instances gone and launches again those that should run.
  */
+import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { firewallStateFile } from './network/drivers/nft-firewall.js';
 import type { Config } from './config.js';
 import { ContainerHypervisor } from './compute/drivers/container/container.js';
 import { resetCgroups } from './host/cgroups.js';
@@ -23,7 +26,8 @@ export interface ResetOptions {
 
 /** What the real runtime keeps on the host for this config's data directory and host prefix. */
 export async function hostLeftovers(config: Config): Promise<string[]> {
-  return [...(await fabricLeftovers(config.hostPrefix)), ...(await poolLeftovers(poolDir(config)))];
+  const books = firewallStateFile(config.hostPrefix);
+  return [...(await fabricLeftovers(config.hostPrefix)), ...(await poolLeftovers(poolDir(config))), ...(existsSync(books) ? [`firewall books ${books}`] : [])];
 }
 
 function poolDir(config: Config): string {
@@ -43,6 +47,8 @@ export async function resetHost(config: Config, opts: ResetOptions): Promise<str
   await fabric.destroy();
   await fabric.close();
   log(`network namespaces, links, routes and nft tables of prefix '${config.hostPrefix}' removed`);
+  // the firewall's tables went with the router namespaces; its books go too
+  await rm(firewallStateFile(config.hostPrefix), { force: true });
   const pool = new ReflinkBlockStore({ dir: poolDir(config), sizeGiB: config.poolSizeGiB });
   await pool.destroy();
   await pool.close();

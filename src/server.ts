@@ -79,6 +79,7 @@ export async function startServer(config: Config, log: (line: string) => void = 
   const reconcilers: Reconciler[] = createReconcilers({ store, config }, runtime, {
     onNetwork: services ? (net) => services.expose(net) : undefined,
     imageFile: runtime.name === 'mock' ? undefined : imageFiles(store, config, log),
+    log,
   });
   // one queue of pending writes for every service: they share one store
   const writes = new WriteQueue(config.maxPendingWrites);

@@ -1,4 +1,7 @@
 /** The reconcilers that turn desired state into reality, one per resource kind. */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FlowLogWriter } from './flow-logs.js';
 import { InstanceReconciler, type InstanceReconcilerDeps } from './instances.js';
 import type { Reconciler, ReconcilerDeps } from './reconciler.js';
 import type { Runtime } from './runtime.js';
@@ -10,11 +13,22 @@ export { selectRuntime, RuntimeUnavailable, type Runtime } from './runtime.js';
 export type InstanceExtras = Pick<InstanceReconcilerDeps, 'imageFile' | 'onNetwork'>;
 
 /** The reconcilers, driving the runtime selectRuntime chose. */
-export function createReconcilers(deps: ReconcilerDeps, runtime: Runtime, extras: InstanceExtras = {}): Reconciler[] {
+export function createReconcilers(deps: ReconcilerDeps, runtime: Runtime, extras: InstanceExtras & { log?: (line: string) => void } = {}): Reconciler[] {
+  const { log, ...instanceExtras } = extras;
   return [
+    // first: the server stops reconcilers in this order, and the writer drains the firewall the instances' reconciler closes
+    new FlowLogWriter({
+      firewall: runtime.firewall,
+      store: deps.store,
+      regions: deps.config.regions,
+      // an in-memory server keeps its flow log files in a temporary directory
+      dataDir: deps.config.dataDir === ':memory:' ? join(tmpdir(), `overcast-memory-${process.pid}`) : deps.config.dataDir,
+      accountId: deps.config.accountId,
+      log,
+    }),
     new InstanceReconciler({
       ...deps,
-      ...extras,
+      ...instanceExtras,
       driver: runtime.hypervisor,
       fabric: runtime.fabric,
       firewall: runtime.firewall,

@@ -40,6 +40,7 @@ import { FirewallError, type Firewall } from '../network/firewall.js';
 import type { BlockStore, VolumeSource } from '../storage/block-store.js';
 import { MockFabric } from '../network/drivers/mock-fabric.js';
 import { MockFirewall } from '../network/drivers/mock-firewall.js';
+import { aclOfSubnet, resolveSubnetAcl } from './network-acls.js';
 import { MockBlockStore } from '../storage/drivers/mock.js';
 import { findInstanceType } from '../domain/instance-types.js';
 import {
@@ -182,8 +183,8 @@ export class InstanceReconciler implements Reconciler {
       this.loop.schedule(e.id);
       return;
     }
-    if (e.kind === 'security-group' || e.kind === 'network-interface' || e.kind === 'elastic-ip') {
-      // rule sets, memberships and public IP mappings of the region's live instances may have changed
+    if (e.kind === 'security-group' || e.kind === 'network-interface' || e.kind === 'elastic-ip' || e.kind === 'network-acl' || e.kind === 'subnet') {
+      // rule sets, memberships, subnet ACLs and public IP mappings of the region's live instances may have changed
       this.members.invalidate(e.region);
       for (const rec of instanceCollection(this.deps).find(e.region, LIVE_INDEX, '1')) {
         if (rec.State.Name === 'pending' || rec.State.Name === 'running') {
@@ -656,6 +657,9 @@ export class InstanceReconciler implements Reconciler {
         if (err instanceof FirewallError && err.code === 'not-found') this.putSets.clear();
         throw err;
       }
+      // the subnet's network ACL (the same again is a no-op in the firewall)
+      const acl = aclOfSubnet(ctx, eni.SubnetId);
+      if (acl) await this.firewall.applySubnetAcl(resolveSubnetAcl(acl, eni.SubnetId, [subnetCidr], plugged.hostNetns));
       network.push({
         deviceIndex: eni.attachment?.DeviceIndex ?? 0,
         netns: plugged.netns,

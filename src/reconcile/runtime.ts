@@ -26,8 +26,7 @@ export interface Runtime {
 
 /** The drivers of each runtime: hypervisor, fabric, firewall, block store. */
 export const RUNTIMES: Record<string, { hypervisor: string; fabric: string; firewall: string; blockStore: string }> = {
-  // security groups are enforced by the firewall issue's nftables driver; until then the mock keeps the books
-  container: { hypervisor: 'container', fabric: 'netns', firewall: 'mock', blockStore: 'reflink' },
+  container: { hypervisor: 'container', fabric: 'netns', firewall: 'nft', blockStore: 'reflink' },
   mock: { hypervisor: 'mock', fabric: 'mock', firewall: 'mock', blockStore: 'mock' },
 };
 

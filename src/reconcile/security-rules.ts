@@ -124,5 +124,7 @@ export function resolveRuleSet(ctx: ResourceContext, eni: NetworkInterfaceRecord
   }
   const sets = new Map<string, string[]>();
   for (const id of referenced) sets.set(groupSetName(id), members.of(ctx, id));
-  return { ruleSet: { interfaceId: eni.NetworkInterfaceId, hostIfname: plugged.hostIfname, addresses: [...plugged.addresses], rules }, sets };
+  const ruleSet: InterfaceRuleSet = { interfaceId: eni.NetworkInterfaceId, hostIfname: plugged.hostIfname, addresses: [...plugged.addresses], rules };
+  if (plugged.hostNetns !== undefined) ruleSet.netns = plugged.hostNetns;
+  return { ruleSet, sets };
 }

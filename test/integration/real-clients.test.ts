@@ -50,7 +50,9 @@ ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name="us-east-1")
 key = ec2.create_key_pair(KeyName="from-boto3", KeyType="ed25519")
 with open(key_file, "w") as f:
     f.write(key["KeyMaterial"])
-out = ec2.run_instances(ImageId=image, InstanceType="t3.nano", MinCount=1, MaxCount=1, KeyName="from-boto3",
+sg = ec2.create_security_group(GroupName="ssh-from-boto3", Description="ssh")["GroupId"]
+ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+out = ec2.run_instances(ImageId=image, InstanceType="t3.nano", MinCount=1, MaxCount=1, KeyName="from-boto3", SecurityGroupIds=[sg],
                         UserData="#!/bin/sh\necho written by boto3 user data > /var/tmp/boto3\n")
 iid = out["Instances"][0]["InstanceId"]
 ec2.get_waiter("instance_running").wait(InstanceIds=[iid], WaiterConfig={"Delay": 1, "MaxAttempts": 120})
@@ -88,6 +90,9 @@ describe('real instances through the AWS CLI, boto3 and OpenSSH', { skip, timeou
     chmodSync(pem, 0o600);
     const script = join(work, 'user-data.sh');
     writeFileSync(script, '#!/bin/sh\necho written by cli user data > /var/tmp/cli\n');
+    // as on EC2, the default group admits only its own members: SSH from anywhere is opened by hand
+    const open = await cli.raw(['authorize-security-group-ingress', '--group-name', 'default', '--protocol', 'tcp', '--port', '22', '--cidr', '0.0.0.0/0']);
+    assert.equal(open.code, 0, open.stderr);
     const id = await cli.text('run-instances', '--image-id', image, '--instance-type', 't3.nano', '--key-name', 'from-cli', '--user-data', `file://${script}`, '--query', 'Instances[0].InstanceId');
     ids.push(id);
     const wait = await cli.raw(['wait', 'instance-running', '--instance-ids', id]);

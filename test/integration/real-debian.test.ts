@@ -9,7 +9,7 @@
  * directory). Root and the container runtime's tools needed; skipped with the
  * reason elsewhere.
  */
-import { CreateKeyPairCommand, DescribeImagesCommand, DescribeInstancesCommand, RunInstancesCommand, TerminateInstancesCommand, type EC2Client, type Instance } from '@aws-sdk/client-ec2';
+import { AuthorizeSecurityGroupIngressCommand, CreateKeyPairCommand, DescribeImagesCommand, DescribeInstancesCommand, RunInstancesCommand, TerminateInstancesCommand, type EC2Client, type Instance } from '@aws-sdk/client-ec2';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { hostLeftovers, resetHost } from '../../src/host-reset.js';
@@ -105,6 +105,8 @@ describe('the debian-12 image with cloud-init', { skip, timeout: 900_000 }, () =
   before(async () => {
     t = await startTestServer({ driver: 'container', hostPrefix: PREFIX, publicIpPool: POOL, imageDir: IMAGE_DIR });
     c = t.client();
+    // as on EC2, the default group admits only its own members: SSH from anywhere is opened by hand
+    await c.send(new AuthorizeSecurityGroupIngressCommand({ GroupName: 'default', IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
     const images = await c.send(new DescribeImagesCommand({ Owners: ['amazon'], Filters: [{ Name: 'name', Values: ['overcast/debian-12-amd64-*'] }] }));
     imageId = images.Images![0]!.ImageId!;
     key = (await c.send(new CreateKeyPairCommand({ KeyName: 'deb' }))).KeyMaterial!;

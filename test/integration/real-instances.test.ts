@@ -11,6 +11,7 @@
  * addresses contacted are the server's loopback and Overcast's own pool.
  */
 import {
+  AuthorizeSecurityGroupIngressCommand,
   AllocateAddressCommand,
   AssociateAddressCommand,
   CreateKeyPairCommand,
@@ -90,6 +91,8 @@ describe('real instances (container runtime)', { skip: probeWhy, timeout: 600_00
     t = await startTestServer({ driver: 'container', hostPrefix: PREFIX, publicIpPool: POOL, imageDir: IMAGE_DIR });
     assert.equal(t.server.runtime, 'container');
     c = t.client();
+    // as on EC2, the default group admits only its own members: SSH from anywhere is opened by hand
+    await c.send(new AuthorizeSecurityGroupIngressCommand({ GroupName: 'default', IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
     const images = await c.send(new DescribeImagesCommand({ Owners: ['amazon'], Filters: [{ Name: 'name', Values: ['overcast/tiny-*'] }] }));
     imageId = images.Images![0]!.ImageId!;
     key = (await c.send(new CreateKeyPairCommand({ KeyName: 'e2e', KeyType: 'ed25519' }))).KeyMaterial!;

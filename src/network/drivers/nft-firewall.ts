@@ -184,7 +184,7 @@ export class NftFirewall implements Firewall {
   constructor(opts: NftFirewallOptions = {}) {
     this.prefix = opts.prefix ?? 'oc';
     this.table = `${this.prefix}-fw`;
-    this.stateFile = opts.stateFile ?? join('/run/overcast', `${this.prefix}-firewall.json`);
+    this.stateFile = opts.stateFile ?? firewallStateFile(this.prefix);
     this.conntrackOption = opts.conntrack;
   }
 
@@ -663,6 +663,9 @@ export class NftFirewall implements Firewall {
     }
   }
 }
+
+/** Where the books of a prefix's firewall are kept (/run: they go at a reboot, as the tables do). */
+export const firewallStateFile = (prefix: string): string => join('/run/overcast', `${prefix}-firewall.json`);
 
 /** The interface or subnet a gate or ACL chain (or a gate set's base name) belongs to. */
 function ownerOfChain(chain: string): string | undefined {
