@@ -30,6 +30,9 @@
  *     SSH against crun run + an SSH login, debian-12 launch → SSH, 200 tiny instances at once, memory
  *     per idle instance. See bench/instances-real.ts; BENCH_ONLY=instances-real (or
  *     instances-real-tiny|instances-real-debian|instances-real-scale). Not in --compare mode.
+ *  7. Security groups on real instances: a TCP stream between two instances with 1 and 1,000 rules
+ *     (ratio, target ≥ 0.8) and AuthorizeSecurityGroupIngress → first packet allowed (median of 20,
+ *     target under 200 ms). See bench/firewall-real.ts; BENCH_ONLY=firewall-real. Not in --compare mode.
  */
 import autocannon from 'autocannon';
 import { build } from 'esbuild';
@@ -48,6 +51,7 @@ import { instanceCollection } from '../src/resources/ec2/instances.js';
 import { LIVE_INDEX } from '../src/resources/ec2/kinds.js';
 import { seedInstances } from './seed.js';
 import { realInstanceCases, selectedRealCases } from './instances-real.js';
+import { firewallCases } from './firewall-real.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
@@ -437,6 +441,15 @@ async function main(): Promise<void> {
   const here: Build = { label: args.compare ? 'this' : 'overcast', cwd: root };
   const other = args.compare !== undefined ? extractRef(args.compare) : undefined;
   const real = selectedRealCases(ONLY);
+  // BENCH_ONLY=firewall-real: only the security groups on real instances
+  if (ONLY === 'firewall-real') {
+    if (other) throw new Error('bench: the real-instance cases have no --compare mode');
+    await firewallCases(outcomes);
+    const v = verdict(outcomes, false);
+    console.log(v.text);
+    process.exitCode = v.exitCode;
+    return;
+  }
   // BENCH_ONLY=instances-real…: only real instances, no server of the other cases
   if (ONLY !== undefined && real.length > 0) {
     if (other) throw new Error('bench: the real-instance cases have no --compare mode');
@@ -498,6 +511,7 @@ async function main(): Promise<void> {
   if (!other && (ONLY === undefined || ONLY === 'scale')) await scaleCase(here);
   if (!other && (ONLY === undefined || ONLY === 'contention')) await contentionCase(here);
   if (!other && ONLY === undefined) await realInstanceCases(real, outcomes, TARGET_SCALE);
+  if (!other && ONLY === undefined) await firewallCases(outcomes);
 
   const v = verdict(outcomes, other !== undefined);
   console.log(v.text);

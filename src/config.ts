@@ -66,6 +66,8 @@ export interface Config {
   maxConnections: number;
   /** mutating calls admitted and not yet answered before RequestLimitExceeded (503); 0: no limit (api/write-queue.ts) */
   maxPendingWrites: number;
+  /** rules per security group and direction (EC2's adjustable quota) */
+  rulesPerSecurityGroup: number;
 }
 
 
@@ -92,6 +94,7 @@ export const CONFIG_OPTIONS: readonly { flag: string; env: string; description: 
   { flag: '--egress', env: 'OVERCAST_EGRESS', description: "let instances reach the network beyond this host: 'on' or 'off'", default: 'off' },
   { flag: '--mock-delay-ms', env: 'OVERCAST_MOCK_DELAY_MS', description: 'mock driver: delay of each lifecycle transition', default: '0' },
   { flag: '--log-requests', env: 'OVERCAST_LOG_REQUESTS', description: "log each API call: 'on' or 'off'", default: 'off' },
+  { flag: '--rules-per-security-group', env: 'OVERCAST_RULES_PER_SECURITY_GROUP', description: "inbound (and, separately, outbound) rules a security group may hold: EC2's quota, 60 unless raised (up to 1000)", default: '60' },
   { flag: '--max-pending-writes', env: 'OVERCAST_MAX_PENDING_WRITES', description: 'mutating calls queued or running before RequestLimitExceeded (HTTP 503); 0 turns the write queue off', default: '1000' },
   { flag: '--store-sync', env: 'OVERCAST_STORE_SYNC', description: "SQLite synchronous mode under WAL: 'full' (every commit survives a power loss) or 'normal' (survives a process crash)", default: 'normal' },
   { flag: '--request-timeout-ms', env: 'OVERCAST_REQUEST_TIMEOUT_MS', description: 'how long a client may take to send a whole request (headers and body); a stalled connection is closed', default: '60000' },
@@ -147,6 +150,8 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
   if (!regions.includes(defaultRegion)) throw new ConfigError(`default region '${defaultRegion}' is not served`);
   const mockDelayMs = Number(get('--mock-delay-ms'));
   if (!Number.isFinite(mockDelayMs) || mockDelayMs < 0) throw new ConfigError('--mock-delay-ms must be >= 0');
+  const rulesPerSecurityGroup = Number(get('--rules-per-security-group'));
+  if (!Number.isInteger(rulesPerSecurityGroup) || rulesPerSecurityGroup < 1 || rulesPerSecurityGroup > 1000) throw new ConfigError('--rules-per-security-group must be an integer from 1 to 1000');
   const maxPendingWrites = Number(get('--max-pending-writes'));
   if (!Number.isInteger(maxPendingWrites) || maxPendingWrites < 0) throw new ConfigError('--max-pending-writes must be an integer >= 0');
   const storeSync = get('--store-sync');
@@ -188,5 +193,6 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
     requestTimeoutMs,
     maxConnections,
     maxPendingWrites,
+    rulesPerSecurityGroup,
   };
 }

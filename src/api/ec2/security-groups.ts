@@ -65,7 +65,7 @@ import type { SecurityGroupRuleRecord } from '../../resources/ec2/records.js';
 import { addRules, ALLOW_ALL_EGRESS, deleteSecurityGroupRecords, groups, newGroupRecord, removeRules, rulesCol, rulesOfGroup, securityGroupsOfVpc, syncPermissions } from '../../resources/ec2/security-groups.js';
 import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
 
-/** Inbound and outbound rules a group may hold (each direction separately), as EC2's default quota. */
+/** Inbound and outbound rules a group may hold (each direction separately) unless the quota is raised (--rules-per-security-group). */
 export const MAX_RULES_PER_DIRECTION = 60;
 
 
@@ -331,7 +331,7 @@ function authorize(
   const existing = rulesOfGroup(ctx, group.GroupId);
   checkNoDuplicates(existing, bodies);
   const count = existing.filter((r) => r.IsEgress === isEgress).length + bodies.length;
-  if (count > MAX_RULES_PER_DIRECTION) {
+  if (count > (ctx.config.rulesPerSecurityGroup ?? MAX_RULES_PER_DIRECTION)) {
     throw new Ec2Error('RulesPerSecurityGroupLimitExceeded', 'The maximum number of rules per security group has been reached.');
   }
   const added = addRules(ctx, group.GroupId, bodies, tags);
