@@ -191,6 +191,36 @@ describe('instance reconciler: prepared resources', () => {
     assert.ok(f.firewall.admits(eniId, { direction: 'ingress', protocol: 'udp', peer: get(f, id).PrivateIpAddress, port: 5000 }));
   });
 
+  it('the subnet’s network ACL goes to the firewall with the interface, and follows entry changes', async () => {
+    const acl = 'acl-0000000000000000a';
+    const allow = { RuleNumber: 100, Protocol: '-1', RuleAction: 'allow' as const, CidrBlock: '0.0.0.0/0' };
+    const star = { RuleNumber: 32767, Protocol: '-1', RuleAction: 'deny' as const, CidrBlock: '0.0.0.0/0' };
+    f.store.collection(KINDS.networkAcl).put(REGION, acl, {
+      NetworkAclId: acl,
+      VpcId: VPC,
+      OwnerId: '123456789012',
+      IsDefault: true,
+      Entries: [{ ...allow, Egress: true }, { ...star, Egress: true }, { ...allow, Egress: false }, { ...star, Egress: false }],
+      Associations: [{ NetworkAclAssociationId: 'aclassoc-0000000000000000a', NetworkAclId: acl, SubnetId: SUBNET }],
+    });
+    seed(f);
+    await f.rec.idle();
+    const installed = await f.firewall.getSubnetAcl(SUBNET);
+    assert.ok(installed, 'installed with the instance');
+    assert.equal(installed.aclId, acl);
+    assert.deepEqual(installed.cidrs, ['10.1.2.0/24']);
+    assert.deepEqual(installed.entries.map((e) => `${e.egress}:${e.ruleNumber}:${e.action}`), ['false:100:allow', 'true:100:allow'], 'the * entries are the firewall’s implicit deny');
+    assert.ok(f.firewall.aclAdmits(SUBNET, false, { protocol: 'tcp', peer: '1.2.3.4', port: 22 }));
+    // a deny entry before the allow: the live instance's subnet gets it on the change event
+    const rec = f.store.collection(KINDS.networkAcl).get(REGION, acl)!;
+    const entries = [...rec.Entries, { RuleNumber: 50, Protocol: '6', RuleAction: 'deny' as const, Egress: false, CidrBlock: '1.2.3.0/24', PortRange: { From: 22, To: 22 } }];
+    f.store.collection(KINDS.networkAcl).put(REGION, acl, { ...rec, Entries: entries });
+    f.rec.handle({ kind: 'network-acl', region: REGION, id: acl });
+    await f.rec.idle();
+    assert.ok(!f.firewall.aclAdmits(SUBNET, false, { protocol: 'tcp', peer: '1.2.3.4', port: 22 }), 'denied by entry 50');
+    assert.ok(f.firewall.aclAdmits(SUBNET, false, { protocol: 'tcp', peer: '1.2.4.4', port: 22 }), 'others still allowed by 100');
+  });
+
   it('stop unmaps the auto-assigned public IP but keeps an Elastic IP; terminate unplugs, deletes DeleteOnTermination volumes, removes the rule set', async () => {
     f.store.collection(KINDS.elasticIp).put(REGION, 'eipalloc-x', { AllocationId: 'eipalloc-x', PublicIp: '198.51.100.31', Domain: 'vpc' });
     const auto = seed(f, { publicIp: '198.51.100.32' });
