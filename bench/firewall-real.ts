@@ -33,6 +33,7 @@ import { hasCommand } from '../src/host/exec.js';
 import { realRuntimeSkip } from '../test/helpers/real-instances.js';
 import { startTestServer } from '../test/helpers/server.js';
 import { failure, type Outcome } from './outcome.js';
+import { median, sleep } from './stats.js';
 
 const IMAGE_DIR = process.env.BENCH_IMAGE_DIR ?? '/var/tmp/overcast-images';
 const PREFIX = 'ovbw';
@@ -42,12 +43,6 @@ const ROUNDS = Number(process.env.BENCH_FW_ROUNDS ?? 3);
 const AUTHORIZE = Number(process.env.BENCH_FW_AUTHORIZE ?? 20);
 const RULES = 1000;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 function judge(outcomes: Outcome[], name: string, value: number, target: number, atMost: boolean, unit: string): void {
   const o: Outcome = { name, ratio: value, target, atMost, errors: 0 };

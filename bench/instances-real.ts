@@ -40,6 +40,7 @@ import { hostLeftovers, resetHost } from '../src/host-reset.js';
 import { realRuntimeSkip, sshExec } from '../test/helpers/real-instances.js';
 import { startTestServer, type TestServer } from '../test/helpers/server.js';
 import { failure, type Outcome } from './outcome.js';
+import { median, sleep } from './stats.js';
 
 const IMAGE_DIR = process.env.BENCH_IMAGE_DIR ?? '/var/tmp/overcast-images';
 /** the bench's own host prefix and public pool (RFC 2544's benchmarking range; no test uses them) */
@@ -61,13 +62,6 @@ export function selectedRealCases(only: string | undefined): RealCase[] {
   return REAL_CASES.filter((c) => c === only);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 const ms = (x: number) => `${x.toFixed(0)} ms`;
 const list = (xs: readonly number[]) => xs.map((x) => x.toFixed(0)).join(', ');

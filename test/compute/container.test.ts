@@ -166,6 +166,8 @@ describe('container driver on this host', { skip, timeout: 120_000 }, () => {
   it('a new driver (a restarted server) finds running machines and can stop them; terminate leaves nothing', async () => {
     const s = spec('i-0c0000000000000a5');
     await hv.launch(s);
+    // a stop before the guest's init has its signal handlers would wait for the timeout and kill it
+    for (let i = 0; i < 250 && !(await hv.consoleOutput(s.instanceId)).includes('booted'); i++) await new Promise((r) => setTimeout(r, 20));
     const pid = Number(readFileSync(join(dir, s.instanceId, 'container.pid'), 'utf8'));
     await hv.close();
     hv = new ContainerHypervisor({ dir, stopTimeoutMs: 5000, pollMs: 50 });

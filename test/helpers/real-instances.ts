@@ -2,9 +2,13 @@
  * What the tests (and the bench) that drive real instances share: whether this
  * host runs them, a bounded wait, and one SSH login running one command.
  */
+import { AuthorizeSecurityGroupIngressCommand, TerminateInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { Socket } from 'node:net';
 import { Client } from 'ssh2';
+import { hostLeftovers, resetHost } from '../../src/host-reset.js';
 import { loadConfig } from '../../src/config.js';
 import { selectRuntime } from '../../src/reconcile/runtime.js';
+import type { TestServer } from './server.js';
 
 /** Why this host cannot run real instances (for `skip`), or undefined when it can. */
 export async function realRuntimeSkip(hostPrefix: string): Promise<string | undefined> {
@@ -72,4 +76,43 @@ export function sshExec(host: string, key: string, command: string, opts: { user
     });
     c.connect({ host, port: 22, username: user, privateKey: key, readyTimeout: timeoutMs, hostVerifier: () => true });
   });
+}
+
+export type ConnectOutcome = 'open' | 'refused' | 'timeout';
+
+/** One TCP connect from this host: open, refused (a RST) or timeout (dropped), within `ms`. */
+export function connectOutcome(host: string, port: number, ms = 1000): Promise<ConnectOutcome> {
+  return new Promise((resolve) => {
+    const s = new Socket();
+    const done = (o: ConnectOutcome) => {
+      s.destroy();
+      resolve(o);
+    };
+    s.setTimeout(ms, () => done('timeout'));
+    s.once('connect', () => done('open'));
+    s.once('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED' ? 'refused' : 'timeout'));
+    s.connect(port, host);
+  });
+}
+
+/** As on EC2, the default group admits only its own members: SSH from anywhere is opened as a user opens it. */
+export async function openSshInDefaultGroup(c: EC2Client): Promise<void> {
+  await c.send(new AuthorizeSecurityGroupIngressCommand({ GroupName: 'default', IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+}
+
+/**
+ * Ends a real-instance test server: terminates what it launched, closes it and resets the host;
+ * resolves with what is still on the host afterwards (empty when clean).
+ */
+export async function endRealServer(t: TestServer, c: EC2Client, launched: readonly string[]): Promise<string[]> {
+  const config = t.server.config;
+  let left: string[];
+  try {
+    if (launched.length > 0) await c.send(new TerminateInstancesCommand({ InstanceIds: [...launched] })).catch(() => undefined);
+    await t.server.close();
+  } finally {
+    left = await resetHost(config, { cgroups: false });
+    await t.close();
+  }
+  return [...left, ...(await hostLeftovers(config))];
 }

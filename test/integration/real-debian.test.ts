@@ -9,11 +9,10 @@
  * directory). Root and the container runtime's tools needed; skipped with the
  * reason elsewhere.
  */
-import { AuthorizeSecurityGroupIngressCommand, CreateKeyPairCommand, DescribeImagesCommand, DescribeInstancesCommand, RunInstancesCommand, TerminateInstancesCommand, type EC2Client, type Instance } from '@aws-sdk/client-ec2';
+import { CreateKeyPairCommand, DescribeImagesCommand, DescribeInstancesCommand, RunInstancesCommand, type EC2Client, type Instance } from '@aws-sdk/client-ec2';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { hostLeftovers, resetHost } from '../../src/host-reset.js';
-import { realRuntimeSkip, sleep, sshExec } from '../helpers/real-instances.js';
+import { endRealServer, openSshInDefaultGroup, realRuntimeSkip, sleep, sshExec } from '../helpers/real-instances.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const IMAGE_DIR = process.env.OVERCAST_TEST_IMAGE_DIR ?? '/var/tmp/overcast-images';
@@ -105,24 +104,14 @@ describe('the debian-12 image with cloud-init', { skip, timeout: 900_000 }, () =
   before(async () => {
     t = await startTestServer({ driver: 'container', hostPrefix: PREFIX, publicIpPool: POOL, imageDir: IMAGE_DIR });
     c = t.client();
-    // as on EC2, the default group admits only its own members: SSH from anywhere is opened by hand
-    await c.send(new AuthorizeSecurityGroupIngressCommand({ GroupName: 'default', IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+    await openSshInDefaultGroup(c);
     const images = await c.send(new DescribeImagesCommand({ Owners: ['amazon'], Filters: [{ Name: 'name', Values: ['overcast/debian-12-amd64-*'] }] }));
     imageId = images.Images![0]!.ImageId!;
     key = (await c.send(new CreateKeyPairCommand({ KeyName: 'deb' }))).KeyMaterial!;
   });
 
   after(async () => {
-    const config = t.server.config;
-    try {
-      if (launched.length > 0) await c.send(new TerminateInstancesCommand({ InstanceIds: launched })).catch(() => undefined);
-      await t.server.close();
-    } finally {
-      const left = await resetHost(config, { cgroups: false });
-      await t.close();
-      assert.deepEqual(left, [], 'nothing of this server is left on the host');
-      assert.deepEqual(await hostLeftovers(config), []);
-    }
+    assert.deepEqual(await endRealServer(t, c, launched), [], 'nothing of this server is left on the host');
   });
 
   it('#cloud-config: the default user admin has the key, alice exists, write_files and runcmd ran; systemd runs', async () => {

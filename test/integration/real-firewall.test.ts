@@ -28,18 +28,15 @@ import {
   RevokeSecurityGroupEgressCommand,
   RevokeSecurityGroupIngressCommand,
   RunInstancesCommand,
-  TerminateInstancesCommand,
   type EC2Client,
   type Instance,
 } from '@aws-sdk/client-ec2';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { hostLeftovers, resetHost } from '../../src/host-reset.js';
 import { run } from '../../src/host/exec.js';
-import { realRuntimeSkip, sshExec, until } from '../helpers/real-instances.js';
+import { connectOutcome, endRealServer, realRuntimeSkip, sshExec, until, type ConnectOutcome } from '../helpers/real-instances.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const IMAGE_DIR = process.env.OVERCAST_TEST_IMAGE_DIR ?? '/var/tmp/overcast-test-images';
@@ -48,22 +45,8 @@ const POOL = '203.0.113.160/27';
 
 const probeWhy = await realRuntimeSkip(PREFIX);
 
-type Outcome = 'open' | 'refused' | 'timeout';
-
-/** One TCP connect from the host: open, refused (RST) or timeout (dropped). */
-function connectHere(host: string, port: number, ms = 1000): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const s = new Socket();
-    const done = (o: Outcome) => {
-      s.destroy();
-      resolve(o);
-    };
-    s.setTimeout(ms, () => done('timeout'));
-    s.once('connect', () => done('open'));
-    s.once('error', (e: NodeJS.ErrnoException) => done(e.code === 'ECONNREFUSED' ? 'refused' : 'timeout'));
-    s.connect(port, host);
-  });
-}
+type Outcome = ConnectOutcome;
+const connectHere = connectOutcome;
 
 /** One TCP connect from inside an instance's network namespace. */
 async function connectFrom(instanceId: string, host: string, port: number, ms = 1000): Promise<Outcome> {
@@ -131,16 +114,7 @@ describe('security groups, network ACLs and flow logs on real instances', { skip
   });
 
   after(async () => {
-    const config = t.server.config;
-    try {
-      if (launched.length > 0) await c.send(new TerminateInstancesCommand({ InstanceIds: launched })).catch(() => undefined);
-      await t.server.close();
-    } finally {
-      const left = await resetHost(config, { cgroups: false });
-      await t.close();
-      assert.deepEqual(left, [], 'nothing of this server is left on the host (firewall books included)');
-      assert.deepEqual(await hostLeftovers(config), []);
-    }
+    assert.deepEqual(await endRealServer(t, c, launched), [], 'nothing of this server is left on the host (firewall books included)');
   });
 
   it('a new group drops an unopened port (a timeout, not a refusal); opening it lets SSH in with the key pair; revoking stops new connections', async () => {

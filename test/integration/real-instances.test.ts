@@ -11,7 +11,6 @@
  * addresses contacted are the server's loopback and Overcast's own pool.
  */
 import {
-  AuthorizeSecurityGroupIngressCommand,
   AllocateAddressCommand,
   AssociateAddressCommand,
   CreateKeyPairCommand,
@@ -35,12 +34,11 @@ import {
 } from '@aws-sdk/client-ec2';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { hostLeftovers, resetHost } from '../../src/host-reset.js';
+import { hostLeftovers } from '../../src/host-reset.js';
 import { CGROUP_PARENT } from '../../src/host/cgroups.js';
-import { realRuntimeSkip, sshExec, until, type SshResult } from '../helpers/real-instances.js';
+import { connectOutcome, endRealServer, openSshInDefaultGroup, realRuntimeSkip, sshExec, until, type SshResult } from '../helpers/real-instances.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /** Images are cached across runs here (a second run does not rebuild them). */
@@ -51,19 +49,7 @@ const POOL = '203.0.113.64/26'; // not the fabric test's 198.51.100.0/24: each s
 const probeWhy = await realRuntimeSkip(PREFIX);
 
 /** Whether a TCP connect to host:port succeeds within `ms` (false on refusal or timeout). */
-function tcpOpen(host: string, port: number, ms = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = new Socket();
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(ms, () => done(false));
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-    s.connect(port, host);
-  });
-}
+const tcpOpen = async (host: string, port: number, ms = 1000): Promise<boolean> => (await connectOutcome(host, port, ms)) === 'open';
 
 describe('real instances (container runtime)', { skip: probeWhy, timeout: 600_000 }, () => {
   let t: TestServer;
@@ -91,23 +77,14 @@ describe('real instances (container runtime)', { skip: probeWhy, timeout: 600_00
     t = await startTestServer({ driver: 'container', hostPrefix: PREFIX, publicIpPool: POOL, imageDir: IMAGE_DIR });
     assert.equal(t.server.runtime, 'container');
     c = t.client();
-    // as on EC2, the default group admits only its own members: SSH from anywhere is opened by hand
-    await c.send(new AuthorizeSecurityGroupIngressCommand({ GroupName: 'default', IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+    await openSshInDefaultGroup(c);
     const images = await c.send(new DescribeImagesCommand({ Owners: ['amazon'], Filters: [{ Name: 'name', Values: ['overcast/tiny-*'] }] }));
     imageId = images.Images![0]!.ImageId!;
     key = (await c.send(new CreateKeyPairCommand({ KeyName: 'e2e', KeyType: 'ed25519' }))).KeyMaterial!;
   });
 
   after(async () => {
-    const config = t.server.config;
-    try {
-      if (launched.length > 0) await c.send(new TerminateInstancesCommand({ InstanceIds: launched })).catch(() => undefined);
-      await t.server.close();
-    } finally {
-      const left = await resetHost(config, { cgroups: false });
-      await t.close();
-      assert.deepEqual(left, [], 'nothing of this server is left on the host');
-    }
+    assert.deepEqual(await endRealServer(t, c, launched), [], 'nothing of this server is left on the host');
   });
 
   let first: Instance;

@@ -12,12 +12,13 @@ import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { CommandError, run } from '../../src/host/exec.js';
+import { run } from '../../src/host/exec.js';
 import { FABRICS } from '../../src/network/drivers/index.js';
 import { hostEgressRuleset, hostGuardRuleset, routerRuleset, SERVICE_CT_MARK } from '../../src/network/drivers/nat-rules.js';
 import { NetnsFabric, fabricLeftovers } from '../../src/network/drivers/netns-fabric.js';
 import type { FabricEvent, NetworkInfo, PluggedInterface, PlugRequest } from '../../src/network/fabric.js';
 import { loadConfig } from '../../src/config.js';
+import { nodeReadyIn, ping } from '../helpers/netns.js';
 import { runFabricConformance, type FabricCase } from './fabric.conformance.js';
 
 const PREFIX = `ot${randomBytes(2).toString('hex')}`;
@@ -107,21 +108,6 @@ runFabricConformance('netns', () => fabric(), {
 
 // ---------------------------------------------------------------- real traffic
 
-async function ok(cmd: string, args: string[]): Promise<boolean> {
-  try {
-    await run(cmd, args, { timeoutMs: 5000 });
-    return true;
-  } catch (e) {
-    if (e instanceof CommandError) return false;
-    throw e;
-  }
-}
-
-/** One echo request, one second to answer. `via` binds it to a device (the transit link) so it can leave by no other way. */
-const ping = (ns: string | undefined, address: string, via?: string): Promise<boolean> => {
-  const p = ['busybox', 'ping', '-c1', '-W1', ...(via ? ['-I', via] : []), address];
-  return ns ? ok('ip', ['netns', 'exec', ns, ...p]) : ok(p[0]!, p.slice(1));
-};
 
 /** Runs a node script inside a namespace; its stdout. */
 async function nodeIn(ns: string, script: string): Promise<string> {
@@ -131,18 +117,7 @@ async function nodeIn(ns: string, script: string): Promise<string> {
 /** A TCP listener in a namespace answering "<label> <peer address>"; resolves once it listens. */
 async function listenIn(ns: string, port: number, label: string): Promise<ChildProcess> {
   const script = `const s=require('net').createServer(c=>{c.end('${label} '+c.remoteAddress.replace(/^::ffff:/,''))});s.listen(${port},'0.0.0.0',()=>console.log('ready'));setTimeout(()=>process.exit(0),20000)`;
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('listener did not start')), 8000);
-    child.stdout!.on('data', (b: Buffer) => {
-      if (b.toString().includes('ready')) {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-    child.once('exit', () => reject(new Error('listener exited')));
-  });
-  return child;
+  return nodeReadyIn(ns, script);
 }
 
 /** Connects (from this process, or a namespace) and reads the answer. */

@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.js';
-import { CommandError, run } from '../../src/host/exec.js';
+import { nodeReadyIn, ping } from '../helpers/netns.js';
+import { run } from '../../src/host/exec.js';
 import { FIREWALLS } from '../../src/network/drivers/index.js';
 import { NetnsFabric } from '../../src/network/drivers/netns-fabric.js';
 import { firewallTablesIn, NftFirewall, canonicalElement } from '../../src/network/drivers/nft-firewall.js';
@@ -116,17 +117,6 @@ describe('nft firewall in a scratch namespace', { skip: unable }, () => {
 
 // ---------------------------------------------------------------- real packets
 
-async function ok(cmd: string, args: string[]): Promise<boolean> {
-  try {
-    await run(cmd, args, { timeoutMs: 5000 });
-    return true;
-  } catch (e) {
-    if (e instanceof CommandError) return false;
-    throw e;
-  }
-}
-
-const ping = (ns: string, address: string): Promise<boolean> => ok('ip', ['netns', 'exec', ns, 'busybox', 'ping', '-c1', '-W1', address]);
 
 /** TCP and UDP listeners in a namespace answering "<label> <peer>"; resolves once they listen. */
 async function listenIn(ns: string, ports: number[], label: string): Promise<ChildProcess> {
@@ -135,18 +125,7 @@ async function listenIn(ns: string, ports: number[], label: string): Promise<Chi
     `for(const p of ${JSON.stringify(ports)}){net.createServer(c=>{c.on('error',()=>{});c.on('data',()=>{if(p===7009)c.write('echo\\n')});c.write('${label} '+c.remoteAddress.replace(/^::ffff:/,'')+'\\n');if(p!==7009)c.end()}).listen(p,'0.0.0.0');` +
     `const u=dg.createSocket('udp4');u.on('message',(m,r)=>u.send('${label} '+r.address,r.port,r.address));u.bind(p)}` +
     `setTimeout(()=>console.log('ready'),100);setTimeout(()=>process.exit(0),170000)`;
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('listener did not start')), 8000);
-    child.stdout!.on('data', (b: Buffer) => {
-      if (b.toString().includes('ready')) {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-    child.once('exit', () => reject(new Error('listener exited')));
-  });
-  return child;
+  return nodeReadyIn(ns, script);
 }
 
 /** One TCP connect from a namespace: the answer's first line, `timeout` (dropped), or `error <code>` (refused). */

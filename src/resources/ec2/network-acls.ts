@@ -28,18 +28,16 @@ function catchAllEntries(withIpv6: boolean): NetworkAclEntry[] {
   return out;
 }
 
-/** Creates a custom ACL in a VPC: only the `*` deny entries, no associations. */
-export function createNetworkAcl(ctx: ResourceContext, vpc: VpcRecord): NetworkAclRecord {
-  const record: NetworkAclRecord = {
-    NetworkAclId: newId('acl'),
-    VpcId: vpc.VpcId,
-    OwnerId: ctx.accountId,
-    IsDefault: false,
-    Entries: catchAllEntries(hasIpv6(vpc)),
-    Associations: [],
-  };
+/** A new ACL of a VPC with these entries and no associations, stored. */
+function storeNewAcl(ctx: ResourceContext, vpc: VpcRecord, isDefault: boolean, entries: NetworkAclEntry[]): NetworkAclRecord {
+  const record: NetworkAclRecord = { NetworkAclId: newId('acl'), VpcId: vpc.VpcId, OwnerId: ctx.accountId, IsDefault: isDefault, Entries: entries, Associations: [] };
   saveAcl(ctx, record);
   return record;
+}
+
+/** Creates a custom ACL in a VPC: only the `*` deny entries, no associations. */
+export function createNetworkAcl(ctx: ResourceContext, vpc: VpcRecord): NetworkAclRecord {
+  return storeNewAcl(ctx, vpc, false, catchAllEntries(hasIpv6(vpc)));
 }
 
 /** The ACLs of one VPC. */
@@ -73,16 +71,7 @@ function defaultEntries(withIpv6: boolean): NetworkAclEntry[] {
 
 /** Creates the VPC's default ACL. */
 export function createDefaultNetworkAcl(ctx: ResourceContext, vpc: VpcRecord): NetworkAclRecord {
-  const record: NetworkAclRecord = {
-    NetworkAclId: newId('acl'),
-    VpcId: vpc.VpcId,
-    OwnerId: ctx.accountId,
-    IsDefault: true,
-    Entries: defaultEntries(hasIpv6(vpc)),
-    Associations: [],
-  };
-  saveAcl(ctx, record);
-  return record;
+  return storeNewAcl(ctx, vpc, true, defaultEntries(hasIpv6(vpc)));
 }
 
 /** Associates a new subnet with its VPC's default ACL (no-op if the VPC has none). */
