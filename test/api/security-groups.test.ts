@@ -391,6 +391,21 @@ describe('security groups', () => {
       assert.equal((await rulesOf(gid)).length, 120);
     });
 
+    it('a raised quota (--rules-per-security-group 1000) holds 1,000 rules per direction, and no more', async () => {
+      const big = await startTestServer({ rulesPerSecurityGroup: 1000 });
+      try {
+        const c = big.client();
+        const vpc = (await c.send(new DescribeVpcsCommand({}))).Vpcs![0]!.VpcId;
+        const gid = (await c.send(new CreateSecurityGroupCommand({ GroupName: 'big', Description: 'big', VpcId: vpc }))).GroupId!;
+        const ranges = Array.from({ length: 1000 }, (_, i) => ({ CidrIp: `10.${i >> 8}.${i & 255}.0/24` }));
+        await c.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: gid, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 1, ToPort: 1, IpRanges: ranges }] }));
+        const err = await ec2Error(c.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: gid, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 2, ToPort: 2, IpRanges: [{ CidrIp: '1.2.3.4/32' }] }] })));
+        assert.equal(err.code, 'RulesPerSecurityGroupLimitExceeded');
+      } finally {
+        await big.close();
+      }
+    });
+
     it('DryRun validates and changes nothing', async () => {
       const gid = await createGroup();
       const err = await ec2Error(
