@@ -95,6 +95,28 @@ describe('AWS CLI v2 session', { skip: haveAwsCli() ? false : 'Debian awscli is 
     await aws.json('wait', 'instance-terminated', '--instance-ids', ...ids);
   });
 
+  it('network interface attributes: groups, source/dest check, description', async () => {
+    const imageId = await aws.text('describe-images', '--owners', 'amazon', '--filters', 'Name=architecture,Values=x86_64', '--query', 'Images[0].ImageId');
+    const [instanceId, eniId] = (await aws.text('run-instances', '--image-id', imageId, '--query', 'Instances[0].[InstanceId,NetworkInterfaces[0].NetworkInterfaceId]')).split(/\s+/);
+    const a = await aws.text('create-security-group', '--group-name', 'eni-a', '--description', 'a', '--query', 'GroupId');
+    const b = await aws.text('create-security-group', '--group-name', 'eni-b', '--description', 'b', '--query', 'GroupId');
+    await aws.json('modify-network-interface-attribute', '--network-interface-id', eniId!, '--groups', a, b);
+    const groups = await aws.text('describe-network-interface-attribute', '--network-interface-id', eniId!, '--attribute', 'groupSet', '--query', 'Groups[].GroupId');
+    assert.deepEqual(groups.split(/\s+/), [a, b]);
+    const onInstance = await aws.text('describe-instances', '--instance-ids', instanceId!, '--query', 'Reservations[0].Instances[0].SecurityGroups[].GroupName');
+    assert.deepEqual(onInstance.split(/\s+/), ['eni-a', 'eni-b']);
+    await aws.json('modify-network-interface-attribute', '--network-interface-id', eniId!, '--no-source-dest-check');
+    assert.equal(await aws.text('describe-network-interface-attribute', '--network-interface-id', eniId!, '--attribute', 'sourceDestCheck', '--query', 'SourceDestCheck.Value'), 'False');
+    await aws.json('reset-network-interface-attribute', '--network-interface-id', eniId!, '--source-dest-check', 'true');
+    assert.equal(await aws.text('describe-network-interface-attribute', '--network-interface-id', eniId!, '--attribute', 'sourceDestCheck', '--query', 'SourceDestCheck.Value'), 'True');
+    await aws.json('modify-network-interface-attribute', '--network-interface-id', eniId!, '--description', 'Value=from the cli');
+    assert.equal(await aws.text('describe-network-interfaces', '--network-interface-ids', eniId!, '--query', 'NetworkInterfaces[0].Description'), 'from the cli');
+    const unknown = await aws.raw(['modify-network-interface-attribute', '--network-interface-id', eniId!, '--groups', 'sg-0123456789abcdef0']);
+    assert.equal(unknown.code, 254);
+    assert.match(unknown.stderr, /InvalidGroup\.NotFound/);
+    await aws.json('terminate-instances', '--instance-ids', instanceId!);
+  });
+
   it('network ACL: create, entries, move a subnet, delete', async () => {
     const vpcId = await aws.text('create-vpc', '--cidr-block', '10.30.0.0/16', '--query', 'Vpc.VpcId');
     const subnetId = await aws.text('create-subnet', '--vpc-id', vpcId, '--cidr-block', '10.30.1.0/24', '--query', 'Subnet.SubnetId');

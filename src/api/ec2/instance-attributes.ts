@@ -20,7 +20,8 @@ import { action, type ActionHandler, type RequestContext } from '../context.js';
 import { consoleOutputOf, eniCollection, instanceCollection, interfacesOf, type StoredInstance } from '../../resources/ec2/instances.js';
 import { requireInstances } from './instance-view.js';
 import type { SubnetRecord } from '../../resources/ec2/records.js';
-import { applyMetadataOptions, checkArchitecture, checkOffered, checkUserData, resolveGroups } from './run-instances.js';
+import { applyMetadataOptions, checkArchitecture, checkOffered, checkUserData } from './run-instances.js';
+import { resolveGroups } from '../../resources/ec2/network-interfaces.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
 import { requireInstanceType } from '../../domain/instance-types.js';
 

@@ -1,22 +1,40 @@
 /**
  * Network interfaces (ENIs): the primary interface RunInstances creates for
- * each instance, and DescribeNetworkInterfaces. Attachment and Association
+ * each instance, DescribeNetworkInterfaces, and the attribute actions
+ * (Describe/Modify/ResetNetworkInterfaceAttribute). Attachment and Association
  * are built from the record at describe time (public DNS names are never
  * stored). Create/Attach/Detach/DeleteNetworkInterface come with a later issue.
+ *
+ * ModifyNetworkInterfaceAttribute changes one attribute per call, as EC2 does.
+ * The groups follow ModifyInstanceAttribute's rules (resolveGroups); on an
+ * instance's primary interface (device index 0) the instance's own
+ * SecurityGroups and SourceDestCheck, which DescribeInstances shows, follow.
  */
-import type { DescribeNetworkInterfacesRequest, DescribeNetworkInterfacesResult, InstanceNetworkInterface, NetworkInterface, NetworkInterfaceAssociation } from '@aws-sdk/client-ec2';
+import type {
+  DescribeNetworkInterfaceAttributeRequest,
+  DescribeNetworkInterfaceAttributeResult,
+  DescribeNetworkInterfacesRequest,
+  DescribeNetworkInterfacesResult,
+  InstanceNetworkInterface,
+  ModifyNetworkInterfaceAttributeRequest,
+  NetworkInterface,
+  NetworkInterfaceAssociation,
+  ResetNetworkInterfaceAttributeRequest,
+} from '@aws-sdk/client-ec2';
 import { applyFilters, filterTable } from '../../domain/filters.js';
 import { paginate } from '../../domain/pagination.js';
-import { invalidParameterCombination } from '../../domain/errors.js';
+import { Ec2Error, invalidParameterCombination, missingParameter } from '../../domain/errors.js';
+import { checkText } from '../../domain/text.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
-import { eniCollection } from '../../resources/ec2/instances.js';
+import { eniCollection, instanceCollection } from '../../resources/ec2/instances.js';
 import { publicDnsName } from '../../resources/ec2/public-ips.js';
-import type { NetworkInterfaceRecord } from '../../resources/ec2/records.js';
+import type { NetworkInterfaceRecord, SubnetRecord } from '../../resources/ec2/records.js';
 import { requireResources } from '../../resources/ec2/registry.js';
 import { tagsField } from './tags.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
 import { tagsByResource } from '../../resources/ec2/tags.js';
+import { resolveGroups } from '../../resources/ec2/network-interfaces.js';
 
 /** An ISO-8601 string where the SDK types say Date: the serializer writes both the same way. */
 const isoTime = (s: string): Date => s as unknown as Date;
@@ -74,22 +92,10 @@ function privateIpAddressesOutput<A>(eni: NetworkInterfaceRecord, assoc: A | und
 
 /** The interface as DescribeNetworkInterfaces shows it. */
 export function networkInterfaceOutput(ctx: RequestContext, eni: NetworkInterfaceRecord, tags: Tag[] | undefined): NetworkInterface {
-  const at = eni.attachment;
   const assoc = associationOutput(ctx, eni);
   return {
     Association: assoc,
-    Attachment: at
-      ? {
-          AttachTime: isoTime(at.AttachTime),
-          AttachmentId: at.AttachmentId,
-          DeleteOnTermination: at.DeleteOnTermination,
-          DeviceIndex: at.DeviceIndex,
-          NetworkCardIndex: 0,
-          InstanceId: at.InstanceId,
-          InstanceOwnerId: ctx.accountId,
-          Status: 'attached',
-        }
-      : undefined,
+    Attachment: attachmentOutput(ctx, eni),
     AvailabilityZone: eni.AvailabilityZone,
     Description: eni.Description ?? '',
     Groups: eni.Groups,
@@ -161,6 +167,164 @@ const describeNetworkInterfaces = action((ctx, input: DescribeNetworkInterfacesR
   return { NetworkInterfaces: page.items, NextToken: page.nextToken };
 });
 
+// ---------------------------------------------------------------- attributes
+
+function requireInterface(ctx: RequestContext, id: string | undefined): NetworkInterfaceRecord {
+  if (id === undefined || id === '') throw missingParameter('NetworkInterfaceId');
+  return requireResources(ctx, KINDS.networkInterface, [id])[0]!;
+}
+
+const ATTRIBUTES = ['description', 'groupSet', 'sourceDestCheck', 'attachment'] as const;
+type AttributeName = (typeof ATTRIBUTES)[number];
+
+function checkAttribute(name: string | undefined): AttributeName {
+  if (name === undefined || name === '') throw missingParameter('Attribute');
+  if (!(ATTRIBUTES as readonly string[]).includes(name)) {
+    throw new Ec2Error('InvalidParameterValue', `Value (${name}) for parameter attribute is invalid. Unknown attribute.`);
+  }
+  return name as AttributeName;
+}
+
+/** The attachment as DescribeNetworkInterfaceAttribute and DescribeNetworkInterfaces show it. */
+function attachmentOutput(ctx: RequestContext, eni: NetworkInterfaceRecord): NetworkInterface['Attachment'] {
+  const at = eni.attachment;
+  if (!at) return undefined;
+  return {
+    AttachTime: isoTime(at.AttachTime),
+    AttachmentId: at.AttachmentId,
+    DeleteOnTermination: at.DeleteOnTermination,
+    DeviceIndex: at.DeviceIndex,
+    NetworkCardIndex: 0,
+    InstanceId: at.InstanceId,
+    InstanceOwnerId: ctx.accountId,
+    Status: 'attached',
+  };
+}
+
+const describeNetworkInterfaceAttribute = action(
+  (ctx, input: DescribeNetworkInterfaceAttributeRequest): DescribeNetworkInterfaceAttributeResult => {
+    const eni = requireInterface(ctx, input.NetworkInterfaceId);
+    const name = checkAttribute(input.Attribute);
+    const out: DescribeNetworkInterfaceAttributeResult = { NetworkInterfaceId: eni.NetworkInterfaceId };
+    switch (name) {
+      case 'description':
+        out.Description = { Value: eni.Description ?? '' };
+        break;
+      case 'groupSet':
+        out.Groups = eni.Groups;
+        break;
+      case 'sourceDestCheck':
+        out.SourceDestCheck = { Value: eni.SourceDestCheck ?? true };
+        break;
+      case 'attachment':
+        out.Attachment = attachmentOutput(ctx, eni);
+        break;
+    }
+    return out;
+  },
+);
+
+/** The one change a ModifyNetworkInterfaceAttribute call asks for. */
+type Change =
+  | { attr: 'description'; value: string }
+  | { attr: 'groupSet'; value: string[] }
+  | { attr: 'sourceDestCheck'; value: boolean }
+  | { attr: 'attachment'; attachmentId: string; deleteOnTermination: boolean };
+
+/** EC2's limit on an interface's description. */
+const MAX_DESCRIPTION = 255;
+
+function requestedChange(input: ModifyNetworkInterfaceAttributeRequest): Change {
+  const found: Change[] = [];
+  if (input.Description) {
+    const v = input.Description.Value;
+    if (v === undefined) throw missingParameter('Description.Value');
+    checkText('Description', v);
+    if (v.length > MAX_DESCRIPTION) {
+      throw new Ec2Error('InvalidParameterValue', `Value for parameter Description is invalid. It must be at most ${MAX_DESCRIPTION} characters long.`);
+    }
+    found.push({ attr: 'description', value: v });
+  }
+  if (input.Groups && input.Groups.length > 0) found.push({ attr: 'groupSet', value: input.Groups });
+  if (input.SourceDestCheck) {
+    const v = input.SourceDestCheck.Value;
+    if (v === undefined) throw missingParameter('SourceDestCheck.Value');
+    found.push({ attr: 'sourceDestCheck', value: v });
+  }
+  if (input.Attachment) {
+    const a = input.Attachment;
+    if (a.AttachmentId === undefined || a.AttachmentId === '') throw missingParameter('Attachment.AttachmentId');
+    if (a.DeleteOnTermination === undefined) throw missingParameter('Attachment.DeleteOnTermination');
+    found.push({ attr: 'attachment', attachmentId: a.AttachmentId, deleteOnTermination: a.DeleteOnTermination });
+  }
+  if (found.length === 0) throw invalidParameterCombination('No attributes specified.');
+  if (found.length > 1) {
+    throw invalidParameterCombination(`Fields for multiple attribute types specified: ${found.map((c) => c.attr).join(', ')}`);
+  }
+  return found[0]!;
+}
+
+const modifyNetworkInterfaceAttribute = action((ctx, input: ModifyNetworkInterfaceAttributeRequest): Record<string, never> => {
+  const eni = requireInterface(ctx, input.NetworkInterfaceId);
+  const c = requestedChange(input);
+  const owner = eni.attachment ? instanceCollection(ctx).get(ctx.region, eni.attachment.InstanceId) : undefined;
+  // the instance's own view of its primary interface (DescribeInstances' SecurityGroups and SourceDestCheck)
+  const primaryOf = owner && eni.attachment?.DeviceIndex === 0 ? owner : undefined;
+  let changedGroups: string[] = [];
+  switch (c.attr) {
+    case 'description':
+      eni.Description = c.value;
+      break;
+    case 'sourceDestCheck':
+      eni.SourceDestCheck = c.value;
+      if (primaryOf) primaryOf.SourceDestCheck = c.value;
+      break;
+    case 'groupSet': {
+      const subnet = ctx.store.collection(KINDS.subnet).get(ctx.region, eni.SubnetId);
+      const groups = resolveGroups(ctx, subnet ?? ({ SubnetId: eni.SubnetId, VpcId: eni.VpcId } as SubnetRecord), c.value, []);
+      changedGroups = [...new Set([...eni.Groups, ...groups].map((g) => g.GroupId ?? '').filter((id) => id !== ''))];
+      eni.Groups = groups;
+      if (primaryOf) primaryOf.SecurityGroups = groups;
+      break;
+    }
+    case 'attachment':
+      if (!eni.attachment || eni.attachment.AttachmentId !== c.attachmentId) {
+        throw new Ec2Error('InvalidAttachmentID.NotFound', `The attachment ID '${c.attachmentId}' does not exist`);
+      }
+      eni.attachment.DeleteOnTermination = c.deleteOnTermination;
+      break;
+  }
+  eniCollection(ctx).put(ctx.region, eni.NetworkInterfaceId, eni);
+  ctx.notify(KINDS.networkInterface.name, eni.NetworkInterfaceId);
+  for (const id of changedGroups) ctx.notify(KINDS.securityGroup.name, id);
+  if (primaryOf && (c.attr === 'groupSet' || c.attr === 'sourceDestCheck')) {
+    instanceCollection(ctx).put(ctx.region, primaryOf.InstanceId, primaryOf);
+    ctx.notify(KINDS.instance.name, primaryOf.InstanceId);
+  }
+  return {};
+});
+
+const resetNetworkInterfaceAttribute = action((ctx, input: ResetNetworkInterfaceAttributeRequest): Record<string, never> => {
+  const eni = requireInterface(ctx, input.NetworkInterfaceId);
+  // SourceDestCheck is the only attribute this call resets; its value names it, whatever it says
+  if (input.SourceDestCheck === undefined) throw missingParameter('SourceDestCheck');
+  eni.SourceDestCheck = true;
+  eniCollection(ctx).put(ctx.region, eni.NetworkInterfaceId, eni);
+  ctx.notify(KINDS.networkInterface.name, eni.NetworkInterfaceId);
+  const owner = eni.attachment?.DeviceIndex === 0 ? instanceCollection(ctx).get(ctx.region, eni.attachment.InstanceId) : undefined;
+  if (owner) {
+    owner.SourceDestCheck = true;
+    instanceCollection(ctx).put(ctx.region, owner.InstanceId, owner);
+    ctx.notify(KINDS.instance.name, owner.InstanceId);
+  }
+  return {};
+});
+
 export const networkInterfacesModule: ApiModule = {
-  actions: { DescribeNetworkInterfaces: describeNetworkInterfaces },
+  actions: {
+    DescribeNetworkInterfaces: describeNetworkInterfaces,
+    DescribeNetworkInterfaceAttribute: describeNetworkInterfaceAttribute,
+    ModifyNetworkInterfaceAttribute: modifyNetworkInterfaceAttribute,
+    ResetNetworkInterfaceAttribute: resetNetworkInterfaceAttribute,
+  },
 };

@@ -5,7 +5,6 @@
  */
 import type {
   BlockDeviceMapping,
-  GroupIdentifier,
   InstanceBlockDeviceMapping,
   InstanceMetadataOptionsResponse,
   InstanceNetworkInterfaceSpecification,
@@ -22,14 +21,12 @@ import { action, type RequestContext } from '../context.js';
 import { eniCollection, instanceCollection, liveInstanceCount, type LaunchVolume, type StoredInstance } from '../../resources/ec2/instances.js';
 import { ec2Time, instanceOutput, isoTime, type InstanceLookups } from './instance-view.js';
 import { allocatePublicIps } from '../../resources/ec2/public-ips.js';
-import { defaultVpcOf as defaultVpc } from '../../resources/ec2/vpcs.js';
-import type { ImageRecord, NetworkInterfaceRecord, SecurityGroupRecord, SubnetRecord } from '../../resources/ec2/records.js';
-import { requireResources } from '../../resources/ec2/registry.js';
+import type { ImageRecord, NetworkInterfaceRecord, SubnetRecord } from '../../resources/ec2/records.js';
 import { tagSpecificationTags } from './tags.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
 import { putTags } from '../../resources/ec2/tags.js';
 import { findKeyPairByName } from '../../resources/ec2/key-pairs.js';
-import { newInstanceInterface } from '../../resources/ec2/network-interfaces.js';
+import { newInstanceInterface, resolveGroups } from '../../resources/ec2/network-interfaces.js';
 import { allocatePrivateIps, subnetForLaunch } from '../../resources/ec2/subnets.js';
 import { requireImage } from '../../resources/ec2/images.js';
 import { checkText } from '../../domain/text.js';
@@ -89,44 +86,6 @@ export function checkOffered(ctx: RequestContext, type: string, zone: string): v
       `Your requested instance type (${type}) is not supported in your requested Availability Zone (${zone}). Please retry your request by not specifying an Availability Zone or choosing another one.`,
     );
   }
-}
-
-
-/**
- * The groups of the primary interface: ids (any VPC, checked against the
- * subnet's) and names (looked up in the default VPC); the VPC's `default`
- * group when none is given.
- */
-export function resolveGroups(ctx: RequestContext, subnet: SubnetRecord, ids: readonly string[], names: readonly string[]): GroupIdentifier[] {
-  const all = ctx.store.collection(KINDS.securityGroup).list(ctx.region);
-  const chosen: SecurityGroupRecord[] = ids.length > 0 ? requireResources(ctx, KINDS.securityGroup, ids) : [];
-  if (names.length > 0) {
-    const dv = defaultVpc(ctx);
-    for (const name of names) {
-      const g = dv && all.find((x) => x.VpcId === dv.VpcId && x.GroupName === name);
-      if (!g) {
-        throw new Ec2Error(
-          'InvalidGroup.NotFound',
-          dv ? `The security group '${name}' does not exist in default VPC '${dv.VpcId}'` : `The security group '${name}' does not exist`,
-        );
-      }
-      if (!chosen.some((c) => c.GroupId === g.GroupId)) chosen.push(g);
-    }
-  }
-  if (chosen.length === 0) {
-    const d = all.find((g) => g.VpcId === subnet.VpcId && g.GroupName === 'default');
-    if (!d) throw new Ec2Error('InvalidGroup.NotFound', `The security group 'default' does not exist in VPC '${subnet.VpcId}'`);
-    chosen.push(d);
-  }
-  for (const g of chosen) {
-    if (g.VpcId !== subnet.VpcId) {
-      throw new Ec2Error('InvalidParameter', `Security group ${g.GroupId} and subnet ${subnet.SubnetId} belong to different networks.`);
-    }
-  }
-  if (chosen.length > ACCOUNT_LIMITS.maxSecurityGroupsPerInterface) {
-    throw new Ec2Error('SecurityGroupsPerInterfaceLimitExceeded', 'The maximum number of security groups per interface has been reached.');
-  }
-  return chosen.map((g) => ({ GroupId: g.GroupId, GroupName: g.GroupName }));
 }
 
 function checkCount(name: 'MinCount' | 'MaxCount', v: number | undefined): number {

@@ -2,9 +2,13 @@ import type { GroupIdentifier } from '@aws-sdk/client-ec2';
 import { randomBytes } from 'node:crypto';
 import type { ResourceContext } from '../context.js';
 import { newId } from '../../domain/ids.js';
+import { ACCOUNT_LIMITS } from '../../domain/account-limits.js';
+import { Ec2Error } from '../../domain/errors.js';
 import { KINDS, MEMBER_INDEX } from './kinds.js';
 import { privateDnsName } from './public-ips.js';
-import type { NetworkInterfaceRecord, SubnetRecord } from './records.js';
+import type { NetworkInterfaceRecord, SecurityGroupRecord, SubnetRecord } from './records.js';
+import { requireResources } from './registry.js';
+import { defaultVpcOf as defaultVpc } from './vpcs.js';
 
 /** A locally administered unicast MAC, as EC2 gives interfaces (02:xx:xx:xx:xx:xx). */
 function newMacAddress(): string {
@@ -71,4 +75,43 @@ export function findInterfaceByPrivateIp(ctx: Pick<ResourceContext, 'store' | 'r
     }
   }
   return undefined;
+}
+
+/**
+ * The groups an interface in `subnet` may have (RunInstances' primary
+ * interface, ModifyInstanceAttribute and ModifyNetworkInterfaceAttribute
+ * Groups): ids (any VPC, checked against the subnet's) and names (looked up in
+ * the default VPC); the VPC's `default` group when none is given; at most
+ * ACCOUNT_LIMITS.maxSecurityGroupsPerInterface.
+ */
+export function resolveGroups(ctx: ResourceContext, subnet: SubnetRecord, ids: readonly string[], names: readonly string[]): GroupIdentifier[] {
+  const all = ctx.store.collection(KINDS.securityGroup).list(ctx.region);
+  const chosen: SecurityGroupRecord[] = ids.length > 0 ? requireResources(ctx, KINDS.securityGroup, ids) : [];
+  if (names.length > 0) {
+    const dv = defaultVpc(ctx);
+    for (const name of names) {
+      const g = dv && all.find((x) => x.VpcId === dv.VpcId && x.GroupName === name);
+      if (!g) {
+        throw new Ec2Error(
+          'InvalidGroup.NotFound',
+          dv ? `The security group '${name}' does not exist in default VPC '${dv.VpcId}'` : `The security group '${name}' does not exist`,
+        );
+      }
+      if (!chosen.some((c) => c.GroupId === g.GroupId)) chosen.push(g);
+    }
+  }
+  if (chosen.length === 0) {
+    const d = all.find((g) => g.VpcId === subnet.VpcId && g.GroupName === 'default');
+    if (!d) throw new Ec2Error('InvalidGroup.NotFound', `The security group 'default' does not exist in VPC '${subnet.VpcId}'`);
+    chosen.push(d);
+  }
+  for (const g of chosen) {
+    if (g.VpcId !== subnet.VpcId) {
+      throw new Ec2Error('InvalidParameter', `Security group ${g.GroupId} and subnet ${subnet.SubnetId} belong to different networks.`);
+    }
+  }
+  if (chosen.length > ACCOUNT_LIMITS.maxSecurityGroupsPerInterface) {
+    throw new Ec2Error('SecurityGroupsPerInterfaceLimitExceeded', 'The maximum number of security groups per interface has been reached.');
+  }
+  return chosen.map((g) => ({ GroupId: g.GroupId, GroupName: g.GroupName }));
 }
