@@ -42,9 +42,8 @@ const NEVER_SET: Record<string, Record<string, string>> = {
   },
   DescribeSecurityGroups: {
     'ip-permission.ipv6-cidr': 'no IPv6 rules',
-    'ip-permission.prefix-list-id': 'no prefix lists',
     'egress.ip-permission.ipv6-cidr': 'no IPv6 rules',
-    'egress.ip-permission.prefix-list-id': 'no prefix lists',
+    'egress.ip-permission.prefix-list-id': 'the prefix list rule here is inbound',
     'egress.ip-permission.group-id': 'no group references here',
     'egress.ip-permission.group-name': 'no group references here',
     'egress.ip-permission.user-id': 'no group references here',
@@ -74,10 +73,16 @@ describe('filter tables against a world with one of everything', () => {
     await c.send(new EC2.CreateRouteCommand({ RouteTableId: rtb, DestinationCidrBlock: '0.0.0.0/0', GatewayId: igw }));
     await c.send(new EC2.AssociateRouteTableCommand({ RouteTableId: rtb, SubnetId: subnet }));
     const sg = (await c.send(new EC2.CreateSecurityGroupCommand({ GroupName: 'web', Description: 'web', VpcId: vpc }))).GroupId!;
+    const pl = (
+      await c.send(new EC2.CreateManagedPrefixListCommand({ PrefixListName: 'office', MaxEntries: 2, AddressFamily: 'IPv4', Entries: [{ Cidr: '198.18.0.0/15' }] }))
+    ).PrefixList!.PrefixListId!;
     await c.send(
       new EC2.AuthorizeSecurityGroupIngressCommand({
         GroupId: sg,
-        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '192.0.2.0/24' }] }],
+        IpPermissions: [
+          { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '192.0.2.0/24' }] },
+          { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, PrefixListIds: [{ PrefixListId: pl }] },
+        ],
       }),
     );
     await c.send(new EC2.CreateKeyPairCommand({ KeyName: 'k' }));
@@ -100,7 +105,7 @@ describe('filter tables against a world with one of everything', () => {
         new EC2.CreateFlowLogsCommand({ ResourceType: 'VPC', ResourceIds: [vpc], TrafficType: 'ALL', LogDestinationType: 'file' as EC2.LogDestinationType, LogDestination: 'all.log' }),
       )
     ).FlowLogIds![0]!;
-    const all = [vpc, subnet, igw, rtb, sg, inst, flowLog];
+    const all = [vpc, subnet, igw, rtb, sg, inst, flowLog, pl];
     await c.send(new EC2.CreateTagsCommand({ Resources: all, Tags: [{ Key: 'Name', Value: 'everything' }] }));
   });
 

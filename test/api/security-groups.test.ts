@@ -1,5 +1,6 @@
 import {
   AuthorizeSecurityGroupEgressCommand,
+  CreateManagedPrefixListCommand,
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
   CreateTagsCommand,
@@ -47,6 +48,11 @@ describe('security groups', () => {
   async function createGroup(vpcId?: string, name = uniq('grp')): Promise<string> {
     const out = await ec2.send(new CreateSecurityGroupCommand({ GroupName: name, Description: `group ${name}`, VpcId: vpcId }));
     return out.GroupId!;
+  }
+  /** A managed prefix list for rules to name (rules may only name lists that exist). */
+  async function createPrefixList(): Promise<string> {
+    const out = await ec2.send(new CreateManagedPrefixListCommand({ PrefixListName: uniq('pl'), MaxEntries: 5, AddressFamily: 'IPv4' }));
+    return out.PrefixList!.PrefixListId!;
   }
   async function describeGroup(id: string): Promise<SecurityGroup> {
     const out = await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [id] }));
@@ -218,6 +224,7 @@ describe('security groups', () => {
     it('adds one rule per source, grouped back into IpPermissions, tagged', async () => {
       const gid = await createGroup();
       const peer = await createGroup();
+      const pl443 = await createPrefixList();
       const out = await ec2.send(
         new AuthorizeSecurityGroupIngressCommand({
           GroupId: gid,
@@ -231,7 +238,7 @@ describe('security groups', () => {
               UserIdGroupPairs: [{ GroupId: peer }],
             },
             { IpProtocol: 'icmp', FromPort: 8, ToPort: -1, IpRanges: [{ CidrIp: '0.0.0.0/0' }] },
-            { IpProtocol: '6', FromPort: 443, ToPort: 443, PrefixListIds: [{ PrefixListId: 'pl-0123456789abcdef0' }] },
+            { IpProtocol: '6', FromPort: 443, ToPort: 443, PrefixListIds: [{ PrefixListId: pl443 }] },
           ],
           TagSpecifications: [{ ResourceType: 'security-group-rule', Tags: [{ Key: 'purpose', Value: 'admin' }] }],
         }),
@@ -255,7 +262,7 @@ describe('security groups', () => {
       assert.equal(icmp.FromPort, 8);
       assert.equal(icmp.ToPort, -1);
       const https = g.IpPermissions!.find((p) => p.FromPort === 443)!;
-      assert.deepEqual(https.PrefixListIds, [{ PrefixListId: 'pl-0123456789abcdef0' }]);
+      assert.deepEqual(https.PrefixListIds, [{ PrefixListId: pl443 }]);
       assert.equal(g.IpPermissions!.length, 3);
 
       // rule ids are taggable resources
@@ -524,8 +531,10 @@ describe('security groups', () => {
     let web: string;
     let db: string;
     let tagged: string;
+    let pl5432: string;
     const prefix = `filt${Date.now() % 100000}`;
     before(async () => {
+      pl5432 = await createPrefixList();
       web = await createGroup(undefined, `${prefix}-web`);
       db = await createGroup(otherVpcId, `${prefix}-db`);
       tagged = await createGroup(undefined, `${prefix}-tagged`);
@@ -536,7 +545,7 @@ describe('security groups', () => {
           IpPermissions: [
             { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '0.0.0.0/0' }], Ipv6Ranges: [{ CidrIpv6: '::/0' }] },
             { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, UserIdGroupPairs: [{ GroupId: tagged }] },
-            { IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, PrefixListIds: [{ PrefixListId: 'pl-aaaaaaaa' }] },
+            { IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, PrefixListIds: [{ PrefixListId: pl5432 }] },
           ],
         }),
       );
@@ -568,7 +577,7 @@ describe('security groups', () => {
       assert.deepEqual(await ids([{ Name: 'ip-permission.ipv6-cidr', Values: ['::/0'] }]), [web]);
       assert.deepEqual(await ids([{ Name: 'ip-permission.group-id', Values: [tagged] }]), [web]);
       assert.deepEqual(await ids([{ Name: 'ip-permission.group-name', Values: [`${prefix}-tagged`] }]), [web]);
-      assert.deepEqual(await ids([{ Name: 'ip-permission.prefix-list-id', Values: ['pl-aaaaaaaa'] }]), [web]);
+      assert.deepEqual(await ids([{ Name: 'ip-permission.prefix-list-id', Values: [pl5432] }]), [web]);
       assert.deepEqual(await ids([{ Name: 'egress.ip-permission.cidr', Values: ['10.20.0.2/32'] }]), [db]);
       assert.deepEqual(await ids([{ Name: 'egress.ip-permission.protocol', Values: ['udp'] }]), [db]);
       assert.deepEqual(await ids([{ Name: 'egress.ip-permission.cidr', Values: ['0.0.0.0/0'] }]), [web, db, tagged].sort());

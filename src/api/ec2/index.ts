@@ -9,6 +9,7 @@ import { internetGatewaysModule } from './internet-gateways.js';
 import { keyPairsModule } from './key-pairs.js';
 import { networkAclsModule } from './network-acls.js';
 import { networkInterfacesModule } from './network-interfaces.js';
+import { prefixListsModule } from './prefix-lists.js';
 import { regionsModule } from './regions.js';
 import { routeTablesModule } from './route-tables.js';
 import { securityGroupsModule } from './security-groups.js';
@@ -16,4 +17,4 @@ import { subnetsModule } from './subnets.js';
 import { tagsModule } from './tags.js';
 import { vpcsModule } from './vpcs.js';
 
-export const ec2Modules: readonly ApiModule[] = [regionsModule, tagsModule, keyPairsModule, imagesModule, instanceTypesModule, securityGroupsModule, vpcsModule, subnetsModule, internetGatewaysModule, routeTablesModule, networkAclsModule, addressesModule, instancesModule, networkInterfacesModule, flowLogsModule];
+export const ec2Modules: readonly ApiModule[] = [regionsModule, tagsModule, keyPairsModule, imagesModule, instanceTypesModule, securityGroupsModule, vpcsModule, subnetsModule, internetGatewaysModule, routeTablesModule, networkAclsModule, addressesModule, instancesModule, networkInterfacesModule, flowLogsModule, prefixListsModule];

@@ -64,6 +64,7 @@ import { KINDS } from '../../resources/ec2/kinds.js';
 import type { SecurityGroupRuleRecord } from '../../resources/ec2/records.js';
 import { addRules, ALLOW_ALL_EGRESS, deleteSecurityGroupRecords, groups, newGroupRecord, removeRules, rulesCol, rulesOfGroup, securityGroupsOfVpc, syncPermissions } from '../../resources/ec2/security-groups.js';
 import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
+import { findPrefixList } from '../../resources/ec2/prefix-lists.js';
 
 /** Inbound and outbound rules a group may hold (each direction separately) unless the quota is raised (--rules-per-security-group). */
 export const MAX_RULES_PER_DIRECTION = 60;
@@ -115,6 +116,13 @@ function pairResolver(ctx: RequestContext, vpcId: string): GroupResolver {
     }
     return { GroupId: g.GroupId, UserId: ctx.accountId };
   };
+}
+
+/** Refuses rules naming a prefix list that does not exist (AWS-managed lists count), as EC2 does. */
+function checkPrefixLists(ctx: RequestContext, bodies: readonly RuleBody[]): void {
+  for (const b of bodies) {
+    if (b.PrefixListId !== undefined && !findPrefixList(ctx, b.PrefixListId)) throw KINDS.prefixList.notFound(b.PrefixListId);
+  }
 }
 
 // ---------------------------------------------------------------- request shapes
@@ -328,6 +336,7 @@ function authorize(
   if (perms.length === 0) throw missingParameter('IpPermissions');
   const tags = tagSpecificationTags(input.TagSpecifications, ['security-group-rule']).get('security-group-rule') ?? [];
   const bodies = normalizePermissions(perms, isEgress, pairResolver(ctx, group.VpcId));
+  checkPrefixLists(ctx, bodies);
   const existing = rulesOfGroup(ctx, group.GroupId);
   checkNoDuplicates(existing, bodies);
   const count = existing.filter((r) => r.IsEgress === isEgress).length + bodies.length;
@@ -490,6 +499,7 @@ const modifySecurityGroupRules = action(
       else if (req.PrefixListId) perm.PrefixListIds = [{ PrefixListId: req.PrefixListId, Description: d }];
       else perm.UserIdGroupPairs = [{ GroupId: req.ReferencedGroupId, Description: d }];
       const [body] = normalizePermissions([perm], old.IsEgress, resolve);
+      checkPrefixLists(ctx, [body!]);
       const next: SecurityGroupRuleRecord = {
         SecurityGroupRuleId: old.SecurityGroupRuleId,
         GroupId: old.GroupId,

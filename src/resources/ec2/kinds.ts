@@ -16,6 +16,7 @@ import type {
   KeyPairRecord,
   NetworkAclRecord,
   NetworkInterfaceRecord,
+  PrefixListRecord,
   RouteTableRecord,
   SecurityGroupRecord,
   SecurityGroupRuleRecord,
@@ -131,6 +132,8 @@ export const KINDS = {
   dhcpOptions: ec2Kind<DhcpOptionsRecord>('dhcp-options', 'dopt', ['InvalidDhcpOptionID.NotFound', 'dhcp option ID', 'InvalidDhcpOptionsID.Malformed']),
   /** named as EC2's tag ResourceType for flow logs */
   flowLog: ec2Kind<FlowLogRecord>('vpc-flow-log', 'fl', ['InvalidFlowLogId.NotFound', 'flow log', 'InvalidFlowLogId.Malformed']),
+  /** customer-managed prefix lists (EC2's tag ResourceType `prefix-list`); the AWS-managed ones are not stored */
+  prefixList: ec2Kind<PrefixListRecord>('prefix-list', 'pl', ['InvalidPrefixListID.NotFound', 'prefix list ID', 'InvalidPrefixListId.Malformed']),
 } as const;
 
 export type AnyEc2Kind = (typeof KINDS)[keyof typeof KINDS];

@@ -13,6 +13,7 @@ import type {
   Instance,
   InternetGateway,
   InternetGatewayAttachment,
+  ManagedPrefixList,
   NetworkAcl,
   NetworkAclAssociation,
   NetworkAclEntry,
@@ -25,6 +26,7 @@ import type {
   Vpc,
 } from '@aws-sdk/client-ec2';
 import type { KeyType } from '../../domain/key-material.js';
+import type { AddressFamily, PrefixListEntryRecord } from '../../domain/prefix-list-entries.js';
 import type { RuleBody } from '../../domain/security-group-rules.js';
 import type { InstanceStateName } from '../../domain/lifecycle.js';
 
@@ -285,3 +287,19 @@ export interface LaunchVolume {
   encrypted: boolean;
   deleteOnTermination: boolean;
 }
+
+/**
+ * collection 'prefix-list' — owned by prefix-lists.ts. A customer-managed
+ * prefix list; `versions[v - 1]` holds the entries of version v (every version
+ * is kept, for GetManagedPrefixListEntries' TargetVersion). The AWS-managed
+ * lists are not stored (prefix-lists.ts makes them per region).
+ */
+export type PrefixListRecord = Omit<ManagedPrefixList, 'Tags'> & {
+  PrefixListId: string;
+  PrefixListName: string;
+  AddressFamily: AddressFamily;
+  MaxEntries: number;
+  Version: number;
+  OwnerId: string;
+  versions: PrefixListEntryRecord[][];
+};
