@@ -183,7 +183,7 @@ export class InstanceReconciler implements Reconciler {
       this.loop.schedule(e.id);
       return;
     }
-    if (e.kind === 'security-group' || e.kind === 'network-interface' || e.kind === 'elastic-ip' || e.kind === 'network-acl' || e.kind === 'subnet') {
+    if (e.kind === 'security-group' || e.kind === 'network-interface' || e.kind === 'elastic-ip' || e.kind === 'network-acl' || e.kind === 'subnet' || e.kind === 'prefix-list') {
       // rule sets, memberships, subnet ACLs and public IP mappings of the region's live instances may have changed
       this.members.invalidate(e.region);
       for (const rec of instanceCollection(this.deps).find(e.region, LIVE_INDEX, '1')) {
@@ -641,7 +641,9 @@ export class InstanceReconciler implements Reconciler {
       for (const [name, addresses] of sets) {
         // one put per set and membership change, not per member
         // (marked before the call: a thousand launches in flight share one put)
-        if (this.putSets.get(name) === addresses) continue;
+        const have = this.putSets.get(name);
+        // group members: the same array until the membership changes; a prefix list's entries: compared
+        if (have === addresses || (have && have.length === addresses.length && have.every((a, i) => a === addresses[i]))) continue;
         this.putSets.set(name, addresses);
         try {
           await this.firewall.putAddressSet({ name, addresses });

@@ -1,10 +1,10 @@
 /**
  * An interface's security groups, resolved into the Firewall's terms: every
- * IpPermission of every group of the interface becomes rules on CIDRs, or on
+ * IpPermission of every group of the interface becomes rules on CIDRs, on
  * the address set of a referenced group (its member interfaces' private
- * addresses, one set per group: see network/firewall.ts).
- * Prefix lists are not resolved yet (no managed prefix lists exist here);
- * their rules are left out, which denies, as an unknown peer would.
+ * addresses, one set per group: see network/firewall.ts), or on the address
+ * set of a managed prefix list (its current entries). A prefix list that no
+ * longer exists resolves to an empty set: its rules allow nothing.
  */
 import type { ResourceContext } from '../resources/context.js';
 import { eniCollection } from '../resources/ec2/instances.js';
@@ -13,6 +13,7 @@ import type { FirewallProtocol, FirewallRule, InterfaceRuleSet } from '../networ
 import type { PluggedInterface } from '../network/fabric.js';
 import { parseCidr4 } from '../domain/cidr.js';
 import { KINDS, MEMBER_INDEX } from '../resources/ec2/kinds.js';
+import { prefixListCidrs } from '../resources/ec2/prefix-lists.js';
 
 /** The private addresses of an interface, primary first. */
 export function privateIpsOf(eni: NetworkInterfaceRecord): string[] {
@@ -54,6 +55,7 @@ interface PermissionLike {
   IpRanges?: { CidrIp?: string }[];
   Ipv6Ranges?: { CidrIpv6?: string }[];
   UserIdGroupPairs?: { GroupId?: string }[];
+  PrefixListIds?: { PrefixListId?: string }[];
 }
 
 const BY_NUMBER: Record<string, FirewallProtocol> = { '-1': 'all', all: 'all', '6': 'tcp', '17': 'udp', '1': 'icmp', '58': 'icmpv6' };
@@ -70,7 +72,10 @@ function protocolOf(p: string | undefined): FirewallProtocol | undefined {
 /** The name of a security group's address set in the Firewall. */
 export const groupSetName = (groupId: string): string => `members-of-${groupId}`;
 
-function rulesOf(direction: FirewallRule['direction'], perm: PermissionLike, referenced: Set<string>): FirewallRule[] {
+/** The name of a managed prefix list's address set in the Firewall. */
+export const prefixListSetName = (prefixListId: string): string => `entries-of-${prefixListId}`;
+
+function rulesOf(direction: FirewallRule['direction'], perm: PermissionLike, referenced: Set<string>, lists: Set<string>): FirewallRule[] {
   const protocol = protocolOf(perm.IpProtocol);
   if (protocol === undefined) return [];
   const peers: string[] = [];
@@ -84,6 +89,11 @@ function rulesOf(direction: FirewallRule['direction'], perm: PermissionLike, ref
       referenced.add(g.GroupId);
       sets.push(groupSetName(g.GroupId));
     }
+  }
+  for (const p of perm.PrefixListIds ?? []) {
+    if (!p.PrefixListId) continue;
+    lists.add(p.PrefixListId);
+    sets.push(prefixListSetName(p.PrefixListId));
   }
   const base: Omit<FirewallRule, 'cidr'> = { direction, protocol };
   if (protocol === 'tcp' || protocol === 'udp') {
@@ -116,14 +126,16 @@ export function resolveRuleSet(ctx: ResourceContext, eni: NetworkInterfaceRecord
   const groups = ctx.store.collection(KINDS.securityGroup).list(ctx.region);
   const rules: FirewallRule[] = [];
   const referenced = new Set<string>();
+  const lists = new Set<string>();
   for (const ref of eni.Groups) {
     const g = ref.GroupId ? groups.find((x) => x.GroupId === ref.GroupId) : undefined;
     if (!g) continue;
-    for (const p of g.IpPermissions ?? []) rules.push(...rulesOf('ingress', p, referenced));
-    for (const p of g.IpPermissionsEgress ?? []) rules.push(...rulesOf('egress', p, referenced));
+    for (const p of g.IpPermissions ?? []) rules.push(...rulesOf('ingress', p, referenced, lists));
+    for (const p of g.IpPermissionsEgress ?? []) rules.push(...rulesOf('egress', p, referenced, lists));
   }
   const sets = new Map<string, string[]>();
   for (const id of referenced) sets.set(groupSetName(id), members.of(ctx, id));
+  for (const id of lists) sets.set(prefixListSetName(id), prefixListCidrs(ctx, id) ?? []);
   const ruleSet: InterfaceRuleSet = { interfaceId: eni.NetworkInterfaceId, hostIfname: plugged.hostIfname, addresses: [...plugged.addresses], rules };
   if (plugged.hostNetns !== undefined) ruleSet.netns = plugged.hostNetns;
   return { ruleSet, sets };

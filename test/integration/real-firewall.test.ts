@@ -13,6 +13,10 @@ import {
   AuthorizeSecurityGroupIngressCommand,
   CreateFlowLogsCommand,
   CreateKeyPairCommand,
+  CreateManagedPrefixListCommand,
+  DeleteManagedPrefixListCommand,
+  ModifyManagedPrefixListCommand,
+  ModifyNetworkInterfaceAttributeCommand,
   CreateNetworkAclCommand,
   CreateNetworkAclEntryCommand,
   CreateSecurityGroupCommand,
@@ -136,7 +140,7 @@ describe('security groups, network ACLs and flow logs on real instances', { skip
     await close22(web);
   });
 
-  it('a rule on another group follows membership as instances join and leave it (ModifyInstanceAttribute --groups)', async () => {
+  it('a rule on another group follows membership as instances join and leave it (ModifyInstanceAttribute, ModifyNetworkInterfaceAttribute)', async () => {
     await c.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: web, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, UserIdGroupPairs: [{ GroupId: clients }] }] }));
     assert.equal(await becomes('open', () => connectFrom(b.InstanceId!, a.PrivateIpAddress!, 22)), 'open', 'b is in clients');
     assert.equal(await connectFrom(d.InstanceId!, a.PrivateIpAddress!, 22), 'timeout', 'd is not');
@@ -145,9 +149,23 @@ describe('security groups, network ACLs and flow logs on real instances', { skip
     assert.equal(await becomes('open', () => connectFrom(d.InstanceId!, a.PrivateIpAddress!, 22)), 'open', 'd joined');
     await c.send(new ModifyInstanceAttributeCommand({ InstanceId: b.InstanceId!, Groups: [other] }));
     assert.equal(await becomes('timeout', () => connectFrom(b.InstanceId!, a.PrivateIpAddress!, 22, 500)), 'timeout', 'b left');
-    await c.send(new ModifyInstanceAttributeCommand({ InstanceId: b.InstanceId!, Groups: [clients] }));
+    await c.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: b.NetworkInterfaces![0]!.NetworkInterfaceId!, Groups: [clients] }));
+    assert.equal(await becomes('open', () => connectFrom(b.InstanceId!, a.PrivateIpAddress!, 22)), 'open', 'b back in (ModifyNetworkInterfaceAttribute)');
     await c.send(new ModifyInstanceAttributeCommand({ InstanceId: d.InstanceId!, Groups: [web] }));
     await c.send(new RevokeSecurityGroupIngressCommand({ GroupId: web, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, UserIdGroupPairs: [{ GroupId: clients }] }] }));
+  });
+
+  it('a rule on a managed prefix list admits its entries, and follows them as the list changes', async () => {
+    const created = (await c.send(new CreateManagedPrefixListCommand({ PrefixListName: 'admins', AddressFamily: 'IPv4', MaxEntries: 5, Entries: [{ Cidr: `${b.PrivateIpAddress}/32` }] }))).PrefixList!;
+    const perm = { IpProtocol: 'tcp', FromPort: 22, ToPort: 22, PrefixListIds: [{ PrefixListId: created.PrefixListId! }] };
+    await c.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: web, IpPermissions: [perm] }));
+    assert.equal(await becomes('open', () => connectFrom(b.InstanceId!, a.PrivateIpAddress!, 22)), 'open', 'b is on the list');
+    assert.equal(await connectFrom(d.InstanceId!, a.PrivateIpAddress!, 22), 'timeout', 'd is not');
+    await c.send(new ModifyManagedPrefixListCommand({ PrefixListId: created.PrefixListId!, CurrentVersion: created.Version, AddEntries: [{ Cidr: `${d.PrivateIpAddress}/32` }] }));
+    assert.equal(await becomes('open', () => connectFrom(d.InstanceId!, a.PrivateIpAddress!, 22)), 'open', 'd added');
+    await c.send(new RevokeSecurityGroupIngressCommand({ GroupId: web, IpPermissions: [perm] }));
+    assert.equal(await becomes('timeout', () => connectFrom(b.InstanceId!, a.PrivateIpAddress!, 22, 500)), 'timeout', 'revoked');
+    await c.send(new DeleteManagedPrefixListCommand({ PrefixListId: created.PrefixListId! }));
   });
 
   it('egress restricted to one CIDR blocks the others; the receiver’s ingress still has its say', async () => {
