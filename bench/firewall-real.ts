@@ -34,6 +34,7 @@ import { realRuntimeSkip } from '../test/helpers/real-instances.js';
 import { startTestServer } from '../test/helpers/server.js';
 import { failure, type Outcome } from './outcome.js';
 import { median, sleep } from './stats.js';
+import { inNsCommand } from '../src/network/drivers/netns.js';
 
 const IMAGE_DIR = process.env.BENCH_IMAGE_DIR ?? '/var/tmp/overcast-images';
 const PREFIX = 'ovbw';
@@ -61,10 +62,10 @@ function exec(cmd: string, args: string[], timeoutMs: number): Promise<string> {
 
 /** One iperf3 run from `from` to `to`: received bits per second. */
 async function stream(from: Instance, to: Instance): Promise<number> {
-  const server = spawn('ip', ['netns', 'exec', nsOf(to), 'iperf3', '-s', '-1', '-p', '5201'], { stdio: 'ignore' });
+  const server = spawn(...inNsCommand(nsOf(to), 'iperf3', ['-s', '-1', '-p', '5201']), { stdio: 'ignore' });
   try {
     await sleep(300);
-    const out = await exec('ip', ['netns', 'exec', nsOf(from), 'iperf3', '-c', to.PrivateIpAddress!, '-p', '5201', '-t', String(SECONDS), '-J'], (SECONDS + 20) * 1000);
+    const out = await exec(...inNsCommand(nsOf(from), 'iperf3', ['-c', to.PrivateIpAddress!, '-p', '5201', '-t', String(SECONDS), '-J']), (SECONDS + 20) * 1000);
     const doc = JSON.parse(out) as { end: { sum_received: { bits_per_second: number } } };
     return doc.end.sum_received.bits_per_second;
   } finally {
@@ -74,7 +75,7 @@ async function stream(from: Instance, to: Instance): Promise<number> {
 
 /** A TCP listener on port 7000 inside a namespace. */
 function listener(ns: string): ChildProcess {
-  return spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', `require('net').createServer(c=>c.destroy()).listen(7000);setTimeout(()=>process.exit(0),600000)`], { stdio: 'ignore' });
+  return spawn(...inNsCommand(ns, process.execPath, ['-e', `require('net').createServer(c=>c.destroy()).listen(7000);setTimeout(()=>process.exit(0),600000)`]), { stdio: 'ignore' });
 }
 
 /** A prober in a namespace: on each line on stdin it tries to connect until it can, then prints Date.now() of the success. */
@@ -84,7 +85,7 @@ function prober(ns: string, address: string): { child: ChildProcess; next: () =>
     `function tryOnce(){if(!on)return;const s=net.connect(7000,'${address}');const t=setTimeout(()=>{s.destroy();setTimeout(tryOnce,0)},10);` +
     `s.on('connect',()=>{clearTimeout(t);const now=Date.now();s.destroy();on=false;console.log(now)});s.on('error',()=>{clearTimeout(t);s.destroy();setTimeout(tryOnce,10)})}` +
     `process.stdin.on('data',()=>{on=true;tryOnce()});`;
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(...inNsCommand(ns, process.execPath, ['-e', script]), { stdio: ['pipe', 'pipe', 'inherit'] });
   let pending: ((t: number) => void) | undefined;
   child.stdout!.on('data', (b: Buffer) => {
     const t = Number(b.toString().trim().split('\n').at(-1));

@@ -13,7 +13,7 @@ import {
   shown,
   type Filter,
 } from '../../src/domain/filters.js';
-import { Ec2Error } from '../../src/domain/errors.js';
+import { thrownEc2Error } from '../helpers/ec2-error.js';
 
 interface Thing {
   Id: string;
@@ -61,15 +61,7 @@ const TABLE = fresh({
 const ids = (filters: Filter[], table: FilterTable<Thing> = TABLE): string[] =>
   applyFilters(things, filters, table, (t) => t.Tags).map((t) => t.Id);
 
-function ec2Code(fn: () => unknown): { code: string; message: string } {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof Ec2Error, `not an Ec2Error: ${String(e)}`);
-    return { code: e.code, message: e.message };
-  }
-  assert.fail('expected an Ec2Error');
-}
+const ec2Code = thrownEc2Error;
 
 describe('filter tables', () => {
   it('no filters keep every item (a copy)', () => {

@@ -1,17 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Ec2Error } from '../../src/domain/errors.js';
+import { thrownEc2Error } from '../helpers/ec2-error.js';
 import { compareAclEntries, isCatchAll, normalizeAclEntry, normalizeAclProtocol } from '../../src/domain/network-acl-entries.js';
 
-const code = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof Ec2Error);
-    return e.code;
-  }
-  throw new Error('expected an Ec2Error');
-};
+const code = (fn: () => unknown): string => thrownEc2Error(fn).code;
 
 describe('domain/network-acl-entries', () => {
   it('protocols are stored as numbers in text', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Ec2Error } from '../../src/domain/errors.js';
+import { thrownEc2Error } from '../helpers/ec2-error.js';
 import {
   applyEntryChanges,
   checkAddressFamily,
@@ -9,15 +9,7 @@ import {
   normalizeEntries,
 } from '../../src/domain/prefix-list-entries.js';
 
-const code = (fn: () => unknown): string => {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(e instanceof Ec2Error);
-    return e.code;
-  }
-  throw new Error('expected an Ec2Error');
-};
+const code = (fn: () => unknown): string => thrownEc2Error(fn).code;
 
 describe('prefix list entries', () => {
   it('checks family, size and name', () => {

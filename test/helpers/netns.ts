@@ -1,6 +1,7 @@
 /** What the tests of the network drivers share: a command that succeeds or not, one bounded ping. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { CommandError, run } from '../../src/host/exec.js';
+import { inNsCommand } from '../../src/network/drivers/netns.js';
 
 /** Whether a command exits 0 within 5 s (a non-zero exit is false, not an error). */
 export async function succeeds(cmd: string, args: string[]): Promise<boolean> {
@@ -16,12 +17,12 @@ export async function succeeds(cmd: string, args: string[]): Promise<boolean> {
 /** One echo request, one second to answer, from a namespace (or the host). `via` binds it to a device so it can leave by no other way. */
 export function ping(ns: string | undefined, address: string, via?: string): Promise<boolean> {
   const p = ['busybox', 'ping', '-c1', '-W1', ...(via ? ['-I', via] : []), address];
-  return ns ? succeeds('ip', ['netns', 'exec', ns, ...p]) : succeeds(p[0]!, p.slice(1));
+  return ns ? succeeds(...inNsCommand(ns, p[0]!, p.slice(1))) : succeeds(p[0]!, p.slice(1));
 }
 
 /** A node script run inside a namespace (in the background); resolves once it prints `ready`. */
 export async function nodeReadyIn(ns: string, script: string): Promise<ChildProcess> {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(...inNsCommand(ns, process.execPath, ['-e', script]), { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error('the script did not get ready (8 s)')), 8000);
     child.stdout!.on('data', (b: Buffer) => {

@@ -42,6 +42,7 @@ import { after, before, describe, it } from 'node:test';
 import { run } from '../../src/host/exec.js';
 import { connectOutcome, endRealServer, realRuntimeSkip, sshExec, until, type ConnectOutcome } from '../helpers/real-instances.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { inNsCommand } from '../../src/network/drivers/netns.js';
 
 const IMAGE_DIR = process.env.OVERCAST_TEST_IMAGE_DIR ?? '/var/tmp/overcast-test-images';
 const PREFIX = 'ovtf';
@@ -55,7 +56,7 @@ const connectHere = connectOutcome;
 /** One TCP connect from inside an instance's network namespace. */
 async function connectFrom(instanceId: string, host: string, port: number, ms = 1000): Promise<Outcome> {
   const script = `const c=require('net').connect(${port},'${host}');c.on('connect',()=>{console.log('open');process.exit(0)});c.on('error',e=>{console.log(e.code==='ECONNREFUSED'?'refused':'timeout');process.exit(0)});setTimeout(()=>{console.log('timeout');process.exit(0)},${ms})`;
-  const r = await run('ip', ['netns', 'exec', `${PREFIX}-${instanceId}`, process.execPath, '-e', script], { timeoutMs: ms + 5000 });
+  const r = await run(...inNsCommand(`${PREFIX}-${instanceId}`, process.execPath, ['-e', script]), { timeoutMs: ms + 5000 });
   return r.stdout.trim() as Outcome;
 }
 

@@ -20,6 +20,7 @@ import type { FabricEvent, NetworkInfo, PluggedInterface, PlugRequest } from '..
 import { loadConfig } from '../../src/config.js';
 import { nodeReadyIn, ping } from '../helpers/netns.js';
 import { runFabricConformance, type FabricCase } from './fabric.conformance.js';
+import { inNsCommand } from '../../src/network/drivers/netns.js';
 
 const PREFIX = `ot${randomBytes(2).toString('hex')}`;
 const POOL = '198.51.100.0/24';
@@ -111,7 +112,7 @@ runFabricConformance('netns', () => fabric(), {
 
 /** Runs a node script inside a namespace; its stdout. */
 async function nodeIn(ns: string, script: string): Promise<string> {
-  return (await run('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { timeoutMs: 8000 })).stdout.trim();
+  return (await run(...inNsCommand(ns, process.execPath, ['-e', script]), { timeoutMs: 8000 })).stdout.trim();
 }
 
 /** A TCP listener in a namespace answering "<label> <peer address>"; resolves once it listens. */

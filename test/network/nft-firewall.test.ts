@@ -25,6 +25,7 @@ import { elementSize, fullTable, gateOf } from '../../src/network/drivers/nft-fi
 import { ruleKey, type AclEntry, type FirewallRule, type InterfaceRuleSet } from '../../src/network/firewall.js';
 import type { NetworkInfo, PluggedInterface, PlugRequest } from '../../src/network/fabric.js';
 import { baseRuleSet, runFirewallConformance, type FirewallCase } from './firewall.conformance.js';
+import { inNsCommand } from '../../src/network/drivers/netns.js';
 
 const PREFIX = `of${randomBytes(2).toString('hex')}`;
 const POOL = '198.51.100.0/24';
@@ -131,13 +132,13 @@ async function listenIn(ns: string, ports: number[], label: string): Promise<Chi
 /** One TCP connect from a namespace: the answer's first line, `timeout` (dropped), or `error <code>` (refused). */
 async function tcp(ns: string, address: string, port: number, waitMs = 1500): Promise<string> {
   const script = `const c=require('net').connect(${port},'${address}');let d='';c.on('data',b=>{d+=b;if(d.includes('\\n')){console.log(d.trim());process.exit(0)}});c.on('error',e=>{console.log('error '+e.code);process.exit(0)});setTimeout(()=>{console.log('timeout');process.exit(0)},${waitMs})`;
-  return (await run('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { timeoutMs: waitMs + 5000 })).stdout.trim();
+  return (await run(...inNsCommand(ns, process.execPath, ['-e', script]), { timeoutMs: waitMs + 5000 })).stdout.trim();
 }
 
 /** One UDP datagram and its answer, or `timeout`. */
 async function udp(ns: string, address: string, port: number): Promise<string> {
   const script = `const s=require('dgram').createSocket('udp4');s.on('message',m=>{console.log(m.toString());process.exit(0)});s.send('q',${port},'${address}');setTimeout(()=>{console.log('timeout');process.exit(0)},1500)`;
-  return (await run('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { timeoutMs: 6000 })).stdout.trim();
+  return (await run(...inNsCommand(ns, process.execPath, ['-e', script]), { timeoutMs: 6000 })).stdout.trim();
 }
 
 describe('nft firewall: real packets between instances', { skip: unable, timeout: 170_000 }, () => {
@@ -342,7 +343,7 @@ describe('nft firewall: real packets between instances', { skip: unable, timeout
       `c.on('error',e=>{console.log('error '+e.code);process.exit(0)});` +
       `process.stdin.on('data',()=>{c.write('x',()=>{});const t=setTimeout(()=>{console.log('cut');process.exit(0)},2000);c.once('data',()=>{clearTimeout(t);console.log('alive');process.exit(0)})});`;
     const hold = async (): Promise<ChildProcess & { lines: string[] }> => {
-      const child = spawn('ip', ['netns', 'exec', a2.netns, process.execPath, '-e', script()], { stdio: ['pipe', 'pipe', 'inherit'] }) as ChildProcess & { lines: string[] };
+      const child = spawn(...inNsCommand(a2.netns, process.execPath, ['-e', script()]), { stdio: ['pipe', 'pipe', 'inherit'] }) as ChildProcess & { lines: string[] };
       child.lines = [];
       child.stdout!.on('data', (b: Buffer) => child.lines.push(...b.toString().trim().split('\n')));
       const t0 = Date.now();

@@ -59,9 +59,20 @@ export async function ipQuiet(ns: string | undefined, args: readonly string[]): 
   }
 }
 
-/** A command run inside a namespace (`ip netns exec ns cmd…`). */
+/**
+ * The command line that runs `command` in a named network namespace, and only there:
+ * `nsenter --net=/run/netns/<ns>`. Unlike `ip netns exec` it makes no mount namespace, so no
+ * copy of the host's mounts lives on with the command (on a host whose mounts are private, a
+ * copy keeps a filesystem the host unmounted, and the loop device under it, in use).
+ */
+export function inNsCommand(ns: string, command: string, args: readonly string[]): [string, string[]] {
+  return ['nsenter', [`--net=/run/netns/${ns}`, '--', command, ...args]];
+}
+
+/** A command run inside a namespace (inNsCommand). */
 export async function inNs(ns: string, command: string, args: readonly string[], input?: string): Promise<string> {
-  return (await run('ip', ['netns', 'exec', ns, command, ...args], { input, timeoutMs: TIMEOUT_MS })).stdout;
+  const [cmd, argv] = inNsCommand(ns, command, args);
+  return (await run(cmd, argv, { input, timeoutMs: TIMEOUT_MS })).stdout;
 }
 
 export async function listNetns(): Promise<string[]> {

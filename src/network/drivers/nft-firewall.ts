@@ -58,6 +58,7 @@ import {
   gateOf,
   replaceAddressSet,
 } from './nft-firewall-rules.js';
+import { inNsCommand } from './netns.js';
 
 const TIMEOUT_MS = 10_000;
 
@@ -617,14 +618,14 @@ export class NftFirewall implements Firewall {
     const script = lines.join('\n') + '\n';
     const ns = nsOf(key);
     if (ns === undefined) await run('nft', ['-f', '-'], { input: script, timeoutMs: TIMEOUT_MS });
-    else await run('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: script, timeoutMs: TIMEOUT_MS });
+    else await run(...inNsCommand(ns, 'nft', ['-f', '-']), { input: script, timeoutMs: TIMEOUT_MS });
   }
 
   private async listTable(key: NsKey): Promise<NftJson | undefined> {
     const ns = nsOf(key);
     const args = ['-j', '-n', 'list', 'table', 'inet', this.table];
     try {
-      const r = ns === undefined ? await run('nft', args, { timeoutMs: TIMEOUT_MS }) : await run('ip', ['netns', 'exec', ns, 'nft', ...args], { timeoutMs: TIMEOUT_MS });
+      const r = ns === undefined ? await run('nft', args, { timeoutMs: TIMEOUT_MS }) : await run(...inNsCommand(ns, 'nft', args), { timeoutMs: TIMEOUT_MS });
       return JSON.parse(r.stdout) as NftJson;
     } catch (err) {
       if (err instanceof CommandError) return undefined;
@@ -657,7 +658,7 @@ export class NftFirewall implements Firewall {
           const args = ['-D', '-p', p, side, a];
           // exit 1: nothing to delete
           if (after.netns === undefined) await run('conntrack', args, { timeoutMs: TIMEOUT_MS, okCodes: [1] });
-          else await run('ip', ['netns', 'exec', after.netns, 'conntrack', ...args], { timeoutMs: TIMEOUT_MS, okCodes: [1] });
+          else await run(...inNsCommand(after.netns, 'conntrack', args), { timeoutMs: TIMEOUT_MS, okCodes: [1] });
         }
       }
     }
@@ -676,7 +677,7 @@ function ownerOfChain(chain: string): string | undefined {
 /** Tables of this prefix's firewall left in a namespace (for leftovers checks). */
 export async function firewallTablesIn(ns: string | undefined, prefix: string): Promise<string[]> {
   const args = ['list', 'tables'];
-  const r = ns === undefined ? await run('nft', args, { timeoutMs: TIMEOUT_MS }) : await run('ip', ['netns', 'exec', ns, 'nft', ...args], { timeoutMs: TIMEOUT_MS });
+  const r = ns === undefined ? await run('nft', args, { timeoutMs: TIMEOUT_MS }) : await run(...inNsCommand(ns, 'nft', args), { timeoutMs: TIMEOUT_MS });
   return r.stdout
     .split('\n')
     .map((l) => l.trim())
