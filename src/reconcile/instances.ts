@@ -590,8 +590,7 @@ export class InstanceReconciler implements Reconciler {
     if (volumes.status === 'rejected') throw volumes.reason;
     if (nics.status === 'rejected') throw nics.reason;
     const blockDevices = volumes.value;
-    const { network, enis } = nics.value;
-    await this.syncPublicIps(region, rec, enis);
+    const { network } = nics.value;
     const type = findInstanceType(rec.InstanceType);
     return {
       instanceId: id,
@@ -623,13 +622,14 @@ export class InstanceReconciler implements Reconciler {
     return blockDevices;
   }
 
-  /** The instance's interfaces, plugged, with their security groups applied. */
+  /** The instance's interfaces, plugged, with their security groups and subnet ACLs applied and their public IPs mapped. */
   private async prepareNetwork(region: string, rec: StoredInstance, ctx: ResourceContext): Promise<{ network: NicSpec[]; enis: NetworkInterfaceRecord[] }> {
     const id = rec.InstanceId;
     // subnets and VPCs change rarely: their cached region lists serve every step
     const subnets = this.deps.store.collection(KINDS.subnet).list(region);
     const vpcs = this.deps.store.collection(KINDS.vpc).list(region);
     const network: NicSpec[] = [];
+    const guards: (() => Promise<void>)[] = [];
     const enis = interfacesOf(ctx, rec).sort(byDeviceIndex);
     for (const eni of enis) {
       const subnetCidr = subnets.find((s) => s.SubnetId === eni.SubnetId)?.CidrBlock ?? '0.0.0.0/0';
@@ -637,31 +637,34 @@ export class InstanceReconciler implements Reconciler {
       const net = await this.fabric.ensureNetwork({ vpcId: eni.VpcId, cidrBlock: vpcCidr });
       if (net.serviceAddress !== undefined && this.deps.onNetwork) await this.deps.onNetwork(net, region);
       const plugged = await this.plug(region, id, eni, subnetCidr);
-      const { ruleSet, sets } = resolveRuleSet(ctx, eni, plugged, this.members);
-      for (const [name, addresses] of sets) {
-        // one put per set and membership change, not per member
-        // (marked before the call: a thousand launches in flight share one put)
-        const have = this.putSets.get(name);
-        // group members: the same array until the membership changes; a prefix list's entries: compared
-        if (have === addresses || (have && have.length === addresses.length && have.every((a, i) => a === addresses[i]))) continue;
-        this.putSets.set(name, addresses);
+      // its security groups and subnet ACL: applied below, beside the public IP mappings
+      guards.push(async () => {
+        const { ruleSet, sets } = resolveRuleSet(ctx, eni, plugged, this.members);
+        for (const [name, addresses] of sets) {
+          // one put per set and membership change, not per member
+          // (marked before the call: a thousand launches in flight share one put)
+          const have = this.putSets.get(name);
+          // group members: the same array until the membership changes; a prefix list's entries: compared
+          if (have === addresses || (have && have.length === addresses.length && have.every((a, i) => a === addresses[i]))) continue;
+          this.putSets.set(name, addresses);
+          try {
+            await this.firewall.putAddressSet({ name, addresses });
+          } catch (err) {
+            if (this.putSets.get(name) === addresses) this.putSets.delete(name);
+            throw err;
+          }
+        }
         try {
-          await this.firewall.putAddressSet({ name, addresses });
+          await this.firewall.apply(ruleSet);
         } catch (err) {
-          if (this.putSets.get(name) === addresses) this.putSets.delete(name);
+          // sets lost behind our back (a firewall restart): put them again on the retry
+          if (err instanceof FirewallError && err.code === 'not-found') this.putSets.clear();
           throw err;
         }
-      }
-      try {
-        await this.firewall.apply(ruleSet);
-      } catch (err) {
-        // sets lost behind our back (a firewall restart): put them again on the retry
-        if (err instanceof FirewallError && err.code === 'not-found') this.putSets.clear();
-        throw err;
-      }
-      // the subnet's network ACL (the same again is a no-op in the firewall)
-      const acl = aclOfSubnet(ctx, eni.SubnetId);
-      if (acl) await this.firewall.applySubnetAcl(resolveSubnetAcl(acl, eni.SubnetId, [subnetCidr], plugged.hostNetns));
+        // the subnet's network ACL (the same again is a no-op in the firewall)
+        const acl = aclOfSubnet(ctx, eni.SubnetId);
+        if (acl) await this.firewall.applySubnetAcl(resolveSubnetAcl(acl, eni.SubnetId, [subnetCidr], plugged.hostNetns));
+      });
       network.push({
         deviceIndex: eni.attachment?.DeviceIndex ?? 0,
         netns: plugged.netns,
@@ -674,6 +677,9 @@ export class InstanceReconciler implements Reconciler {
         publicIp: eni.association?.PublicIp,
       });
     }
+    // the firewall and the fabric's public IP mappings are independent: both are in place before the machine starts
+    const done = await Promise.allSettled([this.syncPublicIps(region, rec, enis), ...guards.map((g) => g())]);
+    for (const d of done) if (d.status === 'rejected') throw d.reason;
     return { network, enis };
   }
 

@@ -216,9 +216,12 @@ describe('reflink block store on this host', { skip: cannot, timeout: 180_000 },
       const grew = (await bs.space()).usedBytes - before;
       t.diagnostic(`import of a 1 GiB image holding 128 MiB: +${before - before0} bytes used; a 1 GiB clone of it: +${grew} bytes`);
       assert.ok(grew < 16 * MiB, `a 1 GiB clone holding 128 MiB of data grew the pool by ${grew} bytes`);
-      const copiesOf = async () => (await readdir(imported)).filter((n) => n.startsWith('data-') && n.endsWith('.img'));
+      const files = async () => (await readdir(imported)).filter((n) => n.startsWith('data-') && n.endsWith('.img'));
+      const copiesOf = async () => (await files()).filter((n) => !n.includes('.grown-'));
       const copies = await copiesOf();
       assert.equal(copies.length, 1, 'imported once');
+      // and grown to the volume size once: the next 1 GiB root is one clone, no e2fsck or resize2fs
+      assert.deepEqual((await files()).filter((n) => n.includes('.grown-')), [copies[0]!.replace(/\.img$/, '.grown-1g.img')]);
 
       const later = new Date(Date.now() + 60_000);
       await utimes(image, later, later);
@@ -226,6 +229,7 @@ describe('reflink block store on this host', { skip: cannot, timeout: 180_000 },
       const now = await copiesOf();
       assert.equal(now.length, 1, 'one copy, of the new build');
       assert.notEqual(now[0], copies[0]);
+      assert.ok(!(await files()).some((n) => n.startsWith(copies[0]!.replace(/\.img$/, ''))), 'the old build’s grown copy went with it');
       const dev = await bs.attach('vol-first', inst());
       const { stdout } = await run('debugfs', ['-R', 'stat /data', dev]);
       assert.match(stdout, /Size: 134217728/, 'a volume of the old build keeps its blocks');

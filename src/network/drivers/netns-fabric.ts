@@ -492,9 +492,11 @@ export class NetnsFabric implements Fabric {
         }
         await ip(ns, ['link', 'set', 'dev', bridge, 'alias', subnetAlias(this.prefix, { subnetId: req.subnetId, subnetCidr: req.subnetCidr })]);
       }
-      if (!instanceHadNics && !(await listNetns()).includes(ins)) await addNetns(ins);
+      const newNs = !instanceHadNics && !(await listNetns()).includes(ins);
+      if (newNs) await addNetns(ins);
       await ipQuiet(ns, ['link', 'del', 'dev', port]);
-      await ipQuiet(ins, ['link', 'del', 'dev', eth]);
+      // what a half-made earlier try left inside (a namespace made just now holds nothing)
+      if (!newNs) await ipQuiet(ins, ['link', 'del', 'dev', eth]);
       await ipBatch(ns, [
         `link add ${port} mtu ${MTU} type veth peer name ${eth} address ${req.mac} mtu ${MTU} netns ${ins}`,
         `link set ${port} master ${sn.bridge}`,

@@ -45,6 +45,9 @@ const importName = (img: ImageFile): string => {
   return `${name}-${key}`;
 };
 
+/** What separates an imported image's name from the size of a grown copy of it (`<name>.grown-8g.img`). */
+const GROWN = '.grown-';
+
 export class ImageImports {
   private readonly pending = new Map<string, Promise<string>>();
 
@@ -57,6 +60,33 @@ export class ImageImports {
     if (!p) {
       p = this.copyIn(img, name).finally(() => this.pending.delete(name));
       this.pending.set(name, p);
+    }
+    return p;
+  }
+
+  /**
+   * The image's copy grown to `sizeGiB` (its ext4 checked and resized once), kept beside the copy:
+   * a root volume of that size is then one reflink clone, without an e2fsck and a resize2fs per launch.
+   * `grow` turns a clone of the copy (at the path given) into the grown one.
+   */
+  grown(copy: string, sizeGiB: number, grow: (file: string) => Promise<void>): Promise<string> {
+    const target = `${copy.slice(0, -'.img'.length)}${GROWN}${sizeGiB}g.img`;
+    let p = this.pending.get(target);
+    if (!p) {
+      p = (async () => {
+        if (await stat(target).then(() => true, () => false)) return target;
+        const tmp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.partial`;
+        try {
+          await run('cp', ['--reflink=always', copy, tmp]);
+          await grow(tmp);
+          await rename(tmp, target);
+          await syncDir(this.dir);
+        } finally {
+          await rm(tmp, { force: true });
+        }
+        return target;
+      })().finally(() => this.pending.delete(target));
+      this.pending.set(target, p);
     }
     return p;
   }
@@ -97,6 +127,7 @@ export class ImageImports {
       if (this.pending.has(stem)) continue;
       await rm(join(this.dir, `${stem}.img`), { force: true });
       await rm(join(this.dir, n), { force: true });
+      for (const g of await readdir(this.dir)) if (g.startsWith(`${stem}${GROWN}`)) await rm(join(this.dir, g), { force: true });
     }
   }
 }

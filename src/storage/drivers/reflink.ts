@@ -133,9 +133,11 @@ export class ReflinkBlockStore implements BlockStore {
             await this.room((await imports.has(img)) ? 0 : img.allocatedBytes, volumeId);
             const copy = await imports.import(img);
             await this.room(0, volumeId);
-            await run('cp', ['--reflink=always', copy, partial]);
-            await grow(partial, bytes);
-            await growExt4(partial);
+            const grown = await imports.grown(copy, sizeGiB, async (f) => {
+              await grow(f, bytes);
+              await growExt4(f);
+            });
+            await run('cp', ['--reflink=always', grown, partial]);
           } else {
             const snap = await this.snapshotRecord(p, source.snapshotId);
             if (!snap) throw new BlockStoreError('not-found', source.snapshotId, `no snapshot ${source.snapshotId}`);
