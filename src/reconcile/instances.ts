@@ -590,7 +590,7 @@ export class InstanceReconciler implements Reconciler {
     if (volumes.status === 'rejected') throw volumes.reason;
     if (nics.status === 'rejected') throw nics.reason;
     const blockDevices = volumes.value;
-    const { network } = nics.value;
+    const network = nics.value;
     const type = findInstanceType(rec.InstanceType);
     return {
       instanceId: id,
@@ -623,7 +623,7 @@ export class InstanceReconciler implements Reconciler {
   }
 
   /** The instance's interfaces, plugged, with their security groups and subnet ACLs applied and their public IPs mapped. */
-  private async prepareNetwork(region: string, rec: StoredInstance, ctx: ResourceContext): Promise<{ network: NicSpec[]; enis: NetworkInterfaceRecord[] }> {
+  private async prepareNetwork(region: string, rec: StoredInstance, ctx: ResourceContext): Promise<NicSpec[]> {
     const id = rec.InstanceId;
     // subnets and VPCs change rarely: their cached region lists serve every step
     const subnets = this.deps.store.collection(KINDS.subnet).list(region);
@@ -680,7 +680,7 @@ export class InstanceReconciler implements Reconciler {
     // the firewall and the fabric's public IP mappings are independent: both are in place before the machine starts
     const done = await Promise.allSettled([this.syncPublicIps(region, rec, enis), ...guards.map((g) => g())]);
     for (const d of done) if (d.status === 'rejected') throw d.reason;
-    return { network, enis };
+    return network;
   }
 
   /** Plugs an interface; one still plugged for an instance that no longer has it is unplugged first. */

@@ -3,7 +3,7 @@
  * makes, through host/exec.ts: namespaces, links with their aliases and
  * addresses, rules and routes, read back as typed JSON.
  */
-import { CommandError, run } from '../../host/exec.js';
+import { CommandError, run, type RunOptions, type RunResult } from '../../host/exec.js';
 
 const TIMEOUT_MS = 10_000;
 
@@ -69,10 +69,15 @@ export function inNsCommand(ns: string, command: string, args: readonly string[]
   return ['nsenter', [`--net=/run/netns/${ns}`, '--', command, ...args]];
 }
 
-/** A command run inside a namespace (inNsCommand). */
+/** Runs a command inside a namespace (inNsCommand), or on the host when `ns` is undefined (10 s unless told). */
+export function runIn(ns: string | undefined, command: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  const o = { timeoutMs: TIMEOUT_MS, ...opts };
+  return ns === undefined ? run(command, args, o) : run(...inNsCommand(ns, command, args), o);
+}
+
+/** A command run inside a namespace: its stdout. */
 export async function inNs(ns: string, command: string, args: readonly string[], input?: string): Promise<string> {
-  const [cmd, argv] = inNsCommand(ns, command, args);
-  return (await run(cmd, argv, { input, timeoutMs: TIMEOUT_MS })).stdout;
+  return (await runIn(ns, command, args, { input })).stdout;
 }
 
 export async function listNetns(): Promise<string[]> {
@@ -144,8 +149,7 @@ export async function sysctlInNs(ns: string, key: string, value: string): Promis
 
 /** Applies an nft script in one transaction (`nft -f -`), inside a namespace or on the host. */
 export async function nftApply(ns: string | undefined, script: string): Promise<void> {
-  if (ns === undefined) await run('nft', ['-f', '-'], { input: script, timeoutMs: TIMEOUT_MS });
-  else await inNs(ns, 'nft', ['-f', '-'], script);
+  await runIn(ns, 'nft', ['-f', '-'], { input: script });
 }
 
 /** `nft -j list map ip <table> <map>` → its elements as [key, value] pairs ([] when missing). */

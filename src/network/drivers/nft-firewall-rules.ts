@@ -31,7 +31,7 @@
  * A `table bridge <T>b` drops what a bridge port sends from an address its
  * interface does not have (no spoofing around the gates).
  */
-import { parseCidr4, parseCidr6 } from '../../domain/cidr.js';
+import { formatIpv6, parseIpv4, parseIpv6 } from '../../domain/cidr.js';
 import { ruleKey, type AclEntry, type FirewallRule, type InterfaceRuleSet, type SubnetAcl } from '../firewall.js';
 import { aclRuleName, isV6 } from '../firewall-checks.js';
 import { SERVICE_CT_MARK } from './nat-rules.js';
@@ -44,13 +44,14 @@ type Kind = 'tcp' | 'udp' | 'proto' | 'icmp';
 const IP = (f: Family) => (f === 4 ? 'ip' : 'ip6');
 const ADDR = (f: Family) => (f === 4 ? 'ipv4_addr' : 'ipv6_addr');
 
-/** An address or CIDR as nft prints it back (a full-length prefix is a plain address). */
+/** An address or CIDR as nft prints it back: a full-length prefix is a plain address, IPv6 compressed. */
 export function nftAddress(cidr: string): string {
-  const c4 = parseCidr4(cidr);
-  if (c4) return c4.prefix === 32 ? cidr.split('/')[0]! : cidr;
-  const c6 = parseCidr6(cidr);
-  if (c6) return c6.prefix === 128 ? cidr.split('/')[0]! : cidr;
-  return cidr;
+  const [addr, len] = cidr.split('/') as [string, string | undefined];
+  if (parseIpv4(addr) !== undefined) return len === undefined || len === '32' ? addr : `${addr}/${len}`;
+  const v6 = parseIpv6(addr);
+  if (v6 === undefined) return cidr;
+  const text = formatIpv6(v6);
+  return len === undefined || len === '128' ? text : `${text}/${len}`;
 }
 
 const bare = (a: string): string => a.split('/')[0]!;
@@ -378,11 +379,10 @@ export function addInterface(table: string, rs: InterfaceRuleSet): string[] {
 }
 
 /** Script lines that remove an installed interface. */
-export function deleteInterface(table: string, rs: InterfaceRuleSet, captured: boolean): string[] {
+export function deleteInterface(table: string, rs: InterfaceRuleSet): string[] {
   const out: string[] = [];
   for (const [map, el] of dispatchElements(rs)) out.push(`delete element inet ${table} ${map} { ${el.split(' : ')[0]} }`);
   for (const [set, el] of portElements(rs)) out.push(`delete element bridge ${table}b ${set} { ${el} }`);
-  if (captured) for (const [set, el] of capturedElements(rs)) out.push(`delete element inet ${table} ${set} { ${el} }`);
   out.push(...deleteGate(table, gateOf(rs, 'egress')), ...deleteGate(table, gateOf(rs, 'ingress')));
   return out;
 }

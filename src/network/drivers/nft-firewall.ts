@@ -26,8 +26,8 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ProbeResult } from '../../compute/driver.js';
-import { formatIpv6, parseIpv4, parseIpv6 } from '../../domain/cidr.js';
-import { CommandError, hasCommand, isRoot, run } from '../../host/exec.js';
+import { parseIpv4, parseIpv6 } from '../../domain/cidr.js';
+import { CommandError, hasCommand, isRoot } from '../../host/exec.js';
 import {
   canonicalRuleSet,
   canonicalSubnetAcl,
@@ -56,11 +56,10 @@ import {
   FLOW_TIMEOUT_S,
   fullTable,
   gateOf,
+  nftAddress as canonicalAddress,
   replaceAddressSet,
 } from './nft-firewall-rules.js';
-import { inNsCommand } from './netns.js';
-
-const TIMEOUT_MS = 10_000;
+import { nftApply, runIn } from './netns.js';
 
 export interface NftFirewallOptions {
   /** the host prefix: tables are `<prefix>-fw` (default 'oc') */
@@ -108,18 +107,6 @@ function cloneBooks(b: Books): Books {
   };
 }
 
-/** A canonical text for an address or CIDR (IPv6 compressed, full-length prefixes bare). */
-function canonicalAddress(a: string): string {
-  const [addr, len] = a.split('/') as [string, string | undefined];
-  if (parseIpv4(addr) !== undefined) return len === undefined || len === '32' ? addr : `${addr}/${len}`;
-  const v6 = parseIpv6(addr);
-  if (v6 !== undefined) {
-    const text = formatIpv6(v6);
-    return len === undefined || len === '128' ? text : `${text}/${len}`;
-  }
-  return a;
-}
-
 /** A gate-set element as rendered (`10.0.0.0/8 . 22-80`) in the form read back from nft. */
 export function canonicalElement(text: string): string {
   return text
@@ -154,7 +141,7 @@ function untracked(set: InterfaceRuleSet | undefined, protocol: 'tcp' | 'udp' | 
   const open = (r: FirewallRule, dir: FirewallRule['direction']) =>
     r.direction === dir &&
     (r.cidr === '0.0.0.0/0' || r.cidr === '::/0') &&
-    (r.protocol === 'all' || (r.protocol === protocol && r.fromPort === undefined && r.icmpType === undefined) || (r.protocol === protocol && r.fromPort === 0 && r.toPort === 65535));
+    (r.protocol === 'all' || (r.protocol === protocol && r.icmpType === undefined && (r.fromPort === undefined || (r.fromPort === 0 && r.toPort === 65535))));
   return set.rules.some((r) => open(r, 'ingress')) && set.rules.some((r) => open(r, 'egress'));
 }
 
@@ -539,7 +526,7 @@ export class NftFirewall implements Firewall {
       if (b.captured.has(id) && !changedIf(id)) continue;
       out.push(...capturedElements(a.interfaces.get(id)!).map(([set, el]) => `delete element inet ${t} ${set} { ${el} }`));
     }
-    for (const [id, rs] of a.interfaces) if (changedIf(id)) out.push(...deleteInterface(t, rs, false));
+    for (const [id, rs] of a.interfaces) if (changedIf(id)) out.push(...deleteInterface(t, rs));
     for (const [id, acl] of a.acls) if (changedAcl(id)) out.push(...deleteAcl(t, acl));
     for (const name of a.addressSets.keys()) if (!b.addressSets.has(name)) out.push(...deleteAddressSet(t, name));
     // in with the new
@@ -614,18 +601,13 @@ export class NftFirewall implements Firewall {
     this.fresh.add(key);
   }
 
-  private async nft(key: NsKey, lines: string[]): Promise<void> {
-    const script = lines.join('\n') + '\n';
-    const ns = nsOf(key);
-    if (ns === undefined) await run('nft', ['-f', '-'], { input: script, timeoutMs: TIMEOUT_MS });
-    else await run(...inNsCommand(ns, 'nft', ['-f', '-']), { input: script, timeoutMs: TIMEOUT_MS });
+  private nft(key: NsKey, lines: string[]): Promise<void> {
+    return nftApply(nsOf(key), lines.join('\n') + '\n');
   }
 
   private async listTable(key: NsKey): Promise<NftJson | undefined> {
-    const ns = nsOf(key);
-    const args = ['-j', '-n', 'list', 'table', 'inet', this.table];
     try {
-      const r = ns === undefined ? await run('nft', args, { timeoutMs: TIMEOUT_MS }) : await run(...inNsCommand(ns, 'nft', args), { timeoutMs: TIMEOUT_MS });
+      const r = await runIn(nsOf(key), 'nft', ['-j', '-n', 'list', 'table', 'inet', this.table]);
       return JSON.parse(r.stdout) as NftJson;
     } catch (err) {
       if (err instanceof CommandError) return undefined;
@@ -655,10 +637,8 @@ export class NftFirewall implements Firewall {
       for (const a of after.addresses.map((x) => x.split('/')[0]!)) {
         if (isV6(a)) continue;
         for (const side of ['-s', '-d']) {
-          const args = ['-D', '-p', p, side, a];
           // exit 1: nothing to delete
-          if (after.netns === undefined) await run('conntrack', args, { timeoutMs: TIMEOUT_MS, okCodes: [1] });
-          else await run(...inNsCommand(after.netns, 'conntrack', args), { timeoutMs: TIMEOUT_MS, okCodes: [1] });
+          await runIn(after.netns, 'conntrack', ['-D', '-p', p, side, a], { okCodes: [1] });
         }
       }
     }
@@ -676,8 +656,7 @@ function ownerOfChain(chain: string): string | undefined {
 
 /** Tables of this prefix's firewall left in a namespace (for leftovers checks). */
 export async function firewallTablesIn(ns: string | undefined, prefix: string): Promise<string[]> {
-  const args = ['list', 'tables'];
-  const r = ns === undefined ? await run('nft', args, { timeoutMs: TIMEOUT_MS }) : await run(...inNsCommand(ns, 'nft', args), { timeoutMs: TIMEOUT_MS });
+  const r = await runIn(ns, 'nft', ['list', 'tables']);
   return r.stdout
     .split('\n')
     .map((l) => l.trim())
