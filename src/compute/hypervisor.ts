@@ -48,6 +48,16 @@ export interface DiskSpec {
   /** the device the machine boots from (exactly one) */
   root: boolean;
   readOnly?: boolean;
+  /** the volume type's limits, enforced on the device from the machine's side (cgroup I/O throttling) */
+  limits?: DiskLimits;
+}
+
+/** I/O limits of one device (EBS: the volume type's IOPS and throughput). Absent: unlimited. */
+export interface DiskLimits {
+  /** read and write operations per second, each */
+  iops?: number;
+  /** bytes per second, read and write each */
+  bytesPerSecond?: number;
 }
 
 /** Everything a driver needs to create (or re-create on start) a machine. */
@@ -128,6 +138,14 @@ export const notFound = (id: string): HypervisorError => new HypervisorError('no
  *  - terminate(id): → absent, whatever the state; unknown id: no-op.
  *  - describe(id): the state, or undefined when absent.
  *  - list(): ids of every machine the driver has (for crash recovery).
+ *  - attachDisk(id, disk): a running machine sees the device at once under
+ *    disk.deviceName (formattable and mountable without a restart); a
+ *    stopped one gets it from the spec of its next start (the driver keeps
+ *    nothing for it); the same disk again: no-op; a root disk, or a device
+ *    name held by another path → invalid-spec; unknown id → not-found.
+ *  - detachDisk(id, deviceName): the device is gone from the running guest
+ *    (a guest still using it loses it, as a forced EBS detach); a name not
+ *    attached: no-op; unknown id → not-found.
  *  - guestReachable(id): whether the guest answers on its network (for the
  *    instance status check: something listens on its SSH port); false while it
  *    boots, stopped or unknown.
@@ -145,6 +163,8 @@ export interface Hypervisor {
   start(spec: InstanceSpec): Promise<void>;
   reboot(id: string): Promise<void>;
   terminate(id: string): Promise<void>;
+  attachDisk(id: string, disk: DiskSpec): Promise<void>;
+  detachDisk(id: string, deviceName: string): Promise<void>;
   describe(id: string): Promise<RuntimeState | undefined>;
   list(): Promise<string[]>;
   consoleOutput(id: string): Promise<string>;

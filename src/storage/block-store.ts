@@ -1,9 +1,10 @@
 /**
  * Block storage: volumes (empty, or cloned from an image or a snapshot),
  * attached to a machine as a host block device, and snapshots of them. The
- * real driver (sparse files on a reflink pool — XFS or btrfs — exposed as
- * loop devices; snapshots and clones as reflink copies) comes with a later
- * issue; the mock keeps the same books in memory.
+ * real driver keeps volumes as sparse files on a reflink pool (XFS) exposed
+ * as loop devices, and snapshots in a content-addressed chunk store (fixed
+ * blocks, hashed, each stored once; a snapshot is a manifest); the mock keeps
+ * the same books in memory.
  *
  * Volume and snapshot ids are the EC2 ones, used as names. Every operation
  * is idempotent — repeated with the same arguments it does nothing and
@@ -44,8 +45,18 @@ export interface VolumeInfo {
 
 export interface SnapshotInfo {
   snapshotId: string;
+  /** the volume it was taken of (for a copy: the source snapshot's volume) */
   volumeId: string;
   sizeGiB: number;
+  /** bytes this snapshot added to the store (blocks no earlier snapshot or image held) */
+  storedBytes: number;
+  /** bytes of the volume it holds (non-zero blocks): what a restore writes */
+  dataBytes: number;
+}
+
+export interface SnapshotOptions {
+  /** called as blocks are stored, with the fraction done (0..1) */
+  onProgress?: (fraction: number) => void;
 }
 
 export type BlockStoreErrorCode =
@@ -93,7 +104,15 @@ export interface VolumeEvent {
  *  - createSnapshot(snapshotId, volumeId): a point-in-time copy (attached or
  *    not); again for the same volume: the same; the id taken by another
  *    volume's snapshot → conflict; unknown volume → not-found.
- *  - deleteSnapshot(id): unknown: no-op (volumes cloned from it stay).
+ *    A snapshot interrupted by a crash is resumed (from the same point in
+ *    time) or started afresh by the next call with the same arguments.
+ *  - copySnapshot(snapshotId, sourceId): a second snapshot holding the same
+ *    bytes (stores nothing new); again: the same; unknown source → not-found.
+ *  - resizeVolume(volumeId, sizeGiB): grows the volume (attached or not: an
+ *    attached device sees its new size at once); the same size: no-op;
+ *    smaller → invalid; unknown → not-found.
+ *  - deleteSnapshot(id): frees the blocks no other snapshot needs; unknown:
+ *    no-op (volumes made from it and other snapshots stay whole).
  *  - listVolumes() / listSnapshots(): everything (for recovery).
  *  - events(listener): devices lost.
  */
@@ -104,7 +123,9 @@ export interface BlockStore {
   deleteVolume(volumeId: string): Promise<void>;
   attach(volumeId: string, instanceId: string): Promise<string>;
   detach(volumeId: string): Promise<void>;
-  createSnapshot(snapshotId: string, volumeId: string): Promise<SnapshotInfo>;
+  resizeVolume(volumeId: string, sizeGiB: number): Promise<VolumeInfo>;
+  createSnapshot(snapshotId: string, volumeId: string, opts?: SnapshotOptions): Promise<SnapshotInfo>;
+  copySnapshot(snapshotId: string, sourceSnapshotId: string): Promise<SnapshotInfo>;
   deleteSnapshot(snapshotId: string): Promise<void>;
   listVolumes(): Promise<VolumeInfo[]>;
   listSnapshots(): Promise<SnapshotInfo[]>;

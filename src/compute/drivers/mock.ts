@@ -17,6 +17,7 @@ import {
   notFound,
   type Hypervisor,
   type MachineEvent,
+  type DiskSpec,
   type HypervisorOperation,
   type InstanceSpec,
   type RuntimeState,
@@ -111,6 +112,32 @@ export class MockHypervisor implements Hypervisor {
     if (m.state !== 'running') throw new HypervisorError('invalid-state', id, `machine ${id} is not running`);
     m.boots++;
     m.console.push('reboot: Restarting system', ...bootLines(m.spec, m.boots, false));
+  }
+
+  async attachDisk(id: string, disk: DiskSpec): Promise<void> {
+    const m = this.require(id);
+    this.calls.push(`attachDisk ${id} ${disk.deviceName}`);
+    if (disk.root) throw new HypervisorError('invalid-spec', id, `${id}: a root device cannot be attached to a machine that exists`);
+    const held = m.spec.blockDevices.find((d) => d.deviceName === disk.deviceName);
+    if (held) {
+      if (held.path === disk.path) return;
+      throw new HypervisorError('invalid-spec', id, `${id}: device ${disk.deviceName} is held by ${held.path}`);
+    }
+    // a stopped machine gets it from its next start's spec; a running one (and the book kept for tests) at once
+    if (m.state === 'running') m.spec = { ...m.spec, blockDevices: [...m.spec.blockDevices, { ...disk }] };
+  }
+
+  async detachDisk(id: string, deviceName: string): Promise<void> {
+    const m = this.require(id);
+    this.calls.push(`detachDisk ${id} ${deviceName}`);
+    const d = m.spec.blockDevices.find((x) => x.deviceName === deviceName);
+    if (!d || d.root) return;
+    m.spec = { ...m.spec, blockDevices: m.spec.blockDevices.filter((x) => x !== d) };
+  }
+
+  /** The devices a machine sees now (attached since its start included), for tests. */
+  disksOf(id: string): DiskSpec[] {
+    return this.machines.get(id)?.spec.blockDevices.map((d) => ({ ...d })) ?? [];
   }
 
   async terminate(id: string): Promise<void> {

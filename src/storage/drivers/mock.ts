@@ -9,6 +9,7 @@ import {
   BlockStoreError,
   type BlockStore,
   type SnapshotInfo,
+  type SnapshotOptions,
   type VolumeEvent,
   type VolumeInfo,
   type VolumeSource,
@@ -98,7 +99,21 @@ export class MockBlockStore implements BlockStore {
     if (v) delete v.attachment;
   }
 
-  async createSnapshot(snapshotId: string, volumeId: string): Promise<SnapshotInfo> {
+  async resizeVolume(volumeId: string, sizeGiB: number): Promise<VolumeInfo> {
+    this.op(`resizeVolume ${volumeId}`);
+    const v = this.volumes.get(volumeId);
+    if (!v) throw new BlockStoreError('not-found', volumeId, `no volume ${volumeId}`);
+    if (!Number.isInteger(sizeGiB) || sizeGiB < v.sizeGiB) {
+      throw new BlockStoreError('invalid', volumeId, `volume ${volumeId} is ${v.sizeGiB} GiB: it can only grow (asked ${sizeGiB})`);
+    }
+    if (this.opts.capacityGiB !== undefined && this.usedGiB() + sizeGiB - v.sizeGiB > this.opts.capacityGiB) {
+      throw new BlockStoreError('no-space', volumeId, `the pool has no room for ${sizeGiB} GiB`);
+    }
+    v.sizeGiB = sizeGiB;
+    return copy(v);
+  }
+
+  async createSnapshot(snapshotId: string, volumeId: string, opts: SnapshotOptions = {}): Promise<SnapshotInfo> {
     this.op(`createSnapshot ${snapshotId}`);
     const have = this.snapshots.get(snapshotId);
     if (have) {
@@ -107,7 +122,23 @@ export class MockBlockStore implements BlockStore {
     }
     const v = this.volumes.get(volumeId);
     if (!v) throw new BlockStoreError('not-found', volumeId, `no volume ${volumeId}`);
-    const s: SnapshotInfo = { snapshotId, volumeId, sizeGiB: v.sizeGiB };
+    // the mock holds no bytes: nothing is stored, nothing restored
+    const s: SnapshotInfo = { snapshotId, volumeId, sizeGiB: v.sizeGiB, storedBytes: 0, dataBytes: 0 };
+    this.snapshots.set(snapshotId, s);
+    opts.onProgress?.(1);
+    return { ...s };
+  }
+
+  async copySnapshot(snapshotId: string, sourceSnapshotId: string): Promise<SnapshotInfo> {
+    this.op(`copySnapshot ${snapshotId}`);
+    const src = this.snapshots.get(sourceSnapshotId);
+    const have = this.snapshots.get(snapshotId);
+    if (have) {
+      if (src && have.volumeId === src.volumeId && have.sizeGiB === src.sizeGiB) return { ...have };
+      throw new BlockStoreError('conflict', snapshotId, `snapshot ${snapshotId} exists and is not a copy of ${sourceSnapshotId}`);
+    }
+    if (!src) throw new BlockStoreError('not-found', sourceSnapshotId, `no snapshot ${sourceSnapshotId}`);
+    const s: SnapshotInfo = { ...src, snapshotId, storedBytes: 0 };
     this.snapshots.set(snapshotId, s);
     return { ...s };
   }

@@ -237,7 +237,7 @@ export class ReflinkBlockStore implements BlockStore {
         const p = await this.paths();
         const have = await this.snapshotRecord(p, snapshotId);
         if (have) {
-          if (have.volumeId === volumeId) return { ...have };
+          if (have.volumeId === volumeId) return { ...have, storedBytes: 0, dataBytes: 0 };
           throw new BlockStoreError('conflict', snapshotId, `snapshot ${snapshotId} is of ${have.volumeId}`);
         }
         const vol = ID.test(volumeId) ? await this.volumeRecord(p, volumeId) : undefined;
@@ -255,12 +255,20 @@ export class ReflinkBlockStore implements BlockStore {
           await writeJsonAtomic(join(p.snapshots, `${snapshotId}.json`), rec);
           await rename(partial, file);
           await syncDir(p.snapshots);
-          return { ...rec };
+          return { ...rec, storedBytes: 0, dataBytes: 0 };
         } finally {
           await rm(partial, { force: true });
         }
       }),
     );
+  }
+
+  async resizeVolume(volumeId: string): Promise<VolumeInfo> {
+    throw new BlockStoreError('failed', volumeId, 'resizeVolume: not in the reflink store yet');
+  }
+
+  async copySnapshot(snapshotId: string): Promise<SnapshotInfo> {
+    throw new BlockStoreError('failed', snapshotId, 'copySnapshot: not in the reflink store yet');
   }
 
   async deleteSnapshot(snapshotId: string): Promise<void> {
@@ -296,7 +304,7 @@ export class ReflinkBlockStore implements BlockStore {
       const out: SnapshotInfo[] = [];
       for (const id of await completeEntries(p.snapshots)) {
         const rec = await this.snapshotRecord(p, id);
-        if (rec) out.push(rec);
+        if (rec) out.push({ ...rec, storedBytes: 0, dataBytes: 0 });
       }
       return out;
     });

@@ -390,6 +390,14 @@ export class ContainerHypervisor implements Hypervisor {
     });
   }
 
+  async attachDisk(id: string): Promise<void> {
+    throw new HypervisorError('failed', id, 'attachDisk: not in the container driver yet');
+  }
+
+  async detachDisk(id: string): Promise<void> {
+    throw new HypervisorError('failed', id, 'detachDisk: not in the container driver yet');
+  }
+
   terminate(id: string): Promise<void> {
     return this.serial(id, async () => {
       const o = await this.observe(id);
