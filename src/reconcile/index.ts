@@ -5,6 +5,7 @@ import { FlowLogWriter } from './flow-logs.js';
 import { InstanceReconciler, type InstanceReconcilerDeps } from './instances.js';
 import type { Reconciler, ReconcilerDeps } from './reconciler.js';
 import type { Runtime } from './runtime.js';
+import { VolumeReconciler } from './volumes.js';
 
 export type { Reconciler, ReconcilerDeps } from './reconciler.js';
 export { selectRuntime, RuntimeUnavailable, type Runtime } from './runtime.js';
@@ -15,6 +16,14 @@ export type InstanceExtras = Pick<InstanceReconcilerDeps, 'imageFile' | 'onNetwo
 /** The reconcilers, driving the runtime selectRuntime chose. */
 export function createReconcilers(deps: ReconcilerDeps, runtime: Runtime, extras: InstanceExtras & { log?: (line: string) => void } = {}): Reconciler[] {
   const { log, ...instanceExtras } = extras;
+  const instances = new InstanceReconciler({
+    ...deps,
+    ...instanceExtras,
+    driver: runtime.hypervisor,
+    fabric: runtime.fabric,
+    firewall: runtime.firewall,
+    blockStore: runtime.blockStore,
+  });
   return [
     // first: the server stops reconcilers in this order, and the writer drains the firewall the instances' reconciler closes
     new FlowLogWriter({
@@ -26,13 +35,12 @@ export function createReconcilers(deps: ReconcilerDeps, runtime: Runtime, extras
       accountId: deps.config.accountId,
       log,
     }),
-    new InstanceReconciler({
+    // before the instances' reconciler, which closes the block store they share
+    new VolumeReconciler({
       ...deps,
-      ...instanceExtras,
-      driver: runtime.hypervisor,
-      fabric: runtime.fabric,
-      firewall: runtime.firewall,
       blockStore: runtime.blockStore,
+      onInstance: (region, id) => instances.handle({ kind: 'instance', region, id }),
     }),
+    instances,
   ];
 }

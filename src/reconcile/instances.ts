@@ -32,12 +32,14 @@ import {
   type StoredInstance,
 } from '../resources/ec2/instances.js';
 import { privateDnsName } from '../resources/ec2/public-ips.js';
-import type { DesiredInstanceState, NetworkInterfaceRecord } from '../resources/ec2/records.js';
-import type { DiskSpec, Hypervisor, InstanceSpec, NicSpec, RuntimeState } from '../compute/hypervisor.js';
+import type { DesiredInstanceState, NetworkInterfaceRecord, VolumeOrigin, VolumeRecord } from '../resources/ec2/records.js';
+import { finishAttach, finishDetach, releaseVolumesOnTerminate, volumesOfInstance } from '../resources/ec2/volumes.js';
+import { devicePath, isVolumeType, volumeLimits } from '../domain/volume-types.js';
+import type { DiskLimits, DiskSpec, Hypervisor, InstanceSpec, NicSpec, RuntimeState } from '../compute/hypervisor.js';
 import type { ProbeResult } from '../compute/driver.js';
 import { FabricError, type Fabric, type NetworkInfo, type PluggedInterface, type PublicIpMapping } from '../network/fabric.js';
 import { FirewallError, type Firewall } from '../network/firewall.js';
-import type { BlockStore, VolumeSource } from '../storage/block-store.js';
+import { BlockStoreError, type BlockStore, type VolumeSource } from '../storage/block-store.js';
 import { MockFabric } from '../network/drivers/mock-fabric.js';
 import { MockFirewall } from '../network/drivers/mock-firewall.js';
 import { aclOfSubnet, resolveSubnetAcl } from './network-acls.js';
@@ -93,6 +95,15 @@ interface InstanceVolume {
   deleteOnTermination: boolean;
   /** an instance store volume: on the host only, new (empty) at every start, gone at stop */
   ephemeral?: boolean;
+  /** the volume type's I/O limits */
+  limits?: DiskLimits;
+}
+
+/** The block store's source for a volume's origin. */
+function blockSource(o: VolumeOrigin): VolumeSource {
+  if (o.kind === 'image') return { kind: 'image', imageId: o.imageId, deviceName: o.deviceName };
+  if (o.kind === 'snapshot') return { kind: 'snapshot', snapshotId: o.snapshotId };
+  return { kind: 'empty' };
 }
 
 /**
@@ -362,6 +373,7 @@ export class InstanceReconciler implements Reconciler {
     if (next === 'terminated') {
       rec.terminatedAt = ctx.now.getTime();
       releaseInterfacesOnTerminate(ctx, rec);
+      releaseVolumesOnTerminate(ctx, rec);
     }
   }
 
@@ -434,6 +446,8 @@ export class InstanceReconciler implements Reconciler {
       if (actual === 'running') await this.driver.reboot(id);
       acted = true;
     }
+    // volumes attached or detached since: handed over or taken away now
+    if (await this.syncAttachments(region, rec, 'running')) acted = true;
     const out = await this.consoleUpdate(region, id);
     const checks = this.statusChecks(rec, await this.driver.guestReachable(id));
     const changed = checks.system !== rec.statusChecks?.system || checks.instance !== rec.statusChecks?.instance;
@@ -487,7 +501,11 @@ export class InstanceReconciler implements Reconciler {
       r.rebootedGeneration = r.rebootGeneration;
       this.writeConsole(ctx, id, out);
     });
-    if (done) this.followBoot(id);
+    if (done) {
+      // the volumes it was given are attached now
+      await this.syncAttachments(region, current, 'running');
+      this.followBoot(id);
+    }
     return done;
   }
 
@@ -510,7 +528,7 @@ export class InstanceReconciler implements Reconciler {
     if (rec.State.Name === 'stopping') {
       if (actual === 'running') await this.driver.stop(id, { force: rec.forceStop === true, hibernate: rec.hibernate });
       // the instance store goes with the host (also when hibernating: its RAM is kept, its disks are not)
-      if (!rec.hibernate) await this.discardInstanceStore(rec);
+      if (!rec.hibernate) await this.discardInstanceStore(region, rec);
       // the public IPs the stop releases stop being routed before the store gives them back
       await this.syncPublicIps(region, rec, undefined, (eni) => eni.association?.allocationId !== undefined);
       const out = actual === undefined ? undefined : await this.consoleUpdate(region, id);
@@ -522,6 +540,8 @@ export class InstanceReconciler implements Reconciler {
     if (rec.State.Name === 'stopped') {
       if (actual === 'running') await this.driver.stop(id, { force: true });
       await this.syncPublicIps(region, rec);
+      // a volume attached to a stopped instance is given to it at its next start
+      await this.syncAttachments(region, rec, actual === 'running' ? 'stopped' : actual);
     }
     return true;
   }
@@ -531,7 +551,7 @@ export class InstanceReconciler implements Reconciler {
     if (rec.State.Name !== 'shutting-down' && rec.State.Name !== 'terminated') return true;
     if (actual !== undefined) await this.driver.terminate(id);
     const groups = new Set(interfacesOf(this.context(region), rec).flatMap((e) => e.Groups.map((g) => g.GroupId ?? '')));
-    await this.release(rec);
+    await this.release(region, rec);
     if (rec.State.Name === 'terminated') return true;
     const done = await this.commit(region, id, 'shutting-down', (ctx, r) => this.event(ctx, r, 'terminated'));
     if (done) {
@@ -549,24 +569,27 @@ export class InstanceReconciler implements Reconciler {
     return done;
   }
 
-  /** The volumes of the instance: its launch volumes, or (none recorded: instance store, old records) a root from the image. */
-  private volumesOf(rec: StoredInstance): InstanceVolume[] {
+  /**
+   * The volumes the machine gets: its EBS volumes that are attached or attaching
+   * (not detaching), its instance store, and (none recorded: old records) a root
+   * from the image.
+   */
+  private volumesOf(region: string, rec: StoredInstance): InstanceVolume[] {
     const rootName = rec.RootDeviceName ?? '/dev/xvda';
-    const out: InstanceVolume[] = (rec.launchVolumes ?? []).map((v) => {
-      const root = v.deviceName === rootName;
-      return {
-        volumeId: v.volumeId,
-        deviceName: v.deviceName,
-        sizeGiB: v.sizeGiB,
-        source: root
-          ? { kind: 'image', imageId: rec.ImageId, deviceName: v.deviceName }
-          : v.snapshotId
-            ? { kind: 'snapshot', snapshotId: v.snapshotId }
-            : { kind: 'empty' },
-        root,
-        deleteOnTermination: v.deleteOnTermination,
-      };
-    });
+    const out: InstanceVolume[] = [];
+    for (const v of volumesOfInstance({ store: this.deps.store, region }, rec.InstanceId)) {
+      const a = v.attachment!;
+      if (a.State === 'detaching') continue;
+      out.push({
+        volumeId: v.VolumeId,
+        deviceName: devicePath(a.Device),
+        sizeGiB: v.Size,
+        source: blockSource(v.origin),
+        root: a.Device === rootName,
+        deleteOnTermination: a.DeleteOnTermination,
+        limits: volumeLimits({ type: isVolumeType(v.VolumeType) ? v.VolumeType : 'gp2', sizeGiB: v.Size, iops: v.Iops, throughput: v.Throughput }),
+      });
+    }
     out.push(...instanceStoreOf(rec.InstanceId, rec.InstanceType, out.map((v) => v.deviceName)));
     if (!out.some((v) => v.root)) {
       out.unshift({
@@ -609,17 +632,70 @@ export class InstanceReconciler implements Reconciler {
   private async prepareVolumes(region: string, rec: StoredInstance): Promise<DiskSpec[]> {
     const id = rec.InstanceId;
     const blockDevices: DiskSpec[] = [];
-    for (const v of this.volumesOf(rec)) {
-      let source = v.source;
-      if (source.kind === 'image' && this.deps.imageFile) {
-        const file = await this.deps.imageFile(region, source.imageId, source.deviceName);
-        if (file !== undefined) source = { ...source, file };
-      }
-      await this.blockStore.createVolume({ volumeId: v.volumeId, sizeGiB: v.sizeGiB, source });
+    for (const v of this.volumesOf(region, rec)) {
+      await this.ensureVolume(region, v);
       const path = await this.blockStore.attach(v.volumeId, id);
-      blockDevices.push({ deviceName: v.deviceName, path, root: v.root });
+      const disk: DiskSpec = { deviceName: v.deviceName, path, root: v.root };
+      if (v.limits) disk.limits = v.limits;
+      blockDevices.push(disk);
     }
     return blockDevices;
+  }
+
+  /** The volume's bytes on the host: made now if missing (one made before, maybe grown since, is taken as it is). */
+  private async ensureVolume(region: string, v: InstanceVolume): Promise<void> {
+    let source = v.source;
+    if (source.kind === 'image' && this.deps.imageFile) {
+      const file = await this.deps.imageFile(region, source.imageId, source.deviceName);
+      if (file !== undefined) source = { ...source, file };
+    }
+    try {
+      await this.blockStore.createVolume({ volumeId: v.volumeId, sizeGiB: v.sizeGiB, source });
+    } catch (err) {
+      // it exists with another size: a ModifyVolume grew it (or is growing it): the volume is there
+      if (!(err instanceof BlockStoreError) || err.code !== 'conflict') throw err;
+    }
+  }
+
+  /**
+   * Attachments that changed since the machine was prepared: an attaching volume is
+   * handed to the machine (a stopped one gets it at its next start), a detaching one
+   * taken away and detached on the host; each then committed.
+   */
+  private async syncAttachments(region: string, rec: StoredInstance, machine: RuntimeState | undefined): Promise<boolean> {
+    const id = rec.InstanceId;
+    let changed = false;
+    for (const v of volumesOfInstance({ store: this.deps.store, region }, id)) {
+      const a = v.attachment!;
+      if (a.State === 'attaching') {
+        if (machine === 'running') {
+          const [vol] = this.volumesOf(region, rec).filter((x) => x.volumeId === v.VolumeId);
+          if (!vol) continue;
+          await this.ensureVolume(region, vol);
+          const path = await this.blockStore.attach(v.VolumeId, id);
+          const disk: DiskSpec = { deviceName: vol.deviceName, path, root: false };
+          if (vol.limits) disk.limits = vol.limits;
+          await this.driver.attachDisk(id, disk);
+        }
+        changed = (await this.commitVolume(region, v.VolumeId, 'attaching', (ctx, r) => finishAttach(ctx, r))) || changed;
+      } else if (a.State === 'detaching') {
+        if (machine !== undefined) await this.driver.detachDisk(id, devicePath(a.Device));
+        await this.blockStore.detach(v.VolumeId);
+        changed = (await this.commitVolume(region, v.VolumeId, 'detaching', (ctx, r) => finishDetach(ctx, r))) || changed;
+      }
+    }
+    return changed;
+  }
+
+  /** Writes a volume's attachment change if it is still in `expected`. */
+  private commitVolume(region: string, volumeId: string, expected: 'attaching' | 'detaching', fn: (ctx: ResourceContext, v: VolumeRecord) => void): Promise<boolean> {
+    return this.loop.commit(() => {
+      const ctx = this.context(region);
+      const v = ctx.store.collection(KINDS.volume).get(region, volumeId);
+      if (!v || v.attachment?.State !== expected) return false;
+      fn(ctx, v);
+      return true;
+    });
   }
 
   /** The instance's interfaces, plugged, with their security groups and subnet ACLs applied and their public IPs mapped. */
@@ -751,8 +827,8 @@ export class InstanceReconciler implements Reconciler {
   }
 
   /** Stop: the instance store volumes detached and deleted (a start makes new, empty ones). */
-  private async discardInstanceStore(rec: StoredInstance): Promise<void> {
-    for (const v of this.volumesOf(rec)) {
+  private async discardInstanceStore(region: string, rec: StoredInstance): Promise<void> {
+    for (const v of this.volumesOf(region, rec)) {
       if (!v.ephemeral) continue;
       await this.blockStore.detach(v.volumeId);
       await this.blockStore.deleteVolume(v.volumeId);
@@ -760,12 +836,17 @@ export class InstanceReconciler implements Reconciler {
   }
 
   /** Terminate: the instance's interfaces unplugged (their public IPs unmapped), volumes detached and the DeleteOnTermination ones deleted, rule sets removed. */
-  private async release(rec: StoredInstance): Promise<void> {
+  private async release(region: string, rec: StoredInstance): Promise<void> {
     const id = rec.InstanceId;
     const inventory = await this.fabric.list({ instanceId: id });
     for (const m of inventory.publicIps) await this.fabric.unmapPublicIp(m.publicIp);
     for (const i of inventory.interfaces) await this.fabric.unplug(i.interfaceId);
-    for (const v of this.volumesOf(rec)) {
+    const volumes = [...this.volumesOf(region, rec)];
+    // detaching ones too: a terminate finishes their detach
+    for (const v of volumesOfInstance({ store: this.deps.store, region }, id)) {
+      if (v.attachment?.State === 'detaching') volumes.push({ volumeId: v.VolumeId, deviceName: v.attachment.Device, sizeGiB: v.Size, source: { kind: 'empty' }, root: false, deleteOnTermination: v.attachment.DeleteOnTermination });
+    }
+    for (const v of volumes) {
       await this.blockStore.detach(v.volumeId);
       if (v.deleteOnTermination) await this.blockStore.deleteVolume(v.volumeId);
     }

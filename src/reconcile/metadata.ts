@@ -226,7 +226,7 @@ export function metadataSources(store: Store, config: Config, opts: { signingKey
           .filter((d) => d !== '' && d !== root)
           .map(stripDev),
         // the instance store volumes the reconciler gives the type, under the names the guest sees
-        ephemeral: instanceStoreOf(rec.InstanceId, rec.InstanceType, [root, ...(rec.launchVolumes ?? []).map((v) => v.deviceName)]).map((v) => stripDev(v.deviceName)),
+        ephemeral: instanceStoreOf(rec.InstanceId, rec.InstanceType, [root, ...(rec.BlockDeviceMappings ?? []).map((b) => b.DeviceName ?? '')]).map((v) => stripDev(v.deviceName)),
       },
       publicKeys: rec.KeyName && rec.publicKey ? [{ name: rec.KeyName, openssh: `${rec.publicKey} ${rec.KeyName}` }] : [],
       userData: rec.userData !== undefined && rec.userData !== '' ? Buffer.from(rec.userData, 'base64') : undefined,

@@ -18,6 +18,17 @@ const NEVER_SET: Record<string, Record<string, string>> = {
     'state-reason-message': 'a running instance has no state reason',
   },
   DescribeInstanceStatus: { 'event.code': 'no scheduled events' },
+  DescribeSnapshots: { 'owner-alias': 'snapshots of an account have no owner alias' },
+  DescribeVolumeStatus: {
+    'action.code': 'no scheduled actions',
+    'action.event-id': 'no scheduled actions',
+    'action.description': 'no scheduled actions',
+    'event.description': 'no scheduled events',
+    'event.event-id': 'no scheduled events',
+    'event.event-type': 'no scheduled events',
+    'event.not-after': 'no scheduled events',
+    'event.not-before': 'no scheduled events',
+  },
   DescribeImages: {
     'kernel-id': 'HVM images have no kernel',
     'ramdisk-id': 'HVM images have no ramdisk',
@@ -105,7 +116,15 @@ describe('filter tables against a world with one of everything', () => {
         new EC2.CreateFlowLogsCommand({ ResourceType: 'VPC', ResourceIds: [vpc], TrafficType: 'ALL', LogDestinationType: 'file' as EC2.LogDestinationType, LogDestination: 'all.log' }),
       )
     ).FlowLogIds![0]!;
-    const all = [vpc, subnet, igw, rtb, sg, inst, flowLog, pl];
+    const vol = (await c.send(new EC2.CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 2, VolumeType: 'io1', Iops: 100 }))).VolumeId!;
+    for (let i = 0; i < 200; i++) {
+      const v = await c.send(new EC2.DescribeVolumesCommand({ VolumeIds: [vol] }));
+      if (v.Volumes![0]!.State === 'available') break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await c.send(new EC2.ModifyVolumeCommand({ VolumeId: vol, Size: 3 }));
+    const snap = (await c.send(new EC2.CreateSnapshotCommand({ VolumeId: vol, Description: 'one' }))).SnapshotId!;
+    const all = [vpc, subnet, igw, rtb, sg, inst, flowLog, pl, vol, snap];
     await c.send(new EC2.CreateTagsCommand({ Resources: all, Tags: [{ Key: 'Name', Value: 'everything' }] }));
   });
 

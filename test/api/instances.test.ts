@@ -14,6 +14,7 @@ import {
   DescribeNetworkInterfacesCommand,
   DescribeSubnetsCommand,
   DescribeTagsCommand,
+  DescribeVolumesCommand,
   GetConsoleOutputCommand,
   ModifyInstanceAttributeCommand,
   ModifyInstanceMetadataOptionsCommand,
@@ -425,8 +426,11 @@ describe('instances', () => {
       new RunInstancesCommand({ ImageId: ami.x86, MinCount: 1, MaxCount: 1, NetworkInterfaces: [{ DeviceIndex: 0, SubnetId: subnet.Subnet!.SubnetId, AssociatePublicIpAddress: true, Groups: [sg.GroupId!] }] }),
     );
     assert.ok(withPublic.Instances![0]!.PublicIpAddress, 'AssociatePublicIpAddress wins over the subnet');
-    const stored = t.server.store.collection(KINDS.instance).get('us-east-1', i!.InstanceId!)!;
-    assert.deepEqual(stored.launchVolumes!.map((v) => [v.deviceName, v.sizeGiB, v.volumeType]), [['/dev/xvda', 20, 'gp3'], ['/dev/sdf', 100, 'gp3']]);
+    const vols = await c.send(new DescribeVolumesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [i!.InstanceId!] }] }));
+    assert.deepEqual(
+      vols.Volumes!.map((v) => [v.Attachments![0]!.Device, v.Size, v.VolumeType, v.State, v.Attachments![0]!.State]).sort(),
+      [['/dev/sdf', 100, 'gp3', 'in-use', 'attached'], ['/dev/xvda', 20, 'gp3', 'in-use', 'attached']],
+    );
   });
 
   it('launches MaxCount when there is room, fewer (but at least MinCount) when the subnet runs out', async () => {

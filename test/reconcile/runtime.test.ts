@@ -4,6 +4,8 @@
  * mappings), the drivers' event streams, and the console tail kept apart
  * from the instance document.
  */
+import { volumesOfInstance } from '../../src/resources/ec2/volumes.js';
+import type { VolumeRecord } from '../../src/resources/ec2/records.js';
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { MockHypervisor } from '../../src/compute/drivers/mock.js';
@@ -115,19 +117,37 @@ function seed(f: F, opts: { publicIp?: string; eip?: string; shutdown?: 'stop' |
     Placement: { AvailabilityZone: 'us-east-1a' },
     RootDeviceName: '/dev/xvda',
     publicIpOnStart: false,
-    launchVolumes: [
-      { volumeId: `vol-${hex}`, deviceName: '/dev/xvda', sizeGiB: 8, volumeType: 'gp3', encrypted: false, deleteOnTermination: true },
-      ...(opts.extraVolume
-        ? [{ volumeId: `vol-${hex.slice(0, -1)}f`, deviceName: '/dev/sdf', sizeGiB: 20, volumeType: 'gp3', encrypted: false, deleteOnTermination: false }]
-        : []),
-    ],
   };
   instanceCollection(f).put(REGION, id, rec);
+  const volume = (volumeId: string, device: string, size: number, deleteOnTermination: boolean, origin: VolumeRecord['origin']): void =>
+    f.store.collection(KINDS.volume).put(REGION, volumeId, {
+      VolumeId: volumeId,
+      Size: size,
+      AvailabilityZone: 'us-east-1a',
+      State: 'in-use',
+      CreateTime: new Date().toISOString(),
+      VolumeType: 'gp3',
+      SnapshotId: '',
+      Encrypted: false,
+      MultiAttachEnabled: false,
+      origin,
+      ownerId: '123456789012',
+      autoEnableIO: false,
+      attachment: { InstanceId: id, Device: device, State: 'attached', AttachTime: new Date().toISOString(), DeleteOnTermination: deleteOnTermination },
+    });
+  volume(`vol-${hex}`, '/dev/xvda', 8, true, { kind: 'image', imageId: 'ami-0000000000000000a', deviceName: '/dev/xvda' });
+  if (opts.extraVolume) volume(`vol-${hex.slice(0, -1)}f`, '/dev/sdf', 20, false, { kind: 'empty' });
   f.rec.handle({ kind: 'instance', region: REGION, id });
   return id;
 }
 
 const get = (f: F, id: string) => instanceCollection(f).get(REGION, id)!;
+
+/** The instance's volumes, root first. */
+const volumeIds = (f: F, id: string): string[] =>
+  volumesOfInstance({ store: f.store, region: REGION }, id)
+    .sort((a, b) => (a.attachment!.Device === '/dev/xvda' ? -1 : b.attachment!.Device === '/dev/xvda' ? 1 : 0))
+    .map((v) => v.VolumeId);
 
 function act(f: F, id: string, state: InstanceStateName, desired: StoredInstance['desired']): void {
   const r = get(f, id);
@@ -152,7 +172,7 @@ describe('instance reconciler: prepared resources', () => {
     await f.rec.idle();
     assert.equal(get(f, id).State.Name, 'running');
     const vols = await f.blockStore.listVolumes();
-    const root = vols.find((v) => v.volumeId === get(f, id).launchVolumes![0]!.volumeId)!;
+    const root = vols.find((v) => v.volumeId === volumeIds(f, id)[0])!;
     assert.deepEqual(root.source, { kind: 'image', imageId: 'ami-0000000000000000a', deviceName: '/dev/xvda' });
     assert.equal(root.attachment?.instanceId, id);
     const spec = f.driver.specOf(id)!;
@@ -234,7 +254,7 @@ describe('instance reconciler: prepared resources', () => {
     assert.equal((await f.fabric.list({ instanceId: auto })).interfaces.length, 1, 'a stopped instance keeps its interface');
 
     const eniId = get(f, elastic).networkInterfaceIds[0]!;
-    const [rootVol, dataVol] = get(f, elastic).launchVolumes!.map((v) => v.volumeId);
+    const [rootVol, dataVol] = volumeIds(f, elastic);
     act(f, elastic, 'shutting-down', 'terminated');
     await f.rec.idle();
     assert.equal(get(f, elastic).State.Name, 'terminated');

@@ -16,5 +16,8 @@ import { securityGroupsModule } from './security-groups.js';
 import { subnetsModule } from './subnets.js';
 import { tagsModule } from './tags.js';
 import { vpcsModule } from './vpcs.js';
+import { snapshotsModule } from './snapshots.js';
+import { imageRegistrationModule } from './image-registration.js';
+import { volumesModule } from './volumes.js';
 
-export const ec2Modules: readonly ApiModule[] = [regionsModule, tagsModule, keyPairsModule, imagesModule, instanceTypesModule, securityGroupsModule, vpcsModule, subnetsModule, internetGatewaysModule, routeTablesModule, networkAclsModule, addressesModule, instancesModule, networkInterfacesModule, flowLogsModule, prefixListsModule];
+export const ec2Modules: readonly ApiModule[] = [regionsModule, tagsModule, keyPairsModule, imagesModule, instanceTypesModule, securityGroupsModule, vpcsModule, subnetsModule, internetGatewaysModule, routeTablesModule, networkAclsModule, addressesModule, instancesModule, networkInterfacesModule, flowLogsModule, prefixListsModule, volumesModule, snapshotsModule, imageRegistrationModule];

@@ -6,6 +6,7 @@
  * instance type, user data, EBS optimization and ENA/SR-IOV support only
  * while the instance is stopped.
  */
+import { volumeCollection } from '../../resources/ec2/volumes.js';
 import type {
   DescribeInstanceAttributeRequest,
   GetConsoleOutputRequest,
@@ -289,7 +290,11 @@ const modifyInstanceAttribute = action((ctx, input: ModifyInstanceAttributeReque
         }
         if (m.Ebs?.DeleteOnTermination !== undefined) {
           target.Ebs.DeleteOnTermination = m.Ebs.DeleteOnTermination;
-          for (const v of rec.launchVolumes ?? []) if (v.deviceName === m.DeviceName) v.deleteOnTermination = m.Ebs.DeleteOnTermination;
+          const vol = target.Ebs.VolumeId ? volumeCollection(ctx).get(ctx.region, target.Ebs.VolumeId) : undefined;
+          if (vol?.attachment) {
+            vol.attachment.DeleteOnTermination = m.Ebs.DeleteOnTermination;
+            volumeCollection(ctx).put(ctx.region, vol.VolumeId, vol);
+          }
         }
       }
       break;

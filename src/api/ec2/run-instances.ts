@@ -18,10 +18,12 @@ import { instanceState } from '../../domain/lifecycle.js';
 import { Ec2Error, invalidParameterCombination, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
 import { action, type RequestContext } from '../context.js';
-import { eniCollection, instanceCollection, liveInstanceCount, type LaunchVolume, type StoredInstance } from '../../resources/ec2/instances.js';
+import { eniCollection, instanceCollection, liveInstanceCount, type StoredInstance } from '../../resources/ec2/instances.js';
 import { ec2Time, instanceOutput, isoTime, type InstanceLookups } from './instance-view.js';
 import { allocatePublicIps } from '../../resources/ec2/public-ips.js';
-import type { ImageRecord, NetworkInterfaceRecord, SubnetRecord } from '../../resources/ec2/records.js';
+import type { ImageRecord, NetworkInterfaceRecord, SubnetRecord, VolumeOrigin } from '../../resources/ec2/records.js';
+import { mappingsOf, newVolume } from '../../resources/ec2/volumes.js';
+import { checkVolumeShape, checkVolumeType, isDeviceName } from '../../domain/volume-types.js';
 import { tagSpecificationTags } from './tags.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
 import { putTags } from '../../resources/ec2/tags.js';
@@ -41,17 +43,6 @@ export const DEFAULT_INSTANCE_TYPE = 't2.micro';
 
 /** User data may be at most 16 KB before base64 encoding. */
 export const MAX_USER_DATA_BYTES = 16 * 1024;
-
-const VOLUME_TYPES = ['standard', 'io1', 'io2', 'gp2', 'sc1', 'st1', 'gp3'] as const;
-const VOLUME_SIZE_LIMITS: Record<string, [number, number]> = {
-  standard: [1, 1024],
-  gp2: [1, 16384],
-  gp3: [1, 16384],
-  io1: [4, 16384],
-  io2: [4, 65536],
-  st1: [125, 16384],
-  sc1: [125, 16384],
-};
 
 // ---------------------------------------------------------------- validation helpers
 
@@ -150,7 +141,24 @@ function networkChoice(input: RunInstancesRequest): NetworkChoice {
   };
 }
 
-type PlannedVolume = LaunchVolume;
+/** An EBS volume of the launch, before its record exists. */
+interface PlannedVolume {
+  deviceName: string;
+  sizeGiB: number;
+  volumeType: string;
+  iops?: number;
+  throughput?: number;
+  snapshotId?: string;
+  encrypted: boolean;
+  deleteOnTermination: boolean;
+}
+
+/** Where a launch volume's bytes come from: a built-in image's disk, a snapshot, or nothing. */
+function volumeOrigin(ctx: RequestContext, image: ImageRecord, v: PlannedVolume): VolumeOrigin {
+  if (v.snapshotId && ctx.store.collection(KINDS.snapshot).get(ctx.region, v.snapshotId)) return { kind: 'snapshot', snapshotId: v.snapshotId };
+  if (v.deviceName === image.RootDeviceName) return { kind: 'image', imageId: image.ImageId, deviceName: v.deviceName };
+  return { kind: 'empty' };
+}
 
 /** The image's mappings with the request's overrides: EBS volumes to create (ids minted now). */
 function planVolumes(image: ImageRecord, requested: readonly BlockDeviceMapping[] | undefined): PlannedVolume[] {
@@ -163,7 +171,7 @@ function planVolumes(image: ImageRecord, requested: readonly BlockDeviceMapping[
   for (const m of requested ?? []) {
     const dev = m.DeviceName;
     if (!dev) throw missingParameter('BlockDeviceMapping.N.DeviceName');
-    if (!/^\/dev\/(sd[a-z]\d{0,2}|xvd[a-z]{1,2}\d{0,2}|nvme\d+n\d+)$|^(sd|xvd)[a-z]{1,2}\d{0,2}$/.test(dev)) {
+    if (!isDeviceName(dev)) {
       throw new Ec2Error('InvalidBlockDeviceMapping', `Invalid device name ${dev}`);
     }
     if (m.NoDevice !== undefined) {
@@ -187,30 +195,22 @@ function planVolumes(image: ImageRecord, requested: readonly BlockDeviceMapping[
   const out: PlannedVolume[] = [];
   for (const [dev, m] of byDevice) {
     if (!m.Ebs) continue;
-    const type = m.Ebs.VolumeType ?? 'gp2';
-    if (!(VOLUME_TYPES as readonly string[]).includes(type)) {
-      throw new Ec2Error('InvalidParameterValue', `Value (${type}) for parameter volumeType is invalid. Expected: '${VOLUME_TYPES.join("', '")}'.`);
-    }
+    const type = checkVolumeType(m.Ebs.VolumeType, 'gp2');
     const snapSize = rootSnapshotSize.get(dev);
     const size = m.Ebs.VolumeSize ?? snapSize ?? 8;
-    const [lo, hi] = VOLUME_SIZE_LIMITS[type]!;
-    if (!Number.isInteger(size) || size < lo || size > hi) {
-      throw new Ec2Error('InvalidParameterValue', `Volume size ${size} GiB is out of range for ${type} volumes (${lo}–${hi} GiB).`);
-    }
     if (snapSize !== undefined && size < snapSize) {
       throw new Ec2Error(
         'InvalidBlockDeviceMapping',
         `Volume of size ${size}GB is smaller than snapshot '${m.Ebs.SnapshotId ?? ''}', expect size >= ${snapSize}GB`,
       );
     }
-    if ((type === 'io1' || type === 'io2') && m.Ebs.Iops === undefined) throw missingParameter('iops');
+    const shape = checkVolumeShape({ type, sizeGiB: size, iops: m.Ebs.Iops, throughput: m.Ebs.Throughput });
     out.push({
-      volumeId: '',
       deviceName: dev,
-      sizeGiB: size,
+      sizeGiB: shape.sizeGiB,
       volumeType: type,
-      iops: m.Ebs.Iops,
-      throughput: m.Ebs.Throughput,
+      iops: shape.iops,
+      throughput: shape.throughput,
       snapshotId: m.Ebs.SnapshotId,
       encrypted: m.Ebs.Encrypted ?? false,
       deleteOnTermination: m.Ebs.DeleteOnTermination ?? true,
@@ -403,14 +403,23 @@ export const runInstances = action((ctx, input: RunInstancesRequest): Reservatio
     putTags(ctx, eni.NetworkInterfaceId, KINDS.networkInterface.name, tagsFor('network-interface'));
     lookups.enis.set(eni.NetworkInterfaceId, eni);
 
-    const launchVolumes = volumes.map((v) => ({ ...v, volumeId: newId('vol') }));
-    // TODO(volumes): create 'volume' records (in-use, attached) once the volumes family exists; until then the
-    // ids live in launchVolumes and the instance's BlockDeviceMappings, and their tags are stored already.
-    for (const v of launchVolumes) putTags(ctx, v.volumeId, 'volume', tagsFor('volume'));
-    const blockDeviceMappings: InstanceBlockDeviceMapping[] = launchVolumes.map((v) => ({
-      DeviceName: v.deviceName,
-      Ebs: { AttachTime: isoTime(now), DeleteOnTermination: v.deleteOnTermination, Status: 'attached', VolumeId: v.volumeId },
-    }));
+    // its EBS volumes: in-use and attached from the start (the reconciler creates their bytes before the machine runs)
+    const launched = volumes.map((v) => {
+      const vol = newVolume(ctx, {
+        sizeGiB: v.sizeGiB,
+        availabilityZone: subnet.AvailabilityZone,
+        volumeType: v.volumeType,
+        iops: v.iops,
+        throughput: v.throughput,
+        snapshotId: v.snapshotId,
+        encrypted: v.encrypted,
+        origin: volumeOrigin(ctx, image, v),
+        attachedTo: { instanceId, device: v.deviceName, deleteOnTermination: v.deleteOnTermination },
+      });
+      putTags(ctx, vol.VolumeId, KINDS.volume.name, tagsFor('volume'));
+      return vol;
+    });
+    const blockDeviceMappings: InstanceBlockDeviceMapping[] = mappingsOf(launched, image.RootDeviceName);
 
     const rec: StoredInstance = {
       InstanceId: instanceId,
@@ -463,7 +472,6 @@ export const runInstances = action((ctx, input: RunInstancesRequest): Reservatio
       instanceInitiatedShutdownBehavior: shutdown,
       publicIpOnStart: wantsPublicIp,
       publicKey,
-      launchVolumes,
     };
     col.put(ctx.region, instanceId, rec);
     const instanceTags = tagsFor('instance');

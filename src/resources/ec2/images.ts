@@ -170,5 +170,6 @@ export function requireImage(ctx: ResourceContext, imageId: string): ImageRecord
   if (!isWellFormedId('ami', imageId)) throw malformed(imageId);
   const image = ctx.store.collection(KINDS.image).get(ctx.region, imageId);
   if (!image || !visibleTo(image, ctx.accountId)) throw notFound([imageId]);
+  if (image.State !== 'available') throw new Ec2Error('InvalidAMIID.Unavailable', `The image id '[${imageId}]' is not available: it is ${image.State}`);
   return image;
 }

@@ -8,7 +8,7 @@ import type { ResourceContext } from '../context.js';
 import { allocatePublicIp } from './public-ips.js';
 import type { InstanceRecord, NetworkInterfaceRecord, StoredInstance } from './records.js';
 
-export type { LaunchVolume, StoredInstance } from './records.js';
+export type { StoredInstance } from './records.js';
 import { KINDS, LIVE_INDEX } from './kinds.js';
 import { kind } from '../../store/kind.js';
 

@@ -20,8 +20,10 @@ import type {
   RouteTableRecord,
   SecurityGroupRecord,
   SecurityGroupRuleRecord,
+  SnapshotRecord,
   StoredInstance,
   SubnetRecord,
+  VolumeRecord,
   VpcRecord,
 } from './records.js';
 
@@ -62,6 +64,9 @@ export const LIVE_INDEX = 'live';
  */
 export const TERMINATED_INDEX = 'terminated-at';
 
+/** The volume index of the instance a volume is attached to. */
+export const ATTACHED_INDEX = 'attached-to';
+
 /** The interface index of `groupId/privateIp` pairs: a group's member addresses, without reading any interface. */
 export const MEMBER_INDEX = 'group-member';
 
@@ -79,9 +84,12 @@ export const KINDS = {
     ],
   }),
   image: ec2Kind<ImageRecord>('image', 'ami', ['InvalidAMIID.NotFound', 'image id', 'InvalidAMIID.Malformed']),
-  /** records arrive with the storage issue; the kind exists so ids are recognised */
-  volume: ec2Kind<{ VolumeId: string }>('volume', 'vol', ['InvalidVolume.NotFound', 'volume', 'InvalidVolumeID.Malformed']),
-  snapshot: ec2Kind<{ SnapshotId: string }>('snapshot', 'snap', ['InvalidSnapshot.NotFound', 'snapshot', 'InvalidSnapshotID.Malformed']),
+  volume: ec2Kind<VolumeRecord>('volume', 'vol', ['InvalidVolume.NotFound', 'volume', 'InvalidVolumeID.Malformed'], {
+    // an instance's volumes without reading every volume; and the device names it uses, kept unique
+    indexes: [{ name: ATTACHED_INDEX, values: (v) => (v.attachment ? [v.attachment.InstanceId] : []) }],
+    unique: [{ space: 'volume-device', scope: 'region', values: (v) => (v.attachment ? [`${v.attachment.InstanceId}/${v.attachment.Device}`] : []) }],
+  }),
+  snapshot: ec2Kind<SnapshotRecord>('snapshot', 'snap', ['InvalidSnapshot.NotFound', 'snapshot', 'InvalidSnapshotID.Malformed']),
   vpc: ec2Kind<VpcRecord>('vpc', 'vpc', ['InvalidVpcID.NotFound', 'vpc ID', 'InvalidVpcID.Malformed']),
   subnet: ec2Kind<SubnetRecord>('subnet', 'subnet', ['InvalidSubnetID.NotFound', 'subnet ID', 'InvalidSubnetID.Malformed'], {
     // subnets of one VPC never overlap

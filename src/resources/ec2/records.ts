@@ -150,6 +150,96 @@ export type ImageRecord = Omit<Image, 'Tags'> & {
   builtIn?: boolean;
   osImage?: BuiltInOs;
   build?: string;
+  /** CreateImage: reboot the instance once the snapshots are taken (NoReboot not given) */
+  rebootInstanceId?: string;
+};
+
+/** Where a volume's first bytes come from. */
+export type VolumeOrigin =
+  | { kind: 'empty' }
+  | { kind: 'snapshot'; snapshotId: string }
+  /** a built-in image's disk (built on this host), for the root volume of an instance launched from it */
+  | { kind: 'image'; imageId: string; deviceName: string };
+
+/**
+ * collection 'volume', keyed by VolumeId — owned by volumes.ts. The
+ * DescribeVolumes shape without Tags and Attachments, plus:
+ * - `attachment`: the one attachment (no multi-attach), as DescribeVolumes shows it;
+ * - `origin`: what the reconciler fills it from;
+ * - `deleting`: DeleteVolume accepted; the reconciler removes the bytes, then the record.
+ */
+export type VolumeRecord = {
+  VolumeId: string;
+  Size: number;
+  AvailabilityZone: string;
+  State: 'creating' | 'available' | 'in-use' | 'deleting' | 'deleted' | 'error';
+  CreateTime: string;
+  VolumeType: string;
+  Iops?: number;
+  Throughput?: number;
+  SnapshotId: string;
+  Encrypted: boolean;
+  KmsKeyId?: string;
+  MultiAttachEnabled: boolean;
+  FastRestored?: boolean;
+  attachment?: {
+    InstanceId: string;
+    Device: string;
+    State: 'attaching' | 'attached' | 'detaching';
+    AttachTime: string;
+    DeleteOnTermination: boolean;
+    /** DetachVolume Force: the guest loses the device without a clean detach */
+    force?: boolean;
+  };
+  origin: VolumeOrigin;
+  ownerId: string;
+  autoEnableIO: boolean;
+  /** the last ModifyVolume, as DescribeVolumesModifications shows it */
+  modification?: {
+    ModificationState: 'modifying' | 'optimizing' | 'completed' | 'failed';
+    StatusMessage?: string;
+    TargetSize: number;
+    TargetIops?: number;
+    TargetVolumeType: string;
+    TargetThroughput?: number;
+    TargetMultiAttachEnabled: boolean;
+    OriginalSize: number;
+    OriginalIops?: number;
+    OriginalVolumeType: string;
+    OriginalThroughput?: number;
+    OriginalMultiAttachEnabled: boolean;
+    Progress: number;
+    StartTime: string;
+    EndTime?: string;
+  };
+};
+
+/**
+ * collection 'snapshot', keyed by SnapshotId — owned by snapshots.ts. The
+ * DescribeSnapshots shape without Tags, plus:
+ * - `source`: the volume to read (CreateSnapshot) or the snapshot to copy (CopySnapshot, maybe of another region);
+ * - `createVolumePermission`: who else may create volumes from it;
+ * - `deleting`: DeleteSnapshot accepted, hidden; the reconciler frees its blocks, then removes the record.
+ */
+export type SnapshotRecord = {
+  SnapshotId: string;
+  VolumeId: string;
+  VolumeSize: number;
+  State: 'pending' | 'completed' | 'error';
+  StateMessage?: string;
+  StartTime: string;
+  CompletionTime?: string;
+  Progress: string;
+  OwnerId: string;
+  Description: string;
+  Encrypted: boolean;
+  StorageTier: 'standard';
+  FullSnapshotSizeInBytes?: number;
+  source: { kind: 'volume'; volumeId: string } | { kind: 'copy'; region: string; snapshotId: string };
+  createVolumePermission: { public: boolean; accounts: string[] };
+  deleting?: boolean;
+  /** bytes this snapshot added to the store (the incremental part) */
+  storedBytes?: number;
 };
 
 /** One built-in OS image, independent of region. */
@@ -269,24 +359,8 @@ export type StoredInstance = InstanceRecord & {
    * machine runs; instance = the guest answers on its network (its SSH port)
    */
   statusChecks?: { system: 'ok' | 'impaired'; instance: 'ok' | 'impaired' | 'initializing'; since: number };
-  /**
-   * EBS volumes RunInstances minted ids for (root and BlockDeviceMappings).
-   * TODO(volumes): the volumes family turns these into 'volume' records with real storage.
-   */
-  launchVolumes?: LaunchVolume[];
 };
 
-export interface LaunchVolume {
-  volumeId: string;
-  deviceName: string;
-  sizeGiB: number;
-  volumeType: string;
-  iops?: number;
-  throughput?: number;
-  snapshotId?: string;
-  encrypted: boolean;
-  deleteOnTermination: boolean;
-}
 
 /**
  * collection 'prefix-list' — owned by prefix-lists.ts. A customer-managed

@@ -1,0 +1,390 @@
+/**
+ * EBS volumes: CreateVolume, DescribeVolumes, DeleteVolume, AttachVolume,
+ * DetachVolume, ModifyVolume, DescribeVolumesModifications,
+ * DescribeVolumeStatus, DescribeVolumeAttribute, ModifyVolumeAttribute.
+ *
+ * Calls record intent and answer at once, as EC2 does (creating, attaching,
+ * detaching, modifying); the volume reconciler makes the bytes and the
+ * instance reconciler hands the device to the machine.
+ */
+import type {
+  AttachVolumeRequest,
+  CreateVolumeRequest,
+  DeleteVolumeRequest,
+  DescribeVolumeAttributeRequest,
+  DescribeVolumeAttributeResult,
+  DescribeVolumesModificationsRequest,
+  DescribeVolumesModificationsResult,
+  DescribeVolumesRequest,
+  DescribeVolumesResult,
+  DescribeVolumeStatusRequest,
+  DescribeVolumeStatusResult,
+  DetachVolumeRequest,
+  ModifyVolumeAttributeRequest,
+  ModifyVolumeRequest,
+  ModifyVolumeResult,
+  Volume,
+  VolumeAttachment,
+  VolumeModification,
+} from '@aws-sdk/client-ec2';
+import { applyFilters, filterTable } from '../../domain/filters.js';
+import { paginate } from '../../domain/pagination.js';
+import { findZone } from '../../domain/regions.js';
+import { Ec2Error, invalidParameterValue, missingParameter } from '../../domain/errors.js';
+import { checkDeviceName, checkVolumeShape, checkVolumeType } from '../../domain/volume-types.js';
+import type { Tag } from '../../store/store.js';
+import { action, type ApiModule, type RequestContext } from '../context.js';
+import { tagSpecificationTags, tagsField } from './tags.js';
+import { KINDS } from '../../resources/ec2/kinds.js';
+import type { SnapshotRecord, VolumeRecord } from '../../resources/ec2/records.js';
+import { requireResource, requireResources } from '../../resources/ec2/registry.js';
+import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
+import { beginAttach, beginDetach, newVolume, volumeAttachments, volumeCollection, volumesOfInstance, wholeSeconds } from '../../resources/ec2/volumes.js';
+import { snapshotUsableBy } from '../../resources/ec2/snapshots.js';
+
+const asDate = (s: string | undefined): Date | undefined => s as unknown as Date | undefined;
+
+export function volumeOutput(v: VolumeRecord, tags: Tag[] | undefined): Volume {
+  const out: Volume = {
+    VolumeId: v.VolumeId,
+    Size: v.Size,
+    AvailabilityZone: v.AvailabilityZone,
+    State: v.State,
+    CreateTime: asDate(v.CreateTime),
+    VolumeType: v.VolumeType as Volume['VolumeType'],
+    SnapshotId: v.SnapshotId,
+    Encrypted: v.Encrypted,
+    MultiAttachEnabled: v.MultiAttachEnabled,
+    FastRestored: v.FastRestored ?? false,
+    Attachments: volumeAttachments(v).map((a) => ({ ...a, AttachTime: asDate(a.AttachTime), State: a.State as VolumeAttachment['State'] })),
+    Tags: tagsField(tags),
+  };
+  if (v.Iops !== undefined) out.Iops = v.Iops;
+  if (v.Throughput !== undefined) out.Throughput = v.Throughput;
+  if (v.KmsKeyId !== undefined) out.KmsKeyId = v.KmsKeyId;
+  return out;
+}
+
+/** A volume the caller may act on (deleting ones are gone to them). */
+function requireVolume(ctx: RequestContext, id: string | undefined): VolumeRecord {
+  if (id === undefined || id === '') throw missingParameter('VolumeId');
+  const v = requireResource(ctx, KINDS.volume, id);
+  if (v.State === 'deleting') throw KINDS.volume.notFound(id);
+  return v;
+}
+
+function requireZone(ctx: RequestContext, zone: string | undefined): string {
+  if (zone === undefined || zone === '') throw missingParameter('AvailabilityZone');
+  const z = findZone(zone);
+  if (!z || z.GroupName !== ctx.region) throw new Ec2Error('InvalidZone.NotFound', `The zone '${zone}' does not exist.`);
+  return zone;
+}
+
+// ---------------------------------------------------------------- CreateVolume
+
+const createVolume = action((ctx, input: CreateVolumeRequest): Volume => {
+  const zone = requireZone(ctx, input.AvailabilityZone);
+  let snapshot: SnapshotRecord | undefined;
+  if (input.SnapshotId !== undefined && input.SnapshotId !== '') {
+    snapshot = requireResource(ctx, KINDS.snapshot, input.SnapshotId);
+    if (snapshot.deleting || !snapshotUsableBy(snapshot, ctx.accountId)) throw KINDS.snapshot.notFound(input.SnapshotId);
+    if (snapshot.State !== 'completed') {
+      throw new Ec2Error('IncorrectState', `Snapshot '${snapshot.SnapshotId}' is not 'completed'.`);
+    }
+  }
+  const type = checkVolumeType(input.VolumeType, 'gp2');
+  const size = input.Size ?? snapshot?.VolumeSize;
+  if (size === undefined) throw missingParameter('size or snapshotId');
+  if (snapshot && size < snapshot.VolumeSize) {
+    throw invalidParameterValue(`Volume of ${size}GiB is smaller than snapshot '${snapshot.SnapshotId}', expect size >= ${snapshot.VolumeSize}GiB`);
+  }
+  const shape = checkVolumeShape({ type, sizeGiB: size, iops: input.Iops, throughput: input.Throughput });
+  if (input.MultiAttachEnabled === true) {
+    if (type !== 'io1' && type !== 'io2') throw invalidParameterValue(`The parameter multiAttachEnabled is not supported for ${type} volumes.`);
+    throw new Ec2Error('UnsupportedOperation', 'Multi-Attach volumes are not supported by Overcast.');
+  }
+  const tags = tagSpecificationTags(input.TagSpecifications, [KINDS.volume.name]).get(KINDS.volume.name) ?? [];
+  const rec = newVolume(ctx, {
+    sizeGiB: shape.sizeGiB,
+    availabilityZone: zone,
+    volumeType: type,
+    iops: shape.iops,
+    throughput: shape.throughput,
+    snapshotId: snapshot?.SnapshotId,
+    encrypted: input.Encrypted ?? snapshot?.Encrypted ?? false,
+    kmsKeyId: input.KmsKeyId,
+    origin: snapshot ? { kind: 'snapshot', snapshotId: snapshot.SnapshotId } : { kind: 'empty' },
+  });
+  putTags(ctx, rec.VolumeId, KINDS.volume.name, tags);
+  ctx.notify(KINDS.volume.name, rec.VolumeId);
+  return volumeOutput(rec, tags);
+});
+
+// ---------------------------------------------------------------- DescribeVolumes
+
+const attachmentOf = (v: VolumeRecord) => v.attachment;
+
+const VOLUME_FILTERS = filterTable<VolumeRecord>('DescribeVolumes', {
+  'attachment.attach-time': (v) => attachmentOf(v)?.AttachTime,
+  'attachment.delete-on-termination': (v) => attachmentOf(v)?.DeleteOnTermination,
+  'attachment.device': (v) => attachmentOf(v)?.Device,
+  'attachment.instance-id': (v) => attachmentOf(v)?.InstanceId,
+  'attachment.status': (v) => attachmentOf(v)?.State,
+  'availability-zone': 'AvailabilityZone',
+  'create-time': 'CreateTime',
+  encrypted: 'Encrypted',
+  'fast-restored': (v) => v.FastRestored ?? false,
+  'multi-attach-enabled': 'MultiAttachEnabled',
+  size: 'Size',
+  'snapshot-id': 'SnapshotId',
+  status: 'State',
+  'volume-id': 'VolumeId',
+  'volume-type': 'VolumeType',
+});
+
+function visibleVolumes(ctx: RequestContext, ids: readonly string[] | undefined): VolumeRecord[] {
+  if (ids && ids.length > 0) {
+    const found = requireResources(ctx, KINDS.volume, ids);
+    const gone = found.filter((v) => v.State === 'deleting');
+    if (gone.length > 0) throw KINDS.volume.notFound(gone[0]!.VolumeId);
+    return found;
+  }
+  return volumeCollection(ctx).list(ctx.region).filter((v) => v.State !== 'deleting');
+}
+
+const describeVolumes = action((ctx, input: DescribeVolumesRequest): DescribeVolumesResult => {
+  const tags = tagsByResource(ctx, KINDS.volume.name);
+  const records = visibleVolumes(ctx, input.VolumeIds);
+  const filtered = applyFilters(records, input.Filters, VOLUME_FILTERS, (v) => tags.get(v.VolumeId));
+  if (input.VolumeIds?.length && input.MaxResults !== undefined) {
+    throw new Ec2Error('InvalidParameterCombination', 'The parameter volumeSet cannot be used with the parameter maxResults');
+  }
+  const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 5, max: 500 });
+  return { Volumes: page.items.map((v) => volumeOutput(v, tags.get(v.VolumeId))), NextToken: page.nextToken };
+});
+
+// ---------------------------------------------------------------- DeleteVolume
+
+const deleteVolume = action((ctx, input: DeleteVolumeRequest): object => {
+  const v = requireVolume(ctx, input.VolumeId);
+  if (v.attachment) throw new Ec2Error('VolumeInUse', `Volume ${v.VolumeId} is currently attached to ${v.attachment.InstanceId}`);
+  if (v.State === 'creating') throw new Ec2Error('IncorrectState', `The volume '${v.VolumeId}' is 'creating'.`);
+  v.State = 'deleting';
+  volumeCollection(ctx).put(ctx.region, v.VolumeId, v);
+  ctx.notify(KINDS.volume.name, v.VolumeId);
+  return {};
+});
+
+// ---------------------------------------------------------------- AttachVolume / DetachVolume
+
+function attachmentOutput(v: VolumeRecord): VolumeAttachment {
+  const a = v.attachment!;
+  return {
+    AttachTime: asDate(a.AttachTime),
+    Device: a.Device,
+    InstanceId: a.InstanceId,
+    State: a.State,
+    VolumeId: v.VolumeId,
+    DeleteOnTermination: a.DeleteOnTermination,
+  };
+}
+
+const attachVolume = action((ctx, input: AttachVolumeRequest): VolumeAttachment => {
+  const device = checkDeviceName(input.Device);
+  if (input.InstanceId === undefined || input.InstanceId === '') throw missingParameter('InstanceId');
+  const v = requireVolume(ctx, input.VolumeId);
+  const inst = requireResource(ctx, KINDS.instance, input.InstanceId);
+  if (v.attachment) throw new Ec2Error('VolumeInUse', `${v.VolumeId} is already attached to an instance`);
+  if (v.State !== 'available') throw new Ec2Error('IncorrectState', `Volume '${v.VolumeId}' is in the '${v.State}' state.`);
+  const state = inst.State.Name;
+  if (state !== 'running' && state !== 'stopped') {
+    throw new Ec2Error('IncorrectInstanceState', `Instance '${inst.InstanceId}' is not 'running' or 'stopped'.`);
+  }
+  if (inst.Placement?.AvailabilityZone !== v.AvailabilityZone) {
+    throw new Ec2Error('InvalidVolume.ZoneMismatch', `The volume '${v.VolumeId}' is not in the same availability zone as instance '${inst.InstanceId}'`);
+  }
+  const taken = volumesOfInstance(ctx, inst.InstanceId).some((o) => sameDevice(o.attachment!.Device, device));
+  if (taken || sameDevice(inst.RootDeviceName ?? '', device)) {
+    throw new Ec2Error('InvalidParameterValue', `Invalid value '${device}' for unixDevice. Attachment point ${device} is already in use`);
+  }
+  beginAttach(ctx, v, inst.InstanceId, device);
+  return attachmentOutput(v);
+});
+
+/** `/dev/sdf`, `sdf` and `/dev/xvdf` are one attachment point on a Linux instance. */
+function sameDevice(a: string, b: string): boolean {
+  const norm = (d: string) => d.replace(/^\/dev\//, '').replace(/^(sd|xvd)/, '');
+  return a !== '' && norm(a) === norm(b);
+}
+
+const detachVolume = action((ctx, input: DetachVolumeRequest): VolumeAttachment => {
+  const v = requireVolume(ctx, input.VolumeId);
+  const a = v.attachment;
+  if (!a || a.State === 'detaching') throw new Ec2Error('IncorrectState', `Volume '${v.VolumeId}' is in the '${a ? 'detaching' : v.State}' state.`);
+  if (input.InstanceId !== undefined && input.InstanceId !== a.InstanceId) {
+    throw new Ec2Error('InvalidAttachment.NotFound', `Volume '${v.VolumeId}' is not attached to instance '${input.InstanceId}'`);
+  }
+  if (input.Device !== undefined && input.Device !== a.Device) {
+    throw new Ec2Error('InvalidAttachment.NotFound', `Volume '${v.VolumeId}' is not attached at '${input.Device}'`);
+  }
+  const inst = ctx.store.collection(KINDS.instance).get(ctx.region, a.InstanceId);
+  if (inst && a.Device === inst.RootDeviceName && inst.State.Name !== 'stopped') {
+    throw new Ec2Error('OperationNotPermitted', `Unable to detach root volume '${v.VolumeId}' from instance '${inst.InstanceId}'`);
+  }
+  beginDetach(ctx, v, input.Force === true);
+  return attachmentOutput(v);
+});
+
+// ---------------------------------------------------------------- ModifyVolume / DescribeVolumesModifications
+
+function modificationOutput(v: VolumeRecord): VolumeModification {
+  const m = v.modification!;
+  const out: VolumeModification = {
+    VolumeId: v.VolumeId,
+    ...m,
+    TargetVolumeType: m.TargetVolumeType as VolumeModification['TargetVolumeType'],
+    OriginalVolumeType: m.OriginalVolumeType as VolumeModification['OriginalVolumeType'],
+    StartTime: asDate(m.StartTime),
+    EndTime: asDate(m.EndTime),
+  };
+  if (m.EndTime === undefined) delete out.EndTime;
+  return out;
+}
+
+const modifyVolume = action((ctx, input: ModifyVolumeRequest): ModifyVolumeResult => {
+  const v = requireVolume(ctx, input.VolumeId);
+  if (v.State !== 'available' && v.State !== 'in-use') throw new Ec2Error('IncorrectState', `Volume '${v.VolumeId}' is in the '${v.State}' state.`);
+  if (v.modification && v.modification.ModificationState !== 'completed' && v.modification.ModificationState !== 'failed') {
+    throw new Ec2Error('IncorrectModificationState', `Volume '${v.VolumeId}' is already being modified.`);
+  }
+  if (input.Size === undefined && input.VolumeType === undefined && input.Iops === undefined && input.Throughput === undefined && input.MultiAttachEnabled === undefined) {
+    throw new Ec2Error('InvalidParameterCombination', 'At least one of size, volumeType, iops, throughput or multiAttachEnabled must be given.');
+  }
+  if (input.Size !== undefined && input.Size < v.Size) {
+    throw invalidParameterValue(`New size cannot be smaller than existing size of ${v.Size}GiB for volume '${v.VolumeId}'.`);
+  }
+  if (input.MultiAttachEnabled === true) throw new Ec2Error('UnsupportedOperation', 'Multi-Attach volumes are not supported by Overcast.');
+  const type = checkVolumeType(input.VolumeType ?? v.VolumeType);
+  const typeChanged = type !== v.VolumeType;
+  // a new type starts from its own defaults; the same type keeps what was provisioned
+  const shape = checkVolumeShape({
+    type,
+    sizeGiB: input.Size ?? v.Size,
+    iops: input.Iops ?? (typeChanged || type === 'gp2' ? undefined : v.Iops),
+    throughput: input.Throughput ?? (typeChanged ? undefined : v.Throughput),
+  });
+  v.modification = {
+    ModificationState: 'modifying',
+    TargetSize: shape.sizeGiB,
+    TargetVolumeType: type,
+    TargetMultiAttachEnabled: false,
+    OriginalSize: v.Size,
+    OriginalVolumeType: v.VolumeType,
+    OriginalMultiAttachEnabled: v.MultiAttachEnabled,
+    Progress: 0,
+    StartTime: wholeSeconds(ctx.now),
+  };
+  if (shape.iops !== undefined) v.modification.TargetIops = shape.iops;
+  if (shape.throughput !== undefined) v.modification.TargetThroughput = shape.throughput;
+  if (v.Iops !== undefined) v.modification.OriginalIops = v.Iops;
+  if (v.Throughput !== undefined) v.modification.OriginalThroughput = v.Throughput;
+  volumeCollection(ctx).put(ctx.region, v.VolumeId, v);
+  ctx.notify(KINDS.volume.name, v.VolumeId);
+  return { VolumeModification: modificationOutput(v) };
+});
+
+const MODIFICATION_FILTERS = filterTable<VolumeRecord>('DescribeVolumesModifications', {
+  'modification-state': (v) => v.modification?.ModificationState,
+  'original-iops': (v) => v.modification?.OriginalIops,
+  'original-size': (v) => v.modification?.OriginalSize,
+  'original-volume-type': (v) => v.modification?.OriginalVolumeType,
+  'original-multi-attach-enabled': (v) => v.modification?.OriginalMultiAttachEnabled,
+  'start-time': (v) => v.modification?.StartTime,
+  'target-iops': (v) => v.modification?.TargetIops,
+  'target-size': (v) => v.modification?.TargetSize,
+  'target-volume-type': (v) => v.modification?.TargetVolumeType,
+  'target-multi-attach-enabled': (v) => v.modification?.TargetMultiAttachEnabled,
+  'volume-id': 'VolumeId',
+});
+
+const describeVolumesModifications = action((ctx, input: DescribeVolumesModificationsRequest): DescribeVolumesModificationsResult => {
+  const records = visibleVolumes(ctx, input.VolumeIds).filter((v) => v.modification);
+  const filtered = applyFilters(records, input.Filters, MODIFICATION_FILTERS, () => undefined);
+  const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 1, max: 500 });
+  return { VolumesModifications: page.items.map(modificationOutput), NextToken: page.nextToken };
+});
+
+// ---------------------------------------------------------------- DescribeVolumeStatus
+
+const STATUS_FILTERS = filterTable<VolumeRecord>('DescribeVolumeStatus', {
+  'availability-zone': 'AvailabilityZone',
+  'volume-status.status': (v) => statusOf(v),
+  'volume-status.details-name': () => ['io-enabled', 'io-performance'],
+  'volume-status.details-status': (v) => [statusOf(v) === 'ok' ? 'passed' : 'failed', 'not-applicable'],
+  'action.code': () => undefined,
+  'action.event-id': () => undefined,
+  'action.description': () => undefined,
+  'event.description': () => undefined,
+  'event.event-id': () => undefined,
+  'event.event-type': () => undefined,
+  'event.not-after': () => undefined,
+  'event.not-before': () => undefined,
+});
+
+const statusOf = (v: VolumeRecord): 'ok' | 'impaired' | 'insufficient-data' =>
+  v.State === 'error' ? 'impaired' : v.State === 'creating' ? 'insufficient-data' : 'ok';
+
+const describeVolumeStatus = action((ctx, input: DescribeVolumeStatusRequest): DescribeVolumeStatusResult => {
+  const records = visibleVolumes(ctx, input.VolumeIds);
+  const filtered = applyFilters(records, input.Filters, STATUS_FILTERS, () => undefined);
+  const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 5, max: 1000 });
+  return {
+    VolumeStatuses: page.items.map((v) => ({
+      VolumeId: v.VolumeId,
+      AvailabilityZone: v.AvailabilityZone,
+      VolumeStatus: {
+        Status: statusOf(v),
+        Details: [
+          { Name: 'io-enabled', Status: statusOf(v) === 'ok' ? 'passed' : 'failed' },
+          { Name: 'io-performance', Status: 'not-applicable' },
+        ],
+      },
+      Actions: [],
+      Events: [],
+    })),
+    NextToken: page.nextToken,
+  };
+});
+
+// ---------------------------------------------------------------- Describe/ModifyVolumeAttribute
+
+const describeVolumeAttribute = action((ctx, input: DescribeVolumeAttributeRequest): DescribeVolumeAttributeResult => {
+  const v = requireVolume(ctx, input.VolumeId);
+  if (input.Attribute === undefined) throw missingParameter('Attribute');
+  if (input.Attribute === 'autoEnableIO') return { VolumeId: v.VolumeId, AutoEnableIO: { Value: v.autoEnableIO } };
+  if (input.Attribute === 'productCodes') return { VolumeId: v.VolumeId, ProductCodes: [] };
+  throw invalidParameterValue(`Value (${input.Attribute}) for parameter attribute is invalid. Valid values: autoEnableIO, productCodes`);
+});
+
+const modifyVolumeAttribute = action((ctx, input: ModifyVolumeAttributeRequest): object => {
+  const v = requireVolume(ctx, input.VolumeId);
+  if (input.AutoEnableIO?.Value === undefined) throw missingParameter('AutoEnableIO');
+  v.autoEnableIO = input.AutoEnableIO.Value;
+  volumeCollection(ctx).put(ctx.region, v.VolumeId, v);
+  return {};
+});
+
+export const volumesModule: ApiModule = {
+  actions: {
+    CreateVolume: createVolume,
+    DescribeVolumes: describeVolumes,
+    DeleteVolume: deleteVolume,
+    AttachVolume: attachVolume,
+    DetachVolume: detachVolume,
+    ModifyVolume: modifyVolume,
+    DescribeVolumesModifications: describeVolumesModifications,
+    DescribeVolumeStatus: describeVolumeStatus,
+    DescribeVolumeAttribute: describeVolumeAttribute,
+    ModifyVolumeAttribute: modifyVolumeAttribute,
+  },
+};

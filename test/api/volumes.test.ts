@@ -1,0 +1,263 @@
+/**
+ * EBS volumes, snapshots and images through the SDK (mock runtime): the
+ * records, their state machines as the reconcilers drive them, and EC2's
+ * refusals — each of which changes nothing.
+ */
+import {
+  AttachVolumeCommand,
+  CopyImageCommand,
+  CopySnapshotCommand,
+  CreateImageCommand,
+  CreateSnapshotCommand,
+  CreateSnapshotsCommand,
+  CreateVolumeCommand,
+  DeleteSnapshotCommand,
+  DeleteVolumeCommand,
+  DeregisterImageCommand,
+  DescribeImageAttributeCommand,
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  DescribeSnapshotAttributeCommand,
+  DescribeSnapshotsCommand,
+  DescribeVolumeAttributeCommand,
+  DescribeVolumesCommand,
+  DescribeVolumesModificationsCommand,
+  DescribeVolumeStatusCommand,
+  DetachVolumeCommand,
+  ModifyImageAttributeCommand,
+  ModifySnapshotAttributeCommand,
+  ModifyVolumeAttributeCommand,
+  ModifyVolumeCommand,
+  RunInstancesCommand,
+  StopInstancesCommand,
+  TerminateInstancesCommand,
+  type EC2Client,
+} from '@aws-sdk/client-ec2';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ec2Error, startTestServer, type TestServer } from '../helpers/server.js';
+
+async function until<T>(what: string, f: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
+  let last: T | undefined;
+  for (let i = 0; i < 300; i++) {
+    last = await f();
+    if (ok(last)) return last;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`${what}: never reached (last: ${JSON.stringify(last)})`);
+}
+
+describe('EBS volumes, snapshots and images', () => {
+  let t: TestServer;
+  let c: EC2Client;
+  let ami: string;
+
+  const volume = async (id: string) => (await c.send(new DescribeVolumesCommand({ VolumeIds: [id] }))).Volumes![0]!;
+  const instance = async (id: string) => (await c.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!.Instances![0]!;
+  const available = (id: string) => until(`${id} available`, () => volume(id), (v) => v.State === 'available');
+  const running = (id: string) => until(`${id} running`, () => instance(id), (i) => i.State?.Name === 'running');
+  const snapshot = async (id: string) => (await c.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }))).Snapshots![0]!;
+  const completed = (id: string) => until(`${id} completed`, () => snapshot(id), (s) => s.State === 'completed');
+  const launch = async (image = ami, zone = 'us-east-1a') =>
+    (await c.send(new RunInstancesCommand({ ImageId: image, MinCount: 1, MaxCount: 1, Placement: { AvailabilityZone: zone } }))).Instances![0]!.InstanceId!;
+
+  before(async () => {
+    t = await startTestServer();
+    c = t.client();
+    ami = (await c.send(new DescribeImagesCommand({ Owners: ['amazon'] }))).Images!.find((i) => i.Architecture === 'x86_64')!.ImageId!;
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  it('CreateVolume: creating → available, with the type defaults EC2 reports', async () => {
+    const v = await c.send(
+      new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 10, VolumeType: 'gp3', TagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: 'Name', Value: 'data' }] }] }),
+    );
+    assert.equal(v.State, 'creating');
+    assert.equal(v.Iops, 3000);
+    assert.equal(v.Throughput, 125);
+    const done = await available(v.VolumeId!);
+    assert.deepEqual(done.Tags, [{ Key: 'Name', Value: 'data' }]);
+    const gp2 = await c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 100 }));
+    assert.equal(gp2.VolumeType, 'gp2');
+    assert.equal(gp2.Iops, 300, "gp2's baseline: 3 IOPS per GiB");
+    const st = await c.send(new DescribeVolumeStatusCommand({ VolumeIds: [v.VolumeId!] }));
+    assert.equal(st.VolumeStatuses![0]!.VolumeStatus!.Status, 'ok');
+  });
+
+  it('CreateVolume refuses what EC2 refuses, and creates nothing', async () => {
+    const before = (await c.send(new DescribeVolumesCommand({}))).Volumes!.length;
+    const cases: [object, string][] = [
+      [{ AvailabilityZone: 'us-east-1z', Size: 1 }, 'InvalidZone.NotFound'],
+      [{ AvailabilityZone: 'eu-west-1a', Size: 1 }, 'InvalidZone.NotFound'],
+      [{ AvailabilityZone: 'us-east-1a' }, 'MissingParameter'],
+      [{ AvailabilityZone: 'us-east-1a', Size: 20000 }, 'InvalidParameterValue'],
+      [{ AvailabilityZone: 'us-east-1a', Size: 10, VolumeType: 'st1' }, 'InvalidParameterValue'],
+      [{ AvailabilityZone: 'us-east-1a', Size: 10, VolumeType: 'gp2', Iops: 500 }, 'InvalidParameterCombination'],
+      [{ AvailabilityZone: 'us-east-1a', Size: 10, VolumeType: 'io1' }, 'MissingParameter'],
+      [{ AvailabilityZone: 'us-east-1a', Size: 10, VolumeType: 'io1', Iops: 1000 }, 'InvalidParameterValue'],
+      [{ AvailabilityZone: 'us-east-1a', Size: 10, VolumeType: 'gp3', Throughput: 2000 }, 'InvalidParameterValue'],
+      [{ AvailabilityZone: 'us-east-1a', Size: 10, VolumeType: 'fast' }, 'InvalidParameterValue'],
+      [{ AvailabilityZone: 'us-east-1a', SnapshotId: 'snap-00000000000000001' }, 'InvalidSnapshot.NotFound'],
+      [{ AvailabilityZone: 'us-east-1a', SnapshotId: 'snap-x' }, 'InvalidSnapshotID.Malformed'],
+    ];
+    for (const [input, code] of cases) assert.equal((await ec2Error(c.send(new CreateVolumeCommand(input)))).code, code, JSON.stringify(input));
+    assert.equal((await c.send(new DescribeVolumesCommand({}))).Volumes!.length, before);
+  });
+
+  it('RunInstances makes its root volume a volume: in-use, attached, deleted on terminate unless told otherwise', async () => {
+    const id = (
+      await c.send(
+        new RunInstancesCommand({
+          ImageId: ami,
+          MinCount: 1,
+          MaxCount: 1,
+          BlockDeviceMappings: [{ DeviceName: '/dev/sdf', Ebs: { VolumeSize: 5, DeleteOnTermination: false } }],
+        }),
+      )
+    ).Instances![0]!.InstanceId!;
+    await running(id);
+    const vols = (await c.send(new DescribeVolumesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [id] }] }))).Volumes!;
+    assert.deepEqual(vols.map((v) => [v.Attachments![0]!.Device, v.State, v.Attachments![0]!.DeleteOnTermination]).sort(), [
+      ['/dev/sdf', 'in-use', false],
+      ['/dev/xvda', 'in-use', true],
+    ]);
+    const root = vols.find((v) => v.Attachments![0]!.Device === '/dev/xvda')!.VolumeId!;
+    const data = vols.find((v) => v.Attachments![0]!.Device === '/dev/sdf')!.VolumeId!;
+    assert.equal((await ec2Error(c.send(new DetachVolumeCommand({ VolumeId: root })))).code, 'OperationNotPermitted');
+    assert.equal((await ec2Error(c.send(new DeleteVolumeCommand({ VolumeId: data })))).code, 'VolumeInUse');
+    await c.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+    await available(data);
+    assert.equal((await ec2Error(c.send(new DescribeVolumesCommand({ VolumeIds: [root] })))).code, 'InvalidVolume.NotFound');
+  });
+
+  it('AttachVolume / DetachVolume: attaching → attached, mirrored in the instance; the rules of attach', async () => {
+    const inst = await launch();
+    await running(inst);
+    const vol = (await c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 2 }))).VolumeId!;
+    const elsewhere = (await c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1b', Size: 2 }))).VolumeId!;
+    await available(vol);
+    await available(elsewhere);
+    assert.equal((await ec2Error(c.send(new AttachVolumeCommand({ VolumeId: elsewhere, InstanceId: inst, Device: '/dev/sdf' })))).code, 'InvalidVolume.ZoneMismatch');
+    assert.equal((await ec2Error(c.send(new AttachVolumeCommand({ VolumeId: vol, InstanceId: inst, Device: '/dev/xvda' })))).code, 'InvalidParameterValue', 'the root device');
+    assert.equal((await ec2Error(c.send(new AttachVolumeCommand({ VolumeId: vol, InstanceId: inst, Device: '/dev/hda' })))).code, 'InvalidParameterValue');
+    assert.equal((await ec2Error(c.send(new AttachVolumeCommand({ VolumeId: vol, InstanceId: 'i-00000000000000001', Device: '/dev/sdf' })))).code, 'InvalidInstanceID.NotFound');
+    assert.equal((await volume(vol)).State, 'available', 'the refusals changed nothing');
+
+    const a = await c.send(new AttachVolumeCommand({ VolumeId: vol, InstanceId: inst, Device: '/dev/sdf' }));
+    assert.equal(a.State, 'attaching');
+    await until('attached', () => volume(vol), (v) => v.Attachments?.[0]?.State === 'attached');
+    const mapped = (await instance(inst)).BlockDeviceMappings!.map((b) => [b.DeviceName, b.Ebs!.Status]);
+    assert.deepEqual(mapped, [['/dev/xvda', 'attached'], ['/dev/sdf', 'attached']]);
+    assert.equal((await ec2Error(c.send(new AttachVolumeCommand({ VolumeId: vol, InstanceId: inst, Device: '/dev/sdg' })))).code, 'VolumeInUse');
+    const other = (await c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1 }))).VolumeId!;
+    await available(other);
+    assert.equal((await ec2Error(c.send(new AttachVolumeCommand({ VolumeId: other, InstanceId: inst, Device: 'xvdf' })))).code, 'InvalidParameterValue', 'sdf and xvdf are one point');
+    assert.equal((await ec2Error(c.send(new DetachVolumeCommand({ VolumeId: vol, InstanceId: 'i-00000000000000001' })))).code, 'InvalidAttachment.NotFound');
+
+    const d = await c.send(new DetachVolumeCommand({ VolumeId: vol }));
+    assert.equal(d.State, 'detaching');
+    await available(vol);
+    assert.deepEqual((await instance(inst)).BlockDeviceMappings!.map((b) => b.DeviceName), ['/dev/xvda']);
+    assert.equal((await ec2Error(c.send(new DetachVolumeCommand({ VolumeId: vol })))).code, 'IncorrectState');
+
+    // a stopped instance takes a volume too (it gets it at its next start); a terminated one does not
+    await c.send(new StopInstancesCommand({ InstanceIds: [inst] }));
+    await until('stopped', () => instance(inst), (i) => i.State?.Name === 'stopped');
+    await c.send(new AttachVolumeCommand({ VolumeId: vol, InstanceId: inst, Device: '/dev/sdh' }));
+    await until('attached', () => volume(vol), (v) => v.Attachments?.[0]?.State === 'attached');
+    await c.send(new TerminateInstancesCommand({ InstanceIds: [inst] }));
+    await available(vol);
+    assert.equal((await ec2Error(c.send(new AttachVolumeCommand({ VolumeId: vol, InstanceId: inst, Device: '/dev/sdf' })))).code, 'IncorrectInstanceState');
+    await c.send(new DeleteVolumeCommand({ VolumeId: vol }));
+    await until('gone', () => ec2Error(c.send(new DescribeVolumesCommand({ VolumeIds: [vol] }))), (e) => e.code === 'InvalidVolume.NotFound');
+  });
+
+  it('ModifyVolume grows a volume and changes its type; shrinking is refused', async () => {
+    const vol = (await c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 4, VolumeType: 'gp2' }))).VolumeId!;
+    await available(vol);
+    assert.equal((await ec2Error(c.send(new ModifyVolumeCommand({ VolumeId: vol, Size: 3 })))).code, 'InvalidParameterValue');
+    assert.equal((await ec2Error(c.send(new ModifyVolumeCommand({ VolumeId: vol, VolumeType: 'io1' })))).code, 'MissingParameter');
+    const m = await c.send(new ModifyVolumeCommand({ VolumeId: vol, Size: 8, VolumeType: 'gp3', Iops: 4000 }));
+    assert.equal(m.VolumeModification!.ModificationState, 'modifying');
+    assert.equal(m.VolumeModification!.OriginalSize, 4);
+    const done = await until(
+      'completed',
+      async () => (await c.send(new DescribeVolumesModificationsCommand({ VolumeIds: [vol] }))).VolumesModifications![0]!,
+      (x) => x.ModificationState === 'completed',
+    );
+    assert.equal(done.TargetSize, 8);
+    const v = await volume(vol);
+    assert.deepEqual([v.Size, v.VolumeType, v.Iops, v.Throughput], [8, 'gp3', 4000, 125]);
+    await c.send(new ModifyVolumeAttributeCommand({ VolumeId: vol, AutoEnableIO: { Value: true } }));
+    assert.equal((await c.send(new DescribeVolumeAttributeCommand({ VolumeId: vol, Attribute: 'autoEnableIO' }))).AutoEnableIO!.Value, true);
+  });
+
+  it('snapshots: pending → completed, volumes from them, sharing, copies to another region; DeleteSnapshot of an image snapshot is refused', async () => {
+    const vol = (await c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 3 }))).VolumeId!;
+    await available(vol);
+    const snap = await c.send(new CreateSnapshotCommand({ VolumeId: vol, Description: 'first' }));
+    assert.equal(snap.State, 'pending');
+    const done = await completed(snap.SnapshotId!);
+    assert.equal(done.Progress, '100%');
+    assert.equal(done.VolumeSize, 3);
+    assert.equal((await ec2Error(c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', SnapshotId: snap.SnapshotId, Size: 2 })))).code, 'InvalidParameterValue');
+    const restored = await c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1b', SnapshotId: snap.SnapshotId }));
+    assert.equal(restored.Size, 3);
+    assert.equal(restored.SnapshotId, snap.SnapshotId);
+    await available(restored.VolumeId!);
+
+    await c.send(new ModifySnapshotAttributeCommand({ SnapshotId: snap.SnapshotId, Attribute: 'createVolumePermission', OperationType: 'add', UserIds: ['111122223333'] }));
+    const perms = await c.send(new DescribeSnapshotAttributeCommand({ SnapshotId: snap.SnapshotId, Attribute: 'createVolumePermission' }));
+    assert.deepEqual(perms.CreateVolumePermissions, [{ UserId: '111122223333' }]);
+    const mine = await c.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'], Filters: [{ Name: 'description', Values: ['first'] }] }));
+    assert.deepEqual(mine.Snapshots!.map((s) => s.SnapshotId), [snap.SnapshotId]);
+
+    const west = t.client('us-west-2');
+    const copy = await west.send(new CopySnapshotCommand({ SourceRegion: 'us-east-1', SourceSnapshotId: snap.SnapshotId }));
+    const copied = await until('copy completed', async () => (await west.send(new DescribeSnapshotsCommand({ SnapshotIds: [copy.SnapshotId!] }))).Snapshots![0]!, (s) => s.State === 'completed');
+    assert.match(copied.Description!, /Copied/);
+    assert.equal((await ec2Error(west.send(new CopySnapshotCommand({ SourceRegion: 'us-east-1', SourceSnapshotId: 'snap-00000000000000001' })))).code, 'InvalidSnapshot.NotFound');
+
+    const several = await c.send(new CreateSnapshotsCommand({ InstanceSpecification: { InstanceId: await launch() } }));
+    assert.equal(several.Snapshots!.length, 1, 'the instance has its root volume only');
+
+    await c.send(new DeleteSnapshotCommand({ SnapshotId: snap.SnapshotId }));
+    assert.equal((await ec2Error(c.send(new DescribeSnapshotsCommand({ SnapshotIds: [snap.SnapshotId!] })))).code, 'InvalidSnapshot.NotFound');
+    assert.equal((await volume(restored.VolumeId!)).State, 'available', 'a volume made from it stays');
+  });
+
+  it('CreateImage from an instance: its snapshots, available once they complete, launchable; DeregisterImage frees the snapshots', async () => {
+    const inst = await launch();
+    await running(inst);
+    const { ImageId } = await c.send(new CreateImageCommand({ InstanceId: inst, Name: 'my web server', NoReboot: true }));
+    const image = await until('image available', async () => (await c.send(new DescribeImagesCommand({ ImageIds: [ImageId!] }))).Images![0]!, (i) => i.State === 'available');
+    assert.notEqual(image.OwnerId, '000000000000', 'owned by the caller, not the catalogue');
+    assert.equal(image.SourceInstanceId, inst);
+    const rootSnap = image.BlockDeviceMappings![0]!.Ebs!.SnapshotId!;
+    assert.equal((await snapshot(rootSnap)).State, 'completed');
+    assert.equal((await ec2Error(c.send(new CreateImageCommand({ InstanceId: inst, Name: 'my web server' })))).code, 'InvalidAMIName.Duplicate');
+    assert.equal((await ec2Error(c.send(new DeleteSnapshotCommand({ SnapshotId: rootSnap })))).code, 'InvalidSnapshot.InUse');
+
+    const child = await launch(ImageId);
+    await running(child);
+    const childRoot = (await c.send(new DescribeVolumesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [child] }] }))).Volumes![0]!;
+    assert.equal(childRoot.SnapshotId, rootSnap, 'its root volume is made from the image snapshot');
+
+    await c.send(new ModifyImageAttributeCommand({ ImageId, LaunchPermission: { Add: [{ UserId: '111122223333' }] } }));
+    const lp = await c.send(new DescribeImageAttributeCommand({ ImageId, Attribute: 'launchPermission' }));
+    assert.deepEqual(lp.LaunchPermissions, [{ UserId: '111122223333' }]);
+
+    const west = t.client('us-west-2');
+    const copied = await west.send(new CopyImageCommand({ SourceRegion: 'us-east-1', SourceImageId: ImageId, Name: 'copied' }));
+    await until('copy available', async () => (await west.send(new DescribeImagesCommand({ ImageIds: [copied.ImageId!] }))).Images![0]!, (i) => i.State === 'available');
+    const inWest = (await west.send(new RunInstancesCommand({ ImageId: copied.ImageId, MinCount: 1, MaxCount: 1 }))).Instances![0]!.InstanceId!;
+    await until('running in us-west-2', async () => (await west.send(new DescribeInstancesCommand({ InstanceIds: [inWest] }))).Reservations![0]!.Instances![0]!, (i) => i.State?.Name === 'running');
+
+    await c.send(new DeregisterImageCommand({ ImageId }));
+    assert.equal((await ec2Error(c.send(new DescribeImagesCommand({ ImageIds: [ImageId!] })))).code, 'InvalidAMIID.NotFound');
+    await c.send(new DeleteSnapshotCommand({ SnapshotId: rootSnap }));
+    assert.equal((await ec2Error(c.send(new DeregisterImageCommand({ ImageId: ami })))).code, 'AuthFailure', 'the catalogue is not ours to deregister');
+  });
+});
