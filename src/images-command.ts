@@ -1,14 +1,22 @@
 /**
- * `overcast image build NAME` and `overcast image list`: Overcast's default images
+ * `overcast image build NAME`, `overcast image list` and `overcast image import FILE`: Overcast's default images
  * in the cache directory (--image-dir, default images/ in the data directory).
  */
 import { statSync } from 'node:fs';
-import { ConfigError, loadConfig } from './config.js';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { internalContext } from './resources/context.js';
+import { registerImportedImage } from './resources/ec2/images.js';
+import { importDisk } from './storage/images/import.js';
+import { SqliteStore } from './store/sqlite.js';
 import type { BuildProgress } from './storage/images/builder.js';
 import { ImageCache } from './storage/images/cache.js';
 
 export const IMAGE_USAGE = `  overcast image list [options]        the images Overcast builds: built or not, size, build date
   overcast image build NAME [options]  build an image now (otherwise built on first use), e.g. tiny, debian-12
+  overcast image import FILE --name NAME [--region R] [--architecture x86_64|arm64] [--description TEXT] [options]
+                                       register your own image (a rootfs tarball, a raw ext4 disk image or a qcow2
+                                       image) as a private AMI of the account; prints its id
 `;
 
 interface Out {
@@ -71,12 +79,32 @@ function positionals(args: readonly string[]): { names: string[]; flags: string[
   return { names, flags };
 }
 
+/** Takes `--name X` / `--name=X` out of the flags. */
+function takeFlag(flags: string[], name: string): string | undefined {
+  for (let i = 0; i < flags.length; i++) {
+    const f = flags[i]!;
+    if (f === name) {
+      const v = flags[i + 1];
+      flags.splice(i, 2);
+      return v;
+    }
+    if (f.startsWith(`${name}=`)) {
+      flags.splice(i, 1);
+      return f.slice(name.length + 1);
+    }
+  }
+  return undefined;
+}
+
 export async function runImageCommand(args: readonly string[], out: Out = process.stdout, err: Out = process.stderr): Promise<number> {
   const [sub, ...rest] = args;
   const { names, flags } = positionals(rest);
+  const importFlags = sub === 'import' ? { name: takeFlag(flags, '--name'), region: takeFlag(flags, '--region'), arch: takeFlag(flags, '--architecture'), description: takeFlag(flags, '--description') } : undefined;
   let imageDir: string;
+  let config: Config;
   try {
-    imageDir = loadConfig(flags).imageDir;
+    config = loadConfig(flags);
+    imageDir = config.imageDir;
   } catch (e) {
     if (e instanceof ConfigError) {
       err.write(`overcast: ${e.message}\n`);
@@ -127,6 +155,42 @@ export async function runImageCommand(args: readonly string[], out: Out = proces
       return 0;
     } catch (e) {
       bar.end();
+      err.write(`overcast: ${(e as Error).message}\n`);
+      return 1;
+    }
+  }
+
+  if (sub === 'import' && names.length === 1 && importFlags) {
+    const { name, arch = 'x86_64', description } = importFlags;
+    const region = importFlags.region ?? config.defaultRegion;
+    if (!name) {
+      err.write('overcast: image import needs --name NAME (the AMI name)\n');
+      return 2;
+    }
+    if (arch !== 'x86_64' && arch !== 'arm64') {
+      err.write(`overcast: --architecture must be x86_64 or arm64, got '${arch}'\n`);
+      return 2;
+    }
+    if (!config.regions.includes(region)) {
+      err.write(`overcast: region '${region}' is not served (--regions)\n`);
+      return 2;
+    }
+    if (config.dataDir === ':memory:') {
+      err.write('overcast: image import needs a data directory (--data-dir) the server uses\n');
+      return 2;
+    }
+    try {
+      const disk = await importDisk(names[0]!, join(imageDir, 'imports'), name);
+      const store = new SqliteStore(config.dataDir, { durability: config.storeSync });
+      try {
+        const ctx = internalContext(store, config, region);
+        const image = store.transaction(() => registerImportedImage(ctx, { name, file: disk.file, bytes: disk.bytes, architecture: arch, description }));
+        out.write(`${image.ImageId}\t${name}\t${region}\t${disk.format} → ${disk.file} (${human(disk.bytes)})\n`);
+      } finally {
+        store.close();
+      }
+      return 0;
+    } catch (e) {
       err.write(`overcast: ${(e as Error).message}\n`);
       return 1;
     }

@@ -79,7 +79,8 @@ export function checkVolumeShape(input: { type: VolumeType; sizeGiB: number | un
     if (!Number.isInteger(iops) || iops! < ilo || iops! > ihi) {
       throw invalidParameterValue(`Volume iops of ${iops} is out of range for volume type ${type}; the valid range is ${ilo}-${ihi}.`);
     }
-    if (iops! / size > rules.iops.perGiB) {
+    // gp3's baseline comes with any size; the ratio bounds what is provisioned above it
+    if (iops! > (rules.iops.default ?? 0) && iops! / size > rules.iops.perGiB) {
       throw invalidParameterValue(`Iops to volume size ratio of ${(iops! / size).toFixed(6)} is too high; maximum is ${rules.iops.perGiB.toFixed(6)}.`);
     }
   } else if (type === 'gp2') {

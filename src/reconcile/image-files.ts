@@ -15,6 +15,7 @@ export function imageFiles(store: Store, config: Config, log: (line: string) => 
   return async (region, imageId) => {
     const image = store.collection(KINDS.image).get(region, imageId);
     if (!image) throw new Error(`image ${imageId} is gone`);
+    if (image.importedFile !== undefined) return image.importedFile;
     if (!image.build) throw new Error(`image ${imageId} (${image.Name ?? 'unnamed'}) cannot be built on this host: no builder makes its disk`);
     const name = image.build;
     if (cache.record(name)) return cache.path(name);

@@ -173,3 +173,41 @@ export function requireImage(ctx: ResourceContext, imageId: string): ImageRecord
   if (image.State !== 'available') throw new Ec2Error('InvalidAMIID.Unavailable', `The image id '[${imageId}]' is not available: it is ${image.State}`);
   return image;
 }
+
+/** An image `overcast image import` made from a user's disk: private to the account, available at once. */
+export function registerImportedImage(
+  ctx: ResourceContext,
+  opts: { name: string; file: string; bytes: number; architecture: 'x86_64' | 'arm64'; description?: string },
+): ImageRecord {
+  const col = ctx.store.collection(KINDS.image);
+  const taken = col.list(ctx.region).find((i) => i.OwnerId === ctx.accountId && i.Name === opts.name);
+  if (taken) throw new Ec2Error('InvalidAMIName.Duplicate', `AMI name ${opts.name} is already in use by an AMI owned by this account (${taken.ImageId})`);
+  const id = stableId('ami', ctx.region, ctx.accountId, opts.name, opts.file);
+  const record: ImageRecord = {
+    ImageId: id,
+    ImageLocation: `${ctx.accountId}/${opts.name}`,
+    State: 'available',
+    OwnerId: ctx.accountId,
+    Public: false,
+    Architecture: opts.architecture,
+    ImageType: 'machine',
+    PlatformDetails: 'Linux/UNIX',
+    UsageOperation: 'RunInstances',
+    RootDeviceType: 'ebs',
+    RootDeviceName: '/dev/xvda',
+    BlockDeviceMappings: [
+      { DeviceName: '/dev/xvda', Ebs: { DeleteOnTermination: true, VolumeSize: Math.max(1, Math.ceil(opts.bytes / 1024 ** 3)), VolumeType: 'gp3', Encrypted: false } },
+    ],
+    VirtualizationType: 'hvm',
+    Hypervisor: 'xen',
+    EnaSupport: true,
+    SriovNetSupport: 'simple',
+    Name: opts.name,
+    Description: opts.description ?? `Imported by overcast image import from ${opts.file}`,
+    CreationDate: new Date(ctx.now.getTime()).toISOString(),
+    BootMode: 'uefi-preferred',
+    importedFile: opts.file,
+  };
+  col.put(ctx.region, id, record);
+  return record;
+}

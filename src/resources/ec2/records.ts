@@ -150,6 +150,8 @@ export type ImageRecord = Omit<Image, 'Tags'> & {
   builtIn?: boolean;
   osImage?: BuiltInOs;
   build?: string;
+  /** `overcast image import`: the root disk file on this host (an ext4 image the block store clones) */
+  importedFile?: string;
   /** CreateImage: reboot the instance once the snapshots are taken (NoReboot not given) */
   rebootInstanceId?: string;
 };

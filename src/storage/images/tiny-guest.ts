@@ -149,19 +149,22 @@ mount_instance_store() {
 	log "instance store $name: no device"
 }
 
-# The user data, at the first boot only: run if it is a script (#!), its output on the console.
+# The user data, at the instance's first boot only (an image made from another instance runs
+# it again: the done file names the instance it ran for): run if it is a script (#!), its output
+# on the console.
 run_user_data() {
-	[ -e "$STATE/user-data.done" ] && return 0
+	iid=$(get meta-data/instance-id 2>/dev/null)
+	[ -e "$STATE/user-data.done" ] && [ "$(cat "$STATE/user-data.done")" = "$iid" ] && return 0
 	# fetched into a file of its own and copied: busybox timeout's watcher process keeps the
 	# fetch's output open for a while, and a script still open for writing cannot be run (ETXTBSY)
 	if ! get user-data >"$STATE/user-data.part" 2>/dev/null; then
 		rm -f "$STATE/user-data.part"
-		touch "$STATE/user-data.done"
+		echo "$iid" >"$STATE/user-data.done"
 		return 0
 	fi
 	cat "$STATE/user-data.part" >"$STATE/user-data"
 	rm -f "$STATE/user-data.part"
-	touch "$STATE/user-data.done"
+	echo "$iid" >"$STATE/user-data.done"
 	if [ "$(head -c 2 "$STATE/user-data")" = '#!' ]; then
 		chmod 700 "$STATE/user-data"
 		log "running the user data"
