@@ -157,4 +157,39 @@ describe('AWS CLI v2 session', { skip: haveAwsCli() ? false : 'Debian awscli is 
     const gone = await aws.raw(['describe-addresses', '--allocation-ids', alloc.AllocationId]);
     assert.match(gone.stderr, /InvalidAllocationID\.NotFound/);
   });
+
+  it('EBS: volumes, attach and detach, snapshots, an image from an instance (with the CLI waiters)', async () => {
+    const imageId = await aws.text('describe-images', '--owners', 'amazon', '--filters', 'Name=architecture,Values=x86_64', '--query', 'Images[0].ImageId');
+    const instanceId = await aws.text('run-instances', '--image-id', imageId, '--placement', 'AvailabilityZone=eu-west-1a', '--query', 'Instances[0].InstanceId');
+    const wait = async (...args: string[]) => {
+      const r = await aws.raw(['wait', ...args]);
+      assert.equal(r.code, 0, `aws ec2 wait ${args.join(' ')}: ${r.stderr}`);
+    };
+    await wait('instance-running', '--instance-ids', instanceId);
+    const vol = await aws.json<{ VolumeId: string; State: string }>('create-volume', '--availability-zone', 'eu-west-1a', '--size', '3', '--volume-type', 'gp3');
+    assert.equal(vol.State, 'creating');
+    await wait('volume-available', '--volume-ids', vol.VolumeId);
+    const bad = await aws.raw(['attach-volume', '--volume-id', vol.VolumeId, '--instance-id', instanceId, '--device', '/dev/xvda']);
+    assert.match(bad.stderr, /InvalidParameterValue/);
+    await aws.json('attach-volume', '--volume-id', vol.VolumeId, '--instance-id', instanceId, '--device', '/dev/sdf');
+    await wait('volume-in-use', '--volume-ids', vol.VolumeId);
+    const devices = await aws.text('describe-instances', '--instance-ids', instanceId, '--query', 'Reservations[0].Instances[0].BlockDeviceMappings[].DeviceName');
+    assert.deepEqual(devices.split(/\s+/), ['/dev/xvda', '/dev/sdf']);
+    const snapId = await aws.text('create-snapshot', '--volume-id', vol.VolumeId, '--description', 'cli', '--query', 'SnapshotId');
+    await wait('snapshot-completed', '--snapshot-ids', snapId);
+    await aws.json('detach-volume', '--volume-id', vol.VolumeId);
+    await wait('volume-available', '--volume-ids', vol.VolumeId);
+    await aws.json('modify-volume', '--volume-id', vol.VolumeId, '--size', '5');
+    const amiId = await aws.text('create-image', '--instance-id', instanceId, '--name', 'cli image', '--no-reboot', '--query', 'ImageId');
+    await wait('image-available', '--image-ids', amiId);
+    const rootSnap = await aws.text('describe-images', '--image-ids', amiId, '--query', 'Images[0].BlockDeviceMappings[0].Ebs.SnapshotId');
+    const inUse = await aws.raw(['delete-snapshot', '--snapshot-id', rootSnap]);
+    assert.match(inUse.stderr, /InvalidSnapshot\.InUse/);
+    await aws.json('deregister-image', '--image-id', amiId);
+    await aws.json('delete-snapshot', '--snapshot-id', rootSnap);
+    await aws.json('delete-snapshot', '--snapshot-id', snapId);
+    await aws.json('delete-volume', '--volume-id', vol.VolumeId);
+    await wait('volume-deleted', '--volume-ids', vol.VolumeId);
+    await aws.json('terminate-instances', '--instance-ids', instanceId);
+  });
 });

@@ -73,4 +73,24 @@ ec2.get_waiter("instance_terminated").wait(InstanceIds=[iid], WaiterConfig={"Del
 check(ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]["State"]["Name"] == "terminated", "terminated still described")
 ec2.delete_security_group(GroupId=sg["GroupId"])
 
+# EBS: a volume, attached to an instance and detached, a snapshot of it, a volume from the snapshot (boto3's waiters)
+vol = ec2.create_volume(AvailabilityZone="ap-northeast-2c", Size=2, VolumeType="gp3",
+                        TagSpecifications=[{"ResourceType": "volume", "Tags": [{"Key": "Name", "Value": "boto-vol"}]}])
+ec2.get_waiter("volume_available").wait(VolumeIds=[vol["VolumeId"]], WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+check(error_code(ec2.create_volume, AvailabilityZone="ap-northeast-2c", Size=10, VolumeType="io1")[0] == "MissingParameter", "io1 needs iops")
+host = ec2.run_instances(ImageId=image["ImageId"], InstanceType="t4g.micro", MinCount=1, MaxCount=1, SubnetId=subnet["SubnetId"])["Instances"][0]["InstanceId"]
+ec2.get_waiter("instance_running").wait(InstanceIds=[host], WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+ec2.attach_volume(VolumeId=vol["VolumeId"], InstanceId=host, Device="/dev/sdf")
+ec2.get_waiter("volume_in_use").wait(VolumeIds=[vol["VolumeId"]], WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+check(error_code(ec2.delete_volume, VolumeId=vol["VolumeId"])[0] == "VolumeInUse", "in-use volume not deleted")
+snap = ec2.create_snapshot(VolumeId=vol["VolumeId"], Description="boto snap")
+ec2.get_waiter("snapshot_completed").wait(SnapshotIds=[snap["SnapshotId"]], WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+ec2.detach_volume(VolumeId=vol["VolumeId"])
+ec2.get_waiter("volume_available").wait(VolumeIds=[vol["VolumeId"]], WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+copy = ec2.create_volume(AvailabilityZone="ap-northeast-2a", SnapshotId=snap["SnapshotId"])
+check(copy["Size"] == 2 and copy["SnapshotId"] == snap["SnapshotId"], "volume from snapshot")
+ec2.terminate_instances(InstanceIds=[host])
+ec2.delete_volume(VolumeId=vol["VolumeId"])
+ec2.get_waiter("volume_deleted").wait(VolumeIds=[vol["VolumeId"]], WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+
 print(f"boto3 session OK: {checks} checks")
