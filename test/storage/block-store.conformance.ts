@@ -140,7 +140,7 @@ export function runBlockStoreConformance(name: string, factory: () => BlockStore
       await bs.attach(id, inst());
       const s = snap();
       const info = await bs.createSnapshot(s, id);
-      assert.deepEqual(info, { snapshotId: s, volumeId: id, sizeGiB: 4 });
+      assert.deepEqual(info, { snapshotId: s, volumeId: id, sizeGiB: 4, storedBytes: 0, dataBytes: 0 }, 'an empty volume: nothing stored, nothing to restore');
       assert.deepEqual(await bs.createSnapshot(s, id), info);
       const other = vol();
       await bs.createVolume({ volumeId: other, sizeGiB: 1, source: EMPTY });
