@@ -81,7 +81,7 @@ async function gone(path: string): Promise<boolean> {
 const confDir = mkdtempSync(join(tmpdir(), 'overcast-reflink-conformance-'));
 const confImage = join(confDir, 'image.ext4');
 let confStore: ReflinkBlockStore | undefined;
-const ALL: BlockStoreCase[] = ['create', 'create-idempotent', 'create-refusals', 'from-image', 'attach', 'attach-refusals', 'delete', 'snapshots', 'list'];
+const ALL: BlockStoreCase[] = ['create', 'create-idempotent', 'create-refusals', 'from-image', 'attach', 'attach-refusals', 'delete', 'snapshots', 'snapshot-unknown', 'copy-snapshot', 'resize', 'list'];
 
 runBlockStoreConformance(
   'reflink',
