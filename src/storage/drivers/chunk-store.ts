@@ -18,10 +18,11 @@
  * Callers serialize every mutation (one at a time per store); restores may run beside them.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../../host/exec.js';
 import { locations, readManifest, writeManifest, type BlockRef, type Manifest } from './chunk-manifest.js';
+import { hashRuns, type HashedRun, type Run } from './block-hasher.js';
 import { blockMap, fiemap, sameBlock } from './fiemap.js';
 import { readJson, syncDir, writeJsonAtomic } from './reflink-records.js';
 import { punchRanges, reflinkRanges, type Range } from './xfs-io.js';
@@ -29,9 +30,11 @@ import { punchRanges, reflinkRanges, type Range } from './xfs-io.js';
 export type { Manifest } from './chunk-manifest.js';
 
 const GiB = 1024 ** 3;
-/** bytes per read of changed blocks, and reads in flight */
+/** bytes per read of changed blocks, and reads in flight (in this thread) */
 const READ_BYTES = 8 * 1024 ** 2;
 const READ_DEPTH = 4;
+/** from this much to read on, blocks are read and hashed by worker threads (their start costs some 30 ms) */
+const WORKERS_FROM = 64 * 1024 ** 2;
 /** reflink commands gathered before they are run */
 const FLUSH_RANGES = 4096;
 
@@ -203,21 +206,20 @@ export class ChunkStore {
       ranges = [];
       await reflinkRanges(packFile, `${p.snapshotId}.img`, batch, this.pendingDir);
     };
-    const src = await open(clone, 'r');
-    const zeros = Buffer.alloc(bs);
+    const copy = this.opts.packWrite === 'copy';
+    const runs = toRuns(toRead, Math.max(1, Math.floor(READ_BYTES / bs)));
+    const hashed = toRead.length * bs >= WORKERS_FROM ? hashRuns(clone, bs, runs, { keep: copy }) : hashHere(clone, bs, runs, copy);
     try {
-      for await (const { first, data } of readRuns(src, toRead, bs)) {
-        const n = data.length / bs;
+      for await (const { first, n, hashes, data } of hashed) {
         for (let k = 0; k < n; k++) {
           const i = first + k;
-          const block = data.subarray(k * bs, (k + 1) * bs);
           stats.read++;
           if (stats.readIndices.length < 100_000) stats.readIndices.push(i);
-          if (block.equals(zeros)) {
+          const hash = hashes[k];
+          if (hash === null || hash === undefined) {
             stats.zero++;
             continue;
           }
-          const hash = createHash('sha256').update(block).digest('hex');
           const have = fresh.get(hash) ?? index.get(hash);
           if (have) {
             stats.deduped++;
@@ -228,7 +230,7 @@ export class ChunkStore {
           fresh.set(hash, loc);
           blocks[i] = ref(loc, hash);
           stats.stored++;
-          if (this.opts.packWrite === 'copy') await pack.write(block, 0, bs, loc.slot * bs);
+          if (copy) await pack.write(data!, k * bs, bs, loc.slot * bs);
           else ranges.push({ src: i * bs, dst: loc.slot * bs, length: bs });
         }
         if (ranges.length >= FLUSH_RANGES) await flush();
@@ -238,7 +240,6 @@ export class ChunkStore {
       await flush();
       await pack.sync();
     } finally {
-      await src.close();
       await pack.close();
     }
     await this.opts.hook?.('packed');
@@ -447,33 +448,49 @@ export class ChunkStore {
   }
 }
 
-/** The blocks at `indices` (ascending), read in runs of consecutive blocks, a few reads ahead. */
-async function* readRuns(fh: FileHandle, indices: readonly number[], bs: number): AsyncGenerator<{ first: number; data: Buffer }> {
-  const per = Math.max(1, Math.floor(READ_BYTES / bs));
-  const runs: { first: number; n: number }[] = [];
+/** Consecutive indices (ascending) as runs of at most `per` blocks. */
+function toRuns(indices: readonly number[], per: number): Run[] {
+  const runs: Run[] = [];
   for (const i of indices) {
     const last = runs.at(-1);
     if (last && last.first + last.n === i && last.n < per) last.n++;
     else runs.push({ first: i, n: 1 });
   }
+  return runs;
+}
+
+/** hashRuns in this thread, a few reads ahead: for a few blocks, where starting workers would cost more than it saves. */
+async function* hashHere(file: string, bs: number, runs: readonly Run[], keep: boolean): AsyncGenerator<HashedRun> {
+  const fh = await open(file, 'r');
+  const zeros = Buffer.alloc(bs);
   let next = 0;
-  const start = async (r: { first: number; n: number }) => {
+  const start = async (r: Run) => {
     const data = Buffer.allocUnsafe(r.n * bs);
     const { bytesRead } = await fh.read(data, 0, data.length, r.first * bs);
     if (bytesRead < data.length) data.fill(0, bytesRead);
-    return { first: r.first, data };
+    return { r, data };
   };
-  const inflight: Promise<{ first: number; data: Buffer }>[] = [];
+  const inflight: Promise<{ r: Run; data: Buffer }>[] = [];
   const more = () => {
     const p = start(runs[next++]!);
     p.catch(() => undefined); // a read still in flight when the consumer stops is not an unhandled rejection
     inflight.push(p);
   };
-  while (inflight.length < READ_DEPTH && next < runs.length) more();
-  while (inflight.length > 0) {
-    const r = await inflight.shift()!;
-    if (next < runs.length) more();
-    yield r;
+  try {
+    while (inflight.length < READ_DEPTH && next < runs.length) more();
+    while (inflight.length > 0) {
+      const { r, data } = await inflight.shift()!;
+      if (next < runs.length) more();
+      const hashes: (string | null)[] = [];
+      for (let k = 0; k < r.n; k++) {
+        const b = data.subarray(k * bs, (k + 1) * bs);
+        hashes.push(b.equals(zeros) ? null : createHash('sha256').update(b).digest('hex'));
+      }
+      yield keep ? { ...r, hashes, data } : { ...r, hashes };
+    }
+  } finally {
+    await Promise.allSettled(inflight);
+    await fh.close();
   }
 }
 
