@@ -33,6 +33,10 @@
  *  7. Security groups on real instances: a TCP stream between two instances with 1 and 1,000 rules
  *     (ratio, target ≥ 0.8) and AuthorizeSecurityGroupIngress → first packet allowed (median of 20,
  *     target under 200 ms). See bench/firewall-real.ts; BENCH_ONLY=firewall-real. Not in --compare mode.
+ *  8. Snapshots in the reflink block store (root and the reflink probe; skipped with the reason elsewhere):
+ *     full snapshot throughput vs dd of the device (target ≥ 0.5), bytes an incremental snapshot stores
+ *     after 1% changed (≤ 2%), a usable volume from a 10 GiB snapshot (< 200 ms), incremental / full time
+ *     on 10 GiB (≤ 5%). See bench/storage-real.ts; BENCH_ONLY=storage-real. Not in --compare mode.
  */
 import autocannon from 'autocannon';
 import { build } from 'esbuild';
@@ -52,6 +56,7 @@ import { LIVE_INDEX } from '../src/resources/ec2/kinds.js';
 import { seedInstances } from './seed.js';
 import { realInstanceCases, selectedRealCases } from './instances-real.js';
 import { firewallCases } from './firewall-real.js';
+import { storageCases } from './storage-real.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const DURATION = Number(process.env.BENCH_SECONDS ?? 5);
@@ -450,6 +455,15 @@ async function main(): Promise<void> {
     process.exitCode = v.exitCode;
     return;
   }
+  // BENCH_ONLY=storage-real: only the reflink block store's snapshots
+  if (ONLY === 'storage-real') {
+    if (other) throw new Error('bench: the real-storage cases have no --compare mode');
+    await storageCases(outcomes, TARGET_SCALE);
+    const v = verdict(outcomes, false);
+    console.log(v.text);
+    process.exitCode = v.exitCode;
+    return;
+  }
   // BENCH_ONLY=instances-real…: only real instances, no server of the other cases
   if (ONLY !== undefined && real.length > 0) {
     if (other) throw new Error('bench: the real-instance cases have no --compare mode');
@@ -512,6 +526,7 @@ async function main(): Promise<void> {
   if (!other && (ONLY === undefined || ONLY === 'contention')) await contentionCase(here);
   if (!other && ONLY === undefined) await realInstanceCases(real, outcomes, TARGET_SCALE);
   if (!other && ONLY === undefined) await firewallCases(outcomes);
+  if (!other && ONLY === undefined) await storageCases(outcomes, TARGET_SCALE);
 
   const v = verdict(outcomes, other !== undefined);
   console.log(v.text);

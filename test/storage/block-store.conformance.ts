@@ -20,6 +20,9 @@ export type BlockStoreCase =
   | 'attach-refusals'
   | 'delete'
   | 'snapshots'
+  | 'snapshot-unknown'
+  | 'copy-snapshot'
+  | 'resize'
   | 'list';
 
 export interface BlockStoreConformanceOptions {
@@ -140,7 +143,7 @@ export function runBlockStoreConformance(name: string, factory: () => BlockStore
       await bs.attach(id, inst());
       const s = snap();
       const info = await bs.createSnapshot(s, id);
-      assert.deepEqual(info, { snapshotId: s, volumeId: id, sizeGiB: 4 });
+      assert.deepEqual(info, { snapshotId: s, volumeId: id, sizeGiB: 4, storedBytes: 0, dataBytes: 0 }, 'an empty volume: nothing stored, nothing to restore');
       assert.deepEqual(await bs.createSnapshot(s, id), info);
       const other = vol();
       await bs.createVolume({ volumeId: other, sizeGiB: 1, source: EMPTY });
@@ -156,6 +159,61 @@ export function runBlockStoreConformance(name: string, factory: () => BlockStore
       assert.ok((await bs.listVolumes()).some((v) => v.volumeId === clone), 'a clone outlives its snapshot');
       await bs.detach(id);
       for (const v of [id, other, clone]) await bs.deleteVolume(v);
+    });
+
+    test('snapshot-unknown', 'a snapshot of an unknown (or malformed) volume is not-found and leaves nothing', async () => {
+      const s = snap();
+      await rejectsWith(bs.createSnapshot(s, 'vol-0000000000000none'), 'not-found');
+      await rejectsWith(bs.createSnapshot(s, 'not a volume id'), 'not-found');
+      assert.ok(!(await bs.listSnapshots()).some((x) => x.snapshotId === s));
+      await rejectsWith(bs.createVolume({ volumeId: vol(), sizeGiB: 1, source: { kind: 'snapshot', snapshotId: s } }), 'not-found');
+    });
+
+    test('copy-snapshot', 'copySnapshot: the same bytes under a new id, nothing stored; again the same; another source is a conflict; unknown → not-found', async () => {
+      const a = vol();
+      const b = vol();
+      await bs.createVolume({ volumeId: a, sizeGiB: 2, source: EMPTY });
+      await bs.createVolume({ volumeId: b, sizeGiB: 1, source: EMPTY });
+      const sa = snap();
+      const sb = snap();
+      const src = await bs.createSnapshot(sa, a);
+      await bs.createSnapshot(sb, b);
+      const c = snap();
+      const copied = await bs.copySnapshot(c, sa);
+      assert.deepEqual(copied, { ...src, snapshotId: c, storedBytes: 0 });
+      assert.deepEqual(await bs.copySnapshot(c, sa), copied, 'again: the same');
+      await rejectsWith(bs.copySnapshot(c, sb), 'conflict');
+      await rejectsWith(bs.copySnapshot(sb, sa), 'conflict');
+      await rejectsWith(bs.copySnapshot(snap(), 'snap-00000000000000none'), 'not-found');
+      await rejectsWith(bs.copySnapshot(c, 'snap-00000000000000none'), 'conflict');
+      await bs.deleteSnapshot(sa);
+      const listed = await bs.listSnapshots();
+      assert.deepEqual(listed.find((x) => x.snapshotId === c), copied, 'the copy outlives its source');
+      const clone = vol();
+      await bs.createVolume({ volumeId: clone, sizeGiB: 2, source: { kind: 'snapshot', snapshotId: c } });
+      await rejectsWith(bs.createVolume({ volumeId: vol(), sizeGiB: 1, source: { kind: 'snapshot', snapshotId: c } }), 'invalid');
+      for (const s of [c, sb]) await bs.deleteSnapshot(s);
+      for (const v of [a, b, clone]) await bs.deleteVolume(v);
+    });
+
+    test('resize', 'resizeVolume grows (attached or not); the same size is a no-op; smaller or not whole is invalid; unknown → not-found', async () => {
+      const id = vol();
+      await bs.createVolume({ volumeId: id, sizeGiB: 1, source: EMPTY });
+      assert.deepEqual(await bs.resizeVolume(id, 2), { volumeId: id, sizeGiB: 2, source: EMPTY });
+      assert.deepEqual(await bs.resizeVolume(id, 2), { volumeId: id, sizeGiB: 2, source: EMPTY }, 'the same size: no-op');
+      await rejectsWith(bs.resizeVolume(id, 1), 'invalid');
+      await rejectsWith(bs.resizeVolume(id, 2.5), 'invalid');
+      const i = inst();
+      const path = await bs.attach(id, i);
+      const grown = await bs.resizeVolume(id, 5);
+      assert.deepEqual(grown, { volumeId: id, sizeGiB: 5, source: EMPTY, attachment: { instanceId: i, devicePath: path } }, 'attached: still attached, same device');
+      assert.equal((await bs.listVolumes()).find((v) => v.volumeId === id)!.sizeGiB, 5);
+      await rejectsWith(bs.resizeVolume('vol-0000000000000none', 3), 'not-found');
+      const s = snap();
+      assert.equal((await bs.createSnapshot(s, id)).sizeGiB, 5, 'a snapshot after: of the new size');
+      await bs.deleteSnapshot(s);
+      await bs.detach(id);
+      await bs.deleteVolume(id);
     });
 
     test('list', 'listVolumes holds every volume once with its attachment', async () => {

@@ -81,7 +81,7 @@ async function gone(path: string): Promise<boolean> {
 const confDir = mkdtempSync(join(tmpdir(), 'overcast-reflink-conformance-'));
 const confImage = join(confDir, 'image.ext4');
 let confStore: ReflinkBlockStore | undefined;
-const ALL: BlockStoreCase[] = ['create', 'create-idempotent', 'create-refusals', 'from-image', 'attach', 'attach-refusals', 'delete', 'snapshots', 'list'];
+const ALL: BlockStoreCase[] = ['create', 'create-idempotent', 'create-refusals', 'from-image', 'attach', 'attach-refusals', 'delete', 'snapshots', 'snapshot-unknown', 'copy-snapshot', 'resize', 'list'];
 
 runBlockStoreConformance(
   'reflink',
@@ -248,7 +248,7 @@ describe('reflink block store on this host', { skip: cannot, timeout: 180_000 },
     const again = new ReflinkBlockStore({ dir: poolDir, sizeGiB: 8, checkIntervalMs: 0 });
     others.push(again);
     assert.deepEqual(await again.listVolumes(), listed);
-    assert.deepEqual(await again.listSnapshots(), [{ snapshotId: 'snap-kept', volumeId: 'vol-kept', sizeGiB: 1 }]);
+    assert.deepEqual(await again.listSnapshots(), [{ snapshotId: 'snap-kept', volumeId: 'vol-kept', sizeGiB: 1, storedBytes: 0, dataBytes: 0 }]);
     assert.equal(await again.attach('vol-kept', i), dev, 'the same device for the same instance');
     await rejectsWith(again.attach('vol-kept', inst()), 'in-use');
     assert.equal((await loopDevicesOf(join(poolDir, 'pool.xfs'))).length, 1, 'the pool attached once');

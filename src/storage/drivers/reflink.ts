@@ -1,13 +1,21 @@
 /**
  * The reflink block store: volumes as files on an XFS pool with reflink
- * (reflink-pool.ts), attached as loop devices (loop-devices.ts); snapshots and
- * clones are reflink copies, so they take no space until written. Images are
- * imported into the pool once and cloned from there (reflink-images.ts).
+ * (reflink-pool.ts), attached as loop devices (loop-devices.ts). Snapshots
+ * live in a content-addressed chunk store inside the pool (chunk-store.ts:
+ * fixed blocks, sha256, each stored once, a snapshot a manifest); an
+ * incremental snapshot reads only the blocks FIEMAP says changed since the
+ * volume's previous one, and a volume from a snapshot is its blocks reflinked
+ * out of the packs (no copy). Images are imported into the pool once and
+ * cloned from there (reflink-images.ts).
  *
  * Layout, under the pool's mount point:
  *   volumes/<volumeId>.img   + .json (size, source, the instance attached to)
- *   snapshots/<snapId>.img   + .json (volume, size)
+ *   chunks/…                 snapshots (see chunk-store.ts)
+ *   snapshots/<snapId>.img   + .json (volume, size): snapshots of earlier versions, plain reflink copies
  *   images/<name>-<key>.img  + .json (the image file it was copied from)
+ *
+ * resizeVolume grows the file (and an attached loop device at once); the
+ * filesystem inside is left to the user, attached or not, as on EC2.
  *
  * The books are the files themselves and the kernel's loop devices: a
  * restarted server finds every volume, snapshot and attachment as they are.
@@ -23,11 +31,13 @@ import {
   BlockStoreError,
   type BlockStore,
   type SnapshotInfo,
+  type SnapshotOptions,
   type VolumeEvent,
   type VolumeInfo,
   type VolumeSource,
   type VolumeSpec,
 } from '../block-store.js';
+import { ChunkStore, type ChunkStoreOptions, type Manifest, type SnapshotStats } from './chunk-store.js';
 import { growExt4, holdsExt4 } from './ext4-grow.js';
 import { KeyedLock } from './keyed-lock.js';
 import { attachLoopDevice, detachLoopDevice, listLoopDevices, loopDevicesOf } from './loop-devices.js';
@@ -55,6 +65,8 @@ export interface ReflinkBlockStoreOptions {
   sizeGiB: number;
   /** how often attached volumes are checked for a lost loop device (default 30 s; 0: only on list/attach) */
   checkIntervalMs?: number;
+  /** the snapshot chunk store's block size and the like (defaults for production; tests make blocks small) */
+  chunks?: ChunkStoreOptions;
 }
 
 const GiB = 1024 ** 3;
@@ -66,6 +78,7 @@ const TOOLS: readonly [string, string][] = [
   ['mount', 'mount'],
   ['umount', 'mount'],
   ['cp', 'coreutils'],
+  ['xfs_io', 'xfsprogs'],
   ['e2fsck', 'e2fsprogs'],
   ['resize2fs', 'e2fsprogs'],
   ['mkfs.ext4', 'e2fsprogs'],
@@ -78,6 +91,7 @@ export class ReflinkBlockStore implements BlockStore {
   private readonly emitter = new Emitter<VolumeEvent>();
   readonly events = this.emitter.subscribe;
   private imports: ImageImports | undefined;
+  private chunkStore: ChunkStore | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -139,11 +153,18 @@ export class ReflinkBlockStore implements BlockStore {
             });
             await run('cp', ['--reflink=always', grown, partial]);
           } else {
-            const snap = await this.snapshotRecord(p, source.snapshotId);
+            const cs = await this.chunks(p);
+            const m = ID.test(source.snapshotId) ? await cs.manifest(source.snapshotId) : undefined;
+            const snap = m ?? (await this.snapshotRecord(p, source.snapshotId));
             if (!snap) throw new BlockStoreError('not-found', source.snapshotId, `no snapshot ${source.snapshotId}`);
             if (sizeGiB < snap.sizeGiB) throw new BlockStoreError('invalid', volumeId, `${sizeGiB} GiB is smaller than snapshot ${source.snapshotId} (${snap.sizeGiB} GiB)`);
             await this.room(0, volumeId);
-            await run('cp', ['--reflink=always', join(p.snapshots, `${source.snapshotId}.img`), partial]);
+            if (m) {
+              await createSparse(partial, m.sizeGiB * GiB);
+              await cs.restore(m, partial);
+            } else {
+              await run('cp', ['--reflink=always', join(p.snapshots, `${source.snapshotId}.img`), partial]);
+            }
             if (sizeGiB > snap.sizeGiB) {
               await grow(partial, bytes);
               // a filesystem that does not check clean is left as it is: the volume is grown, its filesystem not
@@ -164,13 +185,14 @@ export class ReflinkBlockStore implements BlockStore {
 
   async deleteVolume(volumeId: string): Promise<void> {
     if (!ID.test(volumeId)) return;
-    await this.lock.with([`vol:${volumeId}`], () =>
+    await this.lock.with([`vol:${volumeId}`, 'chunks'], () =>
       this.guard(volumeId, async () => {
         if (!(await this.pool.exists())) return;
         const p = await this.paths();
         const rec = await this.volumeRecord(p, volumeId);
         if (!rec) {
           await removeEntry(p.volumes, volumeId);
+          await (await this.chunks(p)).dropVolume(volumeId);
           return;
         }
         const file = join(p.volumes, `${volumeId}.img`);
@@ -183,6 +205,8 @@ export class ReflinkBlockStore implements BlockStore {
         devs = await loopDevicesOf(file);
         if (devs.length > 0) throw new BlockStoreError('in-use', volumeId, `volume ${volumeId} is still held open as ${devs.join(', ')}`);
         await removeEntry(p.volumes, volumeId);
+        // its baseline (the clone its next snapshot would have been compared with), and the blocks only that held
+        await (await this.chunks(p)).dropVolume(volumeId);
       }),
     );
   }
@@ -230,28 +254,86 @@ export class ReflinkBlockStore implements BlockStore {
     );
   }
 
-  async createSnapshot(snapshotId: string, volumeId: string): Promise<SnapshotInfo> {
+  async createSnapshot(snapshotId: string, volumeId: string, opts: SnapshotOptions = {}): Promise<SnapshotInfo> {
     checkId(snapshotId);
-    return this.lock.with([`vol:${volumeId}`, `snap:${snapshotId}`], () =>
+    return this.lock.with([`vol:${volumeId}`, `snap:${snapshotId}`, 'chunks'], () =>
       this.guard(snapshotId, async () => {
         const p = await this.paths();
-        const have = await this.snapshotRecord(p, snapshotId);
+        const cs = await this.chunks(p);
+        const have = await this.snapshotInfo(p, snapshotId);
         if (have) {
-          if (have.volumeId === volumeId) return { ...have, storedBytes: 0, dataBytes: 0 };
-          throw new BlockStoreError('conflict', snapshotId, `snapshot ${snapshotId} is of ${have.volumeId}`);
+          if (have.volumeId !== volumeId) throw new BlockStoreError('conflict', snapshotId, `snapshot ${snapshotId} is of ${have.volumeId}`);
+          opts.onProgress?.(1);
+          return have;
         }
         const vol = ID.test(volumeId) ? await this.volumeRecord(p, volumeId) : undefined;
         if (!vol) throw new BlockStoreError('not-found', volumeId, `no volume ${volumeId}`);
         await this.room(0, snapshotId);
-        const src = join(p.volumes, `${volumeId}.img`);
-        // what was written through the loop device, down to the file (crash-consistent, not quiesced)
-        for (const dev of await loopDevicesOf(src)) await fsyncPath(dev);
-        await fsyncPath(src);
+        // a clone taken by a call that did not finish is that snapshot's point in time: resumed from
+        let pending = await cs.pending(snapshotId);
+        if (pending?.volumeId !== volumeId) {
+          const src = join(p.volumes, `${volumeId}.img`);
+          // what was written through the loop device, down to the file (crash-consistent, not quiesced)
+          for (const dev of await loopDevicesOf(src)) await fsyncPath(dev);
+          await fsyncPath(src);
+          pending = await cs.clone(snapshotId, volumeId, vol.sizeGiB, src);
+        }
+        await this.opts.chunks?.hook?.('cloned');
+        const m = await cs.build(pending, opts.onProgress);
+        await cs.promote(snapshotId);
+        opts.onProgress?.(1);
+        return manifestInfo(m);
+      }),
+    );
+  }
+
+  async resizeVolume(volumeId: string, sizeGiB: number): Promise<VolumeInfo> {
+    if (!ID.test(volumeId)) throw new BlockStoreError('not-found', volumeId, `no volume ${volumeId}`);
+    return this.lock.with([`vol:${volumeId}`], () =>
+      this.guard(volumeId, async () => {
+        const p = await this.paths();
+        let rec = await this.volumeRecord(p, volumeId);
+        if (!rec) throw new BlockStoreError('not-found', volumeId, `no volume ${volumeId}`);
+        if (!Number.isInteger(sizeGiB) || sizeGiB < rec.sizeGiB) {
+          throw new BlockStoreError('invalid', volumeId, `volume ${volumeId} is ${rec.sizeGiB} GiB: it can only grow (asked ${sizeGiB})`);
+        }
+        const file = join(p.volumes, `${volumeId}.img`);
+        if (sizeGiB > rec.sizeGiB) {
+          await this.room(0, volumeId);
+          // the file first: a crash before the books leaves a longer file, grown again (a no-op) by the retry
+          await grow(file, sizeGiB * GiB);
+          rec = { ...rec, sizeGiB };
+          await writeJsonAtomic(join(p.volumes, `${volumeId}.json`), rec);
+        }
+        // every time (a retry after a crash included): the device takes the file's size now
+        for (const dev of await loopDevicesOf(file)) await run('losetup', ['-c', dev]);
+        return this.info(rec, await listLoopDevices(), p);
+      }),
+    );
+  }
+
+  async copySnapshot(snapshotId: string, sourceSnapshotId: string): Promise<SnapshotInfo> {
+    checkId(snapshotId);
+    const snaps = [...new Set([snapshotId, sourceSnapshotId])].sort().map((s) => `snap:${s}`);
+    return this.lock.with([...snaps, 'chunks'], () =>
+      this.guard(snapshotId, async () => {
+        const p = await this.paths();
+        const cs = await this.chunks(p);
+        const src = ID.test(sourceSnapshotId) ? await this.snapshotInfo(p, sourceSnapshotId) : undefined;
+        const have = await this.snapshotInfo(p, snapshotId);
+        if (have) {
+          if (src && have.volumeId === src.volumeId && have.sizeGiB === src.sizeGiB) return have;
+          throw new BlockStoreError('conflict', snapshotId, `snapshot ${snapshotId} exists and is not a copy of ${sourceSnapshotId}`);
+        }
+        if (!src) throw new BlockStoreError('not-found', sourceSnapshotId, `no snapshot ${sourceSnapshotId}`);
+        const m = await cs.manifest(sourceSnapshotId);
+        if (m) return manifestInfo(await cs.copy(snapshotId, m));
+        // a snapshot of an earlier version: a reflink copy of its file
         const file = join(p.snapshots, `${snapshotId}.img`);
         const partial = `${file}.partial`;
         try {
-          await run('cp', ['--reflink=always', src, partial]);
-          const rec: SnapshotRecord = { snapshotId, volumeId, sizeGiB: vol.sizeGiB };
+          await run('cp', ['--reflink=always', join(p.snapshots, `${sourceSnapshotId}.img`), partial]);
+          const rec: SnapshotRecord = { snapshotId, volumeId: src.volumeId, sizeGiB: src.sizeGiB };
           await writeJsonAtomic(join(p.snapshots, `${snapshotId}.json`), rec);
           await rename(partial, file);
           await syncDir(p.snapshots);
@@ -263,20 +345,13 @@ export class ReflinkBlockStore implements BlockStore {
     );
   }
 
-  async resizeVolume(volumeId: string): Promise<VolumeInfo> {
-    throw new BlockStoreError('failed', volumeId, 'resizeVolume: not in the reflink store yet');
-  }
-
-  async copySnapshot(snapshotId: string): Promise<SnapshotInfo> {
-    throw new BlockStoreError('failed', snapshotId, 'copySnapshot: not in the reflink store yet');
-  }
-
   async deleteSnapshot(snapshotId: string): Promise<void> {
     if (!ID.test(snapshotId)) return;
-    await this.lock.with([`snap:${snapshotId}`], () =>
+    await this.lock.with([`snap:${snapshotId}`, 'chunks'], () =>
       this.guard(snapshotId, async () => {
         if (!(await this.pool.exists())) return;
         const p = await this.paths();
+        await (await this.chunks(p)).remove(snapshotId);
         await removeEntry(p.snapshots, snapshotId);
       }),
     );
@@ -301,10 +376,12 @@ export class ReflinkBlockStore implements BlockStore {
     return this.guard('', async () => {
       if (!(await this.pool.exists())) return [];
       const p = await this.paths();
+      const cs = await this.chunks(p);
       const out: SnapshotInfo[] = [];
-      for (const id of await completeEntries(p.snapshots)) {
-        const rec = await this.snapshotRecord(p, id);
-        if (rec) out.push({ ...rec, storedBytes: 0, dataBytes: 0 });
+      const ids = new Set([...(await cs.snapshotIds()), ...(await completeEntries(p.snapshots))]);
+      for (const id of [...ids].sort()) {
+        const info = await this.snapshotInfo(p, id);
+        if (info) out.push(info);
       }
       return out;
     });
@@ -321,6 +398,16 @@ export class ReflinkBlockStore implements BlockStore {
   async destroy(): Promise<void> {
     await this.close();
     await this.pool.destroy();
+  }
+
+  /** What the last snapshot taken by this store did, block by block (tests and the bench). */
+  get lastSnapshotStats(): SnapshotStats | undefined {
+    return this.chunkStore?.lastStats;
+  }
+
+  /** Bytes the snapshot packs take on disk (tests and the bench). */
+  async packBytes(): Promise<number> {
+    return (await this.chunks(await this.paths())).packBytes();
   }
 
   /** The pool's space in bytes (for tests and host status). */
@@ -373,6 +460,22 @@ export class ReflinkBlockStore implements BlockStore {
     return p;
   }
 
+  private async chunks(p: PoolPaths): Promise<ChunkStore> {
+    const root = join(p.mnt, 'chunks');
+    if (this.chunkStore?.root !== root) this.chunkStore = new ChunkStore(root, this.opts.chunks);
+    await this.chunkStore.open();
+    return this.chunkStore;
+  }
+
+  /** A snapshot from its manifest, or one of an earlier version (a plain copy). */
+  private async snapshotInfo(p: PoolPaths, id: string): Promise<SnapshotInfo | undefined> {
+    if (!ID.test(id)) return undefined;
+    const m = await (await this.chunks(p)).manifest(id);
+    if (m) return manifestInfo(m);
+    const rec = await this.snapshotRecord(p, id);
+    return rec ? { ...rec, storedBytes: 0, dataBytes: 0 } : undefined;
+  }
+
   private async volumeRecord(p: PoolPaths, id: string): Promise<VolumeRecord | undefined> {
     if (!(await exists(join(p.volumes, `${id}.img`)))) return undefined;
     const rec = asVolumeRecord(await readJson(join(p.volumes, `${id}.json`)));
@@ -406,6 +509,14 @@ export class ReflinkBlockStore implements BlockStore {
     }
   }
 }
+
+const manifestInfo = (m: Manifest): SnapshotInfo => ({
+  snapshotId: m.snapshotId,
+  volumeId: m.volumeId,
+  sizeGiB: m.sizeGiB,
+  storedBytes: m.storedBytes,
+  dataBytes: m.dataBytes,
+});
 
 function checkId(id: string): void {
   if (!ID.test(id)) throw new BlockStoreError('invalid', id, `'${id}' is not a volume or snapshot id`);

@@ -1,0 +1,100 @@
+/**
+ * A snapshot's manifest: for each fixed-size block of the volume, null (zeros)
+ * or where its bytes are (a pack and a slot in it) with their sha256. Written
+ * atomically as compact JSON (a temporary file, fsync, rename, fsync of the
+ * directory); read back checked, so a damaged file is no manifest at all.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, readFile, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { syncDir } from './reflink-records.js';
+
+/** [index into Manifest.packs, slot in that pack (offset / blockSize), sha256 hex] */
+export type BlockRef = readonly [pack: number, slot: number, hash: string];
+
+export interface Manifest {
+  version: 1;
+  snapshotId: string;
+  /** the volume it was taken of (a copy: its source's) */
+  volumeId: string;
+  sizeGiB: number;
+  blockSize: number;
+  /** bytes this snapshot added to packs */
+  storedBytes: number;
+  /** bytes of non-zero blocks */
+  dataBytes: number;
+  /** the snapshot it is a copy of */
+  copyOf?: string;
+  /** pack names (without .pack) the blocks refer to */
+  packs: string[];
+  blocks: (BlockRef | null)[];
+}
+
+const GiB = 1024 ** 3;
+const HASH = /^[0-9a-f]{64}$/;
+
+export function asManifest(v: unknown): Manifest | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const m = v as Record<string, unknown>;
+  if (m.version !== 1 || typeof m.snapshotId !== 'string' || typeof m.volumeId !== 'string') return undefined;
+  if (typeof m.sizeGiB !== 'number' || typeof m.blockSize !== 'number' || typeof m.storedBytes !== 'number' || typeof m.dataBytes !== 'number') return undefined;
+  if (!Array.isArray(m.packs) || !m.packs.every((p) => typeof p === 'string') || !Array.isArray(m.blocks)) return undefined;
+  if (m.blocks.length !== (m.sizeGiB * GiB) / m.blockSize) return undefined;
+  const packs = m.packs as string[];
+  for (const b of m.blocks as unknown[]) {
+    if (b === null) continue;
+    if (!Array.isArray(b) || b.length !== 3) return undefined;
+    const [p, s, h] = b as unknown[];
+    if (typeof p !== 'number' || p < 0 || p >= packs.length || typeof s !== 'number' || s < 0 || typeof h !== 'string' || !HASH.test(h)) return undefined;
+  }
+  const out: Manifest = {
+    version: 1,
+    snapshotId: m.snapshotId,
+    volumeId: m.volumeId,
+    sizeGiB: m.sizeGiB,
+    blockSize: m.blockSize,
+    storedBytes: m.storedBytes,
+    dataBytes: m.dataBytes,
+    packs,
+    blocks: m.blocks as (BlockRef | null)[],
+  };
+  if (typeof m.copyOf === 'string') out.copyOf = m.copyOf;
+  return out;
+}
+
+/** The manifest in `file`, or undefined when there is none or it does not parse as one. */
+export async function readManifest(file: string): Promise<Manifest | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    return asManifest(JSON.parse(text) as unknown);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes `m` to `file` so that a reader sees the whole of it or nothing. */
+export async function writeManifest(file: string, m: Manifest): Promise<void> {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.writeFile(JSON.stringify(m));
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, file);
+  await syncDir(dirname(file));
+}
+
+/** Each block's pack name and byte offset in it (undefined for a zero block). */
+export function* locations(m: Manifest): Generator<{ index: number; pack: string; offset: number; hash: string }> {
+  for (let i = 0; i < m.blocks.length; i++) {
+    const b = m.blocks[i];
+    if (b) yield { index: i, pack: m.packs[b[0]]!, offset: b[1] * m.blockSize, hash: b[2] };
+  }
+}

@@ -1,0 +1,513 @@
+/**
+ * The content-addressed chunk store the reflink pool keeps snapshots in, inside
+ * the pool itself (so blocks move by reflink, not by copying):
+ *
+ *   chunks/pending/<snap>.img + .json   the point-in-time clone of a snapshot being made (and its volume)
+ *   chunks/packs/<snap>.pack            the blocks a snapshot stored first, appended (reflinked) one slot each
+ *   chunks/manifests/<snap>.json        the snapshot: block index → null (zeros) or pack, slot, sha256
+ *   chunks/baselines/<vol>.json         the manifest of the volume's last snapshot (a hard link while it exists)
+ *   chunks/baselines/<vol>.<snap>.img   …and the clone taken for it: the comparison point of the next snapshot
+ *   chunks/gc.json                      the packs a deletion is freeing (redone at the next open after a crash)
+ *
+ * A snapshot exists when its manifest does. Making one: clone the volume (pending), compare the clone's
+ * FIEMAP with the baseline's (blocks mapped to the same physical extents are unchanged: their entries are
+ * taken from the baseline manifest unread), read and hash the rest, store the blocks no manifest holds yet
+ * in the snapshot's pack, fsync it, write the manifest, then make the clone the volume's baseline. A crash
+ * before the manifest leaves a pending clone (the next call resumes from it, its pack redone) or nothing.
+ *
+ * Callers serialize every mutation (one at a time per store); restores may run beside them.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { link, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { run } from '../../host/exec.js';
+import { locations, readManifest, writeManifest, type BlockRef, type Manifest } from './chunk-manifest.js';
+import { hashRuns, type HashedRun, type Run } from './block-hasher.js';
+import { blockMap, fiemap, sameBlock } from './fiemap.js';
+import { readJson, syncDir, writeJsonAtomic } from './reflink-records.js';
+import { punchRanges, reflinkRanges, type Range } from './xfs-io.js';
+
+export type { Manifest } from './chunk-manifest.js';
+
+const GiB = 1024 ** 3;
+/** bytes per read of changed blocks, and reads in flight (in this thread) */
+const READ_BYTES = 8 * 1024 ** 2;
+const READ_DEPTH = 4;
+/** from this much to read on, blocks are read and hashed by worker threads (their start costs some 30 ms) */
+const WORKERS_FROM = 64 * 1024 ** 2;
+/** reflink commands gathered before they are run */
+const FLUSH_RANGES = 4096;
+
+export interface ChunkStoreOptions {
+  /** bytes per block (default 512 KiB; a multiple of 4 KiB dividing 1 GiB) */
+  blockSize?: number;
+  /** how new blocks get into a pack: shared from the clone (default), or their bytes written */
+  packWrite?: 'reflink' | 'copy';
+  /** called between the steps of a snapshot (tests: a failure thrown here is a crash at that point) */
+  hook?: (step: 'cloned' | 'packed' | 'manifest') => void | Promise<void>;
+}
+
+/** What the last snapshot did, block by block. */
+export interface SnapshotStats {
+  blocks: number;
+  /** the same physical extents as the baseline: taken from its manifest unread */
+  unchanged: number;
+  /** holes in the clone: not read */
+  holes: number;
+  /** read and hashed */
+  read: number;
+  /** read and found all zeros */
+  zero: number;
+  /** read and already in the store */
+  deduped: number;
+  /** read and stored */
+  stored: number;
+  /** which blocks were read (for tests; only kept up to 100,000) */
+  readIndices: number[];
+}
+
+interface Pending {
+  snapshotId: string;
+  volumeId: string;
+  sizeGiB: number;
+}
+
+interface Loc {
+  pack: string;
+  slot: number;
+}
+
+export class ChunkStore {
+  readonly blockSize: number;
+  readonly packs: string;
+  readonly manifests: string;
+  readonly pendingDir: string;
+  readonly baselines: string;
+  private readonly gcFile: string;
+  private opened: Promise<void> | undefined;
+  /** sha256 → where the block is, over every manifest of this block size; rebuilt after a deletion */
+  private index: Map<string, Loc> | undefined;
+  lastStats: SnapshotStats | undefined;
+
+  constructor(
+    readonly root: string,
+    private readonly opts: ChunkStoreOptions = {},
+  ) {
+    this.blockSize = opts.blockSize ?? 512 * 1024;
+    if (this.blockSize % 4096 !== 0 || GiB % this.blockSize !== 0) throw new Error(`chunk block size ${this.blockSize}: a multiple of 4 KiB dividing 1 GiB`);
+    this.packs = join(root, 'packs');
+    this.manifests = join(root, 'manifests');
+    this.pendingDir = join(root, 'pending');
+    this.baselines = join(root, 'baselines');
+    this.gcFile = join(root, 'gc.json');
+  }
+
+  /** Makes the directories, finishes a deletion a crash cut short, drops temporary files and unreferenced packs. Once. */
+  open(): Promise<void> {
+    this.opened ??= this.recover().catch((e: unknown) => {
+      this.opened = undefined;
+      throw e;
+    });
+    return this.opened;
+  }
+
+  manifest(snapshotId: string): Promise<Manifest | undefined> {
+    return readManifest(join(this.manifests, `${snapshotId}.json`)).then((m) => (m?.snapshotId === snapshotId ? m : undefined));
+  }
+
+  /** The ids of every snapshot (sorted). */
+  async snapshotIds(): Promise<string[]> {
+    return (await names(this.manifests)).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -'.json'.length)).sort();
+  }
+
+  /** The point-in-time clone of an unfinished snapshot, when one was taken. */
+  async pending(snapshotId: string): Promise<Pending | undefined> {
+    const rec = (await readJson(join(this.pendingDir, `${snapshotId}.json`))) as Partial<Pending> | undefined;
+    if (rec?.snapshotId !== snapshotId || typeof rec.volumeId !== 'string' || typeof rec.sizeGiB !== 'number') return undefined;
+    if (!(await exists(this.pendingImage(snapshotId)))) return undefined;
+    return { snapshotId, volumeId: rec.volumeId, sizeGiB: rec.sizeGiB };
+  }
+
+  /** Takes the point in time: a reflink clone of the volume's file (the caller flushed it). */
+  async clone(snapshotId: string, volumeId: string, sizeGiB: number, volumeFile: string): Promise<Pending> {
+    await this.dropPending(snapshotId);
+    const img = this.pendingImage(snapshotId);
+    const partial = `${img}.partial`;
+    await run('cp', ['--reflink=always', volumeFile, partial]);
+    const fh = await open(partial, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    const rec: Pending = { snapshotId, volumeId, sizeGiB };
+    await writeJsonAtomic(join(this.pendingDir, `${snapshotId}.json`), rec);
+    await rename(partial, img);
+    await syncDir(this.pendingDir);
+    return rec;
+  }
+
+  async dropPending(snapshotId: string): Promise<void> {
+    await rm(this.pendingImage(snapshotId), { force: true });
+    await rm(`${this.pendingImage(snapshotId)}.partial`, { force: true });
+    await rm(join(this.pendingDir, `${snapshotId}.json`), { force: true });
+  }
+
+  /**
+   * Stores the pending clone's blocks and writes the manifest (its pack redone from scratch,
+   * so a build cut short is simply built again). Then the clone becomes the volume's baseline.
+   */
+  async build(p: Pending, onProgress?: (fraction: number) => void): Promise<Manifest> {
+    const bs = this.blockSize;
+    const count = (p.sizeGiB * GiB) / bs;
+    const clone = this.pendingImage(p.snapshotId);
+    const base = await this.baseline(p.volumeId);
+    const [cloneMap, baseMap] = await Promise.all([
+      fiemap(clone).then((e) => blockMap(e, bs, count)),
+      base ? fiemap(base.image).then((e) => blockMap(e, bs, Math.min(count, base.manifest.blocks.length))) : undefined,
+    ]);
+    const index = await this.hashIndex();
+    const stats: SnapshotStats = { blocks: count, unchanged: 0, holes: 0, read: 0, zero: 0, deduped: 0, stored: 0, readIndices: [] };
+    const packs = [p.snapshotId];
+    const packNo = new Map<string, number>([[p.snapshotId, 0]]);
+    const ref = (loc: Loc, hash: string): BlockRef => {
+      let n = packNo.get(loc.pack);
+      if (n === undefined) {
+        n = packs.push(loc.pack) - 1;
+        packNo.set(loc.pack, n);
+      }
+      return [n, loc.slot, hash];
+    };
+    const blocks: (BlockRef | null)[] = new Array<BlockRef | null>(count).fill(null);
+    const toRead: number[] = [];
+    for (let i = 0; i < count; i++) {
+      if (cloneMap[i] === 'zero') {
+        stats.holes++;
+      } else if (base && baseMap && sameBlock(cloneMap, baseMap, i)) {
+        const b = base.manifest.blocks[i];
+        if (b) blocks[i] = ref({ pack: base.manifest.packs[b[0]]!, slot: b[1] }, b[2]);
+        stats.unchanged++;
+      } else {
+        toRead.push(i);
+      }
+    }
+    let done = count - toRead.length;
+    onProgress?.(count === 0 ? 1 : done / count);
+
+    const packFile = join(this.packs, `${p.snapshotId}.pack`);
+    await rm(packFile, { force: true });
+    const pack = await open(packFile, 'w');
+    const fresh = new Map<string, Loc>();
+    let slots = 0;
+    let ranges: Range[] = [];
+    const flush = async () => {
+      if (ranges.length === 0) return;
+      const batch = ranges;
+      ranges = [];
+      await reflinkRanges(packFile, `${p.snapshotId}.img`, batch, this.pendingDir);
+    };
+    const copy = this.opts.packWrite === 'copy';
+    const runs = toRuns(toRead, Math.max(1, Math.floor(READ_BYTES / bs)));
+    const hashed = toRead.length * bs >= WORKERS_FROM ? hashRuns(clone, bs, runs, { keep: copy }) : hashHere(clone, bs, runs, copy);
+    try {
+      for await (const { first, n, hashes, data } of hashed) {
+        for (let k = 0; k < n; k++) {
+          const i = first + k;
+          stats.read++;
+          if (stats.readIndices.length < 100_000) stats.readIndices.push(i);
+          const hash = hashes[k];
+          if (hash === null || hash === undefined) {
+            stats.zero++;
+            continue;
+          }
+          const have = fresh.get(hash) ?? index.get(hash);
+          if (have) {
+            stats.deduped++;
+            blocks[i] = ref(have, hash);
+            continue;
+          }
+          const loc: Loc = { pack: p.snapshotId, slot: slots++ };
+          fresh.set(hash, loc);
+          blocks[i] = ref(loc, hash);
+          stats.stored++;
+          if (copy) await pack.write(data!, k * bs, bs, loc.slot * bs);
+          else ranges.push({ src: i * bs, dst: loc.slot * bs, length: bs });
+        }
+        if (ranges.length >= FLUSH_RANGES) await flush();
+        done += n;
+        onProgress?.(done / count);
+      }
+      await flush();
+      await pack.sync();
+    } finally {
+      await pack.close();
+    }
+    await this.opts.hook?.('packed');
+    const m: Manifest = {
+      version: 1,
+      snapshotId: p.snapshotId,
+      volumeId: p.volumeId,
+      sizeGiB: p.sizeGiB,
+      blockSize: bs,
+      storedBytes: stats.stored * bs,
+      dataBytes: blocks.reduce((n, b) => n + (b ? bs : 0), 0),
+      packs: packs.filter((_, n) => n > 0 || slots > 0),
+      blocks,
+    };
+    if (slots === 0) {
+      // nothing new: no pack, and the pack numbers shift down by one
+      await rm(packFile, { force: true });
+      m.blocks = blocks.map((b) => (b ? [b[0] - 1, b[1], b[2]] : null));
+    }
+    await syncDir(this.packs);
+    await writeManifest(join(this.manifests, `${p.snapshotId}.json`), m);
+    for (const [hash, loc] of fresh) if (!index.has(hash)) index.set(hash, loc);
+    this.lastStats = stats;
+    await this.opts.hook?.('manifest');
+    return m;
+  }
+
+  /** Makes the pending clone of a finished snapshot its volume's baseline (replacing the one before). */
+  async promote(snapshotId: string): Promise<void> {
+    const p = await this.pending(snapshotId);
+    const m = await this.manifest(snapshotId);
+    if (!p || !m) {
+      await this.dropPending(snapshotId);
+      return;
+    }
+    const vol = p.volumeId;
+    await rename(this.pendingImage(snapshotId), join(this.baselines, `${vol}.${snapshotId}.img`));
+    const tmp = join(this.baselines, `${vol}.json.${randomBytes(4).toString('hex')}.tmp`);
+    await link(join(this.manifests, `${snapshotId}.json`), tmp);
+    await rename(tmp, join(this.baselines, `${vol}.json`));
+    await syncDir(this.baselines);
+    for (const n of await names(this.baselines)) {
+      if (n.startsWith(`${vol}.`) && n.endsWith('.img') && n !== `${vol}.${snapshotId}.img`) await rm(join(this.baselines, n), { force: true });
+    }
+    await this.dropPending(snapshotId);
+    await syncDir(this.pendingDir);
+  }
+
+  /** Fills `target` (an existing sparse file at least the snapshot's size) with the snapshot's blocks, by reflink. */
+  async restore(m: Manifest, target: string): Promise<void> {
+    const byPack = new Map<string, Range[]>();
+    for (const l of locations(m)) {
+      let r = byPack.get(l.pack);
+      if (!r) byPack.set(l.pack, (r = []));
+      r.push({ src: l.offset, dst: l.index * m.blockSize, length: m.blockSize });
+    }
+    for (const [pack, ranges] of byPack) await reflinkRanges(target, `${pack}.pack`, ranges, this.packs);
+    const fh = await open(target, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** A second manifest holding the same blocks (nothing stored). */
+  async copy(snapshotId: string, source: Manifest): Promise<Manifest> {
+    const m: Manifest = { ...source, snapshotId, storedBytes: 0, copyOf: source.snapshotId };
+    await writeManifest(join(this.manifests, `${snapshotId}.json`), m);
+    return m;
+  }
+
+  /** Deletes a snapshot: its manifest, then the blocks nothing else refers to (packs removed or punched). */
+  async remove(snapshotId: string): Promise<void> {
+    const m = await this.manifest(snapshotId);
+    await this.dropPending(snapshotId);
+    if (!m) return;
+    await writeJsonAtomic(this.gcFile, { packs: m.packs });
+    await rm(join(this.manifests, `${snapshotId}.json`), { force: true });
+    await syncDir(this.manifests);
+    await this.collect(m.packs);
+    await rm(this.gcFile, { force: true });
+  }
+
+  /** A volume is gone: its baseline and unfinished snapshots go, and the blocks only they held. */
+  async dropVolume(volumeId: string): Promise<void> {
+    const base = await readManifest(join(this.baselines, `${volumeId}.json`));
+    for (const n of await names(this.pendingDir)) {
+      if (!n.endsWith('.json')) continue;
+      const id = n.slice(0, -'.json'.length);
+      if ((await this.pending(id))?.volumeId === volumeId || !(await exists(this.pendingImage(id)))) await this.dropPending(id);
+    }
+    if (base) await writeJsonAtomic(this.gcFile, { packs: base.packs });
+    for (const n of await names(this.baselines)) if (n.startsWith(`${volumeId}.`)) await rm(join(this.baselines, n), { force: true });
+    await syncDir(this.baselines);
+    if (base) {
+      await this.collect(base.packs);
+      await rm(this.gcFile, { force: true });
+    }
+  }
+
+  /** Bytes the packs take on disk (allocated, not their length). */
+  async packBytes(): Promise<number> {
+    let n = 0;
+    for (const f of await names(this.packs)) n += ((await stat(join(this.packs, f)).catch(() => undefined))?.blocks ?? 0) * 512;
+    return n;
+  }
+
+  private pendingImage(snapshotId: string): string {
+    return join(this.pendingDir, `${snapshotId}.img`);
+  }
+
+  /** The volume's last snapshot's manifest and clone, when both are there and of this block size. */
+  private async baseline(volumeId: string): Promise<{ manifest: Manifest; image: string } | undefined> {
+    const m = await readManifest(join(this.baselines, `${volumeId}.json`));
+    if (!m || m.blockSize !== this.blockSize || m.volumeId !== volumeId) return undefined;
+    const image = join(this.baselines, `${volumeId}.${m.snapshotId}.img`);
+    return (await exists(image)) ? { manifest: m, image } : undefined;
+  }
+
+  /** Every manifest and baseline manifest (what holds blocks). */
+  private async holders(): Promise<Manifest[]> {
+    const out: Manifest[] = [];
+    for (const dir of [this.manifests, this.baselines]) {
+      for (const n of await names(dir)) {
+        if (!n.endsWith('.json')) continue;
+        const m = await readManifest(join(dir, n));
+        if (m) out.push(m);
+      }
+    }
+    return out;
+  }
+
+  private async hashIndex(): Promise<Map<string, Loc>> {
+    if (this.index) return this.index;
+    const index = new Map<string, Loc>();
+    for (const m of await this.holders()) {
+      if (m.blockSize !== this.blockSize) continue;
+      for (const b of m.blocks) if (b && !index.has(b[2])) index.set(b[2], { pack: m.packs[b[0]]!, slot: b[1] });
+    }
+    return (this.index = index);
+  }
+
+  /**
+   * Frees what no manifest refers to in `candidates` (pack names; all packs: only whole packs):
+   * a pack nobody refers to is removed, the unreferenced slots of the others punched out.
+   */
+  private async collect(candidates: readonly string[] | 'all'): Promise<void> {
+    this.index = undefined;
+    const live = new Map<string, Set<number>>();
+    const sizes = new Map<string, number>();
+    for (const m of await this.holders()) {
+      for (const l of locations(m)) {
+        let s = live.get(l.pack);
+        if (!s) live.set(l.pack, (s = new Set()));
+        s.add(l.offset);
+        sizes.set(l.pack, m.blockSize);
+      }
+    }
+    const packNames = (await names(this.packs)).filter((n) => n.endsWith('.pack')).map((n) => n.slice(0, -'.pack'.length));
+    const wanted = candidates === 'all' ? packNames : packNames.filter((n) => candidates.includes(n));
+    for (const name of wanted) {
+      const file = join(this.packs, `${name}.pack`);
+      const used = live.get(name);
+      if (!used) {
+        await rm(file, { force: true });
+        continue;
+      }
+      if (candidates === 'all') continue;
+      const bs = sizes.get(name)!;
+      const length = (await stat(file)).size;
+      const dead: { offset: number; length: number }[] = [];
+      for (let off = 0; off < length; off += bs) {
+        if (used.has(off)) continue;
+        const last = dead.at(-1);
+        if (last && last.offset + last.length === off) last.length += bs;
+        else dead.push({ offset: off, length: bs });
+      }
+      if (dead.length > 0) await punchRanges(file, dead);
+      const fh = await open(file, 'r');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }
+    await syncDir(this.packs);
+  }
+
+  private async recover(): Promise<void> {
+    for (const d of [this.packs, this.manifests, this.pendingDir, this.baselines]) await mkdir(d, { recursive: true });
+    for (const d of [this.manifests, this.pendingDir, this.baselines, this.root]) {
+      for (const n of await names(d)) if (n.endsWith('.tmp') || n.endsWith('.partial')) await rm(join(d, n), { force: true });
+    }
+    const gc = (await readJson(this.gcFile)) as { packs?: unknown } | undefined;
+    if (gc && Array.isArray(gc.packs)) await this.collect(gc.packs.filter((p): p is string => typeof p === 'string'));
+    await rm(this.gcFile, { force: true });
+    // the pending clone of a snapshot whose manifest was written: its baseline step did not finish
+    for (const n of await names(this.pendingDir)) {
+      if (!n.endsWith('.json')) continue;
+      const id = n.slice(0, -'.json'.length);
+      if (await exists(join(this.manifests, n))) await this.promote(id);
+    }
+    // packs of snapshots that never got a manifest
+    await this.collect('all');
+  }
+}
+
+/** Consecutive indices (ascending) as runs of at most `per` blocks. */
+function toRuns(indices: readonly number[], per: number): Run[] {
+  const runs: Run[] = [];
+  for (const i of indices) {
+    const last = runs.at(-1);
+    if (last && last.first + last.n === i && last.n < per) last.n++;
+    else runs.push({ first: i, n: 1 });
+  }
+  return runs;
+}
+
+/** hashRuns in this thread, a few reads ahead: for a few blocks, where starting workers would cost more than it saves. */
+async function* hashHere(file: string, bs: number, runs: readonly Run[], keep: boolean): AsyncGenerator<HashedRun> {
+  const fh = await open(file, 'r');
+  const zeros = Buffer.alloc(bs);
+  let next = 0;
+  const start = async (r: Run) => {
+    const data = Buffer.allocUnsafe(r.n * bs);
+    const { bytesRead } = await fh.read(data, 0, data.length, r.first * bs);
+    if (bytesRead < data.length) data.fill(0, bytesRead);
+    return { r, data };
+  };
+  const inflight: Promise<{ r: Run; data: Buffer }>[] = [];
+  const more = () => {
+    const p = start(runs[next++]!);
+    p.catch(() => undefined); // a read still in flight when the consumer stops is not an unhandled rejection
+    inflight.push(p);
+  };
+  try {
+    while (inflight.length < READ_DEPTH && next < runs.length) more();
+    while (inflight.length > 0) {
+      const { r, data } = await inflight.shift()!;
+      if (next < runs.length) more();
+      const hashes: (string | null)[] = [];
+      for (let k = 0; k < r.n; k++) {
+        const b = data.subarray(k * bs, (k + 1) * bs);
+        hashes.push(b.equals(zeros) ? null : createHash('sha256').update(b).digest('hex'));
+      }
+      yield keep ? { ...r, hashes, data } : { ...r, hashes };
+    }
+  } finally {
+    await Promise.allSettled(inflight);
+    await fh.close();
+  }
+}
+
+async function names(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch {
+    return [];
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
