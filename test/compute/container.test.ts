@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync, copyFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -26,10 +27,10 @@ const loops: string[] = [];
 
 /** A busybox root: init from an inittab, a respawned sleeper as the machine's work. */
 function makeTemplate(): void {
-  for (const d of ['bin', 'sbin', 'etc/overcast', 'proc', 'sys', 'dev', 'tmp', 'run', 'root']) mkdirSync(join(template, d), { recursive: true });
+  for (const d of ['bin', 'sbin', 'etc/overcast', 'proc', 'sys', 'dev', 'tmp', 'run', 'root', 'mnt']) mkdirSync(join(template, d), { recursive: true });
   copyFileSync('/bin/busybox', join(template, 'bin/busybox'));
   chmodSync(join(template, 'bin/busybox'), 0o755);
-  for (const a of ['sh', 'sleep', 'cat', 'echo', 'mount', 'poweroff', 'reboot', 'head', 'tr', 'ls', 'hostname', 'ip']) symlinkSync('busybox', join(template, 'bin', a));
+  for (const a of ['sh', 'sleep', 'cat', 'echo', 'mount', 'poweroff', 'reboot', 'head', 'tr', 'ls', 'hostname', 'ip', 'dd', 'umount', 'sync', 'mkdir', 'rm', 'test']) symlinkSync('busybox', join(template, 'bin', a));
   symlinkSync('../bin/busybox', join(template, 'sbin/init'));
   writeFileSync(
     join(template, 'etc/inittab'),
@@ -45,6 +46,23 @@ function rootDevice(id: string): string {
   const dev = execFileSync('losetup', ['--find', '--show', file], { encoding: 'utf8' }).trim();
   loops.push(dev);
   return dev;
+}
+
+/** A data disk: a loop device over a sparse file of `mib` MiB, formatted ext4 when `ext4`. */
+function dataDevice(mib = 16, ext4 = false): string {
+  const file = join(work, `data-${randomBytes(4).toString('hex')}.img`);
+  writeFileSync(file, '');
+  truncateSync(file, mib * 1024 * 1024);
+  if (ext4) execFileSync('mkfs.ext4', ['-q', '-F', file]);
+  const dev = execFileSync('losetup', ['--find', '--show', file], { encoding: 'utf8' }).trim();
+  loops.push(dev);
+  return dev;
+}
+
+/** The block device nodes the guest has under /dev (one level deep), as it sees them. */
+function guestBlockDevices(id: string): string[] {
+  const out = crun(['exec', id, '/bin/sh', '-c', 'for f in /dev/* /dev/*/*; do [ -b "$f" ] && echo "$f"; done; true']);
+  return out.split('\n').filter(Boolean);
 }
 
 function spec(id: string): InstanceSpec {
@@ -87,9 +105,11 @@ after(() => {
 runHypervisorConformance('container', () => new ContainerHypervisor({ dir: join(work, 'conformance'), stopTimeoutMs: 5000 }), {
   timeoutMs: 60_000,
   spec,
+  disk: (deviceName) => ({ deviceName, path: dataDevice(), root: false }),
+  guestDisks: async (_hv, id) => guestBlockDevices(id),
   skip: skip
     ? Object.fromEntries(
-        (['name', 'probe', 'launch', 'launch-idempotent', 'stop-start', 'force-hibernate', 'launch-stopped', 'start-changed-spec', 'reboot', 'terminate', 'unknown-ids', 'invalid-spec', 'list', 'guest-poweroff-event'] as const).map((k) => [k, skip]),
+        (['name', 'probe', 'launch', 'launch-idempotent', 'stop-start', 'force-hibernate', 'launch-stopped', 'start-changed-spec', 'reboot', 'terminate', 'unknown-ids', 'invalid-spec', 'list', 'guest-poweroff-event', 'attach-detach', 'attach-invalid', 'attach-stopped', 'attach-reboot'] as const).map((k) => [k, skip]),
       )
     : {
         'guest-poweroff-event':
