@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync, copyFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, truncateSync, writeFileSync, copyFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -231,7 +231,11 @@ describe('container driver on this host', { skip, timeout: 120_000 }, () => {
     const id = s.instanceId;
     const vol = dataDevice(32, true); // formatted on the host: the tiny guest has no mkfs.ext4
     const [maj, min] = majMin(vol).split(':');
+    // a cgroup below the instance's (as a systemd guest makes for its services) gets the device too
+    const child = `/sys/fs/cgroup/devices/${CGROUP_PARENT}/${id}/child`;
+    mkdirSync(child);
     await hv.attachDisk(id, { deviceName: '/dev/xvdf', path: vol, root: false });
+    assert.match(readFileSync(join(child, 'devices.list'), 'utf8'), new RegExp(`^b ${maj}:${min} rwm$`, 'm'), 'allowed in the child cgroup');
     assert.ok(guestBlockDevices(id).includes('/dev/xvdf'));
     assert.equal(crun(['exec', id, '/bin/stat', '-c', '%t:%T %u:%g %a', '/dev/xvdf']).trim(), `${Number(maj).toString(16)}:${Number(min).toString(16)} 0:6 660`, 'the volume, root:disk 0660');
     assert.match(readFileSync(`/sys/fs/cgroup/devices/${CGROUP_PARENT}/${id}/devices.list`, 'utf8'), new RegExp(`^b ${maj}:${min} rwm$`, 'm'));
@@ -243,6 +247,8 @@ describe('container driver on this host', { skip, timeout: 120_000 }, () => {
     await hv.detachDisk(id, '/dev/xvdf');
     assert.ok(!guestBlockDevices(id).includes('/dev/xvdf'), 'the node is gone from the guest');
     assert.doesNotMatch(readFileSync(`/sys/fs/cgroup/devices/${CGROUP_PARENT}/${id}/devices.list`, 'utf8'), new RegExp(`^b ${maj}:${min} `, 'm'));
+    assert.doesNotMatch(readFileSync(join(child, 'devices.list'), 'utf8'), new RegExp(`^b ${maj}:${min} `, 'm'), 'denied in the child by propagation');
+    rmdirSync(child);
     // a guest that makes the node again itself (it has CAP_MKNOD) cannot open it: the cgroup denies it
     crun(['exec', id, '/bin/mknod', '/tmp/again', 'b', maj!, min!]);
     assert.throws(() => crun(['exec', id, '/bin/dd', 'if=/tmp/again', 'of=/dev/null', 'count=1']), /Operation not permitted/);
@@ -266,6 +272,25 @@ describe('container driver on this host', { skip, timeout: 120_000 }, () => {
     await hv.detachDisk(id, '/dev/evil/xvdg'); // never attached: no-op
     await hv.detachDisk(id, '/dev/disk/data1');
     assert.ok(!guestBlockDevices(id).includes('/dev/disk/data1'));
+    await hv.terminate(id);
+  });
+
+  it('detachDisk takes the device away even when the host device is gone already (its numbers may be reused)', async () => {
+    const atLaunch = dataDevice();
+    const s = spec('i-0c0000000000000b6');
+    await hv.launch({ ...s, blockDevices: [...s.blockDevices, { deviceName: '/dev/xvdb', path: atLaunch, root: false }] });
+    const id = s.instanceId;
+    const hot = dataDevice();
+    await hv.attachDisk(id, { deviceName: '/dev/xvdf', path: hot, root: false });
+    const nums = [majMin(atLaunch), majMin(hot)];
+    // the BlockStore let go of both first (the loop devices are free for other volumes now)
+    for (const dev of [atLaunch, hot]) execFileSync('losetup', ['-d', dev]);
+    await hv.detachDisk(id, '/dev/xvdb');
+    await hv.detachDisk(id, '/dev/xvdf');
+    const seen = guestBlockDevices(id);
+    assert.ok(!seen.includes('/dev/xvdb') && !seen.includes('/dev/xvdf'), `gone from the guest: ${seen.join(' ')}`);
+    const list = readFileSync(`/sys/fs/cgroup/devices/${CGROUP_PARENT}/${id}/devices.list`, 'utf8');
+    for (const n of nums) assert.doesNotMatch(list, new RegExp(`^b ${n} `, 'm'), `${n} denied`);
     await hv.terminate(id);
   });
 

@@ -8,8 +8,11 @@
  * Machines are not children of the server: each runs under its own monitor
  * (monitor.ts) and survives a restart, and everything the driver needs to
  * find them again is on disk under `dir/<instance-id>/`: the spec it was last
- * started with, the OCI bundle, the console log, crun's pid file and the
- * monitor's exit file. A machine that ends by itself is noticed by a light
+ * started with, the block devices attached to or detached from it since
+ * (disks.json: a reboot, from inside or by reboot(), runs with those), the OCI
+ * bundle, the console log, crun's pid file and the monitor's exit file.
+ * Volumes are plugged into a running guest as hotplug.ts describes, and each
+ * disk's I/O limits are blkio throttle rules on the instance's cgroup. A machine that ends by itself is noticed by a light
  * poll of the exit files: a reboot from inside is carried out (the machine
  * comes back on the same devices and addresses), a power-off or crash is
  * reported as an event.
@@ -38,7 +41,7 @@ import {
 } from '../../hypervisor.js';
 import { readGuestManifest } from './guest.js';
 import { exitKind, installMonitor, readExit } from './monitor.js';
-import { ociSpec, type DeviceNode } from './oci-spec.js';
+import { ociSpec, type DeviceNode, type OciSpec } from './oci-spec.js';
 import { allowDevice, denyDevice, deviceNumbers, makeGuestNode, removeGuestNode, setThrottle, validDeviceName, type DeviceNumbers } from './hotplug.js';
 import { processAlive } from '../../../host/processes.js';
 import { isMountedSync } from '../../../host/mounts.js';
@@ -81,6 +84,9 @@ function hostOpenFilesLimit(): number {
     return 1024;
   }
 }
+
+/** A disk as disks.json keeps it: with the device numbers it was plugged in with (the host path may be gone or reused by then). */
+type DiskEntry = DiskSpec & { dev?: DeviceNumbers };
 
 /** Whether two disks have the same I/O limits. */
 const sameLimits = (a: DiskSpec, b: DiskSpec): boolean => (a.limits?.iops ?? 0) === (b.limits?.iops ?? 0) && (a.limits?.bytesPerSecond ?? 0) === (b.limits?.bytesPerSecond ?? 0);
@@ -265,11 +271,13 @@ export class ContainerHypervisor implements Hypervisor {
     for (const d of have) {
       if (!d.root && !spec.blockDevices.some((w) => w.deviceName === d.deviceName && w.path === d.path)) await this.unplug(id, d);
     }
+    const now: DiskEntry[] = [have.find((d) => d.root)!];
     for (const d of spec.blockDevices) {
-      if (!d.root && !have.some((h) => h.deviceName === d.deviceName && h.path === d.path && sameLimits(h, d))) await this.plug(id, d);
+      if (d.root) continue;
+      const had = have.find((h) => h.deviceName === d.deviceName && h.path === d.path);
+      now.push(had && sameLimits(had, d) ? had : { ...d, dev: await this.plug(id, d) });
     }
-    const root = have.find((d) => d.root)!;
-    await this.writeDisks(id, [root, ...spec.blockDevices.filter((d) => !d.root)]);
+    await this.writeDisks(id, now);
   }
 
   /** The spec the machine last started with, its block devices those it has now. */
@@ -279,17 +287,17 @@ export class ContainerHypervisor implements Hypervisor {
   }
 
   /** The block devices the machine has now: disks.json, else those of spec.json. */
-  private async currentDisks(id: string, spec?: InstanceSpec): Promise<DiskSpec[]> {
+  private async currentDisks(id: string, spec?: InstanceSpec): Promise<DiskEntry[]> {
     const p = this.paths(id);
     try {
-      return JSON.parse(await readFile(p.disks, 'utf8')) as DiskSpec[];
+      return JSON.parse(await readFile(p.disks, 'utf8')) as DiskEntry[];
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
     return (spec ?? (JSON.parse(await readFile(p.spec, 'utf8')) as InstanceSpec)).blockDevices;
   }
 
-  private async writeDisks(id: string, disks: DiskSpec[]): Promise<void> {
+  private async writeDisks(id: string, disks: DiskEntry[]): Promise<void> {
     const p = this.paths(id);
     await writeFile(`${p.disks}.tmp`, JSON.stringify(disks));
     await rename(`${p.disks}.tmp`, p.disks);
@@ -314,27 +322,40 @@ export class ContainerHypervisor implements Hypervisor {
     return deviceNumbers(st);
   }
 
-  /** Gives the container's guest the disk now: cgroup access, its limits, the node under its device name. */
-  private async plug(id: string, disk: DiskSpec): Promise<void> {
+  /** Gives the container's guest the disk now: cgroup access, its limits, the node under its device name. Answers its numbers. */
+  private async plug(id: string, disk: DiskSpec): Promise<DeviceNumbers> {
     const dev = await this.numbers(id, disk);
     try {
       await allowDevice(id, dev, disk.readOnly === true);
       await setThrottle(id, dev, disk.limits);
       await makeGuestNode(await this.pid1(id), disk.deviceName, dev);
+      return dev;
     } catch (e) {
       if (e instanceof HypervisorError) throw e;
       throw new HypervisorError('failed', id, `${id}: cannot attach ${disk.path} as ${disk.deviceName}: ${(e as Error).message}`);
     }
   }
 
-  /** Takes the disk away from the container's guest: node, cgroup access, limits. */
-  private async unplug(id: string, disk: DiskSpec): Promise<void> {
-    let dev: DeviceNumbers;
+  /**
+   * The numbers the guest got the disk under: recorded when it was plugged in, else those of the
+   * bundle it started with (the host path may be gone, or another device by now), else the path's.
+   */
+  private async pluggedNumbers(id: string, disk: DiskEntry): Promise<DeviceNumbers | undefined> {
+    if (disk.dev) return disk.dev;
     try {
-      dev = await this.numbers(id, disk);
+      const config = JSON.parse(await readFile(this.paths(id).config, 'utf8')) as OciSpec;
+      const d = config.linux.devices.find((x) => x.path === disk.deviceName);
+      if (d) return { major: d.major, minor: d.minor };
     } catch {
-      return; // the host device is gone already (detached by the BlockStore): the guest's node opens nothing
+      // no bundle: the path says
     }
+    return this.numbers(id, disk).catch(() => undefined);
+  }
+
+  /** Takes the disk away from the container's guest: node, cgroup access, limits. */
+  private async unplug(id: string, disk: DiskEntry): Promise<void> {
+    const dev = await this.pluggedNumbers(id, disk);
+    if (!dev) return; // never plugged in (an image file): nothing to take away
     try {
       await removeGuestNode(await this.pid1(id), disk.deviceName, dev).catch(() => undefined); // a guest that moved it keeps a node it cannot open
       await denyDevice(id, dev);
@@ -509,8 +530,8 @@ export class ContainerHypervisor implements Hypervisor {
       const held = have.find((d) => d.deviceName === disk.deviceName);
       if (held && held.path !== disk.path) throw fail(`device ${disk.deviceName} is held by ${held.path}`);
       if (o !== 'running') return;
-      await this.plug(id, disk);
-      const entry: DiskSpec = { deviceName: disk.deviceName, path: disk.path, root: false, ...(disk.readOnly ? { readOnly: true } : {}), ...(disk.limits ? { limits: disk.limits } : {}) };
+      const dev = await this.plug(id, disk);
+      const entry: DiskEntry = { deviceName: disk.deviceName, path: disk.path, root: false, ...(disk.readOnly ? { readOnly: true } : {}), ...(disk.limits ? { limits: disk.limits } : {}), dev };
       await this.writeDisks(id, [...have.filter((d) => d.deviceName !== disk.deviceName), entry]);
     });
   }

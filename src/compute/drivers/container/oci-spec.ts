@@ -5,7 +5,7 @@
  * filesystem, its other block devices as device nodes under the names the
  * guest expects (/dev/xvdb…), and the instance type enforced by cgroups:
  * vCPUs as a CPU quota (and a cpuset where the host has the cores), memory as
- * a hard limit (no swap). Pure: everything it needs is passed in.
+ * a hard limit (no swap), each device's I/O limits as blkio throttling. Pure: everything it needs is passed in.
  */
 import type { DiskLimits } from '../../hypervisor.js';
 import type { GuestManifest } from './guest.js';
