@@ -12,11 +12,11 @@
  * (disks.json: a reboot, from inside or by reboot(), runs with those), the OCI
  * bundle, the console log, crun's pid file and the monitor's exit file.
  * Volumes are plugged into a running guest as hotplug.ts describes, and each
- * disk's I/O limits are blkio throttle rules on the instance's cgroup. A machine that ends by itself is noticed by a light
- * poll of the exit files: a reboot from inside is carried out (the machine
- * comes back on the same devices and addresses), a power-off or crash is
- * reported as an event.
+ * disk's I/O limits are blkio throttle rules on the instance's cgroup.
  *
+ * A machine that ends by itself is noticed by a light poll of the exit files:
+ * a reboot from inside is carried out (the machine comes back on the same
+ * devices and addresses), a power-off or crash is reported as an event.
  * Hibernation freezes the container's cgroup (`crun pause`) with its memory
  * kept on the host: CRIU would save it to disk, but `criu check` fails on
  * this kernel, so a hibernated instance does not survive a host reboot.
