@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, truncateSync, writeFileSync, copyFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -26,10 +27,10 @@ const loops: string[] = [];
 
 /** A busybox root: init from an inittab, a respawned sleeper as the machine's work. */
 function makeTemplate(): void {
-  for (const d of ['bin', 'sbin', 'etc/overcast', 'proc', 'sys', 'dev', 'tmp', 'run', 'root']) mkdirSync(join(template, d), { recursive: true });
+  for (const d of ['bin', 'sbin', 'etc/overcast', 'proc', 'sys', 'dev', 'tmp', 'run', 'root', 'mnt']) mkdirSync(join(template, d), { recursive: true });
   copyFileSync('/bin/busybox', join(template, 'bin/busybox'));
   chmodSync(join(template, 'bin/busybox'), 0o755);
-  for (const a of ['sh', 'sleep', 'cat', 'echo', 'mount', 'poweroff', 'reboot', 'head', 'tr', 'ls', 'hostname', 'ip']) symlinkSync('busybox', join(template, 'bin', a));
+  for (const a of ['sh', 'sleep', 'cat', 'echo', 'mount', 'poweroff', 'reboot', 'head', 'tr', 'ls', 'hostname', 'ip', 'dd', 'umount', 'sync', 'mkdir', 'rm', 'test', 'mknod', 'ln', 'stat']) symlinkSync('busybox', join(template, 'bin', a));
   symlinkSync('../bin/busybox', join(template, 'sbin/init'));
   writeFileSync(
     join(template, 'etc/inittab'),
@@ -45,6 +46,51 @@ function rootDevice(id: string): string {
   const dev = execFileSync('losetup', ['--find', '--show', file], { encoding: 'utf8' }).trim();
   loops.push(dev);
   return dev;
+}
+
+/** A data disk: a loop device over a sparse file of `mib` MiB, formatted ext4 when `ext4`. */
+function dataDevice(mib = 16, ext4 = false): string {
+  const file = join(work, `data-${randomBytes(4).toString('hex')}.img`);
+  writeFileSync(file, '');
+  truncateSync(file, mib * 1024 * 1024);
+  if (ext4) execFileSync('mkfs.ext4', ['-q', '-F', file]);
+  const dev = execFileSync('losetup', ['--find', '--show', file], { encoding: 'utf8' }).trim();
+  loops.push(dev);
+  return dev;
+}
+
+/** The block device nodes the guest has under /dev (one level deep), as it sees them. */
+function guestBlockDevices(id: string): string[] {
+  const out = crun(['exec', id, '/bin/sh', '-c', 'for f in /dev/* /dev/*/*; do [ -b "$f" ] && echo "$f"; done; true']);
+  return out.split('\n').filter(Boolean);
+}
+
+/** MAJ:MIN of a host block device. */
+function majMin(dev: string): string {
+  return execFileSync('stat', ['-L', '-c', '%t:%T', dev], { encoding: 'utf8' })
+    .trim()
+    .split(':')
+    .map((h) => String(parseInt(h, 16)))
+    .join(':');
+}
+
+/** Seconds a direct-I/O read of `count` blocks of `bs` from `dev` takes inside the guest. */
+function timedRead(id: string, dev: string, bs: string, count: number): number {
+  const t0 = process.hrtime.bigint();
+  crun(['exec', id, '/bin/dd', `if=${dev}`, 'of=/dev/null', `bs=${bs}`, `count=${count}`, 'iflag=direct']);
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/** Runs `fn` with the loop device mounted on the host, read-only, at a temporary directory. */
+function onHost<T>(dev: string, fn: (dir: string) => T): T {
+  const dir = mkdtempSync(join(work, 'host-mnt-'));
+  execFileSync('mount', ['-o', 'ro', dev, dir]);
+  try {
+    return fn(dir);
+  } finally {
+    execFileSync('umount', [dir]);
+    rmSync(dir, { recursive: true });
+  }
 }
 
 function spec(id: string): InstanceSpec {
@@ -81,15 +127,19 @@ after(() => {
       // already detached
     }
   }
+  assert.deepEqual(mountsUnder(work), [], 'nothing of the tests is mounted');
+  assert.doesNotMatch(execFileSync('losetup', ['-l', '-n', '-O', 'BACK-FILE'], { encoding: 'utf8' }), new RegExp(work), 'no loop device of the tests is left');
   rmSync(work, { recursive: true, force: true });
 });
 
 runHypervisorConformance('container', () => new ContainerHypervisor({ dir: join(work, 'conformance'), stopTimeoutMs: 5000 }), {
   timeoutMs: 60_000,
   spec,
+  disk: (deviceName) => ({ deviceName, path: dataDevice(), root: false }),
+  guestDisks: async (_hv, id) => guestBlockDevices(id),
   skip: skip
     ? Object.fromEntries(
-        (['name', 'probe', 'launch', 'launch-idempotent', 'stop-start', 'force-hibernate', 'launch-stopped', 'start-changed-spec', 'reboot', 'terminate', 'unknown-ids', 'invalid-spec', 'list', 'guest-poweroff-event'] as const).map((k) => [k, skip]),
+        (['name', 'probe', 'launch', 'launch-idempotent', 'stop-start', 'force-hibernate', 'launch-stopped', 'start-changed-spec', 'reboot', 'terminate', 'unknown-ids', 'invalid-spec', 'list', 'guest-poweroff-event', 'attach-detach', 'attach-invalid', 'attach-stopped', 'attach-reboot'] as const).map((k) => [k, skip]),
       )
     : {
         'guest-poweroff-event':
@@ -175,6 +225,179 @@ describe('container driver on this host', { skip, timeout: 120_000 }, () => {
     await hv.terminate(s.instanceId);
   });
 
+  it('attachDisk hot-adds a volume a running guest mounts and writes to; detachDisk takes it away (denied in the cgroup), the data stays on the device', async () => {
+    const s = spec('i-0c0000000000000b1');
+    await hv.launch(s);
+    const id = s.instanceId;
+    const vol = dataDevice(32, true); // formatted on the host: the tiny guest has no mkfs.ext4
+    const [maj, min] = majMin(vol).split(':');
+    // a cgroup below the instance's (as a systemd guest makes for its services) gets the device too
+    const child = `/sys/fs/cgroup/devices/${CGROUP_PARENT}/${id}/child`;
+    mkdirSync(child);
+    await hv.attachDisk(id, { deviceName: '/dev/xvdf', path: vol, root: false });
+    assert.match(readFileSync(join(child, 'devices.list'), 'utf8'), new RegExp(`^b ${maj}:${min} rwm$`, 'm'), 'allowed in the child cgroup');
+    assert.ok(guestBlockDevices(id).includes('/dev/xvdf'));
+    assert.equal(crun(['exec', id, '/bin/stat', '-c', '%t:%T %u:%g %a', '/dev/xvdf']).trim(), `${Number(maj).toString(16)}:${Number(min).toString(16)} 0:6 660`, 'the volume, root:disk 0660');
+    assert.match(readFileSync(`/sys/fs/cgroup/devices/${CGROUP_PARENT}/${id}/devices.list`, 'utf8'), new RegExp(`^b ${maj}:${min} rwm$`, 'm'));
+    crun(['exec', id, '/bin/mount', '-t', 'ext4', '/dev/xvdf', '/mnt']);
+    crun(['exec', id, '/bin/sh', '-c', 'echo written-inside > /mnt/hello && sync']);
+    assert.equal(crun(['exec', id, '/bin/cat', '/mnt/hello']).trim(), 'written-inside');
+    crun(['exec', id, '/bin/umount', '/mnt']);
+    await hv.attachDisk(id, { deviceName: '/dev/xvdf', path: vol, root: false }); // the same again: no-op
+    await hv.detachDisk(id, '/dev/xvdf');
+    assert.ok(!guestBlockDevices(id).includes('/dev/xvdf'), 'the node is gone from the guest');
+    assert.doesNotMatch(readFileSync(`/sys/fs/cgroup/devices/${CGROUP_PARENT}/${id}/devices.list`, 'utf8'), new RegExp(`^b ${maj}:${min} `, 'm'));
+    assert.doesNotMatch(readFileSync(join(child, 'devices.list'), 'utf8'), new RegExp(`^b ${maj}:${min} `, 'm'), 'denied in the child by propagation');
+    rmdirSync(child);
+    // a guest that makes the node again itself (it has CAP_MKNOD) cannot open it: the cgroup denies it
+    crun(['exec', id, '/bin/mknod', '/tmp/again', 'b', maj!, min!]);
+    assert.throws(() => crun(['exec', id, '/bin/dd', 'if=/tmp/again', 'of=/dev/null', 'count=1']), /Operation not permitted/);
+    assert.equal(onHost(vol, (d) => readFileSync(join(d, 'hello'), 'utf8')).trim(), 'written-inside', 'what the guest wrote is on the device');
+    assert.equal(JSON.parse(readFileSync(join(dir, id, 'disks.json'), 'utf8')).length, 1, 'only the root is remembered');
+    await hv.terminate(id);
+  });
+
+  it('makes the parent directories of a nested device name, and never follows a symlink the guest put on the way', async () => {
+    const s = spec('i-0c0000000000000b2');
+    await hv.launch(s);
+    const id = s.instanceId;
+    await hv.attachDisk(id, { deviceName: '/dev/disk/data1', path: dataDevice(), root: false });
+    assert.ok(guestBlockDevices(id).includes('/dev/disk/data1'));
+    // the guest points /dev/evil at a host path: the driver must not make a node there
+    const target = mkdtempSync(join(work, 'host-target-'));
+    crun(['exec', id, '/bin/ln', '-s', target, '/dev/evil']);
+    await assert.rejects(hv.attachDisk(id, { deviceName: '/dev/evil/xvdg', path: dataDevice(), root: false }), (e: unknown) => (e as { code?: string }).code === 'failed');
+    assert.deepEqual(readdirSync(target), [], 'nothing was made on the host');
+    await assert.rejects(hv.attachDisk(id, { deviceName: '/dev/../etc/x', path: dataDevice(), root: false }), (e: unknown) => (e as { code?: string }).code === 'invalid-spec');
+    await hv.detachDisk(id, '/dev/evil/xvdg'); // never attached: no-op
+    await hv.detachDisk(id, '/dev/disk/data1');
+    assert.ok(!guestBlockDevices(id).includes('/dev/disk/data1'));
+    await hv.terminate(id);
+  });
+
+  it('detachDisk takes the device away even when the host device is gone already (its numbers may be reused)', async () => {
+    const atLaunch = dataDevice();
+    const s = spec('i-0c0000000000000b6');
+    await hv.launch({ ...s, blockDevices: [...s.blockDevices, { deviceName: '/dev/xvdb', path: atLaunch, root: false }] });
+    const id = s.instanceId;
+    const hot = dataDevice();
+    await hv.attachDisk(id, { deviceName: '/dev/xvdf', path: hot, root: false });
+    const nums = [majMin(atLaunch), majMin(hot)];
+    // the BlockStore let go of both first (the loop devices are free for other volumes now)
+    for (const dev of [atLaunch, hot]) execFileSync('losetup', ['-d', dev]);
+    await hv.detachDisk(id, '/dev/xvdb');
+    await hv.detachDisk(id, '/dev/xvdf');
+    const seen = guestBlockDevices(id);
+    assert.ok(!seen.includes('/dev/xvdb') && !seen.includes('/dev/xvdf'), `gone from the guest: ${seen.join(' ')}`);
+    const list = readFileSync(`/sys/fs/cgroup/devices/${CGROUP_PARENT}/${id}/devices.list`, 'utf8');
+    for (const n of nums) assert.doesNotMatch(list, new RegExp(`^b ${n} `, 'm'), `${n} denied`);
+    await hv.terminate(id);
+  });
+
+  it('a hot-attached volume stays over reboot(), a reboot from inside and a restarted driver; its data with it', async () => {
+    const s = spec('i-0c0000000000000b3');
+    await hv.launch(s);
+    const id = s.instanceId;
+    const vol = dataDevice(32, true);
+    await hv.attachDisk(id, { deviceName: '/dev/sdf', path: vol, root: false });
+    crun(['exec', id, '/bin/mount', '/dev/sdf', '/mnt']);
+    crun(['exec', id, '/bin/sh', '-c', 'echo before-reboot > /mnt/f && sync && umount /mnt']);
+    await hv.reboot(id);
+    assert.ok(guestBlockDevices(id).includes('/dev/sdf'), 'there after reboot()');
+    // a restarted server, then a reboot from inside
+    await hv.close();
+    hv = new ContainerHypervisor({ dir, stopTimeoutMs: 5000, pollMs: 50 });
+    assert.equal(await hv.describe(id), 'running');
+    const boots = async () => (await hv.consoleOutput(id)).split('overcast-test: booted').length - 1;
+    for (let i = 0; i < 250 && (await boots()) < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    const pidNow = () => (existsSync(join(dir, id, 'container.pid')) ? readFileSync(join(dir, id, 'container.pid'), 'utf8') : '');
+    const pid0 = pidNow();
+    const events: MachineEvent[] = [];
+    const off = hv.events((e) => {
+      if (e.instanceId === id) events.push(e);
+    });
+    crunEnding(['exec', id, '/bin/reboot']);
+    for (let i = 0; i < 250 && !events.some((e) => e.state === 'running'); i++) await new Promise((r) => setTimeout(r, 20));
+    off();
+    assert.deepEqual(events.map((e) => [e.state, e.cause]), [['running', 'guest']], 'rebooted from inside');
+    assert.notEqual(pidNow(), pid0, 'a new PID 1');
+    for (let i = 0; i < 250 && !guestBlockDevices(id).includes('/dev/sdf'); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(guestBlockDevices(id).includes('/dev/sdf'), 'there after a reboot from inside');
+    crun(['exec', id, '/bin/mount', '/dev/sdf', '/mnt']);
+    assert.equal(crun(['exec', id, '/bin/cat', '/mnt/f']).trim(), 'before-reboot');
+    crun(['exec', id, '/bin/umount', '/mnt']);
+    // a detach is remembered as well
+    await hv.detachDisk(id, '/dev/sdf');
+    await hv.reboot(id);
+    assert.ok(!guestBlockDevices(id).includes('/dev/sdf'), 'a detached volume does not come back');
+    // a stop and start: the start's spec alone says what it has
+    await hv.attachDisk(id, { deviceName: '/dev/sdf', path: vol, root: false });
+    await hv.stop(id);
+    await hv.start(s);
+    assert.ok(!guestBlockDevices(id).includes('/dev/sdf'), "a start follows its spec, not what was hot-attached");
+    await hv.stop(id);
+    await hv.start({ ...s, blockDevices: [...s.blockDevices, { deviceName: '/dev/sdf', path: vol, root: false }] });
+    assert.ok(guestBlockDevices(id).includes('/dev/sdf'), "a disk of the start's spec is there");
+    await hv.terminate(id);
+  });
+
+  it("a hibernated machine started again takes the disks of the start's spec", async () => {
+    const s = spec('i-0c0000000000000b5');
+    await hv.launch(s);
+    const id = s.instanceId;
+    const a = { deviceName: '/dev/xvdf', path: dataDevice(), root: false };
+    const b = { deviceName: '/dev/xvdg', path: dataDevice(), root: false, limits: { iops: 70 } };
+    await hv.attachDisk(id, a);
+    await hv.stop(id, { hibernate: true });
+    assert.equal(await hv.describe(id), 'stopped');
+    await hv.attachDisk(id, b); // stopped: kept for nothing
+    const pid = readFileSync(join(dir, id, 'container.pid'), 'utf8');
+    await hv.start({ ...s, blockDevices: [...s.blockDevices, b] });
+    assert.equal(readFileSync(join(dir, id, 'container.pid'), 'utf8'), pid, 'resumed, not restarted');
+    const seen = guestBlockDevices(id);
+    assert.ok(seen.includes('/dev/xvdg') && !seen.includes('/dev/xvdf'), `the start's disks: ${seen.join(' ')}`);
+    assert.match(readFileSync(`/sys/fs/cgroup/blkio/${CGROUP_PARENT}/${id}/blkio.throttle.read_iops_device`, 'utf8'), new RegExp(`^${majMin(b.path)} 70$`, 'm'));
+    await hv.reboot(id);
+    assert.deepEqual(guestBlockDevices(id).filter((d) => d !== '/dev/xvda'), ['/dev/xvdg'], 'and keeps them over a reboot');
+    await hv.terminate(id);
+  });
+
+  it("caps a volume's I/O with its limits, from launch and from a hot attach, and lifts them on detach", async () => {
+    const free = dataDevice(16);
+    const capped = dataDevice(16);
+    const s = spec('i-0c0000000000000b4');
+    const launched = { ...s, blockDevices: [...s.blockDevices, { deviceName: '/dev/xvdb', path: free, root: false }, { deviceName: '/dev/xvdc', path: capped, root: false, limits: { iops: 50 } }] };
+    await hv.launch(launched);
+    const id = s.instanceId;
+    const blkio = (f: string) => readFileSync(`/sys/fs/cgroup/blkio/${CGROUP_PARENT}/${id}/blkio.throttle.${f}`, 'utf8');
+    assert.match(blkio('read_iops_device'), new RegExp(`^${majMin(capped)} 50$`, 'm'), 'launch set the read IOPS cap');
+    assert.match(blkio('write_iops_device'), new RegExp(`^${majMin(capped)} 50$`, 'm'));
+    assert.doesNotMatch(blkio('read_iops_device'), new RegExp(`^${majMin(free)} `, 'm'));
+    // 100 direct 4 KiB reads: at 50 IOPS about 2 s; unlimited, a blink
+    const freeSecs = timedRead(id, '/dev/xvdb', '4k', 100);
+    const cappedSecs = timedRead(id, '/dev/xvdc', '4k', 100);
+    assert.ok(cappedSecs >= 1.2, `100 reads at 50 IOPS took ${cappedSecs.toFixed(2)} s`);
+    assert.ok(cappedSecs > 4 * freeSecs, `capped ${cappedSecs.toFixed(2)} s vs unlimited ${freeSecs.toFixed(2)} s`);
+    // a hot attach with a throughput cap: 2 MiB at 1 MiB/s takes about 2 s
+    const hot = dataDevice(16);
+    await hv.attachDisk(id, { deviceName: '/dev/xvdd', path: hot, root: false, limits: { bytesPerSecond: 1024 * 1024 } });
+    assert.match(blkio('read_bps_device'), new RegExp(`^${majMin(hot)} 1048576$`, 'm'));
+    const hotSecs = timedRead(id, '/dev/xvdd', '64k', 32);
+    const freeBig = timedRead(id, '/dev/xvdb', '64k', 32);
+    assert.ok(hotSecs >= 1.2, `2 MiB at 1 MiB/s took ${hotSecs.toFixed(2)} s`);
+    assert.ok(hotSecs > 4 * freeBig, `capped ${hotSecs.toFixed(2)} s vs unlimited ${freeBig.toFixed(2)} s`);
+    // the caps survive a reboot (disks.json, then the OCI spec)
+    await hv.reboot(id);
+    assert.match(blkio('read_bps_device'), new RegExp(`^${majMin(hot)} 1048576$`, 'm'), 'the hot-attached cap is back after a reboot');
+    assert.match(blkio('read_iops_device'), new RegExp(`^${majMin(capped)} 50$`, 'm'));
+    // a detach lifts the cap with the device
+    await hv.detachDisk(id, '/dev/xvdd');
+    assert.doesNotMatch(blkio('read_bps_device'), new RegExp(`^${majMin(hot)} `, 'm'));
+    console.log(`# I/O caps: 100 x 4 KiB direct reads ${freeSecs.toFixed(3)} s unlimited, ${cappedSecs.toFixed(3)} s at 50 IOPS; 2 MiB ${freeBig.toFixed(3)} s unlimited, ${hotSecs.toFixed(3)} s at 1 MiB/s`);
+    await hv.terminate(id);
+    for (const h of ['devices', 'blkio']) assert.equal(existsSync(`/sys/fs/cgroup/${h}/${CGROUP_PARENT}/${id}`), false, `no ${h} cgroup left`);
+  });
+
   it('a new driver (a restarted server) finds running machines and can stop them; terminate leaves nothing', async () => {
     const s = spec('i-0c0000000000000a5');
     await hv.launch(s);
@@ -193,7 +416,7 @@ describe('container driver on this host', { skip, timeout: 120_000 }, () => {
     assert.equal(await hv.describe(s.instanceId), undefined);
     assert.equal(existsSync(join(dir, s.instanceId)), false, 'its directory is gone');
     assert.deepEqual(mountsUnder(join(dir, s.instanceId)), []);
-    for (const h of ['memory', 'cpu', 'pids', 'freezer']) assert.equal(existsSync(`/sys/fs/cgroup/${h}/${CGROUP_PARENT}/${s.instanceId}`), false, `no ${h} cgroup left`);
+    for (const h of ['memory', 'cpu', 'pids', 'freezer', 'devices', 'blkio']) assert.equal(existsSync(`/sys/fs/cgroup/${h}/${CGROUP_PARENT}/${s.instanceId}`), false, `no ${h} cgroup left`);
     assert.throws(() => process.kill(pid, 0), 'PID 1 is gone');
     assert.doesNotMatch(crun(['list']), new RegExp(s.instanceId));
   });

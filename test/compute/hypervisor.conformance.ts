@@ -12,7 +12,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { HypervisorError, type Hypervisor, type InstanceSpec, type MachineEvent } from '../../src/compute/hypervisor.js';
+import { HypervisorError, type DiskSpec, type Hypervisor, type InstanceSpec, type MachineEvent } from '../../src/compute/hypervisor.js';
 
 export type HypervisorCase =
   | 'name'
@@ -28,13 +28,21 @@ export type HypervisorCase =
   | 'unknown-ids'
   | 'invalid-spec'
   | 'list'
-  | 'guest-poweroff-event';
+  | 'guest-poweroff-event'
+  | 'attach-detach'
+  | 'attach-invalid'
+  | 'attach-stopped'
+  | 'attach-reboot';
 
 export interface ConformanceOptions {
   /** extra time a driver needs per operation (for timeouts) */
   timeoutMs?: number;
   /** a spec a driver can really boot (devices, namespaces, sizes); defaults to a small generic one */
   spec?: (id: string) => InstanceSpec;
+  /** a data disk the driver can attach (a host device the BlockStore would have attached); defaults to /dev/loop<n> paths */
+  disk?: (deviceName: string) => DiskSpec;
+  /** the device names a running guest sees (from inside where the driver can); without it only the operations' results are checked */
+  guestDisks?: (hv: Hypervisor, id: string) => Promise<string[]>;
   /** cases this driver cannot pass, with the reason */
   skip?: Partial<Record<HypervisorCase, string>>;
 }
@@ -79,6 +87,15 @@ export function runHypervisorConformance(name: string, factory: () => Hypervisor
   const specFor = opts.spec ?? testSpec;
   const timeout = opts.timeoutMs ?? 10_000;
   const skip = opts.skip ?? {};
+  let loopN = 20;
+  const diskFor = opts.disk ?? ((deviceName: string): DiskSpec => ({ deviceName, path: `/dev/loop${loopN++}`, root: false }));
+  const sees = async (hv: Hypervisor, id: string, deviceName: string): Promise<boolean | undefined> =>
+    opts.guestDisks ? (await opts.guestDisks(hv, id)).includes(deviceName) : undefined;
+  /** asserts what the guest sees, where the driver lets the suite look */
+  const assertSees = async (hv: Hypervisor, id: string, deviceName: string, expected: boolean, why: string): Promise<void> => {
+    const seen = await sees(hv, id, deviceName);
+    if (seen !== undefined) assert.equal(seen, expected, why);
+  };
   const test = (key: HypervisorCase, title: string, fn: () => void | Promise<void>) =>
     it(title, skip[key] !== undefined ? { skip: `${name}: ${skip[key]}` } : {}, fn);
 
@@ -228,6 +245,83 @@ export function runHypervisorConformance(name: string, factory: () => Hypervisor
       const two = { ...base, blockDevices: [base.blockDevices[0]!, { deviceName: '/dev/xvdb', path: '/dev/loop1', root: true }] };
       await rejectsWith(hv.launch(two), 'invalid-spec');
       assert.equal(await hv.describe(two.instanceId), undefined);
+    });
+
+    test('attach-detach', 'attachDisk: a running guest sees the device at once; repeats are no-ops; detachDisk takes it away', async () => {
+      const spec = fresh();
+      await hv.launch(spec);
+      const disk = diskFor('/dev/xvdf');
+      await assertSees(hv, spec.instanceId, '/dev/xvdf', false, 'not there before the attach');
+      await hv.attachDisk(spec.instanceId, disk);
+      await assertSees(hv, spec.instanceId, '/dev/xvdf', true, 'the guest sees the attached device');
+      await hv.attachDisk(spec.instanceId, { ...disk });
+      await assertSees(hv, spec.instanceId, '/dev/xvdf', true, 'the same disk again changes nothing');
+      assert.equal(await hv.describe(spec.instanceId), 'running');
+      await hv.detachDisk(spec.instanceId, '/dev/xvdf');
+      await assertSees(hv, spec.instanceId, '/dev/xvdf', false, 'gone after the detach');
+      await hv.detachDisk(spec.instanceId, '/dev/xvdf'); // no longer attached: no-op
+      await hv.detachDisk(spec.instanceId, '/dev/xvdz'); // never attached: no-op
+      await assertSees(hv, spec.instanceId, spec.blockDevices[0]!.deviceName, true, 'the root device stays');
+      assert.equal(await hv.describe(spec.instanceId), 'running');
+      // attached again after a detach
+      await hv.attachDisk(spec.instanceId, disk);
+      await assertSees(hv, spec.instanceId, '/dev/xvdf', true, 'attached again');
+      const unknown = newInstanceId();
+      await rejectsWith(hv.attachDisk(unknown, diskFor('/dev/xvdg')), 'not-found');
+      await rejectsWith(hv.detachDisk(unknown, '/dev/xvdg'), 'not-found');
+    });
+
+    test('attach-invalid', 'attachDisk refuses a root disk and a device name held by another device with invalid-spec', async () => {
+      const spec = fresh();
+      await hv.launch(spec);
+      const a = diskFor('/dev/xvdf');
+      const b = diskFor('/dev/xvdg');
+      await rejectsWith(hv.attachDisk(spec.instanceId, { ...b, root: true }), 'invalid-spec');
+      await rejectsWith(hv.attachDisk(spec.instanceId, { ...b, deviceName: spec.blockDevices[0]!.deviceName }), 'invalid-spec');
+      await hv.attachDisk(spec.instanceId, a);
+      await rejectsWith(hv.attachDisk(spec.instanceId, { ...b, deviceName: '/dev/xvdf' }), 'invalid-spec');
+      await assertSees(hv, spec.instanceId, '/dev/xvdf', true, 'the first disk stays');
+      await assertSees(hv, spec.instanceId, '/dev/xvdg', false, 'the refused one is not there');
+      assert.equal(await hv.describe(spec.instanceId), 'running');
+      // the same checks while stopped
+      await hv.stop(spec.instanceId);
+      await rejectsWith(hv.attachDisk(spec.instanceId, { ...b, root: true }), 'invalid-spec');
+      await rejectsWith(hv.attachDisk(spec.instanceId, { ...b, deviceName: spec.blockDevices[0]!.deviceName }), 'invalid-spec');
+    });
+
+    test('attach-stopped', "attachDisk on a stopped machine keeps nothing: its next start's spec says what it has", async () => {
+      const spec = fresh();
+      await hv.launch(spec);
+      await hv.stop(spec.instanceId);
+      const f = diskFor('/dev/xvdf');
+      const g = diskFor('/dev/xvdg');
+      await hv.attachDisk(spec.instanceId, f);
+      await hv.attachDisk(spec.instanceId, g);
+      await hv.detachDisk(spec.instanceId, '/dev/xvdh');
+      assert.equal(await hv.describe(spec.instanceId), 'stopped');
+      // the reconciler starts it with the volumes it has now: f only
+      await hv.start({ ...spec, blockDevices: [...spec.blockDevices, f] });
+      assert.equal(await hv.describe(spec.instanceId), 'running');
+      await assertSees(hv, spec.instanceId, '/dev/xvdf', true, "a disk of the start's spec is there");
+      await assertSees(hv, spec.instanceId, '/dev/xvdg', false, "one attached while stopped but not in the start's spec is not");
+      // a start without it: gone again
+      await hv.stop(spec.instanceId);
+      await hv.start(spec);
+      await assertSees(hv, spec.instanceId, '/dev/xvdf', false, 'a start without the disk has none');
+    });
+
+    test('attach-reboot', 'a disk attached to a running machine stays over a reboot; a detached one stays away', async () => {
+      const spec = fresh();
+      await hv.launch(spec);
+      await hv.attachDisk(spec.instanceId, diskFor('/dev/xvdf'));
+      await hv.attachDisk(spec.instanceId, diskFor('/dev/xvdg'));
+      await hv.reboot(spec.instanceId);
+      assert.equal(await hv.describe(spec.instanceId), 'running');
+      await assertSees(hv, spec.instanceId, '/dev/xvdf', true, 'still there after the reboot');
+      await hv.detachDisk(spec.instanceId, '/dev/xvdg');
+      await hv.reboot(spec.instanceId);
+      await assertSees(hv, spec.instanceId, '/dev/xvdf', true, 'still there after a second reboot');
+      await assertSees(hv, spec.instanceId, '/dev/xvdg', false, 'the detached one does not come back');
     });
 
     test('guest-poweroff-event', 'a guest that powers itself off is reported through events(), without being asked', async () => {

@@ -6,8 +6,9 @@ import { HypervisorError } from '../../src/compute/hypervisor.js';
 import { loadConfig } from '../../src/config.js';
 import { runHypervisorConformance, testSpec } from './hypervisor.conformance.js';
 
-runHypervisorConformance('mock', () => new MockHypervisor());
-runHypervisorConformance('mock with a delay', () => new MockHypervisor({ delayMs: 5 }));
+const guestDisks = async (hv: unknown, id: string) => (hv as MockHypervisor).disksOf(id).map((d) => d.deviceName);
+runHypervisorConformance('mock', () => new MockHypervisor(), { guestDisks });
+runHypervisorConformance('mock with a delay', () => new MockHypervisor({ delayMs: 5 }), { guestDisks });
 
 describe('mock driver specifics', () => {
   it('takes delayMs per transition and shows the old state meanwhile', async () => {

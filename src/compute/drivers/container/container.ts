@@ -8,12 +8,15 @@
  * Machines are not children of the server: each runs under its own monitor
  * (monitor.ts) and survives a restart, and everything the driver needs to
  * find them again is on disk under `dir/<instance-id>/`: the spec it was last
- * started with, the OCI bundle, the console log, crun's pid file and the
- * monitor's exit file. A machine that ends by itself is noticed by a light
- * poll of the exit files: a reboot from inside is carried out (the machine
- * comes back on the same devices and addresses), a power-off or crash is
- * reported as an event.
+ * started with, the block devices attached to or detached from it since
+ * (disks.json: a reboot, from inside or by reboot(), runs with those), the OCI
+ * bundle, the console log, crun's pid file and the monitor's exit file.
+ * Volumes are plugged into a running guest as hotplug.ts describes, and each
+ * disk's I/O limits are blkio throttle rules on the instance's cgroup.
  *
+ * A machine that ends by itself is noticed by a light poll of the exit files:
+ * a reboot from inside is carried out (the machine comes back on the same
+ * devices and addresses), a power-off or crash is reported as an event.
  * Hibernation freezes the container's cgroup (`crun pause`) with its memory
  * kept on the host: CRIU would save it to disk, but `criu check` fails on
  * this kernel, so a hibernated instance does not survive a host reboot.
@@ -28,6 +31,7 @@ import { Emitter, type ProbeResult } from '../../driver.js';
 import {
   checkSpec,
   HypervisorError,
+  type DiskSpec,
   notFound,
   type Hypervisor,
   type InstanceSpec,
@@ -37,7 +41,8 @@ import {
 } from '../../hypervisor.js';
 import { readGuestManifest } from './guest.js';
 import { exitKind, installMonitor, readExit } from './monitor.js';
-import { ociSpec, type DeviceNode } from './oci-spec.js';
+import { ociSpec, type DeviceNode, type OciSpec } from './oci-spec.js';
+import { allowDevice, denyDevice, deviceNumbers, makeGuestNode, removeGuestNode, setThrottle, validDeviceName, type DeviceNumbers } from './hotplug.js';
 import { processAlive } from '../../../host/processes.js';
 import { isMountedSync } from '../../../host/mounts.js';
 
@@ -58,6 +63,8 @@ export const CONSOLE_TAIL_BYTES = 64 * 1024;
 interface Paths {
   dir: string;
   spec: string;
+  /** the block devices the machine has now, when attached or detached since its start (absent: those of spec.json) */
+  disks: string;
   config: string;
   rootfs: string;
   console: string;
@@ -77,6 +84,12 @@ function hostOpenFilesLimit(): number {
     return 1024;
   }
 }
+
+/** A disk as disks.json keeps it: with the device numbers it was plugged in with (the host path may be gone or reused by then). */
+type DiskEntry = DiskSpec & { dev?: DeviceNumbers };
+
+/** Whether two disks have the same I/O limits. */
+const sameLimits = (a: DiskSpec, b: DiskSpec): boolean => (a.limits?.iops ?? 0) === (b.limits?.iops ?? 0) && (a.limits?.bytesPerSecond ?? 0) === (b.limits?.bytesPerSecond ?? 0);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -116,6 +129,7 @@ export class ContainerHypervisor implements Hypervisor {
     return {
       dir,
       spec: join(dir, 'spec.json'),
+      disks: join(dir, 'disks.json'),
       config: join(dir, 'config.json'),
       rootfs: join(dir, 'rootfs'),
       console: join(dir, 'console.log'),
@@ -168,7 +182,7 @@ export class ContainerHypervisor implements Hypervisor {
     if (kind === 'reboot') {
       try {
         await this.cleanupRun(id);
-        await this.run(id, JSON.parse(await readFile(p.spec, 'utf8')) as InstanceSpec);
+        await this.run(id, await this.currentSpec(id), { reboot: true });
         this.emitter.emit({ instanceId: id, state: 'running', cause: 'guest', detail: 'rebooted from inside' });
         return;
       } catch (e) {
@@ -228,7 +242,7 @@ export class ContainerHypervisor implements Hypervisor {
     return this.serial(spec.instanceId, async () => {
       const o = await this.observe(spec.instanceId);
       if (o === 'running') return;
-      if (o === 'paused') return this.resume(spec.instanceId);
+      if (o === 'paused') return this.resume(spec.instanceId, spec);
       await this.run(spec.instanceId, spec);
     });
   }
@@ -239,24 +253,132 @@ export class ContainerHypervisor implements Hypervisor {
       const o = await this.observe(spec.instanceId);
       if (o === undefined) throw notFound(spec.instanceId);
       if (o === 'running') return;
-      if (o === 'paused') return this.resume(spec.instanceId);
+      if (o === 'paused') return this.resume(spec.instanceId, spec);
       await this.cleanupRun(spec.instanceId);
       await this.run(spec.instanceId, spec);
     });
   }
 
-  private async resume(id: string): Promise<void> {
+  /**
+   * Thaws a hibernated machine. It keeps its memory, vCPUs and memory limit,
+   * but its block devices become those of `spec` (volumes attached or detached
+   * while it was stopped), plugged in and out as on a running machine.
+   */
+  private async resume(id: string, spec: InstanceSpec): Promise<void> {
     await run(this.runtime, ['resume', id]);
     this.watch(id);
+    const have = await this.currentDisks(id);
+    for (const d of have) {
+      if (!d.root && !spec.blockDevices.some((w) => w.deviceName === d.deviceName && w.path === d.path)) await this.unplug(id, d);
+    }
+    const now: DiskEntry[] = [have.find((d) => d.root)!];
+    for (const d of spec.blockDevices) {
+      if (d.root) continue;
+      const had = have.find((h) => h.deviceName === d.deviceName && h.path === d.path);
+      now.push(had && sameLimits(had, d) ? had : { ...d, dev: await this.plug(id, d) });
+    }
+    await this.writeDisks(id, now);
   }
 
-  /** Mounts the root, writes the bundle and starts the container under its monitor; resolves once PID 1 runs. */
-  private async run(id: string, spec: InstanceSpec): Promise<void> {
+  /** The spec the machine last started with, its block devices those it has now. */
+  private async currentSpec(id: string): Promise<InstanceSpec> {
+    const spec = JSON.parse(await readFile(this.paths(id).spec, 'utf8')) as InstanceSpec;
+    return { ...spec, blockDevices: await this.currentDisks(id, spec) };
+  }
+
+  /** The block devices the machine has now: disks.json, else those of spec.json. */
+  private async currentDisks(id: string, spec?: InstanceSpec): Promise<DiskEntry[]> {
+    const p = this.paths(id);
+    try {
+      return JSON.parse(await readFile(p.disks, 'utf8')) as DiskEntry[];
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    return (spec ?? (JSON.parse(await readFile(p.spec, 'utf8')) as InstanceSpec)).blockDevices;
+  }
+
+  private async writeDisks(id: string, disks: DiskEntry[]): Promise<void> {
+    const p = this.paths(id);
+    await writeFile(`${p.disks}.tmp`, JSON.stringify(disks));
+    await rename(`${p.disks}.tmp`, p.disks);
+  }
+
+  /** PID 1 of a machine whose container exists (running or frozen). */
+  private async pid1(id: string): Promise<number> {
+    const pid = Number((await readFile(this.paths(id).pid, 'utf8')).trim());
+    if (!Number.isInteger(pid) || pid <= 0) throw new HypervisorError('failed', id, `${id}: no PID 1 recorded`);
+    return pid;
+  }
+
+  /** The device numbers of a disk's host block device; invalid-spec when it is not one. */
+  private async numbers(id: string, disk: DiskSpec): Promise<DeviceNumbers> {
+    let st;
+    try {
+      st = await stat(disk.path);
+    } catch (e) {
+      throw new HypervisorError('invalid-spec', id, `${id}: ${disk.path}: ${(e as Error).message}`);
+    }
+    if (!st.isBlockDevice()) throw new HypervisorError('invalid-spec', id, `${id}: ${disk.path} is not a block device`);
+    return deviceNumbers(st);
+  }
+
+  /** Gives the container's guest the disk now: cgroup access, its limits, the node under its device name. Answers its numbers. */
+  private async plug(id: string, disk: DiskSpec): Promise<DeviceNumbers> {
+    const dev = await this.numbers(id, disk);
+    try {
+      await allowDevice(id, dev, disk.readOnly === true);
+      await setThrottle(id, dev, disk.limits);
+      await makeGuestNode(await this.pid1(id), disk.deviceName, dev);
+      return dev;
+    } catch (e) {
+      if (e instanceof HypervisorError) throw e;
+      throw new HypervisorError('failed', id, `${id}: cannot attach ${disk.path} as ${disk.deviceName}: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * The numbers the guest got the disk under: recorded when it was plugged in, else those of the
+   * bundle it started with (the host path may be gone, or another device by now), else the path's.
+   */
+  private async pluggedNumbers(id: string, disk: DiskEntry): Promise<DeviceNumbers | undefined> {
+    if (disk.dev) return disk.dev;
+    try {
+      const config = JSON.parse(await readFile(this.paths(id).config, 'utf8')) as OciSpec;
+      const d = config.linux.devices.find((x) => x.path === disk.deviceName);
+      if (d) return { major: d.major, minor: d.minor };
+    } catch {
+      // no bundle: the path says
+    }
+    return this.numbers(id, disk).catch(() => undefined);
+  }
+
+  /** Takes the disk away from the container's guest: node, cgroup access, limits. */
+  private async unplug(id: string, disk: DiskEntry): Promise<void> {
+    const dev = await this.pluggedNumbers(id, disk);
+    if (!dev) return; // never plugged in (an image file): nothing to take away
+    try {
+      await removeGuestNode(await this.pid1(id), disk.deviceName, dev).catch(() => undefined); // a guest that moved it keeps a node it cannot open
+      await denyDevice(id, dev);
+      await setThrottle(id, dev, undefined);
+    } catch (e) {
+      throw new HypervisorError('failed', id, `${id}: cannot detach ${disk.deviceName}: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * Mounts the root, writes the bundle and starts the container under its monitor; resolves once PID 1 runs.
+   * A launch or start records `spec` as the machine's (and forgets disks attached since the last one:
+   * the spec has the machine's disks); a reboot runs the current spec and records nothing.
+   */
+  private async run(id: string, spec: InstanceSpec, opts: { reboot?: boolean } = {}): Promise<void> {
     await this.ensureHost();
     const p = this.paths(id);
     await mkdir(p.rootfs, { recursive: true });
-    await writeFile(`${p.spec}.tmp`, JSON.stringify(spec));
-    await rename(`${p.spec}.tmp`, p.spec);
+    if (!opts.reboot) {
+      await writeFile(`${p.spec}.tmp`, JSON.stringify(spec));
+      await rename(`${p.spec}.tmp`, p.spec);
+      await rm(p.disks, { force: true });
+    }
     const root = spec.blockDevices.find((d) => d.root)!;
     if (!isMountedSync(p.rootfs)) {
       try {
@@ -269,7 +391,7 @@ export class ContainerHypervisor implements Hypervisor {
     for (const d of spec.blockDevices) {
       const st = await stat(d.path);
       if (!st.isBlockDevice()) continue; // an image file (tests): nothing to expose
-      devices.push({ path: d.deviceName, major: Math.floor(st.rdev / 256) & 0xfff, minor: (st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00), readOnly: d.readOnly === true });
+      devices.push({ path: d.deviceName, ...deviceNumbers(st), readOnly: d.readOnly === true, ...(d.limits ? { limits: d.limits } : {}) });
     }
     const nic = [...spec.network].sort((a, b) => a.deviceIndex - b.deviceIndex)[0];
     const netnsPath = nic ? (isAbsolute(nic.netns) ? nic.netns : `/run/netns/${nic.netns}`) : undefined;
@@ -381,21 +503,51 @@ export class ContainerHypervisor implements Hypervisor {
       if (o === undefined) throw notFound(id);
       if (o !== 'running') throw new HypervisorError('invalid-state', id, `${id} is not running`);
       const p = this.paths(id);
-      const spec = JSON.parse(await readFile(p.spec, 'utf8')) as InstanceSpec;
+      const spec = await this.currentSpec(id);
       const guest = await readGuestManifest(p.rootfs);
       // the guest's own shutdown runs; its init then ends the PID namespace with a reboot
       await this.signalAndWait(id, guest.rebootSignal, this.stopTimeoutMs);
       await this.cleanupRun(id);
-      await this.run(id, spec);
+      await this.run(id, spec, { reboot: true });
     });
   }
 
-  async attachDisk(id: string): Promise<void> {
-    throw new HypervisorError('failed', id, 'attachDisk: not in the container driver yet');
+  /**
+   * A running machine gets the disk at once (see hotplug.ts) and keeps it
+   * over reboots (disks.json); a stopped or hibernated one gets what its next
+   * start's spec says. The same disk again re-applies it (its limits, a node
+   * the guest removed).
+   */
+  attachDisk(id: string, disk: DiskSpec): Promise<void> {
+    return this.serial(id, async () => {
+      const o = await this.observe(id);
+      if (o === undefined) throw notFound(id);
+      const fail = (why: string) => new HypervisorError('invalid-spec', id, `${id}: ${why}`);
+      if (disk.root) throw fail('a root device cannot be attached to a machine that exists');
+      if (!validDeviceName(disk.deviceName)) throw fail(`${disk.deviceName} is not a device name under /dev`);
+      if (!disk.path) throw fail(`device ${disk.deviceName} has no host path`);
+      const have = await this.currentDisks(id);
+      const held = have.find((d) => d.deviceName === disk.deviceName);
+      if (held && held.path !== disk.path) throw fail(`device ${disk.deviceName} is held by ${held.path}`);
+      if (o !== 'running') return;
+      const dev = await this.plug(id, disk);
+      const entry: DiskEntry = { deviceName: disk.deviceName, path: disk.path, root: false, ...(disk.readOnly ? { readOnly: true } : {}), ...(disk.limits ? { limits: disk.limits } : {}), dev };
+      await this.writeDisks(id, [...have.filter((d) => d.deviceName !== disk.deviceName), entry]);
+    });
   }
 
-  async detachDisk(id: string): Promise<void> {
-    throw new HypervisorError('failed', id, 'detachDisk: not in the container driver yet');
+  /** The device leaves a running guest at once (a mount inside keeps the kernel's hold on it until unmounted); stopped: nothing to do. */
+  detachDisk(id: string, deviceName: string): Promise<void> {
+    return this.serial(id, async () => {
+      const o = await this.observe(id);
+      if (o === undefined) throw notFound(id);
+      if (o !== 'running') return;
+      const have = await this.currentDisks(id);
+      const d = have.find((x) => x.deviceName === deviceName);
+      if (!d || d.root) return;
+      await this.unplug(id, d);
+      await this.writeDisks(id, have.filter((x) => x !== d));
+    });
   }
 
   terminate(id: string): Promise<void> {

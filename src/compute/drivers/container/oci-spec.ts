@@ -5,8 +5,9 @@
  * filesystem, its other block devices as device nodes under the names the
  * guest expects (/dev/xvdb…), and the instance type enforced by cgroups:
  * vCPUs as a CPU quota (and a cpuset where the host has the cores), memory as
- * a hard limit (no swap). Pure: everything it needs is passed in.
+ * a hard limit (no swap), each device's I/O limits as blkio throttling. Pure: everything it needs is passed in.
  */
+import type { DiskLimits } from '../../hypervisor.js';
 import type { GuestManifest } from './guest.js';
 
 export interface DeviceNode {
@@ -15,6 +16,15 @@ export interface DeviceNode {
   major: number;
   minor: number;
   readOnly: boolean;
+  /** I/O limits of the device (blkio throttling); absent: unlimited */
+  limits?: DiskLimits;
+}
+
+/** One blkio throttle rule of the OCI spec. */
+export interface ThrottleDevice {
+  major: number;
+  minor: number;
+  rate: number;
 }
 
 export interface OciSpecInput {
@@ -61,6 +71,12 @@ export interface OciSpec {
       memory: { limit: number; swap: number };
       cpu: { quota: number; period: number; cpus?: string };
       pids: { limit: number };
+      blockIO?: {
+        throttleReadIOPSDevice?: ThrottleDevice[];
+        throttleWriteIOPSDevice?: ThrottleDevice[];
+        throttleReadBpsDevice?: ThrottleDevice[];
+        throttleWriteBpsDevice?: ThrottleDevice[];
+      };
     };
     devices: { path: string; type: string; major: number; minor: number; fileMode: number; uid: number; gid: number }[];
     maskedPaths: string[];
@@ -153,6 +169,7 @@ export function ociSpec(input: OciSpecInput): OciSpec {
     input.netnsPath ? { type: 'network', path: input.netnsPath } : { type: 'network' },
   ];
   const cpus = cpusetFor(input.instanceId, input.vcpus, input.hostCpus);
+  const blockIO = blockIOFor(input.devices);
   return {
     ociVersion: '1.0.2',
     process: {
@@ -191,10 +208,27 @@ export function ociSpec(input: OciSpecInput): OciSpec {
         memory: { limit: input.memoryMiB * 1024 * 1024, swap: input.memoryMiB * 1024 * 1024 },
         cpu: { quota: input.vcpus * CPU_PERIOD_US, period: CPU_PERIOD_US, ...(cpus ? { cpus } : {}) },
         pids: { limit: Math.max(1024, input.memoryMiB * 4) },
+        ...(blockIO ? { blockIO } : {}),
       },
       devices: input.devices.map((d) => ({ path: d.path, type: 'b', major: d.major, minor: d.minor, fileMode: 0o660, uid: 0, gid: 6 })),
       maskedPaths: ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/proc/scsi'],
       readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys/kernel', '/proc/sys/vm', '/proc/sysrq-trigger'],
     },
+  };
+}
+
+/** The devices' limits as OCI blkio throttle rules (read and write each get the limit); undefined when none has one. */
+export function blockIOFor(devices: DeviceNode[]): OciSpec['linux']['resources']['blockIO'] {
+  const rules = (pick: (l: DiskLimits) => number | undefined): ThrottleDevice[] =>
+    devices.flatMap((d) => {
+      const rate = d.limits ? pick(d.limits) : undefined;
+      return rate !== undefined && rate > 0 ? [{ major: d.major, minor: d.minor, rate: Math.floor(rate) }] : [];
+    });
+  const iops = rules((l) => l.iops);
+  const bps = rules((l) => l.bytesPerSecond);
+  if (iops.length === 0 && bps.length === 0) return undefined;
+  return {
+    ...(iops.length > 0 ? { throttleReadIOPSDevice: iops, throttleWriteIOPSDevice: iops } : {}),
+    ...(bps.length > 0 ? { throttleReadBpsDevice: bps, throttleWriteBpsDevice: bps } : {}),
   };
 }
