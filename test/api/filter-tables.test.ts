@@ -50,6 +50,12 @@ const NEVER_SET: Record<string, Record<string, string>> = {
     'egress.ip-permission.from-port': 'the default egress rule is all protocols',
     'egress.ip-permission.to-port': 'the default egress rule is all protocols',
   },
+  DescribeLaunchTemplateVersions: {
+    'host-resource-group-arn': 'no host resource groups',
+    'kernel-id': 'HVM images have no kernel',
+    'ram-disk-id': 'HVM images have no ramdisk',
+    'license-configuration-arn': 'no License Manager',
+  },
   DescribeFlowLogs: { 'log-group-name': 'only file destinations: no CloudWatch Logs' },
   DescribeSubnets: {
     'ipv6-cidr-block-association.ipv6-cidr-block': 'no IPv6 subnet here',
@@ -105,7 +111,22 @@ describe('filter tables against a world with one of everything', () => {
         new EC2.CreateFlowLogsCommand({ ResourceType: 'VPC', ResourceIds: [vpc], TrafficType: 'ALL', LogDestinationType: 'file' as EC2.LogDestinationType, LogDestination: 'all.log' }),
       )
     ).FlowLogIds![0]!;
-    const all = [vpc, subnet, igw, rtb, sg, inst, flowLog, pl];
+    const lt = (
+      await c.send(
+        new EC2.CreateLaunchTemplateCommand({
+          LaunchTemplateName: 'web',
+          LaunchTemplateData: {
+            ImageId: ami,
+            InstanceType: 't3.micro',
+            EbsOptimized: true,
+            IamInstanceProfile: { Arn: 'arn:aws:iam::123456789012:instance-profile/web' },
+            MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled' },
+            NetworkInterfaces: [{ DeviceIndex: 0, NetworkCardIndex: 0, SubnetId: subnet, Groups: [sg] }],
+          },
+        }),
+      )
+    ).LaunchTemplate!.LaunchTemplateId!;
+    const all = [vpc, subnet, igw, rtb, sg, inst, flowLog, pl, lt];
     await c.send(new EC2.CreateTagsCommand({ Resources: all, Tags: [{ Key: 'Name', Value: 'everything' }] }));
   });
 

@@ -7,6 +7,7 @@ import { instanceTypesModule } from './instance-types.js';
 import { instancesModule } from './instances.js';
 import { internetGatewaysModule } from './internet-gateways.js';
 import { keyPairsModule } from './key-pairs.js';
+import { launchTemplatesModule } from './launch-templates.js';
 import { networkAclsModule } from './network-acls.js';
 import { networkInterfacesModule } from './network-interfaces.js';
 import { prefixListsModule } from './prefix-lists.js';
@@ -17,4 +18,4 @@ import { subnetsModule } from './subnets.js';
 import { tagsModule } from './tags.js';
 import { vpcsModule } from './vpcs.js';
 
-export const ec2Modules: readonly ApiModule[] = [regionsModule, tagsModule, keyPairsModule, imagesModule, instanceTypesModule, securityGroupsModule, vpcsModule, subnetsModule, internetGatewaysModule, routeTablesModule, networkAclsModule, addressesModule, instancesModule, networkInterfacesModule, flowLogsModule, prefixListsModule];
+export const ec2Modules: readonly ApiModule[] = [regionsModule, tagsModule, keyPairsModule, imagesModule, instanceTypesModule, securityGroupsModule, vpcsModule, subnetsModule, internetGatewaysModule, routeTablesModule, networkAclsModule, addressesModule, instancesModule, networkInterfacesModule, flowLogsModule, prefixListsModule, launchTemplatesModule];
