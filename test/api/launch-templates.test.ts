@@ -6,6 +6,7 @@ import {
   CreateTagsCommand,
   DeleteLaunchTemplateCommand,
   DeleteLaunchTemplateVersionsCommand,
+  DeleteTagsCommand,
   DescribeImagesCommand,
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
@@ -314,6 +315,12 @@ describe('launch templates', () => {
       assert.deepEqual(tagMap(volTags.Tags), { disk: 'lt' });
       const byTag = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:aws:ec2launchtemplate:id', Values: [lt.LaunchTemplateId!] }] }));
       assert.equal(byTag.Reservations!.flatMap((r) => r.Instances!).length, 1);
+
+      // EC2's tags are not the caller's to delete
+      const reserved = await ec2Error(ec2.send(new DeleteTagsCommand({ Resources: [i.InstanceId!], Tags: [{ Key: 'aws:ec2launchtemplate:id' }] })));
+      assert.equal(reserved.code, 'InvalidParameterValue');
+      await ec2.send(new DeleteTagsCommand({ Resources: [i.InstanceId!] }));
+      assert.deepEqual(tagMap((await instance(i.InstanceId!)).Tags), { 'aws:ec2launchtemplate:id': lt.LaunchTemplateId, 'aws:ec2launchtemplate:version': '1' });
     });
 
     it('call parameters override the template; versions by name, $Latest, $Default and number', async () => {
