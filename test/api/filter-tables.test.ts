@@ -61,6 +61,12 @@ const NEVER_SET: Record<string, Record<string, string>> = {
     'egress.ip-permission.from-port': 'the default egress rule is all protocols',
     'egress.ip-permission.to-port': 'the default egress rule is all protocols',
   },
+  DescribeLaunchTemplateVersions: {
+    'host-resource-group-arn': 'no host resource groups',
+    'kernel-id': 'HVM images have no kernel',
+    'ram-disk-id': 'HVM images have no ramdisk',
+    'license-configuration-arn': 'no License Manager',
+  },
   DescribeFlowLogs: { 'log-group-name': 'only file destinations: no CloudWatch Logs' },
   DescribeSubnets: {
     'ipv6-cidr-block-association.ipv6-cidr-block': 'no IPv6 subnet here',
@@ -124,7 +130,22 @@ describe('filter tables against a world with one of everything', () => {
     }
     await c.send(new EC2.ModifyVolumeCommand({ VolumeId: vol, Size: 3 }));
     const snap = (await c.send(new EC2.CreateSnapshotCommand({ VolumeId: vol, Description: 'one' }))).SnapshotId!;
-    const all = [vpc, subnet, igw, rtb, sg, inst, flowLog, pl, vol, snap];
+    const lt = (
+      await c.send(
+        new EC2.CreateLaunchTemplateCommand({
+          LaunchTemplateName: 'web',
+          LaunchTemplateData: {
+            ImageId: ami,
+            InstanceType: 't3.micro',
+            EbsOptimized: true,
+            IamInstanceProfile: { Arn: 'arn:aws:iam::123456789012:instance-profile/web' },
+            MetadataOptions: { HttpTokens: 'required', HttpEndpoint: 'enabled' },
+            NetworkInterfaces: [{ DeviceIndex: 0, NetworkCardIndex: 0, SubnetId: subnet, Groups: [sg] }],
+          },
+        }),
+      )
+    ).LaunchTemplate!.LaunchTemplateId!;
+    const all = [vpc, subnet, igw, rtb, sg, inst, flowLog, pl, lt, vol, snap];
     await c.send(new EC2.CreateTagsCommand({ Resources: all, Tags: [{ Key: 'Name', Value: 'everything' }] }));
   });
 

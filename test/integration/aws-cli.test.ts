@@ -192,4 +192,39 @@ describe('AWS CLI v2 session', { skip: haveAwsCli() ? false : 'Debian awscli is 
     await wait('volume-deleted', '--volume-ids', vol.VolumeId);
     await aws.json('terminate-instances', '--instance-ids', instanceId);
   });
+
+  it('launch templates: create, versions, describe, run from one, delete', async () => {
+    const imageId = await aws.text('describe-images', '--owners', 'amazon', '--filters', 'Name=architecture,Values=x86_64', '--query', 'Images[0].ImageId');
+    const created = await aws.json<{ LaunchTemplate: { LaunchTemplateId: string; LatestVersionNumber: number } }>(
+      'create-launch-template', '--launch-template-name', 'cli-web', '--version-description', 'v1',
+      '--launch-template-data', JSON.stringify({ ImageId: imageId, InstanceType: 't3.micro', TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Name', Value: 'cli-lt' }] }] }),
+      '--tag-specifications', 'ResourceType=launch-template,Tags=[{Key=team,Value=cli}]',
+    );
+    const id = created.LaunchTemplate.LaunchTemplateId;
+    assert.match(id, /^lt-[0-9a-f]{17}$/);
+    assert.equal(created.LaunchTemplate.LatestVersionNumber, 1);
+    await aws.json('create-launch-template-version', '--launch-template-id', id, '--source-version', '1', '--launch-template-data', '{"InstanceType":"t3.small"}');
+    await aws.json('modify-launch-template', '--launch-template-id', id, '--default-version', '2');
+    const described = await aws.text('describe-launch-templates', '--filters', 'Name=tag:team,Values=cli', '--query', 'LaunchTemplates[].[LaunchTemplateName,DefaultVersionNumber,LatestVersionNumber]');
+    assert.deepEqual(described.split(/\s+/), ['cli-web', '2', '2']);
+    const v2 = await aws.text('describe-launch-template-versions', '--launch-template-name', 'cli-web', '--versions', '$Default', '--query', 'LaunchTemplateVersions[0].LaunchTemplateData.[ImageId,InstanceType]');
+    assert.deepEqual(v2.split(/\s+/), [imageId, 't3.small']);
+    const dup = await aws.raw(['create-launch-template', '--launch-template-name', 'cli-web', '--launch-template-data', '{"InstanceType":"t3.micro"}']);
+    assert.equal(dup.code, 254);
+    assert.match(dup.stderr, /InvalidLaunchTemplateName\.AlreadyExistsException/);
+    const [instanceId, type] = (await aws.text('run-instances', '--launch-template', 'LaunchTemplateName=cli-web', '--query', 'Instances[0].[InstanceId,InstanceType]')).split(/\s+/);
+    assert.equal(type, 't3.small');
+    const tags = await aws.json<{ Tags: { Key: string; Value: string }[] }>('describe-tags', '--filters', `Name=resource-id,Values=${instanceId}`);
+    assert.deepEqual(Object.fromEntries(tags.Tags.map((x) => [x.Key, x.Value])), { Name: 'cli-lt', 'aws:ec2launchtemplate:id': id, 'aws:ec2launchtemplate:version': '2' });
+    const data = await aws.text('get-launch-template-data', '--instance-id', instanceId!, '--query', 'LaunchTemplateData.[ImageId,InstanceType]');
+    assert.deepEqual(data.split(/\s+/), [imageId, 't3.small']);
+    const kept = await aws.json<{ UnsuccessfullyDeletedLaunchTemplateVersions: { ResponseError: { Code: string } }[] }>(
+      'delete-launch-template-versions', '--launch-template-id', id, '--versions', '2',
+    );
+    assert.equal(kept.UnsuccessfullyDeletedLaunchTemplateVersions[0]!.ResponseError.Code, 'unexpectedError');
+    await aws.json('terminate-instances', '--instance-ids', instanceId!);
+    await aws.json('delete-launch-template', '--launch-template-id', id);
+    const gone = await aws.raw(['describe-launch-templates', '--launch-template-ids', id]);
+    assert.match(gone.stderr, /InvalidLaunchTemplateId\.NotFound/);
+  });
 });

@@ -7,6 +7,7 @@ import { instanceTypesModule } from './instance-types.js';
 import { instancesModule } from './instances.js';
 import { internetGatewaysModule } from './internet-gateways.js';
 import { keyPairsModule } from './key-pairs.js';
+import { launchTemplatesModule } from './launch-templates.js';
 import { networkAclsModule } from './network-acls.js';
 import { networkInterfacesModule } from './network-interfaces.js';
 import { prefixListsModule } from './prefix-lists.js';
@@ -20,4 +21,4 @@ import { snapshotsModule } from './snapshots.js';
 import { imageRegistrationModule } from './image-registration.js';
 import { volumesModule } from './volumes.js';
 
-export const ec2Modules: readonly ApiModule[] = [regionsModule, tagsModule, keyPairsModule, imagesModule, instanceTypesModule, securityGroupsModule, vpcsModule, subnetsModule, internetGatewaysModule, routeTablesModule, networkAclsModule, addressesModule, instancesModule, networkInterfacesModule, flowLogsModule, prefixListsModule, volumesModule, snapshotsModule, imageRegistrationModule];
+export const ec2Modules: readonly ApiModule[] = [regionsModule, tagsModule, keyPairsModule, imagesModule, instanceTypesModule, securityGroupsModule, vpcsModule, subnetsModule, internetGatewaysModule, routeTablesModule, networkAclsModule, addressesModule, instancesModule, networkInterfacesModule, flowLogsModule, prefixListsModule, volumesModule, snapshotsModule, imageRegistrationModule, launchTemplatesModule];

@@ -33,6 +33,7 @@ import { allocatePrivateIps, subnetForLaunch } from '../../resources/ec2/subnets
 import { requireImage } from '../../resources/ec2/images.js';
 import { checkText } from '../../domain/text.js';
 import { ACCOUNT_LIMITS } from '../../domain/account-limits.js';
+import { applyLaunchTemplate } from './launch-template-merge.js';
 
 /**
  * EC2 documents m1.small as the default, a previous-generation type the
@@ -282,9 +283,9 @@ function publicIpsForLaunch(ctx: RequestContext, want: number, minCount: number)
 
 // ---------------------------------------------------------------- RunInstances
 
-export const runInstances = action((ctx, input: RunInstancesRequest): Reservation => {
+export const runInstances = action((ctx, request: RunInstancesRequest): Reservation => {
+  const { input, instanceTags: launchTemplateTags } = applyLaunchTemplate(ctx, request);
   if (!input.ImageId) throw missingParameter('ImageId');
-  if (input.LaunchTemplate) throw new Ec2Error('InvalidParameterValue', 'Launch templates are not supported yet.');
   const image = requireImage(ctx, input.ImageId);
   if (image.State !== 'available') {
     throw new Ec2Error('InvalidAMIID.Unavailable', `The image id '[${image.ImageId}]' is not available (state: ${image.State})`);
@@ -474,7 +475,7 @@ export const runInstances = action((ctx, input: RunInstancesRequest): Reservatio
       publicKey,
     };
     col.put(ctx.region, instanceId, rec);
-    const instanceTags = tagsFor('instance');
+    const instanceTags = [...tagsFor('instance'), ...launchTemplateTags];
     putTags(ctx, instanceId, KINDS.instance.name, instanceTags);
     if (instanceTags.length > 0) lookups.tags.set(instanceId, [...instanceTags]);
     instances.push(rec);

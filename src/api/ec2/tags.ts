@@ -16,6 +16,10 @@ import { action, type ApiModule, type RequestContext } from '../context.js';
 import { exists, kindOfId } from '../../resources/ec2/registry.js';
 import { MAX_TAGS_PER_RESOURCE, putTags } from '../../resources/ec2/tags.js';
 
+/** Tag keys starting with `aws:` are EC2's: callers may not set or delete them. */
+const isReserved = (key: string): boolean => key.toLowerCase().startsWith('aws:');
+const reservedKey = (): Ec2Error => new Ec2Error('InvalidParameterValue', "Tag keys starting with 'aws:' are reserved for internal use");
+
 /**
  * Validates tags as EC2 does: key 1–128 chars, value ≤ 256, no `aws:` prefix,
  * ≤ 50; keys and values hold no control characters (domain/text.ts).
@@ -29,9 +33,7 @@ export function validateTags(tags: readonly { Key?: string; Value?: string }[] |
     if (key.length > 128) {
       throw new Ec2Error('InvalidParameterValue', `Tag key exceeds the maximum length of 128 characters: '${quotable(key, 40)}'`);
     }
-    if (key.toLowerCase().startsWith('aws:')) {
-      throw new Ec2Error('InvalidParameterValue', "Tag keys starting with 'aws:' are reserved for internal use");
-    }
+    if (isReserved(key)) throw reservedKey();
     const value = t.Value ?? '';
     checkText('Tag.Value', value);
     if (value.length > 256) {
@@ -94,9 +96,13 @@ const createTags = action((ctx, input: CreateTagsRequest) => {
 
 const deleteTags = action((ctx, input: DeleteTagsRequest) => {
   const resources = checkResources(ctx, input.Resources);
+  for (const t of input.Tags ?? []) {
+    if (t.Key !== undefined && isReserved(t.Key)) throw reservedKey();
+  }
   for (const r of resources) {
     if (!input.Tags || input.Tags.length === 0) {
-      ctx.store.tags.removeAll(ctx.region, r.id);
+      // EC2's own tags (aws:ec2launchtemplate:id…) stay
+      for (const t of ctx.store.tags.forResource(ctx.region, r.id)) if (!isReserved(t.Key)) ctx.store.tags.remove(ctx.region, r.id, t.Key);
       continue;
     }
     for (const t of input.Tags) {

@@ -14,6 +14,7 @@ import type {
   ImageRecord,
   InternetGatewayRecord,
   KeyPairRecord,
+  LaunchTemplateRecord,
   NetworkAclRecord,
   NetworkInterfaceRecord,
   PrefixListRecord,
@@ -71,6 +72,9 @@ export const ATTACHED_INDEX = 'attached-to';
 export const MEMBER_INDEX = 'group-member';
 
 const present = (...values: (string | undefined)[]): string[] => values.filter((v): v is string => v !== undefined && v !== '');
+
+/** The launch template index by name (names are unique per region: the 'launch-template-name' space). */
+export const LAUNCH_TEMPLATE_NAME_INDEX = 'name';
 
 export const KINDS = {
   instance: ec2Kind<StoredInstance>('instance', 'i', ['InvalidInstanceID.NotFound', 'instance ID', 'InvalidInstanceID.Malformed'], {
@@ -142,6 +146,10 @@ export const KINDS = {
   flowLog: ec2Kind<FlowLogRecord>('vpc-flow-log', 'fl', ['InvalidFlowLogId.NotFound', 'flow log', 'InvalidFlowLogId.Malformed']),
   /** customer-managed prefix lists (EC2's tag ResourceType `prefix-list`); the AWS-managed ones are not stored */
   prefixList: ec2Kind<PrefixListRecord>('prefix-list', 'pl', ['InvalidPrefixListID.NotFound', 'prefix list ID', 'InvalidPrefixListId.Malformed']),
+  launchTemplate: ec2Kind<LaunchTemplateRecord>('launch-template', 'lt', ['InvalidLaunchTemplateId.NotFound', 'launch template ID', 'InvalidLaunchTemplateId.Malformed'], {
+    unique: [{ space: 'launch-template-name', scope: 'region', values: (t) => [t.LaunchTemplateName] }],
+    indexes: [{ name: LAUNCH_TEMPLATE_NAME_INDEX, values: (t) => [t.LaunchTemplateName] }],
+  }),
 } as const;
 
 export type AnyEc2Kind = (typeof KINDS)[keyof typeof KINDS];

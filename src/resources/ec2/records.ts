@@ -13,6 +13,7 @@ import type {
   Instance,
   InternetGateway,
   InternetGatewayAttachment,
+  LaunchTemplate,
   ManagedPrefixList,
   NetworkAcl,
   NetworkAclAssociation,
@@ -20,6 +21,7 @@ import type {
   NetworkInterface,
   Route,
   RouteTable,
+  ResponseLaunchTemplateData,
   RouteTableAssociation,
   SecurityGroup,
   Subnet,
@@ -379,3 +381,32 @@ export type PrefixListRecord = Omit<ManagedPrefixList, 'Tags'> & {
   OwnerId: string;
   versions: PrefixListEntryRecord[][];
 };
+
+/**
+ * collection 'launch-template' — owned by launch-templates.ts. The
+ * DescribeLaunchTemplates output without Tags (CreateTime as ISO-8601 text),
+ * plus every version still kept (a deleted version is gone; numbers are never
+ * reused: `nextVersion` is the number the next CreateLaunchTemplateVersion gets).
+ * LatestVersionNumber is the highest version kept.
+ */
+export type LaunchTemplateRecord = Omit<LaunchTemplate, 'Tags' | 'CreateTime' | 'Operator'> & {
+  LaunchTemplateId: string;
+  LaunchTemplateName: string;
+  CreateTime: string;
+  CreatedBy: string;
+  DefaultVersionNumber: number;
+  LatestVersionNumber: number;
+  nextVersion: number;
+  /** in version order */
+  versions: LaunchTemplateVersionRecord[];
+};
+
+/** One version of a launch template: its data as DescribeLaunchTemplateVersions shows it. */
+export interface LaunchTemplateVersionRecord {
+  VersionNumber: number;
+  VersionDescription?: string;
+  /** ISO-8601 */
+  CreateTime: string;
+  CreatedBy: string;
+  LaunchTemplateData: ResponseLaunchTemplateData;
+}

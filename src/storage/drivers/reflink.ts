@@ -273,8 +273,12 @@ export class ReflinkBlockStore implements BlockStore {
         let pending = await cs.pending(snapshotId);
         if (pending?.volumeId !== volumeId) {
           const src = join(p.volumes, `${volumeId}.img`);
-          // what was written through the loop device, down to the file (crash-consistent, not quiesced)
-          for (const dev of await loopDevicesOf(src)) await fsyncPath(dev);
+          // what was written through the loop device, down to the file (crash-consistent, not quiesced):
+          // a filesystem mounted on it (the machine's root on the host, or one the guest mounted in its own
+          // namespace) keeps written files in its own cache, which only a sync of every filesystem reaches
+          const devs = await loopDevicesOf(src);
+          if (devs.length > 0) await run('sync', []);
+          for (const dev of devs) await fsyncPath(dev);
           await fsyncPath(src);
           pending = await cs.clone(snapshotId, volumeId, vol.sizeGiB, src);
         }
