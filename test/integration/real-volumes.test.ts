@@ -52,8 +52,9 @@ describe('EBS volumes, snapshots and images with real bytes in real instances', 
   const launched: string[] = [];
   const launchedWest: string[] = [];
 
+  // the tiny image has no sudo: root logs in with the key pair too
   const sh = async (i: Instance, cmd: string) => {
-    const r = await until(`ssh ${i.InstanceId}`, () => sshExec(i.PublicIpAddress!, key, cmd, { timeoutMs: 20_000 }), 30, 200);
+    const r = await until(`ssh ${i.InstanceId}`, () => sshExec(i.PublicIpAddress!, key, cmd, { timeoutMs: 20_000, user: 'root' }), 30, 200);
     assert.equal(r.code, 0, `${cmd}: ${r.stderr}`);
     return r.stdout;
   };
