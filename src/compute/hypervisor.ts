@@ -54,8 +54,10 @@ export interface DiskSpec {
 
 /** I/O limits of one device (EBS: the volume type's IOPS and throughput). Absent: unlimited. */
 export interface DiskLimits {
-  /** read and write operations per second, each */
+  /** read operations per second (and write operations, unless writeIops says otherwise) */
   iops?: number;
+  /** write operations per second, as the host counts them (default: iops) */
+  writeIops?: number;
   /** bytes per second, read and write each */
   bytesPerSecond?: number;
 }

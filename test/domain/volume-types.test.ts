@@ -47,7 +47,7 @@ describe('volume types', () => {
   });
 
   it('gives each type I/O limits that grow with what is provisioned', () => {
-    assert.deepEqual(volumeLimits({ type: 'gp3', sizeGiB: 8, iops: 5000, throughput: 250 }), { iops: 5000, bytesPerSecond: 250 * 1024 * 1024 });
+    assert.deepEqual(volumeLimits({ type: 'gp3', sizeGiB: 8, iops: 5000, throughput: 250 }), { iops: 5000, writeIops: 5000 * 64, bytesPerSecond: 250 * 1024 * 1024 });
     assert.ok(volumeLimits({ type: 'gp2', sizeGiB: 1000 }).iops > volumeLimits({ type: 'gp2', sizeGiB: 10 }).iops);
     assert.ok(volumeLimits({ type: 'st1', sizeGiB: 8192 }).bytesPerSecond > volumeLimits({ type: 'st1', sizeGiB: 500 }).bytesPerSecond);
   });

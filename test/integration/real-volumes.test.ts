@@ -54,7 +54,9 @@ describe('EBS volumes, snapshots and images with real bytes in real instances', 
 
   // the tiny image has no sudo: root logs in with the key pair too
   const sh = async (i: Instance, cmd: string) => {
-    const r = await until(`ssh ${i.InstanceId}`, () => sshExec(i.PublicIpAddress!, key, cmd, { timeoutMs: 20_000, user: 'root' }), 30, 200);
+    // the login retried until the guest answers; the command then runs once
+    await until(`ssh ${i.InstanceId}`, () => sshExec(i.PublicIpAddress!, key, 'true', { timeoutMs: 5_000, user: 'root' }), 30, 200);
+    const r = await sshExec(i.PublicIpAddress!, key, cmd, { timeoutMs: 60_000, user: 'root' });
     assert.equal(r.code, 0, `${cmd}: ${r.stderr}`);
     return r.stdout;
   };

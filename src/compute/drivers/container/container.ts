@@ -89,7 +89,8 @@ function hostOpenFilesLimit(): number {
 type DiskEntry = DiskSpec & { dev?: DeviceNumbers };
 
 /** Whether two disks have the same I/O limits. */
-const sameLimits = (a: DiskSpec, b: DiskSpec): boolean => (a.limits?.iops ?? 0) === (b.limits?.iops ?? 0) && (a.limits?.bytesPerSecond ?? 0) === (b.limits?.bytesPerSecond ?? 0);
+const sameLimits = (a: DiskSpec, b: DiskSpec): boolean =>
+  (a.limits?.iops ?? 0) === (b.limits?.iops ?? 0) && (a.limits?.writeIops ?? 0) === (b.limits?.writeIops ?? 0) && (a.limits?.bytesPerSecond ?? 0) === (b.limits?.bytesPerSecond ?? 0);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -98,7 +98,7 @@ export const THROTTLE_FILES = ['read_iops_device', 'write_iops_device', 'read_bp
 export async function setThrottle(id: string, dev: DeviceNumbers, limits: DiskLimits | undefined): Promise<void> {
   const cg = instanceCgroup('blkio', id);
   const value = (f: (typeof THROTTLE_FILES)[number]): number => {
-    const v = f.includes('iops') ? limits?.iops : limits?.bytesPerSecond;
+    const v = f === 'write_iops_device' ? (limits?.writeIops ?? limits?.iops) : f.includes('iops') ? limits?.iops : limits?.bytesPerSecond;
     return v !== undefined && v > 0 ? Math.floor(v) : 0;
   };
   for (const f of THROTTLE_FILES) {

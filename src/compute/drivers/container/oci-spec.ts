@@ -225,10 +225,12 @@ export function blockIOFor(devices: DeviceNode[]): OciSpec['linux']['resources']
       return rate !== undefined && rate > 0 ? [{ major: d.major, minor: d.minor, rate: Math.floor(rate) }] : [];
     });
   const iops = rules((l) => l.iops);
+  const writeIops = rules((l) => l.writeIops ?? l.iops);
   const bps = rules((l) => l.bytesPerSecond);
-  if (iops.length === 0 && bps.length === 0) return undefined;
+  if (iops.length === 0 && writeIops.length === 0 && bps.length === 0) return undefined;
   return {
-    ...(iops.length > 0 ? { throttleReadIOPSDevice: iops, throttleWriteIOPSDevice: iops } : {}),
+    ...(iops.length > 0 ? { throttleReadIOPSDevice: iops } : {}),
+    ...(writeIops.length > 0 ? { throttleWriteIOPSDevice: writeIops } : {}),
     ...(bps.length > 0 ? { throttleReadBpsDevice: bps, throttleWriteBpsDevice: bps } : {}),
   };
 }
