@@ -122,13 +122,13 @@ describe('filter tables against a world with one of everything', () => {
         new EC2.CreateFlowLogsCommand({ ResourceType: 'VPC', ResourceIds: [vpc], TrafficType: 'ALL', LogDestinationType: 'file' as EC2.LogDestinationType, LogDestination: 'all.log' }),
       )
     ).FlowLogIds![0]!;
-    const vol = (await c.send(new EC2.CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 2, VolumeType: 'io1', Iops: 100 }))).VolumeId!;
+    const vol = (await c.send(new EC2.CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 4, VolumeType: 'io1', Iops: 100 }))).VolumeId!;
     for (let i = 0; i < 200; i++) {
       const v = await c.send(new EC2.DescribeVolumesCommand({ VolumeIds: [vol] }));
       if (v.Volumes![0]!.State === 'available') break;
       await new Promise((r) => setTimeout(r, 20));
     }
-    await c.send(new EC2.ModifyVolumeCommand({ VolumeId: vol, Size: 3 }));
+    await c.send(new EC2.ModifyVolumeCommand({ VolumeId: vol, Size: 5 }));
     const snap = (await c.send(new EC2.CreateSnapshotCommand({ VolumeId: vol, Description: 'one' }))).SnapshotId!;
     const lt = (
       await c.send(

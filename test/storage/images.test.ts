@@ -360,7 +360,7 @@ interface FakeImds {
 }
 
 /** A metadata service on 127.0.0.1: IMDSv2 (tokens required) unless `v1`. */
-async function fakeImds(opts: { key?: string; userData?: string; v1?: boolean }): Promise<FakeImds> {
+async function fakeImds(opts: { key?: string; userData?: string; v1?: boolean; instanceId?: string }): Promise<FakeImds> {
   const requests: FakeImds['requests'] = [];
   const server = createServer((req: IncomingMessage, res) => {
     const token = req.headers['x-aws-ec2-metadata-token'];
@@ -371,7 +371,7 @@ async function fakeImds(opts: { key?: string; userData?: string; v1?: boolean })
     }
     if (!opts.v1 && token !== 'TOKEN-abc') return res.writeHead(401).end();
     const answers: Record<string, string | undefined> = {
-      '/latest/meta-data/instance-id': 'i-0123456789abcdef0',
+      '/latest/meta-data/instance-id': opts.instanceId ?? 'i-0123456789abcdef0',
       '/latest/meta-data/public-keys/0/openssh-key': opts.key,
       '/latest/meta-data/block-device-mapping/ephemeral0': 'sdb',
       '/latest/user-data': opts.userData,
@@ -434,7 +434,12 @@ describe('the tiny root tree, run in a chroot', { skip: cannotBuild }, () => {
       assert.equal(readFileSync(join(root, 'root/user-data-ran'), 'utf8'), 'ran\n');
       // Every metadata read carried the token: IMDSv2.
       const gets = imds.requests.filter((r) => r.method === 'GET');
-      assert.deepEqual(gets.map((g) => g.url).sort(), ['/latest/meta-data/block-device-mapping/ephemeral0', '/latest/meta-data/public-keys/0/openssh-key', '/latest/user-data']);
+      assert.deepEqual(gets.map((g) => g.url).sort(), [
+        '/latest/meta-data/block-device-mapping/ephemeral0',
+        '/latest/meta-data/instance-id',
+        '/latest/meta-data/public-keys/0/openssh-key',
+        '/latest/user-data',
+      ]);
       for (const g of gets) assert.equal(g.token, 'TOKEN-abc', `${g.url} without the token`);
 
       // A reboot: the user data is not run again; ready is said again.
@@ -444,6 +449,14 @@ describe('the tiny root tree, run in a chroot', { skip: cannotBuild }, () => {
       assert.equal(readFileSync(join(root, 'root/user-data-ran'), 'utf8'), 'ran\n');
     } finally {
       imds.server.close();
+    }
+    // The same root as another instance (an AMI made from this one): its first boot runs the user data.
+    const other = await fakeImds({ key, userData: '#!/bin/sh\necho ran >> /root/user-data-ran\n', instanceId: 'i-0fedcba9876543210' });
+    try {
+      await inRoot(['/usr/lib/overcast/overcast-init', 'late'], { OVERCAST_IMDS_HOST: '127.0.0.1', OVERCAST_IMDS_PORT: String(other.port) });
+      assert.equal(readFileSync(join(root, 'root/user-data-ran'), 'utf8'), 'ran\nran\n');
+    } finally {
+      other.server.close();
     }
   });
 
