@@ -68,6 +68,12 @@ const WORKER = String.raw`
 })();
 `;
 
+/**
+ * Threads that read and hash: two per core, so one thread's read (it waits on the device)
+ * overlaps another's hashing on the same core.
+ */
+const HASH_THREADS = Math.max(2, 2 * availableParallelism());
+
 interface Reply {
   id: number;
   hashes?: (string | null)[];
@@ -82,7 +88,7 @@ interface Reply {
 export async function* hashRuns(file: string, bs: number, runs: readonly Run[], opts: { keep?: boolean; threads?: number } = {}): AsyncGenerator<HashedRun> {
   if (runs.length === 0) return;
   const maxBytes = Math.max(...runs.map((r) => r.n)) * bs;
-  const threads = Math.max(1, Math.min(opts.threads ?? availableParallelism(), runs.length, 8));
+  const threads = Math.max(1, Math.min(opts.threads ?? HASH_THREADS, runs.length, 8));
   const workers = Array.from({ length: threads }, () => new Worker(WORKER, { eval: true, execArgv: [], workerData: { file, bs, maxBytes, keep: opts.keep === true } }));
   const done = new Map<number, Reply>();
   let failed: Error | undefined;
