@@ -29,6 +29,7 @@ import {
   ModifyVolumeAttributeCommand,
   ModifyVolumeCommand,
   RunInstancesCommand,
+  StartInstancesCommand,
   StopInstancesCommand,
   TerminateInstancesCommand,
   type EC2Client,
@@ -172,6 +173,28 @@ describe('EBS volumes, snapshots and images', () => {
     assert.equal((await ec2Error(c.send(new AttachVolumeCommand({ VolumeId: vol, InstanceId: inst, Device: '/dev/sdf' })))).code, 'IncorrectInstanceState');
     await c.send(new DeleteVolumeCommand({ VolumeId: vol }));
     await until('gone', () => ec2Error(c.send(new DescribeVolumesCommand({ VolumeIds: [vol] }))), (e) => e.code === 'InvalidVolume.NotFound');
+  });
+
+  it('a stopped instance’s root volume can be detached and attached elsewhere; the instance then cannot start until it has a root again', async () => {
+    const inst = await launch();
+    await running(inst);
+    const root = (await instance(inst)).BlockDeviceMappings![0]!.Ebs!.VolumeId!;
+    await c.send(new StopInstancesCommand({ InstanceIds: [inst] }));
+    await until('stopped', () => instance(inst), (i) => i.State?.Name === 'stopped');
+    await c.send(new DetachVolumeCommand({ VolumeId: root }));
+    await available(root);
+    assert.equal((await ec2Error(c.send(new StartInstancesCommand({ InstanceIds: [inst] })))).code, 'IncorrectInstanceState');
+    assert.equal((await instance(inst)).State?.Name, 'stopped', 'the refusal changed nothing');
+    const other = await launch();
+    await running(other);
+    await c.send(new AttachVolumeCommand({ VolumeId: root, InstanceId: other, Device: '/dev/sdf' }));
+    await until('attached elsewhere', () => volume(root), (v) => v.Attachments?.[0]?.State === 'attached');
+    await c.send(new DetachVolumeCommand({ VolumeId: root }));
+    await available(root);
+    await c.send(new AttachVolumeCommand({ VolumeId: root, InstanceId: inst, Device: '/dev/xvda' }));
+    await until('root again', () => volume(root), (v) => v.Attachments?.[0]?.State === 'attached');
+    await c.send(new StartInstancesCommand({ InstanceIds: [inst] }));
+    await running(inst);
   });
 
   it('ModifyVolume grows a volume and changes its type; shrinking is refused', async () => {

@@ -204,7 +204,7 @@ const attachVolume = action((ctx, input: AttachVolumeRequest): VolumeAttachment 
     throw new Ec2Error('InvalidVolume.ZoneMismatch', `The volume '${v.VolumeId}' is not in the same availability zone as instance '${inst.InstanceId}'`);
   }
   const taken = volumesOfInstance(ctx, inst.InstanceId).some((o) => sameDevice(o.attachment!.Device, device));
-  if (taken || sameDevice(inst.RootDeviceName ?? '', device)) {
+  if (taken) {
     throw new Ec2Error('InvalidParameterValue', `Invalid value '${device}' for unixDevice. Attachment point ${device} is already in use`);
   }
   beginAttach(ctx, v, inst.InstanceId, device);
