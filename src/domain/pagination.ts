@@ -6,6 +6,8 @@ export interface PageLimits {
   min: number;
   /** largest MaxResults EC2 accepts for this call */
   max: number;
+  /** a MaxResults above max gives max items instead of an error (DescribeVolumes, DescribeSnapshots…) */
+  clamp?: boolean;
 }
 
 export interface Page<T> {
@@ -37,6 +39,7 @@ export function paginate<T>(
   nextToken: string | undefined,
   limits: PageLimits = { min: 5, max: 1000 },
 ): Page<T> {
+  if (limits.clamp && maxResults !== undefined && maxResults > limits.max) maxResults = limits.max;
   if (maxResults !== undefined && (maxResults < limits.min || maxResults > limits.max)) {
     throw new Ec2Error(
       'InvalidParameterValue',

@@ -83,6 +83,10 @@ describe('EBS volumes, snapshots and images', () => {
     const gp2 = await c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 100 }));
     assert.equal(gp2.VolumeType, 'gp2');
     assert.equal(gp2.Iops, 300, "gp2's baseline: 3 IOPS per GiB");
+    // MaxResults above the range gives the most (the AWS CLI asks for 1000 when it paginates)
+    const page = await c.send(new DescribeVolumesCommand({ MaxResults: 1000 }));
+    assert.ok(page.Volumes!.length >= 2);
+    assert.equal((await ec2Error(c.send(new DescribeVolumesCommand({ MaxResults: 4 })))).code, 'InvalidParameterValue');
     const st = await c.send(new DescribeVolumeStatusCommand({ VolumeIds: [v.VolumeId!] }));
     assert.equal(st.VolumeStatuses![0]!.VolumeStatus!.Status, 'ok');
   });

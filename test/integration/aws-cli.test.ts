@@ -177,6 +177,9 @@ describe('AWS CLI v2 session', { skip: haveAwsCli() ? false : 'Debian awscli is 
     assert.deepEqual(devices.split(/\s+/), ['/dev/xvda', '/dev/sdf']);
     const snapId = await aws.text('create-snapshot', '--volume-id', vol.VolumeId, '--description', 'cli', '--query', 'SnapshotId');
     await wait('snapshot-completed', '--snapshot-ids', snapId);
+    // plain listings: the CLI paginates them (MaxResults 1000, above DescribeVolumes' 500)
+    assert.ok((await aws.text('describe-volumes', '--query', 'Volumes[].VolumeId')).split(/\s+/).includes(vol.VolumeId));
+    assert.ok((await aws.text('describe-snapshots', '--owner-ids', 'self', '--query', 'Snapshots[].SnapshotId')).split(/\s+/).includes(snapId));
     await aws.json('detach-volume', '--volume-id', vol.VolumeId);
     await wait('volume-available', '--volume-ids', vol.VolumeId);
     await aws.json('modify-volume', '--volume-id', vol.VolumeId, '--size', '5');

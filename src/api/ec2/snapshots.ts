@@ -175,7 +175,7 @@ const describeSnapshots = action((ctx, input: DescribeSnapshotsRequest): Describ
   }
   const tags = tagsByResource(ctx, KINDS.snapshot.name);
   const filtered = applyFilters(records, input.Filters, SNAPSHOT_FILTERS, (s) => tags.get(s.SnapshotId));
-  const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 5, max: 1000 });
+  const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 5, max: 1000, clamp: true });
   return { Snapshots: page.items.map((s) => snapshotOutput(s, tags.get(s.SnapshotId))), NextToken: page.nextToken };
 });
 

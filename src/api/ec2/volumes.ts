@@ -159,7 +159,7 @@ const describeVolumes = action((ctx, input: DescribeVolumesRequest): DescribeVol
   if (input.VolumeIds?.length && input.MaxResults !== undefined) {
     throw new Ec2Error('InvalidParameterCombination', 'The parameter volumeSet cannot be used with the parameter maxResults');
   }
-  const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 5, max: 500 });
+  const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 5, max: 500, clamp: true });
   return { Volumes: page.items.map((v) => volumeOutput(v, tags.get(v.VolumeId))), NextToken: page.nextToken };
 });
 
@@ -310,7 +310,7 @@ const MODIFICATION_FILTERS = filterTable<VolumeRecord>('DescribeVolumesModificat
 const describeVolumesModifications = action((ctx, input: DescribeVolumesModificationsRequest): DescribeVolumesModificationsResult => {
   const records = visibleVolumes(ctx, input.VolumeIds).filter((v) => v.modification);
   const filtered = applyFilters(records, input.Filters, MODIFICATION_FILTERS, () => undefined);
-  const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 1, max: 500 });
+  const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 1, max: 500, clamp: true });
   return { VolumesModifications: page.items.map(modificationOutput), NextToken: page.nextToken };
 });
 
@@ -337,7 +337,7 @@ const statusOf = (v: VolumeRecord): 'ok' | 'impaired' | 'insufficient-data' =>
 const describeVolumeStatus = action((ctx, input: DescribeVolumeStatusRequest): DescribeVolumeStatusResult => {
   const records = visibleVolumes(ctx, input.VolumeIds);
   const filtered = applyFilters(records, input.Filters, STATUS_FILTERS, () => undefined);
-  const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 5, max: 1000 });
+  const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 5, max: 1000, clamp: true });
   return {
     VolumeStatuses: page.items.map((v) => ({
       VolumeId: v.VolumeId,
