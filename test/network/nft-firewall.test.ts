@@ -28,7 +28,8 @@ import { baseRuleSet, runFirewallConformance, type FirewallCase } from './firewa
 import { inNsCommand } from '../../src/network/drivers/netns.js';
 
 const PREFIX = `of${randomBytes(2).toString('hex')}`;
-const POOL = '198.51.100.0/24';
+// its own pool: each fabric's host guard drops what its pool does not route, so two tests sharing one would drop each other's traffic
+const POOL = '203.0.113.32/27';
 const METADATA_PORT = 19000 + Math.floor(Math.random() * 1000);
 const hex = (n: number) => randomBytes(n).toString('hex');
 const stateDir = await mkdtemp(join(tmpdir(), 'overcast-nft-'));
