@@ -665,11 +665,13 @@ export class InstanceReconciler implements Reconciler {
   private async syncAttachments(region: string, rec: StoredInstance, machine: RuntimeState | undefined): Promise<boolean> {
     const id = rec.InstanceId;
     let changed = false;
+    let prepared: InstanceVolume[] | undefined;
     for (const v of volumesOfInstance({ store: this.deps.store, region }, id)) {
       const a = v.attachment!;
       if (a.State === 'attaching') {
         if (machine === 'running') {
-          const [vol] = this.volumesOf(region, rec).filter((x) => x.volumeId === v.VolumeId);
+          prepared ??= this.volumesOf(region, rec);
+          const vol = prepared.find((x) => x.volumeId === v.VolumeId);
           if (!vol) continue;
           await this.ensureVolume(region, vol);
           const path = await this.blockStore.attach(v.VolumeId, id);

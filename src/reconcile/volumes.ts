@@ -20,7 +20,7 @@
 import { internalContext, type ChangeEvent, type ResourceContext } from '../resources/context.js';
 import { KINDS } from '../resources/ec2/kinds.js';
 import type { ImageRecord, SnapshotRecord, VolumeRecord } from '../resources/ec2/records.js';
-import { wholeSeconds } from '../resources/ec2/volumes.js';
+import { ec2Time } from '../domain/time.js';
 import { BlockStoreError, type BlockStore, type SnapshotInfo, type VolumeSource } from '../storage/block-store.js';
 import { ReconcileLoop } from './loop.js';
 import type { Reconciler, ReconcilerDeps } from './reconciler.js';
@@ -149,7 +149,7 @@ export class VolumeReconciler implements Reconciler {
         else delete r.Throughput;
         mod.ModificationState = 'completed';
         mod.Progress = 100;
-        mod.EndTime = wholeSeconds(ctx.now);
+        mod.EndTime = ec2Time(ctx.now);
       });
     }
     return true;

@@ -25,49 +25,16 @@ import {
   StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { DEFAULT_CREDENTIAL } from '../../src/config.js';
+import { kill9, spawnServer, type ServerProcess } from '../helpers/server-process.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+type Proc = ServerProcess;
 
-interface Proc {
-  child: ChildProcess;
-  url: string;
-}
-
-function startServer(dataDir: string, extra: string[] = []): Promise<Proc> {
-  const child = spawn(process.execPath, ['bin/overcast.js', 'server', '--port', '0', '--data-dir', dataDir, '--driver', 'mock', ...extra], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 30_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/[\d.:]+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1]! });
-      }
-    });
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
-}
-
-function kill9(p: Proc): Promise<void> {
-  return new Promise((resolve) => {
-    p.child.removeAllListeners('exit');
-    p.child.once('exit', () => resolve());
-    p.child.kill('SIGKILL');
-  });
-}
+const startServer = (dataDir: string, extra: string[] = []): Promise<Proc> => spawnServer(dataDir, ['--driver', 'mock', ...extra]);
 
 function client(url: string): EC2Client {
   return new EC2Client({ endpoint: url, region: 'us-west-2', credentials: DEFAULT_CREDENTIAL, maxAttempts: 1 });

@@ -24,54 +24,25 @@ import {
   type Instance,
 } from '@aws-sdk/client-ec2';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { DEFAULT_CREDENTIAL, loadConfig } from '../../src/config.js';
 import { hostLeftovers, resetHost } from '../../src/host-reset.js';
+import { kill9, spawnServer, type ServerProcess } from '../helpers/server-process.js';
 import { openSshInDefaultGroup, realRuntimeSkip, sshExec, until } from '../helpers/real-instances.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const IMAGE_DIR = process.env.OVERCAST_TEST_IMAGE_DIR ?? '/var/tmp/overcast-test-images';
 const PREFIX = 'ovtk';
 const POOL = '203.0.113.224/28';
 
 const probeWhy = await realRuntimeSkip(PREFIX);
 
-interface Proc {
-  child: ChildProcess;
-  url: string;
-}
+type Proc = ServerProcess;
 
-function startServer(dataDir: string): Promise<Proc> {
-  const args = ['bin/overcast.js', 'server', '--port', '0', '--data-dir', dataDir, '--driver', 'container', '--host-prefix', PREFIX, '--public-ip-pool', POOL, '--image-dir', IMAGE_DIR];
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 120_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/[\d.:]+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1]! });
-      }
-    });
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
-}
-
-function kill9(p: Proc): Promise<void> {
-  return new Promise((resolve) => {
-    p.child.removeAllListeners('exit');
-    p.child.once('exit', () => resolve());
-    p.child.kill('SIGKILL');
-  });
-}
+const startServer = (dataDir: string): Promise<Proc> =>
+  spawnServer(dataDir, ['--driver', 'container', '--host-prefix', PREFIX, '--public-ip-pool', POOL, '--image-dir', IMAGE_DIR], 120_000);
 
 const client = (url: string) => new EC2Client({ endpoint: url, region: 'us-east-1', credentials: DEFAULT_CREDENTIAL, maxAttempts: 1 });
 
@@ -128,11 +99,9 @@ describe('kill -9 during a snapshot and an attach, with real instances', { skip:
     await sh('dd if=/dev/zero of=/dev/sdf bs=1M count=16 2>/dev/null && sync');
 
     // an attach cut short by a kill
-    const second = (await (async () => {
-      proc = await startServer(dataDir);
-      c = client(proc.url);
-      return (await c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1 }))).VolumeId!;
-    })());
+    proc = await startServer(dataDir);
+    c = client(proc.url);
+    const second = (await c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 1 }))).VolumeId!;
     await volumeIs(second, (v) => v.State === 'available');
     await c.send(new AttachVolumeCommand({ VolumeId: second, InstanceId: id, Device: '/dev/sdg' }));
     await kill9(proc);

@@ -99,11 +99,12 @@ const createImage = action((ctx, input: CreateImageRequest): CreateImageResult =
   const specs = tagSpecificationTags(input.TagSpecifications, [KINDS.image.name, KINDS.snapshot.name]);
   const volumes = volumesOfInstance(ctx, inst.InstanceId).filter((v) => v.attachment!.State === 'attached');
   const noDevice = new Set((input.BlockDeviceMappings ?? []).filter((m) => m.NoDevice !== undefined).map((m) => m.DeviceName));
+  const imageId = newId('ami');
   const mappings: BlockDeviceMapping[] = [];
   for (const v of volumes) {
     const dev = v.attachment!.Device;
     if (noDevice.has(dev)) continue;
-    const snap = newSnapshot(ctx, v, `Created by CreateImage(${inst.InstanceId}) for ${'{image}'} from ${v.VolumeId}`);
+    const snap = newSnapshot(ctx, v, `Created by CreateImage(${inst.InstanceId}) for ${imageId} from ${v.VolumeId}`);
     putTags(ctx, snap.SnapshotId, KINDS.snapshot.name, specs.get(KINDS.snapshot.name) ?? []);
     mappings.push({
       DeviceName: dev,
@@ -123,6 +124,7 @@ const createImage = action((ctx, input: CreateImageRequest): CreateImageResult =
   }
   const source = ctx.store.collection(KINDS.image).get(ctx.region, inst.ImageId);
   const image = baseImage(ctx, {
+    ImageId: imageId,
     Name: name,
     Description: input.Description === undefined ? undefined : checkText('Description', input.Description),
     Architecture: (inst.Architecture ?? 'x86_64') as ImageRecord['Architecture'],
@@ -133,11 +135,6 @@ const createImage = action((ctx, input: CreateImageRequest): CreateImageResult =
     BootMode: source?.BootMode ?? 'uefi-preferred',
   });
   if (input.NoReboot !== true && inst.State.Name === 'running') image.rebootInstanceId = inst.InstanceId;
-  for (const m of mappings) {
-    const snaps = ctx.store.collection(KINDS.snapshot);
-    const s = snaps.get(ctx.region, m.Ebs!.SnapshotId!)!;
-    snaps.put(ctx.region, s.SnapshotId, { ...s, Description: s.Description.replace('{image}', image.ImageId) });
-  }
   ctx.store.collection(KINDS.image).put(ctx.region, image.ImageId, image);
   putTags(ctx, image.ImageId, KINDS.image.name, specs.get(KINDS.image.name) ?? []);
   ctx.notify(KINDS.image.name, image.ImageId);

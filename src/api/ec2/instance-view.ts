@@ -21,10 +21,7 @@ import { tagsByResource } from '../../resources/ec2/tags.js';
 /** An ISO-8601 string where the SDK types say Date: the serializer writes both the same way. */
 export const isoTime = (s: string): Date => s as unknown as Date;
 
-/** ISO-8601 at whole seconds, as EC2 reports launch and attach times. */
-export function ec2Time(d: Date): string {
-  return new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString();
-}
+export { ec2Time } from '../../domain/time.js';
 
 export interface InstanceLookups {
   enis: Map<string, NetworkInterfaceRecord>;

@@ -112,18 +112,11 @@ const createSnapshots = action((ctx, input: CreateSnapshotsRequest): CreateSnaps
     return snap;
   });
   return {
-    Snapshots: out.map((s) => ({
-      SnapshotId: s.SnapshotId,
-      VolumeId: s.VolumeId,
-      VolumeSize: s.VolumeSize,
-      State: s.State,
-      StartTime: s.StartTime as unknown as Date,
-      Progress: s.Progress,
-      OwnerId: s.OwnerId,
-      Description: s.Description,
-      Encrypted: s.Encrypted,
-      Tags: tagsField(ctx.store.tags.forResource(ctx.region, s.SnapshotId)),
-    })),
+    // CreateSnapshots answers the SnapshotInfo shape: a pending snapshot without its tier
+    Snapshots: out.map((s) => {
+      const { StorageTier: _tier, ...info } = snapshotOutput(s, ctx.store.tags.forResource(ctx.region, s.SnapshotId));
+      return info;
+    }),
   };
 });
 

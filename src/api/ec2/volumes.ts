@@ -30,6 +30,7 @@ import type {
 import { applyFilters, filterTable } from '../../domain/filters.js';
 import { paginate } from '../../domain/pagination.js';
 import { findZone } from '../../domain/regions.js';
+import { ec2Time } from '../../domain/time.js';
 import { Ec2Error, invalidParameterValue, missingParameter } from '../../domain/errors.js';
 import { checkDeviceName, checkVolumeShape, checkVolumeType } from '../../domain/volume-types.js';
 import type { Tag } from '../../store/store.js';
@@ -39,7 +40,7 @@ import { KINDS } from '../../resources/ec2/kinds.js';
 import type { SnapshotRecord, VolumeRecord } from '../../resources/ec2/records.js';
 import { requireResource, requireResources } from '../../resources/ec2/registry.js';
 import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
-import { beginAttach, beginDetach, newVolume, volumeAttachments, volumeCollection, volumesOfInstance, wholeSeconds } from '../../resources/ec2/volumes.js';
+import { beginAttach, beginDetach, newVolume, volumeAttachments, volumeCollection, volumesOfInstance } from '../../resources/ec2/volumes.js';
 import { snapshotUsableBy } from '../../resources/ec2/snapshots.js';
 
 const asDate = (s: string | undefined): Date | undefined => s as unknown as Date | undefined;
@@ -282,7 +283,7 @@ const modifyVolume = action((ctx, input: ModifyVolumeRequest): ModifyVolumeResul
     OriginalVolumeType: v.VolumeType,
     OriginalMultiAttachEnabled: v.MultiAttachEnabled,
     Progress: 0,
-    StartTime: wholeSeconds(ctx.now),
+    StartTime: ec2Time(ctx.now),
   };
   if (shape.iops !== undefined) v.modification.TargetIops = shape.iops;
   if (shape.throughput !== undefined) v.modification.TargetThroughput = shape.throughput;

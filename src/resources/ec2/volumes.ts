@@ -11,14 +11,13 @@
  */
 import type { InstanceBlockDeviceMapping } from '@aws-sdk/client-ec2';
 import { newId } from '../../domain/ids.js';
+import { ec2Time } from '../../domain/time.js';
 import type { ResourceContext } from '../context.js';
 import { ATTACHED_INDEX, KINDS } from './kinds.js';
 import type { StoredInstance, VolumeOrigin, VolumeRecord } from './records.js';
 
 export const volumeCollection = (ctx: { store: ResourceContext['store'] }) => ctx.store.collection(KINDS.volume);
 
-/** ISO-8601 at whole seconds, as EC2 reports create and attach times. */
-export const wholeSeconds = (d: Date): string => new Date(Math.floor(d.getTime() / 1000) * 1000).toISOString();
 
 export interface NewVolume {
   sizeGiB: number;
@@ -35,7 +34,7 @@ export interface NewVolume {
 }
 
 export function newVolume(ctx: ResourceContext, v: NewVolume): VolumeRecord {
-  const now = wholeSeconds(ctx.now);
+  const now = ec2Time(ctx.now);
   const rec: VolumeRecord = {
     VolumeId: newId('vol'),
     Size: v.sizeGiB,
@@ -102,7 +101,7 @@ export function syncMappings(ctx: ResourceContext, instanceId: string): void {
 /** AttachVolume's record change (the caller checked the rules): attaching, in-use. */
 export function beginAttach(ctx: ResourceContext, vol: VolumeRecord, instanceId: string, device: string): VolumeRecord {
   vol.State = 'in-use';
-  vol.attachment = { InstanceId: instanceId, Device: device, State: 'attaching', AttachTime: wholeSeconds(ctx.now), DeleteOnTermination: false };
+  vol.attachment = { InstanceId: instanceId, Device: device, State: 'attaching', AttachTime: ec2Time(ctx.now), DeleteOnTermination: false };
   volumeCollection(ctx).put(ctx.region, vol.VolumeId, vol);
   syncMappings(ctx, instanceId);
   ctx.notify(KINDS.volume.name, vol.VolumeId);

@@ -24,7 +24,7 @@ import { run } from '../../host/exec.js';
 import { locations, readManifest, writeManifest, type BlockRef, type Manifest } from './chunk-manifest.js';
 import { hashRuns, type HashedRun, type Run } from './block-hasher.js';
 import { blockMap, fiemap, sameBlock } from './fiemap.js';
-import { readJson, syncDir, writeJsonAtomic } from './reflink-records.js';
+import { exists, readJson, syncDir, writeJsonAtomic } from './reflink-records.js';
 import { punchRanges, reflinkRanges, type Range } from './xfs-io.js';
 
 export type { Manifest } from './chunk-manifest.js';
@@ -502,12 +502,4 @@ async function names(dir: string): Promise<string[]> {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 

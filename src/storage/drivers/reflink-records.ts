@@ -6,7 +6,7 @@
  * leftover of a create that did not finish, and is ignored.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readFile, readdir, rename, rm } from 'node:fs/promises';
+import { open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { VolumeSource } from '../block-store.js';
 
@@ -38,6 +38,16 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
   }
   await rename(tmp, file);
   await syncDir(dirname(file));
+}
+
+/** Whether a path exists (anything stat can see). */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export async function syncDir(dir: string): Promise<void> {

@@ -50,6 +50,7 @@ import {
   readJson,
   removeEntry,
   sourceKey,
+  exists,
   syncDir,
   writeJsonAtomic,
   type SnapshotRecord,
@@ -534,14 +535,6 @@ function withoutAttachment(rec: VolumeRecord): VolumeRecord {
   return rest;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function createSparse(file: string, bytes: number): Promise<void> {
   const fh = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC);
