@@ -34,7 +34,7 @@ import { kill9, spawnServer, type ServerProcess } from '../helpers/server-proces
 import { openSshInDefaultGroup, realRuntimeSkip, sshExec, until } from '../helpers/real-instances.js';
 
 const IMAGE_DIR = process.env.OVERCAST_TEST_IMAGE_DIR ?? '/var/tmp/overcast-test-images';
-const PREFIX = 'ovtk';
+const PREFIX = 'ovtc';
 const POOL = '203.0.113.224/28';
 
 const probeWhy = await realRuntimeSkip(PREFIX);
