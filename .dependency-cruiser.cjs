@@ -5,6 +5,7 @@
  *   protocol ← api → resources ← reconcile → drivers (compute, network, storage)
  *   domain/ is pure: it imports nothing of the project but itself.
  *   host/ wraps host tools and set-up (commands, cgroups): it imports only itself and domain/.
+ *   runtime/ (event-loop time slices) imports nothing of the project.
  */
 const layer = (name) => `^src/${name}/`;
 const DRIVERS = '^src/(compute|network|storage)/';
@@ -67,6 +68,13 @@ module.exports = {
       severity: 'error',
       from: { path: layer('host') },
       to: { path: '^src/', pathNot: [layer('host'), layer('domain')] },
+    },
+    {
+      name: 'runtime-is-a-leaf',
+      comment: 'runtime/ shares the event loop between background work; it imports nothing of the project',
+      severity: 'error',
+      from: { path: layer('runtime') },
+      to: { path: '^src/', pathNot: layer('runtime') },
     },
     {
       name: 'no-circular',

@@ -121,7 +121,9 @@ interface Build {
 function startOvercast(b: Build, env: Record<string, string> = {}, label = b.label): Promise<Side> {
   const dataDir = join(tmp, `data-${++dataDirs}`);
   // 1,000 instances with public IPs need more than the default /24 pool: use the RFC 2544 benchmarking range.
-  return startProcess(label, ['bin/overcast.js', 'server'], {
+  // BENCH_SERVER_NODE_ARGS (space separated, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the servers
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  return startProcess(label, [...nodeArgs, 'bin/overcast.js', 'server'], {
     cwd: b.cwd,
     // the control-plane cases measure the API on the mock drivers (the real-instance cases run their own servers)
     env: { OVERCAST_PORT: '0', OVERCAST_DATA_DIR: dataDir, OVERCAST_PUBLIC_IP_POOL: '198.18.0.0/15', OVERCAST_DRIVER: 'mock', ...env },

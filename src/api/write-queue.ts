@@ -4,21 +4,23 @@
  * its write in the I/O callback that completed it: a burst of 500 RunInstances
  * is one long stretch of event-loop work, and a DescribeRegions that arrived in
  * the middle waits behind all of it. Here writes are queued instead: at most one
- * runs inline per event-loop turn, the rest run one per turn (setImmediate), so
- * the poll phase — reads, other sockets — gets the loop between two writes. The
+ * runs inline per event-loop turn, the rest wait in the FIFO of background work
+ * (runtime/turns.ts), which runs about a millisecond of it per turn, so the poll
+ * phase — reads, other sockets — gets the loop between two slices. The
  * queue, plus the calls still in their async `prepare` step (CreateKeyPair's key
  * generation on the thread pool, which queues there unbounded otherwise), is
  * what `--max-pending-writes` bounds: one more is refused with EC2's
  * RequestLimitExceeded (HTTP 503) at once, before any work is done for it.
  */
 import { Ec2Error } from '../domain/errors.js';
+import { slice, sliceUsed } from '../runtime/turns.js';
 
 export class WriteQueue {
-  private readonly queue: (() => void)[] = [];
   /** calls admitted and not finished: in prepare, queued, or running */
   private pending = 0;
+  /** writes waiting for a slice of the event loop */
+  private queued = 0;
   private ranThisTurn = false;
-  private draining = false;
 
   /** `max` pending writes; 0 turns admission control off (every write runs at once). */
   constructor(readonly max: number) {}
@@ -43,22 +45,21 @@ export class WriteQueue {
     };
   }
 
-  /** Runs `fn` now when no write ran in this turn and none waits; else after the writes queued before it. */
+  /**
+   * Runs `fn` now when no write ran in this turn, none waits and the turn's slice has room;
+   * else after the writes (and other background work) queued before it, in a later slice.
+   */
   run<T>(fn: () => T): T | Promise<T> {
     if (this.max === 0) return fn();
-    if (!this.ranThisTurn && this.queue.length === 0) {
+    if (!this.ranThisTurn && this.queued === 0 && !sliceUsed()) {
       this.markTurn();
       return fn();
     }
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push(() => {
-        try {
-          resolve(fn());
-        } catch (e) {
-          reject(e);
-        }
-      });
-      this.drain();
+    this.queued++;
+    return slice().then(() => {
+      this.queued--;
+      this.markTurn();
+      return fn();
     });
   }
 
@@ -66,22 +67,5 @@ export class WriteQueue {
     if (this.ranThisTurn) return;
     this.ranThisTurn = true;
     setImmediate(() => (this.ranThisTurn = false));
-  }
-
-  /** One queued write per turn: between two, the loop polls for I/O (and serves reads). */
-  private drain(): void {
-    if (this.draining) return;
-    this.draining = true;
-    const next = (): void => {
-      const job = this.queue.shift();
-      if (!job) {
-        this.draining = false;
-        return;
-      }
-      this.markTurn();
-      job();
-      setImmediate(next);
-    };
-    setImmediate(next);
   }
 }

@@ -10,13 +10,17 @@
  *    doubling up to maxRetryMs); scheduling the key meanwhile runs it at once.
  *  - commit(fn): writes queued in one turn of the event loop share one
  *    transaction (one fsync for a thousand launches), each in its own
- *    savepoint so one failure spoils no other.
+ *    savepoint so one failure spoils no other; a flush ends when the turn's
+ *    slice is spent (runtime/turns.ts) and commits the rest in the next turn.
+ *  - each step waits for a turn with slice left, so steps for a thousand keys
+ *    scheduled at once are spread over turns that poll for I/O in between.
  *  - start(): adopts what exists — every key the reconciler lists is looked
  *    at once — then resyncs every resyncMs (unref'd timer) so that what
  *    drifted without a notification or an event is found again.
  *  - watch(stream, keysOf): a driver's events schedule the keys they concern.
  */
 import type { Store } from '../store/store.js';
+import { mustWait, slice, sliceUsed } from '../runtime/turns.js';
 import type { EventStream, Unsubscribe } from '../compute/driver.js';
 
 export interface LoopHandler {
@@ -137,6 +141,10 @@ export class ReconcileLoop {
         while (chain.again && !this.stopped) {
           chain.again = false;
           try {
+            if (mustWait()) {
+              await slice();
+              if (this.stopped) break;
+            }
             const settled = await this.handler.step(key);
             if (!settled) chain.again = true;
             this.attempts.delete(key);
@@ -180,23 +188,31 @@ export class ReconcileLoop {
   }
 
   private flush(): void {
-    const batch = this.writes.splice(0);
+    const batch: Write[] = [];
     const settle: (() => void)[] = [];
     const { store } = this.opts;
     try {
       store.transaction(() => {
-        for (const w of batch) {
+        // Writes share one transaction for as long as the turn's slice lasts; the rest go to
+        // the next turn, so that a thousand launches settling at once never hold the event
+        // loop (and every API call waiting on it) for long.
+        sliceUsed();
+        do {
+          const w = this.writes.shift()!;
+          batch.push(w);
           try {
             const value = store.transaction(w.fn);
             settle.push(() => w.resolve(value));
           } catch (err) {
             settle.push(() => w.reject(err));
           }
-        }
+        } while (this.writes.length > 0 && !sliceUsed());
       });
     } catch (err) {
       for (const w of batch) w.reject(err);
-      return;
+      settle.length = 0;
+    } finally {
+      if (this.writes.length > 0) setImmediate(() => this.flush());
     }
     for (const s of settle) s();
   }

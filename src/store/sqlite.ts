@@ -3,6 +3,7 @@
  * mode. Resources are JSON documents keyed by (region, kind, id); tags live in
  * their own table so DescribeTags and CreateTags work across every resource type.
  */
+import { Checkpointer } from './checkpointer.js';
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -324,7 +325,16 @@ class SqliteTags implements TagStore {
 export interface SqliteOptions {
   /** default 'normal' */
   durability?: Durability;
+  /**
+   * How the WAL is checkpointed: 'thread' (default) by a worker thread every 250 ms
+   * (store/checkpointer.ts), off the event loop; 'inline' by SQLite inside the commit
+   * that fills it (its automatic checkpoint).
+   */
+  checkpoint?: 'thread' | 'inline';
 }
+
+/** How often the checkpoint thread looks at the WAL. */
+const CHECKPOINT_EVERY_MS = 250;
 
 export class SqliteStore implements Store {
   readonly db: Database.Database;
@@ -338,6 +348,7 @@ export class SqliteStore implements Store {
   private readonly heldStmt: Statement;
   private readonly heldAllStmt: Statement;
   private readonly heldRangeStmt: Statement;
+  private readonly checkpointer: Checkpointer | undefined;
   /** records read from SQLite so far (JSON documents parsed), for tests */
   readonly readStats: ReadStats = { records: 0 };
 
@@ -353,6 +364,10 @@ export class SqliteStore implements Store {
       // so a killed server loses nothing; only power loss can drop the last commits.
       // FULL adds an fsync per commit for that case.
       this.db.pragma(`synchronous = ${opts.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+      if (opts.checkpoint !== 'inline') {
+        this.db.pragma('wal_autocheckpoint = 0');
+        this.checkpointer = new Checkpointer(join(dataDir, 'overcast.db'), CHECKPOINT_EVERY_MS);
+      }
     }
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
@@ -455,6 +470,7 @@ export class SqliteStore implements Store {
   }
 
   close(): void {
+    this.checkpointer?.stop();
     this.db.close();
   }
 }

@@ -10,7 +10,12 @@
  *   2. every body is well-formed XML (a strict check here, and the parser of
  *      @aws-sdk/client-ec2 accepts it);
  *   3. a rejected call (4xx, DryRun included) changes nothing in the store
- *      (a digest of every row of the SQLite file, before and after).
+ *      (a digest of every row of the SQLite file, before and after);
+ *   4. no call takes more than a bounded multiple of a plain call's time
+ *      (SLOW_FACTOR × the median DescribeRegions of the same run, with a floor
+ *      for machine noise; a slow rejected call is replayed once — the store did
+ *      not change — and counts only when it is slow again): what a
+ *      backtracking wildcard or a scan per call would break.
  *
  * Bounded: a fixed seed (printed; OVERCAST_FUZZ_SEED overrides it) and a fixed
  * number of requests.
@@ -33,6 +38,10 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 const SEED = Number(process.env.OVERCAST_FUZZ_SEED ?? 9);
 const REQUESTS = 2500;
 const MAX_DEPTH = 3;
+/** a call may take this many times a plain DescribeRegions… */
+const SLOW_FACTOR = 200;
+/** …and never less than this (ms): what a noisy shared machine adds to any one call */
+const SLOW_FLOOR_MS = 300;
 
 // ---------------------------------------------------------------- a seeded PRNG (mulberry32)
 
@@ -253,7 +262,7 @@ describe('model-driven fuzzing of every EC2 operation', () => {
     }
   }
 
-  it(`never a 5xx, always well-formed XML, a rejected call changes nothing (seed ${SEED}, ${REQUESTS} requests)`, async () => {
+  it(`never a 5xx, always well-formed XML, a rejected call changes nothing, no call is slow (seed ${SEED}, ${REQUESTS} requests)`, async () => {
     process.stdout.write(`# fuzz seed ${SEED} (set OVERCAST_FUZZ_SEED to replay)\n`);
     const rnd = prng(SEED);
     const v = new Values(rnd, ids);
@@ -262,6 +271,16 @@ describe('model-driven fuzzing of every EC2 operation', () => {
     const failures: string[] = [];
     let accepted = 0;
     let mutatedSinceQuiet = false;
+    const plainCall = await signedRequest(t.url, 'Action=DescribeRegions&Version=2016-11-15');
+    const plainMs: number[] = [];
+    for (let i = 0; i < 31; i++) {
+      const t0 = performance.now();
+      await send(t.url, plainCall);
+      plainMs.push(performance.now() - t0);
+    }
+    plainMs.sort((a, b) => a - b);
+    const slowMs = Math.max(SLOW_FACTOR * plainMs[15]!, SLOW_FLOOR_MS);
+    let slowest = { ms: 0, what: '' };
     const started = Date.now();
     for (let n = 0; n < REQUESTS && failures.length < 10; n++) {
       const action = v.pick(actions);
@@ -275,8 +294,21 @@ describe('model-driven fuzzing of every EC2 operation', () => {
       }
       const body = [`Action=${action}`, 'Version=2016-11-15', ...params.map(([k, r]) => `${encodeURIComponent(k)}=${r.enc}`)].join('&');
       const before = digest();
-      const res = await send(t.url, await signedRequest(t.url, body));
+      const signed = await signedRequest(t.url, body);
+      const t0 = performance.now();
+      const res = await send(t.url, signed);
+      let ms = performance.now() - t0;
       const what = `#${n} ${action} ${body.length > 300 ? `${body.slice(0, 300)}…` : body}`;
+      if (ms > slowMs && res.status >= 400) {
+        // rejected, so the store is as it was: the same call again shows whether it is slow or the machine was
+        const t1 = performance.now();
+        await send(t.url, signed);
+        ms = performance.now() - t1;
+      }
+      // a new RSA key is real work (~50–200 ms on the thread pool, by design): bounded by its own rule, not this one
+      const keyGeneration = action === 'CreateKeyPair' && res.status < 400;
+      if (ms > slowest.ms && !keyGeneration) slowest = { ms, what: `${action} (${res.status})` };
+      if (ms > slowMs && !keyGeneration) failures.push(`${what}\n  -> took ${ms.toFixed(0)} ms, over ${slowMs.toFixed(0)} ms (${SLOW_FACTOR}× a plain call's ${plainMs[15]!.toFixed(2)} ms)`);
       if (res.status >= 500) failures.push(`${what}\n  -> ${res.status} ${res.body.slice(0, 300)}`);
       const problem = wellFormedProblem(res.body) ?? sdkParseProblem(res.body);
       if (problem !== undefined) failures.push(`${what}\n  -> ${res.status} ill-formed (${problem}): ${res.body.slice(0, 300)}`);
@@ -296,7 +328,7 @@ describe('model-driven fuzzing of every EC2 operation', () => {
       if (res.status >= 500 || problem !== undefined) failures.push(`after fuzzing, ${action} -> ${res.status} ${problem ?? ''}: ${res.body.slice(0, 300)}`);
     }
     process.stdout.write(
-      `# fuzz: ${actions.length} actions, ${accepted} accepted, ${Date.now() - started} ms\n`,
+      `# fuzz: ${actions.length} actions, ${accepted} accepted, ${Date.now() - started} ms; slowest call ${slowest.ms.toFixed(1)} ms (${slowest.what}), bound ${slowMs.toFixed(0)} ms\n`,
     );
     assert.deepEqual(failures, [], failures.join('\n'));
   });

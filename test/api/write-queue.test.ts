@@ -19,17 +19,24 @@ describe('write queue (admission control for mutating calls)', () => {
     assert.equal(q.size, 2);
   });
 
-  it('runs one write inline per turn; the others wait, one per turn, in order, with the loop free between them', async () => {
+  it('runs one write inline per turn; the others wait in order, a slice of the loop (~1 ms) of them per turn, with the loop free between slices', async () => {
     const q = new WriteQueue(100);
     const order: string[] = [];
-    const first = q.run(() => (order.push('w1'), 1));
+    /** a write that takes longer than a turn's slice */
+    const slow = (name: string, v: number) => () => {
+      const end = performance.now() + 1.5;
+      while (performance.now() < end);
+      order.push(name);
+      return v;
+    };
+    const first = q.run(slow('w1', 1));
     assert.equal(first, 1, 'a lone write runs at once');
-    const second = q.run(() => (order.push('w2'), 2));
-    const third = q.run(() => (order.push('w3'), 3));
+    const second = q.run(slow('w2', 2));
+    const third = q.run(slow('w3', 3));
     assert.ok(second instanceof Promise && third instanceof Promise);
     setImmediate(() => order.push('other work'));
     assert.deepEqual(await Promise.all([second, third]), [2, 3]);
-    // work scheduled while w2 waits runs before w3: each queued write has a turn of its own
+    // w2 spends its turn's slice: work scheduled meanwhile runs before w3
     assert.deepEqual(order, ['w1', 'w2', 'other work', 'w3']);
     await turn();
     await turn();

@@ -119,4 +119,34 @@ describe('reconcile loop', () => {
     await h.loop.stop();
     h.store.close();
   });
+  it('yields the event loop between transactions when queued writes take longer than the flush budget', async () => {
+    const h = harness(async () => true);
+    const col = h.store.collection(kind<{ n: number }>({ name: 'thing' }));
+    let outer = 0;
+    const real = h.store.transaction.bind(h.store);
+    h.store.transaction = <T>(fn: () => T): T => {
+      if (!h.store.db.inTransaction) outer++;
+      return real(fn);
+    };
+    const busy = (ms: number) => {
+      const end = performance.now() + ms;
+      while (performance.now() < end);
+    };
+    let writtenWhenOtherWorkRan = -1;
+    const commits = Array.from({ length: 20 }, (_, n) =>
+      h.loop.commit(() => {
+        busy(1);
+        col.put('r', `k${n}`, { n });
+      }),
+    );
+    // queued after the first flush: runs between two of its transactions, not after all twenty writes
+    setImmediate(() => setImmediate(() => (writtenWhenOtherWorkRan = col.list('r').length)));
+    await Promise.all(commits);
+    assert.equal(col.list('r').length, 20, 'every write committed');
+    assert.ok(outer > 1, `more than one transaction for 20 writes of 1 ms each (got ${outer})`);
+    assert.ok(writtenWhenOtherWorkRan > 0 && writtenWhenOtherWorkRan < 20, `other work ran in the middle (after ${writtenWhenOtherWorkRan} writes)`);
+    await tick();
+    await h.loop.stop();
+    h.store.close();
+  });
 });
