@@ -210,10 +210,12 @@ async function crunTrue(runs: number): Promise<number[]> {
 
 async function tinyCase(ctx: Ctx): Promise<void> {
   console.log(`instances-real-tiny: RunInstances → first SSH login (tiny, t3.nano), ${LAUNCHES} sequential launches`);
-  const crun = await crunTrue(LAUNCHES);
-  // a warm-up launch (the volume pool, the VPC's namespaces and the image's first clone are set up once); it stays up for anchor (b)
-  const warm = await launchToLogin(ctx, ctx.tiny, 't3.nano', 'admin', 60_000);
+  // a warm-up launch (the image is built on first use; the volume pool, the VPC's namespaces and the image's
+  // first clone are set up once); it stays up for anchor (b)
+  const warm = await launchToLogin(ctx, ctx.tiny, 't3.nano', 'admin', 180_000);
   console.log(`  (warm-up launch: ${ms(warm.ms)})`);
+  // anchor (a) needs the image's root filesystem, which the warm-up launch built if it was not cached
+  const crun = await crunTrue(LAUNCHES);
   const logins: number[] = [];
   for (let i = 0; i < LAUNCHES; i++) {
     const t0 = performance.now();

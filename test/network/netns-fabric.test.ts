@@ -275,6 +275,20 @@ describe('netns fabric: real traffic', { skip: unable, timeout: 180_000 }, () =>
     await f.unmapPublicIp('198.51.100.212');
   });
 
+  it('a plug a crash cut short (its port made, no address inside yet) is not adopted, and plugging again makes it whole', async () => {
+    const cr = nic(vpcA, 0, 30, `i-${hex(8)}c1`);
+    const c = await f.plug(cr);
+    // as if the server died between the port's batch and the addresses' batch
+    await run('ip', ['-n', c.netns, 'addr', 'flush', 'dev', 'eth0']);
+    const again = fabric();
+    assert.ok(!(await again.list()).interfaces.some((i) => i.interfaceId === cr.interfaceId), 'a half-made plug is not adopted');
+    assert.deepEqual(await again.plug(cr), c, 'the same interface, made afresh over what was left');
+    const addrs = JSON.parse((await run('ip', ['-n', c.netns, '-j', 'addr', 'show', 'dev', 'eth0'])).stdout) as { addr_info: { local: string }[] }[];
+    assert.ok(addrs[0]!.addr_info.some((x) => x.local === cr.privateIps[0]), 'its address is back');
+    await again.close();
+    await f.unplug(cr.interfaceId);
+  });
+
   it('an interface deleted behind its back is reported lost and forgotten', async () => {
     const seen: FabricEvent[] = [];
     const off = f.events((e) => seen.push(e));

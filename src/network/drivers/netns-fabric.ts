@@ -27,6 +27,7 @@
  */
 import { Emitter, type ProbeResult } from '../../compute/driver.js';
 import { contains, formatIpv4, ipInCidr, networkAddress, overlaps, parseCidr4, parseIpv4, type Cidr4 } from '../../domain/cidr.js';
+import { existsSync } from 'node:fs';
 import { CommandError, hasCommand, isRoot } from '../../host/exec.js';
 import {
   FabricError,
@@ -479,36 +480,48 @@ export class NetnsFabric implements Fabric {
       if (!sn) {
         const bridge = bridgeName(req.subnetId);
         await ipQuiet(ns, ['link', 'del', 'dev', bridge]);
-        await ipBatch(ns, [
+        // the alias last: a bridge that has it was made whole (what scan() adopts)
+        const subnetLines = [
           `link add ${bridge} mtu ${MTU} type bridge`,
           `addr add ${gateway}/${subnet.prefix} dev ${bridge}`,
           `link set ${bridge} up`,
-        ]);
+        ];
+        const alias = `link set dev ${bridge} alias "${subnetAlias(this.prefix, { subnetId: req.subnetId, subnetCidr: req.subnetCidr })}"`;
+        const outside = !contains(parseCidr4(net.spec.cidrBlock)!, subnet);
+        await ipBatch(ns, outside ? subnetLines : [...subnetLines, alias]);
         sn = { subnetId: req.subnetId, cidr: req.subnetCidr, parsed: subnet, bridge };
         net.subnets.set(req.subnetId, sn);
-        if (!contains(parseCidr4(net.spec.cidrBlock)!, subnet)) {
+        if (outside) {
           await this.applyRules(net);
           await ip(undefined, ['route', 'replace', this.networksOf(net).at(-1)!, 'via', net.transit.router, 'dev', net.hostIf, 'onlink', 'table', String(net.transit.table)]);
+          await ipBatch(ns, [alias]);
         }
-        await ip(ns, ['link', 'set', 'dev', bridge, 'alias', subnetAlias(this.prefix, { subnetId: req.subnetId, subnetCidr: req.subnetCidr })]);
       }
-      const newNs = !instanceHadNics && !(await listNetns()).includes(ins);
+      const newNs = !instanceHadNics && !existsSync(`/run/netns/${ins}`);
       if (newNs) await addNetns(ins);
-      await ipQuiet(ns, ['link', 'del', 'dev', port]);
-      // what a half-made earlier try left inside (a namespace made just now holds nothing)
-      if (!newNs) await ipQuiet(ins, ['link', 'del', 'dev', eth]);
-      await ipBatch(ns, [
+      // the port with its alias in one batch (ids are validated: the alias is plain words); a port
+      // (or, in an older namespace, its peer) left by a half-made earlier try is removed and the batch
+      // run again. scan() adopts a port only once its peer inside has its addresses.
+      const portLines = [
         `link add ${port} mtu ${MTU} type veth peer name ${eth} address ${req.mac} mtu ${MTU} netns ${ins}`,
         `link set ${port} master ${sn.bridge}`,
         `link set ${port} up`,
-      ]);
+        `link set dev ${port} alias "${portAlias(this.prefix, req)}"`,
+      ];
+      try {
+        await ipBatch(ns, portLines);
+      } catch (e) {
+        if (!(e instanceof CommandError)) throw e;
+        await ipQuiet(ns, ['link', 'del', 'dev', port]);
+        if (!newNs) await ipQuiet(ins, ['link', 'del', 'dev', eth]);
+        await ipBatch(ns, portLines);
+      }
       await ipBatch(ins, [
         'link set lo up',
         ...req.privateIps.map((a) => `addr add ${a}/${subnet.prefix} dev ${eth}`),
         `link set ${eth} up`,
         ...(req.deviceIndex === 0 ? [`route replace default via ${gateway} dev ${eth}`] : []),
       ]);
-      await ip(ns, ['link', 'set', 'dev', port, 'alias', portAlias(this.prefix, req)]);
     } catch (e) {
       await ipQuiet(ns, ['link', 'del', 'dev', port]);
       if (!instanceHadNics) await delNetns(ins);
@@ -620,7 +633,8 @@ export class NetnsFabric implements Fabric {
         let insLinks = inside.get(ins);
         if (!insLinks) inside.set(ins, (insLinks = await listLinks(ins).catch(() => [])));
         const eth = insLinks.find((x) => x.ifname === `eth${pa.deviceIndex}`);
-        if (!eth?.address) continue;
+        // a port whose plug did not finish (no addresses inside yet) is not adopted: the next plug makes it afresh
+        if (!eth?.address || eth.inet.length === 0) continue;
         const privateIps = eth.inet.map((x) => x.split('/')[0]!);
         const req: PlugRequest = { ...pa, vpcId: a.vpcId, subnetCidr: sn.cidr, mac: eth.address.toLowerCase(), privateIps };
         this.plugged.set(pa.interfaceId, {

@@ -3,6 +3,7 @@
  * attaching a file and detaching a device. The kernel is the record of what is
  * attached: a device is found again by its backing file, never remembered.
  */
+import { readdir, readFile } from 'node:fs/promises';
 import { run } from '../../host/exec.js';
 
 export interface LoopDevice {
@@ -18,17 +19,48 @@ interface LosetupJson {
   loopdevices?: { name?: unknown; 'back-file'?: unknown }[];
 }
 
-/** Every loop device attached on the host. */
+/**
+ * Every loop device attached on the host, read from sysfs (each attached device's
+ * loop/backing_file, what `losetup -l` itself reads) without a process per call;
+ * through `losetup -J -l` where sysfs has no block devices to show.
+ */
 export async function listLoopDevices(): Promise<LoopDevice[]> {
+  let names: string[];
+  try {
+    names = (await readdir(SYS_BLOCK)).filter((n) => /^loop\d+$/.test(n));
+  } catch {
+    return listWithLosetup();
+  }
+  const out: LoopDevice[] = [];
+  await Promise.all(
+    names.map(async (n) => {
+      let raw: string;
+      try {
+        raw = (await readFile(`${SYS_BLOCK}/${n}/loop/backing_file`, 'utf8')).replace(/\n$/, '');
+      } catch {
+        return; // not attached (or detached meanwhile)
+      }
+      out.push(device(`/dev/${n}`, raw));
+    }),
+  );
+  return out.sort((a, b) => loopNumber(a.name) - loopNumber(b.name));
+}
+
+const SYS_BLOCK = '/sys/block';
+
+function device(name: string, raw: string): LoopDevice {
+  const deleted = raw.endsWith(' (deleted)');
+  return { name, backFile: deleted ? raw.slice(0, -' (deleted)'.length) : raw, deleted };
+}
+
+async function listWithLosetup(): Promise<LoopDevice[]> {
   const { stdout } = await run('losetup', ['-J', '-l']);
   if (stdout.trim() === '') return [];
   const parsed = JSON.parse(stdout) as LosetupJson;
   const out: LoopDevice[] = [];
   for (const d of parsed.loopdevices ?? []) {
     if (typeof d.name !== 'string' || typeof d['back-file'] !== 'string') continue;
-    const raw = d['back-file'];
-    const deleted = raw.endsWith(' (deleted)');
-    out.push({ name: d.name, backFile: deleted ? raw.slice(0, -' (deleted)'.length) : raw, deleted });
+    out.push(device(d.name, d['back-file']));
   }
   return out;
 }
