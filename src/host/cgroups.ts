@@ -10,7 +10,7 @@
  * parent, /overcast/<instance-id>, in every hierarchy.
  */
 import { existsSync, readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from './exec.js';
 
@@ -176,4 +176,69 @@ export async function resetCgroups(): Promise<string[]> {
     } else left.push(...children.map((c) => join(target, c)));
   }
   return left;
+}
+
+/**
+ * An instance's CPU time and page cache, read from its cgroup, and the reclaim
+ * of that cache: what the container driver's idle trim (compute/drivers/
+ * container/idle-trim.ts) uses. v1: cpuacct.usage, memory.stat total_cache,
+ * memory.force_empty; cgroup2: cpu.stat usage_usec, memory.stat file,
+ * memory.reclaim. Each answers undefined (or does nothing) where the file is absent.
+ */
+export interface InstanceCgroupFiles {
+  /** CPU time the instance used so far, ns */
+  cpuNs(id: string): Promise<number | undefined>;
+  /** page cache (file pages) charged to the instance, bytes */
+  pageCacheBytes(id: string): Promise<number | undefined>;
+  /** asks the kernel to reclaim what it can of the instance's memory (clean page cache first) */
+  reclaim(id: string, bytes: number): Promise<void>;
+}
+
+async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function statField(text: string | undefined, field: string): number | undefined {
+  const m = text === undefined ? null : new RegExp(`^${field} (\\d+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** The instance cgroup files of this host's layout (v1 hierarchies, or cgroup2 at /sys/fs/cgroup). */
+export function instanceCgroupFiles(): InstanceCgroupFiles {
+  const layout = cgroupLayout();
+  if (layout.kind === 'unified') {
+    const dir = (id: string) => join(CGROUP_ROOT, CGROUP_PARENT, id);
+    return {
+      async cpuNs(id) {
+        const us = statField(await readText(join(dir(id), 'cpu.stat')), 'usage_usec');
+        return us === undefined ? undefined : us * 1000;
+      },
+      async pageCacheBytes(id) {
+        return statField(await readText(join(dir(id), 'memory.stat')), 'file');
+      },
+      async reclaim(id, bytes) {
+        await writeFile(join(dir(id), 'memory.reclaim'), String(bytes)).catch(() => undefined); // EAGAIN: less was reclaimable
+      },
+    };
+  }
+  const h = v1Hierarchies();
+  const cpuacct = h.get('cpuacct');
+  const memory = h.get('memory');
+  return {
+    async cpuNs(id) {
+      if (!cpuacct) return undefined;
+      const t = await readText(join(cpuacct, CGROUP_PARENT, id, 'cpuacct.usage'));
+      return t === undefined ? undefined : Number(t.trim());
+    },
+    async pageCacheBytes(id) {
+      return memory ? statField(await readText(join(memory, CGROUP_PARENT, id, 'memory.stat')), 'total_cache') : undefined;
+    },
+    async reclaim(id) {
+      if (memory) await writeFile(join(memory, CGROUP_PARENT, id, 'memory.force_empty'), '0').catch(() => undefined);
+    },
+  };
 }

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, truncateSync, writeFileSync, copyFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -396,6 +396,36 @@ describe('container driver on this host', { skip, timeout: 120_000 }, () => {
     console.log(`# I/O caps: 100 x 4 KiB direct reads ${freeSecs.toFixed(3)} s unlimited, ${cappedSecs.toFixed(3)} s at 50 IOPS; 2 MiB ${freeBig.toFixed(3)} s unlimited, ${hotSecs.toFixed(3)} s at 1 MiB/s`);
     await hv.terminate(id);
     for (const h of ['devices', 'blkio']) assert.equal(existsSync(`/sys/fs/cgroup/${h}/${CGROUP_PARENT}/${id}`), false, `no ${h} cgroup left`);
+  });
+
+  it('gives back the page cache of an idle machine, not of a busy one, and the guest keeps its files', async () => {
+    const trimming = new ContainerHypervisor({ dir: join(work, 'trim'), stopTimeoutMs: 5000, pollMs: 50, idleTrim: { intervalMs: 200 } });
+    const s = spec('i-0c0000000000000b1');
+    const stat = (field: string) => Number(new RegExp(`^${field} (\\d+)$`, 'm').exec(readFileSync(`/sys/fs/cgroup/memory/${CGROUP_PARENT}/${s.instanceId}/memory.stat`, 'utf8'))?.[1]);
+    try {
+      await trimming.launch(s);
+      // busy: 20 MiB written and read again in a loop, its pages charged to the machine
+      crun(['exec', '--detach', s.instanceId, '/bin/sh', '-c', 'dd if=/dev/zero of=/root/big bs=1M count=20 2>/dev/null; sync; end=$(( $(busybox date +%s) + 2 )); while [ $(busybox date +%s) -lt $end ]; do cat /root/big > /dev/null; done; echo > /root/done']);
+      let busyMin = Infinity;
+      for (let i = 0; i < 100 && !existsSync(join(work, 'trim', s.instanceId, 'rootfs', 'root', 'done')); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        if (i > 10) busyMin = Math.min(busyMin, stat('total_cache'));
+      }
+      assert.ok(busyMin >= 16 * 1024 * 1024, `while busy the cache stays (${(busyMin / 1024 / 1024).toFixed(1)} MiB at least)`);
+      // idle now: within a few intervals the cache is given back
+      let cache = stat('total_cache');
+      for (let i = 0; i < 40 && cache >= 8 * 1024 * 1024; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        cache = stat('total_cache');
+      }
+      assert.ok(cache < 8 * 1024 * 1024, `idle, the cache went from 20+ MiB to ${(cache / 1024 / 1024).toFixed(1)} MiB`);
+      const zeros = createHash('md5').update(Buffer.alloc(20 * 1024 * 1024)).digest('hex');
+      assert.equal(crun(['exec', s.instanceId, '/bin/busybox', 'md5sum', '/root/big']).split(' ')[0], zeros, 'the file reads back whole');
+      assert.equal(await trimming.describe(s.instanceId), 'running');
+    } finally {
+      await trimming.terminate(s.instanceId);
+      await trimming.close();
+    }
   });
 
   it('a new driver (a restarted server) finds running machines and can stop them; terminate leaves nothing', async () => {

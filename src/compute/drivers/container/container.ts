@@ -26,7 +26,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, open, readFile, readdir, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { CommandError, hasCommand, isRoot, run, spawnDetached } from '../../../host/exec.js';
-import { CGROUP_PARENT, cgroupProblem, prepareCgroups } from '../../../host/cgroups.js';
+import { CGROUP_PARENT, cgroupProblem, instanceCgroupFiles, prepareCgroups } from '../../../host/cgroups.js';
 import { Emitter, type ProbeResult } from '../../driver.js';
 import {
   checkSpec,
@@ -44,6 +44,7 @@ import { exitKind, installMonitor, readExit } from './monitor.js';
 import { ociSpec, type DeviceNode, type OciSpec } from './oci-spec.js';
 import { allowDevice, denyDevice, deviceNumbers, makeGuestNode, removeGuestNode, setThrottle, validDeviceName, type DeviceNumbers } from './hotplug.js';
 import { processAlive } from '../../../host/processes.js';
+import { IdleTrim, type IdleTrimOptions } from './idle-trim.js';
 import { isMountedSync } from '../../../host/mounts.js';
 
 export interface ContainerOptions {
@@ -55,6 +56,8 @@ export interface ContainerOptions {
   stopTimeoutMs?: number;
   /** how often the exit files of running machines are looked at (default 250 ms) */
   pollMs?: number;
+  /** reclaiming the page cache of idle machines (idle-trim.ts); false: never (default: on) */
+  idleTrim?: IdleTrimOptions | false;
 }
 
 /** EC2 returns the last 64 KiB of the console. */
@@ -106,6 +109,9 @@ export class ContainerHypervisor implements Hypervisor {
   /** one operation at a time per machine */
   private readonly chains = new Map<string, Promise<unknown>>();
   private poller: NodeJS.Timeout | undefined;
+  private trimmer: NodeJS.Timeout | undefined;
+  private trimming = false;
+  private idleTrim: IdleTrim | undefined;
   private monitor: Promise<string> | undefined;
   private hostReady: Promise<void> | undefined;
   private closed = false;
@@ -161,6 +167,17 @@ export class ContainerHypervisor implements Hypervisor {
     if (this.poller || this.closed) return;
     this.poller = setInterval(() => void this.poll(), this.pollMs);
     this.poller.unref();
+    if (this.opts.idleTrim === false) return;
+    const trim = (this.idleTrim ??= new IdleTrim(instanceCgroupFiles(), this.opts.idleTrim));
+    this.trimmer = setInterval(() => {
+      if (this.trimming) return;
+      this.trimming = true;
+      void trim
+        .tick([...this.watching])
+        .catch(() => undefined) // a machine gone meanwhile: its files are gone too
+        .finally(() => (this.trimming = false));
+    }, trim.intervalMs);
+    this.trimmer.unref();
   }
 
   private async poll(): Promise<void> {
@@ -604,7 +621,9 @@ export class ContainerHypervisor implements Hypervisor {
   async close(): Promise<void> {
     this.closed = true;
     if (this.poller) clearInterval(this.poller);
+    if (this.trimmer) clearInterval(this.trimmer);
     this.poller = undefined;
+    this.trimmer = undefined;
     await Promise.all([...this.chains.values()]);
   }
 }
