@@ -129,6 +129,15 @@ describe('the debian-12 image with cloud-init', { skip, timeout: 900_000 }, () =
     assert.equal(lines[5], 'status: done');
     const hostname = await afterCloudInit(i.PublicIpAddress!, 'hostname -f');
     assert.equal(hostname.trim(), i.PrivateDnsName, 'the private DNS name as hostname');
+    // its own host keys: Ed25519 and ECDSA before the first login, RSA made once sshd ran, then offered too
+    const keys = await afterCloudInit(
+      i.PublicIpAddress!,
+      'for n in $(seq 50); do systemctl is-active -q overcast-rsa-host-key.service && break; sleep 0.2; done; ssh-keyscan -t rsa,ecdsa,ed25519 127.0.0.1 2>/dev/null | cut -d" " -f2 | sort; sudo sshd -T | grep -i "^passwordauthentication"; sudo journalctl -b -u ssh.service --no-pager | grep -c \"Received signal 15\" || true',
+    );
+    const [ecdsa, ed25519, rsa, passwords, restarts] = keys.trim().split('\n');
+    assert.deepEqual([ecdsa, ed25519, rsa], ['ecdsa-sha2-nistp256', 'ssh-ed25519', 'ssh-rsa']);
+    assert.equal(passwords, 'passwordauthentication no', 'keys only');
+    assert.equal(restarts, '0', 'cloud-init found passwords off already: sshd was not restarted under the first login');
   });
 
   it('multipart MIME user data: the shell script part and the cloud-config part both ran', async () => {

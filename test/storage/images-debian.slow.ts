@@ -63,7 +63,10 @@ describe('the debian-12 image', { skip: cannotBuild, timeout: 30 * 60_000 }, () 
     assert.match(await debugfs(file, 'ls /usr/sbin'), /\ssshd\s/);
     const ssh = await debugfs(file, 'ls /etc/ssh');
     assert.doesNotMatch(ssh, /ssh_host_/);
-    assert.match(await debugfs(file, 'cat /etc/systemd/system/ssh.service.d/overcast-host-keys.conf'), /^ExecStartPre=\/usr\/bin\/ssh-keygen -A$/m);
+    assert.match(await debugfs(file, 'cat /etc/systemd/system/ssh.service.d/overcast-host-keys.conf'), /^ExecStartPre=.*ssh-keygen -q -t ed25519 .*ssh_host_ed25519_key'$/m);
+    assert.match(await debugfs(file, 'cat /etc/systemd/system/overcast-rsa-host-key.service'), /^After=ssh\.service$/m);
+    assert.equal(await debugfs(file, 'cat /etc/ssh/sshd_config.d/50-cloud-init.conf'), 'PasswordAuthentication no\n', 'passwords off where cloud-init looks');
+    assert.match(await debugfs(file, 'stat /etc/systemd/system/multi-user.target.wants/overcast-rsa-host-key.service'), /Fast link dest: "\/etc\/systemd\/system\/overcast-rsa-host-key.service"/);
     assert.match(await debugfs(file, 'stat /etc/systemd/system/multi-user.target.wants/ssh.service'), /Fast link dest: "\/lib\/systemd\/system\/ssh.service"/);
   });
 

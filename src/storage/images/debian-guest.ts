@@ -26,11 +26,13 @@ locale: C.UTF-8
 manage_etc_hosts: true
 # The runtime sets the hostname (the instance's private DNS name).
 preserve_hostname: true
-# The image has no host keys: cloud-init's ssh module makes them before sshd starts (and
-# ssh.service runs ssh-keygen -A in case cloud-init did not). Nothing to delete.
+# The image has no host keys: cloud-init's ssh module makes the Ed25519 and ECDSA ones before
+# sshd starts (ssh.service makes an Ed25519 one in case cloud-init did not). The RSA key, whose
+# generation takes ~0.3-2 s, is made once sshd answers (overcast-rsa-host-key.service), and sshd
+# is reloaded with it: every client since OpenSSH 6.5 takes Ed25519. Nothing to delete.
 ssh_deletekeys: false
 # OpenSSH 9.2 no longer uses DSA keys.
-ssh_genkeytypes: [rsa, ecdsa, ed25519]
+ssh_genkeytypes: [ecdsa, ed25519]
 ssh_pwauth: false
 disable_root: true
 system_info:
@@ -79,12 +81,30 @@ def get_datasource_list(depends):
 export const SSH_HOST_KEYS_DROPIN = String.raw`# Overcast: every instance makes its own host keys, at the first start of sshd.
 [Service]
 ExecStartPre=
-ExecStartPre=/usr/bin/ssh-keygen -A
+ExecStartPre=/bin/sh -c 'test -e /etc/ssh/ssh_host_ed25519_key || exec /usr/bin/ssh-keygen -q -t ed25519 -N "" -f /etc/ssh/ssh_host_ed25519_key'
 ExecStartPre=/usr/sbin/sshd -t
 `;
 
-export const SSHD_CONFIG = String.raw`# Overcast: keys only (cloud-init installs the key pair's key for admin).
-PasswordAuthentication no
+/** The RSA host key, made after sshd answers with its Ed25519 and ECDSA keys (then sshd reloads and offers it too). */
+export const RSA_HOST_KEY_UNIT = String.raw`# Overcast: the instance's RSA host key, made once sshd runs (its generation would delay the first login).
+[Unit]
+Description=RSA host key for sshd, made after sshd started
+After=ssh.service
+ConditionPathExists=!/etc/ssh/ssh_host_rsa_key
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/bin/ssh-keygen -q -t rsa -b 3072 -N "" -f /etc/ssh/ssh_host_rsa_key
+ExecStartPost=-/bin/systemctl reload ssh.service
+
+[Install]
+WantedBy=multi-user.target
+`;
+
+export const SSHD_CONFIG = String.raw`# Overcast: keys (cloud-init installs the key pair's key for admin). Passwords are off in
+# 50-cloud-init.conf beside this file, where cloud-init's ssh_pwauth finds the setting: ssh_pwauth:
+# true in user data turns them on; the default false finds them off already and does not restart sshd.
 KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
 UseDNS no
@@ -135,6 +155,9 @@ export const MASKED_UNITS: readonly string[] = [
   'systemd-resolved.service',
   'systemd-timesyncd.service',
   'systemd-pstore.service',
+  // cloud-init's local stage looks for local datasources only (none: Overcast's Ec2 datasource is a
+  // network one, the host configures the network) and would hold sshd back by a Python start-up (~0.8 s)
+  'cloud-init-local.service',
   'systemd-modules-load.service',
   'dev-hugepages.mount',
   'sys-kernel-debug.mount',

@@ -19,6 +19,7 @@ import {
   SOURCES_LIST,
   SSHD_CONFIG,
   SSH_HOST_KEYS_DROPIN,
+  RSA_HOST_KEY_UNIT,
 } from './debian-guest.js';
 import { makeExt4, MIB } from './ext4.js';
 import { MANIFEST_PATH, manifestText, type ImageManifest } from './manifest.js';
@@ -58,6 +59,13 @@ export const DEBIAN_MANIFEST: ImageManifest = {
   defaultUser: 'admin',
 };
 
+/**
+ * Where cloud-init's ssh_pwauth writes PasswordAuthentication (sshd_config includes sshd_config.d):
+ * made with passwords off, so the default ssh_pwauth: false finds nothing to change and does not
+ * restart sshd under the first login; ssh_pwauth: true in user data turns them on.
+ */
+const PASSWORDS_OFF = 'PasswordAuthentication no\n';
+
 const PYTHON_PACKAGE = '/usr/lib/python3/dist-packages/overcast_cloudinit';
 
 async function write(root: string, path: string, text: string, mode = 0o644): Promise<void> {
@@ -84,7 +92,12 @@ export async function configureDebianRoot(root: string): Promise<void> {
   await write(root, '/etc/fstab', FSTAB);
   await write(root, '/etc/apt/sources.list', SOURCES_LIST);
   await write(root, '/etc/ssh/sshd_config.d/overcast.conf', SSHD_CONFIG);
+  await write(root, '/etc/ssh/sshd_config.d/50-cloud-init.conf', PASSWORDS_OFF, 0o600);
   await write(root, '/etc/systemd/system/ssh.service.d/overcast-host-keys.conf', SSH_HOST_KEYS_DROPIN);
+  await write(root, '/etc/systemd/system/overcast-rsa-host-key.service', RSA_HOST_KEY_UNIT);
+  await mkdir(join(root, 'etc/systemd/system/multi-user.target.wants'), { recursive: true });
+  await rm(join(root, 'etc/systemd/system/multi-user.target.wants/overcast-rsa-host-key.service'), { force: true });
+  await symlink('/etc/systemd/system/overcast-rsa-host-key.service', join(root, 'etc/systemd/system/multi-user.target.wants/overcast-rsa-host-key.service'));
   await write(root, '/etc/systemd/journald.conf.d/overcast.conf', JOURNALD_CONF);
   await write(root, MANIFEST_PATH, manifestText(DEBIAN_MANIFEST));
 
@@ -126,7 +139,7 @@ const DEBOOTSTRAP_ATTEMPTS = 3;
 
 export const debian12Builder: ImageBuilder = {
   name: 'debian-12',
-  version: 5,
+  version: 8,
   description: `Debian 12 (bookworm) amd64: systemd, OpenSSH, cloud-init (Ec2 datasource, IMDSv2), sudo; debootstrap from ${DEBIAN_MIRROR}, about 2 minutes`,
   async missing() {
     if (!isRoot()) return 'building needs root (debootstrap)';
