@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism, totalmem } from 'node:os';
 import type { ChangeEvent } from './resources/context.js';
-import { Dispatcher } from './api/dispatcher.js';
+import { Dispatcher, isReadOnly } from './api/dispatcher.js';
 import { WriteQueue } from './api/write-queue.js';
 import type { ApiModule } from './api/context.js';
 import { ec2Modules } from './api/ec2/index.js';
@@ -17,6 +17,7 @@ import { createReconcilers, selectRuntime, type Reconciler } from './reconcile/i
 import { imageFiles } from './reconcile/image-files.js';
 import { VpcServices } from './reconcile/services.js';
 import { SqliteStore } from './store/sqlite.js';
+import { mustWait, slice } from './runtime/turns.js';
 import type { Store } from './store/store.js';
 
 export interface RunningServer {
@@ -111,6 +112,9 @@ export async function startServer(config: Config, log: (line: string) => void = 
       { model: ssmModel, implements: (a) => ssm.has(a), invoke: (a, region, requestId, input) => ssm.invoke(a, region, requestId, input) },
     ],
     log: config.logRequests ? log : undefined,
+    // a write is taken in (verified, parsed, run) in a slice of the event loop: the reads
+    // that arrived beside a burst of writes do not wait for the burst's intake
+    deferIntake: (a) => (a === '' || isReadOnly(a) || !mustWait() ? undefined : slice()),
   });
   for (const r of reconcilers) await r.start();
   // A client that sends its headers, or part of a body, and then stalls has its connection

@@ -56,6 +56,13 @@ export interface EndpointOptions {
   /** the services besides EC2 */
   services?: readonly ServiceOptions[];
   log?(line: string): void;
+  /**
+   * Asked as a request's body is complete, with the action its form or query names (a cheap look:
+   * '' when it names none): a promise to wait for before the request is verified, parsed and run
+   * (the server makes writes wait for a slice of the event loop, so that the reads that arrived in
+   * the same turn are answered first), or undefined to go on at once.
+   */
+  deferIntake?(action: string): Promise<void> | undefined;
 }
 
 /** A service as the endpoint runs it: its names, parser and serializer. */
@@ -160,7 +167,9 @@ export class QueryEndpoint {
         return;
       }
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      this.handle(req, res, body, requestId);
+      const wait = this.opts.deferIntake?.(peekAction(req.url ?? '', body));
+      if (wait === undefined) this.handle(req, res, body, requestId);
+      else void wait.then(() => this.handle(req, res, body, requestId));
     });
     req.on('error', () => res.destroy());
   };
@@ -505,3 +514,29 @@ function decodeFormPart(s: string): string {
     });
   }
 }
+
+const ACTION = Buffer.from('Action=');
+
+/**
+ * The Action a form body (or else the query string) names, read without parsing either: the
+ * letters after the first `Action=` that starts a field; '' when there is none. Only for deciding
+ * when to take the request in: the request itself is parsed in full later.
+ */
+export function peekAction(url: string, body: Buffer): string {
+  const fromBody = peekIn(body);
+  if (fromBody !== '') return fromBody;
+  const q = url.indexOf('?');
+  return q < 0 ? '' : peekIn(Buffer.from(url.slice(q + 1)));
+}
+
+function peekIn(text: Buffer): string {
+  for (let at = text.indexOf(ACTION); at >= 0; at = text.indexOf(ACTION, at + 1)) {
+    if (at > 0 && text[at - 1] !== 0x26 /* & */) continue;
+    let end = at + ACTION.length;
+    while (end < text.length && end - at < 128 && isLetter(text[end]!)) end++;
+    return text.toString('latin1', at + ACTION.length, end);
+  }
+  return '';
+}
+
+const isLetter = (c: number): boolean => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
