@@ -102,7 +102,7 @@ const createTransitGateway = action((ctx, input: CreateTransitGatewayRequest): C
   const record = insertTransitGateway(ctx, desc, options);
   putTags(ctx, record.TransitGatewayId, KINDS.transitGateway.name, tags);
   ctx.notify(KINDS.transitGateway.name, record.TransitGatewayId);
-  const defaultTable = options.AssociationDefaultRouteTableId ?? options.PropagationDefaultRouteTableId;
+  const defaultTable = record.Options.AssociationDefaultRouteTableId ?? record.Options.PropagationDefaultRouteTableId;
   if (defaultTable !== undefined) ctx.notify(KINDS.transitGatewayRouteTable.name, defaultTable);
   return { TransitGateway: tgwOutput(record, tags) };
 });
