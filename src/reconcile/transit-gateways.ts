@@ -10,6 +10,9 @@
  *    associating → associated, disassociating → gone; its propagations
  *    enabling → enabled); deleting → deleted (its association and
  *    propagations dropped); rejecting → rejected;
+ *  - a peering attachment initiatingRequest → pendingAcceptance (the
+ *    requester's record); its two records (one per side, one id) go pending →
+ *    available, deleting → deleted and rejecting → rejected together;
  *  - route table pending → available; deleting → deleted; propagations
  *    enabling → enabled, disabling → gone;
  *  - a deleted (rejected) record is purged once DELETED_VISIBLE_MS has passed.
@@ -39,7 +42,7 @@ const NAMES: ReadonlySet<string> = new Set([TGW, ATTACHMENT, ROUTE_TABLE]);
 const key = (kind: string, region: string, id: string) => `${kind}/${region}/${id}`;
 
 const MOVING_TGW = new Set(['pending', 'modifying', 'deleting']);
-const MOVING_ATTACHMENT = new Set(['pending', 'modifying', 'deleting', 'rejecting']);
+const MOVING_ATTACHMENT = new Set(['initiatingRequest', 'pending', 'modifying', 'deleting', 'rejecting']);
 
 function tgwSettled(t: TransitGatewayRecord, nowMs: number): boolean {
   return !MOVING_TGW.has(t.State) && !isExpired(t, nowMs);
@@ -141,6 +144,24 @@ export class TransitGatewayReconciler implements Reconciler {
     const now = ctx.now.getTime();
     if (isExpired(a, now)) {
       this.purge(ctx, col, id);
+      return;
+    }
+    const shared = a.State === 'pending' || a.State === 'deleting' || a.State === 'rejecting';
+    this.advance(ctx, a);
+    if (!a.peering || !shared) return;
+    // a peering attachment's two records move together: the other side follows
+    const peerCtx = internalContext(this.deps.store, this.deps.config, a.peering.peerRegion, { now: ctx.now });
+    const peer = tgwAttachments(peerCtx).get(peerCtx.region, id);
+    if (peer && peer.State === a.State) this.advance(peerCtx, peer);
+  }
+
+  /** One attachment record to its next state. */
+  private advance(ctx: ResourceContext, a: TransitGatewayAttachmentRecord): void {
+    const col = tgwAttachments(ctx);
+    const id = a.TransitGatewayAttachmentId;
+    const now = ctx.now.getTime();
+    if (a.State === 'initiatingRequest') {
+      col.put(ctx.region, id, { ...a, State: 'pendingAcceptance' });
       return;
     }
     if (a.State === 'deleting' || a.State === 'rejecting') {

@@ -173,6 +173,15 @@ describe('filter tables against a world with one of everything', () => {
     }
     await c.send(new EC2.CreateTransitGatewayRouteCommand({ TransitGatewayRouteTableId: tgwRtb, DestinationCidrBlock: '10.0.0.0/8', TransitGatewayAttachmentId: tgwAttach }));
     await c.send(new EC2.CreateRouteCommand({ RouteTableId: rtb, DestinationCidrBlock: '172.16.0.0/12', TransitGatewayId: tgw.TransitGatewayId }));
+    const west = t.client('us-west-2');
+    const peerTgw = (await west.send(new EC2.CreateTransitGatewayCommand({}))).TransitGateway!.TransitGatewayId!;
+    for (let i = 0; i < 200; i++) {
+      const made = await c
+        .send(new EC2.CreateTransitGatewayPeeringAttachmentCommand({ TransitGatewayId: tgw.TransitGatewayId, PeerTransitGatewayId: peerTgw, PeerAccountId: '123456789012', PeerRegion: 'us-west-2' }))
+        .catch(() => undefined);
+      if (made) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
     for (const action of ['GetTransitGatewayRouteTableAssociations', 'GetTransitGatewayRouteTablePropagations', 'SearchTransitGatewayRoutes']) {
       EXTRA_INPUT[action] = { TransitGatewayRouteTableId: tgwRtb };
     }

@@ -131,7 +131,7 @@ describe('transit gateway VPC attachments', () => {
     const accept = await ec2Error(c.send(new EC2.AcceptTransitGatewayVpcAttachmentCommand({ TransitGatewayAttachmentId: a.TransitGatewayAttachmentId })));
     assert.equal(accept.code, 'IncorrectState');
     assert.equal((await ec2Error(c.send(new EC2.RejectTransitGatewayVpcAttachmentCommand({ TransitGatewayAttachmentId: a.TransitGatewayAttachmentId })))).code, 'IncorrectState');
-    assert.equal((await ec2Error(c.send(new EC2.AcceptTransitGatewayVpcAttachmentCommand({})))).code, 'MissingParameter');
+    assert.equal((await ec2Error(c.send(new EC2.AcceptTransitGatewayVpcAttachmentCommand({} as EC2.AcceptTransitGatewayVpcAttachmentRequest)))).code, 'MissingParameter');
     assert.equal((await describeAttachment(c, a.TransitGatewayAttachmentId!)).State, 'available');
   });
 

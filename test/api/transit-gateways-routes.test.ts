@@ -55,7 +55,7 @@ describe('transit gateway route tables and routes', () => {
     assert.equal((await ec2Error(c.send(new EC2.DescribeTransitGatewayRouteTablesCommand({ Filters: [f('vpc-id', 'x')] })))).code, 'InvalidParameterValue');
     assert.equal((await ec2Error(c.send(new EC2.DescribeTransitGatewayRouteTablesCommand({ TransitGatewayRouteTableIds: ['tgw-rtb-0123456789abcdef0'] })))).code, 'InvalidRouteTableID.NotFound');
     assert.equal((await ec2Error(c.send(new EC2.CreateTransitGatewayRouteTableCommand({ TransitGatewayId: tgw.TransitGatewayId, DryRun: true })))).code, 'DryRunOperation');
-    assert.equal((await ec2Error(c.send(new EC2.CreateTransitGatewayRouteTableCommand({})))).code, 'MissingParameter');
+    assert.equal((await ec2Error(c.send(new EC2.CreateTransitGatewayRouteTableCommand({} as EC2.CreateTransitGatewayRouteTableRequest)))).code, 'MissingParameter');
     // the default table is not deleted
     assert.equal((await ec2Error(c.send(new EC2.DeleteTransitGatewayRouteTableCommand({ TransitGatewayRouteTableId: defaultTable })))).code, 'IncorrectState');
     const deleting = (await c.send(new EC2.DeleteTransitGatewayRouteTableCommand({ TransitGatewayRouteTableId: id }))).TransitGatewayRouteTable!;

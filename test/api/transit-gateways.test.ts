@@ -227,7 +227,7 @@ describe('transit gateways', () => {
     assert.equal((await ec2Error(c.send(new EC2.DeleteTransitGatewayCommand({ TransitGatewayId: id })))).code, 'InvalidTransitGatewayID.NotFound');
     assert.equal((await ec2Error(c.send(new EC2.ModifyTransitGatewayCommand({ TransitGatewayId: id })))).code, 'InvalidTransitGatewayID.NotFound');
     assert.equal((await ec2Error(c.send(new EC2.CreateTransitGatewayRouteTableCommand({ TransitGatewayId: id })))).code, 'InvalidTransitGatewayID.NotFound');
-    assert.equal((await ec2Error(c.send(new EC2.DeleteTransitGatewayCommand({})))).code, 'MissingParameter');
+    assert.equal((await ec2Error(c.send(new EC2.DeleteTransitGatewayCommand({} as EC2.DeleteTransitGatewayRequest)))).code, 'MissingParameter');
   });
 
   it('the states survive a restart: a pending gateway settles after it', async () => {

@@ -142,8 +142,8 @@ const modifyTransitGatewayVpcAttachment = action((ctx, input: ModifyTransitGatew
   return { TransitGatewayVpcAttachment: vpcAttachmentOutput(next, ctx.store.tags.forResource(ctx.region, a.TransitGatewayAttachmentId)) };
 });
 
-/** Deletes an attachment that is not being deleted already (VPC and peering alike); returns the record as it is now. */
-export function startDeletingAttachment(ctx: RequestContext, a: TransitGatewayAttachmentRecord): TransitGatewayAttachmentRecord {
+/** Deletes an attachment that is not being deleted already; returns the record as it is now. */
+function startDeletingAttachment(ctx: RequestContext, a: TransitGatewayAttachmentRecord): TransitGatewayAttachmentRecord {
   if (a.State === 'deleting' || a.State === 'rejecting') throw incorrectState(a.TransitGatewayAttachmentId, a.State);
   const next: TransitGatewayAttachmentRecord = { ...a, State: 'deleting' };
   tgwAttachments(ctx).put(ctx.region, a.TransitGatewayAttachmentId, next);

@@ -193,3 +193,53 @@ export function dropPropagations(ctx: ResourceContext, attachment: TransitGatewa
     tgwRouteTables(ctx).put(ctx.region, t.TransitGatewayRouteTableId, t);
   }
 }
+
+/** The other side's record of a peering attachment (same id, in the peer's region), if it is still there. */
+export function peerRecord(ctx: Reader, a: TransitGatewayAttachmentRecord): TransitGatewayAttachmentRecord | undefined {
+  if (!a.peering) return undefined;
+  return tgwAttachments(ctx).get(a.peering.peerRegion, a.TransitGatewayAttachmentId);
+}
+
+/**
+ * Stores a new peering attachment on both sides under one id: the requester's
+ * record (`initiatingRequest`, then `pendingAcceptance`) in this region and the
+ * accepter's (`pendingAcceptance`) in the peer's region.
+ */
+export function insertPeeringAttachment(ctx: ResourceContext, requester: TransitGatewayRecord, accepter: TransitGatewayRecord, accepterRegion: string): TransitGatewayAttachmentRecord {
+  const id = newId(KINDS.transitGatewayAttachment.prefix);
+  const requesterInfo = { TransitGatewayId: requester.TransitGatewayId, OwnerId: requester.OwnerId, Region: ctx.region };
+  const accepterInfo = { TransitGatewayId: accepter.TransitGatewayId, OwnerId: accepter.OwnerId, Region: accepterRegion };
+  const common = {
+    TransitGatewayAttachmentId: id,
+    ResourceType: 'peering' as const,
+    CreationTime: ctx.now.toISOString(),
+  };
+  const mine: TransitGatewayAttachmentRecord = {
+    ...common,
+    TransitGatewayId: requester.TransitGatewayId,
+    TransitGatewayOwnerId: requester.OwnerId,
+    ResourceId: accepter.TransitGatewayId,
+    ResourceOwnerId: accepter.OwnerId,
+    State: 'initiatingRequest',
+    peering: { side: 'requester', requester: requesterInfo, accepter: accepterInfo, peerRegion: accepterRegion },
+  };
+  const theirs: TransitGatewayAttachmentRecord = {
+    ...common,
+    TransitGatewayId: accepter.TransitGatewayId,
+    TransitGatewayOwnerId: accepter.OwnerId,
+    ResourceId: requester.TransitGatewayId,
+    ResourceOwnerId: requester.OwnerId,
+    State: 'pendingAcceptance',
+    peering: { side: 'accepter', requester: requesterInfo, accepter: accepterInfo, peerRegion: ctx.region },
+  };
+  tgwAttachments(ctx).put(ctx.region, id, mine);
+  tgwAttachments(ctx).put(accepterRegion, id, theirs);
+  return mine;
+}
+
+/** The live peering attachment between two gateways (either way round), if any. */
+export function peeringBetween(ctx: Reader, tgwId: string, peerTgwId: string): TransitGatewayAttachmentRecord | undefined {
+  return tgwAttachments(ctx)
+    .list(ctx.region)
+    .find((a) => a.ResourceType === 'peering' && a.TransitGatewayId === tgwId && a.ResourceId === peerTgwId && !isGone(a));
+}
