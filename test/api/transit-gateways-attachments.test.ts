@@ -140,6 +140,9 @@ describe('transit gateway VPC attachments', () => {
     const a = await availableAttachment(c, tgw.TransitGatewayId!, vpcId, subnetIds);
     const id = a.TransitGatewayAttachmentId!;
     const table = tgw.Options!.AssociationDefaultRouteTableId!;
+    // its subnet (and so its VPC) is not deleted while it is attached
+    assert.equal((await ec2Error(c.send(new EC2.DeleteSubnetCommand({ SubnetId: subnetIds[0] })))).code, 'DependencyViolation');
+    assert.equal((await ec2Error(c.send(new EC2.DeleteVpcCommand({ VpcId: vpcId })))).code, 'DependencyViolation');
     const deleting = (await c.send(new EC2.DeleteTransitGatewayVpcAttachmentCommand({ TransitGatewayAttachmentId: id }))).TransitGatewayVpcAttachment!;
     assert.equal(deleting.State, 'deleting');
     const gone = await settle('deleted', () => describeAttachment(c, id), (x) => x.State === 'deleted');
@@ -151,7 +154,10 @@ describe('transit gateway VPC attachments', () => {
     assert.equal((await describeVpcAttachment(id)).State, 'deleted');
     assert.equal((await ec2Error(c.send(new EC2.DeleteTransitGatewayVpcAttachmentCommand({ TransitGatewayAttachmentId: id })))).code, 'InvalidTransitGatewayAttachmentID.NotFound');
     // a new attachment of the same VPC is allowed once the old one is deleted
-    await availableAttachment(c, tgw.TransitGatewayId!, vpcId, subnetIds);
+    const again = await availableAttachment(c, tgw.TransitGatewayId!, vpcId, subnetIds);
+    await c.send(new EC2.DeleteTransitGatewayVpcAttachmentCommand({ TransitGatewayAttachmentId: again.TransitGatewayAttachmentId }));
+    await settle('deleted', () => describeAttachment(c, again.TransitGatewayAttachmentId!), (x) => x.State === 'deleted');
+    await c.send(new EC2.DeleteSubnetCommand({ SubnetId: subnetIds[0] }));
   });
 
   it('DescribeTransitGatewayAttachments and DescribeTransitGatewayVpcAttachments: filters, tags, pagination, errors', async () => {

@@ -243,3 +243,10 @@ export function peeringBetween(ctx: Reader, tgwId: string, peerTgwId: string): T
     .list(ctx.region)
     .find((a) => a.ResourceType === 'peering' && a.TransitGatewayId === tgwId && a.ResourceId === peerTgwId && !isGone(a));
 }
+
+/** Whether a live VPC attachment has a subnet (its interface there keeps the subnet from being deleted). */
+export function subnetInAttachment(ctx: Reader, subnetId: string): boolean {
+  return tgwAttachments(ctx)
+    .list(ctx.region)
+    .some((a) => !isGone(a) && (a.vpc?.SubnetIds ?? []).includes(subnetId));
+}
