@@ -26,6 +26,7 @@ import { dropPropagations, isExpired, isGone, tgwAttachments, tgwRouteTables, tr
 import { internalContext, type ChangeEvent, type ResourceContext } from '../resources/context.js';
 import { ReconcileLoop } from './loop.js';
 import type { Reconciler, ReconcilerDeps } from './reconciler.js';
+import type { Collection } from '../store/store.js';
 
 export interface TransitGatewayReconcilerDeps extends ReconcilerDeps {
   log?: (line: string) => void;
@@ -112,20 +113,20 @@ export class TransitGatewayReconciler implements Reconciler {
     });
   }
 
-  private purge(ctx: ResourceContext, col: { delete(region: string, id: string): unknown }, id: string): void {
+  /** The record, or undefined when there is none or its visibility ran out (it is purged, with its tags). */
+  private live<T extends { State: string; deletedAt?: number }>(ctx: ResourceContext, col: Collection<T>, id: string): T | undefined {
+    const r = col.get(ctx.region, id);
+    if (!r || !isExpired(r, ctx.now.getTime())) return r;
     col.delete(ctx.region, id);
     ctx.store.tags.removeAll(ctx.region, id);
+    return undefined;
   }
 
   private tgwStep(ctx: ResourceContext, id: string): void {
     const col = transitGateways(ctx);
-    const t = col.get(ctx.region, id);
+    const t = this.live(ctx, col, id);
     if (!t) return;
     const now = ctx.now.getTime();
-    if (isExpired(t, now)) {
-      this.purge(ctx, col, id);
-      return;
-    }
     if (t.State === 'pending' || t.State === 'modifying') {
       col.put(ctx.region, id, { ...t, State: 'available' });
     } else if (t.State === 'deleting') {
@@ -138,14 +139,8 @@ export class TransitGatewayReconciler implements Reconciler {
   }
 
   private attachmentStep(ctx: ResourceContext, id: string): void {
-    const col = tgwAttachments(ctx);
-    const a = col.get(ctx.region, id);
+    const a = this.live(ctx, tgwAttachments(ctx), id);
     if (!a) return;
-    const now = ctx.now.getTime();
-    if (isExpired(a, now)) {
-      this.purge(ctx, col, id);
-      return;
-    }
     const shared = a.State === 'pending' || a.State === 'deleting' || a.State === 'rejecting';
     this.advance(ctx, a);
     if (!a.peering || !shared) return;
@@ -192,13 +187,9 @@ export class TransitGatewayReconciler implements Reconciler {
 
   private routeTableStep(ctx: ResourceContext, id: string): void {
     const col = tgwRouteTables(ctx);
-    const t = col.get(ctx.region, id);
+    const t = this.live(ctx, col, id);
     if (!t) return;
     const now = ctx.now.getTime();
-    if (isExpired(t, now)) {
-      this.purge(ctx, col, id);
-      return;
-    }
     if (t.State === 'deleting') {
       col.put(ctx.region, id, { ...t, State: 'deleted', deletedAt: now, propagations: [] });
       return;

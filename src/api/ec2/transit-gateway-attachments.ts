@@ -37,10 +37,9 @@ import { action, type ApiModule, type RequestContext } from '../context.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
 import type { SubnetRecord, TransitGatewayAttachmentRecord } from '../../resources/ec2/records.js';
 import { requireResource } from '../../resources/ec2/registry.js';
-import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
+import { tagsByResource } from '../../resources/ec2/tags.js';
 import { incorrectState, insertVpcAttachment, requireLive, requireState, tgwAttachments, vpcAttachmentOf } from '../../resources/ec2/transit-gateways.js';
-import { tagSpecificationTags } from './tags.js';
-import { attachmentOutput, enableDisable, requiredId, visibleRecords, vpcAttachmentOutput } from './transit-gateway-view.js';
+import { attachmentOutput, createTagged, enableDisable, requiredId, visibleRecords, vpcAttachmentOutput } from './transit-gateway-view.js';
 
 /** At most this many subnets in one call (one per zone: far more than any region has). */
 const MAX_SUBNETS = 100;
@@ -85,11 +84,8 @@ const createTransitGatewayVpcAttachment = action((ctx, input: CreateTransitGatew
   requireResource(ctx, KINDS.vpc, vpcId);
   const subnets = checkSubnets(ctx, vpcId, subnetIds);
   const options = vpcOptions(input.Options, {});
-  const tags = tagSpecificationTags(input.TagSpecifications, [KINDS.transitGatewayAttachment.name]).get(KINDS.transitGatewayAttachment.name) ?? [];
   if (vpcAttachmentOf(ctx, tgwId, vpcId)) throw new Ec2Error('DuplicateTransitGatewayAttachment', `${tgwId} has non-deleted Transit Gateway Attachments with same VPC ID.`);
-  const record = insertVpcAttachment(ctx, tgw, vpcId, subnets, options);
-  putTags(ctx, record.TransitGatewayAttachmentId, KINDS.transitGatewayAttachment.name, tags);
-  ctx.notify(KINDS.transitGatewayAttachment.name, record.TransitGatewayAttachmentId);
+  const { record, tags } = createTagged(ctx, KINDS.transitGatewayAttachment, input.TagSpecifications, () => insertVpcAttachment(ctx, tgw, vpcId, subnets, options), (a) => a.TransitGatewayAttachmentId);
   return { TransitGatewayVpcAttachment: vpcAttachmentOutput(record, tags) };
 });
 
@@ -164,21 +160,22 @@ function requirePendingAcceptance(ctx: RequestContext, id: string | undefined): 
   return a;
 }
 
-const acceptTransitGatewayVpcAttachment = action((ctx, input: AcceptTransitGatewayVpcAttachmentRequest): AcceptTransitGatewayVpcAttachmentResult => {
-  const a = requirePendingAcceptance(ctx, input.TransitGatewayAttachmentId);
-  const next: TransitGatewayAttachmentRecord = { ...a, State: 'pending' };
+/** An attachment pending acceptance moved on (pending when accepted, rejecting when rejected); the call's answer. */
+function answerAcceptance(ctx: RequestContext, id: string | undefined, state: 'pending' | 'rejecting') {
+  const a = requirePendingAcceptance(ctx, id);
+  const next: TransitGatewayAttachmentRecord = { ...a, State: state };
   tgwAttachments(ctx).put(ctx.region, a.TransitGatewayAttachmentId, next);
   ctx.notify(KINDS.transitGatewayAttachment.name, a.TransitGatewayAttachmentId);
   return { TransitGatewayVpcAttachment: vpcAttachmentOutput(next, ctx.store.tags.forResource(ctx.region, a.TransitGatewayAttachmentId)) };
-});
+}
 
-const rejectTransitGatewayVpcAttachment = action((ctx, input: RejectTransitGatewayVpcAttachmentRequest): RejectTransitGatewayVpcAttachmentResult => {
-  const a = requirePendingAcceptance(ctx, input.TransitGatewayAttachmentId);
-  const next: TransitGatewayAttachmentRecord = { ...a, State: 'rejecting' };
-  tgwAttachments(ctx).put(ctx.region, a.TransitGatewayAttachmentId, next);
-  ctx.notify(KINDS.transitGatewayAttachment.name, a.TransitGatewayAttachmentId);
-  return { TransitGatewayVpcAttachment: vpcAttachmentOutput(next, ctx.store.tags.forResource(ctx.region, a.TransitGatewayAttachmentId)) };
-});
+const acceptTransitGatewayVpcAttachment = action(
+  (ctx, input: AcceptTransitGatewayVpcAttachmentRequest): AcceptTransitGatewayVpcAttachmentResult => answerAcceptance(ctx, input.TransitGatewayAttachmentId, 'pending'),
+);
+
+const rejectTransitGatewayVpcAttachment = action(
+  (ctx, input: RejectTransitGatewayVpcAttachmentRequest): RejectTransitGatewayVpcAttachmentResult => answerAcceptance(ctx, input.TransitGatewayAttachmentId, 'rejecting'),
+);
 
 const ATTACHMENT_FILTERS = filterTable<TransitGatewayAttachment>('DescribeTransitGatewayAttachments', {
   'association.transit-gateway-route-table-id': 'Association.TransitGatewayRouteTableId',

@@ -32,10 +32,9 @@ import { action, type ApiModule, type RequestContext } from '../context.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
 import type { TransitGatewayAttachmentRecord } from '../../resources/ec2/records.js';
 import { requireWellFormed } from '../../resources/ec2/registry.js';
-import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
+import { tagsByResource } from '../../resources/ec2/tags.js';
 import { incorrectState, insertPeeringAttachment, isGone, peerRecord, peeringBetween, requireLive, requireState, tgwAttachments, tgwRouteTables, transitGateways } from '../../resources/ec2/transit-gateways.js';
-import { tagSpecificationTags } from './tags.js';
-import { enableDisable, requiredId, visibleRecords } from './transit-gateway-view.js';
+import { createTagged, enableDisable, requiredId, visibleRecords } from './transit-gateway-view.js';
 
 /** What the peering states show as the attachment's Status. */
 const STATUS_MESSAGES: Record<string, string> = {
@@ -85,10 +84,7 @@ const createTransitGatewayPeeringAttachment = action((ctx, input: CreateTransitG
   if (!peer || isGone(peer)) throw KINDS.transitGateway.notFound(peerId);
   if (peer.State !== 'available' && peer.State !== 'modifying') throw incorrectState(peerId, peer.State);
   if (peeringBetween(ctx, tgwId, peerId)) throw new Ec2Error('DuplicateTransitGatewayAttachment', `${tgwId} has non-deleted Transit Gateway Peering Attachments with ${peerId}.`);
-  const tags = tagSpecificationTags(input.TagSpecifications, [KINDS.transitGatewayAttachment.name]).get(KINDS.transitGatewayAttachment.name) ?? [];
-  const record = insertPeeringAttachment(ctx, tgw, peer, peerRegion);
-  putTags(ctx, record.TransitGatewayAttachmentId, KINDS.transitGatewayAttachment.name, tags);
-  ctx.notify(KINDS.transitGatewayAttachment.name, record.TransitGatewayAttachmentId);
+  const { record, tags } = createTagged(ctx, KINDS.transitGatewayAttachment, input.TagSpecifications, () => insertPeeringAttachment(ctx, tgw, peer, peerRegion), (a) => a.TransitGatewayAttachmentId);
   return { TransitGatewayPeeringAttachment: peeringOutput(record, tags) };
 });
 

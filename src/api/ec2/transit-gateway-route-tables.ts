@@ -40,10 +40,9 @@ import { paginate } from '../../domain/pagination.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
 import type { TransitGatewayAttachmentRecord, TransitGatewayRouteTableRecord } from '../../resources/ec2/records.js';
-import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
+import { tagsByResource } from '../../resources/ec2/tags.js';
 import { incorrectState, insertTgwRouteTable, isExpired, requireLive, requireState, tgwAttachments, tgwRouteTables } from '../../resources/ec2/transit-gateways.js';
-import { tagSpecificationTags } from './tags.js';
-import { requiredId, routeTableOutput, visibleRecords } from './transit-gateway-view.js';
+import { createTagged, requiredId, routeTableOutput, visibleRecords } from './transit-gateway-view.js';
 
 /** A live route table in one of the states, by its (required) id. */
 export function requireRouteTable(ctx: RequestContext, id: string | undefined, states: readonly string[] = ['available']): TransitGatewayRouteTableRecord {
@@ -67,11 +66,14 @@ export function requireAttachmentOf(ctx: RequestContext, table: TransitGatewayRo
 
 const createTransitGatewayRouteTable = action((ctx, input: CreateTransitGatewayRouteTableRequest): CreateTransitGatewayRouteTableResult => {
   const tgw = requireState(ctx, KINDS.transitGateway, requiredId('TransitGatewayId', input.TransitGatewayId), ['available', 'modifying']);
-  const tags = tagSpecificationTags(input.TagSpecifications, [KINDS.transitGatewayRouteTable.name]).get(KINDS.transitGatewayRouteTable.name) ?? [];
-  const table = insertTgwRouteTable(ctx, tgw.TransitGatewayId, { association: false, propagation: false });
-  putTags(ctx, table.TransitGatewayRouteTableId, KINDS.transitGatewayRouteTable.name, tags);
-  ctx.notify(KINDS.transitGatewayRouteTable.name, table.TransitGatewayRouteTableId);
-  return { TransitGatewayRouteTable: routeTableOutput(table, tags) };
+  const { record, tags } = createTagged(
+    ctx,
+    KINDS.transitGatewayRouteTable,
+    input.TagSpecifications,
+    () => insertTgwRouteTable(ctx, tgw.TransitGatewayId, { association: false, propagation: false }),
+    (t) => t.TransitGatewayRouteTableId,
+  );
+  return { TransitGatewayRouteTable: routeTableOutput(record, tags) };
 });
 
 const ROUTE_TABLE_FILTERS = filterTable<TransitGatewayRouteTable>('DescribeTransitGatewayRouteTables', {
@@ -118,13 +120,9 @@ const deleteTransitGatewayRouteTable = action((ctx, input: DeleteTransitGatewayR
   return { TransitGatewayRouteTable: routeTableOutput(next, ctx.store.tags.forResource(ctx.region, id)) };
 });
 
-const associateTransitGatewayRouteTable = action((ctx, input: AssociateTransitGatewayRouteTableRequest): AssociateTransitGatewayRouteTableResult => {
-  const table = requireRouteTable(ctx, input.TransitGatewayRouteTableId);
-  const a = requireAttachmentOf(ctx, table, input.TransitGatewayAttachmentId);
-  if (a.State !== 'available' && a.State !== 'modifying') throw incorrectState(a.TransitGatewayAttachmentId, a.State);
-  if (a.association) throw new Ec2Error('Resource.AlreadyAssociated', `Transit Gateway Attachment ${a.TransitGatewayAttachmentId} is already associated to a route table.`);
-  const next: TransitGatewayAttachmentRecord = { ...a, association: { TransitGatewayRouteTableId: table.TransitGatewayRouteTableId, State: 'associating' } };
-  tgwAttachments(ctx).put(ctx.region, a.TransitGatewayAttachmentId, next);
+/** Stores the attachment with its association changed; the call's answer. */
+function setAssociation(ctx: RequestContext, table: TransitGatewayRouteTableRecord, a: TransitGatewayAttachmentRecord) {
+  tgwAttachments(ctx).put(ctx.region, a.TransitGatewayAttachmentId, a);
   ctx.notify(KINDS.transitGatewayAttachment.name, a.TransitGatewayAttachmentId);
   return {
     Association: {
@@ -132,9 +130,18 @@ const associateTransitGatewayRouteTable = action((ctx, input: AssociateTransitGa
       TransitGatewayAttachmentId: a.TransitGatewayAttachmentId,
       ResourceId: a.ResourceId,
       ResourceType: a.ResourceType,
-      State: 'associating',
+      State: a.association!.State,
     },
   };
+}
+
+const associateTransitGatewayRouteTable = action((ctx, input: AssociateTransitGatewayRouteTableRequest): AssociateTransitGatewayRouteTableResult => {
+  const table = requireRouteTable(ctx, input.TransitGatewayRouteTableId);
+  const a = requireAttachmentOf(ctx, table, input.TransitGatewayAttachmentId);
+  if (a.State !== 'available' && a.State !== 'modifying') throw incorrectState(a.TransitGatewayAttachmentId, a.State);
+  if (a.association) throw new Ec2Error('Resource.AlreadyAssociated', `Transit Gateway Attachment ${a.TransitGatewayAttachmentId} is already associated to a route table.`);
+  const next: TransitGatewayAttachmentRecord = { ...a, association: { TransitGatewayRouteTableId: table.TransitGatewayRouteTableId, State: 'associating' } };
+  return setAssociation(ctx, table, next);
 });
 
 const disassociateTransitGatewayRouteTable = action((ctx, input: DisassociateTransitGatewayRouteTableRequest): DisassociateTransitGatewayRouteTableResult => {
@@ -145,17 +152,7 @@ const disassociateTransitGatewayRouteTable = action((ctx, input: DisassociateTra
   }
   if (a.association.State === 'associating') throw incorrectState(a.TransitGatewayAttachmentId, 'associating');
   const next: TransitGatewayAttachmentRecord = { ...a, association: { ...a.association, State: 'disassociating' } };
-  tgwAttachments(ctx).put(ctx.region, a.TransitGatewayAttachmentId, next);
-  ctx.notify(KINDS.transitGatewayAttachment.name, a.TransitGatewayAttachmentId);
-  return {
-    Association: {
-      TransitGatewayRouteTableId: table.TransitGatewayRouteTableId,
-      TransitGatewayAttachmentId: a.TransitGatewayAttachmentId,
-      ResourceId: a.ResourceId,
-      ResourceType: a.ResourceType,
-      State: 'disassociating',
-    },
-  };
+  return setAssociation(ctx, table, next);
 });
 
 function propagationOutput(table: TransitGatewayRouteTableRecord, a: TransitGatewayAttachmentRecord, state: 'enabling' | 'disabling') {
@@ -204,11 +201,14 @@ const disableTransitGatewayRouteTablePropagation = action((ctx, input: DisableTr
   return propagationOutput(table, a, 'disabling');
 });
 
-const ASSOCIATION_FILTERS = filterTable<TransitGatewayRouteTableAssociation>('GetTransitGatewayRouteTableAssociations', {
+/** The filters of both Get calls: their items name an attachment and its resource. */
+const ATTACHMENT_ITEM_FIELDS = {
   'resource-id': 'ResourceId',
   'resource-type': 'ResourceType',
   'transit-gateway-attachment-id': 'TransitGatewayAttachmentId',
-});
+} as const;
+
+const ASSOCIATION_FILTERS = filterTable<TransitGatewayRouteTableAssociation>('GetTransitGatewayRouteTableAssociations', ATTACHMENT_ITEM_FIELDS);
 
 const getTransitGatewayRouteTableAssociations = action((ctx, input: GetTransitGatewayRouteTableAssociationsRequest): GetTransitGatewayRouteTableAssociationsResult => {
   const table = readableRouteTable(ctx, input.TransitGatewayRouteTableId);
@@ -223,11 +223,7 @@ const getTransitGatewayRouteTableAssociations = action((ctx, input: GetTransitGa
   return { Associations: page.items, NextToken: page.nextToken };
 });
 
-const PROPAGATION_FILTERS = filterTable<TransitGatewayRouteTablePropagation>('GetTransitGatewayRouteTablePropagations', {
-  'resource-id': 'ResourceId',
-  'resource-type': 'ResourceType',
-  'transit-gateway-attachment-id': 'TransitGatewayAttachmentId',
-});
+const PROPAGATION_FILTERS = filterTable<TransitGatewayRouteTablePropagation>('GetTransitGatewayRouteTablePropagations', ATTACHMENT_ITEM_FIELDS);
 
 const getTransitGatewayRouteTablePropagations = action((ctx, input: GetTransitGatewayRouteTablePropagationsRequest): GetTransitGatewayRouteTablePropagationsResult => {
   const table = readableRouteTable(ctx, input.TransitGatewayRouteTableId);

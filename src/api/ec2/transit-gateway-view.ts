@@ -4,6 +4,7 @@
  * (shown until their visibility runs out), and the id parameters.
  */
 import type {
+  TagSpecification,
   TransitGateway,
   TransitGatewayAttachment,
   TransitGatewayRouteTable,
@@ -16,8 +17,9 @@ import type { RequestContext } from '../context.js';
 import type { Ec2Kind } from '../../resources/ec2/kinds.js';
 import type { TransitGatewayAttachmentRecord, TransitGatewayRecord, TransitGatewayRouteTableRecord } from '../../resources/ec2/records.js';
 import { requireResources } from '../../resources/ec2/registry.js';
+import { putTags } from '../../resources/ec2/tags.js';
 import { isExpired } from '../../resources/ec2/transit-gateways.js';
-import { tagsField } from './tags.js';
+import { tagSpecificationTags, tagsField } from './tags.js';
 
 /** A stored ISO-8601 time where the SDK types a Date (the serializer writes the text). */
 const asDate = (iso: string): Date => iso as unknown as Date;
@@ -101,4 +103,17 @@ export function visibleRecords<T extends { State: string; deletedAt?: number }>(
     .collection(kind)
     .list(ctx.region)
     .filter((r) => !isExpired(r, now));
+}
+
+/**
+ * A create call's record of one kind: its TagSpecifications checked, the
+ * record made, tagged, and the reconciler told.
+ */
+export function createTagged<T>(ctx: RequestContext, kind: Ec2Kind<T>, specs: readonly TagSpecification[] | undefined, make: () => T, idOf: (r: T) => string): { record: T; tags: Tag[] } {
+  const tags = tagSpecificationTags(specs, [kind.name]).get(kind.name) ?? [];
+  const record = make();
+  const id = idOf(record);
+  putTags(ctx, id, kind.name, tags);
+  ctx.notify(kind.name, id);
+  return { record, tags };
 }

@@ -28,10 +28,9 @@ import { checkText, quotable } from '../../domain/text.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
 import type { TransitGatewayRecord } from '../../resources/ec2/records.js';
-import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
+import { tagsByResource } from '../../resources/ec2/tags.js';
 import { incorrectState, insertTransitGateway, liveAttachmentsOf, liveRouteTablesOf, requireLive, requireState, tgwRouteTables, transitGateways } from '../../resources/ec2/transit-gateways.js';
-import { tagSpecificationTags } from './tags.js';
-import { enableDisable, requiredId, tgwOutput, visibleRecords } from './transit-gateway-view.js';
+import { createTagged, enableDisable, requiredId, tgwOutput, visibleRecords } from './transit-gateway-view.js';
 
 const MAX_DESCRIPTION = 255;
 const MAX_CIDR_BLOCKS = 5;
@@ -98,10 +97,7 @@ const createTransitGateway = action((ctx, input: CreateTransitGatewayRequest): C
   };
   const blocks = cidrBlocks(o.TransitGatewayCidrBlocks ?? []);
   if (blocks) options.TransitGatewayCidrBlocks = blocks;
-  const tags = tagSpecificationTags(input.TagSpecifications, [KINDS.transitGateway.name]).get(KINDS.transitGateway.name) ?? [];
-  const record = insertTransitGateway(ctx, desc, options);
-  putTags(ctx, record.TransitGatewayId, KINDS.transitGateway.name, tags);
-  ctx.notify(KINDS.transitGateway.name, record.TransitGatewayId);
+  const { record, tags } = createTagged(ctx, KINDS.transitGateway, input.TagSpecifications, () => insertTransitGateway(ctx, desc, options), (g) => g.TransitGatewayId);
   const defaultTable = record.Options.AssociationDefaultRouteTableId ?? record.Options.PropagationDefaultRouteTableId;
   if (defaultTable !== undefined) ctx.notify(KINDS.transitGatewayRouteTable.name, defaultTable);
   return { TransitGateway: tgwOutput(record, tags) };
