@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ec2Error, startTestServer, type TestServer } from '../helpers/server.js';
 import { availableAttachment, availableTgw, describeTgw, settle, vpcWithSubnets } from '../helpers/transit-gateways.js';
+import { KINDS } from '../../src/resources/ec2/kinds.js';
+import { DELETED_VISIBLE_MS } from '../../src/resources/ec2/transit-gateways.js';
+import { TransitGatewayReconciler } from '../../src/reconcile/transit-gateways.js';
 
 describe('transit gateways', () => {
   let t: TestServer;
@@ -228,6 +231,28 @@ describe('transit gateways', () => {
     assert.equal((await ec2Error(c.send(new EC2.ModifyTransitGatewayCommand({ TransitGatewayId: id })))).code, 'InvalidTransitGatewayID.NotFound');
     assert.equal((await ec2Error(c.send(new EC2.CreateTransitGatewayRouteTableCommand({ TransitGatewayId: id })))).code, 'InvalidTransitGatewayID.NotFound');
     assert.equal((await ec2Error(c.send(new EC2.DeleteTransitGatewayCommand({} as EC2.DeleteTransitGatewayRequest)))).code, 'MissingParameter');
+  });
+
+  it('a deleted gateway is listed for DELETED_VISIBLE_MS, then hidden and purged by the reconcile loop', async () => {
+    const g = await availableTgw(c, { TagSpecifications: [{ ResourceType: 'transit-gateway', Tags: [{ Key: 'k', Value: 'v' }] }] });
+    const id = g.TransitGatewayId!;
+    await c.send(new EC2.DeleteTransitGatewayCommand({ TransitGatewayId: id }));
+    await settle('deleted', () => describeTgw(c, id), (x) => x.State === 'deleted');
+    const store = t.server.store;
+    const col = store.collection(KINDS.transitGateway);
+    const record = col.get('us-east-1', id)!;
+    assert.ok(record.deletedAt !== undefined);
+    // its time runs out
+    store.transaction(() => col.put('us-east-1', id, { ...record, deletedAt: Date.now() - DELETED_VISIBLE_MS - 1 }));
+    const listed = (await c.send(new EC2.DescribeTransitGatewaysCommand({}))).TransitGateways!.map((x) => x.TransitGatewayId);
+    assert.ok(!listed.includes(id));
+    assert.equal((await ec2Error(c.send(new EC2.DescribeTransitGatewaysCommand({ TransitGatewayIds: [id] })))).code, 'InvalidTransitGatewayID.NotFound');
+    const loop = new TransitGatewayReconciler({ store, config: t.server.config, resyncMs: 0 });
+    await loop.start();
+    await loop.idle();
+    await loop.stop();
+    assert.equal(col.get('us-east-1', id), undefined);
+    assert.deepEqual(store.tags.forResource('us-east-1', id), []);
   });
 
   it('the states survive a restart: a pending gateway settles after it', async () => {
