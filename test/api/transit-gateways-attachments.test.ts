@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ec2Error, startTestServer, type TestServer } from '../helpers/server.js';
 import { availableAttachment, availableTgw, describeAttachment, settle, vpcWithSubnets } from '../helpers/transit-gateways.js';
+import { KINDS } from '../../src/resources/ec2/kinds.js';
 
 describe('transit gateway VPC attachments', () => {
   let t: TestServer;
@@ -92,15 +93,26 @@ describe('transit gateway VPC attachments', () => {
     assert.match(again.message, /has non-deleted Transit Gateway Attachments with same VPC ID/);
   });
 
-  it('an attachment to a gateway that is not available is refused (IncorrectState)', async () => {
-    const pending = (await c.send(new EC2.CreateTransitGatewayCommand({}))).TransitGateway!;
+  it('an attachment to a gateway that is not available is refused (IncorrectState); so is modifying one that is not available', async () => {
+    const g = await availableTgw(c);
+    const id = g.TransitGatewayId!;
+    // held in a state the reconcile loop is not told about (it would settle it at the next resync)
+    const col = t.server.store.collection(KINDS.transitGateway);
+    const record = col.get('us-east-1', id)!;
+    t.server.store.transaction(() => col.put('us-east-1', id, { ...record, State: 'deleting' }));
     const { vpcId, subnetIds } = await vpc(['us-east-1a']);
-    const r = await c.send(new EC2.CreateTransitGatewayVpcAttachmentCommand({ TransitGatewayId: pending.TransitGatewayId, VpcId: vpcId, SubnetIds: subnetIds })).then(
-      () => 'created',
-      (e: Error) => e.name,
-    );
-    // the reconciler may have made it available before the call: either way no 500, and a refusal is IncorrectState
-    assert.ok(r === 'created' || r === 'IncorrectState', r);
+    const refused = await ec2Error(c.send(new EC2.CreateTransitGatewayVpcAttachmentCommand({ TransitGatewayId: id, VpcId: vpcId, SubnetIds: subnetIds })));
+    assert.equal(refused.code, 'IncorrectState');
+    assert.equal((await ec2Error(c.send(new EC2.ModifyTransitGatewayCommand({ TransitGatewayId: id, Description: 'x' })))).code, 'IncorrectState');
+    assert.equal((await ec2Error(c.send(new EC2.DeleteTransitGatewayCommand({ TransitGatewayId: id })))).code, 'IncorrectState');
+    assert.equal((await ec2Error(c.send(new EC2.CreateTransitGatewayRouteTableCommand({ TransitGatewayId: id })))).code, 'IncorrectState');
+    t.server.store.transaction(() => col.put('us-east-1', id, record));
+
+    const a = await availableAttachment(c, id, vpcId, subnetIds);
+    const attachments = t.server.store.collection(KINDS.transitGatewayAttachment);
+    const held = attachments.get('us-east-1', a.TransitGatewayAttachmentId!)!;
+    t.server.store.transaction(() => attachments.put('us-east-1', held.TransitGatewayAttachmentId, { ...held, State: 'modifying' }));
+    assert.equal((await ec2Error(c.send(new EC2.ModifyTransitGatewayVpcAttachmentCommand({ TransitGatewayAttachmentId: held.TransitGatewayAttachmentId, Options: { DnsSupport: 'disable' } })))).code, 'IncorrectState');
   });
 
   it('ModifyTransitGatewayVpcAttachment: add and remove subnets, change options; modifying → available', async () => {
