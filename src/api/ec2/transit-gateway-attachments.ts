@@ -39,7 +39,7 @@ import type { SubnetRecord, TransitGatewayAttachmentRecord } from '../../resourc
 import { requireResource } from '../../resources/ec2/registry.js';
 import { tagsByResource } from '../../resources/ec2/tags.js';
 import { incorrectState, insertVpcAttachment, requireLive, requireState, tgwAttachments, vpcAttachmentOf } from '../../resources/ec2/transit-gateways.js';
-import { attachmentOutput, createTagged, enableDisable, requiredId, visibleRecords, vpcAttachmentOutput } from './transit-gateway-view.js';
+import { attachmentOutput, createTagged, enableDisable, requiredId, visibleRecords, vpcAttachmentOutput, type EnableDisable } from './transit-gateway-view.js';
 
 /** At most this many subnets in one call (one per zone: far more than any region has). */
 const MAX_SUBNETS = 100;
@@ -65,13 +65,17 @@ function checkSubnets(ctx: RequestContext, vpcId: string, subnetIds: readonly st
 
 type VpcOptionsInput = CreateTransitGatewayVpcAttachmentRequest['Options'];
 
+/** A stored option's value, or the default where there is none. */
+const kept = (v: string | undefined, dflt: EnableDisable): EnableDisable => (v === 'enable' || v === 'disable' ? v : dflt);
+
+/** The attachment's options: those given, else those it has (`base`), else EC2's defaults. */
 function vpcOptions(o: VpcOptionsInput, base: TransitGatewayVpcAttachmentOptions): TransitGatewayVpcAttachmentOptions {
   const i = o ?? {};
   return {
-    DnsSupport: enableDisable('Options.DnsSupport', i.DnsSupport, (base.DnsSupport ?? 'enable') as 'enable'),
-    SecurityGroupReferencingSupport: enableDisable('Options.SecurityGroupReferencingSupport', i.SecurityGroupReferencingSupport, (base.SecurityGroupReferencingSupport ?? 'enable') as 'enable'),
-    Ipv6Support: enableDisable('Options.Ipv6Support', i.Ipv6Support, (base.Ipv6Support ?? 'disable') as 'disable'),
-    ApplianceModeSupport: enableDisable('Options.ApplianceModeSupport', i.ApplianceModeSupport, (base.ApplianceModeSupport ?? 'disable') as 'disable'),
+    DnsSupport: enableDisable('Options.DnsSupport', i.DnsSupport, kept(base.DnsSupport, 'enable')),
+    SecurityGroupReferencingSupport: enableDisable('Options.SecurityGroupReferencingSupport', i.SecurityGroupReferencingSupport, kept(base.SecurityGroupReferencingSupport, 'enable')),
+    Ipv6Support: enableDisable('Options.Ipv6Support', i.Ipv6Support, kept(base.Ipv6Support, 'disable')),
+    ApplianceModeSupport: enableDisable('Options.ApplianceModeSupport', i.ApplianceModeSupport, kept(base.ApplianceModeSupport, 'disable')),
   };
 }
 
