@@ -34,7 +34,8 @@ import type { TransitGatewayAttachmentRecord } from '../../resources/ec2/records
 import { requireWellFormed } from '../../resources/ec2/registry.js';
 import { tagsByResource } from '../../resources/ec2/tags.js';
 import { incorrectState, insertPeeringAttachment, isGone, peerRecord, peeringBetween, requireLive, requireState, tgwAttachments, tgwRouteTables, transitGateways } from '../../resources/ec2/transit-gateways.js';
-import { createTagged, enableDisable, requiredId, visibleRecords } from './transit-gateway-view.js';
+import { tagsField } from './tags.js';
+import { asDate, createTagged, enableDisable, requiredId, visibleRecords } from './transit-gateway-view.js';
 
 /** What the peering states show as the attachment's Status. */
 const STATUS_MESSAGES: Record<string, string> = {
@@ -58,8 +59,8 @@ function peeringOutput(a: TransitGatewayAttachmentRecord, tags: Tag[] | undefine
     Options: { DynamicRouting: 'disable' },
     Status: { Code: a.State, Message: STATUS_MESSAGES[a.State] ?? a.State },
     State: a.State,
-    CreationTime: a.CreationTime as unknown as Date,
-    Tags: tags && tags.length > 0 ? tags : undefined,
+    CreationTime: asDate(a.CreationTime),
+    Tags: tagsField(tags),
   };
 }
 

@@ -22,7 +22,7 @@ import { isExpired } from '../../resources/ec2/transit-gateways.js';
 import { tagSpecificationTags, tagsField } from './tags.js';
 
 /** A stored ISO-8601 time where the SDK types a Date (the serializer writes the text). */
-const asDate = (iso: string): Date => iso as unknown as Date;
+export const asDate = (iso: string): Date => iso as unknown as Date;
 
 export function tgwOutput(r: TransitGatewayRecord, tags: Tag[] | undefined): TransitGateway {
   const { deletedAt: _d, CreationTime, ...rest } = r;
