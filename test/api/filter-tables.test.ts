@@ -68,11 +68,22 @@ const NEVER_SET: Record<string, Record<string, string>> = {
     'license-configuration-arn': 'no License Manager',
   },
   DescribeFlowLogs: { 'log-group-name': 'only file destinations: no CloudWatch Logs' },
+  SearchTransitGatewayRoutes: { 'prefix-list-id': 'no prefix list routes' },
   DescribeSubnets: {
     'ipv6-cidr-block-association.ipv6-cidr-block': 'no IPv6 subnet here',
     'ipv6-cidr-block-association.association-id': 'no IPv6 subnet here',
     'ipv6-cidr-block-association.state': 'no IPv6 subnet here',
   },
+};
+
+/** action -> input a call needs besides Filters (ids made in the world below) */
+const EXTRA_INPUT: Record<string, Record<string, unknown>> = {};
+
+/** filter -> the value used instead of `*` (filters that take a CIDR, not a pattern) */
+const VALUE_OF: Record<string, string> = {
+  'route-search.longest-prefix-match': '10.9.1.1',
+  'route-search.subnet-of-match': '10.0.0.0/8',
+  'route-search.supernet-of-match': '10.9.1.0/28',
 };
 
 describe('filter tables against a world with one of everything', () => {
@@ -145,7 +156,36 @@ describe('filter tables against a world with one of everything', () => {
         }),
       )
     ).LaunchTemplate!.LaunchTemplateId!;
-    const all = [vpc, subnet, igw, rtb, sg, inst, flowLog, pl, lt, vol, snap];
+    const tgw = (await c.send(new EC2.CreateTransitGatewayCommand({ Options: { TransitGatewayCidrBlocks: ['192.0.2.0/24'] } }))).TransitGateway!;
+    const tgwRtb = tgw.Options!.AssociationDefaultRouteTableId!;
+    for (let i = 0; i < 200; i++) {
+      const g = await c.send(new EC2.DescribeTransitGatewaysCommand({ TransitGatewayIds: [tgw.TransitGatewayId!] }));
+      if (g.TransitGateways![0]!.State === 'available') break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const tgwAttach = (await c.send(new EC2.CreateTransitGatewayVpcAttachmentCommand({ TransitGatewayId: tgw.TransitGatewayId, VpcId: vpc, SubnetIds: [subnet] })))
+      .TransitGatewayVpcAttachment!.TransitGatewayAttachmentId!;
+    for (let i = 0; i < 200; i++) {
+      const a = await c.send(new EC2.DescribeTransitGatewayAttachmentsCommand({ TransitGatewayAttachmentIds: [tgwAttach] }));
+      const p = await c.send(new EC2.GetTransitGatewayRouteTablePropagationsCommand({ TransitGatewayRouteTableId: tgwRtb }));
+      if (a.TransitGatewayAttachments![0]!.Association?.State === 'associated' && p.TransitGatewayRouteTablePropagations![0]?.State === 'enabled') break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await c.send(new EC2.CreateTransitGatewayRouteCommand({ TransitGatewayRouteTableId: tgwRtb, DestinationCidrBlock: '10.0.0.0/8', TransitGatewayAttachmentId: tgwAttach }));
+    await c.send(new EC2.CreateRouteCommand({ RouteTableId: rtb, DestinationCidrBlock: '172.16.0.0/12', TransitGatewayId: tgw.TransitGatewayId }));
+    const west = t.client('us-west-2');
+    const peerTgw = (await west.send(new EC2.CreateTransitGatewayCommand({}))).TransitGateway!.TransitGatewayId!;
+    for (let i = 0; i < 200; i++) {
+      const made = await c
+        .send(new EC2.CreateTransitGatewayPeeringAttachmentCommand({ TransitGatewayId: tgw.TransitGatewayId, PeerTransitGatewayId: peerTgw, PeerAccountId: '123456789012', PeerRegion: 'us-west-2' }))
+        .catch(() => undefined);
+      if (made) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    for (const action of ['GetTransitGatewayRouteTableAssociations', 'GetTransitGatewayRouteTablePropagations', 'SearchTransitGatewayRoutes']) {
+      EXTRA_INPUT[action] = { TransitGatewayRouteTableId: tgwRtb };
+    }
+    const all = [vpc, subnet, igw, rtb, sg, inst, flowLog, pl, lt, vol, snap, tgw.TransitGatewayId!, tgwAttach, tgwRtb];
     await c.send(new EC2.CreateTagsCommand({ Resources: all, Tags: [{ Key: 'Name', Value: 'everything' }] }));
   });
 
@@ -158,7 +198,7 @@ describe('filter tables against a world with one of everything', () => {
     const Command = (EC2 as unknown as Record<string, new (input: object) => EC2.DescribeVpcsCommand>)[`${action}Command`];
     assert.ok(Command, action);
     // DescribeFlowLogs names its list `Filter`
-    const input: Record<string, unknown> = action === 'DescribeFlowLogs' ? { Filter: Filters } : { Filters };
+    const input: Record<string, unknown> = { ...EXTRA_INPUT[action], ...(action === 'DescribeFlowLogs' ? { Filter: Filters } : { Filters }) };
     if (action === 'DescribeInstanceStatus') input.IncludeAllInstances = true;
     const out = (await c.send(new Command(input))) as unknown as Record<string, unknown>;
     const list = Object.entries(out).find(([k, v]) => k !== '$metadata' && Array.isArray(v));
@@ -174,7 +214,7 @@ describe('filter tables against a world with one of everything', () => {
       const never = NEVER_SET[action] ?? {};
       for (const name of Object.keys(never)) assert.ok(table.names.includes(name), `${action}: ${name} is not a filter`);
       for (const name of table.names) {
-        const n = await count(action, [{ Name: name, Values: ['*'] }]);
+        const n = await count(action, [{ Name: name, Values: [VALUE_OF[name] ?? '*'] }]);
         checked++;
         if (n === 0 && !(name in never)) missing.push(`${action} ${name}`);
         if (n > 0 && name in never) unexpectedlySet.push(`${action} ${name}`);

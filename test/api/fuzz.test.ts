@@ -24,7 +24,7 @@
  * included: the serializers replace what XML cannot carry, and what Overcast
  * stores is refused at the door (domain/text.ts).
  */
-import { DescribeImagesCommand, DescribeAccountAttributesCommand, RunInstancesCommand, CreateSecurityGroupCommand, CreateKeyPairCommand } from '@aws-sdk/client-ec2';
+import { DescribeImagesCommand, DescribeAccountAttributesCommand, RunInstancesCommand, CreateSecurityGroupCommand, CreateKeyPairCommand, CreateTransitGatewayCommand, CreateTransitGatewayVpcAttachmentCommand } from '@aws-sdk/client-ec2';
 import { parseXML } from '@aws-sdk/xml-builder';
 import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
@@ -230,7 +230,16 @@ describe('model-driven fuzzing of every EC2 operation', () => {
     const inst = run.Instances![0]!;
     const sg = await c.send(new CreateSecurityGroupCommand({ GroupName: 'fuzz', Description: 'fuzz', VpcId: vpcId }));
     await c.send(new CreateKeyPairCommand({ KeyName: 'fuzz-key', KeyType: 'ed25519' }));
+    const tgw = (await c.send(new CreateTransitGatewayCommand({}))).TransitGateway!;
+    let tgwAttach: string | undefined;
+    // the gateway takes attachments once available
+    for (let i = 0; i < 200 && tgwAttach === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      const made = await c.send(new CreateTransitGatewayVpcAttachmentCommand({ TransitGatewayId: tgw.TransitGatewayId, VpcId: vpcId, SubnetIds: [inst.SubnetId!] })).catch(() => undefined);
+      tgwAttach = made?.TransitGatewayVpcAttachment?.TransitGatewayAttachmentId;
+    }
     ids.push(vpcId, imageId, inst.InstanceId!, inst.SubnetId!, inst.NetworkInterfaces![0]!.NetworkInterfaceId!, sg.GroupId!, 'fuzz-key', 'us-east-1a', 'sg-00000000000000000', 'i-0123456789abcdef0');
+    ids.push(tgw.TransitGatewayId!, tgw.Options!.AssociationDefaultRouteTableId!, tgwAttach!);
     db = new Database(join(t.dataDir, 'overcast.db'), { readonly: true, fileMustExist: true });
     await quiesce();
   });

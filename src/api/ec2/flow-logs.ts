@@ -68,7 +68,7 @@ function resourceType(v: string | undefined): FlowLogResourceType {
   if (v === undefined || v === '') throw missingParameter('ResourceType');
   if (v === 'VPC' || v === 'Subnet' || v === 'NetworkInterface') return v;
   if (v === 'TransitGateway' || v === 'TransitGatewayAttachment') {
-    throw new Ec2Error('UnsupportedOperation', `Flow logs for ${v} resources are not supported: Overcast has no transit gateways.`);
+    throw new Ec2Error('UnsupportedOperation', `Flow logs for ${v} resources are not supported: transit gateways are records only, no traffic passes them.`);
   }
   throw new Ec2Error('InvalidParameterValue', `Value (${quotable(v)}) for parameter ResourceType is invalid. Valid values are: VPC, Subnet, NetworkInterface.`);
 }

@@ -20,5 +20,10 @@ import { vpcsModule } from './vpcs.js';
 import { snapshotsModule } from './snapshots.js';
 import { imageRegistrationModule } from './image-registration.js';
 import { volumesModule } from './volumes.js';
+import { transitGatewaysModule } from './transit-gateways.js';
+import { transitGatewayAttachmentsModule } from './transit-gateway-attachments.js';
+import { transitGatewayRouteTablesModule } from './transit-gateway-route-tables.js';
+import { transitGatewayRoutesModule } from './transit-gateway-routes.js';
+import { transitGatewayPeeringModule } from './transit-gateway-peering.js';
 
-export const ec2Modules: readonly ApiModule[] = [regionsModule, tagsModule, keyPairsModule, imagesModule, instanceTypesModule, securityGroupsModule, vpcsModule, subnetsModule, internetGatewaysModule, routeTablesModule, networkAclsModule, addressesModule, instancesModule, networkInterfacesModule, flowLogsModule, prefixListsModule, volumesModule, snapshotsModule, imageRegistrationModule, launchTemplatesModule];
+export const ec2Modules: readonly ApiModule[] = [regionsModule, tagsModule, keyPairsModule, imagesModule, instanceTypesModule, securityGroupsModule, vpcsModule, subnetsModule, internetGatewaysModule, routeTablesModule, networkAclsModule, addressesModule, instancesModule, networkInterfacesModule, flowLogsModule, prefixListsModule, volumesModule, snapshotsModule, imageRegistrationModule, launchTemplatesModule, transitGatewaysModule, transitGatewayAttachmentsModule, transitGatewayRouteTablesModule, transitGatewayRoutesModule, transitGatewayPeeringModule];

@@ -21,6 +21,7 @@ import { KINDS } from '../../resources/ec2/kinds.js';
 import type { RouteTableRecord } from '../../resources/ec2/records.js';
 import { insertTable, newAssociation, routeTablesOf, save, tables } from '../../resources/ec2/route-tables.js';
 import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
+import { transitGatewayRouteActive, transitGatewayTarget } from './transit-gateway-route-target.js';
 
 
 // ---------------------------------------------------------------- describe
@@ -30,6 +31,7 @@ interface RouteWorld {
   gatewayVpc: Map<string, string | undefined>;
   interfaces: Map<string, NetworkInterfaceRecord>;
   accountId: string;
+  ctx: RequestContext;
 }
 
 function loadWorld(ctx: RequestContext): RouteWorld {
@@ -47,6 +49,7 @@ function loadWorld(ctx: RequestContext): RouteWorld {
         .map((e) => [e.NetworkInterfaceId, e]),
     ),
     accountId: ctx.accountId,
+    ctx,
   };
 }
 
@@ -55,6 +58,8 @@ function describeRoute(route: Route, table: RouteTableRecord, world: RouteWorld)
   let active = true;
   if (route.GatewayId !== undefined && route.GatewayId !== 'local') {
     active = world.gatewayVpc.get(route.GatewayId) === table.VpcId;
+  } else if (route.TransitGatewayId !== undefined) {
+    active = transitGatewayRouteActive(world.ctx, table.VpcId, route.TransitGatewayId);
   } else if (route.NetworkInterfaceId !== undefined) {
     const eni = world.interfaces.get(route.NetworkInterfaceId);
     active = eni !== undefined;
@@ -146,7 +151,6 @@ const TARGETS = [
 /** Target kinds Overcast has no resources for: any id given is one that does not exist. */
 const UNSUPPORTED_TARGETS: Readonly<Record<string, (id: string) => Ec2Error>> = {
   NatGatewayId: (id) => new Ec2Error('InvalidNatGatewayID.NotFound', `The natGateway ID '${id}' does not exist`),
-  TransitGatewayId: (id) => new Ec2Error('InvalidTransitGatewayID.NotFound', `The transitGateway ID '${id}' does not exist`),
   VpcPeeringConnectionId: (id) =>
     new Ec2Error('InvalidVpcPeeringConnectionID.NotFound', `The vpcPeeringConnection ID '${id}' does not exist`),
   EgressOnlyInternetGatewayId: (id) => new Ec2Error('InvalidGatewayID.NotFound', `The eigw ID '${id}' does not exist`),
@@ -169,7 +173,7 @@ function targetOf(
   ctx: RequestContext,
   table: RouteTableRecord,
   input: Pick<CreateRouteRequest, (typeof TARGETS)[number]> & { LocalTarget?: boolean },
-): Pick<Route, 'GatewayId' | 'NetworkInterfaceId'> | 'local' {
+): Pick<Route, 'GatewayId' | 'NetworkInterfaceId' | 'TransitGatewayId'> | 'local' {
   const given = TARGETS.filter((k) => input[k] !== undefined);
   const local = input.LocalTarget === true;
   if (given.length + (local ? 1 : 0) === 0) {
@@ -194,6 +198,7 @@ function targetOf(
     if (igw.Attachments[0]?.VpcId !== table.VpcId) throw differentNetworks(table, 'network gateway', id);
     return { GatewayId: id };
   }
+  if (param === 'TransitGatewayId') return transitGatewayTarget(ctx, table.VpcId, id);
   if (param === 'InstanceId') {
     const instance = requireResource(ctx, KINDS.instance, id);
     if (instance.VpcId !== table.VpcId) throw differentNetworks(table, 'instance', id);
@@ -211,8 +216,8 @@ function targetOf(
 }
 
 /** IPv4 destinations inside the VPC's own range may only point at an interface or instance. */
-function checkInsideVpc(ctx: RequestContext, table: RouteTableRecord, d: Destination, target: Pick<Route, 'GatewayId' | 'NetworkInterfaceId'>): void {
-  if (d.key !== 'DestinationCidrBlock' || target.GatewayId === undefined) return;
+function checkInsideVpc(ctx: RequestContext, table: RouteTableRecord, d: Destination, target: Pick<Route, 'GatewayId' | 'NetworkInterfaceId' | 'TransitGatewayId'>): void {
+  if (d.key !== 'DestinationCidrBlock' || (target.GatewayId === undefined && target.TransitGatewayId === undefined)) return;
   const vpc = ctx.store.collection(KINDS.vpc).get(ctx.region, table.VpcId);
   const dest = parseCidr4(d.value)!;
   const vpcCidrs = (vpc?.CidrBlockAssociationSet ?? []).map((a) => parseCidr4(a.CidrBlock ?? '')).filter((c) => c !== undefined);
@@ -264,6 +269,7 @@ const ROUTE_TABLE_FILTERS = filterTable<RouteTable>('DescribeRouteTables', {
   'route.instance-id': 'Routes.InstanceId',
   'route.network-interface-id': 'Routes.NetworkInterfaceId',
   'route.origin': 'Routes.Origin',
+  'route.transit-gateway-id': 'Routes.TransitGatewayId',
   'route.state': 'Routes.State',
   'vpc-id': 'VpcId',
 });

@@ -26,6 +26,9 @@ import type {
   SubnetRecord,
   VolumeRecord,
   VpcRecord,
+  TransitGatewayAttachmentRecord,
+  TransitGatewayRecord,
+  TransitGatewayRouteTableRecord,
 } from './records.js';
 
 export interface Ec2Kind<T> extends KindSpec<T> {
@@ -150,6 +153,17 @@ export const KINDS = {
     unique: [{ space: 'launch-template-name', scope: 'region', values: (t) => [t.LaunchTemplateName] }],
     indexes: [{ name: LAUNCH_TEMPLATE_NAME_INDEX, values: (t) => [t.LaunchTemplateName] }],
   }),
+  transitGateway: ec2Kind<TransitGatewayRecord>('transit-gateway', 'tgw', ['InvalidTransitGatewayID.NotFound', 'transitGateway ID', 'InvalidTransitGatewayID.Malformed']),
+  transitGatewayAttachment: ec2Kind<TransitGatewayAttachmentRecord>('transit-gateway-attachment', 'tgw-attach', [
+    'InvalidTransitGatewayAttachmentID.NotFound',
+    'transitGatewayAttachment ID',
+    'InvalidTransitGatewayAttachmentID.Malformed',
+  ]),
+  transitGatewayRouteTable: ec2Kind<TransitGatewayRouteTableRecord>('transit-gateway-route-table', 'tgw-rtb', [
+    'InvalidRouteTableID.NotFound',
+    'transitGatewayRouteTable ID',
+    'InvalidRouteTableId.Malformed',
+  ]),
 } as const;
 
 export type AnyEc2Kind = (typeof KINDS)[keyof typeof KINDS];

@@ -26,6 +26,14 @@ import type {
   SecurityGroup,
   Subnet,
   Vpc,
+  PeeringTgwInfo,
+  TransitGateway,
+  TransitGatewayAttachmentState,
+  TransitGatewayOptions,
+  TransitGatewayPropagationState,
+  TransitGatewayRouteTableState,
+  TransitGatewayState,
+  TransitGatewayVpcAttachmentOptions,
 } from '@aws-sdk/client-ec2';
 import type { KeyType } from '../../domain/key-material.js';
 import type { AddressFamily, PrefixListEntryRecord } from '../../domain/prefix-list-entries.js';
@@ -409,4 +417,72 @@ export interface LaunchTemplateVersionRecord {
   CreateTime: string;
   CreatedBy: string;
   LaunchTemplateData: ResponseLaunchTemplateData;
+}
+
+/**
+ * collection 'transit-gateway' — owned by transit-gateways.ts. The
+ * DescribeTransitGateways output without Tags (CreationTime as ISO-8601 text);
+ * `deletedAt` (ms) is when it reached `deleted` (it stays visible for a while).
+ */
+export type TransitGatewayRecord = Omit<TransitGateway, 'Tags' | 'CreationTime' | 'Options' | 'State'> & {
+  TransitGatewayId: string;
+  TransitGatewayArn: string;
+  OwnerId: string;
+  State: TransitGatewayState;
+  CreationTime: string;
+  Options: TransitGatewayOptions;
+  deletedAt?: number;
+};
+
+/** An attachment's association with a transit gateway route table (an attachment has at most one). */
+export interface TransitGatewayAttachmentAssociationRecord {
+  TransitGatewayRouteTableId: string;
+  State: 'associating' | 'associated' | 'disassociating';
+}
+
+/**
+ * collection 'transit-gateway-attachment' — owned by transit-gateways.ts. A VPC
+ * or peering attachment as DescribeTransitGatewayAttachments shows it, plus what
+ * its own Describe call shows (`vpc`: subnets and options; `peering`: the
+ * accepter side). A peering attachment is stored in both regions under one id
+ * (`peering.side` says which side a record is).
+ */
+export interface TransitGatewayAttachmentRecord {
+  TransitGatewayAttachmentId: string;
+  TransitGatewayId: string;
+  TransitGatewayOwnerId: string;
+  ResourceType: 'vpc' | 'peering';
+  /** the VPC, or the transit gateway at the other end */
+  ResourceId: string;
+  ResourceOwnerId: string;
+  State: TransitGatewayAttachmentState;
+  CreationTime: string;
+  association?: TransitGatewayAttachmentAssociationRecord;
+  vpc?: { SubnetIds: string[]; Options: TransitGatewayVpcAttachmentOptions };
+  peering?: {
+    side: 'requester' | 'accepter';
+    requester: PeeringTgwInfo;
+    accepter: PeeringTgwInfo;
+    /** the region of the other side's record */
+    peerRegion: string;
+  };
+  deletedAt?: number;
+}
+
+/**
+ * collection 'transit-gateway-route-table' — owned by transit-gateways.ts.
+ * Static routes and propagations are kept here; associations on the
+ * attachments; propagated routes are worked out when routes are read.
+ */
+export interface TransitGatewayRouteTableRecord {
+  TransitGatewayRouteTableId: string;
+  TransitGatewayId: string;
+  State: TransitGatewayRouteTableState;
+  DefaultAssociationRouteTable: boolean;
+  DefaultPropagationRouteTable: boolean;
+  CreationTime: string;
+  /** static routes: to an attachment, or blackhole */
+  routes: { DestinationCidrBlock: string; attachmentId?: string; blackhole: boolean }[];
+  propagations: { attachmentId: string; State: TransitGatewayPropagationState }[];
+  deletedAt?: number;
 }
