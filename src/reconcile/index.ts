@@ -6,6 +6,7 @@ import { InstanceReconciler, type InstanceReconcilerDeps } from './instances.js'
 import type { Reconciler, ReconcilerDeps } from './reconciler.js';
 import type { Runtime } from './runtime.js';
 import { VolumeReconciler } from './volumes.js';
+import { RecordStateReconciler } from './record-states.js';
 
 export type { Reconciler, ReconcilerDeps } from './reconciler.js';
 export { selectRuntime, RuntimeUnavailable, type Runtime } from './runtime.js';
@@ -42,5 +43,6 @@ export function createReconcilers(deps: ReconcilerDeps, runtime: Runtime, extras
       onInstance: (region, id) => instances.handle({ kind: 'instance', region, id }),
     }),
     instances,
+    new RecordStateReconciler({ ...deps, log: log && ((line) => log(`reconcile/record-states: ${line}`)) }),
   ];
 }

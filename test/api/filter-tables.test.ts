@@ -78,6 +78,8 @@ const NEVER_SET: Record<string, Record<string, string>> = {
 describe('filter tables against a world with one of everything', () => {
   let t: TestServer;
   let c: EC2.EC2Client;
+  /** an endpoint service of the account (DescribeVpcEndpointServicePermissions asks about one) */
+  let serviceId = '';
 
   before(async () => {
     t = await startTestServer({ publicIpPool: '203.0.113.0/29' });
@@ -145,6 +147,11 @@ describe('filter tables against a world with one of everything', () => {
         }),
       )
     ).LaunchTemplate!.LaunchTemplateId!;
+    await c.send(new EC2.CreateVpcEndpointCommand({ VpcId: vpc, ServiceName: 'com.amazonaws.us-east-1.s3', RouteTableIds: [rtb] }));
+    serviceId = (
+      await c.send(new EC2.CreateVpcEndpointServiceConfigurationCommand({ NetworkLoadBalancerArns: ['arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/web/0123456789abcdef'] }))
+    ).ServiceConfiguration!.ServiceId!;
+    await c.send(new EC2.ModifyVpcEndpointServicePermissionsCommand({ ServiceId: serviceId, AddAllowedPrincipals: ['arn:aws:iam::123456789012:root'] }));
     const all = [vpc, subnet, igw, rtb, sg, inst, flowLog, pl, lt, vol, snap];
     await c.send(new EC2.CreateTagsCommand({ Resources: all, Tags: [{ Key: 'Name', Value: 'everything' }] }));
   });
@@ -160,6 +167,7 @@ describe('filter tables against a world with one of everything', () => {
     // DescribeFlowLogs names its list `Filter`
     const input: Record<string, unknown> = action === 'DescribeFlowLogs' ? { Filter: Filters } : { Filters };
     if (action === 'DescribeInstanceStatus') input.IncludeAllInstances = true;
+    if (action === 'DescribeVpcEndpointServicePermissions') input.ServiceId = serviceId;
     const out = (await c.send(new Command(input))) as unknown as Record<string, unknown>;
     const list = Object.entries(out).find(([k, v]) => k !== '$metadata' && Array.isArray(v));
     return list ? (list[1] as unknown[]).length : 0;

@@ -20,5 +20,8 @@ import { vpcsModule } from './vpcs.js';
 import { snapshotsModule } from './snapshots.js';
 import { imageRegistrationModule } from './image-registration.js';
 import { volumesModule } from './volumes.js';
+import { vpcEndpointsModule } from './vpc-endpoints.js';
+import { vpcEndpointServicesModule } from './vpc-endpoint-services.js';
+import { carrierGatewaysModule } from './carrier-gateways.js';
 
-export const ec2Modules: readonly ApiModule[] = [regionsModule, tagsModule, keyPairsModule, imagesModule, instanceTypesModule, securityGroupsModule, vpcsModule, subnetsModule, internetGatewaysModule, routeTablesModule, networkAclsModule, addressesModule, instancesModule, networkInterfacesModule, flowLogsModule, prefixListsModule, volumesModule, snapshotsModule, imageRegistrationModule, launchTemplatesModule];
+export const ec2Modules: readonly ApiModule[] = [regionsModule, tagsModule, keyPairsModule, imagesModule, instanceTypesModule, securityGroupsModule, vpcsModule, subnetsModule, internetGatewaysModule, routeTablesModule, networkAclsModule, addressesModule, instancesModule, networkInterfacesModule, flowLogsModule, prefixListsModule, volumesModule, snapshotsModule, imageRegistrationModule, launchTemplatesModule, vpcEndpointsModule, vpcEndpointServicesModule, carrierGatewaysModule];

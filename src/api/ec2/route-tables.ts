@@ -21,6 +21,7 @@ import { KINDS } from '../../resources/ec2/kinds.js';
 import type { RouteTableRecord } from '../../resources/ec2/records.js';
 import { insertTable, newAssociation, routeTablesOf, save, tables } from '../../resources/ec2/route-tables.js';
 import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
+import { outsideGatewayVpcs } from '../../resources/ec2/route-gateways.js';
 
 
 // ---------------------------------------------------------------- describe
@@ -38,7 +39,8 @@ function loadWorld(ctx: RequestContext): RouteWorld {
       ctx.store
         .collection(KINDS.internetGateway)
         .list(ctx.region)
-        .map((g) => [g.InternetGatewayId, g.Attachments[0]?.VpcId]),
+        .map((g): [string, string | undefined] => [g.InternetGatewayId, g.Attachments[0]?.VpcId])
+        .concat(outsideGatewayVpcs(ctx)),
     ),
     interfaces: new Map(
       ctx.store
@@ -260,6 +262,7 @@ const ROUTE_TABLE_FILTERS = filterTable<RouteTable>('DescribeRouteTables', {
   'route-table-id': 'RouteTableId',
   'route.destination-cidr-block': 'Routes.DestinationCidrBlock',
   'route.destination-ipv6-cidr-block': 'Routes.DestinationIpv6CidrBlock',
+  'route.destination-prefix-list-id': 'Routes.DestinationPrefixListId',
   'route.gateway-id': 'Routes.GatewayId',
   'route.instance-id': 'Routes.InstanceId',
   'route.network-interface-id': 'Routes.NetworkInterfaceId',

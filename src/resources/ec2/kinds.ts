@@ -27,6 +27,7 @@ import type {
   VolumeRecord,
   VpcRecord,
 } from './records.js';
+import type { CarrierGatewayRecord, VpcEndpointRecord, VpcEndpointServiceRecord } from './records.js';
 
 export interface Ec2Kind<T> extends KindSpec<T> {
   /** the id prefix (`i`, `vpc`, `eipalloc`…) */
@@ -150,6 +151,9 @@ export const KINDS = {
     unique: [{ space: 'launch-template-name', scope: 'region', values: (t) => [t.LaunchTemplateName] }],
     indexes: [{ name: LAUNCH_TEMPLATE_NAME_INDEX, values: (t) => [t.LaunchTemplateName] }],
   }),
+  vpcEndpoint: ec2Kind<VpcEndpointRecord>('vpc-endpoint', 'vpce', ['InvalidVpcEndpointId.NotFound', 'Vpc Endpoint Id', 'InvalidVpcEndpointId.Malformed']),
+  vpcEndpointService: ec2Kind<VpcEndpointServiceRecord>('vpc-endpoint-service', 'vpce-svc', ['InvalidVpcEndpointServiceId.NotFound', 'Vpc Endpoint Service Id', 'InvalidVpcEndpointServiceId.Malformed']),
+  carrierGateway: ec2Kind<CarrierGatewayRecord>('carrier-gateway', 'cagw', ['InvalidCarrierGatewayID.NotFound', 'CarrierGateway ID', 'InvalidCarrierGatewayID.Malformed']),
 } as const;
 
 export type AnyEc2Kind = (typeof KINDS)[keyof typeof KINDS];

@@ -410,3 +410,55 @@ export interface LaunchTemplateVersionRecord {
   CreatedBy: string;
   LaunchTemplateData: ResponseLaunchTemplateData;
 }
+
+/**
+ * The states of the records that only move through states (record-lifecycles.ts):
+ * `deletedAt` (ms) is set when one reaches its deleted state, and it is purged
+ * some time after.
+ */
+export interface Deletable {
+  deletedAt?: number;
+}
+
+/**
+ * collection 'vpc-endpoint' — owned by vpc-endpoints.ts. The EC2 `VpcEndpoint`
+ * output without Tags; State in EC2's wire spelling (`pending`, `available`,
+ * `deleting`, `deleted`), CreationTimestamp as ISO text.
+ */
+export type VpcEndpointRecord = Omit<import('@aws-sdk/client-ec2').VpcEndpoint, 'Tags' | 'CreationTimestamp' | 'State'> &
+  Deletable & {
+    VpcEndpointId: string;
+    VpcEndpointType: 'Gateway' | 'Interface' | 'GatewayLoadBalancer';
+    VpcId: string;
+    ServiceName: string;
+    State: 'pending' | 'available' | 'deleting' | 'deleted';
+    CreationTimestamp: string;
+    RouteTableIds: string[];
+    SubnetIds: string[];
+    /** a Gateway endpoint's destination: the service's AWS-managed prefix list */
+    prefixListId?: string;
+    /** the service's private DNS name (an Interface endpoint answers for it while PrivateDnsEnabled) */
+    privateDnsName?: string;
+  };
+
+/**
+ * collection 'vpc-endpoint-service' — owned by vpc-endpoint-services.ts: an
+ * endpoint service of the account (EC2 `ServiceConfiguration` without Tags)
+ * and who may connect to it.
+ */
+export type VpcEndpointServiceRecord = Omit<import('@aws-sdk/client-ec2').ServiceConfiguration, 'Tags' | 'ServiceState'> &
+  Deletable & {
+    ServiceId: string;
+    ServiceName: string;
+    ServiceState: 'Pending' | 'Available' | 'Deleting' | 'Deleted';
+    /** ModifyVpcEndpointServicePermissions' principals, in the order added */
+    allowedPrincipals: { Principal: string; PrincipalType: string; ServicePermissionId: string }[];
+  };
+
+/** collection 'carrier-gateway' — owned by carrier-gateways.ts: the EC2 `CarrierGateway` without Tags. */
+export type CarrierGatewayRecord = Omit<import('@aws-sdk/client-ec2').CarrierGateway, 'Tags' | 'State'> &
+  Deletable & {
+    CarrierGatewayId: string;
+    VpcId: string;
+    State: 'pending' | 'available' | 'deleting' | 'deleted';
+  };

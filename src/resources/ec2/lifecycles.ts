@@ -1,0 +1,7 @@
+/** Every state machine the record-states reconciler runs (record-lifecycles.ts), one per kind. */
+import type { RecordLifecycle } from './record-lifecycles.js';
+import { endpointServiceLifecycle } from './vpc-endpoint-services.js';
+import { vpcEndpointLifecycle } from './vpc-endpoints.js';
+import { carrierGatewayLifecycle } from './carrier-gateways.js';
+
+export const RECORD_LIFECYCLES: readonly RecordLifecycle[] = [vpcEndpointLifecycle, endpointServiceLifecycle, carrierGatewayLifecycle];
