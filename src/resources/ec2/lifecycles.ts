@@ -3,5 +3,6 @@ import type { RecordLifecycle } from './record-lifecycles.js';
 import { endpointServiceLifecycle } from './vpc-endpoint-services.js';
 import { vpcEndpointLifecycle } from './vpc-endpoints.js';
 import { carrierGatewayLifecycle } from './carrier-gateways.js';
+import { customerGatewayLifecycle } from './customer-gateways.js';
 
-export const RECORD_LIFECYCLES: readonly RecordLifecycle[] = [vpcEndpointLifecycle, endpointServiceLifecycle, carrierGatewayLifecycle];
+export const RECORD_LIFECYCLES: readonly RecordLifecycle[] = [vpcEndpointLifecycle, endpointServiceLifecycle, carrierGatewayLifecycle, customerGatewayLifecycle];

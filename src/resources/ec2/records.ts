@@ -462,3 +462,11 @@ export type CarrierGatewayRecord = Omit<import('@aws-sdk/client-ec2').CarrierGat
     VpcId: string;
     State: 'pending' | 'available' | 'deleting' | 'deleted';
   };
+
+/** collection 'customer-gateway' — owned by customer-gateways.ts: the EC2 `CustomerGateway` without Tags. */
+export type CustomerGatewayRecord = Omit<import('@aws-sdk/client-ec2').CustomerGateway, 'Tags' | 'State'> &
+  Deletable & {
+    CustomerGatewayId: string;
+    Type: 'ipsec.1';
+    State: 'pending' | 'available' | 'deleting' | 'deleted';
+  };
