@@ -24,5 +24,6 @@ import { vpcEndpointsModule } from './vpc-endpoints.js';
 import { vpcEndpointServicesModule } from './vpc-endpoint-services.js';
 import { carrierGatewaysModule } from './carrier-gateways.js';
 import { customerGatewaysModule } from './customer-gateways.js';
+import { vpnGatewaysModule } from './vpn-gateways.js';
 
-export const ec2Modules: readonly ApiModule[] = [regionsModule, tagsModule, keyPairsModule, imagesModule, instanceTypesModule, securityGroupsModule, vpcsModule, subnetsModule, internetGatewaysModule, routeTablesModule, networkAclsModule, addressesModule, instancesModule, networkInterfacesModule, flowLogsModule, prefixListsModule, volumesModule, snapshotsModule, imageRegistrationModule, launchTemplatesModule, vpcEndpointsModule, vpcEndpointServicesModule, carrierGatewaysModule, customerGatewaysModule];
+export const ec2Modules: readonly ApiModule[] = [regionsModule, tagsModule, keyPairsModule, imagesModule, instanceTypesModule, securityGroupsModule, vpcsModule, subnetsModule, internetGatewaysModule, routeTablesModule, networkAclsModule, addressesModule, instancesModule, networkInterfacesModule, flowLogsModule, prefixListsModule, volumesModule, snapshotsModule, imageRegistrationModule, launchTemplatesModule, vpcEndpointsModule, vpcEndpointServicesModule, carrierGatewaysModule, customerGatewaysModule, vpnGatewaysModule];

@@ -21,7 +21,7 @@ import { KINDS } from '../../resources/ec2/kinds.js';
 import type { RouteTableRecord } from '../../resources/ec2/records.js';
 import { insertTable, newAssociation, routeTablesOf, save, tables } from '../../resources/ec2/route-tables.js';
 import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
-import { outsideGatewayVpcs } from '../../resources/ec2/route-gateways.js';
+import { outsideGatewayVpcs, requireVpnGatewayTarget } from '../../resources/ec2/route-gateways.js';
 
 
 // ---------------------------------------------------------------- describe
@@ -191,6 +191,7 @@ function targetOf(
   if (unsupported) throw unsupported(id);
   if (param === 'GatewayId') {
     if (id === 'local') return 'local';
+    if (id.startsWith('vgw-')) return { GatewayId: requireVpnGatewayTarget(ctx, table.VpcId, id) };
     if (!id.startsWith('igw-')) throw new Ec2Error('InvalidGatewayID.NotFound', `The gateway ID '${id}' does not exist`);
     const igw = requireResource(ctx, KINDS.internetGateway, id);
     if (igw.Attachments[0]?.VpcId !== table.VpcId) throw differentNetworks(table, 'network gateway', id);

@@ -27,7 +27,7 @@ import type {
   VolumeRecord,
   VpcRecord,
 } from './records.js';
-import type { CarrierGatewayRecord, CustomerGatewayRecord, VpcEndpointRecord, VpcEndpointServiceRecord } from './records.js';
+import type { CarrierGatewayRecord, CustomerGatewayRecord, VpnGatewayRecord, VpcEndpointRecord, VpcEndpointServiceRecord } from './records.js';
 
 export interface Ec2Kind<T> extends KindSpec<T> {
   /** the id prefix (`i`, `vpc`, `eipalloc`…) */
@@ -155,6 +155,7 @@ export const KINDS = {
   vpcEndpointService: ec2Kind<VpcEndpointServiceRecord>('vpc-endpoint-service', 'vpce-svc', ['InvalidVpcEndpointServiceId.NotFound', 'Vpc Endpoint Service Id', 'InvalidVpcEndpointServiceId.Malformed']),
   carrierGateway: ec2Kind<CarrierGatewayRecord>('carrier-gateway', 'cagw', ['InvalidCarrierGatewayID.NotFound', 'CarrierGateway ID', 'InvalidCarrierGatewayID.Malformed']),
   customerGateway: ec2Kind<CustomerGatewayRecord>('customer-gateway', 'cgw', ['InvalidCustomerGatewayID.NotFound', 'customerGateway ID', 'InvalidCustomerGatewayID.Malformed']),
+  vpnGateway: ec2Kind<VpnGatewayRecord>('vpn-gateway', 'vgw', ['InvalidVpnGatewayID.NotFound', 'vpnGateway ID', 'InvalidVpnGatewayID.Malformed']),
 } as const;
 
 export type AnyEc2Kind = (typeof KINDS)[keyof typeof KINDS];

@@ -4,5 +4,6 @@ import { endpointServiceLifecycle } from './vpc-endpoint-services.js';
 import { vpcEndpointLifecycle } from './vpc-endpoints.js';
 import { carrierGatewayLifecycle } from './carrier-gateways.js';
 import { customerGatewayLifecycle } from './customer-gateways.js';
+import { vpnGatewayLifecycle } from './vpn-gateways.js';
 
-export const RECORD_LIFECYCLES: readonly RecordLifecycle[] = [vpcEndpointLifecycle, endpointServiceLifecycle, carrierGatewayLifecycle, customerGatewayLifecycle];
+export const RECORD_LIFECYCLES: readonly RecordLifecycle[] = [vpcEndpointLifecycle, endpointServiceLifecycle, carrierGatewayLifecycle, customerGatewayLifecycle, vpnGatewayLifecycle];

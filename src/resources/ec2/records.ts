@@ -470,3 +470,17 @@ export type CustomerGatewayRecord = Omit<import('@aws-sdk/client-ec2').CustomerG
     Type: 'ipsec.1';
     State: 'pending' | 'available' | 'deleting' | 'deleted';
   };
+
+/**
+ * collection 'vpn-gateway' — owned by vpn-gateways.ts: the EC2 `VpnGateway`
+ * without Tags; VpcAttachments keeps the last attachment (detached ones too,
+ * as EC2 shows them).
+ */
+export type VpnGatewayRecord = Omit<import('@aws-sdk/client-ec2').VpnGateway, 'Tags' | 'State' | 'VpcAttachments'> &
+  Deletable & {
+    VpnGatewayId: string;
+    Type: 'ipsec.1';
+    State: 'pending' | 'available' | 'deleting' | 'deleted';
+    AmazonSideAsn: number;
+    VpcAttachments: { VpcId: string; State: 'attaching' | 'attached' | 'detaching' | 'detached' }[];
+  };

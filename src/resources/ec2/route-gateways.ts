@@ -1,17 +1,33 @@
 /**
  * Route targets that live outside route-tables.ts: Gateway VPC endpoints and
  * virtual private gateways, each with the VPC it serves now. A route through
- * one of them is active while that holds for the route table's VPC.
+ * one of them is active while that holds for the route table's VPC. And what
+ * of these keeps a VPC from being deleted.
  */
 import type { ResourceContext } from '../context.js';
 import { liveCarrierGatewayOf } from './carrier-gateways.js';
+import { Ec2Error } from '../../domain/errors.js';
+import { KINDS } from './kinds.js';
+import { isGone } from './record-lifecycles.js';
+import { requireWellFormed } from './registry.js';
+import { attachedVpnGatewayVpcs, liveAttachment, vpnGatewayOfVpc, vpnGateways } from './vpn-gateways.js';
 import { gatewayEndpointVpcs, liveEndpointsOf } from './vpc-endpoints.js';
 
 export function outsideGatewayVpcs(ctx: Pick<ResourceContext, 'store' | 'region'>): [string, string][] {
-  return [...gatewayEndpointVpcs(ctx)];
+  return [...gatewayEndpointVpcs(ctx), ...attachedVpnGatewayVpcs(ctx)];
 }
 
 /** Whether endpoints or gateways to the outside still use the VPC (DeleteVpc's DependencyViolation). */
 export function outsideDependencies(ctx: Pick<ResourceContext, 'store' | 'region'>, vpcId: string): boolean {
-  return liveEndpointsOf(ctx, vpcId).length > 0 || liveCarrierGatewayOf(ctx, vpcId) !== undefined;
+  return liveEndpointsOf(ctx, vpcId).length > 0 || liveCarrierGatewayOf(ctx, vpcId) !== undefined || vpnGatewayOfVpc(ctx, vpcId) !== undefined;
+}
+
+/** A virtual private gateway a route of the VPC may go through (attached to it, or attaching); EC2's errors otherwise. */
+export function requireVpnGatewayTarget(ctx: Pick<ResourceContext, 'store' | 'region'>, vpcId: string, id: string): string {
+  requireWellFormed(KINDS.vpnGateway, id);
+  const g = vpnGateways(ctx).get(ctx.region, id);
+  if (!g || isGone(g)) throw new Ec2Error('InvalidGatewayID.NotFound', `The gateway ID '${id}' does not exist`);
+  const a = liveAttachment(g);
+  if (!a || a.VpcId !== vpcId || a.State === 'detaching') throw new Ec2Error('Gateway.NotAttached', `resource ${id} is not attached to network ${vpcId}`);
+  return id;
 }
