@@ -68,6 +68,7 @@ const NEVER_SET: Record<string, Record<string, string>> = {
     'license-configuration-arn': 'no License Manager',
   },
   DescribeFlowLogs: { 'log-group-name': 'only file destinations: no CloudWatch Logs' },
+  DescribeVpnConnections: { 'transit-gateway-id': 'the VPN connection here is to a virtual private gateway' },
   DescribeSubnets: {
     'ipv6-cidr-block-association.ipv6-cidr-block': 'no IPv6 subnet here',
     'ipv6-cidr-block-association.association-id': 'no IPv6 subnet here',
@@ -152,6 +153,12 @@ describe('filter tables against a world with one of everything', () => {
       await c.send(new EC2.CreateVpcEndpointServiceConfigurationCommand({ NetworkLoadBalancerArns: ['arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/web/0123456789abcdef'] }))
     ).ServiceConfiguration!.ServiceId!;
     await c.send(new EC2.ModifyVpcEndpointServicePermissionsCommand({ ServiceId: serviceId, AddAllowedPrincipals: ['arn:aws:iam::123456789012:root'] }));
+    await c.send(new EC2.CreateCarrierGatewayCommand({ VpcId: vpc }));
+    const cgw = (await c.send(new EC2.CreateCustomerGatewayCommand({ Type: 'ipsec.1', IpAddress: '198.51.100.1' }))).CustomerGateway!.CustomerGatewayId!;
+    const vgw = (await c.send(new EC2.CreateVpnGatewayCommand({ Type: 'ipsec.1', AvailabilityZone: 'us-east-1a' }))).VpnGateway!.VpnGatewayId!;
+    await c.send(new EC2.AttachVpnGatewayCommand({ VpnGatewayId: vgw, VpcId: vpc }));
+    const vpn = (await c.send(new EC2.CreateVpnConnectionCommand({ Type: 'ipsec.1', CustomerGatewayId: cgw, VpnGatewayId: vgw, Options: { StaticRoutesOnly: true } }))).VpnConnection!.VpnConnectionId!;
+    await c.send(new EC2.CreateVpnConnectionRouteCommand({ VpnConnectionId: vpn, DestinationCidrBlock: '192.168.0.0/16' }));
     const all = [vpc, subnet, igw, rtb, sg, inst, flowLog, pl, lt, vol, snap];
     await c.send(new EC2.CreateTagsCommand({ Resources: all, Tags: [{ Key: 'Name', Value: 'everything' }] }));
   });

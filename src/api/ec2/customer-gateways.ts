@@ -28,6 +28,7 @@ import { isGone } from '../../resources/ec2/record-lifecycles.js';
 import type { CustomerGatewayRecord } from '../../resources/ec2/records.js';
 import { requireResource, requireResources } from '../../resources/ec2/registry.js';
 import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
+import { connectionsUsing } from '../../resources/ec2/vpn-connections.js';
 import { tagSpecificationTags, tagsField } from './tags.js';
 
 const MAX_ASN = 2_147_483_647;
@@ -119,6 +120,8 @@ const deleteCustomerGateway = action((ctx, input: DeleteCustomerGatewayRequest) 
   if (input.CustomerGatewayId === undefined || input.CustomerGatewayId === '') throw missingParameter('CustomerGatewayId');
   const g = requireResource(ctx, KINDS.customerGateway, input.CustomerGatewayId);
   if (isGone(g)) throw KINDS.customerGateway.notFound(g.CustomerGatewayId);
+  const vpn = connectionsUsing(ctx, g.CustomerGatewayId)[0];
+  if (vpn) throw new Ec2Error('IncorrectState', `The customer gateway ${g.CustomerGatewayId} is in use by the VPN connection ${vpn.VpnConnectionId}.`);
   if (g.State !== 'deleting') {
     customerGateways(ctx).put(ctx.region, g.CustomerGatewayId, { ...g, State: 'deleting' });
     ctx.notify(KINDS.customerGateway.name, g.CustomerGatewayId);

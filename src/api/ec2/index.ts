@@ -25,5 +25,6 @@ import { vpcEndpointServicesModule } from './vpc-endpoint-services.js';
 import { carrierGatewaysModule } from './carrier-gateways.js';
 import { customerGatewaysModule } from './customer-gateways.js';
 import { vpnGatewaysModule } from './vpn-gateways.js';
+import { vpnConnectionsModule } from './vpn-connections.js';
 
-export const ec2Modules: readonly ApiModule[] = [regionsModule, tagsModule, keyPairsModule, imagesModule, instanceTypesModule, securityGroupsModule, vpcsModule, subnetsModule, internetGatewaysModule, routeTablesModule, networkAclsModule, addressesModule, instancesModule, networkInterfacesModule, flowLogsModule, prefixListsModule, volumesModule, snapshotsModule, imageRegistrationModule, launchTemplatesModule, vpcEndpointsModule, vpcEndpointServicesModule, carrierGatewaysModule, customerGatewaysModule, vpnGatewaysModule];
+export const ec2Modules: readonly ApiModule[] = [regionsModule, tagsModule, keyPairsModule, imagesModule, instanceTypesModule, securityGroupsModule, vpcsModule, subnetsModule, internetGatewaysModule, routeTablesModule, networkAclsModule, addressesModule, instancesModule, networkInterfacesModule, flowLogsModule, prefixListsModule, volumesModule, snapshotsModule, imageRegistrationModule, launchTemplatesModule, vpcEndpointsModule, vpcEndpointServicesModule, carrierGatewaysModule, customerGatewaysModule, vpnGatewaysModule, vpnConnectionsModule];

@@ -21,7 +21,7 @@ import { KINDS } from '../../resources/ec2/kinds.js';
 import type { RouteTableRecord } from '../../resources/ec2/records.js';
 import { insertTable, newAssociation, routeTablesOf, save, tables } from '../../resources/ec2/route-tables.js';
 import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
-import { outsideGatewayVpcs, requireVpnGatewayTarget } from '../../resources/ec2/route-gateways.js';
+import { outsideGatewayVpcs, propagatedDestinations, propagatedRoutes, requireVpnGatewayTarget } from '../../resources/ec2/route-gateways.js';
 
 
 // ---------------------------------------------------------------- describe
@@ -31,6 +31,8 @@ interface RouteWorld {
   gatewayVpc: Map<string, string | undefined>;
   interfaces: Map<string, NetworkInterfaceRecord>;
   accountId: string;
+  /** what propagating tables learn from virtual private gateways */
+  propagated: Map<string, string[]>;
 }
 
 function loadWorld(ctx: RequestContext): RouteWorld {
@@ -49,6 +51,7 @@ function loadWorld(ctx: RequestContext): RouteWorld {
         .map((e) => [e.NetworkInterfaceId, e]),
     ),
     accountId: ctx.accountId,
+    propagated: propagatedDestinations(ctx),
   };
 }
 
@@ -70,7 +73,7 @@ function describeRoute(route: Route, table: RouteTableRecord, world: RouteWorld)
 }
 
 function toOutput(table: RouteTableRecord, tags: Tag[] | undefined, world: RouteWorld): RouteTable {
-  return { ...table, Routes: table.Routes.map((r) => describeRoute(r, table, world)), Tags: tagsField(tags) };
+  return { ...table, Routes: [...table.Routes.map((r) => describeRoute(r, table, world)), ...propagatedRoutes(table, world.gatewayVpc, world.propagated)], Tags: tagsField(tags) };
 }
 
 // ---------------------------------------------------------------- route parameters

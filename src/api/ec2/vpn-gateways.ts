@@ -38,6 +38,7 @@ import { requireResource, requireResources } from '../../resources/ec2/registry.
 import { save as saveRouteTable } from '../../resources/ec2/route-tables.js';
 import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
 import { liveAttachment, stopPropagation, vpnGatewayOfVpc, vpnGateways } from '../../resources/ec2/vpn-gateways.js';
+import { connectionsUsing } from '../../resources/ec2/vpn-connections.js';
 import { tagSpecificationTags, tagsField } from './tags.js';
 
 /** The Amazon side ASN a gateway gets when none is given. */
@@ -144,6 +145,8 @@ const deleteVpnGateway = action((ctx, input: DeleteVpnGatewayRequest) => {
   const g = requireGateway(ctx, input.VpnGatewayId);
   const attached = liveAttachment(g);
   if (attached) throw new Ec2Error('IncorrectState', `The vpnGateway '${g.VpnGatewayId}' is attached to ${attached.VpcId} and cannot be deleted.`);
+  const vpn = connectionsUsing(ctx, g.VpnGatewayId)[0];
+  if (vpn) throw new Ec2Error('IncorrectState', `The vpnGateway '${g.VpnGatewayId}' is in use by the VPN connection ${vpn.VpnConnectionId}.`);
   if (g.State !== 'deleting') save(ctx, { ...g, State: 'deleting' });
   return {};
 });

@@ -27,7 +27,7 @@ import type {
   VolumeRecord,
   VpcRecord,
 } from './records.js';
-import type { CarrierGatewayRecord, CustomerGatewayRecord, VpnGatewayRecord, VpcEndpointRecord, VpcEndpointServiceRecord } from './records.js';
+import type { CarrierGatewayRecord, CustomerGatewayRecord, VpnConnectionRecord, VpnGatewayRecord, VpcEndpointRecord, VpcEndpointServiceRecord } from './records.js';
 
 export interface Ec2Kind<T> extends KindSpec<T> {
   /** the id prefix (`i`, `vpc`, `eipalloc`…) */
@@ -156,6 +156,7 @@ export const KINDS = {
   carrierGateway: ec2Kind<CarrierGatewayRecord>('carrier-gateway', 'cagw', ['InvalidCarrierGatewayID.NotFound', 'CarrierGateway ID', 'InvalidCarrierGatewayID.Malformed']),
   customerGateway: ec2Kind<CustomerGatewayRecord>('customer-gateway', 'cgw', ['InvalidCustomerGatewayID.NotFound', 'customerGateway ID', 'InvalidCustomerGatewayID.Malformed']),
   vpnGateway: ec2Kind<VpnGatewayRecord>('vpn-gateway', 'vgw', ['InvalidVpnGatewayID.NotFound', 'vpnGateway ID', 'InvalidVpnGatewayID.Malformed']),
+  vpnConnection: ec2Kind<VpnConnectionRecord>('vpn-connection', 'vpn', ['InvalidVpnConnectionID.NotFound', 'vpnConnection ID', 'InvalidVpnConnectionID.Malformed']),
 } as const;
 
 export type AnyEc2Kind = (typeof KINDS)[keyof typeof KINDS];

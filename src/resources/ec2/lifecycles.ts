@@ -5,5 +5,6 @@ import { vpcEndpointLifecycle } from './vpc-endpoints.js';
 import { carrierGatewayLifecycle } from './carrier-gateways.js';
 import { customerGatewayLifecycle } from './customer-gateways.js';
 import { vpnGatewayLifecycle } from './vpn-gateways.js';
+import { vpnConnectionLifecycle } from './vpn-connections.js';
 
-export const RECORD_LIFECYCLES: readonly RecordLifecycle[] = [vpcEndpointLifecycle, endpointServiceLifecycle, carrierGatewayLifecycle, customerGatewayLifecycle, vpnGatewayLifecycle];
+export const RECORD_LIFECYCLES: readonly RecordLifecycle[] = [vpcEndpointLifecycle, endpointServiceLifecycle, carrierGatewayLifecycle, customerGatewayLifecycle, vpnGatewayLifecycle, vpnConnectionLifecycle];

@@ -484,3 +484,18 @@ export type VpnGatewayRecord = Omit<import('@aws-sdk/client-ec2').VpnGateway, 'T
     AmazonSideAsn: number;
     VpcAttachments: { VpcId: string; State: 'attaching' | 'attached' | 'detaching' | 'detached' }[];
   };
+
+/**
+ * collection 'vpn-connection' — owned by vpn-connections.ts: the EC2
+ * `VpnConnection` without Tags; times as ISO text. A static route goes
+ * pending → available, and deleting → gone.
+ */
+export type VpnConnectionRecord = Omit<import('@aws-sdk/client-ec2').VpnConnection, 'Tags' | 'State' | 'Routes' | 'VgwTelemetry'> &
+  Deletable & {
+    VpnConnectionId: string;
+    CustomerGatewayId: string;
+    Type: 'ipsec.1';
+    State: 'pending' | 'available' | 'deleting' | 'deleted';
+    Routes: { DestinationCidrBlock: string; Source: 'Static'; State: 'pending' | 'available' | 'deleting' }[];
+    VgwTelemetry: (Omit<import('@aws-sdk/client-ec2').VgwTelemetry, 'LastStatusChange'> & { LastStatusChange: string })[];
+  };

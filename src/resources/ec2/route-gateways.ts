@@ -6,10 +6,13 @@
  */
 import type { ResourceContext } from '../context.js';
 import { liveCarrierGatewayOf } from './carrier-gateways.js';
+import type { Route } from '@aws-sdk/client-ec2';
 import { Ec2Error } from '../../domain/errors.js';
 import { KINDS } from './kinds.js';
 import { isGone } from './record-lifecycles.js';
+import type { RouteTableRecord } from './records.js';
 import { requireWellFormed } from './registry.js';
+import { staticRoutesByVpnGateway } from './vpn-connections.js';
 import { attachedVpnGatewayVpcs, liveAttachment, vpnGatewayOfVpc, vpnGateways } from './vpn-gateways.js';
 import { gatewayEndpointVpcs, liveEndpointsOf } from './vpc-endpoints.js';
 
@@ -30,4 +33,27 @@ export function requireVpnGatewayTarget(ctx: Pick<ResourceContext, 'store' | 're
   const a = liveAttachment(g);
   if (!a || a.VpcId !== vpcId || a.State === 'detaching') throw new Ec2Error('Gateway.NotAttached', `resource ${id} is not attached to network ${vpcId}`);
   return id;
+}
+
+/** Virtual private gateway id → the destinations its VPN connections' static routes propagate. */
+export { staticRoutesByVpnGateway as propagatedDestinations };
+
+/**
+ * The routes a table learns from the gateways it propagates (PropagatingVgws),
+ * while each is attached to the table's VPC; a route the table has for the
+ * same destination wins.
+ */
+export function propagatedRoutes(table: RouteTableRecord, gatewayVpc: ReadonlyMap<string, string | undefined>, destinations: ReadonlyMap<string, string[]>): Route[] {
+  const own = new Set(table.Routes.map((r) => r.DestinationCidrBlock).filter((d) => d !== undefined));
+  const out: Route[] = [];
+  for (const p of table.PropagatingVgws ?? []) {
+    const vgw = p.GatewayId;
+    if (vgw === undefined || gatewayVpc.get(vgw) !== table.VpcId) continue;
+    for (const cidr of destinations.get(vgw) ?? []) {
+      if (own.has(cidr)) continue;
+      own.add(cidr);
+      out.push({ DestinationCidrBlock: cidr, GatewayId: vgw, Origin: 'EnableVgwRoutePropagation', State: 'active' });
+    }
+  }
+  return out;
 }
