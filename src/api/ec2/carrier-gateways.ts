@@ -14,17 +14,17 @@ import type {
   DescribeCarrierGatewaysResult,
 } from '@aws-sdk/client-ec2';
 import { Ec2Error, missingParameter } from '../../domain/errors.js';
-import { applyFilters, filterTable } from '../../domain/filters.js';
+import { filterTable } from '../../domain/filters.js';
 import { newId } from '../../domain/ids.js';
 import { paginate } from '../../domain/pagination.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule } from '../context.js';
-import { carrierGateways, liveCarrierGatewayOf } from '../../resources/ec2/carrier-gateways.js';
+import { liveCarrierGatewayOf } from '../../resources/ec2/carrier-gateways.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
 import { isGone } from '../../resources/ec2/record-lifecycles.js';
 import type { CarrierGatewayRecord } from '../../resources/ec2/records.js';
-import { requireResource, requireResources } from '../../resources/ec2/registry.js';
-import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
+import { requireResource } from '../../resources/ec2/registry.js';
+import { describeStored, insertStored, saveStored } from './stored-records.js';
 import { tagSpecificationTags, tagsField } from './tags.js';
 
 function toOutput(g: CarrierGatewayRecord, tags: Tag[] | undefined): CarrierGateway {
@@ -39,9 +39,7 @@ const createCarrierGateway = action((ctx, input: CreateCarrierGatewayRequest): C
   const other = liveCarrierGatewayOf(ctx, vpc.VpcId);
   if (other) throw new Ec2Error('Resource.AlreadyAssociated', `Network ${vpc.VpcId} already has a carrier gateway (${other.CarrierGatewayId})`);
   const record: CarrierGatewayRecord = { CarrierGatewayId: newId(KINDS.carrierGateway.prefix), VpcId: vpc.VpcId, State: 'pending', OwnerId: ctx.accountId };
-  carrierGateways(ctx).put(ctx.region, record.CarrierGatewayId, record);
-  putTags(ctx, record.CarrierGatewayId, KINDS.carrierGateway.name, tags);
-  ctx.notify(KINDS.carrierGateway.name, record.CarrierGatewayId);
+  insertStored(ctx, KINDS.carrierGateway, record.CarrierGatewayId, record, tags);
   return { CarrierGateway: toOutput(record, tags) };
 });
 
@@ -53,11 +51,8 @@ const CARRIER_GATEWAY_FILTERS = filterTable<CarrierGatewayRecord>('DescribeCarri
 });
 
 const describeCarrierGateways = action((ctx, input: DescribeCarrierGatewaysRequest): DescribeCarrierGatewaysResult => {
-  const ids = input.CarrierGatewayIds ?? [];
-  const records = ids.length > 0 ? requireResources(ctx, KINDS.carrierGateway, ids) : carrierGateways(ctx).list(ctx.region);
-  const tags = tagsByResource(ctx, KINDS.carrierGateway.name);
-  const filtered = applyFilters(records, input.Filters, CARRIER_GATEWAY_FILTERS, (g) => tags.get(g.CarrierGatewayId));
-  const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 5, max: 1000 });
+  const { records, tags } = describeStored(ctx, KINDS.carrierGateway, (g) => g.CarrierGatewayId, input.CarrierGatewayIds, input.Filters, CARRIER_GATEWAY_FILTERS);
+  const page = paginate(records, input.MaxResults, input.NextToken, { min: 5, max: 1000 });
   return { CarrierGateways: page.items.map((g) => toOutput(g, tags.get(g.CarrierGatewayId))), NextToken: page.nextToken };
 });
 
@@ -66,10 +61,7 @@ const deleteCarrierGateway = action((ctx, input: DeleteCarrierGatewayRequest): D
   const g = requireResource(ctx, KINDS.carrierGateway, input.CarrierGatewayId);
   if (isGone(g)) throw KINDS.carrierGateway.notFound(g.CarrierGatewayId);
   const next: CarrierGatewayRecord = { ...g, State: 'deleting' };
-  if (g.State !== 'deleting') {
-    carrierGateways(ctx).put(ctx.region, g.CarrierGatewayId, next);
-    ctx.notify(KINDS.carrierGateway.name, g.CarrierGatewayId);
-  }
+  if (g.State !== 'deleting') saveStored(ctx, KINDS.carrierGateway, g.CarrierGatewayId, next);
   return { CarrierGateway: toOutput(next, ctx.store.tags.forResource(ctx.region, g.CarrierGatewayId)) };
 });
 

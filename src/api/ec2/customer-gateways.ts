@@ -17,17 +17,17 @@ import type {
 } from '@aws-sdk/client-ec2';
 import { formatIpv4, parseIpv4 } from '../../domain/cidr.js';
 import { Ec2Error, invalidParameterCombination, missingParameter } from '../../domain/errors.js';
-import { applyFilters, filterTable } from '../../domain/filters.js';
+import { filterTable } from '../../domain/filters.js';
 import { newId } from '../../domain/ids.js';
 import { checkText, quotable } from '../../domain/text.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule } from '../context.js';
-import { customerGateways, sameCustomerGateway } from '../../resources/ec2/customer-gateways.js';
+import { sameCustomerGateway } from '../../resources/ec2/customer-gateways.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
 import { isGone } from '../../resources/ec2/record-lifecycles.js';
 import type { CustomerGatewayRecord } from '../../resources/ec2/records.js';
-import { requireResource, requireResources } from '../../resources/ec2/registry.js';
-import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
+import { requireResource } from '../../resources/ec2/registry.js';
+import { describeStored, insertStored, saveStored } from './stored-records.js';
 import { connectionsUsing } from '../../resources/ec2/vpn-connections.js';
 import { tagSpecificationTags, tagsField } from './tags.js';
 
@@ -94,9 +94,7 @@ const createCustomerGateway = action((ctx, input: CreateCustomerGatewayRequest):
     ...fields,
     ...(device !== undefined ? { DeviceName: device } : {}),
   };
-  customerGateways(ctx).put(ctx.region, record.CustomerGatewayId, record);
-  putTags(ctx, record.CustomerGatewayId, KINDS.customerGateway.name, tags);
-  ctx.notify(KINDS.customerGateway.name, record.CustomerGatewayId);
+  insertStored(ctx, KINDS.customerGateway, record.CustomerGatewayId, record, tags);
   return { CustomerGateway: toOutput(record, tags) };
 });
 
@@ -109,11 +107,8 @@ const CUSTOMER_GATEWAY_FILTERS = filterTable<CustomerGatewayRecord>('DescribeCus
 });
 
 const describeCustomerGateways = action((ctx, input: DescribeCustomerGatewaysRequest): DescribeCustomerGatewaysResult => {
-  const ids = input.CustomerGatewayIds ?? [];
-  const records = ids.length > 0 ? requireResources(ctx, KINDS.customerGateway, ids) : customerGateways(ctx).list(ctx.region);
-  const tags = tagsByResource(ctx, KINDS.customerGateway.name);
-  const filtered = applyFilters(records, input.Filters, CUSTOMER_GATEWAY_FILTERS, (g) => tags.get(g.CustomerGatewayId));
-  return { CustomerGateways: filtered.map((g) => toOutput(g, tags.get(g.CustomerGatewayId))) };
+  const { records, tags } = describeStored(ctx, KINDS.customerGateway, (g) => g.CustomerGatewayId, input.CustomerGatewayIds, input.Filters, CUSTOMER_GATEWAY_FILTERS);
+  return { CustomerGateways: records.map((g) => toOutput(g, tags.get(g.CustomerGatewayId))) };
 });
 
 const deleteCustomerGateway = action((ctx, input: DeleteCustomerGatewayRequest) => {
@@ -122,10 +117,7 @@ const deleteCustomerGateway = action((ctx, input: DeleteCustomerGatewayRequest) 
   if (isGone(g)) throw KINDS.customerGateway.notFound(g.CustomerGatewayId);
   const vpn = connectionsUsing(ctx, g.CustomerGatewayId)[0];
   if (vpn) throw new Ec2Error('IncorrectState', `The customer gateway ${g.CustomerGatewayId} is in use by the VPN connection ${vpn.VpnConnectionId}.`);
-  if (g.State !== 'deleting') {
-    customerGateways(ctx).put(ctx.region, g.CustomerGatewayId, { ...g, State: 'deleting' });
-    ctx.notify(KINDS.customerGateway.name, g.CustomerGatewayId);
-  }
+  if (g.State !== 'deleting') saveStored(ctx, KINDS.customerGateway, g.CustomerGatewayId, { ...g, State: 'deleting' });
   return {};
 });
 

@@ -37,8 +37,8 @@ import { action, type ApiModule, type RequestContext } from '../context.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
 import { isGone } from '../../resources/ec2/record-lifecycles.js';
 import type { VpcEndpointServiceRecord } from '../../resources/ec2/records.js';
-import { requireResource, requireResources } from '../../resources/ec2/registry.js';
-import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
+import { requireResource } from '../../resources/ec2/registry.js';
+import { describeStored, insertStored, saveStored } from './stored-records.js';
 import { endpointServices, ownServiceName } from '../../resources/ec2/vpc-endpoint-services.js';
 import { endpoints } from '../../resources/ec2/vpc-endpoints.js';
 import { tagSpecificationTags, tagsField } from './tags.js';
@@ -122,9 +122,7 @@ const createConfiguration = action((ctx, input: CreateVpcEndpointServiceConfigur
     record.PrivateDnsName = dns;
     record.PrivateDnsNameConfiguration = { State: 'pendingVerification', Type: 'TXT', Value: `vpce:${token}`, Name: `_${token.slice(0, 10)}` };
   }
-  endpointServices(ctx).put(ctx.region, id, record);
-  putTags(ctx, id, KINDS.vpcEndpointService.name, tags);
-  ctx.notify(KINDS.vpcEndpointService.name, id);
+  insertStored(ctx, KINDS.vpcEndpointService, id, record, tags);
   return { ServiceConfiguration: toOutput(record, tags), ClientToken: input.ClientToken };
 });
 
@@ -136,11 +134,8 @@ const CONFIGURATION_FILTERS = filterTable<VpcEndpointServiceRecord>('DescribeVpc
 });
 
 const describeConfigurations = action((ctx, input: DescribeVpcEndpointServiceConfigurationsRequest): DescribeVpcEndpointServiceConfigurationsResult => {
-  const ids = input.ServiceIds ?? [];
-  const records = ids.length > 0 ? requireResources(ctx, KINDS.vpcEndpointService, ids) : endpointServices(ctx).list(ctx.region);
-  const tags = tagsByResource(ctx, KINDS.vpcEndpointService.name);
-  const filtered = applyFilters(records, input.Filters, CONFIGURATION_FILTERS, (s) => tags.get(s.ServiceId));
-  const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 1, max: 1000, clamp: true });
+  const { records, tags } = describeStored(ctx, KINDS.vpcEndpointService, (s) => s.ServiceId, input.ServiceIds, input.Filters, CONFIGURATION_FILTERS);
+  const page = paginate(records, input.MaxResults, input.NextToken, { min: 1, max: 1000, clamp: true });
   return { ServiceConfigurations: page.items.map((s) => toOutput(s, tags.get(s.ServiceId))), NextToken: page.nextToken };
 });
 
@@ -167,8 +162,7 @@ const deleteConfigurations = action((ctx, input: DeleteVpcEndpointServiceConfigu
       failed.push(unsuccessfulItem(id, new Ec2Error('ExistingVpcEndpointConnections', `Service ${id} has existing active VPC Endpoint connections.`)));
       continue;
     }
-    col.put(ctx.region, id, { ...s, ServiceState: 'Deleting' });
-    ctx.notify(KINDS.vpcEndpointService.name, id);
+    saveStored(ctx, KINDS.vpcEndpointService, id, { ...s, ServiceState: 'Deleting' });
   }
   return { Unsuccessful: failed };
 });

@@ -53,7 +53,8 @@ import { KINDS } from '../../resources/ec2/kinds.js';
 import { isGone } from '../../resources/ec2/record-lifecycles.js';
 import type { VpcEndpointRecord, VpcEndpointServiceRecord } from '../../resources/ec2/records.js';
 import { requireResource, requireResources } from '../../resources/ec2/registry.js';
-import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
+import { tagsByResource } from '../../resources/ec2/tags.js';
+import { describeStored, insertStored, saveStored } from './stored-records.js';
 import { endpointServices, endpointTargets, type EndpointTarget } from '../../resources/ec2/vpc-endpoint-services.js';
 import {
   addEndpointRoutes,
@@ -297,10 +298,8 @@ const createVpcEndpoint = action((ctx, input: CreateVpcEndpointRequest): CreateV
       record.Groups = [];
     }
   }
-  endpoints(ctx).put(ctx.region, record.VpcEndpointId, record);
+  insertStored(ctx, KINDS.vpcEndpoint, record.VpcEndpointId, record, tags);
   if (type === 'Gateway') addEndpointRoutes(ctx, record, routeTableIds);
-  putTags(ctx, record.VpcEndpointId, KINDS.vpcEndpoint.name, tags);
-  ctx.notify(KINDS.vpcEndpoint.name, record.VpcEndpointId);
   return { VpcEndpoint: toOutput(record, tags, loadWorld(ctx)), ClientToken: input.ClientToken };
 });
 
@@ -317,11 +316,8 @@ const VPC_ENDPOINT_FILTERS = filterTable<VpcEndpointRecord>('DescribeVpcEndpoint
 });
 
 const describeVpcEndpoints = action((ctx, input: DescribeVpcEndpointsRequest): DescribeVpcEndpointsResult => {
-  const ids = input.VpcEndpointIds ?? [];
-  const records = ids.length > 0 ? requireResources(ctx, KINDS.vpcEndpoint, ids) : endpoints(ctx).list(ctx.region);
-  const tags = tagsByResource(ctx, KINDS.vpcEndpoint.name);
-  const filtered = applyFilters(records, input.Filters, VPC_ENDPOINT_FILTERS, (e) => tags.get(e.VpcEndpointId));
-  const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 1, max: 1000, clamp: true });
+  const { records, tags } = describeStored(ctx, KINDS.vpcEndpoint, (e) => e.VpcEndpointId, input.VpcEndpointIds, input.Filters, VPC_ENDPOINT_FILTERS);
+  const page = paginate(records, input.MaxResults, input.NextToken, { min: 1, max: 1000, clamp: true });
   const world = loadWorld(ctx);
   return { VpcEndpoints: page.items.map((e) => toOutput(e, tags.get(e.VpcEndpointId), world)), NextToken: page.nextToken };
 });
@@ -412,8 +408,7 @@ const deleteVpcEndpoints = action((ctx, input: DeleteVpcEndpointsRequest): Delet
     }
     if (e.State === 'deleting') continue;
     if (e.VpcEndpointType === 'Gateway') removeEndpointRoutes(ctx, id, e.RouteTableIds);
-    col.put(ctx.region, id, { ...e, State: 'deleting' });
-    ctx.notify(KINDS.vpcEndpoint.name, id);
+    saveStored(ctx, KINDS.vpcEndpoint, id, { ...e, State: 'deleting' });
   }
   return { Unsuccessful: failed };
 });

@@ -29,7 +29,7 @@ import type {
 } from '@aws-sdk/client-ec2';
 import { cidrToString, isCanonical, parseCidr4 } from '../../domain/cidr.js';
 import { Ec2Error, invalidParameterCombination, missingParameter } from '../../domain/errors.js';
-import { applyFilters, filterTable } from '../../domain/filters.js';
+import { filterTable } from '../../domain/filters.js';
 import { newId } from '../../domain/ids.js';
 import { quotable } from '../../domain/text.js';
 import {
@@ -48,9 +48,8 @@ import { action, type ApiModule, type RequestContext } from '../context.js';
 import { kindOfPrefix, KINDS, type Ec2Kind } from '../../resources/ec2/kinds.js';
 import { isGone } from '../../resources/ec2/record-lifecycles.js';
 import type { CustomerGatewayRecord, VpnConnectionRecord } from '../../resources/ec2/records.js';
-import { requireResource, requireResources } from '../../resources/ec2/registry.js';
-import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
-import { vpnConnections } from '../../resources/ec2/vpn-connections.js';
+import { requireResource } from '../../resources/ec2/registry.js';
+import { describeStored, insertStored, saveStored } from './stored-records.js';
 import { tagSpecificationTags, tagsField } from './tags.js';
 
 /** Tunnel options Overcast records; the others (algorithms, IKE versions, logs…) are refused. */
@@ -198,9 +197,7 @@ const createVpnConnection = action((ctx, input: CreateVpnConnectionRequest): Cre
     VgwTelemetry: tunnelOptions.map((t) => ({ OutsideIpAddress: t.OutsideIpAddress, Status: 'DOWN', StatusMessage: '', LastStatusChange: now, AcceptedRouteCount: 0 })),
   };
   record.CustomerGatewayConfiguration = configuration(record, cgw, side.asn);
-  vpnConnections(ctx).put(ctx.region, id, record);
-  putTags(ctx, id, KINDS.vpnConnection.name, tags);
-  ctx.notify(KINDS.vpnConnection.name, id);
+  insertStored(ctx, KINDS.vpnConnection, id, record, tags);
   return { VpnConnection: toOutput(record, tags) };
 });
 
@@ -223,17 +220,13 @@ const VPN_CONNECTION_FILTERS = filterTable<VpnConnectionRecord, FilterWorld>('De
 });
 
 const describeVpnConnections = action((ctx, input: DescribeVpnConnectionsRequest): DescribeVpnConnectionsResult => {
-  const ids = input.VpnConnectionIds ?? [];
-  const records = ids.length > 0 ? requireResources(ctx, KINDS.vpnConnection, ids) : vpnConnections(ctx).list(ctx.region);
-  const tags = tagsByResource(ctx, KINDS.vpnConnection.name);
   const world: FilterWorld = { asnOf: new Map(ctx.store.collection(KINDS.customerGateway).list(ctx.region).map((g) => [g.CustomerGatewayId, g.BgpAsn ?? ''])) };
-  const filtered = applyFilters(records, input.Filters, VPN_CONNECTION_FILTERS, (c) => tags.get(c.VpnConnectionId), world);
-  return { VpnConnections: filtered.map((c) => toOutput(c, tags.get(c.VpnConnectionId))) };
+  const { records, tags } = describeStored(ctx, KINDS.vpnConnection, (c) => c.VpnConnectionId, input.VpnConnectionIds, input.Filters, VPN_CONNECTION_FILTERS, world);
+  return { VpnConnections: records.map((c) => toOutput(c, tags.get(c.VpnConnectionId))) };
 });
 
 function save(ctx: RequestContext, c: VpnConnectionRecord): void {
-  vpnConnections(ctx).put(ctx.region, c.VpnConnectionId, c);
-  ctx.notify(KINDS.vpnConnection.name, c.VpnConnectionId);
+  saveStored(ctx, KINDS.vpnConnection, c.VpnConnectionId, c);
 }
 
 const deleteVpnConnection = action((ctx, input: DeleteVpnConnectionRequest) => {

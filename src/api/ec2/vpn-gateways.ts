@@ -25,7 +25,7 @@ import type {
   VpnGateway,
 } from '@aws-sdk/client-ec2';
 import { Ec2Error, missingParameter } from '../../domain/errors.js';
-import { applyFilters, filterTable } from '../../domain/filters.js';
+import { filterTable } from '../../domain/filters.js';
 import { newId } from '../../domain/ids.js';
 import { findZone } from '../../domain/regions.js';
 import { quotable } from '../../domain/text.js';
@@ -34,10 +34,10 @@ import { action, type ApiModule, type RequestContext } from '../context.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
 import { isGone } from '../../resources/ec2/record-lifecycles.js';
 import type { VpnGatewayRecord } from '../../resources/ec2/records.js';
-import { requireResource, requireResources } from '../../resources/ec2/registry.js';
+import { requireResource } from '../../resources/ec2/registry.js';
 import { save as saveRouteTable } from '../../resources/ec2/route-tables.js';
-import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
-import { liveAttachment, stopPropagation, vpnGatewayOfVpc, vpnGateways } from '../../resources/ec2/vpn-gateways.js';
+import { describeStored, insertStored, saveStored } from './stored-records.js';
+import { liveAttachment, stopPropagation, vpnGatewayOfVpc } from '../../resources/ec2/vpn-gateways.js';
 import { connectionsUsing } from '../../resources/ec2/vpn-connections.js';
 import { tagSpecificationTags, tagsField } from './tags.js';
 
@@ -69,8 +69,7 @@ function requireVpcId(id: string | undefined): string {
 }
 
 function save(ctx: RequestContext, g: VpnGatewayRecord): void {
-  vpnGateways(ctx).put(ctx.region, g.VpnGatewayId, g);
-  ctx.notify(KINDS.vpnGateway.name, g.VpnGatewayId);
+  saveStored(ctx, KINDS.vpnGateway, g.VpnGatewayId, g);
 }
 
 const createVpnGateway = action((ctx, input: CreateVpnGatewayRequest): CreateVpnGatewayResult => {
@@ -90,8 +89,7 @@ const createVpnGateway = action((ctx, input: CreateVpnGatewayRequest): CreateVpn
     VpcAttachments: [],
     ...(zone !== undefined ? { AvailabilityZone: zone } : {}),
   };
-  putTags(ctx, record.VpnGatewayId, KINDS.vpnGateway.name, tags);
-  save(ctx, record);
+  insertStored(ctx, KINDS.vpnGateway, record.VpnGatewayId, record, tags);
   return { VpnGateway: toOutput(record, tags) };
 });
 
@@ -106,11 +104,8 @@ const VPN_GATEWAY_FILTERS = filterTable<VpnGatewayRecord>('DescribeVpnGateways',
 });
 
 const describeVpnGateways = action((ctx, input: DescribeVpnGatewaysRequest): DescribeVpnGatewaysResult => {
-  const ids = input.VpnGatewayIds ?? [];
-  const records = ids.length > 0 ? requireResources(ctx, KINDS.vpnGateway, ids) : vpnGateways(ctx).list(ctx.region);
-  const tags = tagsByResource(ctx, KINDS.vpnGateway.name);
-  const filtered = applyFilters(records, input.Filters, VPN_GATEWAY_FILTERS, (g) => tags.get(g.VpnGatewayId));
-  return { VpnGateways: filtered.map((g) => toOutput(g, tags.get(g.VpnGatewayId))) };
+  const { records, tags } = describeStored(ctx, KINDS.vpnGateway, (g) => g.VpnGatewayId, input.VpnGatewayIds, input.Filters, VPN_GATEWAY_FILTERS);
+  return { VpnGateways: records.map((g) => toOutput(g, tags.get(g.VpnGatewayId))) };
 });
 
 const attachVpnGateway = action((ctx, input: AttachVpnGatewayRequest): AttachVpnGatewayResult => {
