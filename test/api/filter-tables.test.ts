@@ -153,6 +153,12 @@ describe('filter tables against a world with one of everything', () => {
       await c.send(new EC2.CreateVpcEndpointServiceConfigurationCommand({ NetworkLoadBalancerArns: ['arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/web/0123456789abcdef'] }))
     ).ServiceConfiguration!.ServiceId!;
     await c.send(new EC2.ModifyVpcEndpointServicePermissionsCommand({ ServiceId: serviceId, AddAllowedPrincipals: ['arn:aws:iam::123456789012:root'] }));
+    for (let i = 0; i < 200; i++) {
+      const s = await c.send(new EC2.DescribeVpcEndpointServiceConfigurationsCommand({ ServiceIds: [serviceId] }));
+      if (s.ServiceConfigurations![0]!.ServiceState === 'Available') break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await c.send(new EC2.CreateVpcEndpointCommand({ VpcId: vpc, VpcEndpointType: 'Interface', ServiceName: `com.amazonaws.vpce.us-east-1.${serviceId}`, SubnetIds: [subnet] }));
     await c.send(new EC2.CreateCarrierGatewayCommand({ VpcId: vpc }));
     const cgw = (await c.send(new EC2.CreateCustomerGatewayCommand({ Type: 'ipsec.1', IpAddress: '198.51.100.1' }))).CustomerGateway!.CustomerGatewayId!;
     const vgw = (await c.send(new EC2.CreateVpnGatewayCommand({ Type: 'ipsec.1', AvailabilityZone: 'us-east-1a' }))).VpnGateway!.VpnGatewayId!;

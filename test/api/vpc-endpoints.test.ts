@@ -5,7 +5,11 @@ import {
   CreateVpcCommand,
   CreateVpcEndpointCommand,
   CreateVpcEndpointServiceConfigurationCommand,
+  AcceptVpcEndpointConnectionsCommand,
+  DeleteSubnetCommand,
   DeleteVpcCommand,
+  DescribeVpcEndpointConnectionsCommand,
+  RejectVpcEndpointConnectionsCommand,
   DeleteVpcEndpointServiceConfigurationsCommand,
   DeleteVpcEndpointsCommand,
   DescribeManagedPrefixListsCommand,
@@ -328,6 +332,29 @@ describe('VPC endpoints', () => {
         (o) => o.ServiceConfigurations![0]!.ServiceState === 'Deleted',
       );
       assert.equal((await ec2Error(ec2.send(new DescribeVpcEndpointServicesCommand({ ServiceNames: [svc.ServiceName!] })))).code, 'InvalidServiceName');
+    });
+
+    it('AcceptanceRequired: endpoints wait in pendingAcceptance until accepted or rejected; a subnet with an endpoint stays', async () => {
+      const svc = (await ec2.send(new CreateVpcEndpointServiceConfigurationCommand({ NetworkLoadBalancerArns: [NLB], AcceptanceRequired: true }))).ServiceConfiguration!;
+      await pollUntil(
+        () => ec2.send(new DescribeVpcEndpointServiceConfigurationsCommand({ ServiceIds: [svc.ServiceId!] })),
+        (o) => o.ServiceConfigurations![0]!.ServiceState === 'Available',
+      );
+      const a = (await ec2.send(new CreateVpcEndpointCommand({ VpcId: vpcId, VpcEndpointType: 'Interface', ServiceName: svc.ServiceName, SubnetIds: [subnetA2] }))).VpcEndpoint!;
+      const b = (await ec2.send(new CreateVpcEndpointCommand({ VpcId: vpcId, VpcEndpointType: 'Interface', ServiceName: svc.ServiceName }))).VpcEndpoint!;
+      assert.equal(a.State as string, 'pendingAcceptance');
+      const listed = await ec2.send(new DescribeVpcEndpointConnectionsCommand({ Filters: [{ Name: 'service-id', Values: [svc.ServiceId!] }] }));
+      assert.deepEqual(listed.VpcEndpointConnections!.map((c) => [c.VpcEndpointId, c.VpcEndpointState as string]).sort(), [[a.VpcEndpointId, 'pendingAcceptance'], [b.VpcEndpointId, 'pendingAcceptance']].sort());
+      const accepted = await ec2.send(new AcceptVpcEndpointConnectionsCommand({ ServiceId: svc.ServiceId, VpcEndpointIds: [a.VpcEndpointId!, 'vpce-0123456789abcdef0'] }));
+      assert.deepEqual(accepted.Unsuccessful!.map((u) => u.ResourceId), ['vpce-0123456789abcdef0']);
+      await waitState(a.VpcEndpointId!, 'available');
+      const again = await ec2.send(new RejectVpcEndpointConnectionsCommand({ ServiceId: svc.ServiceId, VpcEndpointIds: [a.VpcEndpointId!, b.VpcEndpointId!] }));
+      assert.deepEqual(again.Unsuccessful!.map((u) => [u.ResourceId, u.Error!.Code]), [[a.VpcEndpointId, 'InvalidVpcEndpointState']]);
+      assert.equal((await describeOne(b.VpcEndpointId!)).State as string, 'rejected');
+      const rejected = await ec2.send(new DescribeVpcEndpointConnectionsCommand({ Filters: [{ Name: 'vpc-endpoint-state', Values: ['rejected'] }] }));
+      assert.deepEqual(rejected.VpcEndpointConnections!.map((c) => c.VpcEndpointId), [b.VpcEndpointId]);
+      assert.equal((await ec2Error(ec2.send(new DeleteSubnetCommand({ SubnetId: subnetA2 })))).code, 'DependencyViolation');
+      await ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [a.VpcEndpointId!, b.VpcEndpointId!] }));
     });
 
     it('refuses bad load balancers and names', async () => {

@@ -1,7 +1,10 @@
 /**
  * Endpoint services of the account: CreateVpcEndpointServiceConfiguration,
  * DescribeVpcEndpointServiceConfigurations, DeleteVpcEndpointServiceConfigurations,
- * ModifyVpcEndpointServicePermissions, DescribeVpcEndpointServicePermissions.
+ * ModifyVpcEndpointServicePermissions, DescribeVpcEndpointServicePermissions,
+ * and the endpoints connected to them: AcceptVpcEndpointConnections,
+ * RejectVpcEndpointConnections, DescribeVpcEndpointConnections (a service with
+ * AcceptanceRequired holds new endpoints in pendingAcceptance until accepted).
  *
  * A service stands in front of Network or Gateway Load Balancers, which
  * Overcast does not run: their ARNs are checked for form and recorded. The
@@ -10,6 +13,8 @@
  * reconcile/record-states.ts. Records only.
  */
 import type {
+  AcceptVpcEndpointConnectionsRequest,
+  AcceptVpcEndpointConnectionsResult,
   AddedPrincipal,
   AllowedPrincipal,
   CreateVpcEndpointServiceConfigurationRequest,
@@ -22,8 +27,13 @@ import type {
   DescribeVpcEndpointServicePermissionsResult,
   ModifyVpcEndpointServicePermissionsRequest,
   ModifyVpcEndpointServicePermissionsResult,
+  DescribeVpcEndpointConnectionsRequest,
+  DescribeVpcEndpointConnectionsResult,
+  RejectVpcEndpointConnectionsRequest,
+  RejectVpcEndpointConnectionsResult,
   ServiceConfiguration,
   UnsuccessfulItem,
+  VpcEndpointConnection,
 } from '@aws-sdk/client-ec2';
 import { randomBytes } from 'node:crypto';
 import { Ec2Error, missingParameter } from '../../domain/errors.js';
@@ -217,6 +227,80 @@ const describePermissions = action((ctx, input: DescribeVpcEndpointServicePermis
   return { AllowedPrincipals: page.items, NextToken: page.nextToken };
 });
 
+
+// ---------------------------------------------------------------- connections to a service
+
+/** The endpoints connected to a service of the account (not deleted). */
+function connectionsOf(ctx: RequestContext, s: VpcEndpointServiceRecord) {
+  return endpoints(ctx)
+    .list(ctx.region)
+    .filter((e) => e.ServiceName === s.ServiceName && !isGone(e));
+}
+
+/** Moves the named endpoints of the service from pendingAcceptance; the others are Unsuccessful. */
+function decide(ctx: RequestContext, serviceId: string | undefined, ids: readonly string[] | undefined, to: 'pending' | 'rejected'): UnsuccessfulItem[] {
+  const s = requireService(ctx, serviceId);
+  if (!ids || ids.length === 0) throw missingParameter('VpcEndpointId');
+  const mine = new Map(connectionsOf(ctx, s).map((e) => [e.VpcEndpointId, e]));
+  const failed: UnsuccessfulItem[] = [];
+  for (const id of new Set(ids)) {
+    const e = mine.get(id);
+    if (!e) {
+      failed.push(unsuccessfulItem(id, new Ec2Error('InvalidVpcEndpoint.NotFound', `The Vpc Endpoint Id '${quotable(id)}' does not exist for the service ${s.ServiceId}`)));
+      continue;
+    }
+    if (e.State !== 'pendingAcceptance' && !(to === 'pending' && e.State === 'rejected')) {
+      failed.push(unsuccessfulItem(id, new Ec2Error('InvalidVpcEndpointState', `The Vpc Endpoint '${id}' is in state ${e.State}: only endpoints pending acceptance can be ${to === 'pending' ? 'accepted' : 'rejected'}.`)));
+      continue;
+    }
+    saveStored(ctx, KINDS.vpcEndpoint, id, { ...e, State: to });
+  }
+  return failed;
+}
+
+const acceptConnections = action((ctx, input: AcceptVpcEndpointConnectionsRequest): AcceptVpcEndpointConnectionsResult => ({
+  Unsuccessful: decide(ctx, input.ServiceId, input.VpcEndpointIds, 'pending'),
+}));
+
+const rejectConnections = action((ctx, input: RejectVpcEndpointConnectionsRequest): RejectVpcEndpointConnectionsResult => ({
+  Unsuccessful: decide(ctx, input.ServiceId, input.VpcEndpointIds, 'rejected'),
+}));
+
+const CONNECTION_FILTERS = filterTable<VpcEndpointConnection>('DescribeVpcEndpointConnections', {
+  'ip-address-type': 'IpAddressType',
+  'service-id': 'ServiceId',
+  'vpc-endpoint-owner': 'VpcEndpointOwner',
+  'vpc-endpoint-region': 'VpcEndpointRegion',
+  'vpc-endpoint-state': 'VpcEndpointState',
+  'vpc-endpoint-id': 'VpcEndpointId',
+});
+
+const describeConnections = action((ctx, input: DescribeVpcEndpointConnectionsRequest): DescribeVpcEndpointConnectionsResult => {
+  const all = endpointServices(ctx)
+    .list(ctx.region)
+    .filter((s) => !isGone(s))
+    .flatMap((s) =>
+      connectionsOf(ctx, s).map(
+        (e): VpcEndpointConnection => ({
+          ServiceId: s.ServiceId,
+          VpcEndpointId: e.VpcEndpointId,
+          VpcEndpointOwner: e.OwnerId,
+          // EC2's wire spelling (lower case) is outside the SDK's enum
+          VpcEndpointState: e.State as unknown as VpcEndpointConnection['VpcEndpointState'],
+          CreationTimestamp: e.CreationTimestamp as unknown as Date,
+          ...(s.NetworkLoadBalancerArns !== undefined ? { NetworkLoadBalancerArns: s.NetworkLoadBalancerArns } : {}),
+          ...(s.GatewayLoadBalancerArns !== undefined ? { GatewayLoadBalancerArns: s.GatewayLoadBalancerArns } : {}),
+          IpAddressType: e.IpAddressType,
+          VpcEndpointConnectionId: `vpce-con-${e.VpcEndpointId.slice('vpce-'.length)}`,
+          VpcEndpointRegion: ctx.region,
+        }),
+      ),
+    );
+  const filtered = applyFilters(all, input.Filters, CONNECTION_FILTERS);
+  const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 1, max: 1000, clamp: true });
+  return { VpcEndpointConnections: page.items, NextToken: page.nextToken };
+});
+
 export const vpcEndpointServicesModule: ApiModule = {
   actions: {
     CreateVpcEndpointServiceConfiguration: createConfiguration,
@@ -224,5 +308,8 @@ export const vpcEndpointServicesModule: ApiModule = {
     DeleteVpcEndpointServiceConfigurations: deleteConfigurations,
     ModifyVpcEndpointServicePermissions: modifyPermissions,
     DescribeVpcEndpointServicePermissions: describePermissions,
+    AcceptVpcEndpointConnections: acceptConnections,
+    RejectVpcEndpointConnections: rejectConnections,
+    DescribeVpcEndpointConnections: describeConnections,
   },
 };

@@ -252,7 +252,7 @@ const createVpcEndpoint = action((ctx, input: CreateVpcEndpointRequest): CreateV
     VpcEndpointType: type,
     VpcId: vpc.VpcId,
     ServiceName: target.serviceName,
-    State: 'pending',
+    State: target.own?.AcceptanceRequired === true ? 'pendingAcceptance' : 'pending',
     RouteTableIds: [],
     SubnetIds: [],
     IpAddressType: 'ipv4',

@@ -431,7 +431,8 @@ export type VpcEndpointRecord = Omit<import('@aws-sdk/client-ec2').VpcEndpoint, 
     VpcEndpointType: 'Gateway' | 'Interface' | 'GatewayLoadBalancer';
     VpcId: string;
     ServiceName: string;
-    State: 'pending' | 'available' | 'deleting' | 'deleted';
+    /** pendingAcceptance and rejected: an endpoint to a service of the account that accepts endpoints by hand */
+    State: 'pendingAcceptance' | 'pending' | 'available' | 'rejected' | 'deleting' | 'deleted';
     CreationTimestamp: string;
     RouteTableIds: string[];
     SubnetIds: string[];

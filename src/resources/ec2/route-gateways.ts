@@ -2,7 +2,7 @@
  * Route targets that live outside route-tables.ts: Gateway VPC endpoints and
  * virtual private gateways, each with the VPC it serves now. A route through
  * one of them is active while that holds for the route table's VPC. And what
- * of these keeps a VPC from being deleted.
+ * of these keeps a VPC or a subnet from being deleted.
  */
 import type { ResourceContext } from '../context.js';
 import { liveCarrierGatewayOf } from './carrier-gateways.js';
@@ -14,7 +14,7 @@ import type { RouteTableRecord } from './records.js';
 import { requireWellFormed } from './registry.js';
 import { staticRoutesByVpnGateway } from './vpn-connections.js';
 import { attachedVpnGatewayVpcs, liveAttachment, vpnGatewayOfVpc, vpnGateways } from './vpn-gateways.js';
-import { gatewayEndpointVpcs, liveEndpointsOf } from './vpc-endpoints.js';
+import { endpoints, gatewayEndpointVpcs, liveEndpointsOf } from './vpc-endpoints.js';
 
 export function outsideGatewayVpcs(ctx: Pick<ResourceContext, 'store' | 'region'>): [string, string][] {
   return [...gatewayEndpointVpcs(ctx), ...attachedVpnGatewayVpcs(ctx)];
@@ -56,4 +56,11 @@ export function propagatedRoutes(table: RouteTableRecord, gatewayVpc: ReadonlyMa
     }
   }
   return out;
+}
+
+/** Whether an Interface or GatewayLoadBalancer endpoint that is not deleted sits in the subnet (DeleteSubnet's DependencyViolation). */
+export function endpointsInSubnet(ctx: Pick<ResourceContext, 'store' | 'region'>, subnetId: string): boolean {
+  return endpoints(ctx)
+    .list(ctx.region)
+    .some((e) => !isGone(e) && e.SubnetIds.includes(subnetId));
 }
