@@ -46,6 +46,14 @@ describe('customer gateways', () => {
     assert.notEqual(fresh.CustomerGateway!.CustomerGatewayId, g.CustomerGatewayId, 'a deleted gateway is not answered again');
   });
 
+  it('survives a restart of the server', async () => {
+    const id = (await ec2.send(new CreateCustomerGatewayCommand({ Type: 'ipsec.1', IpAddress: '192.0.2.77', BgpAsn: 65077 }))).CustomerGateway!.CustomerGatewayId!;
+    await t.restart();
+    ec2 = t.client();
+    const g = await pollUntil(() => describeOne(id), (x) => x.State === 'available');
+    assert.equal(g.IpAddress, '192.0.2.77');
+  });
+
   it('filters; unknown ids; refused input changes nothing', async () => {
     const a = (await ec2.send(new CreateCustomerGatewayCommand({ Type: 'ipsec.1', IpAddress: '203.0.113.10', BgpAsn: 64512 }))).CustomerGateway!.CustomerGatewayId!;
     const byAsn = await ec2.send(new DescribeCustomerGatewaysCommand({ Filters: [{ Name: 'bgp-asn', Values: ['64512'] }] }));

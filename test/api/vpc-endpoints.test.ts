@@ -357,6 +357,28 @@ describe('VPC endpoints', () => {
       await ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [a.VpcEndpointId!, b.VpcEndpointId!] }));
     });
 
+    it('a Gateway Load Balancer service takes GatewayLoadBalancer endpoints: one subnet, no groups, no DNS names', async () => {
+      const gwlb = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/gwy/fw/0123456789abcdef';
+      const svc = (await ec2.send(new CreateVpcEndpointServiceConfigurationCommand({ GatewayLoadBalancerArns: [gwlb] }))).ServiceConfiguration!;
+      assert.deepEqual(svc.ServiceType, [{ ServiceType: 'GatewayLoadBalancer' }]);
+      await pollUntil(
+        () => ec2.send(new DescribeVpcEndpointServiceConfigurationsCommand({ ServiceIds: [svc.ServiceId!] })),
+        (o) => o.ServiceConfigurations![0]!.ServiceState === 'Available',
+      );
+      const name = svc.ServiceName!;
+      const gw = { VpcId: vpcId, VpcEndpointType: 'GatewayLoadBalancer' as const, ServiceName: name };
+      assert.equal((await ec2Error(ec2.send(new CreateVpcEndpointCommand({ ...gw, SubnetIds: [subnetA, subnetB] })))).code, 'InvalidParameter');
+      assert.equal((await ec2Error(ec2.send(new CreateVpcEndpointCommand({ ...gw, SubnetIds: [subnetB], SecurityGroupIds: ['sg-0123456789abcdef0'] })))).code, 'InvalidParameter');
+      assert.equal((await ec2Error(ec2.send(new CreateVpcEndpointCommand({ ...gw, VpcEndpointType: 'Interface', SubnetIds: [subnetB] })))).code, 'InvalidParameter');
+      const e = (await ec2.send(new CreateVpcEndpointCommand({ ...gw, SubnetIds: [subnetB] }))).VpcEndpoint!;
+      assert.equal(e.VpcEndpointType, 'GatewayLoadBalancer');
+      assert.deepEqual(e.DnsEntries, []);
+      assert.deepEqual(e.Groups ?? [], []);
+      assert.equal(e.PolicyDocument, undefined);
+      await waitState(e.VpcEndpointId!, 'available');
+      await ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [e.VpcEndpointId!] }));
+    });
+
     it('refuses bad load balancers and names', async () => {
       assert.equal((await ec2Error(ec2.send(new CreateVpcEndpointServiceConfigurationCommand({})))).code, 'InvalidParameter');
       assert.equal((await ec2Error(ec2.send(new CreateVpcEndpointServiceConfigurationCommand({ NetworkLoadBalancerArns: ['arn:aws:nope'] })))).code, 'InvalidParameterValue');

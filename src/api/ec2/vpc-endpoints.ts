@@ -11,7 +11,7 @@
  *    (which needs the VPC's DNS support and hostnames, and one such endpoint per
  *    name and VPC).
  *  - GatewayLoadBalancer: one subnet, to a service of the account that fronts
- *    Gateway Load Balancers.
+ *    Gateway Load Balancers; no DNS names.
  *
  * Records only: no interfaces are made and no traffic is carried. State goes
  * pending → available and deleting → deleted through reconcile/record-states.ts;
@@ -98,7 +98,7 @@ function shortName(region: string, serviceName: string): string {
 }
 
 function dnsEntries(e: VpcEndpointRecord, world: EndpointWorld): DnsEntry[] {
-  if (e.VpcEndpointType === 'Gateway' || isGone(e)) return [];
+  if (e.VpcEndpointType !== 'Interface' || isGone(e)) return [];
   const zones = [...new Set(e.SubnetIds.map((s) => world.zoneOfSubnet.get(s)).filter((z): z is string => z !== undefined))].sort();
   const zone = vpceHostedZoneId(world.region);
   const out: DnsEntry[] = endpointDnsNames(e.VpcEndpointId, shortName(world.region, e.ServiceName), world.region, zones).map((DnsName) => ({ DnsName, HostedZoneId: zone }));
