@@ -17,7 +17,7 @@ export function isWellFormedId(prefix: string, id: string): boolean {
 
 /** The prefix of an id (`i`, `vpc`, `eni-attach`, `tgw-rtb`…), or undefined. */
 export function idPrefix(id: string): string | undefined {
-  const m = /^([a-z]+(?:-attach|-rtb)?)-[0-9a-f]+$/.exec(id);
+  const m = /^([a-z]+(?:-attach|-rtb|-svc)?)-[0-9a-f]+$/.exec(id);
   return m ? m[1] : undefined;
 }
 

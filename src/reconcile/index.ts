@@ -7,6 +7,7 @@ import type { Reconciler, ReconcilerDeps } from './reconciler.js';
 import type { Runtime } from './runtime.js';
 import { VolumeReconciler } from './volumes.js';
 import { TransitGatewayReconciler } from './transit-gateways.js';
+import { RecordStateReconciler } from './record-states.js';
 
 export type { Reconciler, ReconcilerDeps } from './reconciler.js';
 export { selectRuntime, RuntimeUnavailable, type Runtime } from './runtime.js';
@@ -44,5 +45,6 @@ export function createReconcilers(deps: ReconcilerDeps, runtime: Runtime, extras
     }),
     instances,
     new TransitGatewayReconciler(deps),
+    new RecordStateReconciler({ ...deps, log: log && ((line) => log(`reconcile/record-states: ${line}`)) }),
   ];
 }

@@ -69,6 +69,7 @@ const NEVER_SET: Record<string, Record<string, string>> = {
   },
   DescribeFlowLogs: { 'log-group-name': 'only file destinations: no CloudWatch Logs' },
   SearchTransitGatewayRoutes: { 'prefix-list-id': 'no prefix list routes' },
+  DescribeVpnConnections: { 'transit-gateway-id': 'the VPN connection here is to a virtual private gateway' },
   DescribeSubnets: {
     'ipv6-cidr-block-association.ipv6-cidr-block': 'no IPv6 subnet here',
     'ipv6-cidr-block-association.association-id': 'no IPv6 subnet here',
@@ -89,6 +90,8 @@ const VALUE_OF: Record<string, string> = {
 describe('filter tables against a world with one of everything', () => {
   let t: TestServer;
   let c: EC2.EC2Client;
+  /** an endpoint service of the account (DescribeVpcEndpointServicePermissions asks about one) */
+  let serviceId = '';
 
   before(async () => {
     t = await startTestServer({ publicIpPool: '203.0.113.0/29' });
@@ -185,6 +188,23 @@ describe('filter tables against a world with one of everything', () => {
     for (const action of ['GetTransitGatewayRouteTableAssociations', 'GetTransitGatewayRouteTablePropagations', 'SearchTransitGatewayRoutes']) {
       EXTRA_INPUT[action] = { TransitGatewayRouteTableId: tgwRtb };
     }
+    await c.send(new EC2.CreateVpcEndpointCommand({ VpcId: vpc, ServiceName: 'com.amazonaws.us-east-1.s3', RouteTableIds: [rtb] }));
+    serviceId = (
+      await c.send(new EC2.CreateVpcEndpointServiceConfigurationCommand({ NetworkLoadBalancerArns: ['arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/web/0123456789abcdef'] }))
+    ).ServiceConfiguration!.ServiceId!;
+    await c.send(new EC2.ModifyVpcEndpointServicePermissionsCommand({ ServiceId: serviceId, AddAllowedPrincipals: ['arn:aws:iam::123456789012:root'] }));
+    for (let i = 0; i < 200; i++) {
+      const s = await c.send(new EC2.DescribeVpcEndpointServiceConfigurationsCommand({ ServiceIds: [serviceId] }));
+      if (s.ServiceConfigurations![0]!.ServiceState === 'Available') break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await c.send(new EC2.CreateVpcEndpointCommand({ VpcId: vpc, VpcEndpointType: 'Interface', ServiceName: `com.amazonaws.vpce.us-east-1.${serviceId}`, SubnetIds: [subnet] }));
+    await c.send(new EC2.CreateCarrierGatewayCommand({ VpcId: vpc }));
+    const cgw = (await c.send(new EC2.CreateCustomerGatewayCommand({ Type: 'ipsec.1', IpAddress: '198.51.100.1' }))).CustomerGateway!.CustomerGatewayId!;
+    const vgw = (await c.send(new EC2.CreateVpnGatewayCommand({ Type: 'ipsec.1', AvailabilityZone: 'us-east-1a' }))).VpnGateway!.VpnGatewayId!;
+    await c.send(new EC2.AttachVpnGatewayCommand({ VpnGatewayId: vgw, VpcId: vpc }));
+    const vpn = (await c.send(new EC2.CreateVpnConnectionCommand({ Type: 'ipsec.1', CustomerGatewayId: cgw, VpnGatewayId: vgw, Options: { StaticRoutesOnly: true } }))).VpnConnection!.VpnConnectionId!;
+    await c.send(new EC2.CreateVpnConnectionRouteCommand({ VpnConnectionId: vpn, DestinationCidrBlock: '192.168.0.0/16' }));
     const all = [vpc, subnet, igw, rtb, sg, inst, flowLog, pl, lt, vol, snap, tgw.TransitGatewayId!, tgwAttach, tgwRtb];
     await c.send(new EC2.CreateTagsCommand({ Resources: all, Tags: [{ Key: 'Name', Value: 'everything' }] }));
   });
@@ -200,6 +220,7 @@ describe('filter tables against a world with one of everything', () => {
     // DescribeFlowLogs names its list `Filter`
     const input: Record<string, unknown> = { ...EXTRA_INPUT[action], ...(action === 'DescribeFlowLogs' ? { Filter: Filters } : { Filters }) };
     if (action === 'DescribeInstanceStatus') input.IncludeAllInstances = true;
+    if (action === 'DescribeVpcEndpointServicePermissions') input.ServiceId = serviceId;
     const out = (await c.send(new Command(input))) as unknown as Record<string, unknown>;
     const list = Object.entries(out).find(([k, v]) => k !== '$metadata' && Array.isArray(v));
     return list ? (list[1] as unknown[]).length : 0;

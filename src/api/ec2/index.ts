@@ -26,4 +26,42 @@ import { transitGatewayRouteTablesModule } from './transit-gateway-route-tables.
 import { transitGatewayRoutesModule } from './transit-gateway-routes.js';
 import { transitGatewayPeeringModule } from './transit-gateway-peering.js';
 
-export const ec2Modules: readonly ApiModule[] = [regionsModule, tagsModule, keyPairsModule, imagesModule, instanceTypesModule, securityGroupsModule, vpcsModule, subnetsModule, internetGatewaysModule, routeTablesModule, networkAclsModule, addressesModule, instancesModule, networkInterfacesModule, flowLogsModule, prefixListsModule, volumesModule, snapshotsModule, imageRegistrationModule, launchTemplatesModule, transitGatewaysModule, transitGatewayAttachmentsModule, transitGatewayRouteTablesModule, transitGatewayRoutesModule, transitGatewayPeeringModule];
+import { vpcEndpointsModule } from './vpc-endpoints.js';
+import { vpcEndpointServicesModule } from './vpc-endpoint-services.js';
+import { carrierGatewaysModule } from './carrier-gateways.js';
+import { customerGatewaysModule } from './customer-gateways.js';
+import { vpnGatewaysModule } from './vpn-gateways.js';
+import { vpnConnectionsModule } from './vpn-connections.js';
+export const ec2Modules: readonly ApiModule[] = [
+  regionsModule,
+  tagsModule,
+  keyPairsModule,
+  imagesModule,
+  instanceTypesModule,
+  securityGroupsModule,
+  vpcsModule,
+  subnetsModule,
+  internetGatewaysModule,
+  routeTablesModule,
+  networkAclsModule,
+  addressesModule,
+  instancesModule,
+  networkInterfacesModule,
+  flowLogsModule,
+  prefixListsModule,
+  volumesModule,
+  snapshotsModule,
+  imageRegistrationModule,
+  launchTemplatesModule,
+  transitGatewaysModule,
+  transitGatewayAttachmentsModule,
+  transitGatewayRouteTablesModule,
+  transitGatewayRoutesModule,
+  transitGatewayPeeringModule,
+  vpcEndpointsModule,
+  vpcEndpointServicesModule,
+  carrierGatewaysModule,
+  customerGatewaysModule,
+  vpnGatewaysModule,
+  vpnConnectionsModule,
+];

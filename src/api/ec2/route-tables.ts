@@ -22,6 +22,7 @@ import type { RouteTableRecord } from '../../resources/ec2/records.js';
 import { insertTable, newAssociation, routeTablesOf, save, tables } from '../../resources/ec2/route-tables.js';
 import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
 import { transitGatewayRouteActive, transitGatewayTarget } from './transit-gateway-route-target.js';
+import { outsideGatewayVpcs, propagatedDestinations, propagatedRoutes, requireVpnGatewayTarget } from '../../resources/ec2/route-gateways.js';
 
 
 // ---------------------------------------------------------------- describe
@@ -32,6 +33,8 @@ interface RouteWorld {
   interfaces: Map<string, NetworkInterfaceRecord>;
   accountId: string;
   ctx: RequestContext;
+  /** what propagating tables learn from virtual private gateways */
+  propagated: Map<string, string[]>;
 }
 
 function loadWorld(ctx: RequestContext): RouteWorld {
@@ -40,7 +43,8 @@ function loadWorld(ctx: RequestContext): RouteWorld {
       ctx.store
         .collection(KINDS.internetGateway)
         .list(ctx.region)
-        .map((g) => [g.InternetGatewayId, g.Attachments[0]?.VpcId]),
+        .map((g): [string, string | undefined] => [g.InternetGatewayId, g.Attachments[0]?.VpcId])
+        .concat(outsideGatewayVpcs(ctx)),
     ),
     interfaces: new Map(
       ctx.store
@@ -50,6 +54,7 @@ function loadWorld(ctx: RequestContext): RouteWorld {
     ),
     accountId: ctx.accountId,
     ctx,
+    propagated: propagatedDestinations(ctx),
   };
 }
 
@@ -73,7 +78,7 @@ function describeRoute(route: Route, table: RouteTableRecord, world: RouteWorld)
 }
 
 function toOutput(table: RouteTableRecord, tags: Tag[] | undefined, world: RouteWorld): RouteTable {
-  return { ...table, Routes: table.Routes.map((r) => describeRoute(r, table, world)), Tags: tagsField(tags) };
+  return { ...table, Routes: [...table.Routes.map((r) => describeRoute(r, table, world)), ...propagatedRoutes(table, world.gatewayVpc, world.propagated)], Tags: tagsField(tags) };
 }
 
 // ---------------------------------------------------------------- route parameters
@@ -193,6 +198,7 @@ function targetOf(
   if (unsupported) throw unsupported(id);
   if (param === 'GatewayId') {
     if (id === 'local') return 'local';
+    if (id.startsWith('vgw-')) return { GatewayId: requireVpnGatewayTarget(ctx, table.VpcId, id) };
     if (!id.startsWith('igw-')) throw new Ec2Error('InvalidGatewayID.NotFound', `The gateway ID '${id}' does not exist`);
     const igw = requireResource(ctx, KINDS.internetGateway, id);
     if (igw.Attachments[0]?.VpcId !== table.VpcId) throw differentNetworks(table, 'network gateway', id);
@@ -265,6 +271,7 @@ const ROUTE_TABLE_FILTERS = filterTable<RouteTable>('DescribeRouteTables', {
   'route-table-id': 'RouteTableId',
   'route.destination-cidr-block': 'Routes.DestinationCidrBlock',
   'route.destination-ipv6-cidr-block': 'Routes.DestinationIpv6CidrBlock',
+  'route.destination-prefix-list-id': 'Routes.DestinationPrefixListId',
   'route.gateway-id': 'Routes.GatewayId',
   'route.instance-id': 'Routes.InstanceId',
   'route.network-interface-id': 'Routes.NetworkInterfaceId',

@@ -25,6 +25,7 @@ import { removeSubnetAssociations } from '../../resources/ec2/route-tables.js';
 import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
 import { availableCount, insertSubnet, subnets, usedAddresses, zonesHere } from '../../resources/ec2/subnets.js';
 import { subnetInAttachment } from '../../resources/ec2/transit-gateways.js';
+import { endpointsInSubnet } from '../../resources/ec2/route-gateways.js';
 
 // ---------------------------------------------------------------- addresses
 
@@ -201,7 +202,7 @@ const deleteSubnet = action((ctx, input: DeleteSubnetRequest) => {
     .collection(KINDS.networkInterface)
     .list(ctx.region)
     .some((e) => e.SubnetId === subnet.SubnetId);
-  if (inUse || subnetInAttachment(ctx, subnet.SubnetId)) {
+  if (inUse || subnetInAttachment(ctx, subnet.SubnetId) || endpointsInSubnet(ctx, subnet.SubnetId)) {
     throw new Ec2Error('DependencyViolation', `The subnet '${subnet.SubnetId}' has dependencies and cannot be deleted.`);
   }
   subnets(ctx).delete(ctx.region, subnet.SubnetId);

@@ -25,6 +25,7 @@ import { deleteRouteTablesOf, routeTablesOf } from '../../resources/ec2/route-ta
 import { deleteSecurityGroupRecords, securityGroupsOfVpc } from '../../resources/ec2/security-groups.js';
 import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
 import { createDefaultVpcLayout, createVpcLayout } from '../../resources/ec2/vpc-layout.js';
+import { outsideDependencies } from '../../resources/ec2/route-gateways.js';
 
 
 // ---------------------------------------------------------------- DHCP options
@@ -130,7 +131,8 @@ function hasDependencies(ctx: RequestContext, vpcId: string): boolean {
     securityGroupsOfVpc(ctx, vpcId).some((g) => g.GroupName !== 'default') ||
     routeTablesOf(ctx, vpcId).some((t) => !t.Associations.some((a) => a.Main === true)) ||
     aclsOfVpc(ctx, vpcId).some((a) => !a.IsDefault) ||
-    inVpc(KINDS.networkInterface).length > 0
+    inVpc(KINDS.networkInterface).length > 0 ||
+    outsideDependencies(ctx, vpcId)
   );
 }
 

@@ -30,6 +30,7 @@ import type {
   TransitGatewayRecord,
   TransitGatewayRouteTableRecord,
 } from './records.js';
+import type { CarrierGatewayRecord, CustomerGatewayRecord, VpnConnectionRecord, VpnGatewayRecord, VpcEndpointRecord, VpcEndpointServiceRecord } from './records.js';
 
 export interface Ec2Kind<T> extends KindSpec<T> {
   /** the id prefix (`i`, `vpc`, `eipalloc`…) */
@@ -164,6 +165,12 @@ export const KINDS = {
     'transitGatewayRouteTable ID',
     'InvalidRouteTableId.Malformed',
   ]),
+  vpcEndpoint: ec2Kind<VpcEndpointRecord>('vpc-endpoint', 'vpce', ['InvalidVpcEndpointId.NotFound', 'Vpc Endpoint Id', 'InvalidVpcEndpointId.Malformed']),
+  vpcEndpointService: ec2Kind<VpcEndpointServiceRecord>('vpc-endpoint-service', 'vpce-svc', ['InvalidVpcEndpointServiceId.NotFound', 'Vpc Endpoint Service Id', 'InvalidVpcEndpointServiceId.Malformed']),
+  carrierGateway: ec2Kind<CarrierGatewayRecord>('carrier-gateway', 'cagw', ['InvalidCarrierGatewayID.NotFound', 'CarrierGateway ID', 'InvalidCarrierGatewayID.Malformed']),
+  customerGateway: ec2Kind<CustomerGatewayRecord>('customer-gateway', 'cgw', ['InvalidCustomerGatewayID.NotFound', 'customerGateway ID', 'InvalidCustomerGatewayID.Malformed']),
+  vpnGateway: ec2Kind<VpnGatewayRecord>('vpn-gateway', 'vgw', ['InvalidVpnGatewayID.NotFound', 'vpnGateway ID', 'InvalidVpnGatewayID.Malformed']),
+  vpnConnection: ec2Kind<VpnConnectionRecord>('vpn-connection', 'vpn', ['InvalidVpnConnectionID.NotFound', 'vpnConnection ID', 'InvalidVpnConnectionID.Malformed']),
 } as const;
 
 export type AnyEc2Kind = (typeof KINDS)[keyof typeof KINDS];

@@ -486,3 +486,93 @@ export interface TransitGatewayRouteTableRecord {
   propagations: { attachmentId: string; State: TransitGatewayPropagationState }[];
   deletedAt?: number;
 }
+
+/**
+ * The states of the records that only move through states (record-lifecycles.ts):
+ * `deletedAt` (ms) is set when one reaches its deleted state, and it is purged
+ * some time after.
+ */
+export interface Deletable {
+  deletedAt?: number;
+}
+
+/**
+ * collection 'vpc-endpoint' — owned by vpc-endpoints.ts. The EC2 `VpcEndpoint`
+ * output without Tags; State in EC2's wire spelling (`pending`, `available`,
+ * `deleting`, `deleted`), CreationTimestamp as ISO text.
+ */
+export type VpcEndpointRecord = Omit<import('@aws-sdk/client-ec2').VpcEndpoint, 'Tags' | 'CreationTimestamp' | 'State'> &
+  Deletable & {
+    VpcEndpointId: string;
+    VpcEndpointType: 'Gateway' | 'Interface' | 'GatewayLoadBalancer';
+    VpcId: string;
+    ServiceName: string;
+    /** pendingAcceptance and rejected: an endpoint to a service of the account that accepts endpoints by hand */
+    State: 'pendingAcceptance' | 'pending' | 'available' | 'rejected' | 'deleting' | 'deleted';
+    CreationTimestamp: string;
+    RouteTableIds: string[];
+    SubnetIds: string[];
+    /** a Gateway endpoint's destination: the service's AWS-managed prefix list */
+    prefixListId?: string;
+    /** the service's private DNS name (an Interface endpoint answers for it while PrivateDnsEnabled) */
+    privateDnsName?: string;
+  };
+
+/**
+ * collection 'vpc-endpoint-service' — owned by vpc-endpoint-services.ts: an
+ * endpoint service of the account (EC2 `ServiceConfiguration` without Tags)
+ * and who may connect to it.
+ */
+export type VpcEndpointServiceRecord = Omit<import('@aws-sdk/client-ec2').ServiceConfiguration, 'Tags' | 'ServiceState'> &
+  Deletable & {
+    ServiceId: string;
+    ServiceName: string;
+    ServiceState: 'Pending' | 'Available' | 'Deleting' | 'Deleted';
+    /** ModifyVpcEndpointServicePermissions' principals, in the order added */
+    allowedPrincipals: { Principal: string; PrincipalType: string; ServicePermissionId: string }[];
+  };
+
+/** collection 'carrier-gateway' — owned by carrier-gateways.ts: the EC2 `CarrierGateway` without Tags. */
+export type CarrierGatewayRecord = Omit<import('@aws-sdk/client-ec2').CarrierGateway, 'Tags' | 'State'> &
+  Deletable & {
+    CarrierGatewayId: string;
+    VpcId: string;
+    State: 'pending' | 'available' | 'deleting' | 'deleted';
+  };
+
+/** collection 'customer-gateway' — owned by customer-gateways.ts: the EC2 `CustomerGateway` without Tags. */
+export type CustomerGatewayRecord = Omit<import('@aws-sdk/client-ec2').CustomerGateway, 'Tags' | 'State'> &
+  Deletable & {
+    CustomerGatewayId: string;
+    Type: 'ipsec.1';
+    State: 'pending' | 'available' | 'deleting' | 'deleted';
+  };
+
+/**
+ * collection 'vpn-gateway' — owned by vpn-gateways.ts: the EC2 `VpnGateway`
+ * without Tags; VpcAttachments keeps the last attachment (detached ones too,
+ * as EC2 shows them).
+ */
+export type VpnGatewayRecord = Omit<import('@aws-sdk/client-ec2').VpnGateway, 'Tags' | 'State' | 'VpcAttachments'> &
+  Deletable & {
+    VpnGatewayId: string;
+    Type: 'ipsec.1';
+    State: 'pending' | 'available' | 'deleting' | 'deleted';
+    AmazonSideAsn: number;
+    VpcAttachments: { VpcId: string; State: 'attaching' | 'attached' | 'detaching' | 'detached' }[];
+  };
+
+/**
+ * collection 'vpn-connection' — owned by vpn-connections.ts: the EC2
+ * `VpnConnection` without Tags; times as ISO text. A static route goes
+ * pending → available, and deleting → gone.
+ */
+export type VpnConnectionRecord = Omit<import('@aws-sdk/client-ec2').VpnConnection, 'Tags' | 'State' | 'Routes' | 'VgwTelemetry'> &
+  Deletable & {
+    VpnConnectionId: string;
+    CustomerGatewayId: string;
+    Type: 'ipsec.1';
+    State: 'pending' | 'available' | 'deleting' | 'deleted';
+    Routes: { DestinationCidrBlock: string; Source: 'Static'; State: 'pending' | 'available' | 'deleting' }[];
+    VgwTelemetry: (Omit<import('@aws-sdk/client-ec2').VgwTelemetry, 'LastStatusChange'> & { LastStatusChange: string })[];
+  };
