@@ -14,6 +14,7 @@
  * with a FabricError.
  */
 import type { EventStream, ProbeResult } from '../compute/driver.js';
+import { ipInCidr, parseIpv4, type Cidr4 } from '../domain/cidr.js';
 
 /** A VPC's network on this host. */
 export interface NetworkSpec {
@@ -127,6 +128,12 @@ export interface FabricEvent {
  *    interface; the same interfaceId for another instance, subnet, MAC or
  *    addresses → conflict; an address or MAC another interface of the VPC has →
  *    conflict; an unknown network → not-found; an address outside the subnet → invalid.
+ *  - readdress(interfaceId, privateIps): a plugged interface's private addresses
+ *    changed in place (AssignPrivateIpAddresses on a running instance: the
+ *    device stays, the primary address first and unchanged); public IPs mapped
+ *    to an address it loses are unmapped; an address another interface of the VPC
+ *    has → conflict; a primary address that changes, or one outside the subnet →
+ *    invalid; an interface that is not plugged → not-found.
  *  - unplug(interfaceId): unplugs it, and unmaps its public IPs; unknown: no-op.
  *  - mapPublicIp(m): maps it; the same mapping again: no-op; the public IP mapped
  *    elsewhere → conflict; an interface that is not plugged, or a private IP it
@@ -141,10 +148,26 @@ export interface Fabric {
   ensureNetwork(net: NetworkSpec): Promise<NetworkInfo>;
   removeNetwork(vpcId: string): Promise<void>;
   plug(req: PlugRequest): Promise<PluggedInterface>;
+  readdress(interfaceId: string, privateIps: readonly string[]): Promise<PluggedInterface>;
   unplug(interfaceId: string): Promise<void>;
   mapPublicIp(mapping: PublicIpMapping): Promise<void>;
   unmapPublicIp(publicIp: string): Promise<void>;
   list(filter?: { instanceId?: string }): Promise<FabricInventory>;
   readonly events: EventStream<FabricEvent>;
   close(): Promise<void>;
+}
+
+/**
+ * What every driver checks before readdress: at least one address, the
+ * primary first and unchanged, no repeats, all inside the interface's subnet
+ * (FabricError 'invalid' otherwise).
+ */
+export function checkReaddress(req: PlugRequest, privateIps: readonly string[], subnet: Cidr4): void {
+  const id = req.interfaceId;
+  if (privateIps[0] !== req.privateIps[0]) throw new FabricError('invalid', id, `the primary address of ${id} is ${req.privateIps[0]} and stays`);
+  if (new Set(privateIps).size !== privateIps.length) throw new FabricError('invalid', id, `repeated addresses for ${id}`);
+  for (const ip of privateIps) {
+    const n = parseIpv4(ip);
+    if (n === undefined || !ipInCidr(n, subnet)) throw new FabricError('invalid', id, `${ip} is not in ${req.subnetCidr}`);
+  }
 }

@@ -34,6 +34,7 @@ import {
 import { privateDnsName } from '../resources/ec2/public-ips.js';
 import type { DesiredInstanceState, NetworkInterfaceRecord, VolumeOrigin, VolumeRecord } from '../resources/ec2/records.js';
 import { finishAttach, finishDetach, releaseVolumesOnTerminate, volumesOfInstance } from '../resources/ec2/volumes.js';
+import { finishInterfaceAttach, finishInterfaceDetach } from '../resources/ec2/interface-attachments.js';
 import { devicePath, isVolumeType, volumeLimits } from '../domain/volume-types.js';
 import type { DiskLimits, DiskSpec, Hypervisor, InstanceSpec, NicSpec, RuntimeState } from '../compute/hypervisor.js';
 import type { ProbeResult } from '../compute/driver.js';
@@ -448,6 +449,8 @@ export class InstanceReconciler implements Reconciler {
     }
     // volumes attached or detached since: handed over or taken away now
     if (await this.syncAttachments(region, rec, 'running')) acted = true;
+    // interfaces attached since (plugged by prepare above) or detaching (unplugged now)
+    if (await this.syncInterfaces(region, rec)) acted = true;
     const out = await this.consoleUpdate(region, id);
     const checks = this.statusChecks(rec, await this.driver.guestReachable(id));
     const changed = checks.system !== rec.statusChecks?.system || checks.instance !== rec.statusChecks?.instance;
@@ -504,6 +507,7 @@ export class InstanceReconciler implements Reconciler {
     if (done) {
       // the volumes it was given are attached now
       await this.syncAttachments(region, current, 'running');
+      await this.syncInterfaces(region, current);
       this.followBoot(id);
     }
     return done;
@@ -532,16 +536,21 @@ export class InstanceReconciler implements Reconciler {
       // the public IPs the stop releases stop being routed before the store gives them back
       await this.syncPublicIps(region, rec, undefined, (eni) => eni.association?.allocationId !== undefined);
       const out = actual === undefined ? undefined : await this.consoleUpdate(region, id);
-      return await this.commit(region, id, 'stopping', (ctx, r) => {
+      const stopped = await this.commit(region, id, 'stopping', (ctx, r) => {
         this.event(ctx, r, 'stopped');
         this.writeConsole(ctx, id, out);
       });
+      // interfaces attached or detached while it stopped
+      if (stopped) await this.syncInterfaces(region, rec);
+      return stopped;
     }
     if (rec.State.Name === 'stopped') {
       if (actual === 'running') await this.driver.stop(id, { force: true });
       await this.syncPublicIps(region, rec);
       // a volume attached to a stopped instance is given to it at its next start
       await this.syncAttachments(region, rec, actual === 'running' ? 'stopped' : actual);
+      // an interface attached to a stopped instance is plugged at its next start
+      await this.syncInterfaces(region, rec);
     }
     return true;
   }
@@ -700,6 +709,38 @@ export class InstanceReconciler implements Reconciler {
     });
   }
 
+  /**
+   * Interface attachments that changed since the machine was prepared: an
+   * attaching interface (plugged by prepare, or left for the next start of a
+   * stopped instance) is committed attached; a detaching one is unplugged,
+   * its rule set removed, and committed detached.
+   */
+  private async syncInterfaces(region: string, rec: StoredInstance): Promise<boolean> {
+    const id = rec.InstanceId;
+    let changed = false;
+    for (const eni of interfacesOf(this.context(region), rec)) {
+      const a = eni.attachment;
+      if (a?.InstanceId !== id) continue;
+      if (a.Status === 'attaching') {
+        changed = (await this.commitInterface(region, eni.NetworkInterfaceId, (ctx, e) => finishInterfaceAttach(ctx, e))) || changed;
+      } else if (a.Status === 'detaching') {
+        await this.fabric.unplug(eni.NetworkInterfaceId);
+        await this.firewall.remove(eni.NetworkInterfaceId);
+        changed = (await this.commitInterface(region, eni.NetworkInterfaceId, (ctx, e) => finishInterfaceDetach(ctx, e))) || changed;
+      }
+    }
+    return changed;
+  }
+
+  /** Writes an interface's attachment change if fn finds it still in the state it expects. */
+  private commitInterface(region: string, eniId: string, fn: (ctx: ResourceContext, e: NetworkInterfaceRecord) => boolean): Promise<boolean> {
+    return this.loop.commit(() => {
+      const ctx = this.context(region);
+      const e = ctx.store.collection(KINDS.networkInterface).get(region, eniId);
+      return e ? fn(ctx, e) : false;
+    });
+  }
+
   /** The instance's interfaces, plugged, with their security groups and subnet ACLs applied and their public IPs mapped. */
   private async prepareNetwork(region: string, rec: StoredInstance, ctx: ResourceContext): Promise<NicSpec[]> {
     const id = rec.InstanceId;
@@ -708,7 +749,9 @@ export class InstanceReconciler implements Reconciler {
     const vpcs = this.deps.store.collection(KINDS.vpc).list(region);
     const network: NicSpec[] = [];
     const guards: (() => Promise<void>)[] = [];
-    const enis = interfacesOf(ctx, rec).sort(byDeviceIndex);
+    const enis = interfacesOf(ctx, rec)
+      .filter((e) => e.attachment?.InstanceId === id && e.attachment.Status !== 'detaching')
+      .sort(byDeviceIndex);
     for (const eni of enis) {
       const subnetCidr = subnets.find((s) => s.SubnetId === eni.SubnetId)?.CidrBlock ?? '0.0.0.0/0';
       const vpcCidr = vpcs.find((v) => v.VpcId === eni.VpcId)?.CidrBlock ?? '0.0.0.0/0';
@@ -761,7 +804,10 @@ export class InstanceReconciler implements Reconciler {
     return network;
   }
 
-  /** Plugs an interface; one still plugged for an instance that no longer has it is unplugged first. */
+  /**
+   * Plugs an interface; one still plugged for an instance that no longer has it is unplugged first;
+   * one of this instance whose secondary addresses changed is readdressed in place.
+   */
   private async plug(region: string, id: string, eni: NetworkInterfaceRecord, subnetCidr: string): Promise<PluggedInterface> {
     const req = {
       interfaceId: eni.NetworkInterfaceId,
@@ -778,6 +824,17 @@ export class InstanceReconciler implements Reconciler {
     } catch (err) {
       if (!(err instanceof FabricError) || err.code !== 'conflict') throw err;
       const stale = (await this.fabric.list()).interfaces.find((i) => i.interfaceId === eni.NetworkInterfaceId);
+      if (
+        stale &&
+        stale.instanceId === id &&
+        stale.subnetId === req.subnetId &&
+        stale.deviceIndex === req.deviceIndex &&
+        stale.mac.toLowerCase() === req.mac.toLowerCase() &&
+        stale.addresses[0]?.split('/')[0] === req.privateIps[0]
+      ) {
+        // only its secondary addresses changed (Assign/UnassignPrivateIpAddresses): changed in place, the device stays
+        return await this.fabric.readdress(eni.NetworkInterfaceId, req.privateIps);
+      }
       const owner = stale && stale.instanceId !== id ? this.read(region, stale.instanceId) : undefined;
       const ownerHasIt = owner !== undefined && owner.State.Name !== 'terminated' && owner.networkInterfaceIds.includes(eni.NetworkInterfaceId);
       // plugged for this instance with other addresses (changed meanwhile), or for one that let it go: plug afresh
@@ -800,13 +857,18 @@ export class InstanceReconciler implements Reconciler {
   ): Promise<void> {
     const wanted = new Map<string, PublicIpMapping>();
     for (const eni of enis) {
-      if (!eni.association || !keep(eni)) continue;
-      wanted.set(eni.association.PublicIp, {
-        publicIp: eni.association.PublicIp,
-        privateIp: eni.PrivateIpAddress,
-        interfaceId: eni.NetworkInterfaceId,
-        vpcId: eni.VpcId,
-      });
+      if (eni.association && keep(eni)) {
+        wanted.set(eni.association.PublicIp, {
+          publicIp: eni.association.PublicIp,
+          privateIp: eni.PrivateIpAddress,
+          interfaceId: eni.NetworkInterfaceId,
+          vpcId: eni.VpcId,
+        });
+      }
+      // Elastic IPs on secondary private addresses (what a stop keeps)
+      for (const s of eni.secondaryAssociations ?? []) {
+        wanted.set(s.PublicIp, { publicIp: s.PublicIp, privateIp: s.privateIp, interfaceId: eni.NetworkInterfaceId, vpcId: eni.VpcId });
+      }
     }
     const inventory = await this.fabric.list({ instanceId: rec.InstanceId });
     const plugged = new Set(inventory.interfaces.map((i) => i.interfaceId));

@@ -183,7 +183,11 @@ export function metadataSources(store: Store, config: Config, opts: { signingKey
         ownerId: e.OwnerId ?? rec.ownerId,
         privateIps: privateIpsOf(e),
         localHostname: e.PrivateDnsName ?? privateDnsName(region, e.PrivateIpAddress),
-        publicIps: pub !== undefined ? [{ publicIp: pub, privateIp: e.PrivateIpAddress }] : [],
+        publicIps: [
+          ...(pub !== undefined ? [{ publicIp: pub, privateIp: e.PrivateIpAddress }] : []),
+          // Elastic IPs on secondary private addresses
+          ...(e.secondaryAssociations ?? []).map((a) => ({ publicIp: a.PublicIp, privateIp: a.privateIp })),
+        ],
         publicHostname: pub !== undefined && eniVpc?.EnableDnsHostnames === true ? publicDnsName(region, pub) : undefined,
         securityGroupIds: groups.map((g) => g.GroupId ?? ''),
         securityGroupNames: groups.map((g) => g.GroupName ?? ''),

@@ -70,6 +70,12 @@ const NEVER_SET: Record<string, Record<string, string>> = {
   DescribeFlowLogs: { 'log-group-name': 'only file destinations: no CloudWatch Logs' },
   SearchTransitGatewayRoutes: { 'prefix-list-id': 'no prefix list routes' },
   DescribeVpnConnections: { 'transit-gateway-id': 'the VPN connection here is to a virtual private gateway' },
+  DescribeNetworkInterfaces: {
+    'ipv6-addresses.ipv6-address': 'no IPv6 subnet here',
+    'requester-id': 'no interfaces managed by a service',
+    'operator.principal': 'no interfaces managed by a service',
+  },
+  DescribeNetworkInterfacePermissions: { 'network-interface-permission.aws-service': 'grants to AWS services are not supported' },
   DescribeSubnets: {
     'ipv6-cidr-block-association.ipv6-cidr-block': 'no IPv6 subnet here',
     'ipv6-cidr-block-association.association-id': 'no IPv6 subnet here',
@@ -131,6 +137,8 @@ describe('filter tables against a world with one of everything', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     await c.send(new EC2.AssociateAddressCommand({ AllocationId: eip, InstanceId: inst }));
+    const eni = (await c.send(new EC2.DescribeInstancesCommand({ InstanceIds: [inst] }))).Reservations![0]!.Instances![0]!.NetworkInterfaces![0]!.NetworkInterfaceId!;
+    await c.send(new EC2.CreateNetworkInterfacePermissionCommand({ NetworkInterfaceId: eni, AwsAccountId: '210987654321', Permission: 'INSTANCE-ATTACH' }));
     const flowLog = (
       await c.send(
         new EC2.CreateFlowLogsCommand({ ResourceType: 'VPC', ResourceIds: [vpc], TrafficType: 'ALL', LogDestinationType: 'file' as EC2.LogDestinationType, LogDestination: 'all.log' }),

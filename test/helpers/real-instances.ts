@@ -2,13 +2,18 @@
  * What the tests (and the bench) that drive real instances share: whether this
  * host runs them, a bounded wait, and one SSH login running one command.
  */
-import { AuthorizeSecurityGroupIngressCommand, TerminateInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { AuthorizeSecurityGroupIngressCommand, CreateKeyPairCommand, DescribeImagesCommand, TerminateInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { Client } from 'ssh2';
 import { hostLeftovers, resetHost } from '../../src/host-reset.js';
 import { loadConfig } from '../../src/config.js';
 import { selectRuntime } from '../../src/reconcile/runtime.js';
-import type { TestServer } from './server.js';
+import { startTestServer, type TestServer } from './server.js';
+
+/** Images are cached across runs here (a second run does not rebuild them). */
+export const REAL_IMAGE_DIR = process.env.OVERCAST_TEST_IMAGE_DIR ?? '/var/tmp/overcast-test-images';
 
 /** Why this host cannot run real instances (for `skip`), or undefined when it can. */
 export async function realRuntimeSkip(hostPrefix: string): Promise<string | undefined> {
@@ -120,4 +125,17 @@ export async function endRealServer(t: TestServer, c: EC2Client, launched: reado
     const now = await hostLeftovers(config);
     return now.length === 0 ? now : undefined;
   }, 50, 100).catch(() => hostLeftovers(config));
+}
+
+/** A container-runtime test server on `prefix` and `pool`, SSH open in the default group, the tiny image's id and a new ed25519 key pair. */
+export async function startRealServer(prefix: string, pool: string, keyName: string): Promise<{ t: TestServer; c: EC2Client; imageId: string; key: string }> {
+  mkdirSync(REAL_IMAGE_DIR, { recursive: true });
+  const t = await startTestServer({ driver: 'container', hostPrefix: prefix, publicIpPool: pool, imageDir: REAL_IMAGE_DIR });
+  assert.equal(t.server.runtime, 'container');
+  const c = t.client();
+  await openSshInDefaultGroup(c);
+  const images = await c.send(new DescribeImagesCommand({ Owners: ['amazon'], Filters: [{ Name: 'name', Values: ['overcast/tiny-*'] }] }));
+  const imageId = images.Images![0]!.ImageId!;
+  const key = (await c.send(new CreateKeyPairCommand({ KeyName: keyName, KeyType: 'ed25519' }))).KeyMaterial!;
+  return { t, c, imageId, key };
 }

@@ -18,6 +18,7 @@ export type FabricCase =
   | 'plug-conflicts'
   | 'plug-refusals'
   | 'unplug'
+  | 'readdress'
   | 'public-ips'
   | 'public-ip-refusals'
   | 'list-by-instance';
@@ -154,6 +155,39 @@ export function runFabricConformance(name: string, factory: () => Fabric | Promi
       await fabric.unplug('eni-0000000000unknown');
       // the address is free again
       await fabric.plug({ ...r, interfaceId: `eni-${hex(9).slice(0, 17)}`, instanceId: 'i-0000000000000newer' });
+    });
+
+    test('readdress', 'secondary addresses change in place; a lost address loses its public IP; refusals', async () => {
+      const { req, second } = await vpc();
+      const r = req();
+      const other = req();
+      await fabric.plug(r);
+      await fabric.plug(other);
+      const primary = r.privateIps[0]!;
+      const extra = `10.${second}.1.200`;
+      const grown = await fabric.readdress(r.interfaceId, [primary, extra]);
+      assert.deepEqual(grown.addresses.map((a) => a.split('/')[0]), [primary, extra]);
+      assert.equal(grown.ifname, 'eth0');
+      const listed = (await fabric.list()).interfaces.find((i) => i.interfaceId === r.interfaceId)!;
+      assert.deepEqual(listed.addresses.map((a) => a.split('/')[0]).sort(), [primary, extra].sort());
+      // the same again: the same answer; the same request as plugged now: no conflict
+      await fabric.readdress(r.interfaceId, [primary, extra]);
+      await fabric.plug({ ...r, privateIps: [primary, extra] });
+      const m = { publicIp: '198.51.100.79', privateIp: extra, interfaceId: r.interfaceId, vpcId: r.vpcId };
+      await fabric.mapPublicIp(m);
+      await rejectsWith(fabric.readdress(r.interfaceId, [`10.${second}.1.201`, extra]), 'invalid');
+      await rejectsWith(fabric.readdress(r.interfaceId, [primary, '10.250.0.1']), 'invalid');
+      await rejectsWith(fabric.readdress(r.interfaceId, [primary, other.privateIps[0]!]), 'conflict');
+      await rejectsWith(fabric.readdress('eni-0000000000unknown', [primary]), 'not-found');
+      // the refusals changed nothing
+      assert.deepEqual((await fabric.list()).publicIps.filter((x) => x.publicIp === m.publicIp), [m]);
+      const shrunk = await fabric.readdress(r.interfaceId, [primary]);
+      assert.deepEqual(shrunk.addresses.map((a) => a.split('/')[0]), [primary]);
+      assert.ok(!(await fabric.list()).publicIps.some((x) => x.publicIp === m.publicIp), 'the public IP of the lost address is unmapped');
+      // the address it gave up is free for another interface
+      await fabric.readdress(other.interfaceId, [other.privateIps[0]!, extra]);
+      await fabric.unplug(r.interfaceId);
+      await fabric.unplug(other.interfaceId);
     });
 
     test('public-ips', 'map is idempotent, unmap of an unknown address is a no-op', async () => {

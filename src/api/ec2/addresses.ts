@@ -47,6 +47,7 @@ import { KINDS } from '../../resources/ec2/kinds.js';
 import { attachedGatewayOf } from '../../resources/ec2/internet-gateways.js';
 import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
 import { ACCOUNT_LIMITS } from '../../domain/account-limits.js';
+import { elasticIpOn, removeElasticIp, secondaryElasticIps } from '../../resources/ec2/interface-addresses.js';
 
 const POOL = 'amazon';
 
@@ -99,7 +100,7 @@ function rejectPublicIpOnly(
 function mappedInterface(ctx: RequestContext, addr: AddressRecord): NetworkInterfaceRecord | undefined {
   if (addr.NetworkInterfaceId === undefined) return undefined;
   const eni = eniCollection(ctx).get(ctx.region, addr.NetworkInterfaceId);
-  return eni && eni.association?.allocationId === addr.AllocationId ? eni : undefined;
+  return eni && elasticIpOn(eni, addr.AllocationId) ? eni : undefined;
 }
 
 function clearAssociation(addr: AddressRecord): void {
@@ -135,11 +136,12 @@ function toOutput(addr: AddressRecord, eni: NetworkInterfaceRecord | undefined, 
     NetworkBorderGroup: addr.NetworkBorderGroup,
     Tags: tagsField(tags),
   };
-  if (eni) {
-    out.AssociationId = eni.association?.associationId ?? addr.AssociationId;
+  const on = eni ? elasticIpOn(eni, addr.AllocationId) : undefined;
+  if (eni && on) {
+    out.AssociationId = on.associationId ?? addr.AssociationId;
     out.NetworkInterfaceId = eni.NetworkInterfaceId;
     out.NetworkInterfaceOwnerId = addr.NetworkInterfaceOwnerId ?? eni.OwnerId;
-    out.PrivateIpAddress = eni.PrivateIpAddress;
+    out.PrivateIpAddress = on.privateIp;
     const instanceId = eni.attachment?.InstanceId;
     if (instanceId !== undefined) out.InstanceId = instanceId;
   }
@@ -251,13 +253,11 @@ const associateAddress = action((ctx, input: AssociateAddressRequest): Associate
   rejectPublicIpOnly(ctx, input.PublicIp, input.AllocationId, 'allocation id', 'You must specify an allocation id when mapping an address to a VPC instance');
   const addr = requireResource(ctx, KINDS.elasticIp, requireAllocationId(input.AllocationId));
   const target = targetInterface(ctx, input);
+  let privateIp = target.PrivateIpAddress;
   if (input.PrivateIpAddress !== undefined && input.PrivateIpAddress !== '') {
     requireIpv4(input.PrivateIpAddress, 'PrivateIpAddress');
-    if (input.PrivateIpAddress !== target.PrivateIpAddress) {
-      const secondary = (target.PrivateIpAddresses ?? []).some((p) => p.PrivateIpAddress === input.PrivateIpAddress);
-      if (secondary) {
-        throw new Ec2Error('UnsupportedOperation', 'Overcast maps Elastic IP addresses to the primary private IPv4 address of an interface only.');
-      }
+    privateIp = input.PrivateIpAddress;
+    if (input.PrivateIpAddress !== target.PrivateIpAddress && !(target.PrivateIpAddresses ?? []).some((p) => p.PrivateIpAddress === input.PrivateIpAddress)) {
       throw new Ec2Error(
         'InvalidParameterValue',
         `The private IP address ${input.PrivateIpAddress} is not assigned to network interface ${target.NetworkInterfaceId}.`,
@@ -268,25 +268,44 @@ const associateAddress = action((ctx, input: AssociateAddressRequest): Associate
     throw new Ec2Error('Gateway.NotAttached', `Network ${target.VpcId} is not attached to any internet gateway`);
   }
   const current = mappedInterface(ctx, addr);
-  if (current && current.NetworkInterfaceId === target.NetworkInterfaceId) {
+  const currentOn = current ? elasticIpOn(current, addr.AllocationId) : undefined;
+  if (current && current.NetworkInterfaceId === target.NetworkInterfaceId && currentOn?.privateIp === privateIp) {
     // already there: associating again is a no-op
-    return { AssociationId: current.association!.associationId ?? addr.AssociationId };
+    return { AssociationId: currentOn.associationId ?? addr.AssociationId };
   }
   if (current && input.AllowReassociation !== true) {
     throw new Ec2Error(
       'Resource.AlreadyAssociated',
-      `resource ${addr.AllocationId} is already associated with associate-id ${current.association?.associationId ?? addr.AssociationId}`,
+      `resource ${addr.AllocationId} is already associated with associate-id ${currentOn?.associationId ?? addr.AssociationId}`,
     );
   }
 
   // --- all checks passed: write
   const enis = eniCollection(ctx);
   const col = addresses(ctx);
-  if (current) {
-    delete current.association;
-    restoreAutoPublicIp(ctx, current);
-    enis.put(ctx.region, current.NetworkInterfaceId, current);
-    ctx.notify('network-interface', current.NetworkInterfaceId);
+  // the record being changed, when the address moves within one interface
+  const onTarget = current && current.NetworkInterfaceId === target.NetworkInterfaceId ? target : current;
+  if (onTarget) {
+    removeElasticIp(onTarget, addr.AllocationId);
+    if (onTarget !== target) {
+      restoreAutoPublicIp(ctx, onTarget);
+      enis.put(ctx.region, onTarget.NetworkInterfaceId, onTarget);
+      ctx.notify('network-interface', onTarget.NetworkInterfaceId);
+    }
+  }
+  const associationId = newId('eipassoc');
+  if (privateIp !== target.PrivateIpAddress) {
+    // a secondary address: another Elastic IP there is disassociated (it stays allocated)
+    for (const other of secondaryElasticIps(target, [privateIp])) {
+      removeElasticIp(target, other);
+      const o = col.get(ctx.region, other);
+      if (o) {
+        clearAssociation(o);
+        col.put(ctx.region, o.AllocationId, o);
+      }
+    }
+    target.secondaryAssociations = [...(target.secondaryAssociations ?? []), { privateIp, PublicIp: addr.PublicIp, allocationId: addr.AllocationId, associationId }];
+    return finishAssociate(ctx, addr, target, privateIp, associationId);
   }
   // the target's previous public IP: an auto-assigned one returns to the pool by
   // being overwritten; another Elastic IP stays allocated but is disassociated
@@ -298,19 +317,23 @@ const associateAddress = action((ctx, input: AssociateAddressRequest): Associate
       col.put(ctx.region, other.AllocationId, other);
     }
   }
-  const associationId = newId('eipassoc');
   target.association = { PublicIp: addr.PublicIp, allocationId: addr.AllocationId, associationId };
-  enis.put(ctx.region, target.NetworkInterfaceId, target);
+  return finishAssociate(ctx, addr, target, privateIp, associationId);
+});
+
+/** Stores the interface and the address record of a new association. */
+function finishAssociate(ctx: RequestContext, addr: AddressRecord, target: NetworkInterfaceRecord, privateIp: string, associationId: string): AssociateAddressResult {
+  eniCollection(ctx).put(ctx.region, target.NetworkInterfaceId, target);
   clearAssociation(addr);
   addr.AssociationId = associationId;
   addr.NetworkInterfaceId = target.NetworkInterfaceId;
   addr.NetworkInterfaceOwnerId = target.OwnerId ?? ctx.accountId;
-  addr.PrivateIpAddress = target.PrivateIpAddress;
+  addr.PrivateIpAddress = privateIp;
   if (target.attachment) addr.InstanceId = target.attachment.InstanceId;
-  col.put(ctx.region, addr.AllocationId, addr);
+  addresses(ctx).put(ctx.region, addr.AllocationId, addr);
   ctx.notify('network-interface', target.NetworkInterfaceId);
   return { AssociationId: associationId };
-});
+}
 
 // ------------------------------------------------------------ DisassociateAddress
 
@@ -329,8 +352,8 @@ const disassociateAddress = action((ctx, input: DisassociateAddressRequest) => {
   const col = addresses(ctx);
   const addr = col.list(ctx.region).find((a) => a.AssociationId === associationId);
   const eni = addr ? mappedInterface(ctx, addr) : undefined;
-  if (!addr || !eni || eni.association?.associationId !== associationId) throw notFound;
-  delete eni.association;
+  if (!addr || !eni || elasticIpOn(eni, addr.AllocationId)?.associationId !== associationId) throw notFound;
+  removeElasticIp(eni, addr.AllocationId);
   restoreAutoPublicIp(ctx, eni);
   eniCollection(ctx).put(ctx.region, eni.NetworkInterfaceId, eni);
   clearAssociation(addr);
@@ -385,7 +408,7 @@ const describeAddresses = action((ctx, input: DescribeAddressesRequest): Describ
   const tags = tagsByResource(ctx, KINDS.elasticIp.name);
   const outputs = records.map((a) => {
     const eni = a.NetworkInterfaceId !== undefined ? enis.get(a.NetworkInterfaceId) : undefined;
-    return toOutput(a, eni && eni.association?.allocationId === a.AllocationId ? eni : undefined, tags.get(a.AllocationId));
+    return toOutput(a, eni && elasticIpOn(eni, a.AllocationId) ? eni : undefined, tags.get(a.AllocationId));
   });
   const filtered = applyFilters(
     outputs,

@@ -32,6 +32,10 @@ import { carrierGatewaysModule } from './carrier-gateways.js';
 import { customerGatewaysModule } from './customer-gateways.js';
 import { vpnGatewaysModule } from './vpn-gateways.js';
 import { vpnConnectionsModule } from './vpn-connections.js';
+import { networkInterfaceLifecycleModule } from './network-interface-lifecycle.js';
+import { networkInterfaceAddressesModule } from './network-interface-addresses.js';
+import { networkInterfacePermissionsModule } from './network-interface-permissions.js';
+
 export const ec2Modules: readonly ApiModule[] = [
   regionsModule,
   tagsModule,
@@ -64,4 +68,7 @@ export const ec2Modules: readonly ApiModule[] = [
   customerGatewaysModule,
   vpnGatewaysModule,
   vpnConnectionsModule,
+  networkInterfaceLifecycleModule,
+  networkInterfaceAddressesModule,
+  networkInterfacePermissionsModule,
 ];

@@ -3,7 +3,9 @@
  * each instance, DescribeNetworkInterfaces, and the attribute actions
  * (Describe/Modify/ResetNetworkInterfaceAttribute). Attachment and Association
  * are built from the record at describe time (public DNS names are never
- * stored). Create/Attach/Detach/DeleteNetworkInterface come with a later issue.
+ * stored). Create/Attach/Detach/DeleteNetworkInterface are in
+ * network-interface-lifecycle.ts, the secondary address calls in
+ * network-interface-addresses.ts.
  *
  * ModifyNetworkInterfaceAttribute changes one attribute per call, as EC2 does.
  * The groups follow ModifyInstanceAttribute's rules (resolveGroups); on an
@@ -35,6 +37,12 @@ import { tagsField } from './tags.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
 import { tagsByResource } from '../../resources/ec2/tags.js';
 import { resolveGroups } from '../../resources/ec2/network-interfaces.js';
+import { findRegion } from '../../domain/regions.js';
+
+/** The zone id of a zone of the region (interfaces made before zone ids were stored). */
+function availabilityZoneIdOf(ctx: RequestContext, zone: string): string | undefined {
+  return findRegion(ctx.region)?.zones.find((z) => z.ZoneName === zone)?.ZoneId;
+}
 
 /** An ISO-8601 string where the SDK types say Date: the serializer writes both the same way. */
 const isoTime = (s: string): Date => s as unknown as Date;
@@ -61,7 +69,7 @@ export function instanceInterfaceOutput(ctx: RequestContext, eni: NetworkInterfa
   return {
     Association: assoc,
     Attachment: at
-      ? { AttachTime: isoTime(at.AttachTime), AttachmentId: at.AttachmentId, DeleteOnTermination: at.DeleteOnTermination, DeviceIndex: at.DeviceIndex, NetworkCardIndex: 0, Status: 'attached' }
+      ? { AttachTime: isoTime(at.AttachTime), AttachmentId: at.AttachmentId, DeleteOnTermination: at.DeleteOnTermination, DeviceIndex: at.DeviceIndex, NetworkCardIndex: at.NetworkCardIndex ?? 0, Status: at.Status ?? 'attached' }
       : undefined,
     Description: eni.Description ?? '',
     Groups: eni.Groups,
@@ -71,7 +79,7 @@ export function instanceInterfaceOutput(ctx: RequestContext, eni: NetworkInterfa
     OwnerId: eni.OwnerId,
     PrivateDnsName: eni.PrivateDnsName,
     PrivateIpAddress: eni.PrivateIpAddress,
-    PrivateIpAddresses: privateIpAddressesOutput(eni, assoc),
+    PrivateIpAddresses: privateIpAddressesOutput(eni, assoc, (s) => ({ PublicIp: s.PublicIp, PublicDnsName: publicDnsName(ctx.region, s.PublicIp), IpOwnerId: ctx.accountId })),
     SourceDestCheck: eni.SourceDestCheck,
     Status: eni.Status,
     SubnetId: eni.SubnetId,
@@ -80,14 +88,19 @@ export function instanceInterfaceOutput(ctx: RequestContext, eni: NetworkInterfa
   };
 }
 
-/** The interface's private addresses; the public association sits on the primary one. */
-function privateIpAddressesOutput<A>(eni: NetworkInterfaceRecord, assoc: A | undefined) {
+/** The interface's private addresses; the public association sits on the primary one, Elastic IPs of secondary ones on theirs. */
+function privateIpAddressesOutput<A>(eni: NetworkInterfaceRecord, assoc: A | undefined, secondary: (s: NonNullable<NetworkInterfaceRecord['secondaryAssociations']>[number]) => A) {
+  const bySecondary = new Map((eni.secondaryAssociations ?? []).map((s) => [s.privateIp, s]));
   return (eni.PrivateIpAddresses ?? []).map((p) => ({
-    Association: p.PrivateIpAddress === eni.PrivateIpAddress ? assoc : undefined,
+    Association: p.PrivateIpAddress === eni.PrivateIpAddress ? assoc : secondaryAssociation(bySecondary.get(p.PrivateIpAddress ?? ''), secondary),
     Primary: p.Primary,
     PrivateDnsName: p.PrivateDnsName,
     PrivateIpAddress: p.PrivateIpAddress,
   }));
+}
+
+function secondaryAssociation<S, A>(s: S | undefined, f: (s: S) => A): A | undefined {
+  return s === undefined ? undefined : f(s);
 }
 
 /** The interface as DescribeNetworkInterfaces shows it. */
@@ -97,6 +110,7 @@ export function networkInterfaceOutput(ctx: RequestContext, eni: NetworkInterfac
     Association: assoc,
     Attachment: attachmentOutput(ctx, eni),
     AvailabilityZone: eni.AvailabilityZone,
+    AvailabilityZoneId: eni.AvailabilityZoneId ?? availabilityZoneIdOf(ctx, eni.AvailabilityZone),
     Description: eni.Description ?? '',
     Groups: eni.Groups,
     InterfaceType: eni.InterfaceType ?? 'interface',
@@ -106,7 +120,13 @@ export function networkInterfaceOutput(ctx: RequestContext, eni: NetworkInterfac
     OwnerId: eni.OwnerId,
     PrivateDnsName: eni.PrivateDnsName,
     PrivateIpAddress: eni.PrivateIpAddress,
-    PrivateIpAddresses: privateIpAddressesOutput(eni, assoc),
+    PrivateIpAddresses: privateIpAddressesOutput(eni, assoc, (s) => ({
+      PublicIp: s.PublicIp,
+      PublicDnsName: publicDnsName(ctx.region, s.PublicIp),
+      IpOwnerId: ctx.accountId,
+      AllocationId: s.allocationId,
+      AssociationId: s.associationId,
+    })),
     RequesterId: eni.RequesterId,
     RequesterManaged: eni.RequesterManaged ?? false,
     SourceDestCheck: eni.SourceDestCheck ?? true,
@@ -114,6 +134,7 @@ export function networkInterfaceOutput(ctx: RequestContext, eni: NetworkInterfac
     SubnetId: eni.SubnetId,
     TagSet: tagsField(tags) ?? [],
     VpcId: eni.VpcId,
+    Operator: { Managed: false },
   };
 }
 
@@ -147,6 +168,13 @@ const NETWORK_INTERFACE_FILTERS = filterTable<NetworkInterface>('DescribeNetwork
   'association.ip-owner-id': 'Association.IpOwnerId',
   'association.allocation-id': 'Association.AllocationId',
   'association.association-id': 'Association.AssociationId',
+  'addresses.association.public-ip': 'PrivateIpAddresses.Association.PublicIp',
+  'addresses.association.owner-id': 'PrivateIpAddresses.Association.IpOwnerId',
+  'availability-zone-id': 'AvailabilityZoneId',
+  'ipv6-addresses.ipv6-address': 'Ipv6Addresses.Ipv6Address',
+  'requester-id': 'RequesterId',
+  'operator.managed': 'Operator.Managed',
+  'operator.principal': 'Operator.Principal',
 });
 
 const describeNetworkInterfaces = action((ctx, input: DescribeNetworkInterfacesRequest): DescribeNetworkInterfacesResult => {
@@ -169,7 +197,8 @@ const describeNetworkInterfaces = action((ctx, input: DescribeNetworkInterfacesR
 
 // ---------------------------------------------------------------- attributes
 
-function requireInterface(ctx: RequestContext, id: string | undefined): NetworkInterfaceRecord {
+/** The interface named by NetworkInterfaceId (MissingParameter, Malformed, NotFound). */
+export function requireInterface(ctx: RequestContext, id: string | undefined): NetworkInterfaceRecord {
   if (id === undefined || id === '') throw missingParameter('NetworkInterfaceId');
   return requireResources(ctx, KINDS.networkInterface, [id])[0]!;
 }
@@ -194,10 +223,10 @@ function attachmentOutput(ctx: RequestContext, eni: NetworkInterfaceRecord): Net
     AttachmentId: at.AttachmentId,
     DeleteOnTermination: at.DeleteOnTermination,
     DeviceIndex: at.DeviceIndex,
-    NetworkCardIndex: 0,
+    NetworkCardIndex: at.NetworkCardIndex ?? 0,
     InstanceId: at.InstanceId,
     InstanceOwnerId: ctx.accountId,
-    Status: 'attached',
+    Status: at.Status ?? 'attached',
   };
 }
 
@@ -234,15 +263,22 @@ type Change =
 /** EC2's limit on an interface's description. */
 const MAX_DESCRIPTION = 255;
 
+/** A description as CreateNetworkInterface, RunInstances and ModifyNetworkInterfaceAttribute take it. */
+export function checkInterfaceDescription(parameter: string, v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  checkText(parameter, v);
+  if (v.length > MAX_DESCRIPTION) {
+    throw new Ec2Error('InvalidParameterValue', `Value for parameter ${parameter} is invalid. It must be at most ${MAX_DESCRIPTION} characters long.`);
+  }
+  return v;
+}
+
 function requestedChange(input: ModifyNetworkInterfaceAttributeRequest): Change {
   const found: Change[] = [];
   if (input.Description) {
     const v = input.Description.Value;
     if (v === undefined) throw missingParameter('Description.Value');
-    checkText('Description', v);
-    if (v.length > MAX_DESCRIPTION) {
-      throw new Ec2Error('InvalidParameterValue', `Value for parameter Description is invalid. It must be at most ${MAX_DESCRIPTION} characters long.`);
-    }
+    checkInterfaceDescription('Description', v);
     found.push({ attr: 'description', value: v });
   }
   if (input.Groups && input.Groups.length > 0) found.push({ attr: 'groupSet', value: input.Groups });

@@ -7,7 +7,6 @@ import type {
   BlockDeviceMapping,
   InstanceBlockDeviceMapping,
   InstanceMetadataOptionsResponse,
-  InstanceNetworkInterfaceSpecification,
   InstanceTypeInfo,
   Reservation,
   RunInstancesRequest,
@@ -34,6 +33,9 @@ import { requireImage } from '../../resources/ec2/images.js';
 import { checkText } from '../../domain/text.js';
 import { ACCOUNT_LIMITS } from '../../domain/account-limits.js';
 import { applyLaunchTemplate } from './launch-template-merge.js';
+import { adoptInterface, extraInterfaces, launchChoice, resolveExtras } from './launch-network.js';
+import { ipv6CountOnCreation } from './network-interface-lifecycle.js';
+import { allocateIpv4s, allocateIpv6s } from '../../resources/ec2/interface-addresses.js';
 
 /**
  * EC2 documents m1.small as the default, a previous-generation type the
@@ -86,60 +88,6 @@ function checkCount(name: 'MinCount' | 'MaxCount', v: number | undefined): numbe
     throw new Ec2Error('InvalidParameterValue', `Value (${v}) for parameter ${name.charAt(0).toLowerCase() + name.slice(1)} is invalid. Expected a positive integer.`);
   }
   return v;
-}
-
-interface NetworkChoice {
-  subnetId?: string;
-  groupIds: string[];
-  groupNames: string[];
-  privateIp?: string;
-  associatePublicIp?: boolean;
-  deleteOnTermination: boolean;
-  description?: string;
-}
-
-function networkChoice(input: RunInstancesRequest): NetworkChoice {
-  const specs = input.NetworkInterfaces ?? [];
-  if (specs.length === 0) {
-    return {
-      subnetId: input.SubnetId || undefined,
-      groupIds: input.SecurityGroupIds ?? [],
-      groupNames: input.SecurityGroups ?? [],
-      privateIp: input.PrivateIpAddress || undefined,
-      deleteOnTermination: true,
-    };
-  }
-  if (input.SubnetId) throw invalidParameterCombination('Network interfaces and an instance-level subnet ID may not be specified on the same request');
-  if ((input.SecurityGroupIds ?? []).length > 0 || (input.SecurityGroups ?? []).length > 0) {
-    throw invalidParameterCombination('Network interfaces and an instance-level security groups may not be specified on the same request');
-  }
-  if (input.PrivateIpAddress) {
-    throw invalidParameterCombination('Network interfaces and an instance-level private IP address should not be specified on the same request');
-  }
-  if (specs.length > 1) {
-    throw new Ec2Error('InvalidParameterValue', 'Only the primary network interface (DeviceIndex 0) can be specified at launch for now.');
-  }
-  const nic: InstanceNetworkInterfaceSpecification = specs[0]!;
-  if (nic.DeviceIndex === undefined) throw missingParameter('NetworkInterface.1.DeviceIndex');
-  if (nic.DeviceIndex !== 0) {
-    throw new Ec2Error('InvalidParameterValue', `Each network interface requires a device index; the primary interface must have device index 0, got ${nic.DeviceIndex}.`);
-  }
-  if (nic.NetworkInterfaceId) {
-    throw new Ec2Error('InvalidParameterValue', 'Launching with an existing network interface (NetworkInterfaceId) is not supported yet.');
-  }
-  if ((nic.SecondaryPrivateIpAddressCount ?? 0) > 0 || (nic.PrivateIpAddresses ?? []).length > 1 || (nic.Ipv6AddressCount ?? 0) > 0) {
-    throw new Ec2Error('InvalidParameterValue', 'Secondary private IPv4 and IPv6 addresses are not supported yet.');
-  }
-  const primaryFromList = (nic.PrivateIpAddresses ?? [])[0]?.PrivateIpAddress;
-  return {
-    subnetId: nic.SubnetId || undefined,
-    groupIds: nic.Groups ?? [],
-    groupNames: [],
-    privateIp: nic.PrivateIpAddress || primaryFromList || undefined,
-    associatePublicIp: nic.AssociatePublicIpAddress,
-    deleteOnTermination: nic.DeleteOnTermination ?? true,
-    description: nic.Description === undefined ? undefined : checkText('NetworkInterface.1.Description', nic.Description),
-  };
 }
 
 /** An EBS volume of the launch, before its record exists. */
@@ -317,7 +265,7 @@ export const runInstances = action((ctx, request: RunInstancesRequest): Reservat
   }
   const userData = input.UserData !== undefined && input.UserData !== '' ? checkUserData(input.UserData) : undefined;
 
-  const net = networkChoice(input);
+  const net = launchChoice(ctx, input, maxCount);
   if (net.privateIp !== undefined && maxCount > 1) {
     throw invalidParameterCombination('A specific private IP address can only be given when launching a single instance (MaxCount = 1).');
   }
@@ -330,8 +278,10 @@ export const runInstances = action((ctx, request: RunInstancesRequest): Reservat
     );
   }
   checkOffered(ctx, typeName, subnet.AvailabilityZone);
-  const groups = resolveGroups(ctx, subnet, net.groupIds, net.groupNames);
-  const wantsPublicIp = net.associatePublicIp ?? subnet.MapPublicIpOnLaunch;
+  const groups = net.existing ? net.existing.Groups : resolveGroups(ctx, subnet, net.groupIds, net.groupNames);
+  const extras = resolveExtras(ctx, net, subnet, typeName, maxCount);
+  // EC2 gives no public IPv4 to an existing interface or when launching with several
+  const wantsPublicIp = net.existing || extras.length > 0 ? net.associatePublicIp === true : (net.associatePublicIp ?? subnet.MapPublicIpOnLaunch);
 
   const shutdown = input.InstanceInitiatedShutdownBehavior ?? 'stop';
   if (shutdown !== 'stop' && shutdown !== 'terminate') {
@@ -368,7 +318,7 @@ export const runInstances = action((ctx, request: RunInstancesRequest): Reservat
   const tagSpecs = tagSpecificationTags(input.TagSpecifications, ['instance', 'volume', 'network-interface']);
 
   // ---- capacity: as many as MaxCount asks, limited by the account limit and the subnet's free addresses
-  const privateIps = allocatePrivateIps(ctx, subnet, Math.min(maxCount, capacity), net.privateIp);
+  const privateIps = net.existing ? [net.existing.PrivateIpAddress] : allocatePrivateIps(ctx, subnet, Math.min(maxCount, capacity), net.privateIp);
   if (privateIps.length < minCount) {
     throw new Ec2Error(
       'InsufficientFreeAddressesInSubnet',
@@ -385,24 +335,38 @@ export const runInstances = action((ctx, request: RunInstancesRequest): Reservat
   const instances: StoredInstance[] = [];
   const enis = eniCollection(ctx);
   const col = instanceCollection(ctx);
+  // addresses handed out by this call and not stored yet (the later instances' primaries)
+  const taken: string[] = [...privateIps];
   const tagsFor = (t: string): Tag[] => tagSpecs.get(t) ?? [];
   for (let i = 0; i < privateIps.length; i++) {
     const instanceId = newId('i');
     const privateIp = privateIps[i]!;
-    const eni: NetworkInterfaceRecord = newInstanceInterface(ctx, {
-      subnet,
-      privateIp,
-      groups,
-      instanceId,
-      deviceIndex: 0,
-      deleteOnTermination: net.deleteOnTermination,
-      publicIp: publicIps[i],
-      description: net.description,
-      attachTime: now,
-    });
-    enis.put(ctx.region, eni.NetworkInterfaceId, eni);
-    putTags(ctx, eni.NetworkInterfaceId, KINDS.networkInterface.name, tagsFor('network-interface'));
+    const primaryAt = { deviceIndex: 0, networkCardIndex: net.networkCardIndex, deleteOnTermination: net.deleteOnTermination };
+    let eni: NetworkInterfaceRecord;
+    if (net.existing) {
+      eni = adoptInterface(ctx, net.existing, instanceId, primaryAt, newId('eni-attach'), now);
+    } else {
+      const secondaryIps = allocateIpv4s(ctx, subnet, net.addresses.secondaries, net.addresses.secondaryCount, taken);
+      taken.push(...secondaryIps);
+      eni = newInstanceInterface(ctx, {
+        subnet,
+        privateIp,
+        secondaryIps,
+        ipv6Addresses: allocateIpv6s(ctx, subnet, net.addresses.ipv6, ipv6CountOnCreation(subnet, net.addresses)),
+        groups,
+        instanceId,
+        ...primaryAt,
+        publicIp: publicIps[i],
+        description: net.description,
+        attachTime: now,
+      });
+      enis.put(ctx.region, eni.NetworkInterfaceId, eni);
+      putTags(ctx, eni.NetworkInterfaceId, KINDS.networkInterface.name, tagsFor('network-interface'));
+    }
     lookups.enis.set(eni.NetworkInterfaceId, eni);
+    const more = extraInterfaces(ctx, extras, instanceId, now, taken, () => newId('eni-attach'));
+    for (const e of more.created) putTags(ctx, e.NetworkInterfaceId, KINDS.networkInterface.name, tagsFor('network-interface'));
+    for (const e of more.records) lookups.enis.set(e.NetworkInterfaceId, e);
 
     // its EBS volumes: in-use and attached from the start (the reconciler creates their bytes before the machine runs)
     const launched = volumes.map((v) => {
@@ -461,7 +425,7 @@ export const runInstances = action((ctx, request: RunInstancesRequest): Reservat
       PrivateDnsNameOptions: { HostnameType: 'ip-name', EnableResourceNameDnsARecord: false, EnableResourceNameDnsAAAARecord: false },
       MaintenanceOptions: { AutoRecovery: 'default' },
       StateReason: { Code: 'pending', Message: 'pending' },
-      networkInterfaceIds: [eni.NetworkInterfaceId],
+      networkInterfaceIds: [eni.NetworkInterfaceId, ...more.records.map((e) => e.NetworkInterfaceId)],
       reservationId,
       ownerId: ctx.accountId,
       desired: 'running',

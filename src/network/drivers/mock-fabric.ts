@@ -15,6 +15,7 @@ import {
   type PluggedInterface,
   type PlugRequest,
   type PublicIpMapping,
+  checkReaddress,
 } from '../fabric.js';
 
 const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/i;
@@ -103,6 +104,30 @@ export class MockFabric implements Fabric {
     if (!mine) this.byInstance.set(req.instanceId, (mine = new Set()));
     mine.add(req.interfaceId);
     return { ...iface, addresses: [...iface.addresses] };
+  }
+
+  async readdress(interfaceId: string, privateIps: readonly string[]): Promise<PluggedInterface> {
+    this.op(`readdress ${interfaceId}`);
+    const p = this.plugged.get(interfaceId);
+    if (!p) throw new FabricError('not-found', interfaceId, `${interfaceId} is not plugged`);
+    const subnet = parseCidr4(p.req.subnetCidr)!;
+    checkReaddress(p.req, privateIps, subnet);
+    for (const ip of privateIps) {
+      const user = this.owners.get(`${p.req.vpcId} ip ${ip}`);
+      if (user && user !== interfaceId) throw new FabricError('conflict', interfaceId, `${ip} is in use by ${user} in ${p.req.vpcId}`);
+    }
+    for (const k of ownerKeys(p.req)) this.owners.delete(k);
+    p.req = { ...p.req, privateIps: [...privateIps] };
+    for (const k of ownerKeys(p.req)) this.owners.set(k, interfaceId);
+    p.iface = { ...p.iface, addresses: privateIps.map((ip) => `${ip}/${subnet.prefix}`) };
+    // public IPs of addresses it no longer has
+    for (const pub of [...(this.ipsByInterface.get(interfaceId) ?? [])]) {
+      if (!privateIps.includes(this.mappings.get(pub)?.privateIp ?? '')) {
+        this.mappings.delete(pub);
+        this.ipsByInterface.get(interfaceId)?.delete(pub);
+      }
+    }
+    return { ...p.iface, addresses: [...p.iface.addresses] };
   }
 
   async unplug(interfaceId: string): Promise<void> {

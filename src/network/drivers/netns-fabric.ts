@@ -39,6 +39,7 @@ import {
   type PluggedInterface,
   type PlugRequest,
   type PublicIpMapping,
+  checkReaddress,
 } from '../fabric.js';
 import {
   NAT_TABLE,
@@ -241,6 +242,34 @@ export class NetnsFabric implements Fabric {
       }
       const iface = await this.failing(req.interfaceId, () => this.createInterface(net, { ...req, mac, privateIps: [...req.privateIps] }, subnet));
       return copyIface(iface);
+    });
+  }
+
+  readdress(interfaceId: string, privateIps: readonly string[]): Promise<PluggedInterface> {
+    return this.serial(async () => {
+      const p = this.plugged.get(interfaceId);
+      if (!p) throw new FabricError('not-found', interfaceId, `${interfaceId} is not plugged`);
+      const subnet = parseCidr4(p.req.subnetCidr)!;
+      checkReaddress(p.req, privateIps, subnet);
+      for (const o of this.plugged.values()) {
+        if (o === p || o.req.vpcId !== p.req.vpcId) continue;
+        const dup = privateIps.find((x) => o.req.privateIps.includes(x));
+        if (dup) throw new FabricError('conflict', interfaceId, `${dup} is in use by ${o.req.interfaceId} in ${p.req.vpcId}`);
+      }
+      const added = privateIps.filter((a) => !p.req.privateIps.includes(a));
+      const removed = p.req.privateIps.filter((a) => !privateIps.includes(a));
+      // public IPs mapped to an address that goes are unmapped first
+      await this.unmapAll([...this.mappings.values()].filter((m) => m.interfaceId === interfaceId && removed.includes(m.privateIp)));
+      // in place, inside the instance's namespace: the device (and a running guest's view of it) stays
+      await this.failing(interfaceId, () =>
+        ipBatch(p.iface.netns, [
+          ...removed.map((a) => `addr del ${a}/${subnet.prefix} dev ${p.iface.ifname}`),
+          ...added.map((a) => `addr add ${a}/${subnet.prefix} dev ${p.iface.ifname}`),
+        ]),
+      );
+      p.req = { ...p.req, privateIps: [...privateIps] };
+      p.iface = { ...p.iface, addresses: privateIps.map((a) => `${a}/${subnet.prefix}`) };
+      return copyIface(p.iface);
     });
   }
 

@@ -11,6 +11,7 @@ import type { InstanceRecord, NetworkInterfaceRecord, StoredInstance } from './r
 export type { StoredInstance } from './records.js';
 import { KINDS, LIVE_INDEX } from './kinds.js';
 import { kind } from '../../store/kind.js';
+import { deletePermissionsOf } from './network-interfaces.js';
 
 export const instanceCollection = (ctx: { store: ResourceContext['store'] }) => ctx.store.collection(KINDS.instance);
 export const eniCollection = (ctx: { store: ResourceContext['store'] }) => ctx.store.collection(KINDS.networkInterface);
@@ -52,7 +53,7 @@ export function assignPublicIpOnStart(ctx: ResourceContext, rec: StoredInstance)
 }
 
 /** Clears an Elastic IP's association fields (the allocation itself is kept). */
-function disassociateElasticIp(ctx: ResourceContext, allocationId: string): void {
+export function disassociateElasticIp(ctx: ResourceContext, allocationId: string): void {
   const col = ctx.store.collection(KINDS.elasticIp);
   const addr = col.get(ctx.region, allocationId);
   if (!addr) return;
@@ -64,22 +65,43 @@ function disassociateElasticIp(ctx: ResourceContext, allocationId: string): void
   col.put(ctx.region, allocationId, addr);
 }
 
+/** The allocation ids of the Elastic IPs on an interface (its primary address and secondary ones). */
+export function elasticIpsOf(eni: NetworkInterfaceRecord): string[] {
+  return [eni.association?.allocationId, ...(eni.secondaryAssociations ?? []).map((s) => s.allocationId)].filter((a): a is string => a !== undefined);
+}
+
+/** The instance the Elastic IPs of an interface name (undefined: the interface left its instance; they stay on the interface). */
+export function setInstanceOfElasticIps(ctx: ResourceContext, eni: NetworkInterfaceRecord, instanceId: string | undefined): void {
+  const col = ctx.store.collection(KINDS.elasticIp);
+  for (const allocationId of elasticIpsOf(eni)) {
+    const addr = col.get(ctx.region, allocationId);
+    if (!addr || addr.InstanceId === instanceId) continue;
+    if (instanceId === undefined) delete addr.InstanceId;
+    else addr.InstanceId = instanceId;
+    col.put(ctx.region, allocationId, addr);
+  }
+}
+
 /**
  * Terminate: interfaces marked DeleteOnTermination are deleted (their private
- * and public IPs return to the pools, their tags go); the others are detached
- * and become available. Elastic IPs are disassociated but stay allocated.
+ * and public IPs return to the pools, their tags go, their Elastic IPs are
+ * disassociated but stay allocated); the others are detached and become
+ * available, keeping their Elastic IPs.
  */
 export function releaseInterfacesOnTerminate(ctx: ResourceContext, rec: InstanceRecord): void {
   const col = eniCollection(ctx);
   for (const eni of interfacesOf(ctx, rec)) {
     if (eni.attachment?.InstanceId !== rec.InstanceId) continue;
-    if (eni.association?.allocationId) disassociateElasticIp(ctx, eni.association.allocationId);
     if (eni.attachment.DeleteOnTermination) {
+      for (const a of elasticIpsOf(eni)) disassociateElasticIp(ctx, a);
       col.delete(ctx.region, eni.NetworkInterfaceId);
       ctx.store.tags.removeAll(ctx.region, eni.NetworkInterfaceId);
+      deletePermissionsOf(ctx, eni.NetworkInterfaceId);
     } else {
+      // detached: its Elastic IPs stay with it (no longer the instance's), an auto-assigned public IP goes
+      setInstanceOfElasticIps(ctx, eni, undefined);
       delete eni.attachment;
-      delete eni.association;
+      if (eni.association && eni.association.allocationId === undefined) delete eni.association;
       eni.Status = 'available';
       col.put(ctx.region, eni.NetworkInterfaceId, eni);
     }

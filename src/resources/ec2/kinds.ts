@@ -17,6 +17,7 @@ import type {
   LaunchTemplateRecord,
   NetworkAclRecord,
   NetworkInterfaceRecord,
+  NetworkInterfacePermissionRecord,
   PrefixListRecord,
   RouteTableRecord,
   SecurityGroupRecord,
@@ -171,6 +172,11 @@ export const KINDS = {
   customerGateway: ec2Kind<CustomerGatewayRecord>('customer-gateway', 'cgw', ['InvalidCustomerGatewayID.NotFound', 'customerGateway ID', 'InvalidCustomerGatewayID.Malformed']),
   vpnGateway: ec2Kind<VpnGatewayRecord>('vpn-gateway', 'vgw', ['InvalidVpnGatewayID.NotFound', 'vpnGateway ID', 'InvalidVpnGatewayID.Malformed']),
   vpnConnection: ec2Kind<VpnConnectionRecord>('vpn-connection', 'vpn', ['InvalidVpnConnectionID.NotFound', 'vpnConnection ID', 'InvalidVpnConnectionID.Malformed']),
+  networkInterfacePermission: ec2Kind<NetworkInterfacePermissionRecord>('network-interface-permission', 'eni-perm', [
+    'InvalidNetworkInterfacePermissionID.NotFound',
+    'network interface permission ID',
+    'InvalidNetworkInterfacePermissionID.Malformed',
+  ]),
 } as const;
 
 export type AnyEc2Kind = (typeof KINDS)[keyof typeof KINDS];

@@ -25,35 +25,65 @@ export interface NewInterface {
   publicIp?: string;
   description?: string;
   attachTime: string;
+  /** secondary private IPv4s, after the primary */
+  secondaryIps?: readonly string[];
+  ipv6Addresses?: readonly string[];
+  networkCardIndex?: number;
 }
 
-/** Builds (does not store) an interface attached to an instance. */
-export function newInstanceInterface(ctx: ResourceContext, n: NewInterface): NetworkInterfaceRecord {
-  const dns = privateDnsName(ctx.region, n.privateIp);
-  const record: NetworkInterfaceRecord = {
+/** What a new, unattached interface (CreateNetworkInterface) is made of. */
+export interface NewDetachedInterface {
+  subnet: SubnetRecord;
+  /** the primary first */
+  privateIps: readonly string[];
+  groups: GroupIdentifier[];
+  description?: string;
+  ipv6Addresses?: readonly string[];
+  interfaceType?: NetworkInterfaceRecord['InterfaceType'];
+}
+
+/** Builds (does not store) an available interface: no attachment, no public IP. */
+export function newInterface(ctx: ResourceContext, n: NewDetachedInterface): NetworkInterfaceRecord {
+  const primary = n.privateIps[0]!;
+  return {
     NetworkInterfaceId: newId('eni'),
     SubnetId: n.subnet.SubnetId,
     VpcId: n.subnet.VpcId,
     AvailabilityZone: n.subnet.AvailabilityZone,
+    AvailabilityZoneId: n.subnet.AvailabilityZoneId,
     Description: n.description ?? '',
-    InterfaceType: 'interface',
+    InterfaceType: n.interfaceType ?? 'interface',
     OwnerId: ctx.accountId,
     RequesterManaged: false,
     SourceDestCheck: true,
-    PrivateIpAddress: n.privateIp,
-    PrivateDnsName: dns,
-    PrivateIpAddresses: [{ Primary: true, PrivateIpAddress: n.privateIp, PrivateDnsName: dns }],
-    Ipv6Addresses: [],
+    PrivateIpAddress: primary,
+    PrivateDnsName: privateDnsName(ctx.region, primary),
+    PrivateIpAddresses: n.privateIps.map((ip, i) => ({ Primary: i === 0, PrivateIpAddress: ip, PrivateDnsName: privateDnsName(ctx.region, ip) })),
+    Ipv6Addresses: (n.ipv6Addresses ?? []).map((a) => ({ Ipv6Address: a, IsPrimaryIpv6: false })),
     MacAddress: newMacAddress(),
     Groups: n.groups,
-    Status: 'in-use',
-    attachment: {
-      AttachmentId: newId('eni-attach'),
-      InstanceId: n.instanceId,
-      DeviceIndex: n.deviceIndex,
-      AttachTime: n.attachTime,
-      DeleteOnTermination: n.deleteOnTermination,
-    },
+    Status: 'available',
+  };
+}
+
+/** Builds (does not store) an interface attached to an instance. */
+export function newInstanceInterface(ctx: ResourceContext, n: NewInterface): NetworkInterfaceRecord {
+  const record = newInterface(ctx, {
+    subnet: n.subnet,
+    privateIps: [n.privateIp, ...(n.secondaryIps ?? [])],
+    groups: n.groups,
+    description: n.description,
+    ipv6Addresses: n.ipv6Addresses,
+  });
+  record.Status = 'in-use';
+  record.attachment = {
+    AttachmentId: newId('eni-attach'),
+    InstanceId: n.instanceId,
+    DeviceIndex: n.deviceIndex,
+    AttachTime: n.attachTime,
+    DeleteOnTermination: n.deleteOnTermination,
+    Status: 'attached',
+    NetworkCardIndex: n.networkCardIndex ?? 0,
   };
   if (n.publicIp !== undefined) record.association = { PublicIp: n.publicIp };
   return record;
@@ -114,4 +144,12 @@ export function resolveGroups(ctx: ResourceContext, subnet: SubnetRecord, ids: r
     throw new Ec2Error('SecurityGroupsPerInterfaceLimitExceeded', 'The maximum number of security groups per interface has been reached.');
   }
   return chosen.map((g) => ({ GroupId: g.GroupId, GroupName: g.GroupName }));
+}
+
+/** Deletes the permissions of an interface that goes (DeleteNetworkInterface, terminate with DeleteOnTermination). */
+export function deletePermissionsOf(ctx: Pick<ResourceContext, 'store' | 'region'>, networkInterfaceId: string): void {
+  const col = ctx.store.collection(KINDS.networkInterfacePermission);
+  for (const p of col.list(ctx.region)) {
+    if (p.NetworkInterfaceId === networkInterfaceId) col.delete(ctx.region, p.NetworkInterfacePermissionId);
+  }
 }

@@ -19,6 +19,7 @@ import type {
   NetworkAclAssociation,
   NetworkAclEntry,
   NetworkInterface,
+  NetworkInterfacePermission,
   Route,
   RouteTable,
   ResponseLaunchTemplateData,
@@ -121,12 +122,23 @@ export type NetworkInterfaceRecord = Omit<NetworkInterface, 'TagSet' | 'Attachme
   Groups: GroupIdentifier[];
   Status: 'available' | 'in-use' | 'attaching' | 'detaching';
   /** set while attached */
-  attachment?: { AttachmentId: string; InstanceId: string; DeviceIndex: number; AttachTime: string; DeleteOnTermination: boolean };
+  attachment?: {
+    AttachmentId: string;
+    InstanceId: string;
+    DeviceIndex: number;
+    AttachTime: string;
+    DeleteOnTermination: boolean;
+    /** absent: attached (records from before AttachNetworkInterface) */
+    Status?: 'attaching' | 'attached' | 'detaching';
+    NetworkCardIndex?: number;
+  };
   /**
    * Public IPv4 mapped 1:1 to the primary private IP: an auto-assigned public IP
    * (released on stop) or an Elastic IP (kept).
    */
   association?: { PublicIp: string; allocationId?: string; associationId?: string };
+  /** Elastic IPs mapped 1:1 to secondary private IPv4s of the interface */
+  secondaryAssociations?: { privateIp: string; PublicIp: string; allocationId: string; associationId: string }[];
 };
 
 /** collection 'elastic-ip' — owned by addresses.ts */
@@ -576,3 +588,8 @@ export type VpnConnectionRecord = Omit<import('@aws-sdk/client-ec2').VpnConnecti
     Routes: { DestinationCidrBlock: string; Source: 'Static'; State: 'pending' | 'available' | 'deleting' }[];
     VgwTelemetry: (Omit<import('@aws-sdk/client-ec2').VgwTelemetry, 'LastStatusChange'> & { LastStatusChange: string })[];
   };
+/** collection 'network-interface-permission' — owned by network-interface-permissions.ts (deleted with its interface) */
+export type NetworkInterfacePermissionRecord = NetworkInterfacePermission & {
+  NetworkInterfacePermissionId: string;
+  NetworkInterfaceId: string;
+};
