@@ -19,6 +19,8 @@ import { VpcServices } from './reconcile/services.js';
 import { SqliteStore } from './store/sqlite.js';
 import { mustWait, slice } from './runtime/turns.js';
 import type { Store } from './store/store.js';
+import { temporarySecret } from './domain/temporary-credentials.js';
+import { credentialsKey } from './resources/ec2/instance-profiles.js';
 
 export interface RunningServer {
   readonly url: string;
@@ -101,7 +103,8 @@ export async function startServer(config: Config, log: (line: string) => void = 
   const endpoint = new QueryEndpoint({
     model: ec2Model,
     auth: config.auth,
-    secretFor: (k) => secrets.get(k),
+    // the account's keys, and the temporary ones instance profiles hand out (meta-data/iam/)
+    secretFor: (k, token) => secrets.get(k) ?? temporarySecret(credentialsKey(store), k, token, Date.now()),
     defaultRegion: config.defaultRegion,
     isRegionServed: (r) => config.regions.includes(r),
     implements: (a) => dispatcher.has(a),

@@ -45,7 +45,8 @@ export interface EndpointOptions {
   model: CompactModel;
   /** 'sigv4' checks signatures; 'any' accepts any access key */
   auth: 'sigv4' | 'any';
-  secretFor(accessKeyId: string): string | undefined;
+  /** the secret of an access key (a temporary one with its session token) */
+  secretFor(accessKeyId: string, sessionToken?: string): string | undefined;
   defaultRegion: string;
   isRegionServed(region: string): boolean;
   /** whether Overcast implements this EC2 operation */
@@ -198,7 +199,7 @@ export class QueryEndpoint {
       if (this.opts.auth === 'sigv4') {
         let id;
         try {
-          id = verifySigV4(signed, (k) => this.opts.secretFor(k), Date.now());
+          id = verifySigV4(signed, (k, token) => this.opts.secretFor(k, token), Date.now());
         } catch (e) {
           service = this.serviceForError(req, query, body, signed);
           throw e;

@@ -364,7 +364,8 @@ export function readScope(req: SignedRequest): ScopeOnly {
 /** Verifies a request's SigV4 signature; throws the EC2 error a real endpoint would give. */
 export function verifySigV4(
   req: SignedRequest,
-  secretFor: (accessKeyId: string) => string | undefined,
+  /** the secret of an access key; temporary keys come with their session token (X-Amz-Security-Token) */
+  secretFor: (accessKeyId: string, sessionToken: string | undefined) => string | undefined,
   nowMs: number,
 ): VerifiedIdentity {
   const p = parseAuth(req);
@@ -375,7 +376,8 @@ export function verifySigV4(
       401,
     );
   }
-  const secret = secretFor(p.accessKeyId);
+  const sessionToken = p.presigned ? (new URLSearchParams(req.query).get('X-Amz-Security-Token') ?? undefined) : headerValue(req.rawHeaders, 'x-amz-security-token');
+  const secret = secretFor(p.accessKeyId, sessionToken);
   if (secret === undefined) throw authFailure('AWS was not able to validate the provided access credentials');
   const when = parseAmzDate(p.amzDate);
   if (when === undefined || p.amzDate.slice(0, 8) !== p.date) throw signatureMismatch();

@@ -58,6 +58,7 @@ import { ReconcileLoop } from './loop.js';
 import { GroupMembers, groupSetName, privateIpsOf, resolveRuleSet } from './security-rules.js';
 import type { Reconciler, ReconcilerDeps } from './reconciler.js';
 import { KINDS, LIVE_INDEX, TERMINATED_INDEX } from '../resources/ec2/kinds.js';
+import { instanceSettingsUnsettled, settleInstanceSettings } from '../resources/ec2/instance-settling.js';
 
 export interface InstanceReconcilerDeps extends ReconcilerDeps {
   driver: Hypervisor;
@@ -407,6 +408,7 @@ export class InstanceReconciler implements Reconciler {
       return true;
     }
     const recovering = this.recovering.delete(id);
+    if (instanceSettingsUnsettled({ store: this.deps.store, region }, rec)) await this.commit(region, id, rec.State.Name, (ctx, r) => settleInstanceSettings(ctx, r));
     switch (rec.desired) {
       case 'running':
         return this.keepRunning(region, rec, actual, recovering);

@@ -33,7 +33,8 @@ import type { NetworkInterfaceRecord, StoredInstance, SubnetRecord, VpcRecord } 
 import type { Store } from '../store/store.js';
 import { ipInCidr, parseCidr4, parseIpv4 } from '../domain/cidr.js';
 import { findZone } from '../domain/regions.js';
-import type { InstanceMetadata, InterfaceMetadata, MetadataOptions, MetadataSource } from '../network/imds/metadata.js';
+import type { IamMetadata, InstanceMetadata, InterfaceMetadata, MetadataOptions, MetadataSource } from '../network/imds/metadata.js';
+import { roleCredentialsOf } from '../resources/ec2/instance-profiles.js';
 import { signingCertificate } from '../network/imds/pkcs7.js';
 import type { DnsAnswer, DnsReverseAnswer, DnsSource } from '../network/dns/resolver.js';
 import { privateIpsOf } from './security-rules.js';
@@ -109,6 +110,13 @@ function optionsOf(rec: StoredInstance): MetadataOptions {
 }
 
 const stripDev = (d: string) => d.replace(/^\/dev\//, '');
+
+/** meta-data/iam/ of an instance whose instance profile is associated. */
+function iamMetadataOf(store: Store, region: string, rec: StoredInstance): IamMetadata | undefined {
+  const role = roleCredentialsOf(store, region, rec, Date.now());
+  if (!role) return undefined;
+  return { instanceProfileArn: role.profile.Arn, instanceProfileId: role.profile.Id, lastUpdated: role.lastUpdated, roleName: role.roleName, credentials: role.credentials };
+}
 
 /** The metadata and DNS sources over the store. */
 export function metadataSources(store: Store, config: Config, opts: { signingKey?: KeyObject } = {}): MetadataSources {
@@ -240,7 +248,7 @@ export function metadataSources(store: Store, config: Config, opts: { signingKey
           ? store.tags.forResource(region, rec.InstanceId).map((t) => ({ key: t.Key, value: t.Value }))
           : undefined,
       lifeCycle: rec.InstanceLifecycle === 'spot' ? 'spot' : rec.InstanceLifecycle === 'capacity-block' ? 'capacity-block' : 'on-demand',
-      // iam: TODO(iam) — instance profiles do not exist yet; the tree serves iam/ once this is set
+      iam: iamMetadataOf(store, region, rec),
     };
     return m;
   }

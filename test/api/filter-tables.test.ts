@@ -13,7 +13,6 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 /** action -> filters that no item in Overcast has a value for, and why */
 const NEVER_SET: Record<string, Record<string, string>> = {
   DescribeInstances: {
-    affinity: 'no dedicated hosts',
     'state-reason-code': 'a running instance has no state reason',
     'state-reason-message': 'a running instance has no state reason',
   },
@@ -76,6 +75,8 @@ const NEVER_SET: Record<string, Record<string, string>> = {
     'operator.principal': 'no interfaces managed by a service',
   },
   DescribeNetworkInterfacePermissions: { 'network-interface-permission.aws-service': 'grants to AWS services are not supported' },
+  DescribeHosts: { 'host-reservation-id': 'no host reservations' },
+  DescribeCapacityReservations: { 'outpost-arn': 'no Outposts' },
   DescribeSubnets: {
     'ipv6-cidr-block-association.ipv6-cidr-block': 'no IPv6 subnet here',
     'ipv6-cidr-block-association.association-id': 'no IPv6 subnet here',
@@ -214,6 +215,24 @@ describe('filter tables against a world with one of everything', () => {
     const vpn = (await c.send(new EC2.CreateVpnConnectionCommand({ Type: 'ipsec.1', CustomerGatewayId: cgw, VpnGatewayId: vgw, Options: { StaticRoutesOnly: true } }))).VpnConnection!.VpnConnectionId!;
     await c.send(new EC2.CreateVpnConnectionRouteCommand({ VpnConnectionId: vpn, DestinationCidrBlock: '192.168.0.0/16' }));
     const all = [vpc, subnet, igw, rtb, sg, inst, flowLog, pl, lt, vol, snap, tgw.TransitGatewayId!, tgwAttach, tgwRtb];
+    const pg = (await c.send(new EC2.CreatePlacementGroupCommand({ GroupName: 'spread', Strategy: 'spread' }))).PlacementGroup!;
+    await c.send(new EC2.AllocateHostsCommand({ AvailabilityZone: 'us-east-1a', InstanceType: 'm5.large', AutoPlacement: 'on', ClientToken: 'one-host' }));
+    await c.send(
+      new EC2.CreateCapacityReservationCommand({
+        InstanceType: 'm5.large',
+        InstancePlatform: 'Linux/UNIX',
+        AvailabilityZone: 'us-east-1a',
+        InstanceCount: 1,
+        EndDateType: 'limited',
+        EndDate: new Date(Date.now() + 86_400_000),
+        PlacementGroupArn: pg.GroupArn,
+      }),
+    );
+    await c.send(new EC2.AssociateIamInstanceProfileCommand({ InstanceId: inst, IamInstanceProfile: { Name: 'web' } }));
+    // one instance on the host, one in a partition group drawing from the open reservation
+    await c.send(new EC2.RunInstancesCommand({ ImageId: ami, MinCount: 1, MaxCount: 1, InstanceType: 'm5.large', Placement: { Tenancy: 'host', AvailabilityZone: 'us-east-1a' } }));
+    await c.send(new EC2.CreatePlacementGroupCommand({ GroupName: 'parts', Strategy: 'partition', PartitionCount: 2 }));
+    await c.send(new EC2.RunInstancesCommand({ ImageId: ami, MinCount: 1, MaxCount: 1, InstanceType: 'm5.large', Placement: { GroupName: 'parts', AvailabilityZone: 'us-east-1a' } }));
     await c.send(new EC2.CreateTagsCommand({ Resources: all, Tags: [{ Key: 'Name', Value: 'everything' }] }));
   });
 
@@ -225,8 +244,8 @@ describe('filter tables against a world with one of everything', () => {
   async function count(action: string, Filters: { Name: string; Values: string[] }[]): Promise<number> {
     const Command = (EC2 as unknown as Record<string, new (input: object) => EC2.DescribeVpcsCommand>)[`${action}Command`];
     assert.ok(Command, action);
-    // DescribeFlowLogs names its list `Filter`
-    const input: Record<string, unknown> = { ...EXTRA_INPUT[action], ...(action === 'DescribeFlowLogs' ? { Filter: Filters } : { Filters }) };
+    // DescribeFlowLogs and DescribeHosts name their list `Filter`
+    const input: Record<string, unknown> = { ...EXTRA_INPUT[action], ...(action === 'DescribeFlowLogs' || action === 'DescribeHosts' ? { Filter: Filters } : { Filters }) };
     if (action === 'DescribeInstanceStatus') input.IncludeAllInstances = true;
     if (action === 'DescribeVpcEndpointServicePermissions') input.ServiceId = serviceId;
     const out = (await c.send(new Command(input))) as unknown as Record<string, unknown>;

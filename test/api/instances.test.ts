@@ -418,7 +418,7 @@ describe('instances', () => {
     assert.equal(i!.Placement!.AvailabilityZone, 'us-east-1b');
     assert.equal(i!.PublicIpAddress, undefined, 'a new subnet does not map public IPs');
     assert.deepEqual(i!.SecurityGroups, [{ GroupId: sg.GroupId, GroupName: 'app' }]);
-    assert.equal(i!.Monitoring!.State, 'enabled');
+    assert.equal(i!.Monitoring!.State, 'pending', 'enabled once the instance is reconciled');
     assert.deepEqual(i!.BlockDeviceMappings!.map((b) => [b.DeviceName, b.Ebs!.DeleteOnTermination]), [['/dev/xvda', false], ['/dev/sdf', true]]);
     const other = await ec2Error(c.send(new RunInstancesCommand({ ImageId: ami.x86, MinCount: 1, MaxCount: 1, SubnetId: subnet.Subnet!.SubnetId, SecurityGroups: ['default'] })));
     assert.equal(other.code, 'InvalidParameter', 'a default-VPC group name cannot go into another VPC');

@@ -36,6 +36,15 @@ import { networkInterfaceLifecycleModule } from './network-interface-lifecycle.j
 import { networkInterfaceAddressesModule } from './network-interface-addresses.js';
 import { networkInterfacePermissionsModule } from './network-interface-permissions.js';
 
+import { ebsEncryptionModule } from './ebs-encryption.js';
+import { instanceMetadataDefaultsModule } from './instance-metadata-defaults.js';
+import { monitoringModule } from './monitoring.js';
+import { placementGroupsModule } from './placement-groups.js';
+import { dedicatedHostsModule } from './dedicated-hosts.js';
+import { instancePlacementModule } from './instance-placement.js';
+import { capacityReservationsModule } from './capacity-reservations.js';
+import { instanceProfilesModule } from './instance-profiles.js';
+
 export const ec2Modules: readonly ApiModule[] = [
   regionsModule,
   tagsModule,
@@ -71,4 +80,12 @@ export const ec2Modules: readonly ApiModule[] = [
   networkInterfaceLifecycleModule,
   networkInterfaceAddressesModule,
   networkInterfacePermissionsModule,
+  ebsEncryptionModule,
+  instanceMetadataDefaultsModule,
+  monitoringModule,
+  placementGroupsModule,
+  dedicatedHostsModule,
+  instancePlacementModule,
+  capacityReservationsModule,
+  instanceProfilesModule,
 ];

@@ -98,6 +98,8 @@ export function instanceOutput(ctx: RequestContext, rec: StoredInstance, lk: Ins
     VirtualizationType: rec.VirtualizationType,
     CpuOptions: rec.CpuOptions,
     CapacityReservationSpecification: rec.CapacityReservationSpecification,
+    CapacityReservationId: rec.CapacityReservationId,
+    IamInstanceProfile: terminated ? undefined : rec.IamInstanceProfile,
     HibernationOptions: rec.HibernationOptions,
     MetadataOptions: rec.MetadataOptions,
     EnclaveOptions: rec.EnclaveOptions,

@@ -99,6 +99,10 @@ const INSTANCE_FILTERS = filterTable<InstanceOutput>('DescribeInstances', {
   'usage-operation': 'UsageOperation',
   'virtualization-type': 'VirtualizationType',
   'vpc-id': 'VpcId',
+  'host-id': 'Placement.HostId',
+  'placement-partition-number': 'Placement.PartitionNumber',
+  'capacity-reservation-id': 'CapacityReservationId',
+  'iam-instance-profile.arn': 'IamInstanceProfile.Arn',
 });
 
 /** Groups consecutive instances of one reservation (instances are listed in launch order). */

@@ -36,6 +36,9 @@ import { applyLaunchTemplate } from './launch-template-merge.js';
 import { adoptInterface, extraInterfaces, launchChoice, resolveExtras } from './launch-network.js';
 import { ipv6CountOnCreation } from './network-interface-lifecycle.js';
 import { allocateIpv4s, allocateIpv6s } from '../../resources/ec2/interface-addresses.js';
+import { accountSettings } from '../../resources/ec2/account-settings.js';
+import { launchPlacement, requestedZone } from './launch-placement.js';
+import { launchInstanceProfile } from './instance-profiles.js';
 
 /**
  * EC2 documents m1.small as the default, a previous-generation type the
@@ -99,6 +102,7 @@ interface PlannedVolume {
   throughput?: number;
   snapshotId?: string;
   encrypted: boolean;
+  kmsKeyId?: string;
   deleteOnTermination: boolean;
 }
 
@@ -162,6 +166,7 @@ function planVolumes(image: ImageRecord, requested: readonly BlockDeviceMapping[
       throughput: shape.throughput,
       snapshotId: m.Ebs.SnapshotId,
       encrypted: m.Ebs.Encrypted ?? false,
+      kmsKeyId: m.Ebs.KmsKeyId,
       deleteOnTermination: m.Ebs.DeleteOnTermination ?? true,
     });
   }
@@ -170,15 +175,17 @@ function planVolumes(image: ImageRecord, requested: readonly BlockDeviceMapping[
   return out;
 }
 
-function metadataOptions(image: ImageRecord, input: RunInstancesRequest['MetadataOptions']): InstanceMetadataOptionsResponse {
+/** Precedence (lowest first): EC2's defaults, the account's metadata defaults, the image (IMDSv2 only), the request. */
+function metadataOptions(ctx: RequestContext, image: ImageRecord, input: RunInstancesRequest['MetadataOptions']): InstanceMetadataOptionsResponse {
   const v2 = image.ImdsSupport === 'v2.0';
+  const account = accountSettings(ctx).metadataDefaults;
   const out: InstanceMetadataOptionsResponse = {
     State: 'applied',
-    HttpTokens: v2 ? 'required' : 'optional',
-    HttpPutResponseHopLimit: v2 ? 2 : 1,
-    HttpEndpoint: 'enabled',
+    HttpTokens: v2 ? 'required' : account.HttpTokens ?? 'optional',
+    HttpPutResponseHopLimit: v2 ? 2 : account.HttpPutResponseHopLimit ?? 1,
+    HttpEndpoint: account.HttpEndpoint ?? 'enabled',
     HttpProtocolIpv6: 'disabled',
-    InstanceMetadataTags: 'disabled',
+    InstanceMetadataTags: account.InstanceMetadataTags ?? 'disabled',
   };
   return applyMetadataOptions(out, input ?? {});
 }
@@ -269,7 +276,7 @@ export const runInstances = action((ctx, request: RunInstancesRequest): Reservat
   if (net.privateIp !== undefined && maxCount > 1) {
     throw invalidParameterCombination('A specific private IP address can only be given when launching a single instance (MaxCount = 1).');
   }
-  const subnet = subnetForLaunch(ctx, net.subnetId);
+  const subnet = subnetForLaunch(ctx, net.subnetId, requestedZone(ctx, input));
   const zone = input.Placement?.AvailabilityZone;
   if (zone !== undefined && zone !== '' && zone !== subnet.AvailabilityZone) {
     throw new Ec2Error(
@@ -300,12 +307,9 @@ export const runInstances = action((ctx, request: RunInstancesRequest): Reservat
   if (input.EbsOptimized === true && ebsSupport === 'unsupported') {
     throw invalidParameterCombination(`EBS-optimized instances are not supported for your requested configuration (${typeName}).`);
   }
-  const metadata = metadataOptions(image, input.MetadataOptions);
-  const tenancy = input.Placement?.Tenancy ?? 'default';
-  if (input.Placement?.GroupName !== undefined) checkText('Placement.GroupName', input.Placement.GroupName);
-  if (tenancy !== 'default' && tenancy !== 'dedicated') {
-    throw new Ec2Error('InvalidParameterValue', `Value (${tenancy}) for parameter tenancy is invalid. Dedicated hosts are not supported.`);
-  }
+  const metadata = metadataOptions(ctx, image, input.MetadataOptions);
+  const placement = launchPlacement(ctx, input, { zone: subnet.AvailabilityZone, typeName, minCount });
+  const profile = launchInstanceProfile(ctx, input);
   const volumes = planVolumes(image, input.BlockDeviceMappings);
   const host = ctx.config.hostCapacity;
   if (host && (type.MemoryInfo?.SizeInMiB ?? 0) > host.memoryMiB) {
@@ -318,7 +322,7 @@ export const runInstances = action((ctx, request: RunInstancesRequest): Reservat
   const tagSpecs = tagSpecificationTags(input.TagSpecifications, ['instance', 'volume', 'network-interface']);
 
   // ---- capacity: as many as MaxCount asks, limited by the account limit and the subnet's free addresses
-  const privateIps = net.existing ? [net.existing.PrivateIpAddress] : allocatePrivateIps(ctx, subnet, Math.min(maxCount, capacity), net.privateIp);
+  const privateIps = net.existing ? [net.existing.PrivateIpAddress] : allocatePrivateIps(ctx, subnet, Math.min(maxCount, capacity, placement.limit), net.privateIp);
   if (privateIps.length < minCount) {
     throw new Ec2Error(
       'InsufficientFreeAddressesInSubnet',
@@ -378,6 +382,7 @@ export const runInstances = action((ctx, request: RunInstancesRequest): Reservat
         throughput: v.throughput,
         snapshotId: v.snapshotId,
         encrypted: v.encrypted,
+        kmsKeyId: v.kmsKeyId,
         origin: volumeOrigin(ctx, image, v),
         attachedTo: { instanceId, device: v.deviceName, deleteOnTermination: v.deleteOnTermination },
       });
@@ -394,8 +399,7 @@ export const runInstances = action((ctx, request: RunInstancesRequest): Reservat
       KeyName: keyName,
       LaunchTime: now,
       usageOperationUpdateTime: now,
-      Monitoring: { State: input.Monitoring?.Enabled ? 'enabled' : 'disabled' },
-      Placement: { AvailabilityZone: subnet.AvailabilityZone, GroupName: input.Placement?.GroupName ?? '', Tenancy: tenancy },
+      Monitoring: { State: input.Monitoring?.Enabled ? 'pending' : 'disabled' },
       ProductCodes: [],
       PrivateIpAddress: privateIp,
       State: instanceState('pending'),
@@ -414,7 +418,6 @@ export const runInstances = action((ctx, request: RunInstancesRequest): Reservat
       SourceDestCheck: true,
       VirtualizationType: image.VirtualizationType ?? 'hvm',
       CpuOptions: { CoreCount: type.VCpuInfo?.DefaultCores, ThreadsPerCore: type.VCpuInfo?.DefaultThreadsPerCore },
-      CapacityReservationSpecification: { CapacityReservationPreference: 'open' },
       HibernationOptions: { Configured: hibernation },
       MetadataOptions: metadata,
       EnclaveOptions: { Enabled: false },
@@ -425,6 +428,7 @@ export const runInstances = action((ctx, request: RunInstancesRequest): Reservat
       PrivateDnsNameOptions: { HostnameType: 'ip-name', EnableResourceNameDnsARecord: false, EnableResourceNameDnsAAAARecord: false },
       MaintenanceOptions: { AutoRecovery: 'default' },
       StateReason: { Code: 'pending', Message: 'pending' },
+      ...placement.fields(i),
       networkInterfaceIds: [eni.NetworkInterfaceId, ...more.records.map((e) => e.NetworkInterfaceId)],
       reservationId,
       ownerId: ctx.accountId,
@@ -438,6 +442,7 @@ export const runInstances = action((ctx, request: RunInstancesRequest): Reservat
       publicIpOnStart: wantsPublicIp,
       publicKey,
     };
+    profile.attach(rec);
     col.put(ctx.region, instanceId, rec);
     const instanceTags = [...tagsFor('instance'), ...launchTemplateTags];
     putTags(ctx, instanceId, KINDS.instance.name, instanceTags);

@@ -9,8 +9,10 @@ import { Ec2Error } from '../../domain/errors.js';
 import { kind, type KindSpec } from '../../store/kind.js';
 import type {
   AddressRecord,
+  CapacityReservationRecord,
   DhcpOptionsRecord,
   FlowLogRecord,
+  HostRecord,
   ImageRecord,
   InternetGatewayRecord,
   KeyPairRecord,
@@ -18,6 +20,7 @@ import type {
   NetworkAclRecord,
   NetworkInterfaceRecord,
   NetworkInterfacePermissionRecord,
+  PlacementGroupRecord,
   PrefixListRecord,
   RouteTableRecord,
   SecurityGroupRecord,
@@ -176,6 +179,15 @@ export const KINDS = {
     'InvalidNetworkInterfacePermissionID.NotFound',
     'network interface permission ID',
     'InvalidNetworkInterfacePermissionID.Malformed',
+  ]),
+  placementGroup: ec2Kind<PlacementGroupRecord>('placement-group', 'pg', ['InvalidPlacementGroupId.NotFound', 'placement group ID', 'InvalidPlacementGroupId.Malformed'], {
+    unique: [{ space: 'placement-group-name', scope: 'region', values: (g) => [g.GroupName] }],
+  }),
+  dedicatedHost: ec2Kind<HostRecord>('dedicated-host', 'h', ['InvalidHostID.NotFound', 'host ID', 'InvalidHostID.Malformed']),
+  capacityReservation: ec2Kind<CapacityReservationRecord>('capacity-reservation', 'cr', [
+    'InvalidCapacityReservationId.NotFound',
+    'capacity reservation ID',
+    'InvalidCapacityReservationId.Malformed',
   ]),
 } as const;
 

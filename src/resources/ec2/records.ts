@@ -593,3 +593,65 @@ export type NetworkInterfacePermissionRecord = NetworkInterfacePermission & {
   NetworkInterfacePermissionId: string;
   NetworkInterfaceId: string;
 };
+
+/**
+ * collection 'placement-group' — owned by placement-groups.ts. The
+ * DescribePlacementGroups output without Tags; names are unique per region.
+ */
+export interface PlacementGroupRecord {
+  GroupId: string;
+  GroupName: string;
+  GroupArn: string;
+  Strategy: 'cluster' | 'spread' | 'partition';
+  State: 'available';
+  PartitionCount?: number;
+  SpreadLevel?: 'rack';
+}
+
+/**
+ * collection 'dedicated-host' — owned by dedicated-hosts.ts. The DescribeHosts
+ * output without Tags, Instances and AvailableCapacity (both computed from the
+ * instances placed on it); times as ISO-8601 text.
+ */
+export interface HostRecord {
+  HostId: string;
+  AvailabilityZone: string;
+  AvailabilityZoneId?: string;
+  AutoPlacement: 'on' | 'off';
+  HostRecovery: 'on' | 'off';
+  HostMaintenance: 'on' | 'off';
+  /** one instance type (off), or any type of the family (on) */
+  AllowsMultipleInstanceTypes: 'on' | 'off';
+  HostProperties: { Cores: number; Sockets: number; TotalVCpus: number; InstanceType?: string; InstanceFamily?: string };
+  State: 'available' | 'released';
+  AllocationTime: string;
+  ReleaseTime?: string;
+  ClientToken?: string;
+  OwnerId: string;
+}
+
+/**
+ * collection 'capacity-reservation' — owned by capacity-reservations.ts. The
+ * DescribeCapacityReservations output without Tags and AvailableInstanceCount
+ * (computed from the instances that use it); times as ISO-8601 text.
+ */
+export interface CapacityReservationRecord {
+  CapacityReservationId: string;
+  OwnerId: string;
+  CapacityReservationArn: string;
+  AvailabilityZone: string;
+  AvailabilityZoneId?: string;
+  InstanceType: string;
+  InstancePlatform: string;
+  Tenancy: 'default' | 'dedicated';
+  TotalInstanceCount: number;
+  EbsOptimized: boolean;
+  EphemeralStorage: boolean;
+  State: 'active' | 'cancelled';
+  StartDate: string;
+  EndDate?: string;
+  EndDateType: 'unlimited' | 'limited';
+  InstanceMatchCriteria: 'open' | 'targeted';
+  CreateDate: string;
+  PlacementGroupArn?: string;
+}

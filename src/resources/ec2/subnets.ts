@@ -128,7 +128,7 @@ export function allocatePrivateIps(ctx: ResourceContext, subnet: SubnetRecord, c
  * Where an instance or interface goes: the given subnet, or else the default
  * subnet of the earliest AZ in the default VPC.
  */
-export function subnetForLaunch(ctx: ResourceContext, subnetId?: string): SubnetRecord {
+export function subnetForLaunch(ctx: ResourceContext, subnetId?: string, zone?: string): SubnetRecord {
   if (subnetId !== undefined && subnetId !== '') return requireResource(ctx, KINDS.subnet, subnetId);
   const vpc = defaultVpcOf(ctx);
   if (!vpc) throw new Ec2Error('VPCIdNotSpecified', 'No default VPC for this user');
@@ -141,7 +141,8 @@ export function subnetForLaunch(ctx: ResourceContext, subnetId?: string): Subnet
     .list(ctx.region)
     .filter((s) => s.VpcId === vpc.VpcId && s.DefaultForAz)
     .sort((a, b) => rank(a) - rank(b));
-  const first = candidates[0];
+  // Placement.AvailabilityZone without a subnet: the default subnet of that zone
+  const first = (zone ? candidates.find((s) => s.AvailabilityZone === zone) : undefined) ?? candidates[0];
   if (!first) {
     throw new Ec2Error('MissingInput', `No subnets found for the default VPC '${vpc.VpcId}'. Please specify a subnet.`);
   }

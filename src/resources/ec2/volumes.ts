@@ -15,6 +15,7 @@ import { ec2Time } from '../../domain/time.js';
 import type { ResourceContext } from '../context.js';
 import { ATTACHED_INDEX, KINDS } from './kinds.js';
 import type { StoredInstance, VolumeOrigin, VolumeRecord } from './records.js';
+import { volumeEncryption } from './account-settings.js';
 
 export const volumeCollection = (ctx: { store: ResourceContext['store'] }) => ctx.store.collection(KINDS.volume);
 
@@ -35,6 +36,7 @@ export interface NewVolume {
 
 export function newVolume(ctx: ResourceContext, v: NewVolume): VolumeRecord {
   const now = ec2Time(ctx.now);
+  const encryption = volumeEncryption(ctx, v.encrypted, v.kmsKeyId);
   const rec: VolumeRecord = {
     VolumeId: newId('vol'),
     Size: v.sizeGiB,
@@ -43,7 +45,7 @@ export function newVolume(ctx: ResourceContext, v: NewVolume): VolumeRecord {
     CreateTime: new Date(ctx.now.getTime()).toISOString(),
     VolumeType: v.volumeType,
     SnapshotId: v.snapshotId ?? '',
-    Encrypted: v.encrypted,
+    Encrypted: encryption.encrypted,
     MultiAttachEnabled: false,
     FastRestored: false,
     origin: v.origin,
@@ -52,7 +54,7 @@ export function newVolume(ctx: ResourceContext, v: NewVolume): VolumeRecord {
   };
   if (v.iops !== undefined) rec.Iops = v.iops;
   if (v.throughput !== undefined) rec.Throughput = v.throughput;
-  if (v.kmsKeyId !== undefined) rec.KmsKeyId = v.kmsKeyId;
+  if (encryption.kmsKeyId !== undefined) rec.KmsKeyId = encryption.kmsKeyId;
   if (v.attachedTo) {
     rec.attachment = {
       InstanceId: v.attachedTo.instanceId,
