@@ -71,7 +71,6 @@ const NEVER_SET: Record<string, Record<string, string>> = {
   DescribeVpnConnections: { 'transit-gateway-id': 'the VPN connection here is to a virtual private gateway' },
   DescribeNetworkInterfaces: {
     'ipv6-addresses.ipv6-address': 'no IPv6 subnet here',
-    'requester-id': 'no interfaces managed by a service',
     'operator.principal': 'no interfaces managed by a service',
   },
   DescribeNetworkInterfacePermissions: { 'network-interface-permission.aws-service': 'grants to AWS services are not supported' },
@@ -81,6 +80,9 @@ const NEVER_SET: Record<string, Record<string, string>> = {
     'ipv6-cidr-block-association.ipv6-cidr-block': 'no IPv6 subnet here',
     'ipv6-cidr-block-association.association-id': 'no IPv6 subnet here',
     'ipv6-cidr-block-association.state': 'no IPv6 subnet here',
+    'customer-owned-ipv4-pool': 'no Outposts subnets',
+    'enable-lni-at-device-index': 'no Outposts subnets',
+    'outpost-arn': 'no Outposts subnets',
   },
 };
 
@@ -214,7 +216,6 @@ describe('filter tables against a world with one of everything', () => {
     await c.send(new EC2.AttachVpnGatewayCommand({ VpnGatewayId: vgw, VpcId: vpc }));
     const vpn = (await c.send(new EC2.CreateVpnConnectionCommand({ Type: 'ipsec.1', CustomerGatewayId: cgw, VpnGatewayId: vgw, Options: { StaticRoutesOnly: true } }))).VpnConnection!.VpnConnectionId!;
     await c.send(new EC2.CreateVpnConnectionRouteCommand({ VpnConnectionId: vpn, DestinationCidrBlock: '192.168.0.0/16' }));
-    const all = [vpc, subnet, igw, rtb, sg, inst, flowLog, pl, lt, vol, snap, tgw.TransitGatewayId!, tgwAttach, tgwRtb];
     const pg = (await c.send(new EC2.CreatePlacementGroupCommand({ GroupName: 'spread', Strategy: 'spread' }))).PlacementGroup!;
     await c.send(new EC2.AllocateHostsCommand({ AvailabilityZone: 'us-east-1a', InstanceType: 'm5.large', AutoPlacement: 'on', ClientToken: 'one-host' }));
     await c.send(
@@ -233,6 +234,16 @@ describe('filter tables against a world with one of everything', () => {
     await c.send(new EC2.RunInstancesCommand({ ImageId: ami, MinCount: 1, MaxCount: 1, InstanceType: 'm5.large', Placement: { Tenancy: 'host', AvailabilityZone: 'us-east-1a' } }));
     await c.send(new EC2.CreatePlacementGroupCommand({ GroupName: 'parts', Strategy: 'partition', PartitionCount: 2 }));
     await c.send(new EC2.RunInstancesCommand({ ImageId: ami, MinCount: 1, MaxCount: 1, InstanceType: 'm5.large', Placement: { GroupName: 'parts', AvailabilityZone: 'us-east-1a' } }));
+    await c.send(new EC2.CreateSubnetCidrReservationCommand({ SubnetId: subnet, Cidr: '10.9.1.240/28', ReservationType: 'explicit' }));
+    const eigw = (await c.send(new EC2.CreateEgressOnlyInternetGatewayCommand({ VpcId: vpc }))).EgressOnlyInternetGateway!.EgressOnlyInternetGatewayId!;
+    await c.send(new EC2.CreateRouteCommand({ RouteTableId: rtb, DestinationIpv6CidrBlock: '::/0', EgressOnlyInternetGatewayId: eigw }));
+    const natEip = (await c.send(new EC2.AllocateAddressCommand({ Domain: 'vpc' }))).AllocationId!;
+    const nat = (await c.send(new EC2.CreateNatGatewayCommand({ SubnetId: subnet, AllocationId: natEip }))).NatGateway!.NatGatewayId!;
+    await c.send(new EC2.CreateRouteCommand({ RouteTableId: rtb, DestinationCidrBlock: '198.51.100.0/24', NatGatewayId: nat }));
+    const peer = (await c.send(new EC2.CreateVpcCommand({ CidrBlock: '10.7.0.0/16' }))).Vpc!.VpcId!;
+    const pcx = (await c.send(new EC2.CreateVpcPeeringConnectionCommand({ VpcId: vpc, PeerVpcId: peer }))).VpcPeeringConnection!.VpcPeeringConnectionId!;
+    await c.send(new EC2.CreateRouteCommand({ RouteTableId: rtb, DestinationCidrBlock: '10.7.0.0/16', VpcPeeringConnectionId: pcx }));
+    const all = [vpc, subnet, igw, rtb, sg, inst, flowLog, pl, lt, vol, snap, tgw.TransitGatewayId!, tgwAttach, tgwRtb, eigw, nat, pcx];
     await c.send(new EC2.CreateTagsCommand({ Resources: all, Tags: [{ Key: 'Name', Value: 'everything' }] }));
   });
 
@@ -248,9 +259,15 @@ describe('filter tables against a world with one of everything', () => {
     const input: Record<string, unknown> = { ...EXTRA_INPUT[action], ...(action === 'DescribeFlowLogs' || action === 'DescribeHosts' ? { Filter: Filters } : { Filters }) };
     if (action === 'DescribeInstanceStatus') input.IncludeAllInstances = true;
     if (action === 'DescribeVpcEndpointServicePermissions') input.ServiceId = serviceId;
+    if (action === 'GetSubnetCidrReservations') {
+      const subnets = await c.send(new EC2.DescribeSubnetsCommand({ Filters: [{ Name: 'cidr-block', Values: ['10.9.1.0/24'] }] }));
+      input.SubnetId = subnets.Subnets![0]!.SubnetId;
+    }
+    // DescribeNatGateways names its list `Filter` too
+    if (action === 'DescribeNatGateways') input.Filter = input.Filters;
     const out = (await c.send(new Command(input))) as unknown as Record<string, unknown>;
-    const list = Object.entries(out).find(([k, v]) => k !== '$metadata' && Array.isArray(v));
-    return list ? (list[1] as unknown[]).length : 0;
+    const lists = Object.entries(out).filter(([k, v]) => k !== '$metadata' && Array.isArray(v));
+    return lists.reduce((n, [, v]) => n + (v as unknown[]).length, 0);
   }
 
   it('a `*` on every filter of every table passes some item', async () => {

@@ -103,6 +103,13 @@ function mappedInterface(ctx: RequestContext, addr: AddressRecord): NetworkInter
   return eni && elasticIpOn(eni, addr.AllocationId) ? eni : undefined;
 }
 
+/** An interface a service manages (a NAT gateway's) keeps its Elastic IP until the service lets go of it. */
+function refuseManaged(eni: NetworkInterfaceRecord): void {
+  if (eni.RequesterManaged === true) {
+    throw new Ec2Error('OperationNotPermitted', `The network interface ${eni.NetworkInterfaceId} is managed by AWS (${eni.Description ?? ''}): its Elastic IP address cannot be changed.`);
+  }
+}
+
 function clearAssociation(addr: AddressRecord): void {
   delete addr.AssociationId;
   delete addr.InstanceId;
@@ -268,6 +275,8 @@ const associateAddress = action((ctx, input: AssociateAddressRequest): Associate
     throw new Ec2Error('Gateway.NotAttached', `Network ${target.VpcId} is not attached to any internet gateway`);
   }
   const current = mappedInterface(ctx, addr);
+  if (current) refuseManaged(current);
+  refuseManaged(target);
   const currentOn = current ? elasticIpOn(current, addr.AllocationId) : undefined;
   if (current && current.NetworkInterfaceId === target.NetworkInterfaceId && currentOn?.privateIp === privateIp) {
     // already there: associating again is a no-op
@@ -353,6 +362,7 @@ const disassociateAddress = action((ctx, input: DisassociateAddressRequest) => {
   const addr = col.list(ctx.region).find((a) => a.AssociationId === associationId);
   const eni = addr ? mappedInterface(ctx, addr) : undefined;
   if (!addr || !eni || elasticIpOn(eni, addr.AllocationId)?.associationId !== associationId) throw notFound;
+  refuseManaged(eni);
   removeElasticIp(eni, addr.AllocationId);
   restoreAutoPublicIp(ctx, eni);
   eniCollection(ctx).put(ctx.region, eni.NetworkInterfaceId, eni);

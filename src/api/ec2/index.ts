@@ -45,6 +45,14 @@ import { instancePlacementModule } from './instance-placement.js';
 import { capacityReservationsModule } from './capacity-reservations.js';
 import { instanceProfilesModule } from './instance-profiles.js';
 
+import { dhcpOptionsModule } from './dhcp-options.js';
+import { vpcCidrBlocksModule } from './vpc-cidr-blocks.js';
+import { subnetCidrBlocksModule } from './subnet-cidr-blocks.js';
+import { subnetCidrReservationsModule } from './subnet-cidr-reservations.js';
+import { egressOnlyInternetGatewaysModule } from './egress-only-internet-gateways.js';
+import { natGatewaysModule } from './nat-gateways.js';
+import { vpcPeeringConnectionsModule } from './vpc-peering-connections.js';
+
 export const ec2Modules: readonly ApiModule[] = [
   regionsModule,
   tagsModule,
@@ -88,4 +96,11 @@ export const ec2Modules: readonly ApiModule[] = [
   instancePlacementModule,
   capacityReservationsModule,
   instanceProfilesModule,
+  dhcpOptionsModule,
+  vpcCidrBlocksModule,
+  subnetCidrBlocksModule,
+  subnetCidrReservationsModule,
+  egressOnlyInternetGatewaysModule,
+  natGatewaysModule,
+  vpcPeeringConnectionsModule,
 ];

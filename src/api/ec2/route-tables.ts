@@ -23,6 +23,7 @@ import { insertTable, newAssociation, routeTablesOf, save, tables } from '../../
 import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
 import { transitGatewayRouteActive, transitGatewayTarget } from './transit-gateway-route-target.js';
 import { outsideGatewayVpcs, propagatedDestinations, propagatedRoutes, requireVpnGatewayTarget } from '../../resources/ec2/route-gateways.js';
+import { EXTRA_TARGETS, extraTargetActive, loadExtraTargets, type ExtraTargetParam, type ExtraTargetWorld, type RouteTarget } from './route-targets.js';
 
 
 // ---------------------------------------------------------------- describe
@@ -35,6 +36,7 @@ interface RouteWorld {
   ctx: RequestContext;
   /** what propagating tables learn from virtual private gateways */
   propagated: Map<string, string[]>;
+  extra: ExtraTargetWorld;
 }
 
 function loadWorld(ctx: RequestContext): RouteWorld {
@@ -55,13 +57,17 @@ function loadWorld(ctx: RequestContext): RouteWorld {
     accountId: ctx.accountId,
     ctx,
     propagated: propagatedDestinations(ctx),
+    extra: loadExtraTargets(ctx),
   };
 }
 
 function describeRoute(route: Route, table: RouteTableRecord, world: RouteWorld): Route {
   const out: Route = { ...route };
   let active = true;
-  if (route.GatewayId !== undefined && route.GatewayId !== 'local') {
+  const extra = extraTargetActive(route, table, world.extra);
+  if (extra !== undefined) {
+    active = extra;
+  } else if (route.GatewayId !== undefined && route.GatewayId !== 'local') {
     active = world.gatewayVpc.get(route.GatewayId) === table.VpcId;
   } else if (route.TransitGatewayId !== undefined) {
     active = transitGatewayRouteActive(world.ctx, table.VpcId, route.TransitGatewayId);
@@ -155,10 +161,6 @@ const TARGETS = [
 
 /** Target kinds Overcast has no resources for: any id given is one that does not exist. */
 const UNSUPPORTED_TARGETS: Readonly<Record<string, (id: string) => Ec2Error>> = {
-  NatGatewayId: (id) => new Ec2Error('InvalidNatGatewayID.NotFound', `The natGateway ID '${id}' does not exist`),
-  VpcPeeringConnectionId: (id) =>
-    new Ec2Error('InvalidVpcPeeringConnectionID.NotFound', `The vpcPeeringConnection ID '${id}' does not exist`),
-  EgressOnlyInternetGatewayId: (id) => new Ec2Error('InvalidGatewayID.NotFound', `The eigw ID '${id}' does not exist`),
   VpcEndpointId: (id) => new Ec2Error('InvalidVpcEndpointId.NotFound', `The VpcEndPoint ID '${id}' does not exist`),
   CarrierGatewayId: (id) => new Ec2Error('InvalidCarrierGatewayID.NotFound', `The CarrierGateway ID '${id}' does not exist`),
   LocalGatewayId: (id) => new Ec2Error('InvalidLocalGatewayID.NotFound', `The localGateway ID '${id}' does not exist`),
@@ -178,7 +180,8 @@ function targetOf(
   ctx: RequestContext,
   table: RouteTableRecord,
   input: Pick<CreateRouteRequest, (typeof TARGETS)[number]> & { LocalTarget?: boolean },
-): Pick<Route, 'GatewayId' | 'NetworkInterfaceId' | 'TransitGatewayId'> | 'local' {
+  ipv6 = false,
+): RouteTarget | 'local' {
   const given = TARGETS.filter((k) => input[k] !== undefined);
   const local = input.LocalTarget === true;
   if (given.length + (local ? 1 : 0) === 0) {
@@ -196,6 +199,7 @@ function targetOf(
   const id = input[param]!;
   const unsupported = UNSUPPORTED_TARGETS[param];
   if (unsupported) throw unsupported(id);
+  if (Object.hasOwn(EXTRA_TARGETS, param)) return EXTRA_TARGETS[param as ExtraTargetParam](ctx, table, id, ipv6);
   if (param === 'GatewayId') {
     if (id === 'local') return 'local';
     if (id.startsWith('vgw-')) return { GatewayId: requireVpnGatewayTarget(ctx, table.VpcId, id) };
@@ -222,8 +226,8 @@ function targetOf(
 }
 
 /** IPv4 destinations inside the VPC's own range may only point at an interface or instance. */
-function checkInsideVpc(ctx: RequestContext, table: RouteTableRecord, d: Destination, target: Pick<Route, 'GatewayId' | 'NetworkInterfaceId' | 'TransitGatewayId'>): void {
-  if (d.key !== 'DestinationCidrBlock' || (target.GatewayId === undefined && target.TransitGatewayId === undefined)) return;
+function checkInsideVpc(ctx: RequestContext, table: RouteTableRecord, d: Destination, target: RouteTarget): void {
+  if (d.key !== 'DestinationCidrBlock' || target.NetworkInterfaceId !== undefined) return;
   const vpc = ctx.store.collection(KINDS.vpc).get(ctx.region, table.VpcId);
   const dest = parseCidr4(d.value)!;
   const vpcCidrs = (vpc?.CidrBlockAssociationSet ?? []).map((a) => parseCidr4(a.CidrBlock ?? '')).filter((c) => c !== undefined);
@@ -275,6 +279,9 @@ const ROUTE_TABLE_FILTERS = filterTable<RouteTable>('DescribeRouteTables', {
   'route.gateway-id': 'Routes.GatewayId',
   'route.instance-id': 'Routes.InstanceId',
   'route.network-interface-id': 'Routes.NetworkInterfaceId',
+  'route.egress-only-internet-gateway-id': 'Routes.EgressOnlyInternetGatewayId',
+  'route.nat-gateway-id': 'Routes.NatGatewayId',
+  'route.vpc-peering-connection-id': 'Routes.VpcPeeringConnectionId',
   'route.origin': 'Routes.Origin',
   'route.transit-gateway-id': 'Routes.TransitGatewayId',
   'route.state': 'Routes.State',
@@ -310,7 +317,7 @@ const deleteRouteTable = action((ctx, input: DeleteRouteTableRequest) => {
 const createRoute = action((ctx, input: CreateRouteRequest): CreateRouteResult => {
   const table = requireTable(ctx, input.RouteTableId);
   const d = destinationOf(input);
-  const target = targetOf(ctx, table, input);
+  const target = targetOf(ctx, table, input, d.key === 'DestinationIpv6CidrBlock');
   if (target === 'local') throw new Ec2Error('InvalidGatewayID.NotFound', "The gateway ID 'local' does not exist");
   if (findRoute(table, d) >= 0) throw new Ec2Error('RouteAlreadyExists', `The route identified by ${d.value} already exists.`);
   checkInsideVpc(ctx, table, d, target);
@@ -326,7 +333,7 @@ const replaceRoute = action((ctx, input: ReplaceRouteRequest) => {
   if (index < 0) {
     throw new Ec2Error('InvalidParameterValue', `There is no route defined for '${d.value}' in the route table. Use CreateRoute instead.`);
   }
-  const target = targetOf(ctx, table, input);
+  const target = targetOf(ctx, table, input, d.key === 'DestinationIpv6CidrBlock');
   const current = table.Routes[index]!;
   const isLocal = current.GatewayId === 'local';
   if (target === 'local' || isLocal) {

@@ -15,7 +15,7 @@ import { type ZoneInfo } from '../../domain/regions.js';
 import { Ec2Error, missingParameter } from '../../domain/errors.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
-import { defaultVpcOf as defaultVpc } from '../../resources/ec2/vpcs.js';
+import { defaultVpcOf as defaultVpc, liveIpv4Blocks, liveIpv6Blocks } from '../../resources/ec2/vpcs.js';
 import { type SubnetRecord, type VpcRecord } from '../../resources/ec2/records.js';
 import { requireResource, requireResources } from '../../resources/ec2/registry.js';
 import { tagSpecificationTags, tagsField } from './tags.js';
@@ -23,6 +23,8 @@ import { KINDS } from '../../resources/ec2/kinds.js';
 import { removeSubnetFromAcls } from '../../resources/ec2/network-acls.js';
 import { removeSubnetAssociations } from '../../resources/ec2/route-tables.js';
 import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
+import { liveSubnetIpv6 } from '../../resources/ec2/subnet-cidrs.js';
+import { deleteReservationsOf } from '../../resources/ec2/subnet-cidr-reservations.js';
 import { availableCount, insertSubnet, subnets, usedAddresses, zonesHere } from '../../resources/ec2/subnets.js';
 import { subnetInAttachment } from '../../resources/ec2/transit-gateways.js';
 import { endpointsInSubnet } from '../../resources/ec2/route-gateways.js';
@@ -64,13 +66,13 @@ function ipv6Contains(outer: Cidr6, inner: Cidr6): boolean {
 }
 
 /** A subnet IPv6 block: a /64 inside the VPC's IPv6 block, not used by a sibling. */
-function validateSubnetIpv6(s: string, vpc: VpcRecord, siblings: SubnetRecord[]): string {
+export function validateSubnetIpv6(s: string, vpc: VpcRecord, siblings: SubnetRecord[]): string {
   const c = parseCidr6(s);
   const canonical = c ? `${formatIpv6(c.address)}/${c.prefix}` : undefined;
   if (!c || c.address & ((1n << BigInt(128 - c.prefix)) - 1n)) {
     throw new Ec2Error('InvalidParameterValue', `Value (${s}) for parameter ipv6CidrBlock is invalid. This is not a valid IPv6 CIDR block.`);
   }
-  const vpcBlocks = (vpc.Ipv6CidrBlockAssociationSet ?? []).map((a) => parseCidr6(a.Ipv6CidrBlock ?? '')).filter((b) => b !== undefined);
+  const vpcBlocks = liveIpv6Blocks(vpc).map((b) => parseCidr6(b)).filter((b) => b !== undefined);
   if (vpcBlocks.length === 0) {
     throw new Ec2Error('InvalidParameterValue', `The VPC ${vpc.VpcId} has no IPv6 CIDR block; a subnet IPv6 CIDR block cannot be assigned.`);
   }
@@ -78,7 +80,7 @@ function validateSubnetIpv6(s: string, vpc: VpcRecord, siblings: SubnetRecord[])
     throw new Ec2Error('InvalidSubnet.Range', `The IPv6 CIDR '${canonical}' is invalid.`);
   }
   for (const sib of siblings) {
-    for (const a of sib.Ipv6CidrBlockAssociationSet ?? []) {
+    for (const a of liveSubnetIpv6(sib)) {
       const other = parseCidr6(a.Ipv6CidrBlock ?? '');
       if (other && (ipv6Contains(other, c) || ipv6Contains(c, other))) {
         throw new Ec2Error('InvalidSubnet.Conflict', `The CIDR '${canonical}' conflicts with another subnet`);
@@ -106,8 +108,8 @@ const createSubnet = action((ctx, input: CreateSubnetRequest): CreateSubnetResul
   const siblings = subnets(ctx)
     .list(ctx.region)
     .filter((s) => s.VpcId === vpc.VpcId);
-  const vpcCidrs = (vpc.CidrBlockAssociationSet ?? [{ CidrBlock: vpc.CidrBlock }])
-    .map((a) => parseCidr4(a.CidrBlock ?? ''))
+  const vpcCidrs = liveIpv4Blocks(vpc)
+    .map((c) => parseCidr4(c))
     .filter((c): c is Cidr4 => c !== undefined);
   const checked = validateSubnetCidr(
     input.CidrBlock,
@@ -172,6 +174,14 @@ const SUBNET_FILTERS = filterTable<Subnet>('DescribeSubnets', {
   'ipv6-cidr-block-association.state': 'Ipv6CidrBlockAssociationSet.Ipv6CidrBlockState.State',
   'ipv6-native': 'Ipv6Native',
   'map-public-ip-on-launch': 'MapPublicIpOnLaunch',
+  'map-customer-owned-ip-on-launch': 'MapCustomerOwnedIpOnLaunch',
+  'customer-owned-ipv4-pool': 'CustomerOwnedIpv4Pool',
+  'enable-dns64': 'EnableDns64',
+  'enable-lni-at-device-index': 'EnableLniAtDeviceIndex',
+  'outpost-arn': 'OutpostArn',
+  'private-dns-name-options-on-launch.hostname-type': 'PrivateDnsNameOptionsOnLaunch.HostnameType',
+  'private-dns-name-options-on-launch.enable-resource-name-dns-a-record': 'PrivateDnsNameOptionsOnLaunch.EnableResourceNameDnsARecord',
+  'private-dns-name-options-on-launch.enable-resource-name-dns-aaaa-record': 'PrivateDnsNameOptionsOnLaunch.EnableResourceNameDnsAAAARecord',
   'owner-id': 'OwnerId',
   state: 'State',
   'subnet-arn': 'SubnetArn',
@@ -208,6 +218,7 @@ const deleteSubnet = action((ctx, input: DeleteSubnetRequest) => {
   subnets(ctx).delete(ctx.region, subnet.SubnetId);
   removeSubnetAssociations(ctx, subnet.SubnetId);
   removeSubnetFromAcls(ctx, subnet.SubnetId);
+  deleteReservationsOf(ctx, subnet.SubnetId);
   ctx.store.tags.removeAll(ctx.region, subnet.SubnetId);
   return {};
 });
@@ -219,21 +230,24 @@ const BOOLEAN_ATTRIBUTES = [
   ['EnableDns64', 'enableDns64'],
   ['EnableResourceNameDnsARecordOnLaunch', 'enableResourceNameDnsARecordOnLaunch'],
   ['EnableResourceNameDnsAAAARecordOnLaunch', 'enableResourceNameDnsAAAARecordOnLaunch'],
+  ['MapCustomerOwnedIpOnLaunch', 'mapCustomerOwnedIpOnLaunch'],
 ] as const;
 
 const modifySubnetAttribute = action((ctx, input: ModifySubnetAttributeRequest) => {
   if (input.SubnetId === undefined || input.SubnetId === '') throw missingParameter('SubnetId');
   const subnet = requireResource(ctx, KINDS.subnet, input.SubnetId);
   if (
-    input.MapCustomerOwnedIpOnLaunch !== undefined ||
+    input.MapCustomerOwnedIpOnLaunch?.Value === true ||
     input.CustomerOwnedIpv4Pool !== undefined ||
     input.EnableLniAtDeviceIndex !== undefined ||
-    input.DisableLniAtDeviceIndex !== undefined
+    input.DisableLniAtDeviceIndex?.Value === true
   ) {
     throw new Ec2Error('InvalidParameterValue', 'Customer-owned IP and LNI attributes apply only to Outposts subnets, which are not supported.');
   }
   const given: string[] = BOOLEAN_ATTRIBUTES.filter(([k]) => input[k] !== undefined).map(([, wire]) => wire);
   if (input.PrivateDnsHostnameTypeOnLaunch !== undefined) given.push('privateDnsHostnameTypeOnLaunch');
+  // turning off what an Outposts subnet would have (customer-owned IPs, LNIs) is a no-op here
+  if (input.DisableLniAtDeviceIndex !== undefined) given.push('disableLniAtDeviceIndex');
   if (given.length === 0) throw new Ec2Error('MissingParameter', 'The request must contain an attribute to modify.');
   if (given.length > 1) {
     throw new Ec2Error('InvalidParameterCombination', `Fields for multiple attribute types specified: ${given.join(', ')}`);
@@ -251,7 +265,7 @@ const modifySubnetAttribute = action((ctx, input: ModifySubnetAttributeRequest) 
     if (attr === undefined) continue;
     if (attr.Value === undefined) throw missingParameter(`${key}.Value`);
     const value = attr.Value;
-    if (key === 'AssignIpv6AddressOnCreation' && value && (subnet.Ipv6CidrBlockAssociationSet ?? []).length === 0) {
+    if (key === 'AssignIpv6AddressOnCreation' && value && liveSubnetIpv6(subnet).length === 0) {
       throw new Ec2Error(
         'InvalidParameterValue',
         `Invalid value 'true' for ${wire}. Cannot set ${wire} to true unless the subnet (${subnet.SubnetId}) has an IPv6 CIDR block associated with it.`,

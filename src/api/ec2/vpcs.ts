@@ -132,7 +132,9 @@ function hasDependencies(ctx: RequestContext, vpcId: string): boolean {
     routeTablesOf(ctx, vpcId).some((t) => !t.Associations.some((a) => a.Main === true)) ||
     aclsOfVpc(ctx, vpcId).some((a) => !a.IsDefault) ||
     inVpc(KINDS.networkInterface).length > 0 ||
-    outsideDependencies(ctx, vpcId)
+    outsideDependencies(ctx, vpcId) ||
+    inVpc(KINDS.egressOnlyInternetGateway).length > 0 ||
+    inVpc(KINDS.natGateway).some((n) => n.State !== 'deleted' && n.State !== 'failed')
   );
 }
 

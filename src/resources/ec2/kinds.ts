@@ -11,12 +11,14 @@ import type {
   AddressRecord,
   CapacityReservationRecord,
   DhcpOptionsRecord,
+  EgressOnlyInternetGatewayRecord,
   FlowLogRecord,
   HostRecord,
   ImageRecord,
   InternetGatewayRecord,
   KeyPairRecord,
   LaunchTemplateRecord,
+  NatGatewayRecord,
   NetworkAclRecord,
   NetworkInterfaceRecord,
   NetworkInterfacePermissionRecord,
@@ -28,7 +30,9 @@ import type {
   SnapshotRecord,
   StoredInstance,
   SubnetRecord,
+  SubnetCidrReservationRecord,
   VolumeRecord,
+  VpcPeeringConnectionRecord,
   VpcRecord,
   TransitGatewayAttachmentRecord,
   TransitGatewayRecord,
@@ -83,6 +87,9 @@ const present = (...values: (string | undefined)[]): string[] => values.filter((
 
 /** The launch template index by name (names are unique per region: the 'launch-template-name' space). */
 export const LAUNCH_TEMPLATE_NAME_INDEX = 'name';
+
+/** The index of the subnet a record belongs to (subnet CIDR reservations). */
+export const SUBNET_INDEX = 'subnet';
 
 export const KINDS = {
   instance: ec2Kind<StoredInstance>('instance', 'i', ['InvalidInstanceID.NotFound', 'instance ID', 'InvalidInstanceID.Malformed'], {
@@ -188,6 +195,23 @@ export const KINDS = {
     'InvalidCapacityReservationId.NotFound',
     'capacity reservation ID',
     'InvalidCapacityReservationId.Malformed',
+  ]),
+  subnetCidrReservation: ec2Kind<SubnetCidrReservationRecord>('subnet-cidr-reservation', 'scr', [
+    'InvalidSubnetCidrReservationID.NotFound',
+    'subnet CIDR reservation ID',
+    'InvalidSubnetCidrReservationID.Malformed',
+  ], { indexes: [{ name: SUBNET_INDEX, values: (r) => [r.SubnetId] }] }),
+  egressOnlyInternetGateway: ec2Kind<EgressOnlyInternetGatewayRecord>('egress-only-internet-gateway', 'eigw', [
+    'InvalidGatewayID.NotFound',
+    'eigw ID',
+    'InvalidEgressOnlyInternetGatewayId.Malformed',
+  ]),
+  /** named as EC2's tag ResourceType for NAT gateways */
+  natGateway: ec2Kind<NatGatewayRecord>('natgateway', 'nat', ['NatGatewayNotFound', 'NAT gateway', 'NatGatewayMalformed']),
+  vpcPeeringConnection: ec2Kind<VpcPeeringConnectionRecord>('vpc-peering-connection', 'pcx', [
+    'InvalidVpcPeeringConnectionID.NotFound',
+    'vpcPeeringConnection ID',
+    'InvalidVpcPeeringConnectionId.Malformed',
   ]),
 } as const;
 

@@ -11,7 +11,7 @@ import { requireResources } from './registry.js';
 import { defaultVpcOf as defaultVpc } from './vpcs.js';
 
 /** A locally administered unicast MAC, as EC2 gives interfaces (02:xx:xx:xx:xx:xx). */
-function newMacAddress(): string {
+export function newMacAddress(): string {
   return ['02', ...[...randomBytes(5)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
 }
 

@@ -7,6 +7,7 @@
 import type {
   Address,
   DhcpConfiguration,
+  EgressOnlyInternetGateway,
   FlowLog,
   GroupIdentifier,
   Image,
@@ -15,6 +16,10 @@ import type {
   InternetGatewayAttachment,
   LaunchTemplate,
   ManagedPrefixList,
+  NatGateway,
+  NatGatewayAddress,
+  VpcPeeringConnection,
+  VpcPeeringConnectionVpcInfo,
   NetworkAcl,
   NetworkAclAssociation,
   NetworkAclEntry,
@@ -26,6 +31,7 @@ import type {
   RouteTableAssociation,
   SecurityGroup,
   Subnet,
+  SubnetCidrReservation,
   Vpc,
   PeeringTgwInfo,
   TransitGateway,
@@ -49,6 +55,8 @@ export type VpcRecord = Omit<Vpc, 'Tags'> & {
   EnableDnsSupport: boolean;
   EnableDnsHostnames: boolean;
   EnableNetworkAddressUsageMetrics?: boolean;
+  /** CIDR association id → when it became disassociated (ms since epoch; shown for a while, then dropped) */
+  cidrDisassociatedAt?: Record<string, number>;
 };
 
 
@@ -60,6 +68,8 @@ export type SubnetRecord = Omit<Subnet, 'Tags'> & {
   AvailabilityZone: string;
   MapPublicIpOnLaunch: boolean;
   DefaultForAz: boolean;
+  /** IPv6 CIDR association id → when it became disassociated (ms since epoch; shown for a while, then dropped) */
+  ipv6DisassociatedAt?: Record<string, number>;
 };
 
 /** collection 'security-group' — owned by security-groups.ts */
@@ -355,13 +365,13 @@ export type FlowLogRecord = Omit<FlowLog, 'Tags' | 'CreationTime' | 'LogDestinat
   resourceType: FlowLogResourceType;
 };
 
-/** collection 'dhcp-options': only the region's default set exists (no DHCP options API yet). */
+/** collection 'dhcp-options' — owned by dhcp-options.ts: the region's default set and those CreateDhcpOptions made. */
 export interface DhcpOptionsRecord {
   DhcpOptionsId: string;
   OwnerId: string;
   DhcpConfigurations: DhcpConfiguration[];
   /** marks the set every new VPC gets */
-  regionDefault: true;
+  regionDefault?: boolean;
 }
 
 /** collection 'instance': the shared record plus the fields only the instances family and its reconciler use. */
@@ -655,3 +665,53 @@ export interface CapacityReservationRecord {
   CreateDate: string;
   PlacementGroupArn?: string;
 }
+/** collection 'subnet-cidr-reservation' — owned by subnet-cidr-reservations.ts: the GetSubnetCidrReservations shape without Tags. */
+export type SubnetCidrReservationRecord = Omit<SubnetCidrReservation, 'Tags'> & {
+  SubnetCidrReservationId: string;
+  SubnetId: string;
+  Cidr: string;
+  ReservationType: 'prefix' | 'explicit';
+  OwnerId: string;
+  /** 4 or 6 */
+  family: 4 | 6;
+};
+
+/** collection 'egress-only-internet-gateway' — owned by egress-only-internet-gateways.ts. */
+export type EgressOnlyInternetGatewayRecord = Omit<EgressOnlyInternetGateway, 'Tags'> & {
+  EgressOnlyInternetGatewayId: string;
+  /** the VPC it was made for (Attachments holds it while the gateway exists) */
+  VpcId: string;
+};
+
+/**
+ * collection 'natgateway' — owned by nat-gateways.ts; moved through its states by
+ * reconcile/vpc-states.ts. The DescribeNatGateways shape without Tags (times as
+ * ISO-8601 text), plus `finalAt`: when it became deleted or failed (ms since epoch).
+ */
+export type NatGatewayRecord = Omit<NatGateway, 'Tags' | 'CreateTime' | 'DeleteTime' | 'State' | 'ConnectivityType'> & {
+  NatGatewayId: string;
+  VpcId: string;
+  SubnetId: string;
+  State: 'pending' | 'available' | 'deleting' | 'deleted' | 'failed';
+  ConnectivityType: 'public' | 'private';
+  CreateTime: string;
+  DeleteTime?: string;
+  NatGatewayAddresses: NatGatewayAddress[];
+  finalAt?: number;
+};
+
+/**
+ * collection 'vpc-peering-connection' — owned by vpc-peering-connections.ts. A
+ * connection between VPCs of two regions is stored in both (the same record,
+ * written to each), as EC2 shows it in both. The DescribeVpcPeeringConnections
+ * shape without Tags (ExpirationTime as ISO-8601 text), plus `finalAt`: when it
+ * reached a final state (ms since epoch).
+ */
+export type VpcPeeringConnectionRecord = Omit<VpcPeeringConnection, 'Tags' | 'ExpirationTime' | 'Status'> & {
+  VpcPeeringConnectionId: string;
+  RequesterVpcInfo: VpcPeeringConnectionVpcInfo & { VpcId: string; Region: string; OwnerId: string };
+  AccepterVpcInfo: VpcPeeringConnectionVpcInfo & { VpcId: string; Region: string; OwnerId: string };
+  Status: { Code: 'initiating-request' | 'pending-acceptance' | 'active' | 'deleted' | 'rejected' | 'failed' | 'expired' | 'provisioning' | 'deleting'; Message: string };
+  ExpirationTime?: string;
+  finalAt?: number;
+};

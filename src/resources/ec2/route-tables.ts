@@ -4,6 +4,7 @@ import type { ResourceContext } from '../context.js';
 import { newId } from '../../domain/ids.js';
 import { KINDS } from './kinds.js';
 import type { RouteTableRecord, SubnetRecord, VpcRecord } from './records.js';
+import { liveIpv4Blocks, liveIpv6Blocks } from './vpcs.js';
 
 export function tables(ctx: ResourceContext) {
   return ctx.store.collection(KINDS.routeTable);
@@ -15,8 +16,8 @@ export function save(ctx: ResourceContext, table: RouteTableRecord): void {
 
 /** The local routes of a VPC: one per IPv4 and IPv6 CIDR block. */
 function localRoutes(vpc: VpcRecord): Route[] {
-  const v4 = (vpc.CidrBlockAssociationSet ?? []).map((a) => a.CidrBlock!).filter(Boolean);
-  const v6 = (vpc.Ipv6CidrBlockAssociationSet ?? []).map((a) => a.Ipv6CidrBlock!).filter(Boolean);
+  const v4 = liveIpv4Blocks(vpc);
+  const v6 = liveIpv6Blocks(vpc);
   return [
     ...(v4.length > 0 ? v4 : [vpc.CidrBlock]).map((c) => ({ DestinationCidrBlock: c, GatewayId: 'local', Origin: 'CreateRouteTable' as const })),
     ...v6.map((c) => ({ DestinationIpv6CidrBlock: c, GatewayId: 'local', Origin: 'CreateRouteTable' as const })),

@@ -6,6 +6,7 @@ import { newId } from '../../domain/ids.js';
 import { type ZoneInfo, findRegion } from '../../domain/regions.js';
 import { KINDS, SPACES } from './kinds.js';
 import { associateWithDefaultAcl } from './network-acls.js';
+import { reservedIpv4 } from './subnet-cidr-reservations.js';
 import type { NetworkInterfaceRecord, SubnetRecord, VpcRecord } from './records.js';
 import { requireResource } from './registry.js';
 import { defaultVpcOf } from './vpcs.js';
@@ -97,6 +98,7 @@ export function allocatePrivateIp(
   const cidr = parseCidr4(subnet.CidrBlock)!;
   const used = takenIn(ctx, subnet, alsoTaken);
   if (requested !== undefined) return formatIpv4(checkRequested(requested, cidr, used));
+  for (const n of reservedIpv4(ctx, subnet.SubnetId)) used.add(n);
   const free = allocateAddress(cidr, used);
   if (free === undefined) throw subnetFull(subnet);
   return formatIpv4(free);
@@ -114,6 +116,8 @@ export function allocatePrivateIps(ctx: ResourceContext, subnet: SubnetRecord, c
   const out: number[] = [];
   if (requested !== undefined && count > 0) out.push(checkRequested(requested, cidr, used));
   for (const n of out) used.add(n);
+  // automatic assignment leaves the subnet's CIDR reservations alone
+  for (const n of reservedIpv4(ctx, subnet.SubnetId)) used.add(n);
   while (out.length < count) {
     const free = allocateAddress(cidr, used);
     if (free === undefined) break;

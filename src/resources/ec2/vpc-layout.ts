@@ -33,7 +33,7 @@ function defaultDhcpOptionsId(ctx: ResourceContext): string {
 }
 
 /** An Amazon-provided IPv6 /56 (2600:1f1x::/56 style) not used by another VPC of the region. */
-function amazonIpv6Block(ctx: ResourceContext): string {
+export function amazonIpv6Block(ctx: ResourceContext): string {
   const taken = new Set(
     vpcs(ctx)
       .list(ctx.region)

@@ -15,3 +15,19 @@ export function defaultVpcOf(ctx: ResourceContext): VpcRecord | undefined {
 export function vpcs(ctx: ResourceContext) {
   return ctx.store.collection(KINDS.vpc);
 }
+
+const LIVE_BLOCK_STATES: ReadonlySet<string> = new Set(['associating', 'associated']);
+
+/** The VPC's IPv4 blocks that count for subnets and local routes: associating or associated (primary first). */
+export function liveIpv4Blocks(vpc: VpcRecord): string[] {
+  const set = vpc.CidrBlockAssociationSet ?? [{ CidrBlock: vpc.CidrBlock, CidrBlockState: { State: 'associated' } }];
+  return set.filter((a) => LIVE_BLOCK_STATES.has(a.CidrBlockState?.State ?? 'associated')).map((a) => a.CidrBlock ?? '').filter(Boolean);
+}
+
+/** The VPC's IPv6 blocks that count: associating or associated. */
+export function liveIpv6Blocks(vpc: VpcRecord): string[] {
+  return (vpc.Ipv6CidrBlockAssociationSet ?? [])
+    .filter((a) => LIVE_BLOCK_STATES.has(a.Ipv6CidrBlockState?.State ?? 'associated'))
+    .map((a) => a.Ipv6CidrBlock ?? '')
+    .filter(Boolean);
+}
