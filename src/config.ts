@@ -8,6 +8,8 @@ export type AuthMode = 'sigv4' | 'any';
 export interface Credential {
   accessKeyId: string;
   secretAccessKey: string;
+  /** the account this key belongs to (KEY:SECRET:ACCOUNT); absent: --account-id's */
+  accountId?: string;
 }
 
 export interface ThrottleConfig {
@@ -82,7 +84,7 @@ export const CONFIG_OPTIONS: readonly { flag: string; env: string; description: 
   { flag: '--data-dir', env: 'OVERCAST_DATA_DIR', description: 'where state lives (SQLite database)', default: './.overcast' },
   { flag: '--account-id', env: 'OVERCAST_ACCOUNT_ID', description: 'the 12-digit account id resources belong to', default: '123456789012' },
   { flag: '--auth', env: 'OVERCAST_AUTH', description: "'sigv4' verifies signatures against the credentials; 'any' accepts any access key unchecked", default: 'sigv4' },
-  { flag: '--credentials', env: 'OVERCAST_CREDENTIALS', description: 'accepted access keys, KEY:SECRET[,KEY:SECRET…]', default: `${DEFAULT_CREDENTIAL.accessKeyId}:${DEFAULT_CREDENTIAL.secretAccessKey}` },
+  { flag: '--credentials', env: 'OVERCAST_CREDENTIALS', description: 'accepted access keys, KEY:SECRET[:ACCOUNT][,KEY:SECRET[:ACCOUNT]…] (ACCOUNT: the 12-digit account a key belongs to; default --account-id)', default: `${DEFAULT_CREDENTIAL.accessKeyId}:${DEFAULT_CREDENTIAL.secretAccessKey}` },
   { flag: '--regions', env: 'OVERCAST_REGIONS', description: 'regions served, comma separated, or "all"', default: 'all' },
   { flag: '--default-region', env: 'OVERCAST_DEFAULT_REGION', description: 'region for requests that carry no credential scope', default: 'us-east-1' },
   { flag: '--public-ip-pool', env: 'OVERCAST_PUBLIC_IP_POOL', description: 'CIDR that public and Elastic IPs come from', default: '198.51.100.0/24' },
@@ -110,7 +112,11 @@ function parseCredentials(s: string): Credential[] {
     .map((pair) => {
       const i = pair.indexOf(':');
       if (i <= 0 || i === pair.length - 1) throw new ConfigError(`credentials must be KEY:SECRET, got '${pair}'`);
-      return { accessKeyId: pair.slice(0, i).trim(), secretAccessKey: pair.slice(i + 1).trim() };
+      const accessKeyId = pair.slice(0, i).trim();
+      const rest = pair.slice(i + 1).trim();
+      const account = /^(.+):(\d{12})$/.exec(rest);
+      if (!account && /:\d*$/.test(rest) && rest.lastIndexOf(':') > 0) throw new ConfigError(`credentials' account must be 12 digits, got '${rest.slice(rest.lastIndexOf(':') + 1)}'`);
+      return account ? { accessKeyId, secretAccessKey: account[1]!, accountId: account[2]! } : { accessKeyId, secretAccessKey: rest };
     });
 }
 

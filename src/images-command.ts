@@ -8,6 +8,7 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { internalContext } from './resources/context.js';
 import { registerImportedImage } from './resources/ec2/images.js';
 import { importDisk } from './storage/images/import.js';
+import { writeBundle } from './storage/images/bundle.js';
 import { SqliteStore } from './store/sqlite.js';
 import type { BuildProgress } from './storage/images/builder.js';
 import { ImageCache } from './storage/images/cache.js';
@@ -17,6 +18,9 @@ export const IMAGE_USAGE = `  overcast image list [options]        the images Ov
   overcast image import FILE --name NAME [--region R] [--architecture x86_64|arm64] [--description TEXT] [options]
                                        register your own image (a rootfs tarball, a raw ext4 disk image or a qcow2
                                        image) as a private AMI of the account; prints its id
+  overcast image import FILE --name NAME --instance-store [--architecture x86_64|arm64] [options]
+                                       make it an instance-store bundle in the image store instead; prints its
+                                       ImageLocation (overcast-images/NAME/image.manifest.xml) for RegisterImage
 `;
 
 interface Out {
@@ -97,7 +101,10 @@ function takeFlag(flags: string[], name: string): string | undefined {
 }
 
 export async function runImageCommand(args: readonly string[], out: Out = process.stdout, err: Out = process.stderr): Promise<number> {
-  const [sub, ...rest] = args;
+  const [sub, ...all] = args;
+  // a flag without a value: taken out before the others are paired with theirs
+  const instanceStore = sub === 'import' && all.includes('--instance-store');
+  const rest = all.filter((a) => sub !== 'import' || a !== '--instance-store');
   const { names, flags } = positionals(rest);
   const importFlags = sub === 'import' ? { name: takeFlag(flags, '--name'), region: takeFlag(flags, '--region'), arch: takeFlag(flags, '--architecture'), description: takeFlag(flags, '--description') } : undefined;
   let imageDir: string;
@@ -174,6 +181,17 @@ export async function runImageCommand(args: readonly string[], out: Out = proces
     if (!config.regions.includes(region)) {
       err.write(`overcast: region '${region}' is not served (--regions)\n`);
       return 2;
+    }
+    if (instanceStore) {
+      try {
+        const disk = await importDisk(names[0]!, join(imageDir, 'imports'), name);
+        const bundle = await writeBundle(imageDir, name, disk.file, arch);
+        out.write(`${bundle.location}\t${name}\t${disk.format} → ${bundle.dir} (${human(bundle.manifest.size)})\n`);
+        return 0;
+      } catch (e) {
+        err.write(`overcast: ${(e as Error).message}\n`);
+        return 1;
+      }
     }
     if (config.dataDir === ':memory:') {
       err.write('overcast: image import needs a data directory (--data-dir) the server uses\n');

@@ -99,6 +99,9 @@ export async function startServer(config: Config, log: (line: string) => void = 
   const sts = new Dispatcher(store, config, [...stsModules, ...regionSetup], onChange, undefined, writes);
   const ssm = new Dispatcher(store, config, [...ssmModules, ...regionSetup], onChange, undefined, writes);
   const secrets = new Map(config.credentials.map((c) => [c.accessKeyId, c.secretAccessKey]));
+  // the account a call runs in: its access key's (KEY:SECRET:ACCOUNT), else the configured one
+  const accounts = new Map(config.credentials.map((c) => [c.accessKeyId, c.accountId ?? config.accountId]));
+  const accountOf = (key: string | undefined): string => accounts.get(key ?? '') ?? config.accountId;
   const throttle = new Throttle(config.throttle);
   const endpoint = new QueryEndpoint({
     model: ec2Model,
@@ -109,10 +112,10 @@ export async function startServer(config: Config, log: (line: string) => void = 
     isRegionServed: (r) => config.regions.includes(r),
     implements: (a) => dispatcher.has(a),
     admit: config.throttle.enabled ? (key, a) => throttle.take(key || config.accountId, a, Date.now()) : () => true,
-    invoke: (a, region, requestId, input) => dispatcher.invoke(a, region, requestId, input),
+    invoke: (a, region, requestId, input, key) => dispatcher.invoke(a, region, requestId, input, accountOf(key)),
     services: [
-      { model: stsModel, implements: (a) => sts.has(a), invoke: (a, region, requestId, input) => sts.invoke(a, region, requestId, input) },
-      { model: ssmModel, implements: (a) => ssm.has(a), invoke: (a, region, requestId, input) => ssm.invoke(a, region, requestId, input) },
+      { model: stsModel, implements: (a) => sts.has(a), invoke: (a, region, requestId, input, key) => sts.invoke(a, region, requestId, input, accountOf(key)) },
+      { model: ssmModel, implements: (a) => ssm.has(a), invoke: (a, region, requestId, input, key) => ssm.invoke(a, region, requestId, input, accountOf(key)) },
     ],
     log: config.logRequests ? log : undefined,
     // a write is taken in (verified, parsed, run) in a slice of the event loop: the reads

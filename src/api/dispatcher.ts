@@ -72,11 +72,11 @@ export class Dispatcher {
    * Runs one call. Most handlers answer synchronously; one with a `prepare`
    * step answers with a promise (its slow part runs before the transaction).
    */
-  invoke(action: string, region: string, requestId: string, input: Record<string, unknown>): object | Promise<object> {
+  invoke(action: string, region: string, requestId: string, input: Record<string, unknown>, accountId: string = this.config.accountId): object | Promise<object> {
     const handler = this.actions.get(action);
     if (!handler) throw new Ec2Error('InvalidAction', `The action ${action} is not valid for this web service.`);
     this.ensureRegion(region);
-    const ctx = new CallContext(region, this.config.accountId, requestId, this.clock(), this.store, this.config, this.onChange);
+    const ctx = new CallContext(region, accountId, requestId, this.clock(), this.store, this.config, this.onChange);
     const token = typeof input.ClientToken === 'string' ? input.ClientToken : undefined;
     if (token !== undefined && token.length > 64) {
       throw new Ec2Error('InvalidParameterValue', 'Value for parameter clientToken is invalid. The value must not exceed 64 characters.');

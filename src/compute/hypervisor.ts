@@ -153,6 +153,10 @@ export const notFound = (id: string): HypervisorError => new HypervisorError('no
  *    boots, stopped or unknown.
  *  - consoleOutput(id): the serial console text so far (drivers may keep only
  *    a tail); unknown → not-found.
+ *  - freeze(id): every process of a running machine stopped where it is (the
+ *    cgroup freezer), so that nothing it writes lands between two snapshot
+ *    points; thaw(id) lets them run on. Stopped → invalid-state; unknown →
+ *    not-found; thaw of a machine not frozen: no-op.
  *  - events(listener): machines that changed by themselves (see MachineEvent).
  *  - close(): releases driver resources; machines keep running where the
  *    runtime allows (a restarted server finds them again through list()).
@@ -171,6 +175,8 @@ export interface Hypervisor {
   list(): Promise<string[]>;
   consoleOutput(id: string): Promise<string>;
   guestReachable(id: string): Promise<boolean>;
+  freeze(id: string): Promise<void>;
+  thaw(id: string): Promise<void>;
   readonly events: EventStream<MachineEvent>;
   close(): Promise<void>;
 }

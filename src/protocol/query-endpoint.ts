@@ -37,7 +37,8 @@ export interface ServiceOptions {
   implements(operation: string): boolean;
   /** false → the service's throttling error; always admitted when absent */
   admit?(accessKeyId: string, operation: string): boolean;
-  invoke(operation: string, region: string, requestId: string, input: Record<string, unknown>): InvokeResult;
+  /** accessKeyId: the caller's (whose account the call runs in) */
+  invoke(operation: string, region: string, requestId: string, input: Record<string, unknown>, accessKeyId?: string): InvokeResult;
 }
 
 export interface EndpointOptions {
@@ -53,7 +54,8 @@ export interface EndpointOptions {
   implements(action: string): boolean;
   /** false → RequestLimitExceeded */
   admit(accessKeyId: string, action: string): boolean;
-  invoke(action: string, region: string, requestId: string, input: Record<string, unknown>): InvokeResult;
+  /** accessKeyId: the caller's (whose account the call runs in) */
+  invoke(action: string, region: string, requestId: string, input: Record<string, unknown>, accessKeyId?: string): InvokeResult;
   /** the services besides EC2 */
   services?: readonly ServiceOptions[];
   log?(line: string): void;
@@ -251,7 +253,7 @@ export class QueryEndpoint {
         throw new Ec2Error('RequestLimitExceeded', 'Request limit exceeded.', 503);
       }
       const input = this.parser.parse(action, params.entries());
-      const output = this.opts.invoke(action, region, requestId, input);
+      const output = this.opts.invoke(action, region, requestId, input, accessKeyId);
       if (isThenable(output)) {
         const name = action;
         output.then(
@@ -393,7 +395,7 @@ export class QueryEndpoint {
         if (service.opts.admit && !service.opts.admit(accessKeyId, operation)) throw new Ec2Error('RequestLimitExceeded', 'Rate exceeded', 400);
         input = service.query!.parse(operation, params.entries());
       }
-      const output = service.opts.invoke(operation, region, requestId, input);
+      const output = service.opts.invoke(operation, region, requestId, input, accessKeyId);
       if (isThenable(output)) {
         const name = operation;
         output.then(

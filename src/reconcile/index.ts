@@ -19,9 +19,12 @@ export type InstanceExtras = Pick<InstanceReconcilerDeps, 'imageFile' | 'onNetwo
 /** The reconcilers, driving the runtime selectRuntime chose. */
 export function createReconcilers(deps: ReconcilerDeps, runtime: Runtime, extras: InstanceExtras & { log?: (line: string) => void } = {}): Reconciler[] {
   const { log, ...instanceExtras } = extras;
+  // the volume reconciler stores the snapshots whose points the instances' reconciler took
+  let volumes: VolumeReconciler | undefined;
   const instances = new InstanceReconciler({
     ...deps,
     ...instanceExtras,
+    onSnapshot: (region, id) => volumes?.handle({ kind: 'snapshot', region, id }),
     driver: runtime.hypervisor,
     fabric: runtime.fabric,
     firewall: runtime.firewall,
@@ -39,11 +42,11 @@ export function createReconcilers(deps: ReconcilerDeps, runtime: Runtime, extras
       log,
     }),
     // before the instances' reconciler, which closes the block store they share
-    new VolumeReconciler({
+    (volumes = new VolumeReconciler({
       ...deps,
       blockStore: runtime.blockStore,
       onInstance: (region, id) => instances.handle({ kind: 'instance', region, id }),
-    }),
+    })),
     instances,
     new TransitGatewayReconciler(deps),
     new RecordStateReconciler({ ...deps, log: log && ((line) => log(`reconcile/record-states: ${line}`)) }),

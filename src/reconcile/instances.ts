@@ -59,6 +59,9 @@ import { GroupMembers, groupSetName, privateIpsOf, resolveRuleSet } from './secu
 import type { Reconciler, ReconcilerDeps } from './reconciler.js';
 import { KINDS, LIVE_INDEX, TERMINATED_INDEX } from '../resources/ec2/kinds.js';
 import { instanceSettingsUnsettled, settleInstanceSettings } from '../resources/ec2/instance-settling.js';
+import { instanceStoreRootGiB } from '../resources/ec2/image-bundles.js';
+import { pointsTaken } from '../resources/ec2/snapshot-points.js';
+import { takeSnapshotPoints, type SnapshotPoint } from './snapshot-points.js';
 
 export interface InstanceReconcilerDeps extends ReconcilerDeps {
   driver: Hypervisor;
@@ -85,6 +88,8 @@ export interface InstanceReconcilerDeps extends ReconcilerDeps {
   imageFile?: (region: string, imageId: string, deviceName: string) => Promise<string | undefined>;
   /** told each VPC network the fabric made (the metadata service and resolver listen at its service address) */
   onNetwork?: (info: NetworkInfo, region: string) => Promise<void>;
+  /** a snapshot whose point in time this reconciler took: the volume reconciler stores it now */
+  onSnapshot?: (region: string, snapshotId: string) => void;
 }
 
 /** A volume the instance has, as the BlockStore is asked for it. */
@@ -409,6 +414,11 @@ export class InstanceReconciler implements Reconciler {
     }
     const recovering = this.recovering.delete(id);
     if (instanceSettingsUnsettled({ store: this.deps.store, region }, rec)) await this.commit(region, id, rec.State.Name, (ctx, r) => settleInstanceSettings(ctx, r));
+    if ((rec.pendingPoints ?? []).length > 0 && rec.State.Name !== 'pending') {
+      // snapshots of its volumes at one point in time (CreateSnapshots, CreateImage): taken before anything else
+      await this.takePoints(region, rec, actual);
+      return false;
+    }
     switch (rec.desired) {
       case 'running':
         return this.keepRunning(region, rec, actual, recovering);
@@ -603,10 +613,13 @@ export class InstanceReconciler implements Reconciler {
     }
     out.push(...instanceStoreOf(rec.InstanceId, rec.InstanceType, out.map((v) => v.deviceName)));
     if (!out.some((v) => v.root)) {
+      // an instance store root (an instance-store-backed AMI): a copy of the bundle's disk, kept over reboots, gone at termination
+      const instanceStore = rec.RootDeviceType === 'instance-store';
+      const image = instanceStore ? this.deps.store.collection(KINDS.image).get(region, rec.ImageId) : undefined;
       out.unshift({
         volumeId: `${rec.InstanceId}-root`,
         deviceName: rootName,
-        sizeGiB: 8,
+        sizeGiB: instanceStore ? instanceStoreRootGiB(image?.importedBytes) : 8,
         source: { kind: 'image', imageId: rec.ImageId, deviceName: rootName },
         root: true,
         deleteOnTermination: true,
@@ -657,7 +670,14 @@ export class InstanceReconciler implements Reconciler {
   private async ensureVolume(region: string, v: InstanceVolume): Promise<void> {
     let source = v.source;
     if (source.kind === 'image' && this.deps.imageFile) {
-      const file = await this.deps.imageFile(region, source.imageId, source.deviceName);
+      let file: string | undefined;
+      try {
+        file = await this.deps.imageFile(region, source.imageId, source.deviceName);
+      } catch (err) {
+        // the image is gone (deregistered after the launch): a volume made from it before stays as it is
+        if ((await this.blockStore.listVolumes()).some((x) => x.volumeId === v.volumeId)) return;
+        throw err;
+      }
       if (file !== undefined) source = { ...source, file };
     }
     try {
@@ -890,6 +910,35 @@ export class InstanceReconciler implements Reconciler {
         await this.fabric.mapPublicIp(m);
       }
     }
+  }
+
+  /**
+   * The points in time of the snapshots waiting for this instance (snapshot-points.ts): frozen
+   * while running, or shut down and started again (CreateImage without NoReboot); then the
+   * snapshots go to the volume reconciler. A terminated instance's are let go as they are.
+   */
+  private async takePoints(region: string, rec: StoredInstance, actual: RuntimeState | undefined): Promise<void> {
+    const id = rec.InstanceId;
+    const ids = rec.pendingPoints ?? [];
+    const gone = rec.State.Name === 'shutting-down' || rec.State.Name === 'terminated';
+    if (!gone) {
+      const snaps = this.deps.store.collection(KINDS.snapshot);
+      const points: SnapshotPoint[] = [];
+      for (const sid of ids) {
+        const s = snaps.get(region, sid);
+        if (s?.awaitingPoint && s.source.kind === 'volume') points.push({ snapshotId: sid, volumeId: s.source.volumeId });
+      }
+      await takeSnapshotPoints({ driver: this.driver, blockStore: this.blockStore, log: this.log }, id, points, {
+        running: actual === 'running',
+        reboot: rec.pointsReboot === true,
+        restart: async () => this.driver.start(await this.prepare(region, rec)),
+      });
+    }
+    const done = await this.loop.commit(() => {
+      pointsTaken(this.context(region), id, ids);
+      return true;
+    });
+    if (done) for (const sid of ids) this.deps.onSnapshot?.(region, sid);
   }
 
   /** Stop: the instance store volumes detached and deleted (a start makes new, empty ones). */

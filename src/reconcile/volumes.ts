@@ -183,6 +183,8 @@ export class VolumeReconciler implements Reconciler {
       });
     }
     if (s.State !== 'pending') return true;
+    // its point in time is its instance's reconciler's to take, with the instance's other volumes
+    if (s.awaitingPoint) return true;
     let info: SnapshotInfo;
     try {
       info = await this.take(region, s);

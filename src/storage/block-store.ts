@@ -106,6 +106,12 @@ export interface VolumeEvent {
  *    volume's snapshot → conflict; unknown volume → not-found.
  *    A snapshot interrupted by a crash is resumed (from the same point in
  *    time) or started afresh by the next call with the same arguments.
+ *  - snapshotPoint(snapshotId, volumeId): takes the snapshot's point in time
+ *    now (what was written to the volume, flushed and cloned) without storing
+ *    its blocks; the next createSnapshot with the same arguments stores that
+ *    point. Again, or once the snapshot exists: no-op; unknown volume →
+ *    not-found. (Points of several volumes taken while their machine is
+ *    frozen are one crash-consistent set.)
  *  - copySnapshot(snapshotId, sourceId): a second snapshot holding the same
  *    bytes (stores nothing new); again: the same; unknown source → not-found.
  *  - resizeVolume(volumeId, sizeGiB): grows the volume (attached or not: an
@@ -125,6 +131,7 @@ export interface BlockStore {
   detach(volumeId: string): Promise<void>;
   resizeVolume(volumeId: string, sizeGiB: number): Promise<VolumeInfo>;
   createSnapshot(snapshotId: string, volumeId: string, opts?: SnapshotOptions): Promise<SnapshotInfo>;
+  snapshotPoint(snapshotId: string, volumeId: string): Promise<void>;
   copySnapshot(snapshotId: string, sourceSnapshotId: string): Promise<SnapshotInfo>;
   deleteSnapshot(snapshotId: string): Promise<void>;
   listVolumes(): Promise<VolumeInfo[]>;

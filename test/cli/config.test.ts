@@ -35,3 +35,17 @@ describe('--store-sync', () => {
     assert.equal(r.stderr, "overcast: --store-sync must be 'full' or 'normal', got 'always'\n");
   });
 });
+
+describe('--credentials', () => {
+  it('takes KEY:SECRET, and KEY:SECRET:ACCOUNT for a key of another account', () => {
+    const c = loadConfig(['--credentials', 'K1:s/e+c1,K2:sec2:210987654321'], {});
+    assert.deepEqual(c.credentials, [
+      { accessKeyId: 'K1', secretAccessKey: 's/e+c1' },
+      { accessKeyId: 'K2', secretAccessKey: 'sec2', accountId: '210987654321' },
+    ]);
+  });
+
+  it('refuses an account that is not 12 digits', () => {
+    assert.throws(() => loadConfig(['--credentials', 'K2:sec2:1234'], {}), (e: unknown) => e instanceof ConfigError && /12 digits/.test(e.message));
+  });
+});

@@ -2,9 +2,12 @@
  * What the tests (and the bench) that drive real instances share: whether this
  * host runs them, a bounded wait, and one SSH login running one command.
  */
-import { AuthorizeSecurityGroupIngressCommand, CreateKeyPairCommand, DescribeImagesCommand, TerminateInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { AuthorizeSecurityGroupIngressCommand, CreateKeyPairCommand, DescribeImagesCommand, DescribeInstancesCommand, ImportKeyPairCommand, TerminateInstancesCommand, type EC2Client, type Instance } from '@aws-sdk/client-ec2';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from '../../src/host/exec.js';
 import { Socket } from 'node:net';
 import { Client } from 'ssh2';
 import { hostLeftovers, resetHost } from '../../src/host-reset.js';
@@ -103,6 +106,35 @@ export function connectOutcome(host: string, port: number, ms = 1000): Promise<C
 /** As on EC2, the default group admits only its own members: SSH from anywhere is opened as a user opens it. */
 export async function openSshInDefaultGroup(c: EC2Client): Promise<void> {
   await c.send(new AuthorizeSecurityGroupIngressCommand({ GroupName: 'default', IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+}
+
+/** A new ed25519 key of the user's own, imported as the key pair `name`; answers its private key. */
+export async function importFreshKey(c: EC2Client, name: string): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'overcast-key-'));
+  try {
+    await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'id')]);
+    await c.send(new ImportKeyPairCommand({ KeyName: name, PublicKeyMaterial: readFileSync(join(dir, 'id.pub')) }));
+    return readFileSync(join(dir, 'id'), 'utf8');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The instance once it runs (a terminated one fails with its reason). */
+export function runningInstance(c: EC2Client, id: string): Promise<Instance> {
+  return until(`${id} running`, async () => {
+    const i = (await c.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations![0]!.Instances![0]!;
+    if (i.State?.Name === 'terminated') throw new Error(`${id} terminated: ${i.StateReason?.Message}`);
+    return i.State?.Name === 'running' ? i : undefined;
+  }, 600);
+}
+
+/** One command as root over SSH once the guest answers (tiny has no sudo); it must exit 0; its output trimmed. */
+export async function rootShell(i: Instance, key: string, cmd: string): Promise<string> {
+  await until(`ssh ${i.InstanceId}`, () => sshExec(i.PublicIpAddress!, key, 'true', { timeoutMs: 5_000, user: 'root' }), 60, 250);
+  const r = await sshExec(i.PublicIpAddress!, key, cmd, { timeoutMs: 60_000, user: 'root' });
+  if (r.code !== 0) throw new Error(`${cmd}: exit ${r.code}: ${r.stderr}`);
+  return r.stdout.trim();
 }
 
 /**

@@ -21,6 +21,7 @@ export type BlockStoreCase =
   | 'delete'
   | 'snapshots'
   | 'snapshot-unknown'
+  | 'snapshot-point'
   | 'copy-snapshot'
   | 'resize'
   | 'list';
@@ -167,6 +168,25 @@ export function runBlockStoreConformance(name: string, factory: () => BlockStore
       await rejectsWith(bs.createSnapshot(s, 'not a volume id'), 'not-found');
       assert.ok(!(await bs.listSnapshots()).some((x) => x.snapshotId === s));
       await rejectsWith(bs.createVolume({ volumeId: vol(), sizeGiB: 1, source: { kind: 'snapshot', snapshotId: s } }), 'not-found');
+    });
+
+    test('snapshot-point', 'snapshotPoint: no snapshot yet; again a no-op; createSnapshot then stores it; unknown volume → not-found; another volume → conflict', async () => {
+      const a = vol();
+      const other = vol();
+      const s = snap();
+      await bs.createVolume({ volumeId: a, sizeGiB: 1, source: EMPTY });
+      await bs.createVolume({ volumeId: other, sizeGiB: 1, source: EMPTY });
+      await bs.snapshotPoint(s, a);
+      await bs.snapshotPoint(s, a);
+      assert.ok(!(await bs.listSnapshots()).some((x) => x.snapshotId === s), 'a point is not a snapshot');
+      const info = await bs.createSnapshot(s, a);
+      assert.equal(info.volumeId, a);
+      await bs.snapshotPoint(s, a);
+      await rejectsWith(bs.snapshotPoint(s, other), 'conflict');
+      await rejectsWith(bs.snapshotPoint(snap(), 'vol-0000000000000none'), 'not-found');
+      await bs.deleteSnapshot(s);
+      await bs.deleteVolume(a);
+      await bs.deleteVolume(other);
     });
 
     test('copy-snapshot', 'copySnapshot: the same bytes under a new id, nothing stored; again the same; another source is a conflict; unknown → not-found', async () => {

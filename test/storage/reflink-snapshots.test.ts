@@ -157,6 +157,30 @@ describe('reflink snapshots with real bytes', { skip: cannot, timeout: 300_000 }
     assert.deepEqual(await readdir(join(chunks(), 'baselines')), [], 'no baseline left');
   });
 
+  it('snapshotPoint takes the point in time: bytes written after it are not in the snapshot stored later', async () => {
+    await bs.createVolume({ volumeId: 'vol-p', sizeGiB: 1, source: { kind: 'empty' } });
+    const dev = await bs.attach('vol-p', inst());
+    try {
+      const before = randomBytes(MiB);
+      await writeAt(dev, 3 * MiB, before);
+      await bs.snapshotPoint('snap-p', 'vol-p');
+      await bs.snapshotPoint('snap-p', 'vol-p'); // again: the first point stays
+      await writeAt(dev, 3 * MiB, randomBytes(MiB));
+      assert.deepEqual((await bs.listSnapshots()).map((s) => s.snapshotId), [], 'a point is not a snapshot');
+      await bs.createSnapshot('snap-p', 'vol-p');
+      await bs.snapshotPoint('snap-p', 'vol-p'); // once it exists: no-op
+      await rejectsWith(bs.snapshotPoint('snap-p', 'vol-a'), 'conflict');
+      await rejectsWith(bs.snapshotPoint('snap-q', 'vol-0000000000000none'), 'not-found');
+      await bs.createVolume({ volumeId: 'vol-p2', sizeGiB: 1, source: { kind: 'snapshot', snapshotId: 'snap-p' } });
+      const dev2 = await bs.attach('vol-p2', inst());
+      assert.deepEqual(await readAt(dev2, 3 * MiB, MiB), before);
+    } finally {
+      for (const v of ['vol-p', 'vol-p2']) await bs.detach(v);
+      await bs.deleteSnapshot('snap-p');
+      for (const v of ['vol-p', 'vol-p2']) await bs.deleteVolume(v);
+    }
+  });
+
   it('an incremental snapshot after changing 1% of the blocks reads only those and stores about 1% of the volume', async (t) => {
     await bs.createVolume({ volumeId: 'vol-inc', sizeGiB: 1, source: { kind: 'empty' } });
     const dev = await bs.attach('vol-inc', inst());

@@ -37,6 +37,8 @@ import { newSnapshot, newSnapshotCopy, snapshotUsableBy } from '../../resources/
 import { putTags } from '../../resources/ec2/tags.js';
 import { volumesOfInstance } from '../../resources/ec2/volumes.js';
 import { isWellFormedId } from '../../domain/ids.js';
+import { manifestMappings, readBundle } from '../../resources/ec2/image-bundles.js';
+import { awaitPoints } from '../../resources/ec2/snapshot-points.js';
 
 const ACCOUNT_ID = /^\d{12}$/;
 /** AMI names: 3–128 characters of letters, digits and ()[] ./-'@_ */
@@ -92,6 +94,9 @@ function baseImage(ctx: RequestContext, fields: Partial<ImageRecord> & Pick<Imag
 const createImage = action((ctx, input: CreateImageRequest): CreateImageResult => {
   if (input.InstanceId === undefined || input.InstanceId === '') throw missingParameter('InstanceId');
   const inst = requireResource(ctx, KINDS.instance, input.InstanceId);
+  if (inst.RootDeviceType === 'instance-store') {
+    throw new Ec2Error('UnsupportedOperation', `The instance '${inst.InstanceId}' does not have an 'ebs' root device type: an image of an instance store-backed instance is made by bundling it, not by CreateImage.`);
+  }
   if (inst.State.Name !== 'running' && inst.State.Name !== 'stopped') {
     throw new Ec2Error('IncorrectInstanceState', `The instance '${inst.InstanceId}' is not in a valid state for this operation.`);
   }
@@ -101,10 +106,12 @@ const createImage = action((ctx, input: CreateImageRequest): CreateImageResult =
   const noDevice = new Set((input.BlockDeviceMappings ?? []).filter((m) => m.NoDevice !== undefined).map((m) => m.DeviceName));
   const imageId = newId('ami');
   const mappings: BlockDeviceMapping[] = [];
+  const snapshots: SnapshotRecord[] = [];
   for (const v of volumes) {
     const dev = v.attachment!.Device;
     if (noDevice.has(dev)) continue;
     const snap = newSnapshot(ctx, v, `Created by CreateImage(${inst.InstanceId}) for ${imageId} from ${v.VolumeId}`);
+    snapshots.push(snap);
     putTags(ctx, snap.SnapshotId, KINDS.snapshot.name, specs.get(KINDS.snapshot.name) ?? []);
     mappings.push({
       DeviceName: dev,
@@ -134,7 +141,9 @@ const createImage = action((ctx, input: CreateImageRequest): CreateImageResult =
     ImdsSupport: source?.ImdsSupport,
     BootMode: source?.BootMode ?? 'uefi-preferred',
   });
-  if (input.NoReboot !== true && inst.State.Name === 'running') image.rebootInstanceId = inst.InstanceId;
+  // a running instance's volumes at one point in time: frozen (NoReboot), or while it is down for the
+  // reboot EC2 makes first (its guest shut down cleanly, the snapshots taken, then started again)
+  if (inst.State.Name === 'running') awaitPoints(ctx, inst, snapshots, input.NoReboot !== true);
   ctx.store.collection(KINDS.image).put(ctx.region, image.ImageId, image);
   putTags(ctx, image.ImageId, KINDS.image.name, specs.get(KINDS.image.name) ?? []);
   ctx.notify(KINDS.image.name, image.ImageId);
@@ -145,9 +154,7 @@ const createImage = action((ctx, input: CreateImageRequest): CreateImageResult =
 
 const registerImage = action((ctx, input: RegisterImageRequest): RegisterImageResult => {
   const name = checkName(ctx, input.Name);
-  if (input.ImageLocation !== undefined) {
-    throw new Ec2Error('UnsupportedOperation', 'Instance-store-backed AMIs from an S3 manifest are not supported; register from snapshots, or use `overcast image import`.');
-  }
+  if (input.ImageLocation !== undefined) return registerBundle(ctx, input, name);
   const root = input.RootDeviceName;
   if (root === undefined || root === '') throw missingParameter('RootDeviceName');
   const mappings: BlockDeviceMapping[] = [];
@@ -204,6 +211,50 @@ const registerImage = action((ctx, input: RegisterImageRequest): RegisterImageRe
   return { ImageId: image.ImageId };
 });
 
+/**
+ * RegisterImage with ImageLocation: an instance-store-backed AMI from a bundle of the image
+ * store (resources/ec2/image-bundles.ts); available at once, its mappings the instance store.
+ */
+function registerBundle(ctx: RequestContext, input: RegisterImageRequest, name: string): RegisterImageResult {
+  const location = checkText('ImageLocation', input.ImageLocation ?? '');
+  const { manifest, partFile } = readBundle(ctx, location);
+  const root = input.RootDeviceName ?? manifest.rootDevice;
+  checkDeviceName(root);
+  const arch = input.Architecture ?? manifest.architecture;
+  if (arch !== manifest.architecture) throw invalidParameterValue(`Value (${arch}) for parameter architecture is invalid. The bundle ${location} is ${manifest.architecture}.`);
+  const given = input.BlockDeviceMappings;
+  const mappings: BlockDeviceMapping[] = [];
+  for (const m of given ?? manifestMappings(manifest)) {
+    const dev = checkDeviceName(m.DeviceName);
+    if (m.Ebs !== undefined) throw new Ec2Error('InvalidBlockDeviceMapping', 'EBS block device mappings not supported for instance-store AMIs.');
+    if (dev === root) throw new Ec2Error('InvalidBlockDeviceMapping', `The device ${dev} is the root device of the bundle and cannot be mapped.`);
+    if (m.NoDevice !== undefined) continue;
+    if (m.VirtualName === undefined || !/^ephemeral([0-9]|1[0-9]|2[0-3])$/.test(m.VirtualName)) {
+      throw new Ec2Error('InvalidBlockDeviceMapping', `Virtual device name ${m.VirtualName ?? ''} is invalid: instance store mappings are ephemeral0 to ephemeral23.`);
+    }
+    if (mappings.some((x) => x.DeviceName === dev || x.VirtualName === m.VirtualName)) throw new Ec2Error('InvalidBlockDeviceMapping', `The device ${dev} or ${m.VirtualName} is mapped twice.`);
+    mappings.push({ DeviceName: dev, VirtualName: m.VirtualName });
+  }
+  const image = baseImage(ctx, {
+    Name: name,
+    ImageLocation: location,
+    Description: input.Description === undefined ? undefined : checkText('Description', input.Description),
+    Architecture: arch,
+    RootDeviceName: root,
+    RootDeviceType: 'instance-store',
+    BlockDeviceMappings: mappings,
+    State: 'available',
+    EnaSupport: input.EnaSupport ?? true,
+    BootMode: input.BootMode ?? 'uefi-preferred',
+    ...(input.ImdsSupport ? { ImdsSupport: input.ImdsSupport } : {}),
+    importedFile: partFile,
+    importedBytes: manifest.size,
+  });
+  ctx.store.collection(KINDS.image).put(ctx.region, image.ImageId, image);
+  putTags(ctx, image.ImageId, KINDS.image.name, tagSpecificationTags(input.TagSpecifications, [KINDS.image.name]).get(KINDS.image.name) ?? []);
+  return { ImageId: image.ImageId };
+}
+
 // ---------------------------------------------------------------- CopyImage
 
 const copyImage = action((ctx, input: CopyImageRequest): CopyImageResult => {
@@ -240,6 +291,13 @@ const copyImage = action((ctx, input: CopyImageRequest): CopyImageResult => {
   image.Public = false;
   image.State = 'pending';
   image.ImageLocation = `${ctx.accountId}/${name}`;
+  if (source.RootDeviceType === 'instance-store') {
+    // the bundle stays where it is (bundles are never changed): the copy boots from the same disk
+    image.ImageLocation = source.ImageLocation ?? image.ImageLocation;
+    image.importedFile = source.importedFile;
+    image.importedBytes = source.importedBytes;
+    image.State = 'available';
+  }
   image.CreationDate = new Date(ctx.now.getTime()).toISOString();
   delete image.ImageOwnerAlias;
   ctx.store.collection(KINDS.image).put(ctx.region, image.ImageId, image);

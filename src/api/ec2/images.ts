@@ -124,7 +124,7 @@ const describeImages = action((ctx, input: DescribeImagesRequest): DescribeImage
 });
 
 function toImage(record: ImageRecord, tags: Image['Tags']): Image {
-  const { launchPermissionAccountIds: _l, builtIn: _b, osImage: _o, build: _d, rebootInstanceId: _r, importedFile: _f, ...image } = record;
+  const { launchPermissionAccountIds: _l, builtIn: _b, osImage: _o, build: _d, rebootInstanceId: _r, importedFile: _f, importedBytes: _n, ...image } = record;
   return { ...image, Tags: tags && tags.length > 0 ? tags : undefined };
 }
 

@@ -232,6 +232,9 @@ const modifyInstanceAttribute = action((ctx, input: ModifyInstanceAttributeReque
       if (c.value !== 'stop' && c.value !== 'terminate') {
         throw new Ec2Error('InvalidParameterValue', `Value (${c.value}) for parameter instanceInitiatedShutdownBehavior is invalid. Valid values: stop, terminate`);
       }
+      if (c.value === 'stop' && rec.RootDeviceType === 'instance-store') {
+        throw new Ec2Error('InvalidParameterCombination', 'The attribute instanceInitiatedShutdownBehavior can only be used for elastic images.');
+      }
       rec.instanceInitiatedShutdownBehavior = c.value;
       break;
     case 'sourceDestCheck': {

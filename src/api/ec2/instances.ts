@@ -203,6 +203,9 @@ const stopInstances = action((ctx, input: StopInstancesRequest): StopInstancesRe
         `The instance '${rec.InstanceId}' may not be stopped. Modify its 'disableApiStop' instance attribute and try again.`,
       );
     }
+    if (rec.RootDeviceType === 'instance-store') {
+      throw new Ec2Error('UnsupportedOperation', `The instance '${rec.InstanceId}' does not have an 'ebs' root device type and cannot be stopped.`);
+    }
     if (hibernate && rec.HibernationOptions?.Configured !== true) {
       throw new Ec2Error(
         'UnsupportedHibernationConfiguration',

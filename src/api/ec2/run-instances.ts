@@ -290,7 +290,15 @@ export const runInstances = action((ctx, request: RunInstancesRequest): Reservat
   // EC2 gives no public IPv4 to an existing interface or when launching with several
   const wantsPublicIp = net.existing || extras.length > 0 ? net.associatePublicIp === true : (net.associatePublicIp ?? subnet.MapPublicIpOnLaunch);
 
-  const shutdown = input.InstanceInitiatedShutdownBehavior ?? 'stop';
+  const instanceStoreRoot = image.RootDeviceType === 'instance-store';
+  if (instanceStoreRoot && input.InstanceInitiatedShutdownBehavior === 'stop') {
+    throw invalidParameterCombination('The attribute instanceInitiatedShutdownBehavior can only be used for elastic images.');
+  }
+  if (instanceStoreRoot && (input.BlockDeviceMappings ?? []).some((m) => m.Ebs !== undefined)) {
+    throw new Ec2Error('InvalidBlockDeviceMapping', 'EBS block device mappings not supported for instance-store AMIs.');
+  }
+  // an instance store-backed instance cannot stop: a shutdown from inside terminates it
+  const shutdown = input.InstanceInitiatedShutdownBehavior ?? (instanceStoreRoot ? 'terminate' : 'stop');
   if (shutdown !== 'stop' && shutdown !== 'terminate') {
     throw new Ec2Error('InvalidParameterValue', `Value (${shutdown}) for parameter instanceInitiatedShutdownBehavior is invalid. Valid values: stop, terminate`);
   }

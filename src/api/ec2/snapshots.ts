@@ -36,6 +36,7 @@ import { requireResource, requireWellFormed } from '../../resources/ec2/registry
 import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
 import { imagesUsing, newSnapshot, newSnapshotCopy, snapshotCollection, snapshotUsableBy } from '../../resources/ec2/snapshots.js';
 import { volumesOfInstance } from '../../resources/ec2/volumes.js';
+import { awaitPoints } from '../../resources/ec2/snapshot-points.js';
 
 const ACCOUNT_ID = /^\d{12}$/;
 
@@ -111,6 +112,8 @@ const createSnapshots = action((ctx, input: CreateSnapshotsRequest): CreateSnaps
     putTags(ctx, snap.SnapshotId, KINDS.snapshot.name, input.CopyTagsFromSource === 'volume' ? [...ctx.store.tags.forResource(ctx.region, v.VolumeId), ...tags] : tags);
     return snap;
   });
+  // one point in time for all of them: the instance's reconciler takes it with the machine frozen
+  awaitPoints(ctx, inst, out, false);
   return {
     // CreateSnapshots answers the SnapshotInfo shape: a pending snapshot without its tier
     Snapshots: out.map((s) => {

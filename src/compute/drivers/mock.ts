@@ -31,6 +31,8 @@ interface Machine {
   boots: number;
   /** RAM saved by a hibernating stop */
   hibernated: boolean;
+  /** its processes frozen (freeze) */
+  frozen?: boolean;
 }
 
 /** Return an Error to make the operation fail (after its delay), undefined to let it run. */
@@ -112,6 +114,24 @@ export class MockHypervisor implements Hypervisor {
     if (m.state !== 'running') throw new HypervisorError('invalid-state', id, `machine ${id} is not running`);
     m.boots++;
     m.console.push('reboot: Restarting system', ...bootLines(m.spec, m.boots, false));
+  }
+
+  async freeze(id: string): Promise<void> {
+    const m = this.require(id);
+    this.calls.push(`freeze ${id}`);
+    if (m.state !== 'running') throw new HypervisorError('invalid-state', id, `machine ${id} is not running`);
+    m.frozen = true;
+  }
+
+  async thaw(id: string): Promise<void> {
+    const m = this.require(id);
+    this.calls.push(`thaw ${id}`);
+    m.frozen = false;
+  }
+
+  /** Whether the machine's processes are frozen now (for tests). */
+  isFrozen(id: string): boolean {
+    return this.machines.get(id)?.frozen === true;
   }
 
   async attachDisk(id: string, disk: DiskSpec): Promise<void> {

@@ -184,6 +184,8 @@ export type ImageRecord = Omit<Image, 'Tags'> & {
   build?: string;
   /** `overcast image import`: the root disk file on this host (an ext4 image the block store clones) */
   importedFile?: string;
+  /** the size of that file in bytes (instance-store AMIs: the root volume is made at least this big) */
+  importedBytes?: number;
   /** CreateImage: reboot the instance once the snapshots are taken (NoReboot not given) */
   rebootInstanceId?: string;
 };
@@ -274,6 +276,8 @@ export type SnapshotRecord = {
   deleting?: boolean;
   /** bytes this snapshot added to the store (the incremental part) */
   storedBytes?: number;
+  /** its point in time is taken with its instance's other volumes (resources/ec2/snapshot-points.ts) */
+  awaitingPoint?: boolean;
 };
 
 /** One built-in OS image, independent of region. */
@@ -393,6 +397,13 @@ export type StoredInstance = InstanceRecord & {
    * machine runs; instance = the guest answers on its network (its SSH port)
    */
   statusChecks?: { system: 'ok' | 'impaired'; instance: 'ok' | 'impaired' | 'initializing'; since: number };
+  /**
+   * snapshots (CreateSnapshots, CreateImage) whose points in time the instance's reconciler takes
+   * as one set: with the machine frozen, or (pointsReboot) while it is down for a reboot
+   */
+  pendingPoints?: string[];
+  /** CreateImage without NoReboot: the guest is shut down for the points and started again */
+  pointsReboot?: boolean;
 };
 
 

@@ -66,7 +66,7 @@ export interface SnapshotStats {
   readIndices: number[];
 }
 
-interface Pending {
+export interface Pending {
   snapshotId: string;
   volumeId: string;
   sizeGiB: number;

@@ -129,6 +129,25 @@ export class MockBlockStore implements BlockStore {
     return { ...s };
   }
 
+  /** snapshot id → volume id: points taken and not stored yet */
+  private readonly points = new Map<string, string>();
+
+  async snapshotPoint(snapshotId: string, volumeId: string): Promise<void> {
+    this.op(`snapshotPoint ${snapshotId}`);
+    const have = this.snapshots.get(snapshotId);
+    if (have) {
+      if (have.volumeId === volumeId) return;
+      throw new BlockStoreError('conflict', snapshotId, `snapshot ${snapshotId} is of ${have.volumeId}`);
+    }
+    if (!this.volumes.has(volumeId)) throw new BlockStoreError('not-found', volumeId, `no volume ${volumeId}`);
+    if (!this.points.has(snapshotId)) this.points.set(snapshotId, volumeId);
+  }
+
+  /** Whether a point was taken for the snapshot (stored or not; for tests). */
+  hasPoint(snapshotId: string): boolean {
+    return this.points.has(snapshotId);
+  }
+
   async copySnapshot(snapshotId: string, sourceSnapshotId: string): Promise<SnapshotInfo> {
     this.op(`copySnapshot ${snapshotId}`);
     const src = this.snapshots.get(sourceSnapshotId);

@@ -37,7 +37,7 @@ import {
   type VolumeSource,
   type VolumeSpec,
 } from '../block-store.js';
-import { ChunkStore, type ChunkStoreOptions, type Manifest, type SnapshotStats } from './chunk-store.js';
+import { ChunkStore, type ChunkStoreOptions, type Manifest, type Pending, type SnapshotStats } from './chunk-store.js';
 import { growExt4, holdsExt4 } from './ext4-grow.js';
 import { KeyedLock } from './keyed-lock.js';
 import { attachLoopDevice, detachLoopDevice, listLoopDevices, loopDevicesOf } from './loop-devices.js';
@@ -256,40 +256,56 @@ export class ReflinkBlockStore implements BlockStore {
   }
 
   async createSnapshot(snapshotId: string, volumeId: string, opts: SnapshotOptions = {}): Promise<SnapshotInfo> {
+    return this.withSnapshot(snapshotId, volumeId, async (p, cs, have) => {
+      if (have) {
+        opts.onProgress?.(1);
+        return have;
+      }
+      const pending = await this.point(p, cs, snapshotId, volumeId);
+      await this.opts.chunks?.hook?.('cloned');
+      const m = await cs.build(pending, opts.onProgress);
+      await cs.promote(snapshotId);
+      opts.onProgress?.(1);
+      return manifestInfo(m);
+    });
+  }
+
+  async snapshotPoint(snapshotId: string, volumeId: string): Promise<void> {
+    return this.withSnapshot(snapshotId, volumeId, async (p, cs, have) => {
+      if (!have) await this.point(p, cs, snapshotId, volumeId);
+    });
+  }
+
+  /** Runs fn under the volume's, the snapshot's and the chunk store's locks, with the snapshot if it exists (of that volume, else conflict). */
+  private withSnapshot<T>(snapshotId: string, volumeId: string, fn: (p: PoolPaths, cs: ChunkStore, have: SnapshotInfo | undefined) => Promise<T>): Promise<T> {
     checkId(snapshotId);
     return this.lock.with([`vol:${volumeId}`, `snap:${snapshotId}`, 'chunks'], () =>
       this.guard(snapshotId, async () => {
         const p = await this.paths();
         const cs = await this.chunks(p);
         const have = await this.snapshotInfo(p, snapshotId);
-        if (have) {
-          if (have.volumeId !== volumeId) throw new BlockStoreError('conflict', snapshotId, `snapshot ${snapshotId} is of ${have.volumeId}`);
-          opts.onProgress?.(1);
-          return have;
-        }
-        const vol = ID.test(volumeId) ? await this.volumeRecord(p, volumeId) : undefined;
-        if (!vol) throw new BlockStoreError('not-found', volumeId, `no volume ${volumeId}`);
-        await this.room(0, snapshotId);
-        // a clone taken by a call that did not finish is that snapshot's point in time: resumed from
-        let pending = await cs.pending(snapshotId);
-        if (pending?.volumeId !== volumeId) {
-          const src = join(p.volumes, `${volumeId}.img`);
-          // what was written through the loop device, down to the file (crash-consistent, not quiesced):
-          // a filesystem mounted on it (the machine's root on the host, or one the guest mounted in its own
-          // namespace) keeps written files in its own cache, which only a sync of every filesystem reaches
-          const devs = await loopDevicesOf(src);
-          if (devs.length > 0) await run('sync', []);
-          for (const dev of devs) await fsyncPath(dev);
-          await fsyncPath(src);
-          pending = await cs.clone(snapshotId, volumeId, vol.sizeGiB, src);
-        }
-        await this.opts.chunks?.hook?.('cloned');
-        const m = await cs.build(pending, opts.onProgress);
-        await cs.promote(snapshotId);
-        opts.onProgress?.(1);
-        return manifestInfo(m);
+        if (have && have.volumeId !== volumeId) throw new BlockStoreError('conflict', snapshotId, `snapshot ${snapshotId} is of ${have.volumeId}`);
+        return fn(p, cs, have);
       }),
     );
+  }
+
+  /** The snapshot's point in time: the clone a call that did not finish took, else one taken now. */
+  private async point(p: PoolPaths, cs: ChunkStore, snapshotId: string, volumeId: string): Promise<Pending> {
+    const vol = ID.test(volumeId) ? await this.volumeRecord(p, volumeId) : undefined;
+    if (!vol) throw new BlockStoreError('not-found', volumeId, `no volume ${volumeId}`);
+    await this.room(0, snapshotId);
+    const pending = await cs.pending(snapshotId);
+    if (pending?.volumeId === volumeId) return pending;
+    const src = join(p.volumes, `${volumeId}.img`);
+    // what was written through the loop device, down to the file (crash-consistent, not quiesced):
+    // a filesystem mounted on it (the machine's root on the host, or one the guest mounted in its own
+    // namespace) keeps written files in its own cache, which only a sync of every filesystem reaches
+    const devs = await loopDevicesOf(src);
+    if (devs.length > 0) await run('sync', []);
+    for (const dev of devs) await fsyncPath(dev);
+    await fsyncPath(src);
+    return cs.clone(snapshotId, volumeId, vol.sizeGiB, src);
   }
 
   async resizeVolume(volumeId: string, sizeGiB: number): Promise<VolumeInfo> {

@@ -515,6 +515,24 @@ export class ContainerHypervisor implements Hypervisor {
     });
   }
 
+  /** The cgroup freezer (`crun pause`); its memory stays where it is. */
+  freeze(id: string): Promise<void> {
+    return this.serial(id, async () => {
+      const o = await this.observe(id);
+      if (o === undefined) throw notFound(id);
+      if (o !== 'running') throw new HypervisorError('invalid-state', id, `${id} is not running`);
+      await run(this.runtime, ['pause', id]);
+    });
+  }
+
+  thaw(id: string): Promise<void> {
+    return this.serial(id, async () => {
+      const o = await this.observe(id);
+      if (o === undefined) throw notFound(id);
+      if (o === 'paused') await run(this.runtime, ['resume', id]);
+    });
+  }
+
   reboot(id: string): Promise<void> {
     return this.serial(id, async () => {
       const o = await this.observe(id);
