@@ -289,6 +289,20 @@ describe('netns fabric: real traffic', { skip: unable, timeout: 180_000 }, () =>
     await f.unplug(cr.interfaceId);
   });
 
+  it("an address reused by a new interface reaches its new MAC at once (the router's neighbour entry is replaced at plug)", async () => {
+    const first = nic(vpcA, 0, 40, `i-${hex(8)}d1`);
+    const one = await f.plug(first);
+    const router = await routerOf(one);
+    // traffic from the router: it learns the first MAC
+    await run('ip', ['netns', 'exec', router, 'ping', '-c', '1', '-W', '1', first.privateIps[0]!]).catch(() => undefined);
+    await f.unplug(first.interfaceId);
+    const second = { ...nic(vpcA, 0, 40, `i-${hex(8)}d2`), privateIps: first.privateIps };
+    await f.plug(second);
+    const neigh = JSON.parse((await run('ip', ['-n', router, '-j', 'neigh', 'show', first.privateIps[0]!])).stdout) as { lladdr?: string }[];
+    assert.deepEqual(neigh.map((n) => n.lladdr), [second.mac], 'the router sends to the new interface');
+    await f.unplug(second.interfaceId);
+  });
+
   it('an interface deleted behind its back is reported lost and forgotten', async () => {
     const seen: FabricEvent[] = [];
     const off = f.events((e) => seen.push(e));

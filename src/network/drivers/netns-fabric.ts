@@ -531,11 +531,16 @@ export class NetnsFabric implements Fabric {
       // the port with its alias in one batch (ids are validated: the alias is plain words); a port
       // (or, in an older namespace, its peer) left by a half-made earlier try is removed and the batch
       // run again. scan() adopts a port only once its peer inside has its addresses.
+      const bridge = sn.bridge;
       const portLines = [
         `link add ${port} mtu ${MTU} type veth peer name ${eth} address ${req.mac} mtu ${MTU} netns ${ins}`,
         `link set ${port} master ${sn.bridge}`,
         `link set ${port} up`,
         `link set dev ${port} alias "${portAlias(this.prefix, req)}"`,
+        // the router learns the new MAC of each address now: an address given up by a terminated
+        // instance and reused keeps the old MAC in the router's neighbour table until the guest
+        // speaks first, and a connection that comes before that loses its SYN (a 1 s retransmit)
+        ...req.privateIps.map((a) => `neigh replace ${a} lladdr ${req.mac} dev ${bridge} nud stale`),
       ];
       try {
         await ipBatch(ns, portLines);
