@@ -8,7 +8,7 @@
 import { Ec2Error } from '../../domain/errors.js';
 import type { ResourceContext } from '../context.js';
 import { instanceCollection } from './instances.js';
-import { KINDS } from './kinds.js';
+import { CAPACITY_RESERVATION_INDEX, KINDS } from './kinds.js';
 import type { CapacityReservationRecord, StoredInstance } from './records.js';
 import { requireResource } from './registry.js';
 
@@ -22,10 +22,12 @@ export function reservationState(r: CapacityReservationRecord, now: Date): 'acti
 
 /** The region's pending and running instances by the reservation they use. */
 export function reservationUse(ctx: Pick<ResourceContext, 'store' | 'region'>): Map<string, number> {
+  // the region's reservations are few; their instances are counted in the index, not read
   const use = new Map<string, number>();
-  for (const i of instanceCollection(ctx).list(ctx.region)) {
-    if (i.CapacityReservationId === undefined || (i.State.Name !== 'pending' && i.State.Name !== 'running')) continue;
-    use.set(i.CapacityReservationId, (use.get(i.CapacityReservationId) ?? 0) + 1);
+  const instances = instanceCollection(ctx);
+  for (const r of capacityReservations(ctx).list(ctx.region)) {
+    const n = instances.count(ctx.region, CAPACITY_RESERVATION_INDEX, r.CapacityReservationId);
+    if (n > 0) use.set(r.CapacityReservationId, n);
   }
   return use;
 }

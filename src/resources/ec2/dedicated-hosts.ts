@@ -8,7 +8,7 @@ import { findInstanceType } from '../../domain/instance-types.js';
 import { hostCapacity, hostShape, hostTakes, vcpusOf, familyOf } from '../../domain/dedicated-hosts.js';
 import type { ResourceContext } from '../context.js';
 import { instanceCollection } from './instances.js';
-import { KINDS } from './kinds.js';
+import { HOST_INDEX, KINDS } from './kinds.js';
 import type { HostRecord, StoredInstance } from './records.js';
 import { requireResource } from './registry.js';
 
@@ -16,20 +16,16 @@ export const dedicatedHosts = (ctx: Pick<ResourceContext, 'store'>) => ctx.store
 
 /** Instances on the host that are not terminated. */
 export function instancesOnHost(ctx: Pick<ResourceContext, 'store' | 'region'>, hostId: string): StoredInstance[] {
-  return instanceCollection(ctx)
-    .list(ctx.region)
-    .filter((i) => i.State.Name !== 'terminated' && i.Placement?.HostId === hostId);
+  return instanceCollection(ctx).find(ctx.region, HOST_INDEX, hostId);
 }
 
 /** The region's instances that are not terminated, by the host they are on (one read for a whole call). */
 export function instancesByHost(ctx: Pick<ResourceContext, 'store' | 'region'>): Map<string, StoredInstance[]> {
   const out = new Map<string, StoredInstance[]>();
-  for (const i of instanceCollection(ctx).list(ctx.region)) {
-    const h = i.Placement?.HostId;
-    if (h === undefined || i.State.Name === 'terminated') continue;
-    const list = out.get(h);
-    if (list) list.push(i);
-    else out.set(h, [i]);
+  const instances = instanceCollection(ctx);
+  for (const h of dedicatedHosts(ctx).list(ctx.region)) {
+    const on = instances.find(ctx.region, HOST_INDEX, h.HostId);
+    if (on.length > 0) out.set(h.HostId, on);
   }
   return out;
 }

@@ -69,6 +69,12 @@ export const SPACES = { publicIp: PUBLIC_IP, privateIp: 'private-ip' } as const;
 
 /** The instance index of instances that count against the account limit (every state but terminated). */
 export const LIVE_INDEX = 'live';
+/** instances not terminated, by placement group name */
+export const PLACEMENT_GROUP_INDEX = 'placement-group';
+/** instances not terminated, by dedicated host id */
+export const HOST_INDEX = 'host';
+/** pending and running instances, by the capacity reservation they draw from */
+export const CAPACITY_RESERVATION_INDEX = 'capacity-reservation';
 
 /**
  * The instance index of terminated instances by when they terminated: values
@@ -96,6 +102,14 @@ export const KINDS = {
     // counted for the account's instance limit without reading every instance
     indexes: [
       { name: LIVE_INDEX, values: (i) => (i.State?.Name === 'terminated' ? [] : ['1']) },
+      // a launch into a placement group, onto a host or from a capacity reservation counts its members
+      // without reading every instance of the region
+      { name: PLACEMENT_GROUP_INDEX, values: (i) => (i.State?.Name === 'terminated' || i.Placement?.GroupName === undefined ? [] : [i.Placement.GroupName]) },
+      { name: HOST_INDEX, values: (i) => (i.State?.Name === 'terminated' || i.Placement?.HostId === undefined ? [] : [i.Placement.HostId]) },
+      {
+        name: CAPACITY_RESERVATION_INDEX,
+        values: (i) => (i.CapacityReservationId !== undefined && (i.State?.Name === 'pending' || i.State?.Name === 'running') ? [i.CapacityReservationId] : []),
+      },
       {
         name: TERMINATED_INDEX,
         values: (i) => (i.State?.Name === 'terminated' && i.terminatedAt !== undefined ? [`${String(i.terminatedAt).padStart(16, '0')}/${i.InstanceId}`] : []),

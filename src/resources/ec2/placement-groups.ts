@@ -7,7 +7,7 @@
 import { Ec2Error } from '../../domain/errors.js';
 import type { ResourceContext } from '../context.js';
 import { instanceCollection } from './instances.js';
-import { KINDS } from './kinds.js';
+import { KINDS, PLACEMENT_GROUP_INDEX } from './kinds.js';
 import type { PlacementGroupRecord, StoredInstance } from './records.js';
 
 /** Rack spread groups hold at most this many running instances per Availability Zone. */
@@ -31,9 +31,7 @@ export function requirePlacementGroupByName(ctx: Pick<ResourceContext, 'store' |
 
 /** The group's instances that are not terminated. */
 export function placementGroupMembers(ctx: Pick<ResourceContext, 'store' | 'region'>, group: PlacementGroupRecord): StoredInstance[] {
-  return instanceCollection(ctx)
-    .list(ctx.region)
-    .filter((i) => i.State.Name !== 'terminated' && i.Placement?.GroupName === group.GroupName);
+  return instanceCollection(ctx).find(ctx.region, PLACEMENT_GROUP_INDEX, group.GroupName);
 }
 
 /** How many instances a launch may put in the group, and the partition of the i-th (partition groups). */
