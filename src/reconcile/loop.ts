@@ -141,10 +141,9 @@ export class ReconcileLoop {
         while (chain.again && !this.stopped) {
           chain.again = false;
           try {
-            if (mustWait()) {
-              await slice();
-              if (this.stopped) break;
-            }
+            // a step scheduled before stop() runs even if it waited for its slice meanwhile:
+            // stop() waits for it, as for one that had begun
+            if (mustWait()) await slice();
             const settled = await this.handler.step(key);
             if (!settled) chain.again = true;
             this.attempts.delete(key);

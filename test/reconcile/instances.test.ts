@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { sliceUsed } from '../../src/runtime/turns.js';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { Dispatcher } from '../../src/api/dispatcher.js';
 import { consoleOutputCollection, eniCollection, instanceCollection, type StoredInstance } from '../../src/resources/ec2/instances.js';
@@ -337,6 +338,17 @@ describe('instance reconciler', () => {
     f.rec.handle({ kind: 'instance', region: REGION, id });
     await f.rec.stop();
     assert.equal(get(f, id)!.State.Name, 'running', 'the launch in flight was finished and recorded');
+  });
+
+  it('stop() waits for a step scheduled before it that still waits for its slice of the event loop', async () => {
+    await f.rec.start();
+    const id = seedInstance(f);
+    // this turn's slice is spent: the step waits for the next turn's
+    sliceUsed();
+    for (const end = performance.now() + 2; performance.now() < end; );
+    f.rec.handle({ kind: 'instance', region: REGION, id });
+    await f.rec.stop();
+    assert.equal(get(f, id)!.State.Name, 'running', 'the launch scheduled before stop() was finished and recorded');
   });
 
   it('purges terminated instances and their tags an hour after termination', async () => {
