@@ -4,7 +4,7 @@
  *
  * `bin/overcast.js` calls `ensureBuilt()` at every start: it bundles only when the sources
  * changed since the last build. What the bundle was built from is kept in dist/build-stamp.json:
- * the size and modification time of every file under src/, of package-lock.json and of this
+ * the size and modification time of every file under src/, of package.json, package-lock.json and of this
  * script. A changed, added or removed file means a rebuild; otherwise the start costs one
  * stat per source file. `npm run build` (this file run directly) always builds.
  *
@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const STAMP = 'build-stamp.json';
 /** What the bundle depends on besides src/. */
-const INPUTS = ['package-lock.json', 'scripts/build.mjs'];
+const INPUTS = ['package.json', 'package-lock.json', 'scripts/build.mjs'];
 
 /** `path size mtime` for every build input, one a line, in a fixed order. */
 function sourceStamp() {

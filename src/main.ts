@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 /** The `overcast` command line. */
+import packageJson from '../package.json' with { type: 'json' };
+import { ec2Modules } from './api/ec2/index.js';
 import { CONFIG_OPTIONS, ConfigError, loadConfig } from './config.js';
 import { HOST_USAGE, runHostCommand } from './host-reset.js';
 import { IMAGE_USAGE, runImageCommand } from './images-command.js';
@@ -12,12 +14,19 @@ Usage:
   overcast server [options]   start the EC2 endpoint
   overcast server --help      this text
 ${IMAGE_USAGE}${HOST_USAGE}  overcast help               this text
+  overcast --version          the version and the number of EC2 actions served
 
 Options (flag, environment variable, default); a flag wins over its variable:
 ${CONFIG_OPTIONS.map((o) => `  ${o.flag.padEnd(18)} ${o.env.padEnd(26)} default: ${o.default}\n      ${o.description}`).join('\n')}
 `;
 
 const isHelp = (arg: string): boolean => arg === '--help' || arg === '-h';
+
+/** `overcast 0.1.0 (EC2: 131 actions)`: the package's version and the actions the EC2 dispatcher serves. */
+function versionLine(): string {
+  const actions = ec2Modules.reduce((n, m) => n + Object.keys(m.actions).length, 0);
+  return `overcast ${packageJson.version} (EC2: ${actions} actions)\n`;
+}
 
 /** Whether `--help` or `-h` stands where a flag is expected (not as the value of the flag before it). */
 function wantsHelp(args: readonly string[]): boolean {
@@ -34,6 +43,10 @@ async function main(argv: string[]): Promise<number> {
   if (command === undefined || command === 'help' || isHelp(command)) {
     process.stdout.write(USAGE);
     return command === undefined ? 1 : 0;
+  }
+  if (command === '--version' || command === 'version') {
+    process.stdout.write(versionLine());
+    return 0;
   }
   if (command === 'image') return runImageCommand(rest);
   if (command === 'host') {

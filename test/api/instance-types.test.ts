@@ -107,7 +107,7 @@ describe('instance types', () => {
       ['processor-info.supported-architecture', ['arm64'], (i) => i.ProcessorInfo!.SupportedArchitectures!.includes('arm64')],
       ['supported-root-device-type', ['instance-store'], (i) => i.SupportedRootDeviceTypes!.includes('instance-store')],
       ['supported-usage-class', ['spot'], (i) => i.SupportedUsageClasses!.includes('spot')],
-      ['supported-virtualization-type', ['hvm'], () => true],
+      ['supported-virtualization-type', ['hvm'], (i) => i.SupportedVirtualizationTypes!.includes('hvm')],
       ['vcpu-info.default-vcpus', ['2', '4'], (i) => [2, 4].includes(i.VCpuInfo!.DefaultVCpus!)],
       ['vcpu-info.default-cores', ['1'], (i) => i.VCpuInfo!.DefaultCores === 1],
       ['network-info.ena-support', ['required'], (i) => i.NetworkInfo!.EnaSupport === 'required'],

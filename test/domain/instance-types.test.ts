@@ -22,7 +22,7 @@ test('catalogue size, unique names, every family and category', () => {
   assert.ok(INSTANCE_TYPES.length >= 70, `only ${INSTANCE_TYPES.length} types`);
   const names = INSTANCE_TYPES.map((t) => t.InstanceType!);
   assert.equal(new Set(names).size, names.length, 'duplicate instance type names');
-  for (const n of names) assert.match(n, /^[a-z0-9]+\.(nano|micro|small|medium|large|\d*xlarge)$/);
+  for (const n of names) assert.match(n, /^[a-z0-9]+\.(nano|micro|small|medium|large|\d*xlarge|metal)$/);
   const families = new Set(names.map(family));
   for (const f of ['t2', 't3', 't3a', 't4g', 'm5', 'm6i', 'm6g', 'm7i', 'm7g', 'c5', 'c6i', 'c6g', 'c7g', 'r5', 'r6i',
     'r6g', 'x2idn', 'z1d', 'i3', 'i3en', 'd2', 'd3', 'p3', 'g4dn', 'g5', 'inf1', 'trn1']) {
@@ -95,13 +95,15 @@ test('vCPU info is self-consistent', () => {
   }
 });
 
-test('architecture: arm64 exactly for Graviton families', () => {
-  const graviton = new Set(['t4g', 'm6g', 'm7g', 'c6g', 'c7g', 'r6g']);
+test('architecture: arm64 exactly for Graviton families, the Mac architectures for mac, i386 too for t1', () => {
+  const graviton = new Set(['t4g', 'm6g', 'm7g', 'c6g', 'c7g', 'r6g', 'a1', 'm6gd', 'c6gd', 'r6gd', 'r7g']);
+  const special: Record<string, string[]> = { mac1: ['x86_64_mac'], mac2: ['arm64_mac'], t1: ['i386', 'x86_64'] };
   for (const t of INSTANCE_TYPES) {
     const name = t.InstanceType!;
     const expected = graviton.has(family(name)) ? 'arm64' : 'x86_64';
-    assert.deepEqual(t.ProcessorInfo?.SupportedArchitectures, [expected], name);
-    if (expected === 'arm64') {
+    assert.deepEqual(t.ProcessorInfo?.SupportedArchitectures, special[family(name)] ?? [expected], name);
+    if (family(name) === 'mac2') assert.deepEqual(t.SupportedBootModes, ['uefi'], name);
+    else if (expected === 'arm64') {
       assert.deepEqual(t.SupportedBootModes, ['uefi'], name);
       assert.equal(t.VCpuInfo?.DefaultThreadsPerCore, 1, name);
     } else {
@@ -112,9 +114,23 @@ test('architecture: arm64 exactly for Graviton families', () => {
 });
 
 test('hypervisor, EBS and ENA', () => {
-  const xen = new Set(['t2', 'i3', 'd2', 'p3']);
+  const xen = new Set(['t2', 'i3', 'd2', 'p3', 't1', 'm4', 'c4', 'r4', 'x1', 'x1e', 'h1']);
+  const mac = new Set(['mac1', 'mac2']);
   for (const t of INSTANCE_TYPES) {
     const name = t.InstanceType!;
+    if (mac.has(family(name))) {
+      assert.equal(t.Hypervisor, undefined, name);
+      assert.equal(t.BareMetal, true, name);
+      assert.deepEqual(t.SupportedUsageClasses, ['on-demand'], name);
+      continue;
+    }
+    if (family(name) === 't1') {
+      assert.equal(t.CurrentGeneration, false, name);
+      assert.deepEqual(t.SupportedVirtualizationTypes, ['paravirtual'], name);
+      assert.equal(t.EbsInfo?.EbsOptimizedInfo, undefined, name);
+      continue;
+    }
+    assert.equal(t.CurrentGeneration, true, name);
     if (xen.has(family(name))) {
       assert.equal(t.Hypervisor, 'xen', name);
       assert.equal(t.EbsInfo?.NvmeSupport, 'unsupported', name);
@@ -135,7 +151,7 @@ test('hypervisor, EBS and ENA', () => {
 test('burstable, free tier and hibernation flags', () => {
   for (const t of INSTANCE_TYPES) {
     const name = t.InstanceType!;
-    assert.equal(t.BurstablePerformanceSupported, /^t\d/.test(name), name);
+    assert.equal(t.BurstablePerformanceSupported, /^t[2-9]/.test(name), name);
     assert.equal(t.FreeTierEligible, name === 't2.micro' || name === 't3.micro', name);
     if (t.HibernationSupported) assert.ok(t.MemoryInfo!.SizeInMiB! < 150 * 1024, `${name} too big to hibernate`);
     if (t.BurstablePerformanceSupported) assert.ok(!t.PlacementGroupInfo?.SupportedStrategies?.includes('cluster'), name);
@@ -276,4 +292,56 @@ test('offerings', () => {
     const everywhere = REGIONS.every((r) => r.zones.every((z) => isOfferedIn(n, r.RegionName, z.ZoneName)));
     assert.equal(everywhere, false, n);
   }
+});
+
+test('EBS-optimized figures: every EBS-optimized type has them, baseline within maximum, throughput = bandwidth / 8', () => {
+  for (const t of INSTANCE_TYPES) {
+    const name = t.InstanceType!;
+    const e = t.EbsInfo?.EbsOptimizedInfo;
+    if (t.EbsInfo?.EbsOptimizedSupport === 'unsupported') {
+      assert.equal(e, undefined, name);
+      continue;
+    }
+    assert.ok(e, `${name} has no EbsOptimizedInfo`);
+    assert.ok(e.BaselineBandwidthInMbps! > 0 && e.BaselineBandwidthInMbps! <= e.MaximumBandwidthInMbps!, name);
+    assert.ok(e.BaselineIops! > 0 && e.BaselineIops! <= e.MaximumIops!, name);
+    assert.equal(e.BaselineThroughputInMBps, e.BaselineBandwidthInMbps! / 8, name);
+    assert.equal(e.MaximumThroughputInMBps, e.MaximumBandwidthInMbps! / 8, name);
+  }
+  // published figures
+  assert.deepEqual(get('m5.large').EbsInfo?.EbsOptimizedInfo, {
+    BaselineBandwidthInMbps: 650, BaselineThroughputInMBps: 81.25, BaselineIops: 3600,
+    MaximumBandwidthInMbps: 4750, MaximumThroughputInMBps: 593.75, MaximumIops: 18750,
+  });
+  assert.equal(get('t3.micro').EbsInfo?.EbsOptimizedInfo?.MaximumBandwidthInMbps, 2085);
+  assert.equal(get('m6i.32xlarge').EbsInfo?.EbsOptimizedInfo?.MaximumIops, 160000);
+  assert.equal(get('m6g.medium').EbsInfo?.EbsOptimizedInfo?.BaselineBandwidthInMbps, 315);
+  assert.equal(get('m4.16xlarge').EbsInfo?.EbsOptimizedInfo?.MaximumBandwidthInMbps, 10000);
+  assert.equal(get('r4.16xlarge').EbsInfo?.EbsOptimizedInfo?.MaximumBandwidthInMbps, 14000);
+});
+
+test('network: ENA Express on the largest 6th/7th-generation sizes only, network cards share the performance', () => {
+  assert.equal(get('m6i.32xlarge').NetworkInfo?.EnaSrdSupported, true);
+  assert.equal(get('c7g.16xlarge').NetworkInfo?.EnaSrdSupported, true);
+  assert.equal(get('m6i.large').NetworkInfo?.EnaSrdSupported, false);
+  assert.equal(get('m5.24xlarge').NetworkInfo?.EnaSrdSupported, false);
+  for (const t of INSTANCE_TYPES) assert.equal(typeof t.NetworkInfo?.EnaSrdSupported, 'boolean', t.InstanceType);
+  const p4d = get('p4d.24xlarge').NetworkInfo!;
+  assert.equal(p4d.MaximumNetworkCards, 4);
+  assert.deepEqual(p4d.NetworkCards?.map((c) => c.NetworkPerformance), ['100 Gigabit', '100 Gigabit', '100 Gigabit', '100 Gigabit']);
+  assert.deepEqual(get('trn1.32xlarge').NetworkInfo!.NetworkCards?.[0]?.NetworkPerformance, '100 Gigabit');
+});
+
+test('the families of the current generation and the common previous ones are all there', () => {
+  const families = new Set(INSTANCE_TYPES.map((t) => family(t.InstanceType!)));
+  for (const f of ['t1', 't2', 't3', 't3a', 't4g', 'm4', 'm5', 'm5a', 'm5d', 'm6i', 'm6a', 'm6g', 'm6gd', 'm6id', 'm7i', 'm7g', 'm7a',
+    'c4', 'c5', 'c5a', 'c5d', 'c6i', 'c6a', 'c6g', 'c6gd', 'c6id', 'c7i', 'c7g', 'c7a', 'r4', 'r5', 'r5a', 'r5d', 'r6i', 'r6a', 'r6g',
+    'r6gd', 'r6id', 'r7i', 'r7g', 'r7a', 'x1', 'x1e', 'x2idn', 'z1d', 'i3', 'i3en', 'i4i', 'd2', 'd3', 'h1', 'p3', 'p4d', 'g4dn', 'g5',
+    'inf1', 'inf2', 'trn1', 'trn1n', 'a1', 'mac1', 'mac2']) {
+    assert.ok(families.has(f), `family ${f} missing`);
+  }
+  assert.deepEqual(get('inf2.xlarge').NeuronInfo?.NeuronDevices?.[0]?.Name, 'Inferentia2');
+  assert.equal(get('inf2.xlarge').InferenceAcceleratorInfo, undefined);
+  assert.equal(get('m5d.large').InstanceStorageInfo?.TotalSizeInGB, 75);
+  assert.equal(get('m7a.medium').VCpuInfo?.DefaultVCpus, 1);
 });

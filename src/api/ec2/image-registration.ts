@@ -29,7 +29,7 @@ import { checkText } from '../../domain/text.js';
 import { checkDeviceName, checkVolumeShape, checkVolumeType } from '../../domain/volume-types.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
 import { tagSpecificationTags } from './tags.js';
-import { malformed, notFound, visibleTo } from '../../resources/ec2/images.js';
+import { deregister, malformed, notFound, visibleTo } from '../../resources/ec2/images.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
 import type { ImageRecord, SnapshotRecord } from '../../resources/ec2/records.js';
 import { requireResource, requireWellFormed } from '../../resources/ec2/registry.js';
@@ -310,8 +310,7 @@ const copyImage = action((ctx, input: CopyImageRequest): CopyImageResult => {
 
 const deregisterImage = action((ctx, input: DeregisterImageRequest): object => {
   const image = requireOwnImage(ctx, input.ImageId);
-  ctx.store.collection(KINDS.image).delete(ctx.region, image.ImageId);
-  ctx.store.tags.removeAll(ctx.region, image.ImageId);
+  deregister(ctx, image);
   if (input.DeleteAssociatedSnapshots === true) {
     const snaps = ctx.store.collection(KINDS.snapshot);
     for (const m of image.BlockDeviceMappings ?? []) {

@@ -8,7 +8,7 @@ import { action, type ApiModule, type RequestContext } from '../context.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
 import type { ImageRecord } from '../../resources/ec2/records.js';
 import { tagsByResource } from '../../resources/ec2/tags.js';
-import { malformed, notFound, registerBuiltInImages, visibleTo } from '../../resources/ec2/images.js';
+import { malformed, notFound, recentlyDeregistered, registerBuiltInImages, visibleTo } from '../../resources/ec2/images.js';
 
 // ---------------------------------------------------------------------------
 // DescribeImages
@@ -88,13 +88,13 @@ const describeImages = action((ctx, input: DescribeImagesRequest): DescribeImage
   }
   for (const id of ids) if (!isWellFormedId('ami', id)) throw malformed(id);
 
-  let images = ctx.store
-    .collection(KINDS.image)
-    .list(ctx.region)
-    .filter((i) => visibleTo(i, ctx.accountId));
+  const all = ctx.store.collection(KINDS.image).list(ctx.region);
+  let images = all.filter((i) => visibleTo(i, ctx.accountId));
 
   if (ids.length > 0) {
-    const missing = [...new Set(ids)].filter((id) => !images.some((i) => i.ImageId === id));
+    // an image the caller deregistered a moment ago answers with nothing rather than an error
+    const gone = new Set(all.filter((i) => recentlyDeregistered(i, ctx.accountId, ctx.now)).map((i) => i.ImageId));
+    const missing = [...new Set(ids)].filter((id) => !gone.has(id) && !images.some((i) => i.ImageId === id));
     if (missing.length > 0) throw notFound(missing);
     images = images.filter((i) => ids.includes(i.ImageId));
   }
@@ -124,7 +124,7 @@ const describeImages = action((ctx, input: DescribeImagesRequest): DescribeImage
 });
 
 function toImage(record: ImageRecord, tags: Image['Tags']): Image {
-  const { launchPermissionAccountIds: _l, builtIn: _b, osImage: _o, build: _d, rebootInstanceId: _r, importedFile: _f, importedBytes: _n, ...image } = record;
+  const { launchPermissionAccountIds: _l, builtIn: _b, osImage: _o, build: _d, rebootInstanceId: _r, importedFile: _f, importedBytes: _n, deregisteredAt: _g, ...image } = record;
   return { ...image, Tags: tags && tags.length > 0 ? tags : undefined };
 }
 

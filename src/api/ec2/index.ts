@@ -20,6 +20,7 @@ import { vpcsModule } from './vpcs.js';
 import { snapshotsModule } from './snapshots.js';
 import { imageRegistrationModule } from './image-registration.js';
 import { volumesModule } from './volumes.js';
+import { classicLinkModule } from './classic-link.js';
 import { transitGatewaysModule } from './transit-gateways.js';
 import { transitGatewayAttachmentsModule } from './transit-gateway-attachments.js';
 import { transitGatewayRouteTablesModule } from './transit-gateway-route-tables.js';
@@ -103,4 +104,5 @@ export const ec2Modules: readonly ApiModule[] = [
   egressOnlyInternetGatewaysModule,
   natGatewaysModule,
   vpcPeeringConnectionsModule,
+  classicLinkModule,
 ];

@@ -60,6 +60,11 @@ const INSTANCE_STATUS_FILTERS = filterTable<InstanceStatus>('DescribeInstanceSta
   'instance-status.reachability': (s) => s.InstanceStatus?.Details?.[0]?.Status,
   'attached-ebs-status.status': 'AttachedEbsStatus.Status',
   'event.code': 'Events.Code',
+  'event.description': 'Events.Description',
+  'event.instance-event-id': 'Events.InstanceEventId',
+  'event.not-after': 'Events.NotAfter',
+  'event.not-before': 'Events.NotBefore',
+  'event.not-before-deadline': 'Events.NotBeforeDeadline',
 });
 
 export const describeInstanceStatus = action((ctx, input: DescribeInstanceStatusRequest): DescribeInstanceStatusResult => {

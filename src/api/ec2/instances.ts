@@ -19,7 +19,8 @@ import type {
   TerminateInstancesRequest,
   TerminateInstancesResult,
 } from '@aws-sdk/client-ec2';
-import { applyFilters, filterTable } from '../../domain/filters.js';
+import { applyFilters, filterTable, type FilterFields, type FilterValue } from '../../domain/filters.js';
+import type { NetworkInterfaceRecord } from '../../resources/ec2/records.js';
 import {
   applyAction,
   instanceState,
@@ -34,13 +35,37 @@ import { action, type ApiModule, type RequestContext } from '../context.js';
 import { instanceAttributeActions } from './instance-attributes.js';
 import { instanceCollection, type StoredInstance } from '../../resources/ec2/instances.js';
 import { describeInstanceStatus } from './instance-status.js';
-import { ec2Time, instanceOutput, loadLookups, lookupsFor, requireInstances, visibleInstances, type InstanceOutput } from './instance-view.js';
+import { ec2Time, instanceOutput, loadLookups, lookupsFor, requireInstances, visibleInstances, type InstanceLookups, type InstanceOutput } from './instance-view.js';
 import { runInstances } from './run-instances.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
 
 // ---------------------------------------------------------------- DescribeInstances
 
-const INSTANCE_FILTERS = filterTable<InstanceOutput>('DescribeInstances', {
+/** The Elastic IP association and requester of an instance's interfaces, which the Instance shape does not carry. */
+const eniField =
+  (pick: (e: NetworkInterfaceRecord) => string | boolean | undefined) =>
+  (i: InstanceOutput, l: InstanceLookups): FilterValue =>
+    (i.NetworkInterfaces ?? []).map((n) => {
+      const e = n.NetworkInterfaceId === undefined ? undefined : l.enis.get(n.NetworkInterfaceId);
+      return e && pick(e);
+    });
+
+/**
+ * The public IP association of an instance's interfaces: `network-interface.association.*`
+ * in today's reference, `association.*` in the reference of 2014, which EC2 still takes.
+ */
+const INTERFACE_ASSOCIATION = {
+  'public-ip': 'NetworkInterfaces.Association.PublicIp',
+  'ip-owner-id': 'NetworkInterfaces.Association.IpOwnerId',
+  'allocation-id': eniField((e) => e.association?.allocationId),
+  'association-id': eniField((e) => e.association?.associationId),
+} satisfies FilterFields<InstanceOutput, InstanceLookups>;
+
+function prefixed<F>(prefix: string, fields: Readonly<Record<string, F>>): Record<string, F> {
+  return Object.fromEntries(Object.entries(fields).map(([name, field]) => [prefix + name, field]));
+}
+
+const INSTANCE_FILTERS = filterTable<InstanceOutput, InstanceLookups>('DescribeInstances', {
   'affinity': 'Placement.Affinity',
   'ami-launch-index': 'AmiLaunchIndex',
   architecture: 'Architecture',
@@ -79,7 +104,6 @@ const INSTANCE_FILTERS = filterTable<InstanceOutput>('DescribeInstances', {
   'network-interface.mac-address': 'NetworkInterfaces.MacAddress',
   'network-interface.private-dns-name': 'NetworkInterfaces.PrivateDnsName',
   'network-interface.addresses.private-ip-address': 'NetworkInterfaces.PrivateIpAddresses.PrivateIpAddress',
-  'network-interface.association.public-ip': 'NetworkInterfaces.Association.PublicIp',
   'network-interface.attachment.attachment-id': 'NetworkInterfaces.Attachment.AttachmentId',
   'network-interface.group-id': 'NetworkInterfaces.Groups.GroupId',
   'owner-id': 'ownerId',
@@ -99,10 +123,47 @@ const INSTANCE_FILTERS = filterTable<InstanceOutput>('DescribeInstances', {
   'usage-operation': 'UsageOperation',
   'virtualization-type': 'VirtualizationType',
   'vpc-id': 'VpcId',
-  'host-id': 'Placement.HostId',
-  'placement-partition-number': 'Placement.PartitionNumber',
+  'block-device-mapping.attach-time': 'BlockDeviceMappings.Ebs.AttachTime',
+  'boot-mode': 'BootMode',
   'capacity-reservation-id': 'CapacityReservationId',
+  'current-instance-boot-mode': 'CurrentInstanceBootMode',
+  'host-id': 'Placement.HostId',
   'iam-instance-profile.arn': 'IamInstanceProfile.Arn',
+  'instance-lifecycle': 'InstanceLifecycle',
+  'kernel-id': 'KernelId',
+  'metadata-options.state': 'MetadataOptions.State',
+  'network-interface.addresses.primary': 'NetworkInterfaces.PrivateIpAddresses.Primary',
+  'network-interface.addresses.association.public-ip': 'NetworkInterfaces.PrivateIpAddresses.Association.PublicIp',
+  'network-interface.addresses.association.ip-owner-id': 'NetworkInterfaces.PrivateIpAddresses.Association.IpOwnerId',
+  ...prefixed('network-interface.association.', INTERFACE_ASSOCIATION),
+  ...prefixed('association.', INTERFACE_ASSOCIATION),
+  'network-interface.attachment.device-index': 'NetworkInterfaces.Attachment.DeviceIndex',
+  'network-interface.attachment.status': 'NetworkInterfaces.Attachment.Status',
+  'network-interface.attachment.attach-time': 'NetworkInterfaces.Attachment.AttachTime',
+  'network-interface.attachment.delete-on-termination': 'NetworkInterfaces.Attachment.DeleteOnTermination',
+  'network-interface.attachment.instance-owner-id': 'ownerId',
+  'network-interface.attachment.instance-id': 'InstanceId',
+  'network-interface.availability-zone': 'Placement.AvailabilityZone',
+  'network-interface.description': 'NetworkInterfaces.Description',
+  'network-interface.group-name': 'NetworkInterfaces.Groups.GroupName',
+  'network-interface.ipv6-addresses.ipv6-address': 'NetworkInterfaces.Ipv6Addresses.Ipv6Address',
+  'network-interface.owner-id': 'NetworkInterfaces.OwnerId',
+  'network-interface.requester-id': eniField((e) => e.RequesterId),
+  'network-interface.requester-managed': eniField((e) => e.RequesterManaged),
+  'network-interface.status': 'NetworkInterfaces.Status',
+  'network-interface.source-dest-check': 'NetworkInterfaces.SourceDestCheck',
+  'outpost-arn': 'OutpostArn',
+  platform: 'Platform',
+  'placement-partition-number': 'Placement.PartitionNumber',
+  'product-code': 'ProductCodes.ProductCodeId',
+  'product-code.type': 'ProductCodes.ProductCodeType',
+  'ramdisk-id': 'RamdiskId',
+  // the instances a service launched for the account (EKS, Auto Scaling…): none here
+  'requester-id': () => undefined,
+  'spot-instance-request-id': 'SpotInstanceRequestId',
+  'tpm-support': 'TpmSupport',
+  // the name the reference of 2014 gave it, which EC2 still takes
+  'network-interface.source-destination-check': 'NetworkInterfaces.SourceDestCheck',
 });
 
 /** Groups consecutive instances of one reservation (instances are listed in launch order). */
@@ -129,7 +190,7 @@ const describeInstances = action((ctx, input: DescribeInstancesRequest): Describ
   const records = ids.length > 0 ? requireInstances(ctx, ids) : visibleInstances(ctx);
   const lookups = ids.length > 0 ? lookupsFor(ctx, records) : loadLookups(ctx);
   const outputs = records.map((r) => instanceOutput(ctx, r, lookups));
-  const filtered = applyFilters(outputs, input.Filters, INSTANCE_FILTERS, (i) => i.Tags);
+  const filtered = applyFilters(outputs, input.Filters, INSTANCE_FILTERS, (i) => i.Tags, lookups);
   const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 5, max: 1000 });
   return { Reservations: toReservations(page.items), NextToken: page.nextToken };
 });

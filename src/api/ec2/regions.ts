@@ -84,6 +84,11 @@ const AVAILABILITY_ZONE_FILTERS = filterTable<AvailabilityZone>('DescribeAvailab
   'zone-name': 'ZoneName',
   'zone-type': 'ZoneType',
   'network-border-group': 'NetworkBorderGroup',
+  'parent-zone-id': 'ParentZoneId',
+  'parent-zone-name': 'ParentZoneName',
+  // the names the reference gave them until 2023
+  'parent-zoneID': 'ParentZoneId',
+  'parent-zoneName': 'ParentZoneName',
 });
 
 const describeAvailabilityZones = action(

@@ -305,6 +305,9 @@ const MODIFICATION_FILTERS = filterTable<VolumeRecord>('DescribeVolumesModificat
   'target-size': (v) => v.modification?.TargetSize,
   'target-volume-type': (v) => v.modification?.TargetVolumeType,
   'target-multi-attach-enabled': (v) => v.modification?.TargetMultiAttachEnabled,
+  // the names the reference gives these two
+  originalMultiAttachEnabled: (v) => v.modification?.OriginalMultiAttachEnabled,
+  targetMultiAttachEnabled: (v) => v.modification?.TargetMultiAttachEnabled,
   'volume-id': 'VolumeId',
 });
 

@@ -88,6 +88,8 @@ const createDefaultVpc = action((ctx, _input: CreateDefaultVpcRequest): CreateDe
 
 const VPC_FILTERS = filterTable<VpcRecord>('DescribeVpcs', {
   cidr: 'CidrBlock',
+  // not in the reference, but EC2 takes it (Ansible's ec2_vpc_net finds its VPC by 'cidr-block')
+  'cidr-block': 'CidrBlock',
   'cidr-block-association.cidr-block': 'CidrBlockAssociationSet.CidrBlock',
   'cidr-block-association.association-id': 'CidrBlockAssociationSet.AssociationId',
   'cidr-block-association.state': 'CidrBlockAssociationSet.CidrBlockState.State',

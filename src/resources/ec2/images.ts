@@ -160,9 +160,42 @@ export function notFound(ids: readonly string[]): Ec2Error {
     : new Ec2Error('InvalidAMIID.NotFound', `The image ids '[${ids.join(', ')}]' do not exist`);
 }
 
-/** Whether the caller may see (and launch) the image: public, owned, or shared with them. */
+/** Whether the caller may see (and launch) the image: public, owned, or shared with them; never once deregistered. */
 export function visibleTo(image: ImageRecord, accountId: string): boolean {
+  if (image.State === 'deregistered') return false;
   return image.Public || image.OwnerId === accountId || (image.launchPermissionAccountIds ?? []).includes(accountId);
+}
+
+/**
+ * How long a deregistered image's id still answers DescribeImages with an empty
+ * result instead of InvalidAMIID.NotFound. EC2: "Recently deregistered images
+ * appear in the returned results for a short interval and then return empty
+ * results. [...] specifying the ID of the image will eventually return an error";
+ * clients rely on the empty result (Ansible's ec2_amis look the image up again
+ * right after DeregisterImage).
+ */
+export const DEREGISTERED_VISIBLE_MS = 3600_000;
+
+/** Whether `image` is an image the caller deregistered less than DEREGISTERED_VISIBLE_MS ago. */
+export function recentlyDeregistered(image: ImageRecord | undefined, accountId: string, now: Date): boolean {
+  if (!image || image.State !== 'deregistered' || image.OwnerId !== accountId) return false;
+  const at = image.deregisteredAt === undefined ? Number.NaN : Date.parse(image.deregisteredAt);
+  return !(now.getTime() - at >= DEREGISTERED_VISIBLE_MS);
+}
+
+/**
+ * Deregisters an image: its record stays, hidden from everything but that lookup
+ * by id, until DEREGISTERED_VISIBLE_MS has passed; the region's records deregistered
+ * longer ago are purged.
+ */
+export function deregister(ctx: ResourceContext, image: ImageRecord): void {
+  const col = ctx.store.collection(KINDS.image);
+  for (const old of col.list(ctx.region)) {
+    if (old.State === 'deregistered' && !recentlyDeregistered(old, old.OwnerId, ctx.now)) col.delete(ctx.region, old.ImageId);
+  }
+  const { rebootInstanceId: _r, ...kept } = image;
+  col.put(ctx.region, image.ImageId, { ...kept, State: 'deregistered', deregisteredAt: ctx.now.toISOString() });
+  ctx.store.tags.removeAll(ctx.region, image.ImageId);
 }
 
 /** Loads an image the caller can launch; EC2's Malformed / NotFound errors otherwise. For RunInstances. */

@@ -188,6 +188,8 @@ export type ImageRecord = Omit<Image, 'Tags'> & {
   importedBytes?: number;
   /** CreateImage: reboot the instance once the snapshots are taken (NoReboot not given) */
   rebootInstanceId?: string;
+  /** DeregisterImage: when (State is then 'deregistered'; the record is purged after DEREGISTERED_VISIBLE_MS) */
+  deregisteredAt?: string;
 };
 
 /** Where a volume's first bytes come from. */
