@@ -14,6 +14,7 @@
  * an error. A new version made from a SourceVersion is the source's data with
  * the given members in place of the source's.
  */
+import { isParameterReference, resolveImageId } from './image-parameters.js';
 import { volumesOfInstance } from '../../resources/ec2/volumes.js';
 import type {
   CreateLaunchTemplateRequest,
@@ -138,7 +139,7 @@ function checkData(ctx: RequestContext, data: RequestLaunchTemplateData): { data
       warnings.push({ Code: e.code, Message: e.message });
     }
   };
-  if (data.ImageId !== undefined) warn(() => requireImage(ctx, data.ImageId!));
+  if (data.ImageId !== undefined) warn(() => requireImage(ctx, resolveImageId(ctx, data.ImageId!)));
   if (data.KeyName !== undefined && data.KeyName !== '') {
     warn(() => {
       if (!findKeyPairByName(ctx, data.KeyName!)) throw new Ec2Error('InvalidKeyPair.NotFound', `The key pair '${data.KeyName}' does not exist`);
@@ -340,8 +341,21 @@ const describeLaunchTemplateVersions = action((ctx, input: DescribeLaunchTemplat
   }
   const filtered = applyFilters(items, input.Filters, LAUNCH_TEMPLATE_VERSION_FILTERS);
   const page = paginate(filtered, input.MaxResults, input.NextToken, { min: 1, max: 200 });
-  return { LaunchTemplateVersions: page.items, NextToken: page.nextToken };
+  // ResolveAlias: a `resolve:ssm:` ImageId shown as the image it names now (as it stands when it does not resolve)
+  const shown = input.ResolveAlias === true ? page.items.map((v) => withResolvedImage(ctx, v)) : page.items;
+  return { LaunchTemplateVersions: shown, NextToken: page.nextToken };
 });
+
+function withResolvedImage(ctx: RequestContext, v: LaunchTemplateVersion): LaunchTemplateVersion {
+  const imageId = v.LaunchTemplateData?.ImageId;
+  if (imageId === undefined || !isParameterReference(imageId)) return v;
+  try {
+    return { ...v, LaunchTemplateData: { ...v.LaunchTemplateData, ImageId: resolveImageId(ctx, imageId) } };
+  } catch (e) {
+    if (e instanceof Ec2Error) return v;
+    throw e;
+  }
+}
 
 // ---------------------------------------------------------------- DeleteLaunchTemplateVersions
 

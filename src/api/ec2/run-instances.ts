@@ -39,6 +39,7 @@ import { allocateIpv4s, allocateIpv6s } from '../../resources/ec2/interface-addr
 import { accountSettings } from '../../resources/ec2/account-settings.js';
 import { launchPlacement, requestedZone } from './launch-placement.js';
 import { launchInstanceProfile } from './instance-profiles.js';
+import { resolveImageId } from './image-parameters.js';
 
 /**
  * EC2 documents m1.small as the default, a previous-generation type the
@@ -241,7 +242,7 @@ function publicIpsForLaunch(ctx: RequestContext, want: number, minCount: number)
 export const runInstances = action((ctx, request: RunInstancesRequest): Reservation => {
   const { input, instanceTags: launchTemplateTags } = applyLaunchTemplate(ctx, request);
   if (!input.ImageId) throw missingParameter('ImageId');
-  const image = requireImage(ctx, input.ImageId);
+  const image = requireImage(ctx, resolveImageId(ctx, input.ImageId));
   if (image.State !== 'available') {
     throw new Ec2Error('InvalidAMIID.Unavailable', `The image id '[${image.ImageId}]' is not available (state: ${image.State})`);
   }
