@@ -8,7 +8,6 @@ import type { Runtime } from './runtime.js';
 import { VolumeReconciler } from './volumes.js';
 import { TransitGatewayReconciler } from './transit-gateways.js';
 import { RecordStateReconciler } from './record-states.js';
-import { VpcStateReconciler } from './vpc-states.js';
 
 export type { Reconciler, ReconcilerDeps } from './reconciler.js';
 export { selectRuntime, RuntimeUnavailable, type Runtime } from './runtime.js';
@@ -50,6 +49,5 @@ export function createReconcilers(deps: ReconcilerDeps, runtime: Runtime, extras
     instances,
     new TransitGatewayReconciler(deps),
     new RecordStateReconciler({ ...deps, log: log && ((line) => log(`reconcile/record-states: ${line}`)) }),
-    new VpcStateReconciler({ ...deps, log }),
   ];
 }

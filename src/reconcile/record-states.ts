@@ -1,34 +1,50 @@
 /**
- * The reconciler of records that change nothing on the host (VPC endpoints,
- * endpoint services, carrier / customer / virtual private gateways, VPN
- * connections): their calls record intent (`pending`, `deleting`,
- * `attaching`…) and notify; this loop moves each record one state on per
- * step (resources/ec2/record-lifecycles.ts) until it is settled, and at each
- * resync purges the deleted ones EC2 no longer shows. Keys are
- * `<kind>/<region>/<id>`; start-up looks at every unsettled record, so a
- * killed server finishes what it had recorded.
+ * The reconciler of records that move through states by themselves, one state
+ * machine per kind (resources/ec2/state-machines.ts): the VPC extras (a VPC's
+ * or a subnet's CIDR blocks associating → associated, NAT gateways pending →
+ * available, peering connections initiating-request → pending-acceptance…) and
+ * the records-only families (resources/ec2/record-lifecycles.ts: VPC endpoints
+ * and endpoint services, carrier, customer and virtual private gateways, VPN
+ * connections). It takes each record one step at a time and drops records in a
+ * final state once they have been shown long enough (found by the loop's resync).
+ *
+ * Keys are `<kind>/<region>/<id>`. Each step re-reads the record in its
+ * transaction, so a step for a record the API changed meanwhile does no harm,
+ * and start-up looks at every record that is due, so a killed server resumes.
  */
 import { internalContext, type ChangeEvent } from '../resources/context.js';
 import { RECORD_LIFECYCLES } from '../resources/ec2/lifecycles.js';
-import type { RecordLifecycle } from '../resources/ec2/record-lifecycles.js';
+import { natGatewayMachine } from '../resources/ec2/nat-gateways.js';
+import type { AnyStateMachine } from '../resources/ec2/state-machines.js';
+import { subnetCidrMachine } from '../resources/ec2/subnet-cidrs.js';
+import { vpcCidrMachine } from '../resources/ec2/vpc-cidrs.js';
+import { peeringMachine } from '../resources/ec2/vpc-peering.js';
 import { ReconcileLoop } from './loop.js';
 import type { Reconciler, ReconcilerDeps } from './reconciler.js';
+
+/** Every state machine the reconciler runs. */
+export const STATE_MACHINES: readonly AnyStateMachine[] = [vpcCidrMachine, subnetCidrMachine, natGatewayMachine, peeringMachine, ...RECORD_LIFECYCLES];
 
 export interface RecordStateReconcilerDeps extends ReconcilerDeps {
   log?: (line: string) => void;
   retryBaseMs?: number;
   resyncMs?: number;
-  /** the clock (tests move it on to see deleted records purged) */
+  /** the clock (tests move it on to see final records dropped) */
   now?: () => Date;
+  /** the machines driven (default: STATE_MACHINES) */
+  machines?: readonly AnyStateMachine[];
 }
 
 export class RecordStateReconciler implements Reconciler {
   readonly loop: ReconcileLoop;
-  private readonly byKind: ReadonlyMap<string, RecordLifecycle>;
+  private readonly machines: ReadonlyMap<string, AnyStateMachine>;
+  /** change kind → machine */
+  private readonly byChange: ReadonlyMap<string, AnyStateMachine>;
   private readonly now: () => Date;
 
   constructor(private readonly deps: RecordStateReconcilerDeps) {
-    this.byKind = new Map(RECORD_LIFECYCLES.map((l) => [l.kindName, l]));
+    this.machines = new Map((deps.machines ?? STATE_MACHINES).map((m) => [m.kind.name, m]));
+    this.byChange = new Map([...this.machines.values()].map((m) => [m.change ?? m.kind.name, m]));
     this.now = deps.now ?? (() => new Date());
     const log = deps.log ?? ((line: string) => process.stderr.write(`reconcile/record-states: ${line}\n`));
     this.loop = new ReconcileLoop(
@@ -38,8 +54,9 @@ export class RecordStateReconciler implements Reconciler {
   }
 
   handle(e: ChangeEvent): void {
-    if (this.loop.isStopped || !this.byKind.has(e.kind)) return;
-    this.loop.schedule(`${e.kind}/${e.region}/${e.id}`);
+    const m = this.byChange.get(e.kind);
+    if (this.loop.isStopped || !m) return;
+    this.loop.schedule(`${m.kind.name}/${e.region}/${e.id}`);
   }
 
   start(): Promise<void> {
@@ -54,18 +71,32 @@ export class RecordStateReconciler implements Reconciler {
     return this.loop.idle();
   }
 
-  /** Every record with a step to take (or due for purging), in every region. */
+  /** Every record whose next step is due, in every region. */
   private keys(): string[] {
     const now = this.now().getTime();
-    return RECORD_LIFECYCLES.flatMap((l) => l.due(this.deps.store, now).map(({ region, id }) => `${l.kindName}/${region}/${id}`));
+    const out: string[] = [];
+    for (const m of this.machines.values()) {
+      for (const { region, value } of this.deps.store.collection(m.kind).listAllRegions()) {
+        const due = m.due(value as never);
+        if (due !== undefined && due <= now) out.push(`${m.kind.name}/${region}/${m.id(value as never)}`);
+      }
+    }
+    return out;
   }
 
+  /** One step of one record; a step that moved it asks for another look. */
   private async step(key: string): Promise<boolean> {
     const [kind, region, id] = key.split('/') as [string, string, string];
-    const lifecycle = this.byKind.get(kind);
-    if (!lifecycle) return true;
-    // one state per step: a step that moved the record asks for another look
-    const moved = await this.loop.commit(() => lifecycle.step(internalContext(this.deps.store, this.deps.config, region, { now: this.now() }), id));
-    return !moved;
+    const m = this.machines.get(kind);
+    if (!m) return true;
+    const changed = await this.loop.commit(() => {
+      const ctx = internalContext(this.deps.store, this.deps.config, region, { now: this.now(), afterCommit: () => {} });
+      const record = ctx.store.collection(m.kind).get(region, id);
+      if (record === undefined) return false;
+      const due = m.due(record as never);
+      if (due === undefined || due > ctx.now.getTime()) return false;
+      return m.advance(ctx, record as never);
+    });
+    return !changed;
   }
 }

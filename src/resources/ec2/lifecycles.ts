@@ -1,5 +1,5 @@
 /** Every state machine the record-states reconciler runs (record-lifecycles.ts), one per kind. */
-import type { RecordLifecycle } from './record-lifecycles.js';
+import type { AnyStateMachine } from './state-machines.js';
 import { endpointServiceLifecycle } from './vpc-endpoint-services.js';
 import { vpcEndpointLifecycle } from './vpc-endpoints.js';
 import { carrierGatewayLifecycle } from './carrier-gateways.js';
@@ -7,4 +7,4 @@ import { customerGatewayLifecycle } from './customer-gateways.js';
 import { vpnGatewayLifecycle } from './vpn-gateways.js';
 import { vpnConnectionLifecycle } from './vpn-connections.js';
 
-export const RECORD_LIFECYCLES: readonly RecordLifecycle[] = [vpcEndpointLifecycle, endpointServiceLifecycle, carrierGatewayLifecycle, customerGatewayLifecycle, vpnGatewayLifecycle, vpnConnectionLifecycle];
+export const RECORD_LIFECYCLES: readonly AnyStateMachine[] = [vpcEndpointLifecycle, endpointServiceLifecycle, carrierGatewayLifecycle, customerGatewayLifecycle, vpnGatewayLifecycle, vpnConnectionLifecycle];

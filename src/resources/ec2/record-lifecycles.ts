@@ -2,28 +2,19 @@
  * The state machines of records that change nothing on the host (VPC
  * endpoints and endpoint services, carrier, customer and virtual private
  * gateways, VPN connections): an API call records `pending` or `deleting`,
- * and the reconcile loop (reconcile/record-states.ts) moves each record on —
+ * and the reconcile loop (reconcile/record-states.ts, beside the other state
+ * machines) moves each record on —
  * pending → available, deleting → deleted, and the family's own sub-states
  * (attachments, static routes) — one step per look. A deleted record stays
  * visible, as EC2 shows it, for KEEP_DELETED_MS, then it and its tags go.
  */
-import type { Store } from '../../store/store.js';
 import type { ResourceContext } from '../context.js';
 import type { Ec2Kind } from './kinds.js';
+import { KEEP_FINAL_MS, machine, type AnyStateMachine } from './state-machines.js';
 import type { Deletable } from './records.js';
 
-/** How long a deleted record stays visible. */
-export const KEEP_DELETED_MS = 60 * 60 * 1000;
-
-/** One kind's state machine, type-erased for the reconciler. */
-export interface RecordLifecycle {
-  /** the kind's store name: the change kind its calls notify */
-  readonly kindName: string;
-  /** the region and id of every record with a step to take, or deleted long enough to go */
-  due(store: Store, now: number): { region: string; id: string }[];
-  /** one step for one record (inside a transaction): true when it changed or went */
-  step(ctx: ResourceContext, id: string): boolean;
-}
+/** How long a deleted record stays visible (as long as any final state: state-machines.ts). */
+export const KEEP_DELETED_MS = KEEP_FINAL_MS;
 
 export interface LifecycleSpec<T extends Deletable> {
   kind: Ec2Kind<T>;
@@ -42,26 +33,23 @@ export interface LifecycleSpec<T extends Deletable> {
   onPurge?: (r: T, ctx: ResourceContext) => void;
 }
 
-/** A kind's state machine from its moves. */
-export function recordLifecycle<T extends Deletable>(spec: LifecycleSpec<T>): RecordLifecycle {
+/** A kind's state machine (state-machines.ts) from its moves: due at once while a move or a part is pending, and when its deleted state has been shown long enough. */
+export function recordLifecycle<T extends Deletable>(spec: LifecycleSpec<T>): AnyStateMachine {
   const { kind, moves, deleted, stateKey } = spec;
   const state = (r: T): string => r[stateKey] as string;
-  const expired = (r: T, now: number) => state(r) === deleted && r.deletedAt !== undefined && now - r.deletedAt >= KEEP_DELETED_MS;
   const unsettled = (r: T) => Object.hasOwn(moves, state(r)) || (spec.partsUnsettled?.(r) ?? false);
-  return {
-    kindName: kind.name,
-    due(store, now) {
-      const out: { region: string; id: string }[] = [];
-      for (const { region, value } of store.collection(kind).listAllRegions()) {
-        if (unsettled(value) || expired(value, now)) out.push({ region, id: spec.idOf(value) });
-      }
-      return out;
+  return machine<T>({
+    kind,
+    id: spec.idOf,
+    due(r) {
+      if (unsettled(r)) return 0;
+      return state(r) === deleted && r.deletedAt !== undefined ? r.deletedAt + KEEP_DELETED_MS : undefined;
     },
-    step(ctx, id) {
+    advance(ctx, r) {
       const col = ctx.store.collection(kind);
-      const r = col.get(ctx.region, id);
-      if (!r) return false;
-      if (expired(r, ctx.now.getTime())) {
+      const id = spec.idOf(r);
+      if (!unsettled(r) && state(r) === deleted && r.deletedAt !== undefined) {
+        // shown long enough (the reconciler steps a record only once it is due)
         spec.onPurge?.(r, ctx);
         col.delete(ctx.region, id);
         ctx.store.tags.removeAll(ctx.region, id);
@@ -78,7 +66,7 @@ export function recordLifecycle<T extends Deletable>(spec: LifecycleSpec<T>): Re
       if (changed) col.put(ctx.region, id, next);
       return changed;
     },
-  };
+  });
 }
 
 /** Whether a record is in its deleted state (calls treat it as gone, Describe still shows it). */

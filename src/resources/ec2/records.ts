@@ -698,7 +698,7 @@ export type EgressOnlyInternetGatewayRecord = Omit<EgressOnlyInternetGateway, 'T
 
 /**
  * collection 'natgateway' — owned by nat-gateways.ts; moved through its states by
- * reconcile/vpc-states.ts. The DescribeNatGateways shape without Tags (times as
+ * reconcile/record-states.ts. The DescribeNatGateways shape without Tags (times as
  * ISO-8601 text), plus `finalAt`: when it became deleted or failed (ms since epoch).
  */
 export type NatGatewayRecord = Omit<NatGateway, 'Tags' | 'CreateTime' | 'DeleteTime' | 'State' | 'ConnectivityType'> & {

@@ -1,7 +1,8 @@
 /**
- * The records of the VPC extras that move through states by themselves (VPC
- * CIDR associations, NAT gateways, peering connections): what the reconciler
- * (reconcile/vpc-states.ts) asks of each kind. A kind says when a record next
+ * The records that move through states by themselves (VPC CIDR associations,
+ * NAT gateways, peering connections, and the records-only families through
+ * record-lifecycles.ts): what the reconciler
+ * (reconcile/record-states.ts) asks of each kind. A kind says when a record next
  * needs a step and takes it one step on; the reconciler runs the steps in its
  * loop's transactions, for the keys the API notified and those its resyncs find.
  */
