@@ -79,6 +79,8 @@ export interface InstanceSpec {
   /** OpenSSH public key line of the key pair, installed for the default user */
   publicKey?: string;
   hostname: string;
+  /** the guest's /etc/resolv.conf, from its VPC's DHCP options (undefined: the image's own) */
+  resolvConf?: string;
 }
 
 export interface StopOptions {

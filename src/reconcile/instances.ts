@@ -42,6 +42,7 @@ import { FabricError, type Fabric, type NetworkInfo, type PluggedInterface, type
 import { FirewallError, type Firewall } from '../network/firewall.js';
 import { BlockStoreError, type BlockStore, type VolumeSource } from '../storage/block-store.js';
 import { MockFabric } from '../network/drivers/mock-fabric.js';
+import { guestResolver, resolvConf } from '../resources/ec2/dhcp-options.js';
 import { MockFirewall } from '../network/drivers/mock-firewall.js';
 import { aclOfSubnet, resolveSubnetAcl } from './network-acls.js';
 import { MockBlockStore } from '../storage/drivers/mock.js';
@@ -649,6 +650,7 @@ export class InstanceReconciler implements Reconciler {
       userData: rec.userData ? Buffer.from(rec.userData, 'base64') : undefined,
       publicKey: rec.publicKey,
       hostname: privateDnsName(region, rec.PrivateIpAddress),
+      resolvConf: resolverOf(ctx, rec),
     };
   }
 
@@ -981,4 +983,10 @@ export class InstanceReconciler implements Reconciler {
       if (v.attachment?.instanceId === id) await this.blockStore.detach(v.volumeId);
     }
   }
+}
+
+/** The guest's resolv.conf from its VPC's DHCP options set (undefined: the image's own). */
+function resolverOf(ctx: ResourceContext, rec: StoredInstance): string | undefined {
+  const r = rec.VpcId === undefined ? undefined : guestResolver(ctx, rec.VpcId);
+  return r && resolvConf(r);
 }

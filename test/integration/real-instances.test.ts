@@ -11,6 +11,8 @@
  * addresses contacted are the server's loopback and Overcast's own pool.
  */
 import {
+  AssociateDhcpOptionsCommand,
+  CreateDhcpOptionsCommand,
   AllocateAddressCommand,
   AssociateAddressCommand,
   CreateKeyPairCommand,
@@ -21,6 +23,7 @@ import {
   DescribeImagesCommand,
   DescribeInstancesCommand,
   DescribeInstanceStatusCommand,
+  DescribeVpcsCommand,
   GetConsoleOutputCommand,
   ModifyInstanceMetadataOptionsCommand,
   RebootInstancesCommand,
@@ -208,6 +211,35 @@ describe('real instances (container runtime)', { skip: probeWhy, timeout: 600_00
     // an answer (no such name), not "connection timed out; no servers could be reached"
     assert.match(r.stdout, /NXDOMAIN/, 'an outside name is answered: no such name');
     assert.doesNotMatch(r.stdout, /timed out/);
+  });
+
+  it("the guest's resolver follows its VPC's DHCP options: the default set's search domain, a new set's at the next launch", async () => {
+    const r = await login(first.PublicIpAddress!, 'cat /etc/resolv.conf');
+    assert.match(r.stdout, /^search ec2\.internal$/m, "the default set's domain name");
+    assert.match(r.stdout, /^nameserver 169\.254\.169\.253$/m);
+    const vpcId = first.VpcId!;
+    const before = (await c.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }))).Vpcs![0]!.DhcpOptionsId!;
+    const set = await c.send(
+      new CreateDhcpOptionsCommand({ DhcpConfigurations: [{ Key: 'domain-name', Values: ['corp.example'] }, { Key: 'domain-name-servers', Values: ['AmazonProvidedDNS'] }] }),
+    );
+    await c.send(new AssociateDhcpOptionsCommand({ VpcId: vpcId, DhcpOptionsId: set.DhcpOptions!.DhcpOptionsId }));
+    try {
+      const out = await c.send(new RunInstancesCommand({ ImageId: imageId, InstanceType: 't3.nano', MinCount: 1, MaxCount: 1, KeyName: 'e2e' }));
+      const id = out.Instances![0]!.InstanceId!;
+      launched.push(id);
+      const i = await waitState(id, 'running');
+      const conf = await until('SSH to the new instance', async () => {
+        const x = await login(i.PublicIpAddress!, `cat /etc/resolv.conf; nslookup ${i.PrivateDnsName} 2>&1`);
+        return x.code === 0 ? x : undefined;
+      });
+      assert.match(conf.stdout, /^search corp\.example$/m);
+      assert.match(conf.stdout, /^nameserver 169\.254\.169\.253$/m);
+      assert.match(conf.stdout, new RegExp(`Address:? ${i.PrivateIpAddress!.replace(/\./g, '\\.')}`), 'the VPC resolver still answers');
+      await c.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+      await waitState(id, 'terminated');
+    } finally {
+      await c.send(new AssociateDhcpOptionsCommand({ VpcId: vpcId, DhcpOptionsId: before }));
+    }
   });
 
   it('a poweroff inside the guest stops the instance, or terminates it when its shutdown behaviour says so', async () => {

@@ -28,3 +28,41 @@ export function vpcsUsingDhcpOptions(ctx: ResourceContext, dhcpOptionsId: string
     .filter((v) => v.DhcpOptionsId === dhcpOptionsId)
     .map((v) => v.VpcId);
 }
+
+/** The Amazon-provided resolver as the guest reaches it (the fabric takes it to the VPC's resolver). */
+export const AMAZON_DNS = '169.254.169.253';
+
+/** What a guest's resolver is told, as EC2's DHCP hands a set out: name servers (at most three) and search domains. */
+export interface GuestResolver {
+  dhcpOptionsId: string;
+  nameservers: string[];
+  search: string[];
+}
+
+/**
+ * The resolver configuration a VPC's DHCP options set gives its instances:
+ * `AmazonProvidedDNS` is the VPC resolver; `domain-name` (space-separated) the
+ * search domains. A VPC without options (`default`) gives none: no name server.
+ */
+export function guestResolver(ctx: Pick<ResourceContext, 'store' | 'region'>, vpcId: string): GuestResolver | undefined {
+  const vpc = ctx.store.collection(KINDS.vpc).get(ctx.region, vpcId);
+  const id = vpc?.DhcpOptionsId;
+  if (id === undefined) return undefined;
+  if (id === NO_DHCP_OPTIONS) return { dhcpOptionsId: id, nameservers: [], search: [] };
+  const set = ctx.store.collection(KINDS.dhcpOptions).get(ctx.region, id);
+  if (!set) return undefined;
+  const values = (key: string) => (set.DhcpConfigurations.find((c) => c.Key === key)?.Values ?? []).map((v) => v.Value ?? '').filter((v) => v !== '');
+  const nameservers = values('domain-name-servers').map((v) => (v === 'AmazonProvidedDNS' ? AMAZON_DNS : v));
+  const search = values('domain-name').flatMap((v) => v.split(/\s+/)).filter((v) => v !== '');
+  return { dhcpOptionsId: id, nameservers: [...new Set(nameservers)].slice(0, 3), search };
+}
+
+/** The guest's /etc/resolv.conf for it. */
+export function resolvConf(r: GuestResolver): string {
+  return [
+    `# written by Overcast from the VPC's DHCP options (${r.dhcpOptionsId})`,
+    ...(r.search.length > 0 ? [`search ${r.search.join(' ')}`] : []),
+    ...r.nameservers.map((n) => `nameserver ${n}`),
+    '',
+  ].join('\n');
+}

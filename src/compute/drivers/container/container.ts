@@ -23,7 +23,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, open, readFile, readdir, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, readdir, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { CommandError, hasCommand, isRoot, run, spawnDetached } from '../../../host/exec.js';
 import { CGROUP_PARENT, cgroupProblem, instanceCgroupFiles, prepareCgroups } from '../../../host/cgroups.js';
@@ -415,6 +415,12 @@ export class ContainerHypervisor implements Hypervisor {
     const netnsPath = nic ? (isAbsolute(nic.netns) ? nic.netns : `/run/netns/${nic.netns}`) : undefined;
     if (netnsPath && !existsSync(netnsPath)) throw new HypervisorError('invalid-spec', id, `${id}: network namespace ${netnsPath} does not exist`);
     const guest = await readGuestManifest(p.rootfs);
+    // the resolver from the VPC's DHCP options, bound over the image's /etc/resolv.conf where that is a plain file
+    let resolvConfPath: string | undefined;
+    if (spec.resolvConf !== undefined && (await lstat(join(p.rootfs, 'etc/resolv.conf')).then((s) => s.isFile(), () => false))) {
+      resolvConfPath = join(p.dir, 'resolv.conf');
+      await writeFile(resolvConfPath, spec.resolvConf);
+    }
     const config = ociSpec({
       instanceId: id,
       hostname: spec.hostname,
@@ -428,6 +434,7 @@ export class ContainerHypervisor implements Hypervisor {
       guest,
       cgroupsPath: `/${CGROUP_PARENT}/${id}`,
       consolePath: `${p.console}.pipe`,
+      resolvConfPath,
     });
     await writeFile(p.config, JSON.stringify(config, null, 1));
     await rm(p.exit, { force: true });

@@ -46,6 +46,8 @@ export interface OciSpecInput {
   cgroupsPath: string;
   /** host path of the console FIFO, bound at /dev/console (undefined: none) */
   consolePath?: string;
+  /** a file bound at the guest's /etc/resolv.conf */
+  resolvConfPath?: string;
 }
 
 export interface OciSpec {
@@ -160,6 +162,8 @@ export function ociSpec(input: OciSpecInput): OciSpec {
     }
   }
   if (input.consolePath) mounts.push({ destination: '/dev/console', type: 'bind', source: input.consolePath, options: ['bind', 'rw'] });
+  // the VPC's DHCP options as the guest's resolver (over the image's file, as a DHCP client would write it)
+  if (input.resolvConfPath) mounts.push({ destination: '/etc/resolv.conf', type: 'bind', source: input.resolvConfPath, options: ['bind', 'rw'] });
   const namespaces: OciSpec['linux']['namespaces'] = [
     { type: 'pid' },
     { type: 'ipc' },
