@@ -27,7 +27,6 @@
  */
 import { Emitter, type ProbeResult } from '../../compute/driver.js';
 import { contains, formatIpv4, ipInCidr, networkAddress, overlaps, parseCidr4, parseIpv4, type Cidr4 } from '../../domain/cidr.js';
-import { existsSync } from 'node:fs';
 import { CommandError, hasCommand, isRoot } from '../../host/exec.js';
 import {
   FabricError,
@@ -78,6 +77,7 @@ import {
   linkNames,
   listLinks,
   listNetns,
+  netnsExists,
   listRoutes,
   listRules,
   nftApply,
@@ -509,24 +509,20 @@ export class NetnsFabric implements Fabric {
       if (!sn) {
         const bridge = bridgeName(req.subnetId);
         await ipQuiet(ns, ['link', 'del', 'dev', bridge]);
-        // the alias last: a bridge that has it was made whole (what scan() adopts)
-        const subnetLines = [
+        await ipBatch(ns, [
           `link add ${bridge} mtu ${MTU} type bridge`,
           `addr add ${gateway}/${subnet.prefix} dev ${bridge}`,
           `link set ${bridge} up`,
-        ];
-        const alias = `link set dev ${bridge} alias "${subnetAlias(this.prefix, { subnetId: req.subnetId, subnetCidr: req.subnetCidr })}"`;
-        const outside = !contains(parseCidr4(net.spec.cidrBlock)!, subnet);
-        await ipBatch(ns, outside ? subnetLines : [...subnetLines, alias]);
+        ]);
         sn = { subnetId: req.subnetId, cidr: req.subnetCidr, parsed: subnet, bridge };
         net.subnets.set(req.subnetId, sn);
-        if (outside) {
+        if (!contains(parseCidr4(net.spec.cidrBlock)!, subnet)) {
           await this.applyRules(net);
           await ip(undefined, ['route', 'replace', this.networksOf(net).at(-1)!, 'via', net.transit.router, 'dev', net.hostIf, 'onlink', 'table', String(net.transit.table)]);
-          await ipBatch(ns, [alias]);
         }
+        await ip(ns, ['link', 'set', 'dev', bridge, 'alias', subnetAlias(this.prefix, { subnetId: req.subnetId, subnetCidr: req.subnetCidr })]);
       }
-      const newNs = !instanceHadNics && !existsSync(`/run/netns/${ins}`);
+      const newNs = !instanceHadNics && !netnsExists(ins);
       if (newNs) await addNetns(ins);
       // the port with its alias in one batch (ids are validated: the alias is plain words); a port
       // (or, in an older namespace, its peer) left by a half-made earlier try is removed and the batch
@@ -534,7 +530,7 @@ export class NetnsFabric implements Fabric {
       const bridge = sn.bridge;
       const portLines = [
         `link add ${port} mtu ${MTU} type veth peer name ${eth} address ${req.mac} mtu ${MTU} netns ${ins}`,
-        `link set ${port} master ${sn.bridge}`,
+        `link set ${port} master ${bridge}`,
         `link set ${port} up`,
         `link set dev ${port} alias "${portAlias(this.prefix, req)}"`,
         // the router learns the new MAC of each address now: an address given up by a terminated

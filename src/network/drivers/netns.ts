@@ -3,6 +3,7 @@
  * makes, through host/exec.ts: namespaces, links with their aliases and
  * addresses, rules and routes, read back as typed JSON.
  */
+import { existsSync } from 'node:fs';
 import { CommandError, run, type RunOptions, type RunResult } from '../../host/exec.js';
 
 const TIMEOUT_MS = 10_000;
@@ -85,6 +86,11 @@ export async function listNetns(): Promise<string[]> {
   if (out === '') return [];
   const parsed = JSON.parse(out) as { name: string }[];
   return parsed.map((n) => n.name);
+}
+
+/** Whether a named namespace exists (its bind mount under /run/netns, where `ip netns add` puts it): no process to ask. */
+export function netnsExists(ns: string): boolean {
+  return existsSync(`/run/netns/${ns}`);
 }
 
 export async function addNetns(ns: string): Promise<void> {

@@ -10,7 +10,7 @@ import { vpcs } from './vpcs.js';
 export const NO_DHCP_OPTIONS = 'default';
 
 /** The region's DHCP options sets. */
-export function dhcpOptionsSets(ctx: ResourceContext) {
+export function dhcpOptionsSets(ctx: Pick<ResourceContext, 'store'>) {
   return ctx.store.collection(KINDS.dhcpOptions);
 }
 
@@ -44,12 +44,12 @@ export interface GuestResolver {
  * `AmazonProvidedDNS` is the VPC resolver; `domain-name` (space-separated) the
  * search domains. A VPC without options (`default`) gives none: no name server.
  */
-export function guestResolver(ctx: Pick<ResourceContext, 'store' | 'region'>, vpcId: string): GuestResolver | undefined {
-  const vpc = ctx.store.collection(KINDS.vpc).get(ctx.region, vpcId);
+export function guestResolver(ctx: ResourceContext, vpcId: string): GuestResolver | undefined {
+  const vpc = vpcs(ctx).get(ctx.region, vpcId);
   const id = vpc?.DhcpOptionsId;
   if (id === undefined) return undefined;
   if (id === NO_DHCP_OPTIONS) return { dhcpOptionsId: id, nameservers: [], search: [] };
-  const set = ctx.store.collection(KINDS.dhcpOptions).get(ctx.region, id);
+  const set = dhcpOptionsSets(ctx).get(ctx.region, id);
   if (!set) return undefined;
   const values = (key: string) => (set.DhcpConfigurations.find((c) => c.Key === key)?.Values ?? []).map((v) => v.Value ?? '').filter((v) => v !== '');
   const nameservers = values('domain-name-servers').map((v) => (v === 'AmazonProvidedDNS' ? AMAZON_DNS : v));
