@@ -541,6 +541,7 @@ main()
     process.exitCode = 1;
   })
   .finally(() => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+    // a server already told to stop may still be writing its CPU profile: signal only the others
+    for (const c of children) if (c.exitCode === null && c.signalCode === null && !c.killed) c.kill('SIGTERM');
     rmSync(tmp, { recursive: true, force: true });
   });

@@ -11,7 +11,8 @@
  *  - commit(fn): writes queued in one turn of the event loop share one
  *    transaction (one fsync for a thousand launches), each in its own
  *    savepoint so one failure spoils no other; a flush ends when the turn's
- *    slice is spent (runtime/turns.ts) and commits the rest in the next turn.
+ *    slice is spent (runtime/turns.ts) and commits the rest in the next turn;
+ *    the steps it settles resume in slices too, not all in the turn of the commit.
  *  - each step waits for a turn with slice left, so steps for a thousand keys
  *    scheduled at once are spread over turns that poll for I/O in between.
  *  - start(): adopts what exists — every key the reconciler lists is looked
@@ -20,7 +21,7 @@
  *  - watch(stream, keysOf): a driver's events schedule the keys they concern.
  */
 import type { Store } from '../store/store.js';
-import { mustWait, slice, sliceUsed } from '../runtime/turns.js';
+import { mustWait, resumeInSlices, slice, sliceUsed } from '../runtime/turns.js';
 import type { EventStream, Unsubscribe } from '../compute/driver.js';
 
 export interface LoopHandler {
@@ -213,7 +214,9 @@ export class ReconcileLoop {
     } finally {
       if (this.writes.length > 0) setImmediate(() => this.flush());
     }
-    for (const s of settle) s();
+    // each settled write resumes the step that awaited it: one by one, in slices, not all
+    // in this stretch (a step goes on to its next driver call or commit from there)
+    resumeInSlices(settle);
   }
 
   private retryLater(key: string, err: unknown): void {

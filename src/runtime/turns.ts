@@ -51,6 +51,22 @@ export function slice(): Promise<void> {
   });
 }
 
+/**
+ * Resumes `fns` in slices: each is a callback that starts a unit of work (it
+ * resolves a promise a chain of work awaits). They go behind the waiters
+ * already queued; when none waits and the turn's slice has room they start at
+ * once, one after another while the slice lasts, so that a batch settled
+ * together (a reconcile commit of many writes) does not resume every waiter in
+ * one stretch.
+ */
+export function resumeInSlices(fns: readonly (() => void)[]): void {
+  if (fns.length === 0) return;
+  const now = waiting.length === 0 && !sliceUsed();
+  waiting.push(...fns);
+  if (now) resumeWhileRoom();
+  else schedulePump();
+}
+
 /** How many units wait for a slice (for tests and diagnostics). */
 export function waitingUnits(): number {
   return waiting.length;
@@ -71,12 +87,14 @@ function pump(): void {
   pumpScheduled = false;
   // the pump's turn: its slice starts now, whatever ran before in this check phase
   if (sliceStart === undefined) startSlice(performance.now());
-  const resumeNext = (): void => {
-    const next = waiting.shift();
-    if (next === undefined) return;
-    next();
-    if (waiting.length === 0) return;
-    void Promise.resolve().then(() => (sliceUsed() ? schedulePump() : resumeNext()));
-  };
-  resumeNext();
+  resumeWhileRoom();
+}
+
+/** Resumes the next waiter, and the one after it once that unit has run, while the slice has room. */
+function resumeWhileRoom(): void {
+  const next = waiting.shift();
+  if (next === undefined) return;
+  next();
+  if (waiting.length === 0) return;
+  void Promise.resolve().then(() => (sliceUsed() ? schedulePump() : resumeWhileRoom()));
 }

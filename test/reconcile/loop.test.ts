@@ -149,4 +149,34 @@ describe('reconcile loop', () => {
     await h.loop.stop();
     h.store.close();
   });
+  it('resumes the steps a commit settled in slices, not all in the turn of the commit', async () => {
+    const h = harness(async () => true);
+    const col = h.store.collection(kind<{ n: number }>({ name: 'thing' }));
+    const busy = (ms: number) => {
+      const end = performance.now() + ms;
+      while (performance.now() < end);
+    };
+    // twenty cheap writes: one transaction; each step that awaited one goes on for 0.5 ms
+    let turns = 0;
+    let counting = true;
+    const countTurns = (): void => {
+      if (!counting) return;
+      turns++;
+      setImmediate(countTurns);
+    };
+    const resumedInTurn: number[] = [];
+    const steps = Array.from({ length: 20 }, async (_, n) => {
+      await h.loop.commit(() => col.put('r', `k${n}`, { n }));
+      resumedInTurn.push(turns);
+      busy(0.5);
+    });
+    setImmediate(countTurns);
+    await Promise.all(steps);
+    counting = false;
+    assert.equal(col.list('r').length, 20);
+    const distinct = new Set(resumedInTurn).size;
+    assert.ok(distinct >= 3, `10 ms of continuations spread over several turns (turns seen: ${[...new Set(resumedInTurn)].join(',')})`);
+    await h.loop.stop();
+    h.store.close();
+  });
 });
