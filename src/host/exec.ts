@@ -61,14 +61,17 @@ export function commandLine(command: string, args: readonly string[]): string {
 
 let logSink: ((line: string) => void) | undefined = process.env.OVERCAST_LOG_COMMANDS === '1' ? (l) => process.stderr.write(`$ ${l}\n`) : undefined;
 
-/** Where command lines are logged (undefined: nowhere). OVERCAST_LOG_COMMANDS=1 logs them to stderr. */
+/** Where command lines are logged, each when it ends, with its exit and how long it took (undefined: nowhere). OVERCAST_LOG_COMMANDS=1 logs them to stderr. */
 export function setCommandLog(sink: ((line: string) => void) | undefined): void {
   logSink = sink;
 }
 
 /** Runs `command args…` and resolves with its output; rejects with CommandError. */
 export function run(command: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-  logSink?.(commandLine(command, args));
+  const started = logSink === undefined ? 0 : performance.now();
+  const logEnd = (how: string): void => {
+    logSink?.(`${commandLine(command, args)}  (${how}, ${(performance.now() - started).toFixed(1)} ms)`);
+  };
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: opts.cwd,
@@ -89,10 +92,12 @@ export function run(command: string, args: readonly string[], opts: RunOptions =
     child.stderr!.on('data', (b: Buffer) => err.push(b));
     child.once('error', (e: NodeJS.ErrnoException) => {
       if (timer) clearTimeout(timer);
+      logEnd(`not started: ${e.code ?? e.message}`);
       reject(new CommandError(command, args, null, '', e.code ?? e.message));
     });
     child.once('close', (code, signal) => {
       if (timer) clearTimeout(timer);
+      logEnd(code === null ? `signal ${signal ?? '?'}` : `exit ${code}`);
       const stdout = Buffer.concat(out).toString('utf8');
       const stderr = Buffer.concat(err).toString('utf8');
       if (code !== null && (code === 0 || opts.okCodes?.includes(code))) resolve({ stdout, stderr, code });
