@@ -33,10 +33,10 @@ import {
 } from '../resources/ec2/instances.js';
 import { privateDnsName } from '../resources/ec2/public-ips.js';
 import type { DesiredInstanceState, NetworkInterfaceRecord, VolumeOrigin, VolumeRecord } from '../resources/ec2/records.js';
-import { finishAttach, finishDetach, releaseVolumesOnTerminate, volumesOfInstance } from '../resources/ec2/volumes.js';
+import { deviceLimitsOf, finishAttach, finishDetach, releaseVolumesOnTerminate, volumesOfInstance } from '../resources/ec2/volumes.js';
 import { finishInterfaceAttach, finishInterfaceDetach } from '../resources/ec2/interface-attachments.js';
-import { devicePath, isVolumeType, volumeLimits } from '../domain/volume-types.js';
-import type { DiskLimits, DiskSpec, Hypervisor, InstanceSpec, NicSpec, RuntimeState } from '../compute/hypervisor.js';
+import { devicePath } from '../domain/volume-types.js';
+import { HypervisorError, type DiskLimits, type DiskSpec, type Hypervisor, type InstanceSpec, type NicSpec, type RuntimeState } from '../compute/hypervisor.js';
 import type { ProbeResult } from '../compute/driver.js';
 import { FabricError, type Fabric, type NetworkInfo, type PluggedInterface, type PublicIpMapping } from '../network/fabric.js';
 import { FirewallError, type Firewall } from '../network/firewall.js';
@@ -609,7 +609,7 @@ export class InstanceReconciler implements Reconciler {
         source: blockSource(v.origin),
         root: a.Device === rootName,
         deleteOnTermination: a.DeleteOnTermination,
-        limits: volumeLimits({ type: isVolumeType(v.VolumeType) ? v.VolumeType : 'gp2', sizeGiB: v.Size, iops: v.Iops, throughput: v.Throughput }),
+        limits: deviceLimitsOf(v),
       });
     }
     out.push(...instanceStoreOf(rec.InstanceId, rec.InstanceType, out.map((v) => v.deviceName)));
@@ -720,6 +720,25 @@ export class InstanceReconciler implements Reconciler {
       }
     }
     return changed;
+  }
+
+  /**
+   * A ModifyVolume's new I/O limits on the running machines the volume is attached to,
+   * at once (the volume reconciler awaits this before it reports optimizing). An
+   * attaching volume is handed over with them anyway, a stopped machine gets them
+   * at its next start (both read deviceLimitsOf).
+   */
+  async applyVolumeLimits(region: string, volumeId: string): Promise<void> {
+    const v = this.deps.store.collection(KINDS.volume).get(region, volumeId);
+    const a = v?.attachment;
+    if (!v || !a || a.State !== 'attached') return;
+    if ((await this.driver.describe(a.InstanceId)) !== 'running') return;
+    try {
+      await this.driver.setDiskLimits(a.InstanceId, devicePath(a.Device), deviceLimitsOf(v));
+    } catch (err) {
+      // the machine went away meanwhile: its next start reads the new limits
+      if (!(err instanceof HypervisorError) || err.code !== 'not-found') throw err;
+    }
   }
 
   /** Writes a volume's attachment change if it is still in `expected`. */

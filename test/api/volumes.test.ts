@@ -37,6 +37,7 @@ import {
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ec2Error, startTestServer, type TestServer } from '../helpers/server.js';
+import type { MockHypervisor } from '../../src/compute/drivers/mock.js';
 
 async function until<T>(what: string, f: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
   let last: T | undefined;
@@ -219,6 +220,44 @@ describe('EBS volumes, snapshots and images', () => {
     assert.deepEqual([v.Size, v.VolumeType, v.Iops, v.Throughput], [8, 'gp3', 4000, 125]);
     await c.send(new ModifyVolumeAttributeCommand({ VolumeId: vol, AutoEnableIO: { Value: true } }));
     assert.equal((await c.send(new DescribeVolumeAttributeCommand({ VolumeId: vol, Attribute: 'autoEnableIO' }))).AutoEnableIO!.Value, true);
+  });
+
+  it('ModifyVolume of an attached volume: modifying → optimizing → completed, in that order; the volume shows its new type and IOPS from optimizing on', async () => {
+    const inst = await launch();
+    await running(inst);
+    const vol = (await c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 4, VolumeType: 'io1', Iops: 200 }))).VolumeId!;
+    await available(vol);
+    await c.send(new AttachVolumeCommand({ VolumeId: vol, InstanceId: inst, Device: '/dev/sdf' }));
+    await until('attached', () => volume(vol), (v) => v.Attachments?.[0]?.State === 'attached');
+    const hv = t.server.drivers.hypervisor as MockHypervisor;
+    const iopsOnDevice = () => hv.disksOf(inst).find((d) => d.deviceName === '/dev/sdf')?.limits?.iops;
+    assert.equal(iopsOnDevice(), 200, 'the machine got the IOPS of the type at attach');
+    const m = await c.send(new ModifyVolumeCommand({ VolumeId: vol, VolumeType: 'io2', Iops: 100 }));
+    assert.deepEqual([m.VolumeModification!.ModificationState, m.VolumeModification!.OriginalIops, m.VolumeModification!.TargetIops], ['modifying', 200, 100]);
+    const seen: string[] = [];
+    const shown: [string | undefined, number | undefined, number | undefined][] = [];
+    await until(
+      'completed',
+      async () => {
+        const [x] = (await c.send(new DescribeVolumesModificationsCommand({ VolumeIds: [vol] }))).VolumesModifications!;
+        const v = await volume(vol);
+        if (seen.at(-1) !== x!.ModificationState) seen.push(x!.ModificationState!);
+        if (x!.ModificationState !== 'modifying') shown.push([v.VolumeType, v.Iops, iopsOnDevice()]);
+        return x!;
+      },
+      (x) => x.ModificationState === 'completed',
+    );
+    const order = ['modifying', 'optimizing', 'completed'];
+    assert.deepEqual(seen, order.filter((s) => seen.includes(s)), `states in order: ${seen.join(' → ')}`);
+    assert.ok(shown.length > 0 && shown.every(([t, i, d]) => t === 'io2' && i === 100 && d === 100), `from optimizing on the volume is io2 at 100 IOPS, on the running machine's device too: ${JSON.stringify(shown)}`);
+    const v = await volume(vol);
+    assert.deepEqual([v.State, v.Attachments?.[0]?.State], ['in-use', 'attached'], 'still attached');
+    // the next modification reaches the device too
+    await c.send(new ModifyVolumeCommand({ VolumeId: vol, Iops: 400 }));
+    await until('completed', async () => (await c.send(new DescribeVolumesModificationsCommand({ VolumeIds: [vol] }))).VolumesModifications![0]!, (x) => x.ModificationState === 'completed');
+    assert.equal(iopsOnDevice(), 400);
+    await c.send(new DetachVolumeCommand({ VolumeId: vol }));
+    await available(vol);
   });
 
   it('snapshots: pending → completed, volumes from them, sharing, copies to another region; DeleteSnapshot of an image snapshot is refused', async () => {

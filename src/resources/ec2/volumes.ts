@@ -16,6 +16,7 @@ import type { ResourceContext } from '../context.js';
 import { ATTACHED_INDEX, KINDS } from './kinds.js';
 import type { StoredInstance, VolumeOrigin, VolumeRecord } from './records.js';
 import { volumeEncryption } from './account-settings.js';
+import { isVolumeType, volumeLimits, type VolumeShape } from '../../domain/volume-types.js';
 
 export const volumeCollection = (ctx: { store: ResourceContext['store'] }) => ctx.store.collection(KINDS.volume);
 
@@ -66,6 +67,28 @@ export function newVolume(ctx: ResourceContext, v: NewVolume): VolumeRecord {
   }
   volumeCollection(ctx).put(ctx.region, rec.VolumeId, rec);
   return rec;
+}
+
+/**
+ * The size, type, IOPS and throughput the volume's device has: a ModifyVolume's
+ * targets from the moment it is accepted (modifying and optimizing), else the
+ * record's. The reconcilers hand these to the machines.
+ */
+export function effectiveShape(v: VolumeRecord): VolumeShape {
+  const m = v.modification;
+  const live = m !== undefined && (m.ModificationState === 'modifying' || m.ModificationState === 'optimizing');
+  const type = live ? m.TargetVolumeType : v.VolumeType;
+  const out: VolumeShape = { type: isVolumeType(type) ? type : 'gp2', sizeGiB: live ? m.TargetSize : v.Size };
+  const iops = live ? m.TargetIops : v.Iops;
+  const throughput = live ? m.TargetThroughput : v.Throughput;
+  if (iops !== undefined) out.iops = iops;
+  if (throughput !== undefined) out.throughput = throughput;
+  return out;
+}
+
+/** The I/O limits the volume's device gets (its type's IOPS and throughput, see effectiveShape). */
+export function deviceLimitsOf(v: VolumeRecord): { iops: number; writeIops: number; bytesPerSecond: number } {
+  return volumeLimits(effectiveShape(v));
 }
 
 /** The volumes attached (or attaching, detaching) to an instance, from the store's index. */
