@@ -144,7 +144,7 @@ export class VolumeReconciler implements Reconciler {
     if (m?.ModificationState === 'modifying') {
       // the bytes first, then the new limits on the devices the volume is attached to: both are in force once it reports optimizing
       if (m.TargetSize > v.Size) await this.deps.blockStore.resizeVolume(id, m.TargetSize);
-      if (v.attachment) await this.deps.applyLimits?.(region, id);
+      if ((v.attachments ?? []).length > 0) await this.deps.applyLimits?.(region, id);
       await this.commitVolume(region, id, (r) => r.modification?.StartTime === m.StartTime && r.modification.ModificationState === 'modifying', (r) => {
         const mod = r.modification!;
         r.Size = mod.TargetSize;

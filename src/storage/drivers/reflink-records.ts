@@ -18,6 +18,8 @@ export interface VolumeRecord {
   instanceId?: string;
   /** the loop device it was attached as: written after; there and gone from the host means lost */
   devicePath?: string;
+  /** further instances holding the same loop device (a shared attach: EBS Multi-Attach) */
+  sharedWith?: string[];
 }
 
 export interface SnapshotRecord {
