@@ -122,4 +122,37 @@ describe('EBS changes reach running instances', { skip: probeWhy, timeout: 600_0
     await volumeWhen(vol, (x) => x.State === 'available');
     assert.equal(limitOf(a.InstanceId!, 'read_iops_device', dev), undefined, 'the detach lifted the cap');
   });
+
+  it('Multi-Attach: one io2 volume in two running instances is one device — a marker written with direct I/O in one is read in the other; detaching one leaves the other', async () => {
+    const [a, b] = await Promise.all([launch(), launch()]);
+    const vol = (await c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 4, VolumeType: 'io2', Iops: 1000, MultiAttachEnabled: true }))).VolumeId!;
+    await volumeWhen(vol, (v) => v.State === 'available');
+    await c.send(new AttachVolumeCommand({ VolumeId: vol, InstanceId: a.InstanceId, Device: '/dev/sdf' }));
+    await c.send(new AttachVolumeCommand({ VolumeId: vol, InstanceId: b.InstanceId, Device: '/dev/sdg' }));
+    const v = await volumeWhen(vol, (x) => x.Attachments?.length === 2 && x.Attachments.every((y) => y.State === 'attached'));
+    assert.equal(v.MultiAttachEnabled, true);
+    assert.deepEqual(v.Attachments!.map((x) => x.InstanceId).sort(), [a.InstanceId, b.InstanceId].sort());
+    // the same host device in both, by its numbers as each guest sees it
+    const numbers = (i: Instance, device: string) => rootShell(i, key, `stat -L -c '%t:%T' ${device}`);
+    assert.equal(await numbers(a, '/dev/sdf'), await numbers(b, '/dev/sdg'), 'one block device');
+    // a 4 KiB block written with direct I/O (no page cache in between) in a, read with direct I/O in b
+    const marker = `multi-attach-${vol}`;
+    await rootShell(a, key, `(printf '%s' '${marker}'; dd if=/dev/zero bs=1 count=$((4096 - ${marker.length})) 2>/dev/null) | dd of=/dev/sdf bs=4096 count=1 seek=10 oflag=direct conv=notrunc 2>/dev/null`);
+    const read = await rootShell(b, key, `dd if=/dev/sdg bs=4096 count=1 skip=10 iflag=direct 2>/dev/null | head -c ${marker.length}`);
+    assert.equal(read, marker, 'b reads what a wrote');
+    // each instance's cgroup throttles its own access to the device
+    const dev = majMin(vol);
+    assert.equal(limitOf(a.InstanceId!, 'read_iops_device', dev), 1000);
+    assert.equal(limitOf(b.InstanceId!, 'read_iops_device', dev), 1000);
+
+    // detaching a leaves b attached, with the device and its bytes
+    await c.send(new DetachVolumeCommand({ VolumeId: vol, InstanceId: a.InstanceId }));
+    const left = await volumeWhen(vol, (x) => x.Attachments?.length === 1);
+    assert.deepEqual([left.State, left.Attachments![0]!.InstanceId, left.Attachments![0]!.State], ['in-use', b.InstanceId, 'attached']);
+    assert.match(await rootShell(a, key, 'ls /dev/sdf 2>&1 || true'), /No such file|can't access/, 'gone from a');
+    assert.equal(limitOf(a.InstanceId!, 'read_iops_device', dev), undefined, "a's cap went with it");
+    assert.equal(await rootShell(b, key, `dd if=/dev/sdg bs=4096 count=1 skip=10 iflag=direct 2>/dev/null | head -c ${marker.length}`), marker, 'b still reads the device');
+    await c.send(new DetachVolumeCommand({ VolumeId: vol, InstanceId: b.InstanceId }));
+    await volumeWhen(vol, (x) => x.State === 'available');
+  });
 });

@@ -91,6 +91,7 @@ export function asVolumeRecord(v: unknown): VolumeRecord | undefined {
   const r: VolumeRecord = { volumeId: v.volumeId, sizeGiB: v.sizeGiB, source };
   if (typeof v.instanceId === 'string') r.instanceId = v.instanceId;
   if (typeof v.devicePath === 'string') r.devicePath = v.devicePath;
+  if (Array.isArray(v.sharedWith) && v.sharedWith.length > 0 && v.sharedWith.every((x) => typeof x === 'string')) r.sharedWith = [...(v.sharedWith as string[])];
   return r;
 }
 
