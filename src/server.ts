@@ -13,7 +13,7 @@ import { Throttle } from './api/throttle.js';
 import type { Config } from './config.js';
 import { ec2Model, ssmModel, stsModel } from './protocol/model/index.js';
 import { QueryEndpoint } from './protocol/query-endpoint.js';
-import { createReconcilers, selectRuntime, type Reconciler } from './reconcile/index.js';
+import { createReconcilers, selectRuntime, type Reconciler, type Runtime } from './reconcile/index.js';
 import { imageFiles } from './reconcile/image-files.js';
 import { VpcServices } from './reconcile/services.js';
 import { SqliteStore } from './store/sqlite.js';
@@ -30,6 +30,8 @@ export interface RunningServer {
   readonly dispatcher: Dispatcher;
   /** 'container' (real instances) or 'mock' */
   readonly runtime: string;
+  /** the drivers the reconcilers drive (tests look at the mocks' books through them) */
+  readonly drivers: Runtime;
   close(): Promise<void>;
 }
 
@@ -160,6 +162,7 @@ export async function startServer(config: Config, log: (line: string) => void = 
     store,
     dispatcher,
     runtime: runtime.name,
+    drivers: runtime,
     async close() {
       if (closed) return;
       closed = true;

@@ -150,6 +150,11 @@ export const notFound = (id: string): HypervisorError => new HypervisorError('no
  *  - detachDisk(id, deviceName): the device is gone from the running guest
  *    (a guest still using it loses it, as a forced EBS detach); a name not
  *    attached: no-op; unknown id → not-found.
+ *  - setDiskLimits(id, deviceName, limits): the I/O limits of a device the
+ *    running machine has (its root too) become `limits` at once (undefined:
+ *    unlimited), kept over reboots; a stopped or hibernated machine gets what
+ *    its next start's spec says (the driver keeps nothing for it); a device
+ *    name it does not have: no-op; unknown id → not-found.
  *  - guestReachable(id): whether the guest answers on its network (for the
  *    instance status check: something listens on its SSH port); false while it
  *    boots, stopped or unknown.
@@ -173,6 +178,7 @@ export interface Hypervisor {
   terminate(id: string): Promise<void>;
   attachDisk(id: string, disk: DiskSpec): Promise<void>;
   detachDisk(id: string, deviceName: string): Promise<void>;
+  setDiskLimits(id: string, deviceName: string, limits: DiskLimits | undefined): Promise<void>;
   describe(id: string): Promise<RuntimeState | undefined>;
   list(): Promise<string[]>;
   consoleOutput(id: string): Promise<string>;

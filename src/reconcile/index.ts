@@ -45,6 +45,7 @@ export function createReconcilers(deps: ReconcilerDeps, runtime: Runtime, extras
       ...deps,
       blockStore: runtime.blockStore,
       onInstance: (region, id) => instances.handle({ kind: 'instance', region, id }),
+      applyLimits: (region, id) => instances.applyVolumeLimits(region, id),
     })),
     instances,
     new TransitGatewayReconciler(deps),

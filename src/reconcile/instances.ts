@@ -33,10 +33,19 @@ import {
 } from '../resources/ec2/instances.js';
 import { privateDnsName } from '../resources/ec2/public-ips.js';
 import type { DesiredInstanceState, NetworkInterfaceRecord, VolumeOrigin, VolumeRecord } from '../resources/ec2/records.js';
-import { finishAttach, finishDetach, releaseVolumesOnTerminate, volumesOfInstance } from '../resources/ec2/volumes.js';
+import {
+  attachedToInstance,
+  attachmentsOf,
+  attachmentTo,
+  deletedWithInstance,
+  deviceLimitsOf,
+  finishAttach,
+  finishDetach,
+  releaseVolumesOnTerminate,
+} from '../resources/ec2/volumes.js';
 import { finishInterfaceAttach, finishInterfaceDetach } from '../resources/ec2/interface-attachments.js';
-import { devicePath, isVolumeType, volumeLimits } from '../domain/volume-types.js';
-import type { DiskLimits, DiskSpec, Hypervisor, InstanceSpec, NicSpec, RuntimeState } from '../compute/hypervisor.js';
+import { devicePath } from '../domain/volume-types.js';
+import { HypervisorError, type DiskLimits, type DiskSpec, type Hypervisor, type InstanceSpec, type NicSpec, type RuntimeState } from '../compute/hypervisor.js';
 import type { ProbeResult } from '../compute/driver.js';
 import { FabricError, type Fabric, type NetworkInfo, type PluggedInterface, type PublicIpMapping } from '../network/fabric.js';
 import { FirewallError, type Firewall } from '../network/firewall.js';
@@ -100,7 +109,10 @@ interface InstanceVolume {
   sizeGiB: number;
   source: VolumeSource;
   root: boolean;
+  /** terminating the instance deletes it (for a Multi-Attach volume: only as its last attachment) */
   deleteOnTermination: boolean;
+  /** a Multi-Attach volume: other instances may hold the same device */
+  shared?: boolean;
   /** an instance store volume: on the host only, new (empty) at every start, gone at stop */
   ephemeral?: boolean;
   /** the volume type's I/O limits */
@@ -599,8 +611,7 @@ export class InstanceReconciler implements Reconciler {
   private volumesOf(region: string, rec: StoredInstance): InstanceVolume[] {
     const rootName = rec.RootDeviceName ?? '/dev/xvda';
     const out: InstanceVolume[] = [];
-    for (const v of volumesOfInstance({ store: this.deps.store, region }, rec.InstanceId)) {
-      const a = v.attachment!;
+    for (const { volume: v, attachment: a } of attachedToInstance({ store: this.deps.store, region }, rec.InstanceId)) {
       if (a.State === 'detaching') continue;
       out.push({
         volumeId: v.VolumeId,
@@ -608,8 +619,9 @@ export class InstanceReconciler implements Reconciler {
         sizeGiB: v.Size,
         source: blockSource(v.origin),
         root: a.Device === rootName,
-        deleteOnTermination: a.DeleteOnTermination,
-        limits: volumeLimits({ type: isVolumeType(v.VolumeType) ? v.VolumeType : 'gp2', sizeGiB: v.Size, iops: v.Iops, throughput: v.Throughput }),
+        deleteOnTermination: deletedWithInstance(v, rec.InstanceId),
+        ...(v.MultiAttachEnabled || attachmentsOf(v).length > 1 ? { shared: true } : {}),
+        limits: deviceLimitsOf(v),
       });
     }
     out.push(...instanceStoreOf(rec.InstanceId, rec.InstanceType, out.map((v) => v.deviceName)));
@@ -660,7 +672,7 @@ export class InstanceReconciler implements Reconciler {
     const blockDevices: DiskSpec[] = [];
     for (const v of this.volumesOf(region, rec)) {
       await this.ensureVolume(region, v);
-      const path = await this.blockStore.attach(v.volumeId, id);
+      const path = await this.blockStore.attach(v.volumeId, id, { shared: v.shared === true });
       const disk: DiskSpec = { deviceName: v.deviceName, path, root: v.root };
       if (v.limits) disk.limits = v.limits;
       blockDevices.push(disk);
@@ -699,35 +711,56 @@ export class InstanceReconciler implements Reconciler {
     const id = rec.InstanceId;
     let changed = false;
     let prepared: InstanceVolume[] | undefined;
-    for (const v of volumesOfInstance({ store: this.deps.store, region }, id)) {
-      const a = v.attachment!;
+    for (const { volume: v, attachment: a } of attachedToInstance({ store: this.deps.store, region }, id)) {
       if (a.State === 'attaching') {
         if (machine === 'running') {
           prepared ??= this.volumesOf(region, rec);
           const vol = prepared.find((x) => x.volumeId === v.VolumeId);
           if (!vol) continue;
           await this.ensureVolume(region, vol);
-          const path = await this.blockStore.attach(v.VolumeId, id);
+          const path = await this.blockStore.attach(v.VolumeId, id, { shared: vol.shared === true });
           const disk: DiskSpec = { deviceName: vol.deviceName, path, root: false };
           if (vol.limits) disk.limits = vol.limits;
           await this.driver.attachDisk(id, disk);
         }
-        changed = (await this.commitVolume(region, v.VolumeId, 'attaching', (ctx, r) => finishAttach(ctx, r))) || changed;
+        changed = (await this.commitVolume(region, v.VolumeId, id, 'attaching', (ctx, r) => finishAttach(ctx, r, id))) || changed;
       } else if (a.State === 'detaching') {
         if (machine !== undefined) await this.driver.detachDisk(id, devicePath(a.Device));
-        await this.blockStore.detach(v.VolumeId);
-        changed = (await this.commitVolume(region, v.VolumeId, 'detaching', (ctx, r) => finishDetach(ctx, r))) || changed;
+        // this instance lets go; a Multi-Attach volume's device stays while another instance holds it
+        await this.blockStore.detach(v.VolumeId, id);
+        changed = (await this.commitVolume(region, v.VolumeId, id, 'detaching', (ctx, r) => finishDetach(ctx, r, id))) || changed;
       }
     }
     return changed;
   }
 
-  /** Writes a volume's attachment change if it is still in `expected`. */
-  private commitVolume(region: string, volumeId: string, expected: 'attaching' | 'detaching', fn: (ctx: ResourceContext, v: VolumeRecord) => void): Promise<boolean> {
+  /**
+   * A ModifyVolume's new I/O limits on the running machines the volume is attached to,
+   * at once (the volume reconciler awaits this before it reports optimizing). An
+   * attaching volume is handed over with them anyway, a stopped machine gets them
+   * at its next start (both read deviceLimitsOf).
+   */
+  async applyVolumeLimits(region: string, volumeId: string): Promise<void> {
+    const v = this.deps.store.collection(KINDS.volume).get(region, volumeId);
+    if (!v) return;
+    for (const a of attachmentsOf(v)) {
+      if (a.State !== 'attached') continue;
+      if ((await this.driver.describe(a.InstanceId)) !== 'running') continue;
+      try {
+        await this.driver.setDiskLimits(a.InstanceId, devicePath(a.Device), deviceLimitsOf(v));
+      } catch (err) {
+        // the machine went away meanwhile: its next start reads the new limits
+        if (!(err instanceof HypervisorError) || err.code !== 'not-found') throw err;
+      }
+    }
+  }
+
+  /** Writes a volume's attachment change if its attachment to the instance is still in `expected`. */
+  private commitVolume(region: string, volumeId: string, instanceId: string, expected: 'attaching' | 'detaching', fn: (ctx: ResourceContext, v: VolumeRecord) => void): Promise<boolean> {
     return this.loop.commit(() => {
       const ctx = this.context(region);
       const v = ctx.store.collection(KINDS.volume).get(region, volumeId);
-      if (!v || v.attachment?.State !== expected) return false;
+      if (!v || attachmentTo(v, instanceId)?.State !== expected) return false;
       fn(ctx, v);
       return true;
     });
@@ -960,11 +993,11 @@ export class InstanceReconciler implements Reconciler {
     for (const i of inventory.interfaces) await this.fabric.unplug(i.interfaceId);
     const volumes = [...this.volumesOf(region, rec)];
     // detaching ones too: a terminate finishes their detach
-    for (const v of volumesOfInstance({ store: this.deps.store, region }, id)) {
-      if (v.attachment?.State === 'detaching') volumes.push({ volumeId: v.VolumeId, deviceName: v.attachment.Device, sizeGiB: v.Size, source: { kind: 'empty' }, root: false, deleteOnTermination: v.attachment.DeleteOnTermination });
+    for (const { volume: v, attachment: a } of attachedToInstance({ store: this.deps.store, region }, id)) {
+      if (a.State === 'detaching') volumes.push({ volumeId: v.VolumeId, deviceName: a.Device, sizeGiB: v.Size, source: { kind: 'empty' }, root: false, deleteOnTermination: deletedWithInstance(v, id) });
     }
     for (const v of volumes) {
-      await this.blockStore.detach(v.volumeId);
+      await this.blockStore.detach(v.volumeId, id);
       if (v.deleteOnTermination) await this.blockStore.deleteVolume(v.volumeId);
     }
     const interfaces = new Set([...rec.networkInterfaceIds, ...inventory.interfaces.map((i) => i.interfaceId)]);
@@ -980,7 +1013,7 @@ export class InstanceReconciler implements Reconciler {
       await this.firewall.remove(i.interfaceId);
     }
     for (const v of await this.blockStore.listVolumes()) {
-      if (v.attachment?.instanceId === id) await this.blockStore.detach(v.volumeId);
+      if (v.attachment?.instanceId === id || v.attachment?.sharedWith?.includes(id)) await this.blockStore.detach(v.volumeId, id);
     }
   }
 }

@@ -4,8 +4,10 @@
  * devices to machines).
  *
  *  - volume creating → its bytes made (empty, or from a snapshot) → available;
- *    deleting → its bytes removed → the record goes; a ModifyVolume → grown
- *    → completed.
+ *    deleting → its bytes removed → the record goes; a ModifyVolume
+ *    modifying → grown, its new limits applied to the attached running
+ *    machines → optimizing (the record shows the new size and type) →
+ *    completed.
  *  - snapshot pending → taken (or copied) by the block store, its progress
  *    written on the way → completed (error when its volume is gone);
  *    deleted → its blocks freed → the record goes.
@@ -29,6 +31,8 @@ export interface VolumeReconcilerDeps extends ReconcilerDeps {
   blockStore: BlockStore;
   /** an instance record changed here (a reboot CreateImage asked for): its reconciler looks again */
   onInstance?: (region: string, instanceId: string) => void;
+  /** a ModifyVolume's new I/O limits applied to the running machines the volume is attached to (awaited before optimizing) */
+  applyLimits?: (region: string, volumeId: string) => Promise<void>;
   log?: (line: string) => void;
   retryBaseMs?: number;
   resyncMs?: number;
@@ -137,9 +141,11 @@ export class VolumeReconciler implements Reconciler {
       });
     }
     const m = v.modification;
-    if (m && (m.ModificationState === 'modifying' || m.ModificationState === 'optimizing')) {
+    if (m?.ModificationState === 'modifying') {
+      // the bytes first, then the new limits on the devices the volume is attached to: both are in force once it reports optimizing
       if (m.TargetSize > v.Size) await this.deps.blockStore.resizeVolume(id, m.TargetSize);
-      return this.commitVolume(region, id, (r) => r.modification?.StartTime === m.StartTime && r.modification.ModificationState !== 'completed', (r, ctx) => {
+      if ((v.attachments ?? []).length > 0) await this.deps.applyLimits?.(region, id);
+      await this.commitVolume(region, id, (r) => r.modification?.StartTime === m.StartTime && r.modification.ModificationState === 'modifying', (r) => {
         const mod = r.modification!;
         r.Size = mod.TargetSize;
         r.VolumeType = mod.TargetVolumeType;
@@ -147,6 +153,15 @@ export class VolumeReconciler implements Reconciler {
         else delete r.Iops;
         if (mod.TargetThroughput !== undefined) r.Throughput = mod.TargetThroughput;
         else delete r.Throughput;
+        r.MultiAttachEnabled = mod.TargetMultiAttachEnabled;
+        mod.ModificationState = 'optimizing';
+        mod.Progress = 50;
+      });
+      return false; // on to completed
+    }
+    if (m?.ModificationState === 'optimizing') {
+      return this.commitVolume(region, id, (r) => r.modification?.StartTime === m.StartTime && r.modification.ModificationState === 'optimizing', (r, ctx) => {
+        const mod = r.modification!;
         mod.ModificationState = 'completed';
         mod.Progress = 100;
         mod.EndTime = ec2Time(ctx.now);

@@ -39,8 +39,8 @@ export interface VolumeInfo {
   volumeId: string;
   sizeGiB: number;
   source: VolumeSource;
-  /** set while attached */
-  attachment?: { instanceId: string; devicePath: string };
+  /** set while attached: the instance that attached it first, and (a shared attach) the others holding the same device */
+  attachment?: { instanceId: string; devicePath: string; sharedWith?: string[] };
 }
 
 export interface SnapshotInfo {
@@ -52,6 +52,11 @@ export interface SnapshotInfo {
   storedBytes: number;
   /** bytes of the volume it holds (non-zero blocks): what a restore writes */
   dataBytes: number;
+}
+
+export interface AttachOptions {
+  /** other instances may hold the same device (EBS Multi-Attach) */
+  shared?: boolean;
 }
 
 export interface SnapshotOptions {
@@ -98,9 +103,14 @@ export interface VolumeEvent {
  *    snapshot or image → not-found; a size below 1 GiB, or below the
  *    snapshot's, → invalid.
  *  - deleteVolume(id): deletes it; attached → in-use; unknown: no-op.
- *  - attach(volumeId, instanceId): the host device path; attached to the same
- *    instance: the same path; to another → in-use; unknown → not-found.
- *  - detach(volumeId): detached after; not attached or unknown: no-op.
+ *  - attach(volumeId, instanceId, { shared }): the host device path; attached
+ *    to the same instance: the same path; to another → in-use, unless shared
+ *    (EBS Multi-Attach): then the same device, held by both; unknown →
+ *    not-found.
+ *  - detach(volumeId, instanceId?): that instance lets go of the device,
+ *    which is detached once no instance holds it (without an instance: every
+ *    holder at once); an instance not holding it, not attached or unknown:
+ *    no-op.
  *  - createSnapshot(snapshotId, volumeId): a point-in-time copy (attached or
  *    not); again for the same volume: the same; the id taken by another
  *    volume's snapshot → conflict; unknown volume → not-found.
@@ -127,8 +137,8 @@ export interface BlockStore {
   probe(): Promise<ProbeResult>;
   createVolume(spec: VolumeSpec): Promise<VolumeInfo>;
   deleteVolume(volumeId: string): Promise<void>;
-  attach(volumeId: string, instanceId: string): Promise<string>;
-  detach(volumeId: string): Promise<void>;
+  attach(volumeId: string, instanceId: string, opts?: AttachOptions): Promise<string>;
+  detach(volumeId: string, instanceId?: string): Promise<void>;
   resizeVolume(volumeId: string, sizeGiB: number): Promise<VolumeInfo>;
   createSnapshot(snapshotId: string, volumeId: string, opts?: SnapshotOptions): Promise<SnapshotInfo>;
   snapshotPoint(snapshotId: string, volumeId: string): Promise<void>;

@@ -63,4 +63,11 @@ export const MIGRATIONS: readonly string[] = [
     SELECT RAISE(ABORT, 'range overlaps');
   END;
   `,
+  // 3: a volume's attachments are a list (Multi-Attach): the single `attachment` of older records becomes `attachments`.
+  `
+  UPDATE resources SET data = json_set(json_remove(data, '$.attachment'), '$.attachments', json_array(json(json_extract(data, '$.attachment'))))
+  WHERE kind = 'volume' AND json_type(data, '$.attachment') = 'object';
+  UPDATE resources SET data = json_set(data, '$.attachments', json('[]'))
+  WHERE kind = 'volume' AND json_type(data, '$.attachments') IS NULL;
+  `,
 ];

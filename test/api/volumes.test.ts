@@ -25,6 +25,7 @@ import {
   DescribeVolumeStatusCommand,
   DetachVolumeCommand,
   ModifyImageAttributeCommand,
+  ModifyInstanceAttributeCommand,
   ModifySnapshotAttributeCommand,
   ModifyVolumeAttributeCommand,
   ModifyVolumeCommand,
@@ -37,6 +38,8 @@ import {
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ec2Error, startTestServer, type TestServer } from '../helpers/server.js';
+import type { MockHypervisor } from '../../src/compute/drivers/mock.js';
+import type { MockBlockStore } from '../../src/storage/drivers/mock.js';
 
 async function until<T>(what: string, f: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
   let last: T | undefined;
@@ -219,6 +222,163 @@ describe('EBS volumes, snapshots and images', () => {
     assert.deepEqual([v.Size, v.VolumeType, v.Iops, v.Throughput], [8, 'gp3', 4000, 125]);
     await c.send(new ModifyVolumeAttributeCommand({ VolumeId: vol, AutoEnableIO: { Value: true } }));
     assert.equal((await c.send(new DescribeVolumeAttributeCommand({ VolumeId: vol, Attribute: 'autoEnableIO' }))).AutoEnableIO!.Value, true);
+  });
+
+  it('ModifyVolume of an attached volume: modifying → optimizing → completed, in that order; the volume shows its new type and IOPS from optimizing on', async () => {
+    const inst = await launch();
+    await running(inst);
+    const vol = (await c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 4, VolumeType: 'io1', Iops: 200 }))).VolumeId!;
+    await available(vol);
+    await c.send(new AttachVolumeCommand({ VolumeId: vol, InstanceId: inst, Device: '/dev/sdf' }));
+    await until('attached', () => volume(vol), (v) => v.Attachments?.[0]?.State === 'attached');
+    const hv = t.server.drivers.hypervisor as MockHypervisor;
+    const iopsOnDevice = () => hv.disksOf(inst).find((d) => d.deviceName === '/dev/sdf')?.limits?.iops;
+    assert.equal(iopsOnDevice(), 200, 'the machine got the IOPS of the type at attach');
+    const m = await c.send(new ModifyVolumeCommand({ VolumeId: vol, VolumeType: 'io2', Iops: 100 }));
+    assert.deepEqual([m.VolumeModification!.ModificationState, m.VolumeModification!.OriginalIops, m.VolumeModification!.TargetIops], ['modifying', 200, 100]);
+    const seen: string[] = [];
+    const shown: [string | undefined, number | undefined, number | undefined][] = [];
+    await until(
+      'completed',
+      async () => {
+        const [x] = (await c.send(new DescribeVolumesModificationsCommand({ VolumeIds: [vol] }))).VolumesModifications!;
+        const v = await volume(vol);
+        if (seen.at(-1) !== x!.ModificationState) seen.push(x!.ModificationState!);
+        if (x!.ModificationState !== 'modifying') shown.push([v.VolumeType, v.Iops, iopsOnDevice()]);
+        return x!;
+      },
+      (x) => x.ModificationState === 'completed',
+    );
+    const order = ['modifying', 'optimizing', 'completed'];
+    assert.deepEqual(seen, order.filter((s) => seen.includes(s)), `states in order: ${seen.join(' → ')}`);
+    assert.ok(shown.length > 0 && shown.every(([t, i, d]) => t === 'io2' && i === 100 && d === 100), `from optimizing on the volume is io2 at 100 IOPS, on the running machine's device too: ${JSON.stringify(shown)}`);
+    const v = await volume(vol);
+    assert.deepEqual([v.State, v.Attachments?.[0]?.State], ['in-use', 'attached'], 'still attached');
+    // the next modification reaches the device too
+    await c.send(new ModifyVolumeCommand({ VolumeId: vol, Iops: 400 }));
+    await until('completed', async () => (await c.send(new DescribeVolumesModificationsCommand({ VolumeIds: [vol] }))).VolumesModifications![0]!, (x) => x.ModificationState === 'completed');
+    assert.equal(iopsOnDevice(), 400);
+    await c.send(new DetachVolumeCommand({ VolumeId: vol }));
+    await available(vol);
+  });
+
+  it('Multi-Attach: an io2 volume created with MultiAttachEnabled is attached to several instances of its zone at once, one device for all; other volumes stay single', async () => {
+    const count = async () => (await c.send(new DescribeVolumesCommand({}))).Volumes!.length;
+    const before = await count();
+    for (const VolumeType of ['gp3', 'gp2', 'st1'] as const) {
+      const e = await ec2Error(c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 500, VolumeType, MultiAttachEnabled: true })));
+      assert.equal(e.code, 'InvalidParameterValue', VolumeType);
+    }
+    assert.equal(await count(), before, 'the refusals created nothing');
+
+    const [a, b, far] = [await launch(), await launch(), await launch(ami, 'us-east-1b')];
+    await Promise.all([running(a), running(b), running(far)]);
+    const vol = (await c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 4, VolumeType: 'io2', Iops: 1000, MultiAttachEnabled: true }))).VolumeId!;
+    const single = (await c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 4, VolumeType: 'io2', Iops: 1000 }))).VolumeId!;
+    await available(vol);
+    await available(single);
+    assert.equal((await volume(vol)).MultiAttachEnabled, true);
+    assert.equal((await volume(single)).MultiAttachEnabled, false);
+
+    await c.send(new AttachVolumeCommand({ VolumeId: vol, InstanceId: a, Device: '/dev/sdf' }));
+    await c.send(new AttachVolumeCommand({ VolumeId: vol, InstanceId: b, Device: '/dev/sdg' }));
+    const both = await until('both attached', () => volume(vol), (v) => v.Attachments?.length === 2 && v.Attachments.every((x) => x.State === 'attached'));
+    assert.deepEqual(both.Attachments!.map((x) => [x.InstanceId, x.Device]), [[a, '/dev/sdf'], [b, '/dev/sdg']]);
+    assert.equal(both.State, 'in-use');
+    assert.equal((await ec2Error(c.send(new AttachVolumeCommand({ VolumeId: vol, InstanceId: a, Device: '/dev/sdh' })))).code, 'VolumeInUse', 'one attachment per instance');
+    assert.equal((await ec2Error(c.send(new AttachVolumeCommand({ VolumeId: vol, InstanceId: far, Device: '/dev/sdf' })))).code, 'InvalidVolume.ZoneMismatch');
+    // each instance shows it; a filter on either attachment finds it
+    for (const [i, dev] of [[a, '/dev/sdf'], [b, '/dev/sdg']] as const) {
+      assert.ok((await instance(i)).BlockDeviceMappings!.some((m) => m.DeviceName === dev && m.Ebs?.VolumeId === vol && m.Ebs.Status === 'attached'));
+      const found = (await c.send(new DescribeVolumesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [i] }, { Name: 'multi-attach-enabled', Values: ['true'] }] }))).Volumes!;
+      assert.deepEqual(found.map((v) => v.VolumeId), [vol]);
+    }
+    // both machines were handed the same host device
+    const hv = t.server.drivers.hypervisor as MockHypervisor;
+    const pathIn = (i: string, dev: string) => hv.disksOf(i).find((d) => d.deviceName === dev)?.path;
+    assert.ok(pathIn(a, '/dev/sdf') !== undefined && pathIn(a, '/dev/sdf') === pathIn(b, '/dev/sdg'), `one device: ${pathIn(a, '/dev/sdf')} and ${pathIn(b, '/dev/sdg')}`);
+    const bs = t.server.drivers.blockStore as MockBlockStore;
+    assert.deepEqual((await bs.listVolumes()).find((x) => x.volumeId === vol)?.attachment?.sharedWith, [b]);
+
+    // a volume without Multi-Attach stays with one instance
+    await c.send(new AttachVolumeCommand({ VolumeId: single, InstanceId: a, Device: '/dev/sdj' }));
+    await until('attached', () => volume(single), (v) => v.Attachments?.[0]?.State === 'attached');
+    assert.equal((await ec2Error(c.send(new AttachVolumeCommand({ VolumeId: single, InstanceId: b, Device: '/dev/sdj' })))).code, 'VolumeInUse');
+    assert.equal((await volume(single)).Attachments!.length, 1, 'the refusal changed nothing');
+
+    // Multi-Attach is not turned off under two instances; DetachVolume must say which instance
+    assert.equal((await ec2Error(c.send(new ModifyVolumeCommand({ VolumeId: vol, MultiAttachEnabled: false })))).code, 'InvalidParameterCombination');
+    assert.equal((await ec2Error(c.send(new DetachVolumeCommand({ VolumeId: vol })))).code, 'InvalidParameterCombination');
+    assert.equal((await ec2Error(c.send(new DetachVolumeCommand({ VolumeId: vol, InstanceId: far })))).code, 'InvalidAttachment.NotFound');
+    assert.equal((await volume(vol)).Attachments!.length, 2, 'the refusals changed nothing');
+    // detaching one attachment leaves the other (and its device)
+    const d = await c.send(new DetachVolumeCommand({ VolumeId: vol, InstanceId: a }));
+    assert.deepEqual([d.InstanceId, d.State], [a, 'detaching']);
+    const left = await until('one left', () => volume(vol), (v) => v.Attachments?.length === 1);
+    assert.deepEqual([left.State, left.Attachments![0]!.InstanceId, left.Attachments![0]!.State], ['in-use', b, 'attached']);
+    assert.equal(pathIn(a, '/dev/sdf'), undefined, 'gone from the instance it was detached from');
+    assert.ok(pathIn(b, '/dev/sdg') !== undefined, 'still in the other');
+    assert.deepEqual((await bs.listVolumes()).find((x) => x.volumeId === vol)?.attachment?.instanceId, b);
+
+    // on one instance, io2 may turn Multi-Attach off (and the volume is single from then on)
+    await c.send(new ModifyVolumeCommand({ VolumeId: vol, MultiAttachEnabled: false }));
+    await until('completed', async () => (await c.send(new DescribeVolumesModificationsCommand({ VolumeIds: [vol] }))).VolumesModifications![0]!, (x) => x.ModificationState === 'completed');
+    const off = (await c.send(new DescribeVolumesModificationsCommand({ VolumeIds: [vol] }))).VolumesModifications![0]!;
+    assert.deepEqual([off.OriginalMultiAttachEnabled, off.TargetMultiAttachEnabled], [true, false]);
+    assert.equal((await volume(vol)).MultiAttachEnabled, false);
+    assert.equal((await ec2Error(c.send(new AttachVolumeCommand({ VolumeId: vol, InstanceId: a, Device: '/dev/sdf' })))).code, 'VolumeInUse');
+    // … and on again; io1 and other types cannot change it after creation
+    await c.send(new ModifyVolumeCommand({ VolumeId: vol, MultiAttachEnabled: true }));
+    await until('on again', () => volume(vol), (v) => v.MultiAttachEnabled === true);
+    const io1 = (await c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 4, VolumeType: 'io1', Iops: 100 }))).VolumeId!;
+    const gp3 = (await c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 4, VolumeType: 'gp3' }))).VolumeId!;
+    await available(io1);
+    await available(gp3);
+    for (const id of [io1, gp3]) {
+      assert.equal((await ec2Error(c.send(new ModifyVolumeCommand({ VolumeId: id, MultiAttachEnabled: true })))).code, 'InvalidParameterCombination', id);
+      assert.equal((await volume(id)).MultiAttachEnabled, false);
+    }
+    assert.equal((await ec2Error(c.send(new ModifyVolumeCommand({ VolumeId: vol, VolumeType: 'gp3' })))).code, 'InvalidParameterCombination', 'a Multi-Attach volume stays io1/io2');
+    assert.equal((await ec2Error(c.send(new DeleteVolumeCommand({ VolumeId: vol })))).code, 'VolumeInUse');
+  });
+
+  it('Multi-Attach and DeleteOnTermination: each attachment has its own; the last attached instance decides', async () => {
+    const [a, b] = [await launch(), await launch()];
+    await Promise.all([running(a), running(b)]);
+    const mk = async (device: string) => {
+      const id = (await c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 4, VolumeType: 'io2', Iops: 400, MultiAttachEnabled: true }))).VolumeId!;
+      await available(id);
+      await c.send(new AttachVolumeCommand({ VolumeId: id, InstanceId: a, Device: device }));
+      await c.send(new AttachVolumeCommand({ VolumeId: id, InstanceId: b, Device: device }));
+      await until('attached twice', () => volume(id), (v) => v.Attachments?.filter((x) => x.State === 'attached').length === 2);
+      return id;
+    };
+    const kept = await mk('/dev/sdf');
+    const gone = await mk('/dev/sdg');
+    const dot = async (i: string, device: string, vol: string) =>
+      c.send(new ModifyInstanceAttributeCommand({ InstanceId: i, BlockDeviceMappings: [{ DeviceName: device, Ebs: { VolumeId: vol, DeleteOnTermination: true } }] }));
+    // a's attachments delete on termination, b's attachment of `gone` too
+    await dot(a, '/dev/sdf', kept);
+    await dot(a, '/dev/sdg', gone);
+    await dot(b, '/dev/sdg', gone);
+    const flags = (await volume(gone)).Attachments!.map((x) => [x.InstanceId, x.DeleteOnTermination]);
+    assert.deepEqual(flags, [[a, true], [b, true]]);
+    assert.deepEqual((await volume(kept)).Attachments!.map((x) => x.DeleteOnTermination), [true, false], 'per attachment');
+    // a goes first: both volumes stay, attached to b (a was not the last)
+    await c.send(new TerminateInstancesCommand({ InstanceIds: [a] }));
+    await until('a terminated', () => instance(a), (i) => i.State?.Name === 'terminated');
+    for (const id of [kept, gone]) {
+      const v = await until(`${id} on b only`, () => volume(id), (x) => x.Attachments?.length === 1);
+      assert.deepEqual([v.State, v.Attachments![0]!.InstanceId], ['in-use', b]);
+    }
+    // then b, the last: its own setting decides
+    await c.send(new TerminateInstancesCommand({ InstanceIds: [b] }));
+    await until('b terminated', () => instance(b), (i) => i.State?.Name === 'terminated');
+    await available(kept);
+    await until('deleted with b', () => ec2Error(c.send(new DescribeVolumesCommand({ VolumeIds: [gone] }))), (e) => e.code === 'InvalidVolume.NotFound');
+    const bs = t.server.drivers.blockStore as MockBlockStore;
+    const bytes = (await bs.listVolumes()).map((x) => x.volumeId);
+    assert.ok(bytes.includes(kept) && !bytes.includes(gone), 'the bytes follow the records');
   });
 
   it('snapshots: pending → completed, volumes from them, sharing, copies to another region; DeleteSnapshot of an image snapshot is refused', async () => {

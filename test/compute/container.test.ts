@@ -393,6 +393,12 @@ describe('container driver on this host', { skip, timeout: 120_000 }, () => {
     // a detach lifts the cap with the device
     await hv.detachDisk(id, '/dev/xvdd');
     assert.doesNotMatch(blkio('read_bps_device'), new RegExp(`^${majMin(hot)} `, 'm'));
+    // new limits for a disk of the running machine (a ModifyVolume) at once, kept over a reboot
+    await hv.setDiskLimits(id, '/dev/xvdc', { iops: 500, writeIops: 600 });
+    assert.match(blkio('read_iops_device'), new RegExp(`^${majMin(capped)} 500$`, 'm'));
+    assert.match(blkio('write_iops_device'), new RegExp(`^${majMin(capped)} 600$`, 'm'));
+    await hv.reboot(id);
+    assert.match(blkio('read_iops_device'), new RegExp(`^${majMin(capped)} 500$`, 'm'), 'the new cap is back after a reboot');
     console.log(`# I/O caps: 100 x 4 KiB direct reads ${freeSecs.toFixed(3)} s unlimited, ${cappedSecs.toFixed(3)} s at 50 IOPS; 2 MiB ${freeBig.toFixed(3)} s unlimited, ${hotSecs.toFixed(3)} s at 1 MiB/s`);
     await hv.terminate(id);
     for (const h of ['devices', 'blkio']) assert.equal(existsSync(`/sys/fs/cgroup/${h}/${CGROUP_PARENT}/${id}`), false, `no ${h} cgroup left`);

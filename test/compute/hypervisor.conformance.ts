@@ -32,7 +32,8 @@ export type HypervisorCase =
   | 'attach-detach'
   | 'attach-invalid'
   | 'attach-stopped'
-  | 'attach-reboot';
+  | 'attach-reboot'
+  | 'disk-limits';
 
 export interface ConformanceOptions {
   /** extra time a driver needs per operation (for timeouts) */
@@ -308,6 +309,24 @@ export function runHypervisorConformance(name: string, factory: () => Hypervisor
       await hv.stop(spec.instanceId);
       await hv.start(spec);
       await assertSees(hv, spec.instanceId, '/dev/xvdf', false, 'a start without the disk has none');
+    });
+
+    test('disk-limits', 'setDiskLimits on a running machine (root and attached disks) keeps it running with its devices; stopped, or a name it lacks: no-op; unknown id: not-found', async () => {
+      const spec = fresh();
+      await hv.launch(spec);
+      const root = spec.blockDevices[0]!.deviceName;
+      await hv.attachDisk(spec.instanceId, diskFor('/dev/xvdf'));
+      await hv.setDiskLimits(spec.instanceId, '/dev/xvdf', { iops: 100, bytesPerSecond: 1024 * 1024 });
+      await hv.setDiskLimits(spec.instanceId, root, { iops: 3000 });
+      await hv.setDiskLimits(spec.instanceId, '/dev/xvdf', undefined);
+      await hv.setDiskLimits(spec.instanceId, '/dev/xvdz', { iops: 100 }); // not there: no-op
+      assert.equal(await hv.describe(spec.instanceId), 'running');
+      await assertSees(hv, spec.instanceId, '/dev/xvdf', true, 'the disk stays');
+      await assertSees(hv, spec.instanceId, root, true, 'the root stays');
+      await hv.stop(spec.instanceId);
+      await hv.setDiskLimits(spec.instanceId, root, { iops: 100 });
+      assert.equal(await hv.describe(spec.instanceId), 'stopped');
+      await rejectsWith(hv.setDiskLimits(newInstanceId(), root, { iops: 100 }), 'not-found');
     });
 
     test('attach-reboot', 'a disk attached to a running machine stays over a reboot; a detached one stays away', async () => {

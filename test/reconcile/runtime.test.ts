@@ -133,7 +133,7 @@ function seed(f: F, opts: { publicIp?: string; eip?: string; shutdown?: 'stop' |
       origin,
       ownerId: '123456789012',
       autoEnableIO: false,
-      attachment: { InstanceId: id, Device: device, State: 'attached', AttachTime: new Date().toISOString(), DeleteOnTermination: deleteOnTermination },
+      attachments: [{ InstanceId: id, Device: device, State: 'attached', AttachTime: new Date().toISOString(), DeleteOnTermination: deleteOnTermination }],
     });
   volume(`vol-${hex}`, '/dev/xvda', 8, true, { kind: 'image', imageId: 'ami-0000000000000000a', deviceName: '/dev/xvda' });
   if (opts.extraVolume) volume(`vol-${hex.slice(0, -1)}f`, '/dev/sdf', 20, false, { kind: 'empty' });
@@ -146,7 +146,7 @@ const get = (f: F, id: string) => instanceCollection(f).get(REGION, id)!;
 /** The instance's volumes, root first. */
 const volumeIds = (f: F, id: string): string[] =>
   volumesOfInstance({ store: f.store, region: REGION }, id)
-    .sort((a, b) => (a.attachment!.Device === '/dev/xvda' ? -1 : b.attachment!.Device === '/dev/xvda' ? 1 : 0))
+    .sort((a, b) => (a.attachments[0]!.Device === '/dev/xvda' ? -1 : b.attachments[0]!.Device === '/dev/xvda' ? 1 : 0))
     .map((v) => v.VolumeId);
 
 function act(f: F, id: string, state: InstanceStateName, desired: StoredInstance['desired']): void {

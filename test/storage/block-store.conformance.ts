@@ -18,6 +18,7 @@ export type BlockStoreCase =
   | 'from-image'
   | 'attach'
   | 'attach-refusals'
+  | 'attach-shared'
   | 'delete'
   | 'snapshots'
   | 'snapshot-unknown'
@@ -112,6 +113,25 @@ export function runBlockStoreConformance(name: string, factory: () => BlockStore
       await bs.detach(id);
       await bs.detach('vol-0000000000000none');
       assert.equal((await bs.listVolumes()).find((v) => v.volumeId === id)!.attachment, undefined);
+      await bs.deleteVolume(id);
+    });
+
+    test('attach-shared', 'a shared attach (Multi-Attach) gives a second instance the same device; each detach lets one go, the last detaches', async () => {
+      const id = vol();
+      await bs.createVolume({ volumeId: id, sizeGiB: 1, source: EMPTY });
+      const [a, b, c] = [inst(), inst(), inst()];
+      const path = await bs.attach(id, a, { shared: true });
+      assert.equal(await bs.attach(id, b, { shared: true }), path, 'the same device');
+      assert.equal(await bs.attach(id, b, { shared: true }), path, 'again: the same');
+      await rejectsWith(bs.attach(id, c), 'in-use'); // not shared: refused
+      const held = () => bs.listVolumes().then((l) => l.find((v) => v.volumeId === id)!.attachment);
+      assert.deepEqual(await held(), { instanceId: a, devicePath: path, sharedWith: [b] });
+      await rejectsWith(bs.deleteVolume(id), 'in-use');
+      await bs.detach(id, c); // not a holder: no-op
+      await bs.detach(id, a);
+      assert.deepEqual(await held(), { instanceId: b, devicePath: path }, 'b still holds the device');
+      await bs.detach(id, b);
+      assert.equal(await held(), undefined);
       await bs.deleteVolume(id);
     });
 

@@ -46,6 +46,30 @@ describe('store', () => {
     }
   });
 
+  it("migration 3: a volume's single attachment of an older schema becomes its list of attachments", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'overcast-store-'));
+    try {
+      const db = new Database(join(dir, 'overcast.db'));
+      db.exec(MIGRATIONS[0]! + MIGRATIONS[1]!);
+      db.pragma('user_version = 2');
+      const put = db.prepare('INSERT INTO resources (region, kind, id, data) VALUES (?, ?, ?, ?)');
+      const att = { InstanceId: 'i-0123456789abcdef0', Device: '/dev/sdf', State: 'attached', AttachTime: '2026-01-01T00:00:00.000Z', DeleteOnTermination: true };
+      put.run('us-east-1', 'volume', 'vol-a', JSON.stringify({ VolumeId: 'vol-a', State: 'in-use', attachment: att }));
+      put.run('us-east-1', 'volume', 'vol-b', JSON.stringify({ VolumeId: 'vol-b', State: 'available' }));
+      put.run('us-east-1', 'thing', 'x', JSON.stringify({ attachment: { n: 1 } }));
+      db.close();
+      const s = new SqliteStore(dir);
+      assert.equal(s.schemaVersion, MIGRATIONS.length);
+      const doc = (id: string) => JSON.parse(s.db.prepare('SELECT data FROM resources WHERE id = ?').pluck().get(id) as string) as Record<string, unknown>;
+      assert.deepEqual(doc('vol-a'), { VolumeId: 'vol-a', State: 'in-use', attachments: [att] });
+      assert.deepEqual(doc('vol-b'), { VolumeId: 'vol-b', State: 'available', attachments: [] });
+      assert.deepEqual(doc('x'), { attachment: { n: 1 } }, 'other kinds are left alone');
+      s.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('regions are separate namespaces; a failed transaction writes nothing', () => {
     const s = new SqliteStore(':memory:');
     const c = s.collection(DOC);

@@ -35,7 +35,7 @@ import type { ImageRecord, SnapshotRecord } from '../../resources/ec2/records.js
 import { requireResource, requireWellFormed } from '../../resources/ec2/registry.js';
 import { newSnapshot, newSnapshotCopy, snapshotUsableBy } from '../../resources/ec2/snapshots.js';
 import { putTags } from '../../resources/ec2/tags.js';
-import { volumesOfInstance } from '../../resources/ec2/volumes.js';
+import { attachedToInstance } from '../../resources/ec2/volumes.js';
 import { isWellFormedId } from '../../domain/ids.js';
 import { manifestMappings, readBundle } from '../../resources/ec2/image-bundles.js';
 import { awaitPoints } from '../../resources/ec2/snapshot-points.js';
@@ -102,13 +102,13 @@ const createImage = action((ctx, input: CreateImageRequest): CreateImageResult =
   }
   const name = checkName(ctx, input.Name);
   const specs = tagSpecificationTags(input.TagSpecifications, [KINDS.image.name, KINDS.snapshot.name]);
-  const volumes = volumesOfInstance(ctx, inst.InstanceId).filter((v) => v.attachment!.State === 'attached');
+  const volumes = attachedToInstance(ctx, inst.InstanceId).filter(({ attachment }) => attachment.State === 'attached');
   const noDevice = new Set((input.BlockDeviceMappings ?? []).filter((m) => m.NoDevice !== undefined).map((m) => m.DeviceName));
   const imageId = newId('ami');
   const mappings: BlockDeviceMapping[] = [];
   const snapshots: SnapshotRecord[] = [];
-  for (const v of volumes) {
-    const dev = v.attachment!.Device;
+  for (const { volume: v, attachment } of volumes) {
+    const dev = attachment.Device;
     if (noDevice.has(dev)) continue;
     const snap = newSnapshot(ctx, v, `Created by CreateImage(${inst.InstanceId}) for ${imageId} from ${v.VolumeId}`);
     snapshots.push(snap);
@@ -116,7 +116,7 @@ const createImage = action((ctx, input: CreateImageRequest): CreateImageResult =
     mappings.push({
       DeviceName: dev,
       Ebs: {
-        DeleteOnTermination: v.attachment!.DeleteOnTermination,
+        DeleteOnTermination: attachment.DeleteOnTermination,
         SnapshotId: snap.SnapshotId,
         VolumeSize: v.Size,
         VolumeType: v.VolumeType as NonNullable<BlockDeviceMapping['Ebs']>['VolumeType'],

@@ -6,7 +6,7 @@
  * instance type, user data, EBS optimization and ENA/SR-IOV support only
  * while the instance is stopped.
  */
-import { volumeCollection } from '../../resources/ec2/volumes.js';
+import { attachmentTo, volumeCollection } from '../../resources/ec2/volumes.js';
 import type {
   DescribeInstanceAttributeRequest,
   GetConsoleOutputRequest,
@@ -294,8 +294,9 @@ const modifyInstanceAttribute = action((ctx, input: ModifyInstanceAttributeReque
         if (m.Ebs?.DeleteOnTermination !== undefined) {
           target.Ebs.DeleteOnTermination = m.Ebs.DeleteOnTermination;
           const vol = target.Ebs.VolumeId ? volumeCollection(ctx).get(ctx.region, target.Ebs.VolumeId) : undefined;
-          if (vol?.attachment) {
-            vol.attachment.DeleteOnTermination = m.Ebs.DeleteOnTermination;
+          const a = vol ? attachmentTo(vol, rec.InstanceId) : undefined;
+          if (vol && a) {
+            a.DeleteOnTermination = m.Ebs.DeleteOnTermination;
             volumeCollection(ctx).put(ctx.region, vol.VolumeId, vol);
           }
         }

@@ -5,7 +5,7 @@
  * notifies the reconciler (reconcile/instances.ts), which drives the
  * hypervisor and records running/stopped/terminated.
  */
-import { volumesOfInstance } from '../../resources/ec2/volumes.js';
+import { attachedToInstance, volumesOfInstance } from '../../resources/ec2/volumes.js';
 import type {
   DescribeInstancesRequest,
   DescribeInstancesResult,
@@ -239,7 +239,7 @@ const startInstances = action((ctx, input: StartInstancesRequest): StartInstance
   const planned = plan(ctx, requireIds(input.InstanceIds), 'start', (rec) => {
     // an EBS-backed instance whose root volume was detached (while stopped) has nothing to boot
     if (rec.State.Name === 'stopped' && rec.RootDeviceType !== 'instance-store') {
-      const root = volumesOfInstance(ctx, rec.InstanceId).some((v) => v.attachment!.Device === rec.RootDeviceName && v.attachment!.State !== 'detaching');
+      const root = attachedToInstance(ctx, rec.InstanceId).some(({ attachment: a }) => a.Device === rec.RootDeviceName && a.State !== 'detaching');
       if (!root) {
         throw new Ec2Error('IncorrectInstanceState', `The instance '${rec.InstanceId}' has no volume attached at its root device ${rec.RootDeviceName ?? '/dev/xvda'}: attach one, then start it.`);
       }

@@ -15,7 +15,7 @@
  * the given members in place of the source's.
  */
 import { isParameterReference, resolveImageId } from './image-parameters.js';
-import { volumesOfInstance } from '../../resources/ec2/volumes.js';
+import { attachmentTo, volumesOfInstance } from '../../resources/ec2/volumes.js';
 import type {
   CreateLaunchTemplateRequest,
   CreateLaunchTemplateResult,
@@ -425,7 +425,7 @@ export function launchTemplateDataOf(ctx: RequestContext, rec: StoredInstance): 
         DeviceName: m.DeviceName,
         Ebs: {
           Encrypted: v.Encrypted,
-          DeleteOnTermination: v.attachment?.DeleteOnTermination ?? false,
+          DeleteOnTermination: attachmentTo(v, rec.InstanceId)?.DeleteOnTermination ?? false,
           Iops: v.VolumeType === 'gp2' ? undefined : v.Iops,
           SnapshotId: v.SnapshotId || undefined,
           VolumeSize: v.Size,

@@ -398,7 +398,7 @@ export const runInstances = action((ctx, request: RunInstancesRequest): Reservat
       putTags(ctx, vol.VolumeId, KINDS.volume.name, tagsFor('volume'));
       return vol;
     });
-    const blockDeviceMappings: InstanceBlockDeviceMapping[] = mappingsOf(launched, image.RootDeviceName);
+    const blockDeviceMappings: InstanceBlockDeviceMapping[] = mappingsOf(launched, image.RootDeviceName, instanceId);
 
     const rec: StoredInstance = {
       InstanceId: instanceId,

@@ -35,7 +35,7 @@ import type { SnapshotRecord } from '../../resources/ec2/records.js';
 import { requireResource, requireWellFormed } from '../../resources/ec2/registry.js';
 import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
 import { imagesUsing, newSnapshot, newSnapshotCopy, snapshotCollection, snapshotUsableBy } from '../../resources/ec2/snapshots.js';
-import { volumesOfInstance } from '../../resources/ec2/volumes.js';
+import { attachmentTo, volumesOfInstance } from '../../resources/ec2/volumes.js';
 import { awaitPoints } from '../../resources/ec2/snapshot-points.js';
 
 const ACCOUNT_ID = /^\d{12}$/;
@@ -102,7 +102,7 @@ const createSnapshots = action((ctx, input: CreateSnapshotsRequest): CreateSnaps
   }
   const excluded = new Set(input.InstanceSpecification?.ExcludeDataVolumeIds ?? []);
   const volumes = volumesOfInstance(ctx, instanceId).filter((v) => {
-    const root = v.attachment!.Device === inst.RootDeviceName;
+    const root = attachmentTo(v, instanceId)?.Device === inst.RootDeviceName;
     if (root) return input.InstanceSpecification?.ExcludeBootVolume !== true;
     return !excluded.has(v.VolumeId);
   });

@@ -37,10 +37,20 @@ import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
 import { tagSpecificationTags, tagsField } from './tags.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
-import type { SnapshotRecord, VolumeRecord } from '../../resources/ec2/records.js';
+import type { SnapshotRecord, VolumeAttachmentRecord, VolumeRecord } from '../../resources/ec2/records.js';
 import { requireResource, requireResources } from '../../resources/ec2/registry.js';
 import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
-import { beginAttach, beginDetach, newVolume, volumeAttachments, volumeCollection, volumesOfInstance } from '../../resources/ec2/volumes.js';
+import {
+  attachedToInstance,
+  attachmentsOf,
+  attachmentTo,
+  beginAttach,
+  beginDetach,
+  MULTI_ATTACH_LIMIT,
+  newVolume,
+  volumeAttachments,
+  volumeCollection,
+} from '../../resources/ec2/volumes.js';
 import { snapshotUsableBy } from '../../resources/ec2/snapshots.js';
 
 const asDate = (s: string | undefined): Date | undefined => s as unknown as Date | undefined;
@@ -100,9 +110,8 @@ const createVolume = action((ctx, input: CreateVolumeRequest): Volume => {
     throw invalidParameterValue(`Volume of ${size}GiB is smaller than snapshot '${snapshot.SnapshotId}', expect size >= ${snapshot.VolumeSize}GiB`);
   }
   const shape = checkVolumeShape({ type, sizeGiB: size, iops: input.Iops, throughput: input.Throughput });
-  if (input.MultiAttachEnabled === true) {
-    if (type !== 'io1' && type !== 'io2') throw invalidParameterValue(`The parameter multiAttachEnabled is not supported for ${type} volumes.`);
-    throw new Ec2Error('UnsupportedOperation', 'Multi-Attach volumes are not supported by Overcast.');
+  if (input.MultiAttachEnabled === true && !MULTI_ATTACH_TYPES.includes(type)) {
+    throw invalidParameterValue(`The parameter multiAttachEnabled is not supported for ${type} volumes.`);
   }
   const tags = tagSpecificationTags(input.TagSpecifications, [KINDS.volume.name]).get(KINDS.volume.name) ?? [];
   const rec = newVolume(ctx, {
@@ -115,6 +124,7 @@ const createVolume = action((ctx, input: CreateVolumeRequest): Volume => {
     encrypted: input.Encrypted ?? snapshot?.Encrypted ?? false,
     kmsKeyId: input.KmsKeyId,
     origin: snapshot ? { kind: 'snapshot', snapshotId: snapshot.SnapshotId } : { kind: 'empty' },
+    multiAttachEnabled: input.MultiAttachEnabled === true,
   });
   putTags(ctx, rec.VolumeId, KINDS.volume.name, tags);
   ctx.notify(KINDS.volume.name, rec.VolumeId);
@@ -123,14 +133,16 @@ const createVolume = action((ctx, input: CreateVolumeRequest): Volume => {
 
 // ---------------------------------------------------------------- DescribeVolumes
 
-const attachmentOf = (v: VolumeRecord) => v.attachment;
+/** The volume types Multi-Attach is for. */
+const MULTI_ATTACH_TYPES: readonly string[] = ['io1', 'io2'];
 
+// a volume matches when one of its attachments does (a Multi-Attach volume has several)
 const VOLUME_FILTERS = filterTable<VolumeRecord>('DescribeVolumes', {
-  'attachment.attach-time': (v) => attachmentOf(v)?.AttachTime,
-  'attachment.delete-on-termination': (v) => attachmentOf(v)?.DeleteOnTermination,
-  'attachment.device': (v) => attachmentOf(v)?.Device,
-  'attachment.instance-id': (v) => attachmentOf(v)?.InstanceId,
-  'attachment.status': (v) => attachmentOf(v)?.State,
+  'attachment.attach-time': (v) => attachmentsOf(v).map((a) => a.AttachTime),
+  'attachment.delete-on-termination': (v) => attachmentsOf(v).map((a) => a.DeleteOnTermination),
+  'attachment.device': (v) => attachmentsOf(v).map((a) => a.Device),
+  'attachment.instance-id': (v) => attachmentsOf(v).map((a) => a.InstanceId),
+  'attachment.status': (v) => attachmentsOf(v).map((a) => a.State),
   'availability-zone': 'AvailabilityZone',
   'create-time': 'CreateTime',
   encrypted: 'Encrypted',
@@ -168,7 +180,8 @@ const describeVolumes = action((ctx, input: DescribeVolumesRequest): DescribeVol
 
 const deleteVolume = action((ctx, input: DeleteVolumeRequest): object => {
   const v = requireVolume(ctx, input.VolumeId);
-  if (v.attachment) throw new Ec2Error('VolumeInUse', `Volume ${v.VolumeId} is currently attached to ${v.attachment.InstanceId}`);
+  const held = attachmentsOf(v)[0];
+  if (held) throw new Ec2Error('VolumeInUse', `Volume ${v.VolumeId} is currently attached to ${held.InstanceId}`);
   if (v.State === 'creating') throw new Ec2Error('IncorrectState', `The volume '${v.VolumeId}' is 'creating'.`);
   v.State = 'deleting';
   volumeCollection(ctx).put(ctx.region, v.VolumeId, v);
@@ -178,8 +191,7 @@ const deleteVolume = action((ctx, input: DeleteVolumeRequest): object => {
 
 // ---------------------------------------------------------------- AttachVolume / DetachVolume
 
-function attachmentOutput(v: VolumeRecord): VolumeAttachment {
-  const a = v.attachment!;
+function attachmentOutput(v: VolumeRecord, a: VolumeAttachmentRecord): VolumeAttachment {
   return {
     AttachTime: asDate(a.AttachTime),
     Device: a.Device,
@@ -195,8 +207,14 @@ const attachVolume = action((ctx, input: AttachVolumeRequest): VolumeAttachment 
   if (input.InstanceId === undefined || input.InstanceId === '') throw missingParameter('InstanceId');
   const v = requireVolume(ctx, input.VolumeId);
   const inst = requireResource(ctx, KINDS.instance, input.InstanceId);
-  if (v.attachment) throw new Ec2Error('VolumeInUse', `${v.VolumeId} is already attached to an instance`);
-  if (v.State !== 'available') throw new Ec2Error('IncorrectState', `Volume '${v.VolumeId}' is in the '${v.State}' state.`);
+  const attached = attachmentsOf(v);
+  if (attachmentTo(v, inst.InstanceId)) throw new Ec2Error('VolumeInUse', `${v.VolumeId} is already attached to ${inst.InstanceId}`);
+  if (attached.length > 0 && !v.MultiAttachEnabled) throw new Ec2Error('VolumeInUse', `${v.VolumeId} is already attached to an instance`);
+  if (attached.length >= MULTI_ATTACH_LIMIT) {
+    throw new Ec2Error('VolumeInUse', `${v.VolumeId} is already attached to ${MULTI_ATTACH_LIMIT} instances, the most a Multi-Attach volume can be attached to`);
+  }
+  const usable = attached.length > 0 ? v.State === 'in-use' : v.State === 'available';
+  if (!usable) throw new Ec2Error('IncorrectState', `Volume '${v.VolumeId}' is in the '${v.State}' state.`);
   const state = inst.State.Name;
   if (state !== 'running' && state !== 'stopped') {
     throw new Ec2Error('IncorrectInstanceState', `Instance '${inst.InstanceId}' is not 'running' or 'stopped'.`);
@@ -204,12 +222,14 @@ const attachVolume = action((ctx, input: AttachVolumeRequest): VolumeAttachment 
   if (inst.Placement?.AvailabilityZone !== v.AvailabilityZone) {
     throw new Ec2Error('InvalidVolume.ZoneMismatch', `The volume '${v.VolumeId}' is not in the same availability zone as instance '${inst.InstanceId}'`);
   }
-  const taken = volumesOfInstance(ctx, inst.InstanceId).some((o) => sameDevice(o.attachment!.Device, device));
+  if (v.MultiAttachEnabled && sameDevice(device, inst.RootDeviceName ?? '/dev/xvda')) {
+    throw new Ec2Error('InvalidParameterCombination', `Multi-Attach enabled volume '${v.VolumeId}' cannot be attached as the root device ${device}.`);
+  }
+  const taken = attachedToInstance(ctx, inst.InstanceId).some(({ attachment: o }) => sameDevice(o.Device, device));
   if (taken) {
     throw new Ec2Error('InvalidParameterValue', `Invalid value '${device}' for unixDevice. Attachment point ${device} is already in use`);
   }
-  beginAttach(ctx, v, inst.InstanceId, device);
-  return attachmentOutput(v);
+  return attachmentOutput(v, beginAttach(ctx, v, inst.InstanceId, device));
 });
 
 /** `/dev/sdf`, `sdf` and `/dev/xvdf` are one attachment point on a Linux instance. */
@@ -220,11 +240,15 @@ function sameDevice(a: string, b: string): boolean {
 
 const detachVolume = action((ctx, input: DetachVolumeRequest): VolumeAttachment => {
   const v = requireVolume(ctx, input.VolumeId);
-  const a = v.attachment;
-  if (!a || a.State === 'detaching') throw new Ec2Error('IncorrectState', `Volume '${v.VolumeId}' is in the '${a ? 'detaching' : v.State}' state.`);
-  if (input.InstanceId !== undefined && input.InstanceId !== a.InstanceId) {
-    throw new Ec2Error('InvalidAttachment.NotFound', `Volume '${v.VolumeId}' is not attached to instance '${input.InstanceId}'`);
+  const attached = attachmentsOf(v);
+  if (attached.length === 0) throw new Ec2Error('IncorrectState', `Volume '${v.VolumeId}' is in the '${v.State}' state.`);
+  const given = input.InstanceId !== undefined && input.InstanceId !== '';
+  if (!given && attached.length > 1) {
+    throw new Ec2Error('InvalidParameterCombination', `Volume '${v.VolumeId}' is attached to more than one instance: specify the instance to detach it from.`);
   }
+  const a = given ? attachmentTo(v, input.InstanceId!) : attached[0]!;
+  if (!a) throw new Ec2Error('InvalidAttachment.NotFound', `Volume '${v.VolumeId}' is not attached to instance '${input.InstanceId}'`);
+  if (a.State === 'detaching') throw new Ec2Error('IncorrectState', `Volume '${v.VolumeId}' is in the 'detaching' state.`);
   if (input.Device !== undefined && input.Device !== a.Device) {
     throw new Ec2Error('InvalidAttachment.NotFound', `Volume '${v.VolumeId}' is not attached at '${input.Device}'`);
   }
@@ -232,8 +256,7 @@ const detachVolume = action((ctx, input: DetachVolumeRequest): VolumeAttachment 
   if (inst && a.Device === inst.RootDeviceName && inst.State.Name !== 'stopped') {
     throw new Ec2Error('OperationNotPermitted', `Unable to detach root volume '${v.VolumeId}' from instance '${inst.InstanceId}'`);
   }
-  beginDetach(ctx, v, input.Force === true);
-  return attachmentOutput(v);
+  return attachmentOutput(v, beginDetach(ctx, v, a.InstanceId, input.Force === true));
 });
 
 // ---------------------------------------------------------------- ModifyVolume / DescribeVolumesModifications
@@ -264,9 +287,20 @@ const modifyVolume = action((ctx, input: ModifyVolumeRequest): ModifyVolumeResul
   if (input.Size !== undefined && input.Size < v.Size) {
     throw invalidParameterValue(`New size cannot be smaller than existing size of ${v.Size}GiB for volume '${v.VolumeId}'.`);
   }
-  if (input.MultiAttachEnabled === true) throw new Ec2Error('UnsupportedOperation', 'Multi-Attach volumes are not supported by Overcast.');
   const type = checkVolumeType(input.VolumeType ?? v.VolumeType);
   const typeChanged = type !== v.VolumeType;
+  const multiAttach = input.MultiAttachEnabled ?? v.MultiAttachEnabled;
+  if (multiAttach !== v.MultiAttachEnabled) {
+    // io2 volumes can turn Multi-Attach on and off after creation; io1 ones only at creation
+    if (type !== 'io2' || v.VolumeType !== 'io2') {
+      throw new Ec2Error('InvalidParameterCombination', `Multi-Attach can be ${multiAttach ? 'enabled' : 'disabled'} after creation only on io2 volumes; '${v.VolumeId}' is ${v.VolumeType}${typeChanged ? ` (to be ${type})` : ''}.`);
+    }
+    if (!multiAttach && attachmentsOf(v).length > 1) {
+      throw new Ec2Error('InvalidParameterCombination', `Multi-Attach cannot be disabled on '${v.VolumeId}' while it is attached to more than one instance.`);
+    }
+  } else if (multiAttach && !MULTI_ATTACH_TYPES.includes(type)) {
+    throw new Ec2Error('InvalidParameterCombination', `The Multi-Attach enabled volume '${v.VolumeId}' cannot become ${type}: Multi-Attach is for io1 and io2 volumes only.`);
+  }
   // a new type starts from its own defaults; the same type keeps what was provisioned
   const shape = checkVolumeShape({
     type,
@@ -278,7 +312,7 @@ const modifyVolume = action((ctx, input: ModifyVolumeRequest): ModifyVolumeResul
     ModificationState: 'modifying',
     TargetSize: shape.sizeGiB,
     TargetVolumeType: type,
-    TargetMultiAttachEnabled: false,
+    TargetMultiAttachEnabled: multiAttach,
     OriginalSize: v.Size,
     OriginalVolumeType: v.VolumeType,
     OriginalMultiAttachEnabled: v.MultiAttachEnabled,

@@ -17,6 +17,7 @@ import {
   notFound,
   type Hypervisor,
   type MachineEvent,
+  type DiskLimits,
   type DiskSpec,
   type HypervisorOperation,
   type InstanceSpec,
@@ -153,6 +154,20 @@ export class MockHypervisor implements Hypervisor {
     const d = m.spec.blockDevices.find((x) => x.deviceName === deviceName);
     if (!d || d.root) return;
     m.spec = { ...m.spec, blockDevices: m.spec.blockDevices.filter((x) => x !== d) };
+  }
+
+  async setDiskLimits(id: string, deviceName: string, limits: DiskLimits | undefined): Promise<void> {
+    const m = this.require(id);
+    this.calls.push(`setDiskLimits ${id} ${deviceName} ${limits?.iops ?? 0}/${limits?.bytesPerSecond ?? 0}`);
+    if (m.state !== 'running') return;
+    m.spec = {
+      ...m.spec,
+      blockDevices: m.spec.blockDevices.map((d) => {
+        if (d.deviceName !== deviceName) return d;
+        const { limits: _old, ...rest } = d;
+        return limits ? { ...rest, limits: { ...limits } } : rest;
+      }),
+    };
   }
 
   /** The devices a machine sees now (attached since its start included), for tests. */

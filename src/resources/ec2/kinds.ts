@@ -83,7 +83,7 @@ export const CAPACITY_RESERVATION_INDEX = 'capacity-reservation';
  */
 export const TERMINATED_INDEX = 'terminated-at';
 
-/** The volume index of the instance a volume is attached to. */
+/** The volume index of the instances a volume is attached to. */
 export const ATTACHED_INDEX = 'attached-to';
 
 /** The interface index of `groupId/privateIp` pairs: a group's member addresses, without reading any interface. */
@@ -119,8 +119,8 @@ export const KINDS = {
   image: ec2Kind<ImageRecord>('image', 'ami', ['InvalidAMIID.NotFound', 'image id', 'InvalidAMIID.Malformed']),
   volume: ec2Kind<VolumeRecord>('volume', 'vol', ['InvalidVolume.NotFound', 'volume', 'InvalidVolumeID.Malformed'], {
     // an instance's volumes without reading every volume; and the device names it uses, kept unique
-    indexes: [{ name: ATTACHED_INDEX, values: (v) => (v.attachment ? [v.attachment.InstanceId] : []) }],
-    unique: [{ space: 'volume-device', scope: 'region', values: (v) => (v.attachment ? [`${v.attachment.InstanceId}/${v.attachment.Device}`] : []) }],
+    indexes: [{ name: ATTACHED_INDEX, values: (v) => (v.attachments ?? []).map((a) => a.InstanceId) }],
+    unique: [{ space: 'volume-device', scope: 'region', values: (v) => (v.attachments ?? []).map((a) => `${a.InstanceId}/${a.Device}`) }],
   }),
   snapshot: ec2Kind<SnapshotRecord>('snapshot', 'snap', ['InvalidSnapshot.NotFound', 'snapshot', 'InvalidSnapshotID.Malformed']),
   vpc: ec2Kind<VpcRecord>('vpc', 'vpc', ['InvalidVpcID.NotFound', 'vpc ID', 'InvalidVpcID.Malformed']),

@@ -199,10 +199,23 @@ export type VolumeOrigin =
   /** a built-in image's disk (built on this host), for the root volume of an instance launched from it */
   | { kind: 'image'; imageId: string; deviceName: string };
 
+/** One attachment of a volume to an instance, as DescribeVolumes shows it. */
+export interface VolumeAttachmentRecord {
+  InstanceId: string;
+  Device: string;
+  State: 'attaching' | 'attached' | 'detaching';
+  AttachTime: string;
+  DeleteOnTermination: boolean;
+  /** DetachVolume Force: the guest loses the device without a clean detach */
+  force?: boolean;
+}
+
 /**
  * collection 'volume', keyed by VolumeId — owned by volumes.ts. The
  * DescribeVolumes shape without Tags and Attachments, plus:
- * - `attachment`: the one attachment (no multi-attach), as DescribeVolumes shows it;
+ * - `attachments`: one per instance it is attached to, in attach order (more
+ *   than one only for a Multi-Attach volume), as DescribeVolumes shows them;
+ *   records stored before Multi-Attach had a single `attachment` (migration 3);
  * - `origin`: what the reconciler fills it from;
  * - `deleting`: DeleteVolume accepted; the reconciler removes the bytes, then the record.
  */
@@ -220,15 +233,7 @@ export type VolumeRecord = {
   KmsKeyId?: string;
   MultiAttachEnabled: boolean;
   FastRestored?: boolean;
-  attachment?: {
-    InstanceId: string;
-    Device: string;
-    State: 'attaching' | 'attached' | 'detaching';
-    AttachTime: string;
-    DeleteOnTermination: boolean;
-    /** DetachVolume Force: the guest loses the device without a clean detach */
-    force?: boolean;
-  };
+  attachments: VolumeAttachmentRecord[];
   origin: VolumeOrigin;
   ownerId: string;
   autoEnableIO: boolean;

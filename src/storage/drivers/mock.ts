@@ -12,6 +12,7 @@ import {
   type SnapshotOptions,
   type VolumeEvent,
   type VolumeInfo,
+  type AttachOptions,
   type VolumeSource,
   type VolumeSpec,
 } from '../block-store.js';
@@ -26,7 +27,7 @@ export interface MockBlockStoreOptions {
 const sameSource = (a: VolumeSource, b: VolumeSource): boolean => JSON.stringify(a) === JSON.stringify(b);
 const copy = (v: VolumeInfo): VolumeInfo => {
   const out: VolumeInfo = { volumeId: v.volumeId, sizeGiB: v.sizeGiB, source: { ...v.source } };
-  if (v.attachment) out.attachment = { ...v.attachment };
+  if (v.attachment) out.attachment = { ...v.attachment, ...(v.attachment.sharedWith ? { sharedWith: [...v.attachment.sharedWith] } : {}) };
   return out;
 };
 
@@ -81,22 +82,36 @@ export class MockBlockStore implements BlockStore {
     this.volumes.delete(volumeId);
   }
 
-  async attach(volumeId: string, instanceId: string): Promise<string> {
+  async attach(volumeId: string, instanceId: string, opts: AttachOptions = {}): Promise<string> {
     this.op(`attach ${volumeId}`);
     const v = this.volumes.get(volumeId);
     if (!v) throw new BlockStoreError('not-found', volumeId, `no volume ${volumeId}`);
-    if (v.attachment) {
-      if (v.attachment.instanceId === instanceId) return v.attachment.devicePath;
-      throw new BlockStoreError('in-use', volumeId, `volume ${volumeId} is attached to ${v.attachment.instanceId}`);
+    const a = v.attachment;
+    if (a) {
+      if (a.instanceId === instanceId || a.sharedWith?.includes(instanceId)) return a.devicePath;
+      if (!opts.shared) throw new BlockStoreError('in-use', volumeId, `volume ${volumeId} is attached to ${a.instanceId}`);
+      a.sharedWith = [...(a.sharedWith ?? []), instanceId];
+      return a.devicePath;
     }
     v.attachment = { instanceId, devicePath: `/dev/mock/loop${this.nextLoop++}` };
     return v.attachment.devicePath;
   }
 
-  async detach(volumeId: string): Promise<void> {
+  async detach(volumeId: string, instanceId?: string): Promise<void> {
     this.op(`detach ${volumeId}`);
     const v = this.volumes.get(volumeId);
-    if (v) delete v.attachment;
+    const a = v?.attachment;
+    if (!v || !a) return;
+    if (instanceId !== undefined) {
+      const holders = [a.instanceId, ...(a.sharedWith ?? [])];
+      if (!holders.includes(instanceId)) return;
+      const rest = holders.filter((h) => h !== instanceId);
+      if (rest.length > 0) {
+        v.attachment = { instanceId: rest[0]!, devicePath: a.devicePath, ...(rest.length > 1 ? { sharedWith: rest.slice(1) } : {}) };
+        return;
+      }
+    }
+    delete v.attachment;
   }
 
   async resizeVolume(volumeId: string, sizeGiB: number): Promise<VolumeInfo> {
@@ -181,9 +196,9 @@ export class MockBlockStore implements BlockStore {
   loseDevice(volumeId: string): void {
     const v = this.volumes.get(volumeId);
     if (!v?.attachment) return;
-    const { instanceId } = v.attachment;
+    const holders = [v.attachment.instanceId, ...(v.attachment.sharedWith ?? [])];
     delete v.attachment;
-    this.emitter.emit({ volumeId, instanceId, kind: 'lost' });
+    for (const instanceId of holders) this.emitter.emit({ volumeId, instanceId, kind: 'lost' });
   }
 
   async close(): Promise<void> {

@@ -18,6 +18,8 @@ export interface VolumeRecord {
   instanceId?: string;
   /** the loop device it was attached as: written after; there and gone from the host means lost */
   devicePath?: string;
+  /** further instances holding the same loop device (a shared attach: EBS Multi-Attach) */
+  sharedWith?: string[];
 }
 
 export interface SnapshotRecord {
@@ -89,6 +91,7 @@ export function asVolumeRecord(v: unknown): VolumeRecord | undefined {
   const r: VolumeRecord = { volumeId: v.volumeId, sizeGiB: v.sizeGiB, source };
   if (typeof v.instanceId === 'string') r.instanceId = v.instanceId;
   if (typeof v.devicePath === 'string') r.devicePath = v.devicePath;
+  if (Array.isArray(v.sharedWith) && v.sharedWith.length > 0 && v.sharedWith.every((x) => typeof x === 'string')) r.sharedWith = [...(v.sharedWith as string[])];
   return r;
 }
 

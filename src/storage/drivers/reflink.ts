@@ -31,6 +31,7 @@ import {
   BlockStoreError,
   type BlockStore,
   type SnapshotInfo,
+  type AttachOptions,
   type SnapshotOptions,
   type VolumeEvent,
   type VolumeInfo,
@@ -212,7 +213,7 @@ export class ReflinkBlockStore implements BlockStore {
     );
   }
 
-  async attach(volumeId: string, instanceId: string): Promise<string> {
+  async attach(volumeId: string, instanceId: string, opts: AttachOptions = {}): Promise<string> {
     if (!ID.test(volumeId)) throw new BlockStoreError('not-found', volumeId, `no volume ${volumeId}`);
     return this.lock.with([`vol:${volumeId}`], () =>
       this.guard(volumeId, async () => {
@@ -225,7 +226,14 @@ export class ReflinkBlockStore implements BlockStore {
         if (devs[0] !== undefined) {
           const dev = devs[0];
           if (rec.instanceId !== undefined && rec.instanceId !== instanceId) {
-            throw new BlockStoreError('in-use', volumeId, `volume ${volumeId} is attached to ${rec.instanceId} as ${dev}`);
+            if (rec.sharedWith?.includes(instanceId)) {
+              if (rec.devicePath !== dev) await writeJsonAtomic(sidecar, { ...rec, devicePath: dev });
+              return dev;
+            }
+            if (!opts.shared) throw new BlockStoreError('in-use', volumeId, `volume ${volumeId} is attached to ${rec.instanceId} as ${dev}`);
+            // a shared attach (Multi-Attach): the same loop device, one more holder
+            await writeJsonAtomic(sidecar, { ...rec, devicePath: dev, sharedWith: [...(rec.sharedWith ?? []), instanceId] });
+            return dev;
           }
           // attached (or set up by an attach, or left by a detach, that did not finish): ours
           if (rec.instanceId !== instanceId || rec.devicePath !== dev) await writeJsonAtomic(sidecar, { ...rec, instanceId, devicePath: dev });
@@ -240,7 +248,7 @@ export class ReflinkBlockStore implements BlockStore {
     );
   }
 
-  async detach(volumeId: string): Promise<void> {
+  async detach(volumeId: string, instanceId?: string): Promise<void> {
     if (!ID.test(volumeId)) return;
     await this.lock.with([`vol:${volumeId}`], () =>
       this.guard(volumeId, async () => {
@@ -248,6 +256,17 @@ export class ReflinkBlockStore implements BlockStore {
         const p = await this.paths();
         const rec = await this.volumeRecord(p, volumeId);
         if (!rec) return;
+        if (instanceId !== undefined && rec.instanceId !== undefined) {
+          const holders = [rec.instanceId, ...(rec.sharedWith ?? [])];
+          if (!holders.includes(instanceId)) return; // not this instance's: nothing to let go
+          const rest = holders.filter((h) => h !== instanceId);
+          if (rest.length > 0) {
+            // another instance still holds the device: only the books change
+            const { sharedWith: _s, ...base } = rec;
+            await writeJsonAtomic(join(p.volumes, `${volumeId}.json`), { ...base, instanceId: rest[0], ...(rest.length > 1 ? { sharedWith: rest.slice(1) } : {}) });
+            return;
+          }
+        }
         // the books first: a crash after leaves a loop device no instance holds, which the next detach, attach or delete takes care of
         if (rec.instanceId !== undefined || rec.devicePath !== undefined) await writeJsonAtomic(join(p.volumes, `${volumeId}.json`), withoutAttachment(rec));
         for (const d of await loopDevicesOf(join(p.volumes, `${volumeId}.img`))) await detachLoopDevice(d);
@@ -459,7 +478,7 @@ export class ReflinkBlockStore implements BlockStore {
   private async lost(p: PoolPaths, rec: VolumeRecord): Promise<VolumeRecord> {
     const rest = withoutAttachment(rec);
     await writeJsonAtomic(join(p.volumes, `${rec.volumeId}.json`), rest);
-    if (rec.instanceId !== undefined) this.emitter.emit({ volumeId: rec.volumeId, instanceId: rec.instanceId, kind: 'lost' });
+    for (const instanceId of [...(rec.instanceId !== undefined ? [rec.instanceId] : []), ...(rec.sharedWith ?? [])]) this.emitter.emit({ volumeId: rec.volumeId, instanceId, kind: 'lost' });
     return rest;
   }
 
@@ -467,7 +486,7 @@ export class ReflinkBlockStore implements BlockStore {
     const v: VolumeInfo = { volumeId: rec.volumeId, sizeGiB: rec.sizeGiB, source: rec.source };
     const file = join(p.volumes, `${rec.volumeId}.img`);
     const dev = loops.find((d) => d.backFile === file && !d.deleted);
-    if (dev && rec.instanceId !== undefined) v.attachment = { instanceId: rec.instanceId, devicePath: dev.name };
+    if (dev && rec.instanceId !== undefined) v.attachment = { instanceId: rec.instanceId, devicePath: dev.name, ...(rec.sharedWith?.length ? { sharedWith: [...rec.sharedWith] } : {}) };
     return v;
   }
 
@@ -547,7 +566,7 @@ const describe = (s: VolumeSource): string => (s.kind === 'empty' ? 'nothing' : 
 const mib = (b: number): string => `${Math.floor(b / 1024 ** 2)} MiB`;
 
 function withoutAttachment(rec: VolumeRecord): VolumeRecord {
-  const { instanceId: _i, devicePath: _d, ...rest } = rec;
+  const { instanceId: _i, devicePath: _d, sharedWith: _s, ...rest } = rec;
   return rest;
 }
 

@@ -31,6 +31,7 @@ import { Emitter, type ProbeResult } from '../../driver.js';
 import {
   checkSpec,
   HypervisorError,
+  type DiskLimits,
   type DiskSpec,
   notFound,
   type Hypervisor,
@@ -590,6 +591,33 @@ export class ContainerHypervisor implements Hypervisor {
       if (!d || d.root) return;
       await this.unplug(id, d);
       await this.writeDisks(id, have.filter((x) => x !== d));
+    });
+  }
+
+  /**
+   * New I/O limits for a device of a running machine (a ModifyVolume): its blkio
+   * throttle rules rewritten at once, and kept in disks.json for reboots. A
+   * stopped or hibernated machine gets its next start's spec (resume() re-applies
+   * limits that differ).
+   */
+  setDiskLimits(id: string, deviceName: string, limits: DiskLimits | undefined): Promise<void> {
+    return this.serial(id, async () => {
+      const o = await this.observe(id);
+      if (o === undefined) throw notFound(id);
+      if (o !== 'running') return;
+      const have = await this.currentDisks(id);
+      const d = have.find((x) => x.deviceName === deviceName);
+      if (!d) return;
+      const dev = await this.pluggedNumbers(id, d);
+      if (!dev) return; // an image file (tests): nothing is throttled
+      try {
+        await setThrottle(id, dev, limits);
+      } catch (e) {
+        throw new HypervisorError('failed', id, `${id}: cannot set the limits of ${deviceName}: ${(e as Error).message}`);
+      }
+      const { limits: _old, ...rest } = d;
+      const entry: DiskEntry = { ...rest, ...(limits ? { limits } : {}), dev };
+      await this.writeDisks(id, have.map((x) => (x === d ? entry : x)));
     });
   }
 
