@@ -148,7 +148,8 @@ describe('dedicated hosts', () => {
     const target = hosts.find((h) => h.Instances!.length === 1)!;
     const out = await ec2.send(new ReleaseHostsCommand({ HostIds: [target.HostId!] }));
     assert.deepEqual(out.Successful, []);
-    assert.equal(out.Unsuccessful![0]!.Error!.Code, 'InvalidHost.Occupied');
+    assert.equal(out.Unsuccessful![0]!.Error!.Code, 'Client.InvalidHost.Occupied');
+    assert.equal(out.Unsuccessful![0]!.Error!.Message, `Dedicated host '${target.HostId}' cannot be released as it is occupied`);
     const onIt = target.Instances![0]!.InstanceId!;
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [onIt] }));
     await waitState([onIt], 'terminated');
