@@ -68,7 +68,8 @@ export function hostForLaunch(
       throw new Ec2Error('InvalidParameterValue', `The host '${hostId}' is in ${host.AvailabilityZone}; the launch is in ${zone}.`);
     }
     const room = roomFor(ctx, host, type);
-    if (room < minCount) throw new Ec2Error('InsufficientHostCapacity', `There is not enough capacity on host '${hostId}' for ${minCount} ${type} instances.`);
+    // EC2's InsufficientCapacityOnHost: not enough capacity on the Dedicated Host to launch or start the instance
+    if (room < minCount) throw new Ec2Error('InsufficientCapacityOnHost', `There is not enough capacity on host '${hostId}' for ${minCount} ${type} instances.`);
     return { host, room };
   }
   const candidates = dedicatedHosts(ctx)
@@ -78,7 +79,9 @@ export function hostForLaunch(
     .filter((c) => c.room >= minCount);
   const best = candidates[0];
   if (!best) {
-    throw new Ec2Error('InsufficientHostCapacity', `There is no Dedicated Host with auto-placement and capacity for ${minCount} ${type} instances in ${zone}.`);
+    // EC2's IncompatibleHostRequirements: no available or compatible Dedicated Host to launch or start the instance on
+    // (InsufficientHostCapacity is about allocating Dedicated Hosts)
+    throw new Ec2Error('IncompatibleHostRequirements', `There is no Dedicated Host with auto-placement and capacity for ${minCount} ${type} instances in ${zone}.`);
   }
   return best;
 }
