@@ -14,17 +14,24 @@ import { requireResource } from './registry.js';
 
 export const dedicatedHosts = (ctx: Pick<ResourceContext, 'store'>) => ctx.store.collection(KINDS.dedicatedHost);
 
-/** Instances on the host that are not terminated. */
+/**
+ * Whether an instance placed on a host takes its room: a stopped one does not
+ * (EC2 releases a host once its instances are stopped or terminated, and a
+ * stopped instance asks for room again when it starts).
+ */
+const occupies = (i: StoredInstance): boolean => i.State.Name !== 'stopped';
+
+/** Instances on the host that take its room: neither terminated (the index) nor stopped. */
 export function instancesOnHost(ctx: Pick<ResourceContext, 'store' | 'region'>, hostId: string): StoredInstance[] {
-  return instanceCollection(ctx).find(ctx.region, HOST_INDEX, hostId);
+  return instanceCollection(ctx).find(ctx.region, HOST_INDEX, hostId).filter(occupies);
 }
 
-/** The region's instances that are not terminated, by the host they are on (one read for a whole call). */
+/** The region's instances that take room on a host, by the host they are on (one read for a whole call). */
 export function instancesByHost(ctx: Pick<ResourceContext, 'store' | 'region'>): Map<string, StoredInstance[]> {
   const out = new Map<string, StoredInstance[]>();
   const instances = instanceCollection(ctx);
   for (const h of dedicatedHosts(ctx).list(ctx.region)) {
-    const on = instances.find(ctx.region, HOST_INDEX, h.HostId);
+    const on = instances.find(ctx.region, HOST_INDEX, h.HostId).filter(occupies);
     if (on.length > 0) out.set(h.HostId, on);
   }
   return out;
