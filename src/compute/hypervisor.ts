@@ -164,6 +164,11 @@ export const notFound = (id: string): HypervisorError => new HypervisorError('no
  *    cgroup freezer), so that nothing it writes lands between two snapshot
  *    points; thaw(id) lets them run on. Stopped → invalid-state; unknown →
  *    not-found; thaw of a machine not frozen: no-op.
+ *  - setResolvConf(id, text): the guest's /etc/resolv.conf becomes `text` in
+ *    place (the file the machine has, rewritten: a running guest reads the new
+ *    one at once, as a DHCP lease renewal hands a new options set out) and is
+ *    kept for a reboot; a machine whose resolv.conf is the image's own (the
+ *    driver could not bind one): no-op; unknown id → not-found.
  *  - events(listener): machines that changed by themselves (see MachineEvent).
  *  - close(): releases driver resources; machines keep running where the
  *    runtime allows (a restarted server finds them again through list()).
@@ -185,6 +190,7 @@ export interface Hypervisor {
   guestReachable(id: string): Promise<boolean>;
   freeze(id: string): Promise<void>;
   thaw(id: string): Promise<void>;
+  setResolvConf(id: string, text: string): Promise<void>;
   readonly events: EventStream<MachineEvent>;
   close(): Promise<void>;
 }

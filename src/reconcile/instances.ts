@@ -51,7 +51,7 @@ import { FabricError, type Fabric, type NetworkInfo, type PluggedInterface, type
 import { FirewallError, type Firewall } from '../network/firewall.js';
 import { BlockStoreError, type BlockStore, type VolumeSource } from '../storage/block-store.js';
 import { MockFabric } from '../network/drivers/mock-fabric.js';
-import { guestResolver, resolvConf } from '../resources/ec2/dhcp-options.js';
+import { guestResolver, resolvConf, VPC_DHCP_OPTIONS_CHANGE } from '../resources/ec2/dhcp-options.js';
 import { MockFirewall } from '../network/drivers/mock-firewall.js';
 import { aclOfSubnet, resolveSubnetAcl } from './network-acls.js';
 import { MockBlockStore } from '../storage/drivers/mock.js';
@@ -212,6 +212,16 @@ export class InstanceReconciler implements Reconciler {
       this.regions.set(e.id, e.region);
       this.members.invalidate(e.region);
       this.loop.schedule(e.id);
+      return;
+    }
+    if (e.kind === VPC_DHCP_OPTIONS_CHANGE) {
+      // the VPC's DHCP options changed: its running instances' resolv.conf is rewritten in place
+      for (const rec of instanceCollection(this.deps).find(e.region, LIVE_INDEX, '1')) {
+        if (rec.VpcId === e.id && (rec.State.Name === 'pending' || rec.State.Name === 'running')) {
+          this.regions.set(rec.InstanceId, e.region);
+          this.loop.schedule(rec.InstanceId);
+        }
+      }
       return;
     }
     if (e.kind === 'security-group' || e.kind === 'network-interface' || e.kind === 'elastic-ip' || e.kind === 'network-acl' || e.kind === 'subnet' || e.kind === 'prefix-list') {
@@ -461,10 +471,17 @@ export class InstanceReconciler implements Reconciler {
     // running: keep the resources in shape (rule sets, public IPs, lost devices), and the machine up
     const spec = await this.prepare(region, rec);
     let acted = false;
+    let resolverApplied: string | undefined;
     if (actual !== 'running') {
       // the store says running but the machine is gone (crash, host restart) or, on start-up, down: bring it back
       if (actual === undefined) await this.driver.launch(spec);
       else await this.driver.start(spec);
+      resolverApplied = spec.resolvConf;
+      acted = true;
+    } else if (spec.resolvConf !== undefined && spec.resolvConf !== rec.resolverApplied) {
+      // the VPC's DHCP options changed since the machine got its resolv.conf: rewritten in place, as a lease renewal would
+      await this.driver.setResolvConf(id, spec.resolvConf);
+      resolverApplied = spec.resolvConf;
       acted = true;
     }
     const wanted = rec.rebootGeneration;
@@ -482,6 +499,7 @@ export class InstanceReconciler implements Reconciler {
     if (!acted && out === undefined && !changed) return true;
     return await this.commit(region, id, 'running', (ctx, r) => {
       r.rebootedGeneration = Math.max(r.rebootedGeneration ?? 0, wanted);
+      if (resolverApplied !== undefined) r.resolverApplied = resolverApplied;
       this.writeConsole(ctx, id, out);
       if (changed) r.statusChecks = checks;
     });
@@ -508,10 +526,13 @@ export class InstanceReconciler implements Reconciler {
       if (!prepared) return false;
     }
     const current = this.read(region, id) ?? rec;
+    let resolverApplied: string | undefined;
     try {
       const spec = await this.prepare(region, current);
       if (actual === undefined) await this.driver.launch(spec);
       else if (actual === 'stopped') await this.driver.start(spec);
+      else if (spec.resolvConf !== undefined) await this.driver.setResolvConf(id, spec.resolvConf);
+      resolverApplied = spec.resolvConf;
     } catch (err) {
       const ev: RuntimeEvent = current.everRan ? 'crashed' : 'launch-failed';
       this.log(`${id}: ${err instanceof Error ? err.message : String(err)} (${ev})`);
@@ -527,6 +548,8 @@ export class InstanceReconciler implements Reconciler {
       r.statusChecks = { system: 'ok', instance: reachable ? 'ok' : 'initializing', since: this.now() };
       r.everRan = true;
       r.rebootedGeneration = r.rebootGeneration;
+      if (resolverApplied !== undefined) r.resolverApplied = resolverApplied;
+      else delete r.resolverApplied;
       this.writeConsole(ctx, id, out);
     });
     if (done) {

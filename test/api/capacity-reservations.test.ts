@@ -90,7 +90,7 @@ describe('capacity reservations', () => {
     assert.equal((await get(id)).AvailableInstanceCount, 1, 'terminate gives the place back');
   });
 
-  it('targeted reservations: only named launches use them; InsufficientInstanceCapacity when exhausted', async () => {
+  it('targeted reservations: only named launches use them; ReservationCapacityExceeded when exhausted', async () => {
     const r = await create({ InstanceMatchCriteria: 'targeted', InstanceCount: 2, AvailabilityZone: 'us-east-1c' });
     const id = r.CapacityReservationId!;
     await run({ Placement: { AvailabilityZone: 'us-east-1c' } });
@@ -101,10 +101,10 @@ describe('capacity reservations', () => {
     assert.equal(x!.Placement!.AvailabilityZone, 'us-east-1c', 'the reservation\'s zone');
     assert.equal(x!.CapacityReservationSpecification?.CapacityReservationTarget?.CapacityReservationId, id);
     const over = await ec2Error(run(target, 2));
-    assert.equal(over.code, 'InsufficientInstanceCapacity');
+    assert.equal(over.code, 'ReservationCapacityExceeded');
     assert.equal((await get(id)).AvailableInstanceCount, 1, 'the refused launch took nothing');
     await run(target);
-    assert.equal((await ec2Error(run(target))).code, 'InsufficientInstanceCapacity');
+    assert.equal((await ec2Error(run(target))).code, 'ReservationCapacityExceeded');
     assert.equal((await ec2Error(run({ ...target, InstanceType: 'm5.xlarge' }))).code, 'InvalidParameterCombination');
     assert.equal(
       (await ec2Error(run({ CapacityReservationSpecification: { CapacityReservationTarget: { CapacityReservationId: 'cr-0123456789abcdef0' } } }))).code,

@@ -101,7 +101,7 @@ describe('dedicated hosts', () => {
     assert.equal((await ec2Error(run('m5.large', { HostId: hostId, AvailabilityZone: 'us-east-1b' }))).code, 'InvalidParameterValue');
     assert.equal((await ec2Error(run('m5.large', { HostId: 'h-0123456789abcdef0' }))).code, 'InvalidHostID.NotFound');
     assert.equal((await ec2Error(run('m5.large', { HostId: hostId, Tenancy: 'dedicated' }))).code, 'InvalidParameterCombination');
-    assert.equal((await ec2Error(run('m5.large', { HostId: hostId }, 47))).code, 'InsufficientHostCapacity');
+    assert.equal((await ec2Error(run('m5.large', { HostId: hostId }, 47))).code, 'InsufficientCapacityOnHost');
     // MaxCount beyond the room launches what fits
     assert.equal((await run('m5.large', { HostId: hostId }, 1, 60)).Instances!.length, 46);
     assert.equal((await host(hostId)).AvailableCapacity!.AvailableInstanceCapacity![0]!.AvailableCapacity, 0);
@@ -109,7 +109,7 @@ describe('dedicated hosts', () => {
 
   it('Tenancy host without a host id uses an auto-placement host with room', async () => {
     const none = await ec2Error(run('m5.large', { Tenancy: 'host', AvailabilityZone: 'us-east-1a' }));
-    assert.equal(none.code, 'InsufficientHostCapacity');
+    assert.equal(none.code, 'IncompatibleHostRequirements');
     const hosts = (await ec2.send(new DescribeHostsCommand({}))).Hosts!;
     const free = hosts.find((h) => h.Instances!.length === 0)!.HostId!;
     const mod = await ec2.send(new ModifyHostsCommand({ HostIds: [free, 'h-0123456789abcdef0'], AutoPlacement: 'on' }));
@@ -119,7 +119,7 @@ describe('dedicated hosts', () => {
     assert.equal(i!.Placement!.HostId, free);
     const filtered = await ec2.send(new DescribeHostsCommand({ Filter: [{ Name: 'auto-placement', Values: ['on'] }] }));
     assert.deepEqual(filtered.Hosts!.map((h) => h.HostId), [free]);
-    assert.equal((await ec2Error(run('m5.large', { Tenancy: 'host', AvailabilityZone: 'us-east-1b' }))).code, 'InsufficientHostCapacity');
+    assert.equal((await ec2Error(run('m5.large', { Tenancy: 'host', AvailabilityZone: 'us-east-1b' }))).code, 'IncompatibleHostRequirements');
     await ec2.send(new CreatePlacementGroupCommand({ GroupName: 'g', Strategy: 'spread' }));
     assert.equal((await ec2Error(run('m5.large', { Tenancy: 'host', HostId: free, GroupName: 'g' }))).code, 'InvalidParameterCombination');
   });
@@ -135,7 +135,7 @@ describe('dedicated hosts', () => {
     const after = await host(id!);
     assert.equal(after.AvailableCapacity!.AvailableVCpus, 96 - 32 - 2);
     assert.equal(after.AvailableCapacity!.AvailableInstanceCapacity!.find((c) => c.InstanceType === 'm5.24xlarge')!.AvailableCapacity, 0);
-    assert.equal((await ec2Error(run('m5.24xlarge', { HostId: id }))).code, 'InsufficientHostCapacity');
+    assert.equal((await ec2Error(run('m5.24xlarge', { HostId: id }))).code, 'InsufficientCapacityOnHost');
     const busy = await ec2.send(new ModifyHostsCommand({ HostIds: [id!], InstanceType: 'm5.large' }));
     assert.equal(busy.Unsuccessful![0]!.ResourceId, id);
     assert.equal((await host(id!)).HostProperties!.InstanceFamily, 'm5');
@@ -148,7 +148,8 @@ describe('dedicated hosts', () => {
     const target = hosts.find((h) => h.Instances!.length === 1)!;
     const out = await ec2.send(new ReleaseHostsCommand({ HostIds: [target.HostId!] }));
     assert.deepEqual(out.Successful, []);
-    assert.equal(out.Unsuccessful![0]!.Error!.Code, 'InvalidHost.Occupied');
+    assert.equal(out.Unsuccessful![0]!.Error!.Code, 'Client.InvalidHost.Occupied');
+    assert.equal(out.Unsuccessful![0]!.Error!.Message, `Dedicated host '${target.HostId}' cannot be released as it is occupied`);
     const onIt = target.Instances![0]!.InstanceId!;
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [onIt] }));
     await waitState([onIt], 'terminated');
@@ -184,8 +185,10 @@ describe('dedicated hosts', () => {
     await waitState([id], 'stopped');
     assert.equal((await ec2.send(new ModifyInstancePlacementCommand({ InstanceId: id, HostId: b }))).Return, true);
     assert.equal((await instance(id)).Placement!.HostId, b);
-    assert.equal((await host(b!)).Instances!.length, 1);
-    assert.equal((await host(a!)).Instances!.length, 0);
+    const onB = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'host-id', Values: [b!] }] }));
+    assert.deepEqual(onB.Reservations!.flatMap((r) => r.Instances!.map((x) => x.InstanceId)), [id]);
+    // DescribeHosts lists the instances running on a host: a stopped one takes no room
+    assert.equal((await host(b!)).Instances!.length, 0);
     await ec2.send(new ModifyInstancePlacementCommand({ InstanceId: id, Tenancy: 'default' }));
     await ec2.send(new ModifyInstancePlacementCommand({ InstanceId: id, GroupName: 'g' }));
     const moved = await instance(id);

@@ -36,11 +36,11 @@ describe('resolve:ssm: image ids', () => {
     }
   });
 
-  it('an unknown parameter or version is InvalidParameterValue and launches nothing', async () => {
+  it('an unknown parameter or version is SsmInvalidParameter and launches nothing', async () => {
     const before = await instanceCount();
     for (const ref of ['resolve:ssm:/aws/service/nothing/here', `resolve:ssm:${DEBIAN}:2`, 'resolve:ssm:']) {
       const err = await ec2Error(ec2.send(new RunInstancesCommand({ ImageId: ref, InstanceType: 't3.micro', MinCount: 1, MaxCount: 1 })));
-      assert.equal(err.code, 'InvalidParameterValue', ref);
+      assert.equal(err.code, 'SsmInvalidParameter', ref);
     }
     assert.equal(await instanceCount(), before);
   });

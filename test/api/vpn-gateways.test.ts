@@ -56,7 +56,7 @@ describe('virtual private gateways', () => {
     await pollUntil(() => describeOne(id), (x) => x.VpcAttachments?.[0]?.State === 'attached');
     assert.equal((await ec2Error(ec2.send(new AttachVpnGatewayCommand({ VpnGatewayId: id, VpcId: otherVpc })))).code, 'VpnGatewayAttachmentLimitExceeded');
     const second = (await ec2.send(new CreateVpnGatewayCommand({ Type: 'ipsec.1' }))).VpnGateway!.VpnGatewayId!;
-    assert.equal((await ec2Error(ec2.send(new AttachVpnGatewayCommand({ VpnGatewayId: second, VpcId: vpcId })))).code, 'VpnGatewayAttachmentLimitExceeded');
+    assert.equal((await ec2Error(ec2.send(new AttachVpnGatewayCommand({ VpnGatewayId: second, VpcId: vpcId })))).code, 'InvalidVpcState');
     assert.equal((await ec2Error(ec2.send(new DeleteVpnGatewayCommand({ VpnGatewayId: id })))).code, 'IncorrectState');
     assert.equal((await ec2Error(ec2.send(new DeleteVpcCommand({ VpcId: vpcId })))).code, 'DependencyViolation');
 

@@ -36,6 +36,8 @@ function makeTemplate(): void {
     join(template, 'etc/inittab'),
     ['::sysinit:/bin/sh -c "echo overcast-test: booted $(hostname)"', '::respawn:/bin/sleep 3600', '::shutdown:/bin/echo overcast-test: shutting down', ''].join('\n'),
   );
+  // a plain file, as the default images have: the driver binds the VPC's resolver over it
+  writeFileSync(join(template, 'etc/resolv.conf'), 'nameserver 127.0.0.1\n');
   writeFileSync(join(template, 'etc/overcast/image.json'), manifestText({ name: 'container-test', init: ['/sbin/init'], stopSignal: 'SIGUSR2', rebootSignal: 'SIGTERM', env: {}, systemd: false, defaultUser: 'root' }));
 }
 
@@ -137,9 +139,10 @@ runHypervisorConformance('container', () => new ContainerHypervisor({ dir: join(
   spec,
   disk: (deviceName) => ({ deviceName, path: dataDevice(), root: false }),
   guestDisks: async (_hv, id) => guestBlockDevices(id),
+  guestResolvConf: async (_hv, id) => crun(['exec', id, '/bin/cat', '/etc/resolv.conf']),
   skip: skip
     ? Object.fromEntries(
-        (['name', 'probe', 'launch', 'launch-idempotent', 'stop-start', 'force-hibernate', 'launch-stopped', 'start-changed-spec', 'reboot', 'terminate', 'unknown-ids', 'invalid-spec', 'list', 'guest-poweroff-event', 'attach-detach', 'attach-invalid', 'attach-stopped', 'attach-reboot'] as const).map((k) => [k, skip]),
+        (['name', 'probe', 'launch', 'launch-idempotent', 'stop-start', 'force-hibernate', 'launch-stopped', 'start-changed-spec', 'reboot', 'terminate', 'unknown-ids', 'invalid-spec', 'list', 'guest-poweroff-event', 'attach-detach', 'attach-invalid', 'attach-stopped', 'attach-reboot', 'resolv-conf'] as const).map((k) => [k, skip]),
       )
     : {
         'guest-poweroff-event':

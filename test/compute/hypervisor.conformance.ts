@@ -33,7 +33,8 @@ export type HypervisorCase =
   | 'attach-invalid'
   | 'attach-stopped'
   | 'attach-reboot'
-  | 'disk-limits';
+  | 'disk-limits'
+  | 'resolv-conf';
 
 export interface ConformanceOptions {
   /** extra time a driver needs per operation (for timeouts) */
@@ -44,6 +45,8 @@ export interface ConformanceOptions {
   disk?: (deviceName: string) => DiskSpec;
   /** the device names a running guest sees (from inside where the driver can); without it only the operations' results are checked */
   guestDisks?: (hv: Hypervisor, id: string) => Promise<string[]>;
+  /** the /etc/resolv.conf a running guest reads (from inside where the driver can); without it only the operations' results are checked */
+  guestResolvConf?: (hv: Hypervisor, id: string) => Promise<string>;
   /** cases this driver cannot pass, with the reason */
   skip?: Partial<Record<HypervisorCase, string>>;
 }
@@ -341,6 +344,21 @@ export function runHypervisorConformance(name: string, factory: () => Hypervisor
       await hv.reboot(spec.instanceId);
       await assertSees(hv, spec.instanceId, '/dev/xvdf', true, 'still there after a second reboot');
       await assertSees(hv, spec.instanceId, '/dev/xvdg', false, 'the detached one does not come back');
+    });
+
+    test('resolv-conf', 'setResolvConf: a running guest reads the new resolv.conf at once, and after a reboot', async () => {
+      const spec: InstanceSpec = { ...fresh(), resolvConf: '# first\nnameserver 169.254.169.253\n' };
+      const id = spec.instanceId;
+      const read = opts.guestResolvConf;
+      await hv.launch(spec);
+      if (read) assert.equal(await read(hv, id), spec.resolvConf, 'the launch spec\'s resolv.conf');
+      const next = '# second\nsearch corp.example\nnameserver 10.0.0.2\n';
+      await hv.setResolvConf(id, next);
+      assert.equal(await hv.describe(id), 'running', 'no restart');
+      if (read) assert.equal(await read(hv, id), next, 'rewritten in place');
+      await hv.reboot(id);
+      if (read) assert.equal(await read(hv, id), next, 'kept over a reboot');
+      await rejectsWith(hv.setResolvConf(newInstanceId(), next), 'not-found');
     });
 
     test('guest-poweroff-event', 'a guest that powers itself off is reported through events(), without being asked', async () => {

@@ -7,8 +7,9 @@ import { loadConfig } from '../../src/config.js';
 import { runHypervisorConformance, testSpec } from './hypervisor.conformance.js';
 
 const guestDisks = async (hv: unknown, id: string) => (hv as MockHypervisor).disksOf(id).map((d) => d.deviceName);
-runHypervisorConformance('mock', () => new MockHypervisor(), { guestDisks });
-runHypervisorConformance('mock with a delay', () => new MockHypervisor({ delayMs: 5 }), { guestDisks });
+const guestResolvConf = async (hv: unknown, id: string) => (hv as MockHypervisor).specOf(id)?.resolvConf ?? '';
+runHypervisorConformance('mock', () => new MockHypervisor(), { guestDisks, guestResolvConf });
+runHypervisorConformance('mock with a delay', () => new MockHypervisor({ delayMs: 5 }), { guestDisks, guestResolvConf });
 
 describe('mock driver specifics', () => {
   it('takes delayMs per transition and shows the old state meanwhile', async () => {

@@ -11,6 +11,7 @@ import { instanceState, TERMINATED_VISIBLE_MS, type InstanceStateName } from '..
 import { InstanceReconciler } from '../../src/reconcile/instances.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { KINDS } from '../../src/resources/ec2/kinds.js';
+import { VPC_DHCP_OPTIONS_CHANGE } from '../../src/resources/ec2/dhcp-options.js';
 
 const REGION = 'us-east-1';
 
@@ -214,6 +215,49 @@ describe('instance reconciler', () => {
     assert.equal(get(f, id)!.State.Name, 'stopped');
   });
 
+  it("a VPC's new DHCP options reach its running instance in place: resolv.conf rewritten, no restart", async () => {
+    const vpcId = 'vpc-00000000000000001';
+    const dopt = (id: string, domain: string) =>
+      f.store.collection(KINDS.dhcpOptions).put(REGION, id, {
+        DhcpOptionsId: id,
+        OwnerId: '123456789012',
+        DhcpConfigurations: [
+          { Key: 'domain-name', Values: [{ Value: domain }] },
+          { Key: 'domain-name-servers', Values: [{ Value: 'AmazonProvidedDNS' }] },
+        ],
+      });
+    dopt('dopt-00000000000000001', 'ec2.internal');
+    dopt('dopt-00000000000000002', 'corp.example');
+    const vpc = (dhcp: string) =>
+      f.store.collection(KINDS.vpc).put(REGION, vpcId, { VpcId: vpcId, CidrBlock: '172.31.0.0/16', IsDefault: true, EnableDnsSupport: true, EnableDnsHostnames: true, DhcpOptionsId: dhcp, State: 'available' });
+    vpc('dopt-00000000000000001');
+    await f.rec.start();
+    const id = seedInstance(f);
+    f.rec.handle({ kind: 'instance', region: REGION, id });
+    await waitFor(f, id, 'running');
+    await f.rec.idle();
+    assert.match(f.driver.specOf(id)!.resolvConf!, /^search ec2\.internal$/m);
+    const launched = f.driver.calls.length;
+    // AssociateDhcpOptions: the VPC record changes and the change is notified with the VPC's id
+    vpc('dopt-00000000000000002');
+    f.rec.handle({ kind: VPC_DHCP_OPTIONS_CHANGE, region: REGION, id: vpcId });
+    for (let i = 0; i < 100 && !/corp\.example/.test(f.driver.specOf(id)!.resolvConf!); i++) await new Promise((r) => setTimeout(r, 10));
+    await f.rec.idle();
+    assert.match(f.driver.specOf(id)!.resolvConf!, /^search corp\.example$/m);
+    assert.deepEqual(f.driver.calls.slice(launched), [`setResolvConf ${id}`], 'rewritten in place: no stop, start or reboot');
+    assert.equal(get(f, id)!.resolverApplied, f.driver.specOf(id)!.resolvConf);
+    assert.equal(get(f, id)!.State.Name, 'running');
+    // another step with nothing changed writes nothing again
+    f.rec.handle({ kind: VPC_DHCP_OPTIONS_CHANGE, region: REGION, id: vpcId });
+    await f.rec.idle();
+    assert.deepEqual(f.driver.calls.slice(launched), [`setResolvConf ${id}`]);
+    // `default`: no options, no name server
+    vpc('default');
+    f.rec.handle({ kind: VPC_DHCP_OPTIONS_CHANGE, region: REGION, id: vpcId });
+    for (let i = 0; i < 100 && /nameserver/.test(f.driver.specOf(id)!.resolvConf!); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.doesNotMatch(f.driver.specOf(id)!.resolvConf!, /nameserver|search/);
+  });
+
   it('reboots once per RebootInstances and stays running', async () => {
     await f.rec.start();
     const id = seedInstance(f);
@@ -396,6 +440,7 @@ describe('instance reconciler', () => {
     await f.rec.idle();
     assert.ok(f.store.readStats.records - before < 50, `a resync read ${f.store.readStats.records - before} records for one live instance among 300 terminated`);
   });
+
 });
 
 /** A machine as some earlier server left it (prepared resources, as the reconciler would hand them over). */

@@ -178,7 +178,8 @@ const releaseHosts = action((ctx, input: ReleaseHostsRequest): ReleaseHostsResul
   const successful: string[] = [];
   for (const h of found) {
     if (instancesOnHost(ctx, h.HostId).length > 0) {
-      unsuccessful.push({ ResourceId: h.HostId, Error: { Code: 'InvalidHost.Occupied', Message: `The host '${h.HostId}' has running instances and cannot be released.` } });
+      // the code and message of ReleaseHosts' documented unsuccessful example (with its `Client.` prefix)
+      unsuccessful.push({ ResourceId: h.HostId, Error: { Code: 'Client.InvalidHost.Occupied', Message: `Dedicated host '${h.HostId}' cannot be released as it is occupied` } });
       continue;
     }
     h.State = 'released';

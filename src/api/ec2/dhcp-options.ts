@@ -27,7 +27,7 @@ import { requireResource, requireResources } from '../../resources/ec2/registry.
 import { tagSpecificationTags, tagsField } from './tags.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
 import type { DhcpOptionsRecord } from '../../resources/ec2/records.js';
-import { dhcpOptionsSets, insertDhcpOptions, NO_DHCP_OPTIONS, vpcsUsingDhcpOptions } from '../../resources/ec2/dhcp-options.js';
+import { dhcpOptionsSets, insertDhcpOptions, NO_DHCP_OPTIONS, VPC_DHCP_OPTIONS_CHANGE, vpcsUsingDhcpOptions } from '../../resources/ec2/dhcp-options.js';
 import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
 import { vpcs } from '../../resources/ec2/vpcs.js';
 
@@ -114,6 +114,8 @@ const associateDhcpOptions = action((ctx, input: AssociateDhcpOptionsRequest) =>
   const vpc = requireResource(ctx, KINDS.vpc, input.VpcId);
   vpc.DhcpOptionsId = id;
   vpcs(ctx).put(ctx.region, vpc.VpcId, vpc);
+  // the VPC's running instances get the new set in place (the reconciler rewrites their resolv.conf)
+  ctx.notify(VPC_DHCP_OPTIONS_CHANGE, vpc.VpcId);
   return {};
 });
 

@@ -23,7 +23,8 @@ export function resolveImageId(ctx: RequestContext, imageId: string): string {
   const version = m[2] === undefined ? undefined : Number(m[2]);
   const [parameter] = name === '' ? [undefined] : resolvePublicParameters(ctx, [name]);
   if (!parameter || (version !== undefined && version !== parameter.Version)) {
-    throw new Ec2Error('InvalidParameterValue', `Unable to resolve the SSM parameter '${ref}' for the image id: it does not exist in ${ctx.region}.`);
+    // EC2 answers SsmInvalidParameter for a reference it cannot resolve (not in the error table; seen from EC2)
+    throw new Ec2Error('SsmInvalidParameter', `The following aliases are invalid: ${ref}`);
   }
   return parameter.Value!;
 }

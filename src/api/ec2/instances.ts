@@ -37,6 +37,7 @@ import { instanceCollection, type StoredInstance } from '../../resources/ec2/ins
 import { describeInstanceStatus } from './instance-status.js';
 import { ec2Time, instanceOutput, loadLookups, lookupsFor, requireInstances, visibleInstances, type InstanceLookups, type InstanceOutput } from './instance-view.js';
 import { runInstances } from './run-instances.js';
+import { placeForStart } from './launch-placement.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
 
 // ---------------------------------------------------------------- DescribeInstances
@@ -245,8 +246,10 @@ const startInstances = action((ctx, input: StartInstancesRequest): StartInstance
       }
     }
   });
+  // one at a time: each started instance takes its place before the next one asks (a refusal undoes the whole call)
   for (const p of planned) {
     if (p.changed) {
+      if (p.rec.State.Name === 'stopped') placeForStart(ctx, p.rec);
       p.rec.desired = 'running';
       p.rec.LaunchTime = ec2Time(ctx.now);
       record(ctx, p, 'start');

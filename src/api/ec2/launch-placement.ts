@@ -13,7 +13,7 @@ import { KINDS } from '../../resources/ec2/kinds.js';
 import { placeInGroup, requirePlacementGroupByName, type GroupPlacement } from '../../resources/ec2/placement-groups.js';
 import type { PlacementGroupRecord, StoredInstance } from '../../resources/ec2/records.js';
 import { requireResource } from '../../resources/ec2/registry.js';
-import { hostForLaunch } from '../../resources/ec2/dedicated-hosts.js';
+import { dedicatedHosts, hostForLaunch, roomFor } from '../../resources/ec2/dedicated-hosts.js';
 import { reservationsForLaunch } from '../../resources/ec2/capacity-reservations.js';
 import type { RequestContext } from '../context.js';
 
@@ -119,4 +119,40 @@ export function launchPlacement(ctx: RequestContext, input: RunInstancesRequest,
       };
     },
   };
+}
+
+/**
+ * The room a stopped instance needs to start again, checked with the rules a
+ * launch follows, and where it goes: a stopped instance holds no place in a
+ * spread group's zone, on a Dedicated Host or in a capacity reservation (EC2
+ * frees them at stop), so StartInstances asks for them again. A spread group
+ * full in the zone is InsufficientInstanceCapacity; a host with affinity `host`
+ * must have room itself (InsufficientCapacityOnHost), one with affinity
+ * `default` stays on its host when it can and goes to an auto-placement host of
+ * the zone otherwise (IncompatibleHostRequirements when none has room); a
+ * targeted reservation must be active and have room (ReservationCapacityExceeded),
+ * an open preference draws from a matching open reservation while one has room.
+ * Changes the record's HostId and CapacityReservationId; the caller saves it.
+ */
+export function placeForStart(ctx: RequestContext, rec: StoredInstance): void {
+  const p = rec.Placement ?? {};
+  const zone = p.AvailabilityZone ?? '';
+  if (p.GroupName !== undefined && p.GroupName !== '') {
+    placeInGroup(ctx, requirePlacementGroupByName(ctx, p.GroupName), zone, 1, undefined);
+  }
+  if (p.Tenancy === 'host' && p.HostId !== undefined) {
+    const own = dedicatedHosts(ctx).get(ctx.region, p.HostId);
+    const stays = own !== undefined && roomFor(ctx, own, rec.InstanceType) >= 1;
+    if (!stays) {
+      rec.Placement = { ...p, HostId: hostForLaunch(ctx, p.Affinity === 'host' ? p.HostId : undefined, rec.InstanceType, zone, 1).host.HostId };
+    }
+    return;
+  }
+  const spec = rec.CapacityReservationSpecification;
+  const targetId = spec?.CapacityReservationTarget?.CapacityReservationId;
+  const preference = targetId === undefined ? (spec?.CapacityReservationPreference ?? 'none') : undefined;
+  const reserved = reservationsForLaunch(ctx, { preference, targetId }, { type: rec.InstanceType, zone, tenancy: p.Tenancy ?? 'default', minCount: 1 });
+  const reservationId = reserved.reservationOf(0);
+  if (reservationId !== undefined) rec.CapacityReservationId = reservationId;
+  else delete rec.CapacityReservationId;
 }

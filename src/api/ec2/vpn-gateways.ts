@@ -117,7 +117,8 @@ const attachVpnGateway = action((ctx, input: AttachVpnGatewayRequest): AttachVpn
     throw new Ec2Error('VpnGatewayAttachmentLimitExceeded', `The VPN gateway ${g.VpnGatewayId} is already attached to ${current.VpcId}: a VPN gateway is attached to one VPC at a time.`);
   }
   const other = vpnGatewayOfVpc(ctx, vpc.VpcId);
-  if (other) throw new Ec2Error('VpnGatewayAttachmentLimitExceeded', `The VPC ${vpc.VpcId} already has a VPN gateway attached (${other.VpnGatewayId}).`);
+  // EC2's InvalidVpcState: "The specified VPC already has a virtual private gateway attached to it."
+  if (other) throw new Ec2Error('InvalidVpcState', `The VPC ${vpc.VpcId} already has a virtual private gateway attached to it (${other.VpnGatewayId}).`);
   const attachment = { VpcId: vpc.VpcId, State: 'attaching' as const };
   save(ctx, { ...g, VpcAttachments: [attachment] });
   return { VpcAttachment: attachment };

@@ -130,6 +130,13 @@ export class MockHypervisor implements Hypervisor {
     m.frozen = false;
   }
 
+  async setResolvConf(id: string, text: string): Promise<void> {
+    const m = this.require(id);
+    this.calls.push(`setResolvConf ${id}`);
+    // the machine's spec keeps what its guest reads now (specOf shows it)
+    if (m.spec.resolvConf !== undefined) m.spec = { ...m.spec, resolvConf: text };
+  }
+
   /** Whether the machine's processes are frozen now (for tests). */
   isFrozen(id: string): boolean {
     return this.machines.get(id)?.frozen === true;

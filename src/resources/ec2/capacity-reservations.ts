@@ -67,7 +67,13 @@ export function reservationsForLaunch(
       );
     }
     const left = availableCount(r, use, ctx.now);
-    if (left < site.minCount) throw insufficient(site, `the capacity reservation '${r.CapacityReservationId}' has ${left} instances left`);
+    if (left < site.minCount) {
+      // EC2's ReservationCapacityExceeded: the targeted Capacity Reservation has not enough available capacity
+      throw new Ec2Error(
+        'ReservationCapacityExceeded',
+        `The capacity reservation '${r.CapacityReservationId}' has ${left} instances available; ${site.minCount} were requested.`,
+      );
+    }
     return { limit: left, reservationOf: () => r.CapacityReservationId, specification: { CapacityReservationTarget: { CapacityReservationId: r.CapacityReservationId } } };
   }
   const preference = spec.preference ?? 'open';

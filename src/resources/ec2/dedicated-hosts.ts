@@ -14,17 +14,24 @@ import { requireResource } from './registry.js';
 
 export const dedicatedHosts = (ctx: Pick<ResourceContext, 'store'>) => ctx.store.collection(KINDS.dedicatedHost);
 
-/** Instances on the host that are not terminated. */
+/**
+ * Whether an instance placed on a host takes its room: a stopped one does not
+ * (EC2 releases a host once its instances are stopped or terminated, and a
+ * stopped instance asks for room again when it starts).
+ */
+const occupies = (i: StoredInstance): boolean => i.State.Name !== 'stopped';
+
+/** Instances on the host that take its room: neither terminated (the index) nor stopped. */
 export function instancesOnHost(ctx: Pick<ResourceContext, 'store' | 'region'>, hostId: string): StoredInstance[] {
-  return instanceCollection(ctx).find(ctx.region, HOST_INDEX, hostId);
+  return instanceCollection(ctx).find(ctx.region, HOST_INDEX, hostId).filter(occupies);
 }
 
-/** The region's instances that are not terminated, by the host they are on (one read for a whole call). */
+/** The region's instances that take room on a host, by the host they are on (one read for a whole call). */
 export function instancesByHost(ctx: Pick<ResourceContext, 'store' | 'region'>): Map<string, StoredInstance[]> {
   const out = new Map<string, StoredInstance[]>();
   const instances = instanceCollection(ctx);
   for (const h of dedicatedHosts(ctx).list(ctx.region)) {
-    const on = instances.find(ctx.region, HOST_INDEX, h.HostId);
+    const on = instances.find(ctx.region, HOST_INDEX, h.HostId).filter(occupies);
     if (on.length > 0) out.set(h.HostId, on);
   }
   return out;
@@ -68,7 +75,8 @@ export function hostForLaunch(
       throw new Ec2Error('InvalidParameterValue', `The host '${hostId}' is in ${host.AvailabilityZone}; the launch is in ${zone}.`);
     }
     const room = roomFor(ctx, host, type);
-    if (room < minCount) throw new Ec2Error('InsufficientHostCapacity', `There is not enough capacity on host '${hostId}' for ${minCount} ${type} instances.`);
+    // EC2's InsufficientCapacityOnHost: not enough capacity on the Dedicated Host to launch or start the instance
+    if (room < minCount) throw new Ec2Error('InsufficientCapacityOnHost', `There is not enough capacity on host '${hostId}' for ${minCount} ${type} instances.`);
     return { host, room };
   }
   const candidates = dedicatedHosts(ctx)
@@ -78,7 +86,9 @@ export function hostForLaunch(
     .filter((c) => c.room >= minCount);
   const best = candidates[0];
   if (!best) {
-    throw new Ec2Error('InsufficientHostCapacity', `There is no Dedicated Host with auto-placement and capacity for ${minCount} ${type} instances in ${zone}.`);
+    // EC2's IncompatibleHostRequirements: no available or compatible Dedicated Host to launch or start the instance on
+    // (InsufficientHostCapacity is about allocating Dedicated Hosts)
+    throw new Ec2Error('IncompatibleHostRequirements', `There is no Dedicated Host with auto-placement and capacity for ${minCount} ${type} instances in ${zone}.`);
   }
   return best;
 }

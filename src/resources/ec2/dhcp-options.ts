@@ -6,6 +6,14 @@ import { KINDS } from './kinds.js';
 import type { DhcpOptionsRecord } from './records.js';
 import { vpcs } from './vpcs.js';
 
+/**
+ * The change a VPC's DHCP options went through (AssociateDhcpOptions, a set or
+ * `default`), notified with the VPC's id: the instance reconciler rewrites the
+ * resolv.conf of the VPC's running instances, as their next DHCP lease renewal
+ * would hand the new set out on EC2.
+ */
+export const VPC_DHCP_OPTIONS_CHANGE = 'vpc-dhcp-options';
+
 /** The DhcpOptionsId a VPC shows when AssociateDhcpOptions gave it no options (`default`). */
 export const NO_DHCP_OPTIONS = 'default';
 

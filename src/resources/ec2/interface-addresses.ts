@@ -2,14 +2,14 @@
  * The addresses of a network interface beyond its primary private IPv4:
  * secondary private IPv4s (unique in the subnet through the `private-ip`
  * space of kinds.ts) and IPv6 addresses from the subnet's /64 (unique in the
- * subnet, checked against its interfaces), and the per-interface limits of the
+ * subnet through the `ipv6` space), and the per-interface limits of the
  * instance type an interface is attached to.
  */
 import { findInstanceType } from '../../domain/instance-types.js';
 import { formatIpv6, parseCidr6, parseIpv6 } from '../../domain/cidr.js';
 import { Ec2Error } from '../../domain/errors.js';
 import type { ResourceContext } from '../context.js';
-import { KINDS } from './kinds.js';
+import { KINDS, SPACES } from './kinds.js';
 import type { NetworkInterfaceRecord, SubnetRecord } from './records.js';
 import { allocatePrivateIp } from './subnets.js';
 
@@ -75,14 +75,10 @@ function ipv6CidrOf(subnet: SubnetRecord): { base: bigint; prefix: number } {
   return { base: (cidr.address >> hostBits) << hostBits, prefix: cidr.prefix };
 }
 
-/** The IPv6 addresses the subnet's interfaces hold (canonical text). */
+/** The IPv6 addresses the subnet's interfaces hold (canonical text): the `ipv6` space's keys, no interface read. */
 function ipv6InUse(ctx: ResourceContext, subnetId: string): Set<string> {
-  const used = new Set<string>();
-  for (const e of ctx.store.collection(KINDS.networkInterface).list(ctx.region)) {
-    if (e.SubnetId !== subnetId) continue;
-    for (const a of e.Ipv6Addresses ?? []) if (a.Ipv6Address) used.add(a.Ipv6Address);
-  }
-  return used;
+  const prefix = `${subnetId}/`;
+  return new Set(ctx.store.heldValues(SPACES.ipv6, ctx.region, prefix).map((v) => v.slice(prefix.length)));
 }
 
 /** Whether the subnet can hold IPv6 addresses. */

@@ -62,10 +62,10 @@ const PUBLIC_IP = 'public-ip';
 
 /**
  * The unique spaces the allocators ask the store about (Store.isHeld, heldValues):
- * `public-ip` is global, values are addresses; `private-ip` is per region, values
- * are `subnetId/address`.
+ * `public-ip` is global, values are addresses; `private-ip` and `ipv6` are per
+ * region, values are `subnetId/address` (IPv6 in canonical text).
  */
-export const SPACES = { publicIp: PUBLIC_IP, privateIp: 'private-ip' } as const;
+export const SPACES = { publicIp: PUBLIC_IP, privateIp: 'private-ip', ipv6: 'ipv6' } as const;
 
 /** The instance index of instances that count against the account limit (every state but terminated). */
 export const LIVE_INDEX = 'live';
@@ -166,6 +166,8 @@ export const KINDS = {
         scope: 'region',
         values: (e) => [...new Set(present(e.PrivateIpAddress, ...(e.PrivateIpAddresses ?? []).map((p) => p.PrivateIpAddress)))].map((ip) => `${e.SubnetId}/${ip}`),
       },
+      // and so are IPv6 addresses: the ones a subnet's interfaces hold are found without reading any interface
+      { space: SPACES.ipv6, scope: 'region', values: (e) => [...new Set(present(...(e.Ipv6Addresses ?? []).map((a) => a.Ipv6Address)))].map((ip) => `${e.SubnetId}/${ip}`) },
     ],
   }),
   keyPair: ec2Kind<KeyPairRecord>('key-pair', 'key', ['InvalidKeyPair.NotFound', 'key pair ID', 'InvalidKeyPair.Malformed']),

@@ -397,6 +397,8 @@ export type StoredInstance = InstanceRecord & {
   forceStop?: boolean;
   /** reconciler: the last rebootGeneration carried out by the driver */
   rebootedGeneration?: number;
+  /** reconciler: the /etc/resolv.conf the machine was last given (its VPC's DHCP options then) */
+  resolverApplied?: string;
   /** reconciler: the instance has reached running at least once (a failed restart is not a failed launch) */
   everRan?: boolean;
   /**

@@ -651,6 +651,26 @@ export class ContainerHypervisor implements Hypervisor {
     return false;
   }
 
+  /**
+   * Rewrites the machine's resolv.conf, the host file bound over the guest's
+   * /etc/resolv.conf: truncated and written in place (same inode, no rename),
+   * so the bind mount shows the new content to a running guest at once; and
+   * the spec a reboot reuses carries it. Without a bound file (the image's own
+   * resolv.conf is not a plain file): nothing to do.
+   */
+  async setResolvConf(id: string, text: string): Promise<void> {
+    return this.serial(id, async () => {
+      const p = this.paths(id);
+      if (!existsSync(p.spec)) throw notFound(id);
+      const file = join(p.dir, 'resolv.conf');
+      if (!existsSync(file)) return;
+      await writeFile(file, text);
+      const spec = JSON.parse(await readFile(p.spec, 'utf8')) as InstanceSpec;
+      await writeFile(`${p.spec}.tmp`, JSON.stringify({ ...spec, resolvConf: text }));
+      await rename(`${p.spec}.tmp`, p.spec);
+    });
+  }
+
   async consoleOutput(id: string): Promise<string> {
     const p = this.paths(id);
     if (!existsSync(p.spec) && !existsSync(p.console)) throw notFound(id);
