@@ -8,7 +8,9 @@
  * The reconciler calls it before Hypervisor.launch/start: ensureNetwork for
  * the VPC, plug per ENI (→ the namespace and interface the Hypervisor gets),
  * mapPublicIp per public address; and after stop/terminate: unmapPublicIp,
- * unplug. Every operation is idempotent — repeated with the same arguments it
+ * unplug. The peering reconciler joins two networks with connect (a link and
+ * its routes: from a subnet of one network to blocks of the other, one
+ * direction each) and takes them apart with disconnect. Every operation is idempotent — repeated with the same arguments it
  * does nothing and answers the same — so a crash between two steps is
  * repaired by the next one; what contradicts the fabric's books is refused
  * with a FabricError.
