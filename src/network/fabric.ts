@@ -8,13 +8,15 @@
  * The reconciler calls it before Hypervisor.launch/start: ensureNetwork for
  * the VPC, plug per ENI (→ the namespace and interface the Hypervisor gets),
  * mapPublicIp per public address; and after stop/terminate: unmapPublicIp,
- * unplug. Every operation is idempotent — repeated with the same arguments it
+ * unplug. The peering reconciler joins two networks with connect (a link and
+ * its routes: from a subnet of one network to blocks of the other, one
+ * direction each) and takes them apart with disconnect. Every operation is idempotent — repeated with the same arguments it
  * does nothing and answers the same — so a crash between two steps is
  * repaired by the next one; what contradicts the fabric's books is refused
  * with a FabricError.
  */
 import type { EventStream, ProbeResult } from '../compute/driver.js';
-import { ipInCidr, parseIpv4, type Cidr4 } from '../domain/cidr.js';
+import { canonical, cidrToString, ipInCidr, overlaps, parseCidr4, parseIpv4, type Cidr4 } from '../domain/cidr.js';
 
 /** A VPC's network on this host. */
 export interface NetworkSpec {
@@ -83,11 +85,38 @@ export interface PublicIpMapping {
   vpcId: string;
 }
 
+/**
+ * One route across a link: traffic that the network `vpcId` forwards from
+ * `source` (one of its subnets' CIDRs) to `destination` (a CIDR of the other
+ * network) crosses the link. What no route names does not cross it, in
+ * either direction: a reply needs the mirror route on the other side.
+ */
+export interface LinkRoute {
+  /** the network whose router sends (one of the link's two) */
+  vpcId: string;
+  /** IPv4 CIDR the packets come from (a subnet of that network) */
+  source: string;
+  /** IPv4 CIDR they go to (in the other network; never overlapping the sender's own) */
+  destination: string;
+}
+
+/** Two networks joined (a VPC peering connection): only what its routes send crosses. */
+export interface NetworkLink {
+  /** pcx-… (a name only) */
+  linkId: string;
+  /** the two networks (their vpcIds, as ensureNetwork made them), different */
+  networks: [string, string];
+  /** every route over the link, both directions; connect() replaces the previous set */
+  routes: LinkRoute[];
+}
+
 /** Everything the fabric has, for recovery. */
 export interface FabricInventory {
   networks: NetworkSpec[];
   interfaces: PluggedInterface[];
   publicIps: PublicIpMapping[];
+  /** with an instanceId filter: all links too (they belong to no instance) */
+  links: NetworkLink[];
 }
 
 export type FabricErrorCode =
@@ -95,7 +124,7 @@ export type FabricErrorCode =
   | 'not-found'
   /** contradicts what exists: an interface plugged elsewhere, an address or MAC in use, a public IP mapped to another address */
   | 'conflict'
-  /** the network still has interfaces plugged */
+  /** the network still has interfaces plugged, or links */
   | 'in-use'
   /** malformed: a CIDR, an address outside its subnet, a MAC */
   | 'invalid'
@@ -123,7 +152,7 @@ export interface FabricEvent {
 /**
  * The contract:
  *  - ensureNetwork(net): creates the VPC network and answers what it made; again with the same CIDR: the same; another CIDR → conflict.
- *  - removeNetwork(vpcId): deletes it; unknown: no-op; interfaces still plugged → in-use.
+ *  - removeNetwork(vpcId): deletes it; unknown: no-op; interfaces still plugged, or a link to it → in-use.
  *  - plug(req): the interface, plugged; the same request again answers the same
  *    interface; the same interfaceId for another instance, subnet, MAC or
  *    addresses → conflict; an address or MAC another interface of the VPC has →
@@ -139,8 +168,16 @@ export interface FabricEvent {
  *    elsewhere → conflict; an interface that is not plugged, or a private IP it
  *    does not have → not-found.
  *  - unmapPublicIp(publicIp): unknown: no-op.
+ *  - connect(link): joins the two networks with the link's routes (and only
+ *    those: a route not given any more is gone); the same link again: no-op;
+ *    the same linkId with other networks → conflict; a route (network, source,
+ *    destination) another link has → conflict; a network that does not exist
+ *    → not-found; the two networks the same, a route from neither of them, a
+ *    malformed CIDR, a destination overlapping the sending network's own
+ *    CIDRs → invalid.
+ *  - disconnect(linkId): the link and its routes gone; unknown: no-op.
  *  - list(filter): the inventory (for recovery and orphan clean-up); with an
- *    instanceId, only that instance's interfaces and their public IPs (networks: all).
+ *    instanceId, only that instance's interfaces and their public IPs (networks and links: all).
  */
 export interface Fabric {
   readonly name: string;
@@ -152,6 +189,8 @@ export interface Fabric {
   unplug(interfaceId: string): Promise<void>;
   mapPublicIp(mapping: PublicIpMapping): Promise<void>;
   unmapPublicIp(publicIp: string): Promise<void>;
+  connect(link: NetworkLink): Promise<void>;
+  disconnect(linkId: string): Promise<void>;
   list(filter?: { instanceId?: string }): Promise<FabricInventory>;
   readonly events: EventStream<FabricEvent>;
   close(): Promise<void>;
@@ -171,3 +210,35 @@ export function checkReaddress(req: PlugRequest, privateIps: readonly string[], 
     if (n === undefined || !ipInCidr(n, subnet)) throw new FabricError('invalid', id, `${ip} is not in ${req.subnetCidr}`);
   }
 }
+
+/**
+ * What every driver checks before connect (FabricError 'invalid' otherwise): two
+ * different networks, each route from one of them with well-formed IPv4 CIDRs,
+ * its destination clear of the sending network's own CIDRs (`own(vpcId)`), no
+ * route repeated. Answers the routes with canonical CIDRs (network addresses).
+ */
+export function checkLink(link: NetworkLink, own: (vpcId: string) => readonly string[]): LinkRoute[] {
+  const id = link.linkId;
+  const [a, b] = link.networks;
+  if (a === b) throw new FabricError('invalid', id, `link ${id} joins ${a} to itself`);
+  const out: LinkRoute[] = [];
+  const seen = new Set<string>();
+  for (const r of link.routes) {
+    if (r.vpcId !== a && r.vpcId !== b) throw new FabricError('invalid', id, `a route of ${id} is from ${r.vpcId}, which it does not join`);
+    const src = parseCidr4(r.source);
+    const dst = parseCidr4(r.destination);
+    if (!src || !dst) throw new FabricError('invalid', id, `malformed route ${r.source} → ${r.destination}`);
+    for (const o of own(r.vpcId)) {
+      const c = parseCidr4(o);
+      if (c && overlaps(c, dst)) throw new FabricError('invalid', id, `${r.destination} overlaps ${o} of ${r.vpcId} itself`);
+    }
+    const route = { vpcId: r.vpcId, source: cidrToString(canonical(src)), destination: cidrToString(canonical(dst)) };
+    const key = routeKey(route);
+    if (seen.has(key)) throw new FabricError('invalid', id, `route ${key} given twice`);
+    seen.add(key);
+    out.push(route);
+  }
+  return out;
+}
+
+export const routeKey = (r: LinkRoute): string => `${r.vpcId} ${r.source} ${r.destination}`;

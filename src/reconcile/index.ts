@@ -8,6 +8,7 @@ import type { Runtime } from './runtime.js';
 import { VolumeReconciler } from './volumes.js';
 import { TransitGatewayReconciler } from './transit-gateways.js';
 import { RecordStateReconciler } from './record-states.js';
+import { PeeringLinkReconciler } from './peering-links.js';
 
 export type { Reconciler, ReconcilerDeps } from './reconciler.js';
 export { selectRuntime, RuntimeUnavailable, type Runtime } from './runtime.js';
@@ -29,6 +30,7 @@ export function createReconcilers(deps: ReconcilerDeps, runtime: Runtime, extras
     firewall: runtime.firewall,
     blockStore: runtime.blockStore,
   });
+  const links = new PeeringLinkReconciler({ ...deps, fabric: runtime.fabric, log: log && ((line) => log(`reconcile/peering-links: ${line}`)) });
   return [
     // first: the server stops reconcilers in this order, and the writer drains the firewall the instances' reconciler closes
     new FlowLogWriter({
@@ -47,8 +49,11 @@ export function createReconcilers(deps: ReconcilerDeps, runtime: Runtime, extras
       onInstance: (region, id) => instances.handle({ kind: 'instance', region, id }),
       applyLimits: (region, id) => instances.applyVolumeLimits(region, id),
     })),
+    // before the instances' reconciler, which closes the fabric they share
+    links,
     instances,
     new TransitGatewayReconciler(deps),
-    new RecordStateReconciler({ ...deps, log: log && ((line) => log(`reconcile/record-states: ${line}`)) }),
+    // peering connections reach the fabric once active: the state reconciler tells the link reconciler what it moved
+    new RecordStateReconciler({ ...deps, log: log && ((line) => log(`reconcile/record-states: ${line}`)), onChange: (e) => links.handle(e) }),
   ];
 }

@@ -33,6 +33,8 @@ export interface RecordStateReconcilerDeps extends ReconcilerDeps {
   now?: () => Date;
   /** the machines driven (default: STATE_MACHINES) */
   machines?: readonly AnyStateMachine[];
+  /** told of each record a step moved, once committed (other reconcilers follow the states: a peering connection that became active) */
+  onChange?: (e: ChangeEvent) => void;
 }
 
 export class RecordStateReconciler implements Reconciler {
@@ -97,6 +99,7 @@ export class RecordStateReconciler implements Reconciler {
       if (due === undefined || due > ctx.now.getTime()) return false;
       return m.advance(ctx, record as never);
     });
+    if (changed) this.deps.onChange?.({ kind: m.change ?? m.kind.name, region, id });
     return !changed;
   }
 }

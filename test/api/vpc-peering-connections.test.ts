@@ -1,5 +1,8 @@
 import {
   AcceptVpcPeeringConnectionCommand,
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  DescribeSecurityGroupsCommand,
   CreateRouteCommand,
   CreateRouteTableCommand,
   CreateVpcCommand,
@@ -157,5 +160,30 @@ describe('VPC peering connections', () => {
     assert.equal(await code(east.send(new DescribeVpcPeeringConnectionsCommand({ MaxResults: 4 }))), 'InvalidParameterValue');
     const page = await east.send(new DescribeVpcPeeringConnectionsCommand({ MaxResults: 5 }));
     assert.ok(page.VpcPeeringConnections!.length <= 5);
+  });
+
+  it('a rule may name a group of a VPC peered in the same region once the connection is active; before, or another region’s, it is refused and nothing changes', async () => {
+    const a = await vpc(east, '10.120.0.0/16');
+    const b = await vpc(east, '10.121.0.0/16');
+    const ga = (await east.send(new CreateSecurityGroupCommand({ GroupName: 'a', Description: 'a', VpcId: a }))).GroupId!;
+    const gb = (await east.send(new CreateSecurityGroupCommand({ GroupName: 'b', Description: 'b', VpcId: b }))).GroupId!;
+    const allowFrom = (GroupId: string, c = east, to = gb) =>
+      c.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: to, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, UserIdGroupPairs: [{ GroupId }] }] }));
+    const rules = async () => (await east.send(new DescribeSecurityGroupsCommand({ GroupIds: [gb] }))).SecurityGroups![0]!.IpPermissions ?? [];
+    const id = (await east.send(new CreateVpcPeeringConnectionCommand({ VpcId: a, PeerVpcId: b }))).VpcPeeringConnection!.VpcPeeringConnectionId!;
+    await until(east, id, 'pending-acceptance');
+    assert.equal(await code(allowFrom(ga)), 'InvalidGroup.NotFound', 'not active yet: another network');
+    assert.deepEqual(await rules(), []);
+    await east.send(new AcceptVpcPeeringConnectionCommand({ VpcPeeringConnectionId: id }));
+    await until(east, id, 'active');
+    await allowFrom(ga);
+    assert.deepEqual((await rules()).map((p) => p.UserIdGroupPairs?.map((g) => g.GroupId)), [[ga]]);
+    // a group of another region is not found there, peered or not
+    const w = await vpc(west, '10.122.0.0/16');
+    const gw = (await west.send(new CreateSecurityGroupCommand({ GroupName: 'w', Description: 'w', VpcId: w }))).GroupId!;
+    assert.equal(await code(allowFrom(gw)), 'InvalidGroup.NotFound');
+    await east.send(new DeleteVpcPeeringConnectionCommand({ VpcPeeringConnectionId: id }));
+    await until(east, id, 'deleted');
+    assert.equal(await code(allowFrom(ga, east, (await east.send(new CreateSecurityGroupCommand({ GroupName: 'b2', Description: 'b2', VpcId: b }))).GroupId!)), 'InvalidGroup.NotFound', 'deleted: another network again');
   });
 });

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { FabricError, type Fabric, type PlugRequest } from '../../src/network/fabric.js';
+import { FabricError, type Fabric, type LinkRoute, type NetworkLink, type PlugRequest } from '../../src/network/fabric.js';
 
 export type FabricCase =
   | 'probe'
@@ -21,7 +21,10 @@ export type FabricCase =
   | 'readdress'
   | 'public-ips'
   | 'public-ip-refusals'
-  | 'list-by-instance';
+  | 'list-by-instance'
+  | 'links'
+  | 'link-refusals'
+  | 'link-recovery';
 
 export interface FabricConformanceOptions {
   timeoutMs?: number;
@@ -69,6 +72,10 @@ export function runFabricConformance(name: string, factory: () => Fabric | Promi
       };
       return { vpcId, second, req };
     };
+
+    const linkId = () => `pcx-${hex(9).slice(0, 17)}`;
+    const linkOf = async (id: string): Promise<NetworkLink | undefined> => (await fabric.list()).links.find((l) => l.linkId === id);
+    const sorted = (rs: LinkRoute[]) => [...rs].sort((x, y) => `${x.vpcId}${x.source}${x.destination}`.localeCompare(`${y.vpcId}${y.source}${y.destination}`));
 
     before(async () => {
       fabric = await factory();
@@ -233,6 +240,81 @@ export function runFabricConformance(name: string, factory: () => Fabric | Promi
       const all = await fabric.list();
       for (const r of [a0, a1, b]) assert.ok(all.interfaces.some((i) => i.interfaceId === r.interfaceId));
       for (const r of [a0, a1, b]) await fabric.unplug(r.interfaceId);
+    });
+
+    test('links', 'connect joins two networks with its routes, replaced as a whole; again: the same; disconnect is idempotent', async () => {
+      const a = await vpc();
+      const b = await vpc();
+      const id = linkId();
+      const there = `10.${b.second}.0.0/16`;
+      const back = `10.${a.second}.0.0/16`;
+      const routes: LinkRoute[] = [
+        { vpcId: a.vpcId, source: `10.${a.second}.1.0/24`, destination: there },
+        { vpcId: b.vpcId, source: `10.${b.second}.1.0/24`, destination: back },
+      ];
+      await fabric.connect({ linkId: id, networks: [a.vpcId, b.vpcId], routes });
+      const l = (await linkOf(id))!;
+      assert.deepEqual([...l.networks].sort(), [a.vpcId, b.vpcId].sort());
+      assert.deepEqual(sorted(l.routes), sorted(routes));
+      // the same again, the networks named the other way round: nothing changes
+      await fabric.connect({ linkId: id, networks: [b.vpcId, a.vpcId], routes: [routes[1]!, routes[0]!] });
+      assert.deepEqual(sorted((await linkOf(id))!.routes), sorted(routes));
+      // a part of the peer's block, one direction only (a host address is canonicalized)
+      const part = { vpcId: a.vpcId, source: `10.${a.second}.1.0/24`, destination: `10.${b.second}.1.7/24` };
+      await fabric.connect({ linkId: id, networks: [a.vpcId, b.vpcId], routes: [part] });
+      assert.deepEqual((await linkOf(id))!.routes, [{ ...part, destination: `10.${b.second}.1.0/24` }]);
+      // listed for every instance filter too: links belong to no instance
+      assert.ok((await fabric.list({ instanceId: 'i-00000000000000000' })).links.some((x) => x.linkId === id));
+      await rejectsWith(fabric.removeNetwork(a.vpcId), 'in-use');
+      await fabric.disconnect(id);
+      assert.equal(await linkOf(id), undefined);
+      await fabric.disconnect(id);
+      await fabric.removeNetwork(a.vpcId);
+      await fabric.removeNetwork(b.vpcId);
+    });
+
+    test('link-refusals', 'an unknown network is not-found; a self link, a route from neither network, a malformed or overlapping CIDR are invalid; another link’s networks or route is a conflict; nothing changes', async () => {
+      const a = await vpc();
+      const b = await vpc();
+      const c = await vpc();
+      const id = linkId();
+      const ab = (routes: LinkRoute[]): NetworkLink => ({ linkId: id, networks: [a.vpcId, b.vpcId], routes });
+      const good: LinkRoute = { vpcId: a.vpcId, source: `10.${a.second}.1.0/24`, destination: `10.${b.second}.0.0/16` };
+      await fabric.connect(ab([good]));
+      const before = await fabric.list();
+      await rejectsWith(fabric.connect({ linkId: linkId(), networks: [a.vpcId, 'vpc-00000000000000404'], routes: [] }), 'not-found');
+      await rejectsWith(fabric.connect({ linkId: linkId(), networks: [a.vpcId, a.vpcId], routes: [] }), 'invalid');
+      await rejectsWith(fabric.connect(ab([good, { vpcId: c.vpcId, source: `10.${c.second}.1.0/24`, destination: `10.${a.second}.0.0/16` }])), 'invalid');
+      await rejectsWith(fabric.connect(ab([good, { vpcId: b.vpcId, source: 'ten', destination: `10.${a.second}.0.0/16` }])), 'invalid');
+      await rejectsWith(fabric.connect(ab([good, { vpcId: b.vpcId, source: `10.${b.second}.1.0/24`, destination: `10.${b.second}.128.0/17` }])), 'invalid');
+      await rejectsWith(fabric.connect(ab([good, good])), 'invalid');
+      await rejectsWith(fabric.connect({ linkId: id, networks: [a.vpcId, c.vpcId], routes: [] }), 'conflict');
+      await rejectsWith(fabric.connect({ linkId: linkId(), networks: [a.vpcId, b.vpcId], routes: [good] }), 'conflict');
+      assert.deepEqual((await fabric.list()).links, before.links);
+      assert.deepEqual(sorted((await linkOf(id))!.routes), [good]);
+      await fabric.disconnect(id);
+    });
+
+    test('link-recovery', 'a new driver on the same host finds the links with their routes, and disconnects them', async () => {
+      const a = await vpc();
+      const b = await vpc();
+      const id = linkId();
+      const routes: LinkRoute[] = [
+        { vpcId: a.vpcId, source: `10.${a.second}.1.0/24`, destination: `10.${b.second}.0.0/16` },
+        { vpcId: b.vpcId, source: `10.${b.second}.1.0/24`, destination: `10.${a.second}.1.0/24` },
+      ];
+      await fabric.connect({ linkId: id, networks: [a.vpcId, b.vpcId], routes });
+      const again = await factory();
+      try {
+        const l = (await again.list()).links.find((x) => x.linkId === id);
+        assert.ok(l, 'the link is found again');
+        assert.deepEqual([...l.networks].sort(), [a.vpcId, b.vpcId].sort());
+        assert.deepEqual(sorted(l.routes), sorted(routes));
+        await again.disconnect(id);
+        assert.equal((await again.list()).links.find((x) => x.linkId === id), undefined);
+      } finally {
+        await again.close();
+      }
     });
   });
 }

@@ -16,7 +16,7 @@ import { run } from '../../src/host/exec.js';
 import { FABRICS } from '../../src/network/drivers/index.js';
 import { hostEgressRuleset, hostGuardRuleset, routerRuleset, SERVICE_CT_MARK } from '../../src/network/drivers/nat-rules.js';
 import { NetnsFabric, fabricLeftovers } from '../../src/network/drivers/netns-fabric.js';
-import type { FabricEvent, NetworkInfo, PluggedInterface, PlugRequest } from '../../src/network/fabric.js';
+import type { FabricEvent, LinkRoute, NetworkInfo, PluggedInterface, PlugRequest } from '../../src/network/fabric.js';
 import { loadConfig } from '../../src/config.js';
 import { nodeReadyIn, ping } from '../helpers/netns.js';
 import { runFabricConformance, type FabricCase } from './fabric.conformance.js';
@@ -101,7 +101,7 @@ describe('netns fabric rule sets', () => {
 
 // ---------------------------------------------------------------- the contract
 
-const ALL: FabricCase[] = ['networks', 'plug', 'plug-idempotent', 'plug-conflicts', 'plug-refusals', 'unplug', 'public-ips', 'public-ip-refusals', 'list-by-instance'];
+const ALL: FabricCase[] = ['networks', 'plug', 'plug-idempotent', 'plug-conflicts', 'plug-refusals', 'unplug', 'public-ips', 'public-ip-refusals', 'list-by-instance', 'links', 'link-refusals', 'link-recovery'];
 runFabricConformance('netns', () => fabric(), {
   timeoutMs: 120_000,
   skip: unable ? Object.fromEntries(ALL.map((k) => [k, unable])) : {},
@@ -324,6 +324,92 @@ describe('netns fabric: real traffic', { skip: unable, timeout: 180_000 }, () =>
     assert.ok(!left.some((l) => l.includes(a1.netns) || l.includes(a2.netns)), left.join('\n'));
     const rules = (await run('ip', ['rule', 'show'])).stdout;
     assert.ok(!rules.includes(`from ${A.serviceAddress} `), rules);
+  });
+});
+
+describe('netns fabric: links between networks (VPC peering)', { skip: unable, timeout: 120_000 }, () => {
+  let f: NetnsFabric;
+  const vpcC = `vpc-${hex(8)}c`;
+  const vpcD = `vpc-${hex(8)}d`;
+  const linkId = `pcx-${hex(8)}`;
+  const nic = (vpcId: string, second: number, subnet: number, instance: string): PlugRequest => ({
+    interfaceId: `eni-${hex(8)}`,
+    instanceId: instance,
+    vpcId,
+    subnetId: `subnet-${vpcId.slice(4)}-${subnet}`,
+    subnetCidr: `10.${second}.${subnet}.0/24`,
+    mac: `02:${hex(5).match(/../g)!.join(':')}`,
+    privateIps: [`10.${second}.${subnet}.10`],
+    deviceIndex: 0,
+  });
+  const c1r = nic(vpcC, 60, 1, `i-${hex(8)}c1`);
+  const c2r = nic(vpcC, 60, 2, `i-${hex(8)}c2`);
+  const d1r = nic(vpcD, 61, 1, `i-${hex(8)}d1`);
+  let c1: PluggedInterface;
+  let c2: PluggedInterface;
+  let d1: PluggedInterface;
+  const children: ChildProcess[] = [];
+  const there: LinkRoute = { vpcId: vpcC, source: '10.60.1.0/24', destination: '10.61.0.0/16' };
+  const back: LinkRoute = { vpcId: vpcD, source: '10.61.1.0/24', destination: '10.60.1.0/24' };
+
+  before(async () => {
+    f = fabric();
+    await f.ensureNetwork({ vpcId: vpcC, cidrBlock: '10.60.0.0/16' });
+    await f.ensureNetwork({ vpcId: vpcD, cidrBlock: '10.61.0.0/16' });
+    c1 = await f.plug(c1r);
+    c2 = await f.plug(c2r);
+    d1 = await f.plug(d1r);
+    children.push(await listenIn(d1.netns, 7100, 'd1'), await listenIn(c1.netns, 7100, 'c1'));
+  });
+  after(async () => {
+    for (const c of children) c.kill('SIGKILL');
+  });
+
+  it('unlinked networks do not reach each other', async () => {
+    assert.equal(await ping(c1.netns, '10.61.1.10'), false);
+    assert.equal(await fetchFromNs(c1.netns, '10.61.1.10', 7100), 'timeout');
+  });
+
+  it('a route one way only gets no reply back: no TCP connection', async () => {
+    await f.connect({ linkId, networks: [vpcC, vpcD], routes: [there] });
+    assert.equal(await ping(c1.netns, '10.61.1.10'), false);
+    assert.match(await fetchFromNs(c1.netns, '10.61.1.10', 7100), /^(timeout|error)/);
+  });
+
+  it('with the mirror route both ways work, private addresses unchanged; a subnet without a route stays out', async () => {
+    await f.connect({ linkId, networks: [vpcC, vpcD], routes: [there, back] });
+    assert.equal(await ping(c1.netns, '10.61.1.10'), true, 'c1 → d1');
+    assert.equal(await fetchFromNs(c1.netns, '10.61.1.10', 7100), 'd1 10.60.1.10', 'd1 sees c1 by its private address');
+    assert.equal(await fetchFromNs(d1.netns, '10.60.1.10', 7100), 'c1 10.61.1.10', 'd1 → c1 (back is a route too)');
+    // c2's subnet has no route to D, and D's route back covers c1's subnet only
+    assert.equal(await ping(c2.netns, '10.61.1.10'), false, 'c2 ↛ d1');
+    assert.equal(await ping(d1.netns, '10.60.2.10'), false, 'd1 ↛ c2');
+  });
+
+  it('a restarted fabric finds the link and its routes; taking a route away cuts that way at once', async () => {
+    const again = fabric();
+    const l = (await again.list()).links.find((x) => x.linkId === linkId);
+    assert.ok(l, 'the link is found again');
+    assert.deepEqual(l.routes.map((r) => `${r.source}>${r.destination}`).sort(), ['10.60.1.0/24>10.61.0.0/16', '10.61.1.0/24>10.60.1.0/24']);
+    await again.connect({ linkId, networks: [vpcC, vpcD], routes: [there] });
+    assert.equal(await ping(c1.netns, '10.61.1.10'), false, 'the route back is gone');
+    await again.close();
+  });
+
+  it('disconnect cuts the path and leaves no veth or rule of the link in either router', async () => {
+    const g = fabric();
+    await g.connect({ linkId, networks: [vpcC, vpcD], routes: [there, back] });
+    assert.equal(await ping(c1.netns, '10.61.1.10'), true);
+    await g.disconnect(linkId);
+    assert.equal(await ping(c1.netns, '10.61.1.10'), false);
+    for (const i of [c1, d1]) {
+      const router = await routerOf(i);
+      const links = JSON.parse((await run('ip', ['-n', router, '-j', 'link', 'show'])).stdout) as { ifname: string }[];
+      assert.ok(!links.some((x) => x.ifname.startsWith('p')), `no link veth left in ${router}`);
+      const rules = (await run('ip', ['-n', router, 'rule', 'show'])).stdout;
+      assert.doesNotMatch(rules, /lookup 13\d{8}/, `no link rule left in ${router}:\n${rules}`);
+    }
+    await g.close();
   });
 });
 

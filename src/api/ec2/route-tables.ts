@@ -310,6 +310,7 @@ const deleteRouteTable = action((ctx, input: DeleteRouteTableRequest) => {
     throw new Ec2Error('DependencyViolation', `The routeTable '${table.RouteTableId}' has dependencies and cannot be deleted.`);
   }
   tables(ctx).delete(ctx.region, table.RouteTableId);
+  ctx.notify(KINDS.routeTable.name, table.RouteTableId);
   ctx.store.tags.removeAll(ctx.region, table.RouteTableId);
   return {};
 });

@@ -61,6 +61,7 @@ import { type SecurityGroupRecord } from '../../resources/ec2/records.js';
 import { requireResource, requireResources, requireWellFormed } from '../../resources/ec2/registry.js';
 import { tagSpecificationTags, tagsField } from './tags.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
+import { peerings } from '../../resources/ec2/vpc-peering.js';
 import type { SecurityGroupRuleRecord } from '../../resources/ec2/records.js';
 import { addRules, ALLOW_ALL_EGRESS, deleteSecurityGroupRecords, groups, newGroupRecord, removeRules, rulesCol, rulesOfGroup, securityGroupsOfVpc, syncPermissions } from '../../resources/ec2/security-groups.js';
 import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
@@ -94,7 +95,16 @@ function targetGroup(ctx: RequestContext, input: { GroupId?: string; GroupName?:
   throw new Ec2Error('MissingParameter', 'The request must contain the parameter groupName or groupId');
 }
 
-/** Resolves UserIdGroupPairs to groups of the same VPC. */
+/** Whether an active peering connection joins two VPCs of the caller's region. */
+function peeredInRegion(ctx: RequestContext, a: string, b: string): boolean {
+  return peerings(ctx).list(ctx.region).some((p) => {
+    if (p.Status.Code !== 'active' || p.RequesterVpcInfo.Region !== ctx.region || p.AccepterVpcInfo.Region !== ctx.region) return false;
+    const sides = [p.RequesterVpcInfo.VpcId, p.AccepterVpcInfo.VpcId];
+    return sides.includes(a) && sides.includes(b);
+  });
+}
+
+/** Resolves UserIdGroupPairs to groups of the same VPC, or of a VPC peered with it in the region. */
 function pairResolver(ctx: RequestContext, vpcId: string): GroupResolver {
   return (pair: GroupPairInput) => {
     if (pair.UserId !== undefined && pair.UserId !== '' && pair.UserId !== ctx.accountId) {
@@ -105,7 +115,8 @@ function pairResolver(ctx: RequestContext, vpcId: string): GroupResolver {
       requireWellFormed(KINDS.securityGroup, pair.GroupId);
       g = groups(ctx).get(ctx.region, pair.GroupId);
       if (!g) throw groupNotFound(pair.GroupId);
-      if (g.VpcId !== vpcId) {
+      // a group of another VPC: only across an active peering connection within the region (as EC2)
+      if (g.VpcId !== vpcId && !peeredInRegion(ctx, vpcId, g.VpcId!)) {
         throw new Ec2Error('InvalidGroup.NotFound', 'You have specified two resources that belong to different networks.');
       }
     } else if (pair.GroupName !== undefined && pair.GroupName !== '') {

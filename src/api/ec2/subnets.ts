@@ -216,6 +216,7 @@ const deleteSubnet = action((ctx, input: DeleteSubnetRequest) => {
     throw new Ec2Error('DependencyViolation', `The subnet '${subnet.SubnetId}' has dependencies and cannot be deleted.`);
   }
   subnets(ctx).delete(ctx.region, subnet.SubnetId);
+  ctx.notify(KINDS.subnet.name, subnet.SubnetId);
   removeSubnetAssociations(ctx, subnet.SubnetId);
   removeSubnetFromAcls(ctx, subnet.SubnetId);
   deleteReservationsOf(ctx, subnet.SubnetId);

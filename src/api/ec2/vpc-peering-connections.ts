@@ -7,8 +7,8 @@
  * when the peer VPC is missing or their IPv4 blocks overlap), an accepted one
  * provisioning → active, a deleted one deleting → deleted
  * (resources/ec2/vpc-peering.ts). CreateRoute takes VpcPeeringConnectionId
- * (route-targets.ts). Recorded only: peered VPCs do not reach each other on
- * the host's fabric.
+ * (route-targets.ts). An active connection carries what both sides' route
+ * tables route to it (reconcile/peering-links.ts: a link on the fabric).
  */
 import type {
   AcceptVpcPeeringConnectionRequest,

@@ -8,11 +8,19 @@
  *   <prefix>-<instance>  an instance's namespace (all its NICs: eth0, eth1…)
  *   b<14 hex>            a subnet's bridge, in the router namespace
  *   v<14 hex>            an interface's bridge port, in the router namespace
+ *   p<14 hex>            a link's veth (a VPC peering connection), both ends so named,
+ *                        one in each of the two router namespaces
  *
  * Each VPC gets a transit /30 out of 100.127.0.0/16 (slot n: 100.127.0.0 + 4n):
  * .1 on the host side is the VPC's service address, .2 the router's uplink.
  * Its policy-routing table is TABLE_BASE + n; its ip rule has the prefix's
  * priority (rulePriority), which is how the fabric tells its rules apart.
+ *
+ * A link's routes are ip rules inside the sending router's namespace,
+ * `from <source> to <destination> lookup <linkTable>` at linkRulePriority (longer
+ * destinations first, as a route table's longest match), the table holding one
+ * route: default via LINK_GATEWAY (an address nobody has, its neighbour entry
+ * the far end's MAC) out of the link's veth.
  */
 import { createHash } from 'node:crypto';
 import { formatIpv4 } from '../../domain/cidr.js';
@@ -59,6 +67,28 @@ export function bridgeName(subnetId: string): string {
 
 export function portName(interfaceId: string): string {
   return `v${hashHex(interfaceId, 14)}`;
+}
+
+export function linkIfname(linkId: string): string {
+  return `p${hashHex(linkId, 14)}`;
+}
+
+/** The MAC of a link's end in the router of `vpcId` (locally administered). */
+export function linkMac(linkId: string, vpcId: string): string {
+  return `02:${hashHex(`mac ${linkId} ${vpcId}`, 10).match(/../g)!.join(':')}`;
+}
+
+/** The routing table (inside a router namespace) a link's rules look up: 0x50000000 + 24 bits of the id's hash. */
+export function linkTable(linkId: string): number {
+  return 0x5000_0000 + parseInt(hashHex(`table ${linkId}`, 6), 16);
+}
+
+/** The next hop of every link route: no interface has it, each link's veth has a permanent neighbour entry for it. */
+export const LINK_GATEWAY = '169.254.0.1';
+
+/** The ip rule priority (inside a router namespace) of a link route to a /`prefix`: longer prefixes first. */
+export function linkRulePriority(destinationPrefix: number): number {
+  return 1000 + (32 - destinationPrefix);
 }
 
 export function isTransitIfname(prefix: string, name: string): boolean {
@@ -119,6 +149,19 @@ export interface PortAlias {
   instanceId: string;
   subnetId: string;
   deviceIndex: number;
+}
+
+export interface LinkAlias {
+  linkId: string;
+  /** the network at the other end */
+  peerVpcId: string;
+}
+
+export const linkAlias = (prefix: string, a: LinkAlias): string => `${prefix} link ${a.linkId} ${a.peerVpcId}`;
+
+export function parseLinkAlias(prefix: string, alias: string | undefined): LinkAlias | undefined {
+  const w = words(prefix, 'link', alias, 2);
+  return w ? { linkId: w[0]!, peerVpcId: w[1]! } : undefined;
 }
 
 export const netAlias = (prefix: string, a: NetAlias): string => `${prefix} net ${a.vpcId} ${a.cidrBlock}`;

@@ -1,6 +1,7 @@
 /**
  * The mock fabric: the books a real fabric keeps (networks, plugged
- * interfaces, public IP mappings), in memory, with the same refusals.
+ * interfaces, public IP mappings, links between networks), in memory, with
+ * the same refusals.
  * Namespaces are named `ocns-<eni>`; nothing is created on the host.
  */
 import { Emitter, type ProbeResult } from '../../compute/driver.js';
@@ -15,7 +16,10 @@ import {
   type PluggedInterface,
   type PlugRequest,
   type PublicIpMapping,
+  type NetworkLink,
+  checkLink,
   checkReaddress,
+  routeKey,
 } from '../fabric.js';
 
 const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/i;
@@ -25,6 +29,7 @@ export class MockFabric implements Fabric {
   private readonly networks = new Map<string, NetworkSpec>();
   private readonly plugged = new Map<string, { req: PlugRequest; iface: PluggedInterface }>();
   private readonly mappings = new Map<string, PublicIpMapping>();
+  private readonly links = new Map<string, NetworkLink>();
   /** "<vpc> mac <mac>" / "<vpc> ip <address>" → the interface holding it */
   private readonly owners = new Map<string, string>();
   /** instance → its plugged interfaces; interface → its public IPs (list() by instance stays O(own)) */
@@ -57,6 +62,8 @@ export class MockFabric implements Fabric {
     if (!this.networks.has(vpcId)) return;
     const users = [...this.plugged.values()].filter((p) => p.req.vpcId === vpcId).length;
     if (users > 0) throw new FabricError('in-use', vpcId, `network ${vpcId} has ${users} interface(s) plugged`);
+    const link = [...this.links.values()].find((l) => l.networks.includes(vpcId));
+    if (link) throw new FabricError('in-use', vpcId, `network ${vpcId} is joined by ${link.linkId}`);
     this.networks.delete(vpcId);
   }
 
@@ -164,13 +171,52 @@ export class MockFabric implements Fabric {
     this.ipsByInterface.get(m.interfaceId)?.delete(publicIp);
   }
 
+  async connect(link: NetworkLink): Promise<void> {
+    this.op(`connect ${link.linkId}`);
+    // a network's own CIDRs: its VPC CIDR and the subnets plugged outside it
+    const own = (vpcId: string): string[] => {
+      const out = [this.networks.get(vpcId)?.cidrBlock ?? ''];
+      for (const p of this.plugged.values()) if (p.req.vpcId === vpcId) out.push(p.req.subnetCidr);
+      return out;
+    };
+    const routes = checkLink(link, own);
+    for (const vpcId of link.networks) if (!this.networks.has(vpcId)) throw new FabricError('not-found', vpcId, `no network ${vpcId}`);
+    const have = this.links.get(link.linkId);
+    if (have && !sameNetworks(have, link)) throw new FabricError('conflict', link.linkId, `${link.linkId} joins ${have.networks.join(' and ')}`);
+    const taken = new Map<string, string>();
+    for (const l of this.links.values()) if (l.linkId !== link.linkId) for (const r of l.routes) taken.set(routeKey(r), l.linkId);
+    for (const r of routes) {
+      const other = taken.get(routeKey(r));
+      if (other) throw new FabricError('conflict', link.linkId, `route ${routeKey(r)} is ${other}'s`);
+    }
+    this.links.set(link.linkId, { linkId: link.linkId, networks: [link.networks[0], link.networks[1]], routes });
+  }
+
+  async disconnect(linkId: string): Promise<void> {
+    this.op(`disconnect ${linkId}`);
+    this.links.delete(linkId);
+  }
+
+  /** Whether traffic from `from` (an address of network `fromVpc`) to `to` crosses a link into `toVpc` (for tests): a route of a link joining the two matches. */
+  routes(fromVpc: string, from: string, toVpc: string, to: string): boolean {
+    const a = parseIpv4(from);
+    const b = parseIpv4(to);
+    if (a === undefined || b === undefined) return false;
+    return [...this.links.values()].some(
+      (l) => l.networks.includes(fromVpc) && l.networks.includes(toVpc) && fromVpc !== toVpc &&
+        l.routes.some((r) => r.vpcId === fromVpc && ipInCidr(a, parseCidr4(r.source)!) && ipInCidr(b, parseCidr4(r.destination)!)),
+    );
+  }
+
   async list(filter: { instanceId?: string } = {}): Promise<FabricInventory> {
     this.checkOpen();
     const want = filter.instanceId;
     const networks = [...this.networks.values()].map((n) => ({ ...n }));
+    const links = [...this.links.values()].map(copyLink);
     if (want === undefined) {
       return {
         networks,
+        links,
         interfaces: [...this.plugged.values()].map((p) => ({ ...p.iface, addresses: [...p.iface.addresses] })),
         publicIps: [...this.mappings.values()].map((m) => ({ ...m })),
       };
@@ -182,7 +228,7 @@ export class MockFabric implements Fabric {
       interfaces.push({ ...p.iface, addresses: [...p.iface.addresses] });
       for (const ip of this.ipsByInterface.get(id) ?? []) publicIps.push({ ...this.mappings.get(ip)! });
     }
-    return { networks, interfaces, publicIps };
+    return { networks, interfaces, publicIps, links };
   }
 
   /** The host loses an interface behind the fabric's back (for tests): gone, reported as an event. */
@@ -234,4 +280,12 @@ function samePlug(a: PlugRequest, b: PlugRequest): boolean {
     a.deviceIndex === b.deviceIndex &&
     a.privateIps.join(',') === b.privateIps.join(',')
   );
+}
+
+function sameNetworks(a: NetworkLink, b: NetworkLink): boolean {
+  return [...a.networks].sort().join(' ') === [...b.networks].sort().join(' ');
+}
+
+function copyLink(l: NetworkLink): NetworkLink {
+  return { linkId: l.linkId, networks: [l.networks[0], l.networks[1]], routes: l.routes.map((r) => ({ ...r })) };
 }

@@ -10,7 +10,10 @@
  *    udp and tcp 53) rewritten to the service address, source unchanged, their
  *    connections marked SERVICE_CT_MARK (the firewall does not filter them);
  *  - forward filter: without egress, only traffic to the VPC's networks, the
- *    public pool and the rewritten services passes.
+ *    public pool and the rewritten services passes, and what the link routes
+ *    send out of a link's veth (VPC peering); nothing for a linked network's
+ *    blocks goes up the uplink (a reply whose mirror route is missing is
+ *    dropped here, not sent to the host).
  * The script replaces the whole table atomically (create-if-missing, delete,
  * create), so each change is one transaction.
  *
@@ -21,6 +24,7 @@
  * hostEgressRuleset: only with egress on — masquerade of the transit traffic
  * leaving the host, and a forward filter admitting it. Never applied in tests.
  */
+import { contains, parseCidr4 } from '../../domain/cidr.js';
 import { NAT_TABLE, UPLINK } from './fabric-names.js';
 
 /**
@@ -43,6 +47,14 @@ export interface RouterRules {
   /** public → private, 1:1 */
   mappings: { publicIp: string; privateIp: string }[];
   egress: boolean;
+  /** the links (VPC peering) of this router: their veth and the other network's blocks */
+  links?: { ifname: string; blocks: string[] }[];
+}
+
+/** The blocks with those inside another one left out (an anonymous nft set refuses overlapping intervals). */
+function outermost(blocks: readonly string[]): string[] {
+  const parsed = [...new Set(blocks)].map((b) => [b, parseCidr4(b)] as const).filter((x): x is readonly [string, NonNullable<ReturnType<typeof parseCidr4>>] => x[1] !== undefined);
+  return parsed.filter(([b, c]) => !parsed.some(([o, d]) => o !== b && contains(d, c) && !(contains(c, d) && o > b))).map(([b]) => b).sort();
 }
 
 export const METADATA_ADDRESS = '169.254.169.254';
@@ -55,6 +67,8 @@ export function routerRuleset(r: RouterRules): string {
   const sorted = [...r.mappings].sort((a, b) => a.publicIp.localeCompare(b.publicIp));
   const pub2priv = sorted.map((m) => `${m.publicIp} : ${m.privateIp}`);
   const priv2pub = sorted.map((m) => `${m.privateIp} : ${m.publicIp}`);
+  const links = [...(r.links ?? [])].sort((a, b) => a.ifname.localeCompare(b.ifname));
+  const linked = outermost(links.flatMap((l) => l.blocks));
   const lines = [
     `table ip ${NAT_TABLE} { }`,
     `delete table ip ${NAT_TABLE}`,
@@ -78,9 +92,11 @@ export function routerRuleset(r: RouterRules): string {
     `  }`,
     `  chain forward {`,
     `    type filter hook forward priority filter; policy drop;`,
+    ...(linked.length > 0 ? [`    oifname "${UPLINK}" ip daddr { ${linked.join(', ')} } drop`] : []),
     `    ct state established,related accept`,
     `    ct state invalid drop`,
     `    ip daddr @nets accept`,
+    ...(links.length > 0 ? [`    oifname { ${links.map((l) => `"${l.ifname}"`).join(', ')} } accept`] : []),
     `    ip daddr ${r.publicPool} accept`,
     `    ct status dnat ip daddr ${sa} accept`,
     ...(r.egress ? [`    oifname "${UPLINK}" ip daddr != ${sa} accept`] : []),

@@ -38,7 +38,11 @@ import {
   type PluggedInterface,
   type PlugRequest,
   type PublicIpMapping,
+  type LinkRoute,
+  type NetworkLink,
+  checkLink,
   checkReaddress,
+  routeKey,
 } from '../fabric.js';
 import {
   NAT_TABLE,
@@ -49,7 +53,14 @@ import {
   isOwnNs,
   isRouterNs,
   isTransitIfname,
+  LINK_GATEWAY,
+  linkAlias,
+  linkIfname,
+  linkMac,
+  linkRulePriority,
+  linkTable,
   netAlias,
+  parseLinkAlias,
   parseNetAlias,
   parsePortAlias,
   parseSubnetAlias,
@@ -80,6 +91,7 @@ import {
   netnsExists,
   listRoutes,
   listRules,
+  listRulesIn,
   nftApply,
   nftMapElements,
   sysctlInNs,
@@ -122,6 +134,15 @@ interface Plug {
   iface: PluggedInterface;
 }
 
+/** A link as made: its veth (one name, an end in each router) and its routes (canonical). */
+interface Link {
+  linkId: string;
+  networks: [string, string];
+  ifname: string;
+  table: number;
+  routes: LinkRoute[];
+}
+
 export class NetnsFabric implements Fabric {
   readonly name = 'netns';
   readonly prefix: string;
@@ -135,6 +156,7 @@ export class NetnsFabric implements Fabric {
   private readonly networks = new Map<string, Net>();
   private readonly plugged = new Map<string, Plug>();
   private readonly mappings = new Map<string, PublicIpMapping>();
+  private readonly links = new Map<string, Link>();
   private loaded = false;
   private closed = false;
   private chain: Promise<unknown> = Promise.resolve();
@@ -192,6 +214,8 @@ export class NetnsFabric implements Fabric {
       if (!net) return;
       const users = [...this.plugged.values()].filter((p) => p.req.vpcId === vpcId).length;
       if (users > 0) throw new FabricError('in-use', vpcId, `network ${vpcId} has ${users} interface(s) plugged`);
+      const link = [...this.links.values()].find((l) => l.networks.includes(vpcId));
+      if (link) throw new FabricError('in-use', vpcId, `network ${vpcId} is joined by ${link.linkId}`);
       await this.failing(vpcId, () => this.teardownNetwork(net.ns, net.hostIf, net.transit));
       this.networks.delete(vpcId);
     });
@@ -323,6 +347,65 @@ export class NetnsFabric implements Fabric {
     });
   }
 
+  // ---------------------------------------------------------------- links
+
+  connect(link: NetworkLink): Promise<void> {
+    return this.serial(async () => {
+      const id = link.linkId;
+      if (!validId(id)) throw new FabricError('invalid', id, `malformed link id ${id}`);
+      const routes = checkLink(link, (vpcId) => {
+        const n = this.networks.get(vpcId);
+        return n ? this.networksOf(n) : [];
+      });
+      const [a, b] = link.networks.map((v) => {
+        const n = this.networks.get(v);
+        if (!n) throw new FabricError('not-found', v, `no network ${v}`);
+        return n;
+      }) as [Net, Net];
+      const have = this.links.get(id);
+      if (have && [...have.networks].sort().join(' ') !== [...link.networks].sort().join(' ')) {
+        throw new FabricError('conflict', id, `${id} joins ${have.networks.join(' and ')}`);
+      }
+      const taken = new Map<string, string>();
+      for (const l of this.links.values()) if (l.linkId !== id) for (const r of l.routes) taken.set(routeKey(r), l.linkId);
+      for (const r of routes) {
+        const other = taken.get(routeKey(r));
+        if (other) throw new FabricError('conflict', id, `route ${routeKey(r)} is ${other}'s`);
+      }
+      const table = linkTable(id);
+      for (const l of this.links.values()) {
+        if (l.linkId !== id && l.table === table && l.networks.some((v) => link.networks.includes(v))) {
+          throw new FabricError('failed', id, `${id} and ${l.linkId} would share routing table ${table}`);
+        }
+      }
+      await this.failing(id, async () => {
+        let made = have;
+        if (!made) {
+          made = await this.createLink(id, a, b);
+          this.links.set(id, made);
+        }
+        await this.setLinkRoutes(made, routes);
+        await this.applyRules(a);
+        await this.applyRules(b);
+      });
+    });
+  }
+
+  disconnect(linkId: string): Promise<void> {
+    return this.serial(async () => {
+      const l = this.links.get(linkId);
+      if (!l) return;
+      await this.failing(linkId, async () => {
+        await this.setLinkRoutes(l, []);
+        const [a, b] = l.networks.map((v) => this.networks.get(v));
+        if (a) await ipQuiet(a.ns, ['link', 'del', 'dev', l.ifname]);
+        if (b) await ipQuiet(b.ns, ['link', 'del', 'dev', l.ifname]);
+        this.links.delete(linkId);
+        for (const n of [a, b]) if (n) await this.applyRules(n);
+      });
+    });
+  }
+
   // ---------------------------------------------------------------- inventory
 
   list(filter: { instanceId?: string } = {}): Promise<FabricInventory> {
@@ -333,7 +416,8 @@ export class NetnsFabric implements Fabric {
       const interfaces = [...this.plugged.values()].filter((p) => want === undefined || p.req.instanceId === want).map((p) => copyIface(p.iface));
       const ids = new Set(interfaces.map((i) => i.interfaceId));
       const publicIps = [...this.mappings.values()].filter((m) => want === undefined || ids.has(m.interfaceId)).map((m) => ({ ...m }));
-      return { networks, interfaces, publicIps };
+      const links = [...this.links.values()].map((l) => ({ linkId: l.linkId, networks: [l.networks[0], l.networks[1]] as [string, string], routes: l.routes.map((r) => ({ ...r })) }));
+      return { networks, interfaces, publicIps, links };
     });
   }
 
@@ -350,6 +434,7 @@ export class NetnsFabric implements Fabric {
     this.networks.clear();
     this.plugged.clear();
     this.mappings.clear();
+    this.links.clear();
     this.loaded = true;
     this.hostTablesApplied = false;
   }
@@ -418,7 +503,62 @@ export class NetnsFabric implements Fabric {
       vpcDns: formatIpv4(networkAddress(vpc) + 2),
       mappings: [...this.mappings.values()].filter((m) => m.vpcId === n.spec.vpcId),
       egress: this.egress,
+      links: [...this.links.values()]
+        .filter((l) => l.networks.includes(n.spec.vpcId))
+        .map((l) => {
+          const peer = this.networks.get(l.networks[0] === n.spec.vpcId ? l.networks[1] : l.networks[0]);
+          const sent = l.routes.filter((r) => r.vpcId === n.spec.vpcId).map((r) => r.destination);
+          return { ifname: l.ifname, blocks: [...(peer ? this.networksOf(peer) : []), ...sent] };
+        }),
     });
+  }
+
+  /** The veth of a link, an end in each router, each with a permanent neighbour for LINK_GATEWAY (the other end's MAC) and the link's table routing there. */
+  private async createLink(linkId: string, a: Net, b: Net): Promise<Link> {
+    const ifname = linkIfname(linkId);
+    const table = linkTable(linkId);
+    // a half-made earlier try is made again from scratch
+    await ipQuiet(a.ns, ['link', 'del', 'dev', ifname]);
+    await ipQuiet(b.ns, ['link', 'del', 'dev', ifname]);
+    const macA = linkMac(linkId, a.spec.vpcId);
+    const macB = linkMac(linkId, b.spec.vpcId);
+    try {
+      await ipBatch(a.ns, [`link add ${ifname} address ${macA} mtu ${MTU} type veth peer name ${ifname} address ${macB} mtu ${MTU} netns ${b.ns}`]);
+      for (const [n, peerMac] of [[a, macB], [b, macA]] as const) {
+        await ipBatch(n.ns, [
+          `link set ${ifname} up`,
+          `neigh replace ${LINK_GATEWAY} lladdr ${peerMac} dev ${ifname} nud permanent`,
+          `route replace default via ${LINK_GATEWAY} dev ${ifname} onlink table ${table}`,
+        ]);
+      }
+      // the aliases last: a link without them is not adopted by scan()
+      await ip(a.ns, ['link', 'set', 'dev', ifname, 'alias', linkAlias(this.prefix, { linkId, peerVpcId: b.spec.vpcId })]);
+      await ip(b.ns, ['link', 'set', 'dev', ifname, 'alias', linkAlias(this.prefix, { linkId, peerVpcId: a.spec.vpcId })]);
+    } catch (e) {
+      await ipQuiet(a.ns, ['link', 'del', 'dev', ifname]);
+      await ipQuiet(b.ns, ['link', 'del', 'dev', ifname]);
+      throw e;
+    }
+    return { linkId, networks: [a.spec.vpcId, b.spec.vpcId], ifname, table, routes: [] };
+  }
+
+  /** The link's ip rules made what `routes` says (in each sender's router): the ones no longer given deleted, the new ones added. */
+  private async setLinkRoutes(l: Link, routes: LinkRoute[]): Promise<void> {
+    const want = new Set(routes.map(routeKey));
+    const have = new Set(l.routes.map(routeKey));
+    const rule = (r: LinkRoute) => `pref ${linkRulePriority(Number(r.destination.split('/')[1]))} from ${r.source} to ${r.destination} lookup ${l.table}`;
+    for (const r of l.routes.filter((x) => !want.has(routeKey(x)))) {
+      const n = this.networks.get(r.vpcId);
+      if (n) await ipQuiet(n.ns, ['rule', 'del', ...rule(r).split(' ')]);
+      l.routes = l.routes.filter((x) => routeKey(x) !== routeKey(r));
+    }
+    for (const r of routes.filter((x) => !have.has(routeKey(x)))) {
+      const n = this.networks.get(r.vpcId)!;
+      // a rule left by an earlier try that did not finish is not added twice
+      await ipQuiet(n.ns, ['rule', 'del', ...rule(r).split(' ')]);
+      await ip(n.ns, ['rule', 'add', ...rule(r).split(' ')]);
+      l.routes.push({ ...r });
+    }
   }
 
   private async applyRules(n: Net): Promise<void> {
@@ -634,6 +774,8 @@ export class NetnsFabric implements Fabric {
     this.networks.clear();
     this.plugged.clear();
     this.mappings.clear();
+    this.links.clear();
+    const ends: { linkId: string; peerVpcId: string; vpcId: string; ns: string }[] = [];
     const namespaces = new Set(await listNetns());
     for (const l of await listLinks(undefined)) {
       if (!isTransitIfname(this.prefix, l.ifname)) continue;
@@ -690,6 +832,43 @@ export class NetnsFabric implements Fabric {
         const owner = [...this.plugged.values()].find((p) => p.req.vpcId === a.vpcId && p.req.privateIps.includes(priv));
         if (owner) this.mappings.set(pub, { publicIp: pub, privateIp: priv, interfaceId: owner.req.interfaceId, vpcId: a.vpcId });
       }
+      for (const l of links) {
+        const la = parseLinkAlias(this.prefix, l.ifalias);
+        if (la && linkIfname(la.linkId) === l.ifname) ends.push({ ...la, vpcId: a.vpcId, ns });
+      }
+    }
+    await this.adoptLinks(ends);
+  }
+
+  /**
+   * Links whose two ends are found (each naming the other's network) are adopted with the
+   * routes their rules hold; a lone end (the other router gone, or a link half made) is removed.
+   */
+  private async adoptLinks(ends: { linkId: string; peerVpcId: string; vpcId: string; ns: string }[]): Promise<void> {
+    const rulesOf = new Map<string, Awaited<ReturnType<typeof listRulesIn>>>();
+    const rules = async (ns: string) => {
+      let r = rulesOf.get(ns);
+      if (!r) rulesOf.set(ns, (r = await listRulesIn(ns).catch(() => [])));
+      return r;
+    };
+    for (const e of ends) {
+      if (this.links.has(e.linkId)) continue;
+      const other = ends.find((o) => o !== e && o.linkId === e.linkId && o.vpcId === e.peerVpcId && o.peerVpcId === e.vpcId);
+      const ifname = linkIfname(e.linkId);
+      const table = linkTable(e.linkId);
+      if (!other) {
+        for (const r of (await rules(e.ns)).filter((x) => x.table === String(table))) await ipQuiet(e.ns, ['rule', 'del', 'pref', String(r.priority), 'lookup', r.table]);
+        await ipQuiet(e.ns, ['link', 'del', 'dev', ifname]);
+        continue;
+      }
+      const routes: LinkRoute[] = [];
+      for (const side of [e, other]) {
+        for (const r of await rules(side.ns)) {
+          if (r.table !== String(table) || r.src === undefined || r.dst === undefined) continue;
+          routes.push({ vpcId: side.vpcId, source: `${r.src}/${r.srclen ?? 32}`, destination: `${r.dst}/${r.dstlen ?? 32}` });
+        }
+      }
+      this.links.set(e.linkId, { linkId: e.linkId, networks: [e.vpcId, other.vpcId], ifname, table, routes });
     }
   }
 }

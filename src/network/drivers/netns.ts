@@ -24,6 +24,8 @@ export interface RuleInfo {
   priority: number;
   src?: string;
   srclen?: number;
+  dst?: string;
+  dstlen?: number;
   table: string;
 }
 
@@ -140,6 +142,12 @@ export async function linkNames(ns: string | undefined): Promise<Set<string>> {
 
 export async function listRules(): Promise<RuleInfo[]> {
   const out = await ip(undefined, ['-4', '-j', 'rule', 'show']);
+  return JSON.parse(out || '[]') as RuleInfo[];
+}
+
+/** The IPv4 rules inside a namespace. */
+export async function listRulesIn(ns: string): Promise<RuleInfo[]> {
+  const out = await ip(ns, ['-4', '-j', 'rule', 'show']);
   return JSON.parse(out || '[]') as RuleInfo[];
 }
 

@@ -10,8 +10,10 @@ export function tables(ctx: ResourceContext) {
   return ctx.store.collection(KINDS.routeTable);
 }
 
+/** Stores the table and tells the reconcilers (what a VPC peering connection carries follows its routes and associations). */
 export function save(ctx: ResourceContext, table: RouteTableRecord): void {
   tables(ctx).put(ctx.region, table.RouteTableId, table);
+  ctx.notify(KINDS.routeTable.name, table.RouteTableId);
 }
 
 /** The local routes of a VPC: one per IPv4 and IPv6 CIDR block. */
@@ -86,6 +88,7 @@ export function removeSubnetAssociations(ctx: ResourceContext, subnetId: string)
 export function deleteRouteTablesOf(ctx: ResourceContext, vpcId: string): void {
   for (const t of routeTablesOf(ctx, vpcId)) {
     tables(ctx).delete(ctx.region, t.RouteTableId);
+    ctx.notify(KINDS.routeTable.name, t.RouteTableId);
     ctx.store.tags.removeAll(ctx.region, t.RouteTableId);
   }
 }

@@ -201,6 +201,8 @@ export function insertSubnet(ctx: ResourceContext, vpc: VpcRecord, spec: NewSubn
   };
   subnets(ctx).put(ctx.region, subnetId, record);
   associateWithDefaultAcl(ctx, vpc.VpcId, subnetId);
+  // a subnet on a main table with routes to a peering connection sends over it at once
+  ctx.notify(KINDS.subnet.name, subnetId);
   return record;
 }
 
