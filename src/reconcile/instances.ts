@@ -693,14 +693,17 @@ export class InstanceReconciler implements Reconciler {
   private async prepareVolumes(region: string, rec: StoredInstance): Promise<DiskSpec[]> {
     const id = rec.InstanceId;
     const blockDevices: DiskSpec[] = [];
-    for (const v of this.volumesOf(region, rec)) {
-      await this.ensureVolume(region, v);
-      const path = await this.blockStore.attach(v.volumeId, id, { shared: v.shared === true });
-      const disk: DiskSpec = { deviceName: v.deviceName, path, root: v.root };
-      if (v.limits) disk.limits = v.limits;
-      blockDevices.push(disk);
-    }
+    for (const v of this.volumesOf(region, rec)) blockDevices.push(await this.diskFor(region, id, v, v.root));
     return blockDevices;
+  }
+
+  /** A volume made ready for the instance (created if need be, attached on the host) as the device its machine gets. */
+  private async diskFor(region: string, id: string, v: InstanceVolume, root: boolean): Promise<DiskSpec> {
+    await this.ensureVolume(region, v);
+    const path = await this.blockStore.attach(v.volumeId, id, { shared: v.shared === true });
+    const disk: DiskSpec = { deviceName: v.deviceName, path, root };
+    if (v.limits) disk.limits = v.limits;
+    return disk;
   }
 
   /** The volume's bytes on the host: made now if missing (one made before, maybe grown since, is taken as it is). */
@@ -740,11 +743,7 @@ export class InstanceReconciler implements Reconciler {
           prepared ??= this.volumesOf(region, rec);
           const vol = prepared.find((x) => x.volumeId === v.VolumeId);
           if (!vol) continue;
-          await this.ensureVolume(region, vol);
-          const path = await this.blockStore.attach(v.VolumeId, id, { shared: vol.shared === true });
-          const disk: DiskSpec = { deviceName: vol.deviceName, path, root: false };
-          if (vol.limits) disk.limits = vol.limits;
-          await this.driver.attachDisk(id, disk);
+          await this.driver.attachDisk(id, await this.diskFor(region, id, vol, false));
         }
         changed = (await this.commitVolume(region, v.VolumeId, id, 'attaching', (ctx, r) => finishAttach(ctx, r, id))) || changed;
       } else if (a.State === 'detaching') {

@@ -113,26 +113,28 @@ export function volumesOfInstance(ctx: Pick<ResourceContext, 'store' | 'region'>
   return volumeCollection(ctx).find(ctx.region, ATTACHED_INDEX, instanceId);
 }
 
-/** The volumes of an instance with their attachment to it. */
-export function attachedToInstance(ctx: Pick<ResourceContext, 'store' | 'region'>, instanceId: string): { volume: VolumeRecord; attachment: VolumeAttachmentRecord }[] {
-  return volumesOfInstance(ctx, instanceId).flatMap((volume) => {
+/** Each of `volumes` that is attached to the instance, with that attachment. */
+function withAttachmentTo(volumes: readonly VolumeRecord[], instanceId: string): { volume: VolumeRecord; attachment: VolumeAttachmentRecord }[] {
+  return volumes.flatMap((volume) => {
     const attachment = attachmentTo(volume, instanceId);
     return attachment ? [{ volume, attachment }] : [];
   });
 }
 
+/** The volumes of an instance with their attachment to it. */
+export function attachedToInstance(ctx: Pick<ResourceContext, 'store' | 'region'>, instanceId: string): { volume: VolumeRecord; attachment: VolumeAttachmentRecord }[] {
+  return withAttachmentTo(volumesOfInstance(ctx, instanceId), instanceId);
+}
+
 /** The instance's BlockDeviceMappings as its volumes say: root first, then in attach order. */
 export function mappingsOf(volumes: readonly VolumeRecord[], rootDevice: string | undefined, instanceId: string): InstanceBlockDeviceMapping[] {
-  const pairs = volumes.flatMap((v) => {
-    const a = attachmentTo(v, instanceId);
-    return a ? [{ v, a }] : [];
+  const pairs = withAttachmentTo(volumes, instanceId);
+  pairs.sort(({ attachment: x }, { attachment: y }) => {
+    const rx = x.Device === rootDevice ? 0 : 1;
+    const ry = y.Device === rootDevice ? 0 : 1;
+    return rx - ry || x.AttachTime.localeCompare(y.AttachTime) || x.Device.localeCompare(y.Device);
   });
-  pairs.sort((x, y) => {
-    const ra = x.a.Device === rootDevice ? 0 : 1;
-    const rb = y.a.Device === rootDevice ? 0 : 1;
-    return ra - rb || x.a.AttachTime.localeCompare(y.a.AttachTime) || x.a.Device.localeCompare(y.a.Device);
-  });
-  return pairs.map(({ v, a }) => ({
+  return pairs.map(({ volume: v, attachment: a }) => ({
     DeviceName: a.Device,
     Ebs: {
       AttachTime: a.AttachTime as unknown as Date,

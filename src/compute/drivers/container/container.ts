@@ -583,15 +583,22 @@ export class ContainerHypervisor implements Hypervisor {
   /** The device leaves a running guest at once (a mount inside keeps the kernel's hold on it until unmounted); stopped: nothing to do. */
   detachDisk(id: string, deviceName: string): Promise<void> {
     return this.serial(id, async () => {
-      const o = await this.observe(id);
-      if (o === undefined) throw notFound(id);
-      if (o !== 'running') return;
-      const have = await this.currentDisks(id);
-      const d = have.find((x) => x.deviceName === deviceName);
-      if (!d || d.root) return;
+      const found = await this.runningDisk(id, deviceName);
+      if (!found || found.d.root) return;
+      const { have, d } = found;
       await this.unplug(id, d);
       await this.writeDisks(id, have.filter((x) => x !== d));
     });
+  }
+
+  /** A running machine's disks and the one named `deviceName` (undefined when not running or no such disk); not-found for no machine. */
+  private async runningDisk(id: string, deviceName: string): Promise<{ have: DiskEntry[]; d: DiskEntry } | undefined> {
+    const o = await this.observe(id);
+    if (o === undefined) throw notFound(id);
+    if (o !== 'running') return undefined;
+    const have = await this.currentDisks(id);
+    const d = have.find((x) => x.deviceName === deviceName);
+    return d ? { have, d } : undefined;
   }
 
   /**
@@ -602,12 +609,9 @@ export class ContainerHypervisor implements Hypervisor {
    */
   setDiskLimits(id: string, deviceName: string, limits: DiskLimits | undefined): Promise<void> {
     return this.serial(id, async () => {
-      const o = await this.observe(id);
-      if (o === undefined) throw notFound(id);
-      if (o !== 'running') return;
-      const have = await this.currentDisks(id);
-      const d = have.find((x) => x.deviceName === deviceName);
-      if (!d) return;
+      const found = await this.runningDisk(id, deviceName);
+      if (!found) return;
+      const { have, d } = found;
       const dev = await this.pluggedNumbers(id, d);
       if (!dev) return; // an image file (tests): nothing is throttled
       try {
