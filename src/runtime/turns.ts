@@ -80,8 +80,10 @@ function schedulePump(): void {
 
 /**
  * Resumes waiters in order. A resumed waiter runs in the microtasks after its
- * resolve; the check for the next one is queued behind it, so it sees the time
- * that unit took (up to the unit's first wait on I/O).
+ * resolve; the check for the next one waits until the microtasks have drained,
+ * so it sees the time the whole unit took up to its first wait on I/O — its
+ * continuations included (a write's response is serialized and written in
+ * promise callbacks after its handler returns), not only its first step.
  */
 function pump(): void {
   pumpScheduled = false;
@@ -96,5 +98,14 @@ function resumeWhileRoom(): void {
   if (next === undefined) return;
   next();
   if (waiting.length === 0) return;
-  void Promise.resolve().then(() => (sliceUsed() ? schedulePump() : resumeWhileRoom()));
+  afterMicrotasks(() => (sliceUsed() ? schedulePump() : resumeWhileRoom()));
+}
+
+/**
+ * Runs `fn` once the microtask queue has drained. A tick queued from a microtask
+ * runs only after the microtasks queued meanwhile, their own followers included
+ * (node runs ticks between drains of the microtask queue, not inside one).
+ */
+function afterMicrotasks(fn: () => void): void {
+  void Promise.resolve().then(() => process.nextTick(fn));
 }

@@ -410,9 +410,14 @@ export class SqliteStore implements Store {
     let c = this.collections.get(kind.name);
     if (!c) {
       const marker = `keys-built:${spec.name}:${keysSignature(spec)}`;
-      // the first write of a kind with keys records that its keys are kept from then on
+      // the first write of a kind with keys records that its keys are kept from then on; once
+      // the marker has been seen stored, later writes skip the lookup (a marker lost with a
+      // rolled-back transaction after that only costs a rebuild of the keys at the next start)
+      let markerSeen = false;
       const onWrite = (): void => {
-        if (this.getMeta(marker) !== '1') this.setMeta(marker, '1');
+        if (markerSeen) return;
+        if (this.getMeta(marker) === '1') markerSeen = true;
+        else this.setMeta(marker, '1');
       };
       c = { spec, collection: new SqliteCollection<unknown>(this.db, spec, () => this.dataVersionStmt.get() as number, this.readStats, onWrite) };
       this.collections.set(kind.name, c);

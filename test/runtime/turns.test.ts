@@ -45,4 +45,31 @@ describe('event-loop slices for background work', () => {
     await Promise.all(units);
     assert.deepEqual(done, [0, 1, 2]);
   });
+
+  it("counts a unit's continuations in its slice, not only its first step", async () => {
+    // a write's handler returns quickly and its response is serialized in promise
+    // callbacks after it: the next unit must not start before those have run
+    let turn = 0;
+    let counting = true;
+    const countTurns = () => {
+      if (!counting) return;
+      turn++;
+      setImmediate(countTurns);
+    };
+    setImmediate(countTurns);
+    sliceUsed();
+    busy(1.2);
+    const finishedIn: number[] = [];
+    const units = Array.from({ length: 4 }, async () => {
+      await slice();
+      busy(0.05);
+      await Promise.resolve();
+      await null;
+      busy(2); // the continuation alone is more than a slice
+      finishedIn.push(turn);
+    });
+    await Promise.all(units);
+    counting = false;
+    assert.equal(new Set(finishedIn).size, 4, `one unit per turn when each takes longer than the slice (finished in turns ${finishedIn.join(', ')})`);
+  });
 });
