@@ -64,9 +64,9 @@ import {
   type InstanceStateName,
   type RuntimeEvent,
 } from '../domain/lifecycle.js';
-import { ReconcileLoop } from './loop.js';
+import { LoopReconciler } from './loop-reconciler.js';
 import { GroupMembers, groupSetName, privateIpsOf, resolveRuleSet } from './security-rules.js';
-import type { Reconciler, ReconcilerDeps } from './reconciler.js';
+import type { ReconcilerDeps } from './reconciler.js';
 import { KINDS, LIVE_INDEX, TERMINATED_INDEX } from '../resources/ec2/kinds.js';
 import { instanceSettingsUnsettled, settleInstanceSettings } from '../resources/ec2/instance-settling.js';
 import { instanceStoreRootGiB } from '../resources/ec2/image-bundles.js';
@@ -176,12 +176,11 @@ function desiredFor(state: InstanceStateName, current: DesiredInstanceState): De
 const byDeviceIndex = (a: NetworkInterfaceRecord, b: NetworkInterfaceRecord) =>
   (a.attachment?.DeviceIndex ?? 0) - (b.attachment?.DeviceIndex ?? 0);
 
-export class InstanceReconciler implements Reconciler {
+export class InstanceReconciler extends LoopReconciler {
   readonly driver: Hypervisor;
   readonly fabric: Fabric;
   readonly firewall: Firewall;
   readonly blockStore: BlockStore;
-  readonly loop: ReconcileLoop;
   private purgeTimer: NodeJS.Timeout | undefined;
   /** ids looked at by start(): a stopped machine of a running instance is restarted, not taken as a guest shutdown */
   private readonly recovering = new Set<string>();
@@ -194,24 +193,22 @@ export class InstanceReconciler implements Reconciler {
   private readonly now: () => number;
 
   constructor(private readonly deps: InstanceReconcilerDeps) {
+    const log = deps.log ?? ((line: string) => process.stderr.write(`reconcile/instances: ${line}\n`));
+    super({ store: deps.store, name: 'instances', log, retryBaseMs: deps.retryBaseMs, resyncMs: deps.resyncMs });
     this.driver = deps.driver;
     this.fabric = deps.fabric ?? new MockFabric();
     this.firewall = deps.firewall ?? new MockFirewall();
     this.blockStore = deps.blockStore ?? new MockBlockStore();
-    this.log = deps.log ?? ((line) => process.stderr.write(`reconcile/instances: ${line}\n`));
+    this.log = log;
     this.now = deps.clock ?? Date.now;
-    this.loop = new ReconcileLoop(
-      { step: (id) => this.step(id), keys: (why) => this.keys(why) },
-      { store: deps.store, name: 'instances', log: this.log, retryBaseMs: deps.retryBaseMs, resyncMs: deps.resyncMs },
-    );
   }
 
-  handle(e: ChangeEvent): void {
-    if (this.loop.isStopped) return;
+  /** The instances a change concerns, each scheduled as it is yielded (its region learnt first). */
+  protected *keysFor(e: ChangeEvent): Iterable<string> {
     if (e.kind === 'instance') {
       this.regions.set(e.id, e.region);
       this.members.invalidate(e.region);
-      this.loop.schedule(e.id);
+      yield e.id;
       return;
     }
     if (e.kind === VPC_DHCP_OPTIONS_CHANGE) {
@@ -219,7 +216,7 @@ export class InstanceReconciler implements Reconciler {
       for (const rec of instanceCollection(this.deps).find(e.region, LIVE_INDEX, '1')) {
         if (rec.VpcId === e.id && (rec.State.Name === 'pending' || rec.State.Name === 'running')) {
           this.regions.set(rec.InstanceId, e.region);
-          this.loop.schedule(rec.InstanceId);
+          yield rec.InstanceId;
         }
       }
       return;
@@ -230,13 +227,13 @@ export class InstanceReconciler implements Reconciler {
       for (const rec of instanceCollection(this.deps).find(e.region, LIVE_INDEX, '1')) {
         if (rec.State.Name === 'pending' || rec.State.Name === 'running') {
           this.regions.set(rec.InstanceId, e.region);
-          this.loop.schedule(rec.InstanceId);
+          yield rec.InstanceId;
         }
       }
     }
   }
 
-  async start(): Promise<void> {
+  override async start(): Promise<void> {
     const probes: [string, Promise<ProbeResult>][] = [
       [`hypervisor '${this.driver.name}'`, this.driver.probe()],
       [`fabric '${this.fabric.name}'`, this.fabric.probe()],
@@ -250,25 +247,20 @@ export class InstanceReconciler implements Reconciler {
     this.loop.watch(this.driver.events, (e) => e.instanceId);
     this.loop.watch(this.blockStore.events, (e) => e.instanceId);
     this.loop.watch(this.fabric.events, (e) => e.instanceId);
-    await this.loop.start();
+    await super.start();
     this.purge();
     const every = this.deps.purgeIntervalMs ?? 300_000;
     this.purgeTimer = setInterval(() => this.purge(), every);
     this.purgeTimer.unref();
   }
 
-  async stop(): Promise<void> {
+  override async stop(): Promise<void> {
     if (this.purgeTimer) clearInterval(this.purgeTimer);
-    await this.loop.stop();
+    await super.stop();
     await this.driver.close();
     await this.fabric.close();
     await this.firewall.close();
     await this.blockStore.close();
-  }
-
-  /** Resolves when no work is in flight (retries waiting on a timer do not count). */
-  idle(): Promise<void> {
-    return this.loop.idle();
   }
 
   /** Looks at every instance again now (what the periodic resync does). */
@@ -316,7 +308,7 @@ export class InstanceReconciler implements Reconciler {
    * store's index, and every machine the driver has — a machine whose instance
    * is terminated, purged or unknown is looked at, and its step ends it.
    */
-  private async keys(why: 'start' | 'resync'): Promise<string[]> {
+  protected async keys(why: 'start' | 'resync'): Promise<string[]> {
     const present = new Set(await this.driver.list());
     const out: string[] = [];
     const col = instanceCollection(this.deps);
@@ -425,7 +417,7 @@ export class InstanceReconciler implements Reconciler {
   }
 
   /** One look at one instance; true when it needs nothing more right now. */
-  private async step(id: string): Promise<boolean> {
+  protected async step(id: string): Promise<boolean> {
     const region = this.regionOf(id);
     const rec = region === undefined ? undefined : this.read(region, id);
     const actual = await this.driver.describe(id);
