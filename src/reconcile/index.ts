@@ -17,8 +17,8 @@ export { selectRuntime, RuntimeUnavailable, type Runtime } from './runtime.js';
 export type InstanceExtras = Pick<InstanceReconcilerDeps, 'imageFile' | 'onNetwork'>;
 
 /** The reconcilers, driving the runtime selectRuntime chose. */
-export function createReconcilers(deps: ReconcilerDeps, runtime: Runtime, extras: InstanceExtras & { log?: (line: string) => void } = {}): Reconciler[] {
-  const { log, ...instanceExtras } = extras;
+export function createReconcilers(deps: ReconcilerDeps, runtime: Runtime, extras: InstanceExtras & { log?: (line: string) => void; clock?: () => Date } = {}): Reconciler[] {
+  const { log, clock, ...instanceExtras } = extras;
   // the volume reconciler stores the snapshots whose points the instances' reconciler took
   let volumes: VolumeReconciler | undefined;
   const instances = new InstanceReconciler({
@@ -46,6 +46,7 @@ export function createReconcilers(deps: ReconcilerDeps, runtime: Runtime, extras
     (volumes = new VolumeReconciler({
       ...deps,
       blockStore: runtime.blockStore,
+      clock,
       onInstance: (region, id) => instances.handle({ kind: 'instance', region, id }),
       applyLimits: (region, id) => instances.applyVolumeLimits(region, id),
     })),

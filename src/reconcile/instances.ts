@@ -600,10 +600,13 @@ export class InstanceReconciler extends LoopReconciler {
     if (rec.State.Name !== 'shutting-down' && rec.State.Name !== 'terminated') return true;
     if (actual !== undefined) await this.driver.terminate(id);
     const groups = new Set(interfacesOf(this.context(region), rec).flatMap((e) => e.Groups.map((g) => g.GroupId ?? '')));
+    const shared = attachedToInstance({ store: this.deps.store, region }, id).filter(({ volume: v }) => attachmentsOf(v).length > 1).map(({ volume: v }) => v.VolumeId);
     await this.release(region, rec);
     if (rec.State.Name === 'terminated') return true;
     const done = await this.commit(region, id, 'shutting-down', (ctx, r) => this.event(ctx, r, 'terminated'));
     if (done) {
+      // the Multi-Attach volumes it let go of: the instances still holding them share their limits among fewer
+      for (const volumeId of shared) await this.applyVolumeLimits(region, volumeId);
       // its interfaces (deleted or detached) are no group's members any more: the sets other members use shrink now
       this.members.invalidate(region);
       const ctx = this.context(region);
@@ -731,6 +734,8 @@ export class InstanceReconciler extends LoopReconciler {
     let prepared: InstanceVolume[] | undefined;
     for (const { volume: v, attachment: a } of attachedToInstance({ store: this.deps.store, region }, id)) {
       if (a.State === 'attaching') {
+        // the instances already holding a Multi-Attach volume give up part of its limits first: the sum stays within them
+        if (attachmentsOf(v).length > 1) await this.applyVolumeLimits(region, v.VolumeId);
         if (machine === 'running') {
           prepared ??= this.volumesOf(region, rec);
           const vol = prepared.find((x) => x.volumeId === v.VolumeId);
@@ -742,15 +747,20 @@ export class InstanceReconciler extends LoopReconciler {
         if (machine !== undefined) await this.driver.detachDisk(id, devicePath(a.Device));
         // this instance lets go; a Multi-Attach volume's device stays while another instance holds it
         await this.blockStore.detach(v.VolumeId, id);
-        changed = (await this.commitVolume(region, v.VolumeId, id, 'detaching', (ctx, r) => finishDetach(ctx, r, id))) || changed;
+        const detached = await this.commitVolume(region, v.VolumeId, id, 'detaching', (ctx, r) => finishDetach(ctx, r, id));
+        // the instances still holding it share its limits among fewer
+        if (detached && attachmentsOf(v).length > 1) await this.applyVolumeLimits(region, v.VolumeId);
+        changed = detached || changed;
       }
     }
     return changed;
   }
 
   /**
-   * A ModifyVolume's new I/O limits on the running machines the volume is attached to,
-   * at once (the volume reconciler awaits this before it reports optimizing). An
+   * A volume's I/O limits (deviceLimitsOf: a Multi-Attach volume's split among the
+   * instances holding it) on the running machines it is attached to, at once: after a
+   * ModifyVolume (the volume reconciler awaits this before it reports optimizing) and
+   * when an instance comes to or leaves a Multi-Attach volume. An
    * attaching volume is handed over with them anyway, a stopped machine gets them
    * at its next start (both read deviceLimitsOf).
    */

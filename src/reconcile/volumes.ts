@@ -34,6 +34,8 @@ export interface VolumeReconcilerDeps extends ReconcilerDeps {
   /** a ModifyVolume's new I/O limits applied to the running machines the volume is attached to (awaited before optimizing) */
   applyLimits?: (region: string, volumeId: string) => Promise<void>;
   log?: (line: string) => void;
+  /** the time records are stamped with (the API's clock; tests fake it) */
+  clock?: () => Date;
   retryBaseMs?: number;
   resyncMs?: number;
 }
@@ -77,7 +79,7 @@ export class VolumeReconciler extends LoopReconciler {
   }
 
   private context(region: string): ResourceContext {
-    return internalContext(this.deps.store, this.deps.config, region, { afterCommit: () => {} });
+    return internalContext(this.deps.store, this.deps.config, region, { afterCommit: () => {}, now: this.deps.clock?.() });
   }
 
   protected async step(k: string): Promise<boolean> {
