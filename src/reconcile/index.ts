@@ -9,6 +9,7 @@ import { VolumeReconciler } from './volumes.js';
 import { TransitGatewayReconciler } from './transit-gateways.js';
 import { RecordStateReconciler } from './record-states.js';
 import { PeeringLinkReconciler } from './peering-links.js';
+import { NatGatewayReconciler } from './nat-gateways.js';
 
 export type { Reconciler, ReconcilerDeps } from './reconciler.js';
 export { selectRuntime, RuntimeUnavailable, type Runtime } from './runtime.js';
@@ -31,6 +32,7 @@ export function createReconcilers(deps: ReconcilerDeps, runtime: Runtime, extras
     blockStore: runtime.blockStore,
   });
   const links = new PeeringLinkReconciler({ ...deps, fabric: runtime.fabric, log: log && ((line) => log(`reconcile/peering-links: ${line}`)) });
+  const nats = new NatGatewayReconciler({ ...deps, fabric: runtime.fabric, log: log && ((line) => log(`reconcile/nat-gateways: ${line}`)) });
   return [
     // first: the server stops reconcilers in this order, and the writer drains the firewall the instances' reconciler closes
     new FlowLogWriter({
@@ -52,9 +54,17 @@ export function createReconcilers(deps: ReconcilerDeps, runtime: Runtime, extras
     })),
     // before the instances' reconciler, which closes the fabric they share
     links,
+    nats,
     instances,
     new TransitGatewayReconciler(deps),
-    // peering connections reach the fabric once active: the state reconciler tells the link reconciler what it moved
-    new RecordStateReconciler({ ...deps, log: log && ((line) => log(`reconcile/record-states: ${line}`)), onChange: (e) => links.handle(e) }),
+    // peering connections and NAT gateways reach the fabric once active / available: the state reconciler tells theirs what it moved
+    new RecordStateReconciler({
+      ...deps,
+      log: log && ((line) => log(`reconcile/record-states: ${line}`)),
+      onChange: (e) => {
+        links.handle(e);
+        nats.handle(e);
+      },
+    }),
   ];
 }
