@@ -17,6 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import { run } from '../../src/host/exec.js';
 import { BlockStoreError } from '../../src/storage/block-store.js';
 import { hashRuns, hashRunsHere } from '../../src/storage/drivers/block-hasher.js';
+import { ReflinkFeed } from '../../src/storage/drivers/xfs-io.js';
 import { compareBlocks, parseFiemap, READ, SAME, ZERO, type Extent } from '../../src/storage/drivers/fiemap.js';
 import { poolLeftovers, ReflinkBlockStore } from '../../src/storage/drivers/reflink.js';
 import { random } from '../helpers/random.js';
@@ -302,6 +303,30 @@ describe('reflink snapshots with real bytes', { skip: cannot, timeout: 300_000 }
       }
     } finally {
       await bs.deleteVolume('vol-h');
+    }
+  });
+
+  it('ReflinkFeed shares ranges into a file while they are fed; a failing command fails end()', async () => {
+    await bs.createVolume({ volumeId: 'vol-r', sizeGiB: 1, source: { kind: 'empty' } });
+    try {
+      const data = randomBytes(4 * 512 * KiB);
+      await writeAt(volFile('vol-r'), 0, data);
+      const dir = join(poolDir, 'mnt', 'volumes');
+      const target = join(dir, 'feed.tmp');
+      const feed = new ReflinkFeed(target, 'vol-r.img', dir);
+      // blocks 3, then 0 and 1 (one range), at slots 0, 1, 2
+      feed.add({ src: 3 * 512 * KiB, dst: 0, length: 512 * KiB });
+      feed.add({ src: 0, dst: 512 * KiB, length: 512 * KiB });
+      feed.add({ src: 512 * KiB, dst: 2 * 512 * KiB, length: 512 * KiB });
+      await feed.end();
+      const got = await readAt(target, 0, 3 * 512 * KiB);
+      assert.deepEqual(got, Buffer.concat([data.subarray(3 * 512 * KiB), data.subarray(0, 2 * 512 * KiB)]));
+      const bad = new ReflinkFeed(target, 'no-such.img', dir);
+      bad.add({ src: 0, dst: 0, length: 512 * KiB });
+      await assert.rejects(bad.end(), /no-such/);
+      await rm(target, { force: true });
+    } finally {
+      await bs.deleteVolume('vol-r');
     }
   });
 

@@ -23,9 +23,9 @@ import { copyFile, link, mkdir, open, readdir, rename, rm, stat } from 'node:fs/
 import { join } from 'node:path';
 import { locations, ManifestFiles, readManifest, type BlockRef, type Manifest } from './chunk-manifest.js';
 import { hashRuns, hashRunsHere, type Run } from './block-hasher.js';
-import { compareBlocks, fiemap, SAME, ZERO } from './fiemap.js';
+import { compareBlocks, fiemap, SAME, ZERO, type Extent } from './fiemap.js';
 import { exists, readJson, syncDir, writeJsonAtomic } from './reflink-records.js';
-import { punchRanges, reflinkRanges, type Range } from './xfs-io.js';
+import { punchRanges, ReflinkFeed, reflinkRanges, type Range } from './xfs-io.js';
 
 export type { Manifest } from './chunk-manifest.js';
 
@@ -39,8 +39,6 @@ const READ_BYTES_HERE = 2 * 1024 ** 2;
  * on an idle host and several times that on a busy one, about what a second core saves on 256 MiB
  */
 const WORKERS_FROM = 256 * 1024 ** 2;
-/** reflink commands gathered before they are run */
-const FLUSH_RANGES = 4096;
 
 export interface ChunkStoreOptions {
   /** bytes per block (default 512 KiB; a multiple of 4 KiB dividing 1 GiB) */
@@ -81,6 +79,14 @@ interface Loc {
   slot: number;
 }
 
+/** A volume's baseline: its manifest, its clone, that file's identity and its extents. */
+interface BaselineMap {
+  manifest: Manifest;
+  image: string;
+  file: string;
+  extents: Extent[];
+}
+
 export class ChunkStore {
   readonly blockSize: number;
   readonly packs: string;
@@ -93,6 +99,8 @@ export class ChunkStore {
   private index: Map<string, Loc> | undefined;
   /** the manifests read or written last, not parsed again */
   private readonly files = new ManifestFiles();
+  /** baselines being read ahead of a build (prepare), by volume */
+  private readonly ahead = new Map<string, Promise<BaselineMap | undefined>>();
   lastStats: SnapshotStats | undefined;
 
   constructor(
@@ -168,9 +176,8 @@ export class ChunkStore {
     const bs = this.blockSize;
     const count = (p.sizeGiB * GiB) / bs;
     const clone = this.pendingImage(p.snapshotId);
-    const base = await this.baseline(p.volumeId);
-    const [cloneExtents, baseExtents] = await Promise.all([fiemap(clone), base ? fiemap(base.image) : undefined]);
-    const kinds = compareBlocks(cloneExtents, baseExtents, bs, count, base ? Math.min(count, base.manifest.blocks.length) : 0);
+    const [cloneExtents, base] = await Promise.all([fiemap(clone), this.baselineMap(p.volumeId)]);
+    const kinds = compareBlocks(cloneExtents, base?.extents, bs, count, base ? Math.min(count, base.manifest.blocks.length) : 0);
     const index = await this.hashIndex();
     const stats: SnapshotStats = { blocks: count, unchanged: 0, holes: 0, read: 0, zero: 0, deduped: 0, stored: 0, readIndices: [] };
     const packs = [p.snapshotId];
@@ -205,17 +212,12 @@ export class ChunkStore {
     const pack = await open(packFile, 'w');
     const fresh = new Map<string, Loc>();
     let slots = 0;
-    let ranges: Range[] = [];
-    const flush = async () => {
-      if (ranges.length === 0) return;
-      const batch = ranges;
-      ranges = [];
-      await reflinkRanges(packFile, `${p.snapshotId}.img`, batch, this.pendingDir);
-    };
     const copy = this.opts.packWrite === 'copy';
     const inWorkers = toRead.length * bs >= WORKERS_FROM;
     const runs = toRuns(toRead, Math.max(1, Math.floor((inWorkers ? READ_BYTES : READ_BYTES_HERE) / bs)));
     const hashed = inWorkers ? hashRuns(clone, bs, runs, { keep: copy }) : hashRunsHere(clone, bs, runs, { keep: copy });
+    // the new blocks shared into the pack as they are found, by an xfs_io started now
+    const feed = copy || toRead.length === 0 ? undefined : new ReflinkFeed(packFile, `${p.snapshotId}.img`, this.pendingDir);
     try {
       for await (const { first, n, hashes, data } of hashed) {
         for (let k = 0; k < n; k++) {
@@ -238,15 +240,15 @@ export class ChunkStore {
           blocks[i] = ref(loc, hash);
           stats.stored++;
           if (copy) await pack.write(data!, k * bs, bs, loc.slot * bs);
-          else ranges.push({ src: i * bs, dst: loc.slot * bs, length: bs });
+          else feed!.add({ src: i * bs, dst: loc.slot * bs, length: bs });
         }
-        if (ranges.length >= FLUSH_RANGES) await flush();
         done += n;
         onProgress?.(done / count);
       }
-      await flush();
+      await feed?.end();
       await pack.sync();
     } finally {
+      await feed?.abort();
       await pack.close();
     }
     await this.opts.hook?.('packed');
@@ -359,6 +361,34 @@ export class ChunkStore {
     return join(this.pendingDir, `${snapshotId}.img`);
   }
 
+  /**
+   * Starts reading what the volume's next snapshot compares with (its baseline's manifest and extents),
+   * so that it is ready when build() asks, read while the point in time is being taken.
+   */
+  prepare(volumeId: string): void {
+    const ahead = this.readBaselineMap(volumeId);
+    ahead.catch(() => undefined); // read again by build()
+    this.ahead.set(volumeId, ahead);
+  }
+
+  /** The baseline and its extents: those prepare() read if it is still the same file, else read now. */
+  private async baselineMap(volumeId: string): Promise<BaselineMap | undefined> {
+    const ahead = await this.ahead.get(volumeId)?.catch(() => undefined);
+    this.ahead.delete(volumeId);
+    if (ahead) {
+      const now = await this.baseline(volumeId);
+      if (now?.image === ahead.image && now.manifest === ahead.manifest && (await fileIdentity(now.image)) === ahead.file) return ahead;
+    }
+    return this.readBaselineMap(volumeId);
+  }
+
+  private async readBaselineMap(volumeId: string): Promise<BaselineMap | undefined> {
+    const base = await this.baseline(volumeId);
+    if (!base) return undefined;
+    const file = await fileIdentity(base.image);
+    return file === undefined ? undefined : { ...base, file, extents: await fiemap(base.image) };
+  }
+
   /** The volume's last snapshot's manifest and clone, when both are there and of this block size. */
   private async baseline(volumeId: string): Promise<{ manifest: Manifest; image: string } | undefined> {
     const m = await this.files.read(join(this.baselines, `${volumeId}.json`));
@@ -464,6 +494,12 @@ function toRuns(indices: readonly number[], per: number): Run[] {
     else runs.push({ first: i, n: 1 });
   }
   return runs;
+}
+
+/** A file's identity: device, inode and change time (the same file, neither replaced nor changed since). */
+async function fileIdentity(file: string): Promise<string | undefined> {
+  const st = await stat(file, { bigint: true }).catch(() => undefined);
+  return st && `${st.dev}:${st.ino}:${st.ctimeNs}`;
 }
 
 async function names(dir: string): Promise<string[]> {

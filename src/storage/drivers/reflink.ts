@@ -317,13 +317,15 @@ export class ReflinkBlockStore implements BlockStore {
     const [vol, pending, devs] = await Promise.all([this.volumeRecord(p, volumeId), cs.pending(snapshotId), loopDevicesOf(src)]);
     if (!vol) throw new BlockStoreError('not-found', volumeId, `no volume ${volumeId}`);
     await this.room(0, snapshotId);
+    // what the snapshot compares with, read meanwhile
+    cs.prepare(volumeId);
     if (pending?.volumeId === volumeId) return pending;
     // what was written through the loop device, down to the file (crash-consistent, not quiesced):
     // a filesystem mounted on it (the machine's root on the host, or one the guest mounted in its own
     // namespace) keeps written files in its own cache, which only a sync of every filesystem reaches
     if (devs.length > 0) await run('sync', []);
-    for (const dev of devs) await fsyncPath(dev);
-    await fsyncPath(src);
+    // each device down to the file, and the file: together (each is a flush through the pool's stack)
+    await Promise.all([...devs.map(fsyncPath), fsyncPath(src)]);
     return cs.clone(snapshotId, volumeId, vol.sizeGiB, src);
   }
 
