@@ -99,6 +99,8 @@ export class ChunkStore {
   private index: Map<string, Loc> | undefined;
   /** the manifests read or written last, not parsed again */
   private readonly files = new ManifestFiles();
+  /** pending clones' extents read by clone(), by snapshot */
+  private readonly cloneMaps = new Map<string, { file: string | undefined; extents: Promise<Extent[]> }>();
   /** baselines being read ahead of a build (prepare), by volume */
   private readonly ahead = new Map<string, Promise<BaselineMap | undefined>>();
   lastStats: SnapshotStats | undefined;
@@ -149,20 +151,28 @@ export class ChunkStore {
     const partial = `${img}.partial`;
     // a reflink clone (FICLONE) in this process, no `cp` to start; refused rather than copied where it cannot share
     await copyFile(volumeFile, partial, constants.COPYFILE_FICLONE_FORCE);
-    const fh = await open(partial, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
     const rec: Pending = { snapshotId, volumeId, sizeGiB };
-    await writeJsonAtomic(join(this.pendingDir, `${snapshotId}.json`), rec);
+    // the clone made durable and its record written together: it counts once renamed, after both
+    const durable = async () => {
+      const fh = await open(partial, 'r');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    };
+    await Promise.all([durable(), writeJsonAtomic(join(this.pendingDir, `${snapshotId}.json`), rec)]);
     await rename(partial, img);
+    // its extents (it does not change), read for build() while the rename is made durable
+    const extents = fiemap(img);
+    extents.catch(() => undefined); // read again by build()
+    this.cloneMaps.set(snapshotId, { file: await cloneIdentity(img), extents });
     await syncDir(this.pendingDir);
     return rec;
   }
 
   async dropPending(snapshotId: string): Promise<void> {
+    this.cloneMaps.delete(snapshotId);
     await rm(this.pendingImage(snapshotId), { force: true });
     await rm(`${this.pendingImage(snapshotId)}.partial`, { force: true });
     await rm(join(this.pendingDir, `${snapshotId}.json`), { force: true });
@@ -176,7 +186,7 @@ export class ChunkStore {
     const bs = this.blockSize;
     const count = (p.sizeGiB * GiB) / bs;
     const clone = this.pendingImage(p.snapshotId);
-    const [cloneExtents, base] = await Promise.all([fiemap(clone), this.baselineMap(p.volumeId)]);
+    const [cloneExtents, base] = await Promise.all([this.cloneMap(p.snapshotId), this.baselineMap(p.volumeId)]);
     const kinds = compareBlocks(cloneExtents, base?.extents, bs, count, base ? Math.min(count, base.manifest.blocks.length) : 0);
     const index = await this.hashIndex();
     const stats: SnapshotStats = { blocks: count, unchanged: 0, holes: 0, read: 0, zero: 0, deduped: 0, stored: 0, readIndices: [] };
@@ -371,6 +381,18 @@ export class ChunkStore {
     this.ahead.set(volumeId, ahead);
   }
 
+  /** The pending clone's extents: those clone() read if it is still the same file, else read now. */
+  private async cloneMap(snapshotId: string): Promise<Extent[]> {
+    const img = this.pendingImage(snapshotId);
+    const had = this.cloneMaps.get(snapshotId);
+    this.cloneMaps.delete(snapshotId);
+    if (had?.file !== undefined && had.file === (await cloneIdentity(img))) {
+      const extents = await had.extents.catch(() => undefined);
+      if (extents) return extents;
+    }
+    return fiemap(img);
+  }
+
   /** The baseline and its extents: those prepare() read if it is still the same file, else read now. */
   private async baselineMap(volumeId: string): Promise<BaselineMap | undefined> {
     const ahead = await this.ahead.get(volumeId)?.catch(() => undefined);
@@ -500,6 +522,12 @@ function toRuns(indices: readonly number[], per: number): Run[] {
 async function fileIdentity(file: string): Promise<string | undefined> {
   const st = await stat(file, { bigint: true }).catch(() => undefined);
   return st && `${st.dev}:${st.ino}:${st.ctimeNs}`;
+}
+
+/** A pending clone's identity: device, inode, size and modification time (its rename into place keeps them). */
+async function cloneIdentity(file: string): Promise<string | undefined> {
+  const st = await stat(file, { bigint: true }).catch(() => undefined);
+  return st && `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
 }
 
 async function names(dir: string): Promise<string[]> {
