@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { access, constants } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
 
 export interface RunOptions {
   /** written to the tool's stdin, then closed */
@@ -68,16 +69,48 @@ export function setCommandLog(sink: ((line: string) => void) | undefined): void 
 
 /** Runs `command args…` and resolves with its output; rejects with CommandError. */
 export function run(command: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  const { stdin, result } = start(command, args, opts, opts.input !== undefined);
+  if (opts.input !== undefined) stdin?.end(opts.input);
+  return result;
+}
+
+/** A command started with its input open: written while it runs, then closed. */
+export interface FedCommand {
+  /** writes to its input (buffered when it reads slower) */
+  feed(text: string): void;
+  /** closes its input; resolves as run() does once it exits */
+  end(): Promise<RunResult>;
+}
+
+/**
+ * Starts `command args…` reading what feed() writes (a tool that takes commands on its input, like
+ * `xfs_io`, working while the rest is still being worked out). A command that ends early rejects end().
+ */
+export function runFed(command: string, args: readonly string[], opts: Omit<RunOptions, 'input'> = {}): FedCommand {
+  const { stdin, result } = start(command, args, opts, true);
+  result.catch(() => undefined); // answered by end()
+  return {
+    feed: (text) => {
+      if (!stdin!.writableEnded) stdin!.write(text);
+    },
+    end: () => {
+      stdin!.end();
+      return result;
+    },
+  };
+}
+
+function start(command: string, args: readonly string[], opts: Omit<RunOptions, 'input'>, piped: boolean): { stdin: Writable | undefined; result: Promise<RunResult> } {
   const started = logSink === undefined ? 0 : performance.now();
   const logEnd = (how: string): void => {
     logSink?.(`${commandLine(command, args)}  (${how}, ${(performance.now() - started).toFixed(1)} ms)`);
   };
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: opts.cwd,
-      env: opts.env,
-      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    });
+  const child = spawn(command, args, {
+    cwd: opts.cwd,
+    env: opts.env,
+    stdio: [piped ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  });
+  const result = new Promise<RunResult>((resolve, reject) => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;
@@ -103,11 +136,9 @@ export function run(command: string, args: readonly string[], opts: RunOptions =
       if (code !== null && (code === 0 || opts.okCodes?.includes(code))) resolve({ stdout, stderr, code });
       else reject(new CommandError(command, args, code, stderr, timedOut ? 'timeout' : (signal ?? undefined)));
     });
-    if (opts.input !== undefined) {
-      child.stdin!.on('error', () => {}); // a tool that exits without reading its input
-      child.stdin!.end(opts.input);
-    }
   });
+  if (child.stdin) child.stdin.on('error', () => {}); // a tool that exits without reading its input
+  return { stdin: child.stdin ?? undefined, result };
 }
 
 /** Whether `command` can be found on PATH (or is an executable path). */

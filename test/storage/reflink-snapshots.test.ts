@@ -16,7 +16,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { run } from '../../src/host/exec.js';
 import { BlockStoreError } from '../../src/storage/block-store.js';
-import { blockMap, parseFiemap, sameBlock } from '../../src/storage/drivers/fiemap.js';
+import { hashRuns, hashRunsHere } from '../../src/storage/drivers/block-hasher.js';
+import { ReflinkFeed } from '../../src/storage/drivers/xfs-io.js';
+import { compareBlocks, parseFiemap, READ, SAME, ZERO, type Extent } from '../../src/storage/drivers/fiemap.js';
 import { poolLeftovers, ReflinkBlockStore } from '../../src/storage/drivers/reflink.js';
 import { random } from '../helpers/random.js';
 
@@ -50,23 +52,77 @@ describe('FIEMAP block maps', () => {
   });
 
   it('tells zero, unknown and changed blocks apart (1 MiB blocks)', () => {
-    const ma = blockMap(a, MiB, 10);
-    const mb = blockMap(b, MiB, 10);
+    const ab = compareBlocks(a, b, MiB, 10, 10);
     // sectors 0..10239 = the first 5 MiB: holes
-    for (let i = 0; i < 5; i++) assert.equal(ma[i], 'zero');
+    for (let i = 0; i < 5; i++) assert.equal(ab[i], ZERO);
     // MiB 5 holds the rewritten 4 KiB: differs; 6 and 7 are shared extents: the same
-    assert.ok(!sameBlock(ma, mb, 5));
-    assert.ok(sameBlock(ma, mb, 6) && sameBlock(ma, mb, 7));
-    assert.equal(ma[8], 'zero', 'unwritten extents read as zeros');
-    assert.equal(ma[9], 'unknown', 'delayed allocation: no place yet, must be read');
-    assert.ok(!sameBlock(ma, ma, 9));
-    assert.equal(mb[9], 'zero', 'past the end of the extents: a hole');
+    assert.equal(compareBlocks(b, a, MiB, 10, 10)[5], READ);
+    assert.equal(ab[5], READ);
+    assert.ok(ab[6] === SAME && ab[7] === SAME);
+    assert.equal(ab[8], ZERO, 'unwritten extents read as zeros');
+    assert.equal(ab[9], READ, 'delayed allocation: no place yet, must be read');
+    assert.equal(compareBlocks(a, a, MiB, 10, 10)[9], READ, 'even against itself');
+    assert.equal(compareBlocks(b, a, MiB, 10, 10)[9], ZERO, 'past the end of the extents: a hole');
+    assert.equal(compareBlocks(b, a, MiB, 10, 10)[6], SAME);
+    assert.equal(compareBlocks(b, a, MiB, 10, 6)[6], READ, 'past the baseline: read');
+    assert.equal(compareBlocks(b, undefined, MiB, 10, 0)[6], READ, 'no baseline: read');
   });
 
   it('extents split differently but mapping the same bytes compare equal', () => {
     const one = parseFiemap('   0: [0..2047]:   100..2147   2048 0x2000\n');
     const two = parseFiemap('   0: [0..1023]:   100..1123   1024 0x0\n   1: [1024..2047]:   1124..2147   1024 0x1\n');
-    assert.ok(sameBlock(blockMap(one, MiB, 1), blockMap(two, MiB, 1), 0));
+    assert.equal(compareBlocks(one, two, MiB, 1, 1)[0], SAME);
+  });
+
+  it('randomized: a block is SAME exactly when every sector maps the same in both, ZERO when none holds data', () => {
+    const rnd = random(7);
+    const SECTOR = 512;
+    const BS = 8 * SECTOR;
+    const COUNT = 40;
+    // a sector-by-sector map: hole / unwritten (reads as zeros), delayed (no place) or a physical sector
+    const randomExtents = (): Extent[] => {
+      const out: Extent[] = [];
+      let at = 0;
+      while (at < COUNT * BS) {
+        const len = (1 + Math.floor(rnd() * 12)) * SECTOR;
+        const r = rnd();
+        if (r < 0.25) out.push({ logical: at, physical: undefined, length: len, flags: 0 });
+        else if (r < 0.3) out.push({ logical: at, physical: 7 * SECTOR, length: len, flags: 0x800 });
+        else if (r < 0.33) out.push({ logical: at, physical: 0, length: len, flags: 0x4 });
+        // physical places from a small range, so that the two files often agree
+        else out.push({ logical: at, physical: (at + Math.floor(rnd() * 3) * 4 * SECTOR), length: len, flags: rnd() < 0.5 ? 0x2000 : 0 });
+        at += len;
+      }
+      return out.filter((e) => rnd() > 0.1).sort(() => rnd() - 0.5);
+    };
+    const sectors = (ex: Extent[]): string[] => {
+      const m = Array.from({ length: (COUNT * BS) / SECTOR }, () => 'zero');
+      for (const e of ex) {
+        for (let s = e.logical; s < e.logical + e.length; s += SECTOR) {
+          if (e.physical === undefined || e.flags & 0x800) continue;
+          m[s / SECTOR] = e.flags & 0x4 ? 'delayed' : String(e.physical + (s - e.logical));
+        }
+      }
+      return m;
+    };
+    let same = 0;
+    for (let round = 0; round < 300; round++) {
+      const x = randomExtents();
+      // the baseline: often the same extents, some moved or dropped, regrouped
+      const y = rnd() < 0.5 ? randomExtents() : x.map((e) => (rnd() < 0.1 ? { ...e, physical: (e.physical ?? 0) + SECTOR } : e)).filter(() => rnd() > 0.05);
+      const baseCount = Math.floor(rnd() * (COUNT + 1));
+      const got = compareBlocks(x, y, BS, COUNT, baseCount);
+      const sx = sectors(x);
+      const sy = sectors(y);
+      for (let b = 0; b < COUNT; b++) {
+        const ours = sx.slice((b * BS) / SECTOR, ((b + 1) * BS) / SECTOR);
+        const theirs = sy.slice((b * BS) / SECTOR, ((b + 1) * BS) / SECTOR);
+        const want = ours.every((v) => v === 'zero') ? ZERO : b < baseCount && !ours.includes('delayed') && !theirs.includes('delayed') && ours.every((v, k) => v === theirs[k]) ? SAME : READ;
+        assert.equal(got[b], want, `round ${round}, block ${b}: ${ours.join(' ')} vs ${theirs.join(' ')}`);
+        if (want === SAME) same++;
+      }
+    }
+    assert.ok(same > 100, `the rounds compare equal blocks too (${same})`);
   });
 });
 
@@ -219,6 +275,58 @@ describe('reflink snapshots with real bytes', { skip: cannot, timeout: 300_000 }
       await bs.detach('vol-inc');
       for (const s of ['snap-full', 'snap-next']) await bs.deleteSnapshot(s);
       for (const v of ['vol-inc', 'vol-inc2', 'vol-inc3']) await bs.deleteVolume(v);
+    }
+  });
+
+  it('both hashers read a file with a hole at its start past the page cache, block for block as it reads', async () => {
+    // a hole where O_DIRECT checks no buffer (nothing to transfer), data further on where it does
+    await bs.createVolume({ volumeId: 'vol-h', sizeGiB: 1, source: { kind: 'empty' } });
+    try {
+      const data = randomBytes(3 * 512 * KiB);
+      await writeAt(volFile('vol-h'), 5 * 512 * KiB, data);
+      const runs = [{ first: 0, n: 2 }, { first: 4, n: 3 }, { first: 7, n: 1 }, { first: 2047, n: 1 }];
+      const want = (b: number): string | null => (b >= 5 && b < 8 ? createHash('sha256').update(data.subarray((b - 5) * 512 * KiB, (b - 4) * 512 * KiB)).digest('hex') : null);
+      for (const [name, hashed] of [
+        ['workers', hashRuns(volFile('vol-h'), 512 * KiB, runs, { keep: true, threads: 2 })],
+        ['this thread', hashRunsHere(volFile('vol-h'), 512 * KiB, runs, { keep: true, depth: 2 })],
+      ] as const) {
+        const got: (string | null)[] = [];
+        let bytes = 0;
+        for await (const r of hashed) {
+          got.push(...r.hashes);
+          assert.equal(r.data?.length, r.n * 512 * KiB, name);
+          if (r.first === 4) assert.deepEqual(r.data!.subarray(512 * KiB), data.subarray(0, 2 * 512 * KiB), `${name}: the bytes kept`);
+          bytes += r.data!.length;
+        }
+        assert.deepEqual(got, [0, 1, 4, 5, 6, 7, 2047].map(want), name);
+        assert.equal(bytes, 7 * 512 * KiB);
+      }
+    } finally {
+      await bs.deleteVolume('vol-h');
+    }
+  });
+
+  it('ReflinkFeed shares ranges into a file while they are fed; a failing command fails end()', async () => {
+    await bs.createVolume({ volumeId: 'vol-r', sizeGiB: 1, source: { kind: 'empty' } });
+    try {
+      const data = randomBytes(4 * 512 * KiB);
+      await writeAt(volFile('vol-r'), 0, data);
+      const dir = join(poolDir, 'mnt', 'volumes');
+      const target = join(dir, 'feed.tmp');
+      const feed = new ReflinkFeed(target, 'vol-r.img', dir);
+      // blocks 3, then 0 and 1 (one range), at slots 0, 1, 2
+      feed.add({ src: 3 * 512 * KiB, dst: 0, length: 512 * KiB });
+      feed.add({ src: 0, dst: 512 * KiB, length: 512 * KiB });
+      feed.add({ src: 512 * KiB, dst: 2 * 512 * KiB, length: 512 * KiB });
+      await feed.end();
+      const got = await readAt(target, 0, 3 * 512 * KiB);
+      assert.deepEqual(got, Buffer.concat([data.subarray(3 * 512 * KiB), data.subarray(0, 2 * 512 * KiB)]));
+      const bad = new ReflinkFeed(target, 'no-such.img', dir);
+      bad.add({ src: 0, dst: 0, length: 512 * KiB });
+      await assert.rejects(bad.end(), /no-such/);
+      await rm(target, { force: true });
+    } finally {
+      await bs.deleteVolume('vol-r');
     }
   });
 

@@ -1,11 +1,16 @@
 /**
- * Reading and hashing many blocks of a file on every core: worker threads each
+ * Reading and hashing blocks of a file. Many (hashRuns): on every core, worker threads each
  * read runs of blocks (O_DIRECT when the file allows it: the clone being
  * snapshotted is read once, so the page cache would only cost a copy) and
  * answer each block's sha256, or null for a block of zeros. Results come back
  * in the order of the runs. The workers are plain JavaScript evaluated from a
  * string, so they run the same under the development loader and in the bundle.
+ * A few (hashRunsHere): in this thread, the reads (O_DIRECT as well) in flight on
+ * libuv's threads while the blocks that arrived are hashed, no thread to start.
  */
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
@@ -27,26 +32,29 @@ const WORKER = String.raw`
   const fs = await import('node:fs');
   const { createHash } = await import('node:crypto');
   const { file, bs, maxBytes, keep } = workerData;
+  // memory O_DIRECT takes: a WebAssembly memory starts on a page (Node cannot ask for aligned memory otherwise)
+  const pages = Math.ceil(maxBytes / 65536);
+  const buf = Buffer.from(new WebAssembly.Memory({ initial: pages, maximum: pages }).buffer, 0, maxBytes);
+  const at = 0;
   let fd;
-  let buf = Buffer.allocUnsafeSlow(maxBytes + 4096);
-  let at = 0;
-  try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_DIRECT);
-    at = -1;
-    for (let o = 0; o < 4096; o += 16) {
-      try { fs.readSync(fd, buf, o, 4096, 0); at = o; break; } catch (e) { if (e.code !== 'EINVAL') throw e; }
+  try { fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_DIRECT); } catch { fd = undefined; }
+  // where O_DIRECT is refused after all (EINVAL), the page cache's way
+  let plain = fd === undefined ? fs.openSync(file, 'r') : undefined;
+  const readAt = (off, len, pos) => {
+    if (fd !== undefined) {
+      try { return fs.readSync(fd, buf, off, len, pos); } catch (e) { if (e.code !== 'EINVAL') throw e; }
     }
-    if (at < 0) { fs.closeSync(fd); fd = undefined; at = 0; }
-  } catch { fd = undefined; at = 0; }
-  if (fd === undefined) fd = fs.openSync(file, 'r');
+    plain ??= fs.openSync(file, 'r');
+    return fs.readSync(plain, buf, off, len, pos);
+  };
   const zeros = Buffer.alloc(bs);
   parentPort.on('message', (m) => {
-    if (m === null) { fs.closeSync(fd); process.exit(0); }
+    if (m === null) { if (fd !== undefined) fs.closeSync(fd); if (plain !== undefined) fs.closeSync(plain); process.exit(0); }
     try {
       const len = m.n * bs;
       let got = 0;
       while (got < len) {
-        const r = fs.readSync(fd, buf, at + got, len - got, m.first * bs + got);
+        const r = readAt(at + got, len - got, m.first * bs + got);
         if (r === 0) break;
         got += r;
       }
@@ -133,4 +141,93 @@ export async function* hashRuns(file: string, bs: number, runs: readonly Run[], 
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
+}
+
+/** reads in flight in hashRunsHere */
+const HERE_DEPTH = 8;
+
+/**
+ * hashRuns in this thread: `depth` reads in flight (O_DIRECT when the file allows it) on libuv's threads,
+ * each run hashed here when it arrives. For up to a few hundred MiB, where starting worker threads (some
+ * 30 ms on an idle host, several times that on a busy one) costs more than hashing on one core saves.
+ * `keep`: with their bytes, valid until the next run is asked for.
+ */
+export async function* hashRunsHere(file: string, bs: number, runs: readonly Run[], opts: { keep?: boolean; depth?: number } = {}): AsyncGenerator<HashedRun> {
+  if (runs.length === 0) return;
+  const maxBytes = Math.max(...runs.map((r) => r.n)) * bs;
+  const depth = Math.max(1, Math.min(opts.depth ?? HERE_DEPTH, runs.length));
+  const source = await openForReading(file);
+  const zeros = Buffer.alloc(bs);
+  // one buffer per read in flight and one for the run being hashed (and handed out)
+  const free: Buffer[] = [];
+  for (let k = 0; k <= depth; k++) free.push(alignedBuffer(maxBytes));
+  let next = 0;
+  const inflight: Promise<{ r: Run; buf: Buffer }>[] = [];
+  const fill = () => {
+    while (inflight.length < depth && next < runs.length && free.length > 0) {
+      const r = runs[next++]!;
+      const buf = free.pop()!;
+      const p = source.read(buf, r.n * bs, r.first * bs).then(() => ({ r, buf }));
+      p.catch(() => undefined); // a read still in flight when the consumer stops is not an unhandled rejection
+      inflight.push(p);
+    }
+  };
+  try {
+    fill();
+    while (inflight.length > 0) {
+      const { r, buf } = await inflight.shift()!;
+      fill();
+      const hashes: (string | null)[] = [];
+      for (let k = 0; k < r.n; k++) {
+        const b = buf.subarray(k * bs, (k + 1) * bs);
+        hashes.push(b.equals(zeros) ? null : createHash('sha256').update(b).digest('hex'));
+      }
+      yield opts.keep ? { ...r, hashes, data: buf.subarray(0, r.n * bs) } : { ...r, hashes };
+      free.push(buf);
+      fill();
+    }
+  } finally {
+    await Promise.allSettled(inflight);
+    await source.close();
+  }
+}
+
+/** Memory O_DIRECT takes: a WebAssembly memory starts on a page (Node cannot ask for aligned memory otherwise). */
+function alignedBuffer(bytes: number): Buffer {
+  const pages = Math.max(1, Math.ceil(bytes / 65536));
+  return Buffer.from(new WebAssembly.Memory({ initial: pages, maximum: pages }).buffer, 0, bytes);
+}
+
+/**
+ * Reads of `file` past the page cache (O_DIRECT), or through it where O_DIRECT is refused (at the open, or
+ * EINVAL on a read: a filesystem that wants more than page alignment). Past the end of the file reads as zeros.
+ */
+async function openForReading(file: string): Promise<{ read: (buf: Buffer, len: number, pos: number) => Promise<void>; close: () => Promise<void> }> {
+  const direct = await open(file, constants.O_RDONLY | constants.O_DIRECT).catch(() => undefined);
+  let plain: Promise<FileHandle> | undefined = direct ? undefined : open(file, 'r');
+  const fully = async (fh: FileHandle, buf: Buffer, len: number, pos: number): Promise<void> => {
+    let got = 0;
+    while (got < len) {
+      const { bytesRead } = await fh.read(buf, got, len - got, pos + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    if (got < len) buf.fill(0, got, len);
+  };
+  return {
+    read: async (buf, len, pos) => {
+      if (direct) {
+        try {
+          return await fully(direct, buf, len, pos);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e;
+        }
+      }
+      return fully(await (plain ??= open(file, 'r')), buf, len, pos);
+    },
+    close: async () => {
+      await direct?.close();
+      if (plain) await (await plain).close();
+    },
+  };
 }

@@ -17,26 +17,28 @@
  *
  * Callers serialize every mutation (one at a time per store); restores may run beside them.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { copyFile, link, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { run } from '../../host/exec.js';
-import { locations, readManifest, writeManifest, type BlockRef, type Manifest } from './chunk-manifest.js';
-import { hashRuns, type HashedRun, type Run } from './block-hasher.js';
-import { blockMap, fiemap, sameBlock } from './fiemap.js';
+import { locations, ManifestFiles, readManifest, type BlockRef, type Manifest } from './chunk-manifest.js';
+import { hashRuns, hashRunsHere, type Run } from './block-hasher.js';
+import { compareBlocks, fiemap, SAME, ZERO, type Extent } from './fiemap.js';
 import { exists, readJson, syncDir, writeJsonAtomic } from './reflink-records.js';
-import { punchRanges, reflinkRanges, type Range } from './xfs-io.js';
+import { punchRanges, ReflinkFeed, reflinkRanges, type Range } from './xfs-io.js';
 
 export type { Manifest } from './chunk-manifest.js';
 
 const GiB = 1024 ** 3;
-/** bytes per read of changed blocks, and reads in flight (in this thread) */
+/** bytes per read of changed blocks by worker threads */
 const READ_BYTES = 8 * 1024 ** 2;
-const READ_DEPTH = 4;
-/** from this much to read on, blocks are read and hashed by worker threads (their start costs some 30 ms) */
-const WORKERS_FROM = 64 * 1024 ** 2;
-/** reflink commands gathered before they are run */
-const FLUSH_RANGES = 4096;
+/** …and by this thread (each run's hashing holds the event loop: some 1.5 ms per 2 MiB) */
+const READ_BYTES_HERE = 2 * 1024 ** 2;
+/**
+ * from this much to read on, blocks are read and hashed by worker threads: their start costs some 30 ms
+ * on an idle host and several times that on a busy one, about what a second core saves on 256 MiB
+ */
+const WORKERS_FROM = 256 * 1024 ** 2;
 
 export interface ChunkStoreOptions {
   /** bytes per block (default 512 KiB; a multiple of 4 KiB dividing 1 GiB) */
@@ -77,6 +79,14 @@ interface Loc {
   slot: number;
 }
 
+/** A volume's baseline: its manifest, its clone, that file's identity and its extents. */
+interface BaselineMap {
+  manifest: Manifest;
+  image: string;
+  file: string;
+  extents: Extent[];
+}
+
 export class ChunkStore {
   readonly blockSize: number;
   readonly packs: string;
@@ -87,6 +97,12 @@ export class ChunkStore {
   private opened: Promise<void> | undefined;
   /** sha256 → where the block is, over every manifest of this block size; rebuilt after a deletion */
   private index: Map<string, Loc> | undefined;
+  /** the manifests read or written last, not parsed again */
+  private readonly files = new ManifestFiles();
+  /** pending clones' extents read by clone(), by snapshot */
+  private readonly cloneMaps = new Map<string, { file: string | undefined; extents: Promise<Extent[]> }>();
+  /** baselines being read ahead of a build (prepare), by volume */
+  private readonly ahead = new Map<string, Promise<BaselineMap | undefined>>();
   lastStats: SnapshotStats | undefined;
 
   constructor(
@@ -112,7 +128,7 @@ export class ChunkStore {
   }
 
   manifest(snapshotId: string): Promise<Manifest | undefined> {
-    return readManifest(join(this.manifests, `${snapshotId}.json`)).then((m) => (m?.snapshotId === snapshotId ? m : undefined));
+    return this.files.read(join(this.manifests, `${snapshotId}.json`)).then((m) => (m?.snapshotId === snapshotId ? m : undefined));
   }
 
   /** The ids of every snapshot (sorted). */
@@ -133,21 +149,30 @@ export class ChunkStore {
     await this.dropPending(snapshotId);
     const img = this.pendingImage(snapshotId);
     const partial = `${img}.partial`;
-    await run('cp', ['--reflink=always', volumeFile, partial]);
-    const fh = await open(partial, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    // a reflink clone (FICLONE) in this process, no `cp` to start; refused rather than copied where it cannot share
+    await copyFile(volumeFile, partial, constants.COPYFILE_FICLONE_FORCE);
     const rec: Pending = { snapshotId, volumeId, sizeGiB };
-    await writeJsonAtomic(join(this.pendingDir, `${snapshotId}.json`), rec);
+    // the clone made durable and its record written together: it counts once renamed, after both
+    const durable = async () => {
+      const fh = await open(partial, 'r');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    };
+    await Promise.all([durable(), writeJsonAtomic(join(this.pendingDir, `${snapshotId}.json`), rec)]);
     await rename(partial, img);
+    // its extents (it does not change), read for build() while the rename is made durable
+    const extents = fiemap(img);
+    extents.catch(() => undefined); // read again by build()
+    this.cloneMaps.set(snapshotId, { file: await cloneIdentity(img), extents });
     await syncDir(this.pendingDir);
     return rec;
   }
 
   async dropPending(snapshotId: string): Promise<void> {
+    this.cloneMaps.delete(snapshotId);
     await rm(this.pendingImage(snapshotId), { force: true });
     await rm(`${this.pendingImage(snapshotId)}.partial`, { force: true });
     await rm(join(this.pendingDir, `${snapshotId}.json`), { force: true });
@@ -161,11 +186,8 @@ export class ChunkStore {
     const bs = this.blockSize;
     const count = (p.sizeGiB * GiB) / bs;
     const clone = this.pendingImage(p.snapshotId);
-    const base = await this.baseline(p.volumeId);
-    const [cloneMap, baseMap] = await Promise.all([
-      fiemap(clone).then((e) => blockMap(e, bs, count)),
-      base ? fiemap(base.image).then((e) => blockMap(e, bs, Math.min(count, base.manifest.blocks.length))) : undefined,
-    ]);
+    const [cloneExtents, base] = await Promise.all([this.cloneMap(p.snapshotId), this.baselineMap(p.volumeId)]);
+    const kinds = compareBlocks(cloneExtents, base?.extents, bs, count, base ? Math.min(count, base.manifest.blocks.length) : 0);
     const index = await this.hashIndex();
     const stats: SnapshotStats = { blocks: count, unchanged: 0, holes: 0, read: 0, zero: 0, deduped: 0, stored: 0, readIndices: [] };
     const packs = [p.snapshotId];
@@ -181,9 +203,10 @@ export class ChunkStore {
     const blocks: (BlockRef | null)[] = new Array<BlockRef | null>(count).fill(null);
     const toRead: number[] = [];
     for (let i = 0; i < count; i++) {
-      if (cloneMap[i] === 'zero') {
+      const kind = kinds[i];
+      if (kind === ZERO) {
         stats.holes++;
-      } else if (base && baseMap && sameBlock(cloneMap, baseMap, i)) {
+      } else if (base && kind === SAME) {
         const b = base.manifest.blocks[i];
         if (b) blocks[i] = ref({ pack: base.manifest.packs[b[0]]!, slot: b[1] }, b[2]);
         stats.unchanged++;
@@ -199,16 +222,12 @@ export class ChunkStore {
     const pack = await open(packFile, 'w');
     const fresh = new Map<string, Loc>();
     let slots = 0;
-    let ranges: Range[] = [];
-    const flush = async () => {
-      if (ranges.length === 0) return;
-      const batch = ranges;
-      ranges = [];
-      await reflinkRanges(packFile, `${p.snapshotId}.img`, batch, this.pendingDir);
-    };
     const copy = this.opts.packWrite === 'copy';
-    const runs = toRuns(toRead, Math.max(1, Math.floor(READ_BYTES / bs)));
-    const hashed = toRead.length * bs >= WORKERS_FROM ? hashRuns(clone, bs, runs, { keep: copy }) : hashHere(clone, bs, runs, copy);
+    const inWorkers = toRead.length * bs >= WORKERS_FROM;
+    const runs = toRuns(toRead, Math.max(1, Math.floor((inWorkers ? READ_BYTES : READ_BYTES_HERE) / bs)));
+    const hashed = inWorkers ? hashRuns(clone, bs, runs, { keep: copy }) : hashRunsHere(clone, bs, runs, { keep: copy });
+    // the new blocks shared into the pack as they are found, by an xfs_io started now
+    const feed = copy || toRead.length === 0 ? undefined : new ReflinkFeed(packFile, `${p.snapshotId}.img`, this.pendingDir);
     try {
       for await (const { first, n, hashes, data } of hashed) {
         for (let k = 0; k < n; k++) {
@@ -231,15 +250,15 @@ export class ChunkStore {
           blocks[i] = ref(loc, hash);
           stats.stored++;
           if (copy) await pack.write(data!, k * bs, bs, loc.slot * bs);
-          else ranges.push({ src: i * bs, dst: loc.slot * bs, length: bs });
+          else feed!.add({ src: i * bs, dst: loc.slot * bs, length: bs });
         }
-        if (ranges.length >= FLUSH_RANGES) await flush();
         done += n;
         onProgress?.(done / count);
       }
-      await flush();
+      await feed?.end();
       await pack.sync();
     } finally {
+      await feed?.abort();
       await pack.close();
     }
     await this.opts.hook?.('packed');
@@ -260,7 +279,7 @@ export class ChunkStore {
       m.blocks = blocks.map((b) => (b ? [b[0] - 1, b[1], b[2]] : null));
     }
     await syncDir(this.packs);
-    await writeManifest(join(this.manifests, `${p.snapshotId}.json`), m);
+    await this.files.write(join(this.manifests, `${p.snapshotId}.json`), m);
     for (const [hash, loc] of fresh) if (!index.has(hash)) index.set(hash, loc);
     this.lastStats = stats;
     await this.opts.hook?.('manifest');
@@ -308,7 +327,7 @@ export class ChunkStore {
   /** A second manifest holding the same blocks (nothing stored). */
   async copy(snapshotId: string, source: Manifest): Promise<Manifest> {
     const m: Manifest = { ...source, snapshotId, storedBytes: 0, copyOf: source.snapshotId };
-    await writeManifest(join(this.manifests, `${snapshotId}.json`), m);
+    await this.files.write(join(this.manifests, `${snapshotId}.json`), m);
     return m;
   }
 
@@ -326,7 +345,7 @@ export class ChunkStore {
 
   /** A volume is gone: its baseline and unfinished snapshots go, and the blocks only they held. */
   async dropVolume(volumeId: string): Promise<void> {
-    const base = await readManifest(join(this.baselines, `${volumeId}.json`));
+    const base = await this.files.read(join(this.baselines, `${volumeId}.json`));
     for (const n of await names(this.pendingDir)) {
       if (!n.endsWith('.json')) continue;
       const id = n.slice(0, -'.json'.length);
@@ -352,9 +371,49 @@ export class ChunkStore {
     return join(this.pendingDir, `${snapshotId}.img`);
   }
 
+  /**
+   * Starts reading what the volume's next snapshot compares with (its baseline's manifest and extents),
+   * so that it is ready when build() asks, read while the point in time is being taken.
+   */
+  prepare(volumeId: string): void {
+    const ahead = this.readBaselineMap(volumeId);
+    ahead.catch(() => undefined); // read again by build()
+    this.ahead.set(volumeId, ahead);
+  }
+
+  /** The pending clone's extents: those clone() read if it is still the same file, else read now. */
+  private async cloneMap(snapshotId: string): Promise<Extent[]> {
+    const img = this.pendingImage(snapshotId);
+    const had = this.cloneMaps.get(snapshotId);
+    this.cloneMaps.delete(snapshotId);
+    if (had?.file !== undefined && had.file === (await cloneIdentity(img))) {
+      const extents = await had.extents.catch(() => undefined);
+      if (extents) return extents;
+    }
+    return fiemap(img);
+  }
+
+  /** The baseline and its extents: those prepare() read if it is still the same file, else read now. */
+  private async baselineMap(volumeId: string): Promise<BaselineMap | undefined> {
+    const ahead = await this.ahead.get(volumeId)?.catch(() => undefined);
+    this.ahead.delete(volumeId);
+    if (ahead) {
+      const now = await this.baseline(volumeId);
+      if (now?.image === ahead.image && now.manifest === ahead.manifest && (await fileIdentity(now.image)) === ahead.file) return ahead;
+    }
+    return this.readBaselineMap(volumeId);
+  }
+
+  private async readBaselineMap(volumeId: string): Promise<BaselineMap | undefined> {
+    const base = await this.baseline(volumeId);
+    if (!base) return undefined;
+    const file = await fileIdentity(base.image);
+    return file === undefined ? undefined : { ...base, file, extents: await fiemap(base.image) };
+  }
+
   /** The volume's last snapshot's manifest and clone, when both are there and of this block size. */
   private async baseline(volumeId: string): Promise<{ manifest: Manifest; image: string } | undefined> {
-    const m = await readManifest(join(this.baselines, `${volumeId}.json`));
+    const m = await this.files.read(join(this.baselines, `${volumeId}.json`));
     if (!m || m.blockSize !== this.blockSize || m.volumeId !== volumeId) return undefined;
     const image = join(this.baselines, `${volumeId}.${m.snapshotId}.img`);
     return (await exists(image)) ? { manifest: m, image } : undefined;
@@ -459,39 +518,16 @@ function toRuns(indices: readonly number[], per: number): Run[] {
   return runs;
 }
 
-/** hashRuns in this thread, a few reads ahead: for a few blocks, where starting workers would cost more than it saves. */
-async function* hashHere(file: string, bs: number, runs: readonly Run[], keep: boolean): AsyncGenerator<HashedRun> {
-  const fh = await open(file, 'r');
-  const zeros = Buffer.alloc(bs);
-  let next = 0;
-  const start = async (r: Run) => {
-    const data = Buffer.allocUnsafe(r.n * bs);
-    const { bytesRead } = await fh.read(data, 0, data.length, r.first * bs);
-    if (bytesRead < data.length) data.fill(0, bytesRead);
-    return { r, data };
-  };
-  const inflight: Promise<{ r: Run; data: Buffer }>[] = [];
-  const more = () => {
-    const p = start(runs[next++]!);
-    p.catch(() => undefined); // a read still in flight when the consumer stops is not an unhandled rejection
-    inflight.push(p);
-  };
-  try {
-    while (inflight.length < READ_DEPTH && next < runs.length) more();
-    while (inflight.length > 0) {
-      const { r, data } = await inflight.shift()!;
-      if (next < runs.length) more();
-      const hashes: (string | null)[] = [];
-      for (let k = 0; k < r.n; k++) {
-        const b = data.subarray(k * bs, (k + 1) * bs);
-        hashes.push(b.equals(zeros) ? null : createHash('sha256').update(b).digest('hex'));
-      }
-      yield keep ? { ...r, hashes, data } : { ...r, hashes };
-    }
-  } finally {
-    await Promise.allSettled(inflight);
-    await fh.close();
-  }
+/** A file's identity: device, inode and change time (the same file, neither replaced nor changed since). */
+async function fileIdentity(file: string): Promise<string | undefined> {
+  const st = await stat(file, { bigint: true }).catch(() => undefined);
+  return st && `${st.dev}:${st.ino}:${st.ctimeNs}`;
+}
+
+/** A pending clone's identity: device, inode, size and modification time (its rename into place keeps them). */
+async function cloneIdentity(file: string): Promise<string | undefined> {
+  const st = await stat(file, { bigint: true }).catch(() => undefined);
+  return st && `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
 }
 
 async function names(dir: string): Promise<string[]> {

@@ -311,19 +311,21 @@ export class ReflinkBlockStore implements BlockStore {
 
   /** The snapshot's point in time: the clone a call that did not finish took, else one taken now. */
   private async point(p: PoolPaths, cs: ChunkStore, snapshotId: string, volumeId: string): Promise<Pending> {
-    const vol = ID.test(volumeId) ? await this.volumeRecord(p, volumeId) : undefined;
+    if (!ID.test(volumeId)) throw new BlockStoreError('not-found', volumeId, `no volume ${volumeId}`);
+    const src = join(p.volumes, `${volumeId}.img`);
+    // the books and the host read together; the loop devices are those to flush below
+    const [vol, pending, devs] = await Promise.all([this.volumeRecord(p, volumeId), cs.pending(snapshotId), loopDevicesOf(src)]);
     if (!vol) throw new BlockStoreError('not-found', volumeId, `no volume ${volumeId}`);
     await this.room(0, snapshotId);
-    const pending = await cs.pending(snapshotId);
+    // what the snapshot compares with, read meanwhile
+    cs.prepare(volumeId);
     if (pending?.volumeId === volumeId) return pending;
-    const src = join(p.volumes, `${volumeId}.img`);
     // what was written through the loop device, down to the file (crash-consistent, not quiesced):
     // a filesystem mounted on it (the machine's root on the host, or one the guest mounted in its own
     // namespace) keeps written files in its own cache, which only a sync of every filesystem reaches
-    const devs = await loopDevicesOf(src);
     if (devs.length > 0) await run('sync', []);
-    for (const dev of devs) await fsyncPath(dev);
-    await fsyncPath(src);
+    // each device down to the file, and the file: together (each is a flush through the pool's stack)
+    await Promise.all([...devs.map(fsyncPath), fsyncPath(src)]);
     return cs.clone(snapshotId, volumeId, vol.sizeGiB, src);
   }
 

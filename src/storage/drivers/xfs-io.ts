@@ -1,10 +1,10 @@
 /**
- * Many xfs_io commands on one file in few processes (`xfs_io -c CMD -c CMD … FILE`):
- * reflinking ranges in (`reflink -q SRC srcoff dstoff len`) and punching them out
- * (`fpunch off len`). xfs_io answers 0 even when some commands fail, and says so on
+ * Many xfs_io commands on one file in few processes (`xfs_io -c CMD -c CMD … FILE`, or
+ * fed on its input while they are worked out: ReflinkFeed): reflinking ranges in
+ * (`reflink -q SRC srcoff dstoff len`) and punching them out (`fpunch off len`). xfs_io answers 0 even when some commands fail, and says so on
  * stderr only: anything there is a failure.
  */
-import { CommandError, run } from '../../host/exec.js';
+import { CommandError, run, runFed, type FedCommand } from '../../host/exec.js';
 
 /** commands per xfs_io process (argv stays far below ARG_MAX) */
 const BATCH = 2000;
@@ -54,4 +54,52 @@ export function punchRanges(file: string, ranges: readonly { offset: number; len
     file,
     ranges.map((r) => `fpunch ${r.offset} ${r.length}`),
   );
+}
+
+/**
+ * Shares ranges of `src` (a name relative to `cwd`, no spaces) into `file` as they come: one xfs_io,
+ * started at once, reading its commands from its input, so that it starts and reflinks while the
+ * ranges are still being worked out. Ranges that continue each other are joined. end() waits for it
+ * and fails if any command did; abort() stops it (the file is left as far as it got).
+ */
+export class ReflinkFeed {
+  private readonly cmd: FedCommand;
+  private last: Range | undefined;
+  private ended = false;
+
+  constructor(
+    private readonly file: string,
+    private readonly src: string,
+    cwd: string,
+  ) {
+    this.cmd = runFed('xfs_io', ['-f', file], { cwd });
+  }
+
+  add(r: Range): void {
+    const last = this.last;
+    if (last && last.src + last.length === r.src && last.dst + last.length === r.dst) {
+      last.length += r.length;
+      return;
+    }
+    this.send();
+    this.last = { ...r };
+  }
+
+  async end(): Promise<void> {
+    this.send();
+    this.ended = true;
+    const r = await this.cmd.end();
+    if (r.stderr.trim() !== '') throw new CommandError('xfs_io', ['-f', this.file], r.code, r.stderr);
+  }
+
+  async abort(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    await this.cmd.end().catch(() => undefined);
+  }
+
+  private send(): void {
+    if (this.last) this.cmd.feed(`reflink -q ${this.src} ${this.last.src} ${this.last.dst} ${this.last.length}\n`);
+    this.last = undefined;
+  }
 }
