@@ -9,6 +9,7 @@ import { VolumeReconciler } from './volumes.js';
 import { TransitGatewayReconciler } from './transit-gateways.js';
 import { RecordStateReconciler } from './record-states.js';
 import { PeeringLinkReconciler } from './peering-links.js';
+import { Ipv6RoutingReconciler } from './ipv6-routing.js';
 
 export type { Reconciler, ReconcilerDeps } from './reconciler.js';
 export { selectRuntime, RuntimeUnavailable, type Runtime } from './runtime.js';
@@ -30,6 +31,7 @@ export function createReconcilers(deps: ReconcilerDeps, runtime: Runtime, extras
     firewall: runtime.firewall,
     blockStore: runtime.blockStore,
   });
+  const ipv6 = new Ipv6RoutingReconciler({ ...deps, fabric: runtime.fabric, log: log && ((line) => log(`reconcile/ipv6-routing: ${line}`)) });
   const links = new PeeringLinkReconciler({ ...deps, fabric: runtime.fabric, log: log && ((line) => log(`reconcile/peering-links: ${line}`)) });
   return [
     // first: the server stops reconcilers in this order, and the writer drains the firewall the instances' reconciler closes
@@ -51,9 +53,14 @@ export function createReconcilers(deps: ReconcilerDeps, runtime: Runtime, extras
     })),
     // before the instances' reconciler, which closes the fabric they share
     links,
+    ipv6,
     instances,
     new TransitGatewayReconciler(deps),
     // peering connections reach the fabric once active: the state reconciler tells the link reconciler what it moved
-    new RecordStateReconciler({ ...deps, log: log && ((line) => log(`reconcile/record-states: ${line}`)), onChange: (e) => links.handle(e) }),
+    new RecordStateReconciler({ ...deps, log: log && ((line) => log(`reconcile/record-states: ${line}`)), onChange: (e) => {
+        links.handle(e);
+        ipv6.handle(e);
+      },
+    }),
   ];
 }

@@ -45,6 +45,7 @@ const createEgressOnlyInternetGateway = action((ctx, input: CreateEgressOnlyInte
     Attachments: [{ VpcId: vpc.VpcId, State: 'attached' as InternetGatewayAttachment['State'] }],
   };
   gateways(ctx).put(ctx.region, record.EgressOnlyInternetGatewayId, record);
+  ctx.notify(KINDS.egressOnlyInternetGateway.name, record.EgressOnlyInternetGatewayId);
   putTags(ctx, record.EgressOnlyInternetGatewayId, name, tags);
   return { ClientToken: input.ClientToken, EgressOnlyInternetGateway: toOutput(record, tags) };
 });
@@ -72,6 +73,7 @@ const deleteEgressOnlyInternetGateway = action(
     if (id === undefined || id === '') throw missingParameter('EgressOnlyInternetGatewayId');
     requireResource(ctx, KINDS.egressOnlyInternetGateway, id);
     gateways(ctx).delete(ctx.region, id);
+    ctx.notify(KINDS.egressOnlyInternetGateway.name, id);
     ctx.store.tags.removeAll(ctx.region, id);
     return { ReturnCode: true };
   },

@@ -80,7 +80,7 @@ function sideRoutes(store: Store, pcx: string, side: Side, own: readonly Cidr4[]
 }
 
 /** The subnets whose traffic a table routes: its explicit associations, and for the main table the subnets with none. */
-function subnetsUsing(t: RouteTableRecord, tables: readonly RouteTableRecord[], subnets: readonly SubnetRecord[]): SubnetRecord[] {
+export function subnetsUsing(t: RouteTableRecord, tables: readonly RouteTableRecord[], subnets: readonly SubnetRecord[]): SubnetRecord[] {
   const explicit = new Set(t.Associations.map((a) => a.SubnetId).filter((x): x is string => x !== undefined));
   const main = t.Associations.some((a) => a.Main === true);
   const associated = new Set(tables.flatMap((x) => x.Associations.map((a) => a.SubnetId)).filter((x): x is string => x !== undefined));
