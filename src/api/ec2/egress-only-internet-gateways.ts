@@ -2,8 +2,9 @@
  * Egress-only internet gateways: Create / Describe / DeleteEgressOnlyInternetGateway.
  * A gateway belongs to the VPC it was made for (attached from the start) and
  * is the target of IPv6 routes (CreateRoute EgressOnlyInternetGatewayId); a
- * route to a deleted one is a blackhole. Recorded only: IPv6 traffic does not
- * leave the host's fabric.
+ * route to a deleted one is a blackhole. On the fabric (reconcile/ipv6-routing.ts)
+ * a subnet routing IPv6 to it opens connections to the host side and gets only
+ * their replies back; nothing leaves the machine.
  */
 import type {
   CreateEgressOnlyInternetGatewayRequest,
