@@ -248,7 +248,7 @@ export class MockFabric implements Fabric {
         links,
         interfaces: [...this.plugged.values()].map((p) => copy(p.iface)),
         publicIps: [...this.mappings.values()].map((m) => ({ ...m })),
-        ipv6Routing: this.routingList(),
+        ...this.routingList(),
       };
     }
     const interfaces: PluggedInterface[] = [];
@@ -258,11 +258,13 @@ export class MockFabric implements Fabric {
       interfaces.push(copy(p.iface));
       for (const ip of this.ipsByInterface.get(id) ?? []) publicIps.push({ ...this.mappings.get(ip)! });
     }
-    return { networks, interfaces, publicIps, links, ipv6Routing: this.routingList() };
+    return { networks, interfaces, publicIps, links, ...this.routingList() };
   }
 
-  private routingList(): Ipv6Routing[] {
-    return [...this.routing6.values()].map((r) => ({ vpcId: r.vpcId, blocks: [...r.blocks], internet: [...r.internet], egressOnly: [...r.egressOnly] }));
+  /** `ipv6Routing` for list(), when a network has some */
+  private routingList(): { ipv6Routing?: Ipv6Routing[] } {
+    const all = [...this.routing6.values()].map((r) => ({ vpcId: r.vpcId, blocks: [...r.blocks], internet: [...r.internet], egressOnly: [...r.egressOnly] }));
+    return all.length > 0 ? { ipv6Routing: all } : {};
   }
 
   /** The host loses an interface behind the fabric's back (for tests): gone, reported as an event. */

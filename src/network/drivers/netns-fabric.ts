@@ -447,7 +447,8 @@ export class NetnsFabric implements Fabric {
       const ids = new Set(interfaces.map((i) => i.interfaceId));
       const publicIps = [...this.mappings.values()].filter((m) => want === undefined || ids.has(m.interfaceId)).map((m) => ({ ...m }));
       const links = [...this.links.values()].map((l) => ({ linkId: l.linkId, networks: [l.networks[0], l.networks[1]] as [string, string], routes: l.routes.map((r) => ({ ...r })) }));
-      return { networks, interfaces, publicIps, links, ipv6Routing: this.v6.list() };
+      const ipv6Routing = this.v6.list();
+      return { networks, interfaces, publicIps, links, ...(ipv6Routing.length > 0 ? { ipv6Routing } : {}) };
     });
   }
 
