@@ -42,7 +42,7 @@ import autocannon from 'autocannon';
 import { build } from 'esbuild';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -97,9 +97,12 @@ function startProcess(label: string, args: string[], opts: { env?: Record<string
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.push(child);
+  // BENCH_SERVER_LOG=FILE keeps what the servers print (with --trace-gc in BENCH_SERVER_NODE_ARGS, their collections)
+  const log = process.env.BENCH_SERVER_LOG;
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
+      if (log) appendFileSync(log, d);
       out += d.toString();
       const m = /listening on (http:\/\/[\d.:]+)/.exec(out);
       if (m) resolve({ label, url: m[1]!, child });

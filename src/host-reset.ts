@@ -2,7 +2,8 @@
  * `overcast host reset`: takes off the host everything real instances put
  * there — machines (killed), network namespaces, bridges, veths, routes, rules
  * and nft tables of the host prefix, the volume pool's loop devices and mount,
- * and (optionally) the cgroup layout change — and says what, if anything, it
+ * and (optionally) the cgroup layout change, which stays while another Overcast
+ * process or a machine of any prefix still uses it — and says what, if anything, it
  * could not remove. The store is left as it is: a server started afterwards
  * sees its instances gone and launches again those that should run.
  */
@@ -19,7 +20,7 @@ import { ReflinkBlockStore } from './storage/drivers/reflink.js';
 import { isRoot } from './host/exec.js';
 
 export interface ResetOptions {
-  /** also undo the cgroup layout change (leave it when other Overcast servers run on this host) */
+  /** also undo the cgroup layout change, if nothing else uses it (another Overcast process, a running machine of any prefix) */
   cgroups: boolean;
   log?: (line: string) => void;
 }
@@ -55,8 +56,9 @@ export async function resetHost(config: Config, opts: ResetOptions): Promise<str
   log('volume pool detached and unmounted');
   const left = await hostLeftovers(config);
   if (opts.cgroups) {
-    left.push(...(await resetCgroups()));
-    log('cgroup layout restored');
+    const r = await resetCgroups();
+    left.push(...r.left);
+    log(r.restored ? 'cgroup layout restored' : `cgroup layout kept: still used by ${r.usedBy.join(', ')}`);
   }
   return left;
 }
@@ -64,7 +66,8 @@ export async function resetHost(config: Config, opts: ResetOptions): Promise<str
 export const HOST_USAGE = `  overcast host reset [--data-dir D] [--host-prefix P] [--keep-cgroups]
                               remove real instances' machines, namespaces, links, routes,
                               nft tables, loop devices and mounts from this host (and undo
-                              the cgroup layout change unless --keep-cgroups)
+                              the cgroup layout change, unless --keep-cgroups or another
+                              Overcast process or a running machine still uses it)
 `;
 
 /** `overcast host reset …`: exit status 0 when the host is clean afterwards. */

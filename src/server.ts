@@ -66,7 +66,13 @@ function listenError(e: unknown, config: Config): Error {
   }
 }
 
-export async function startServer(config: Config, log: (line: string) => void = () => {}): Promise<RunningServer> {
+/** What a test may put in place of the host's own (the server uses the host's when absent). */
+export interface ServerHooks {
+  /** the time API calls and the volume reconciler stamp records with, and EC2's time rules read */
+  clock?: () => Date;
+}
+
+export async function startServer(config: Config, log: (line: string) => void = () => {}, hooks: ServerHooks = {}): Promise<RunningServer> {
   const store = new SqliteStore(config.dataDir, { durability: config.storeSync });
   let runtime;
   try {
@@ -85,21 +91,22 @@ export async function startServer(config: Config, log: (line: string) => void = 
     onNetwork: services ? (net) => services.expose(net) : undefined,
     imageFile: runtime.name === 'mock' ? undefined : imageFiles(store, config, log),
     log,
+    clock: hooks.clock,
   });
   // one queue of pending writes for every service: they share one store
   const writes = new WriteQueue(config.maxPendingWrites);
   const onChange = (e: ChangeEvent): void => {
     for (const r of reconcilers) r.handle(e);
   };
-  const dispatcher = new Dispatcher(store, config, ec2Modules, onChange, undefined, writes);
+  const dispatcher = new Dispatcher(store, config, ec2Modules, onChange, hooks.clock, writes);
   // One dispatcher per service. Region set-up (default VPC, built-in images) is EC2's, and every
   // dispatcher runs it: an STS or SSM call in a fresh region sees the region as EC2 shows it (and
   // never marks the region set up without it).
   const regionSetup: ApiModule[] = ec2Modules
     .filter((m) => m.initRegion)
     .map((m) => ({ actions: {}, initRegion: m.initRegion, initOrder: m.initOrder }));
-  const sts = new Dispatcher(store, config, [...stsModules, ...regionSetup], onChange, undefined, writes);
-  const ssm = new Dispatcher(store, config, [...ssmModules, ...regionSetup], onChange, undefined, writes);
+  const sts = new Dispatcher(store, config, [...stsModules, ...regionSetup], onChange, hooks.clock, writes);
+  const ssm = new Dispatcher(store, config, [...ssmModules, ...regionSetup], onChange, hooks.clock, writes);
   const secrets = new Map(config.credentials.map((c) => [c.accessKeyId, c.secretAccessKey]));
   // the account a call runs in: its access key's (KEY:SECRET:ACCOUNT), else the configured one
   const accounts = new Map(config.credentials.map((c) => [c.accessKeyId, c.accountId ?? config.accountId]));

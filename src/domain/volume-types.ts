@@ -124,6 +124,21 @@ export function volumeLimits(v: VolumeShape): { iops: number; writeIops: number;
   return { ...l, writeIops: l.iops * WRITE_BIOS_PER_OPERATION };
 }
 
+/**
+ * One of `holders` devices' share of a volume's limits: each an even part,
+ * rounded down (at least 1), so that together they stay within the volume's.
+ * A Multi-Attach volume's IOPS and throughput are the aggregate of all the
+ * instances it is attached to; the host's v1 blkio throttle is not
+ * hierarchical (a rule on a common parent cgroup does not cap its children),
+ * so the aggregate is kept by splitting.
+ */
+export function shareOfLimits<L extends { iops: number; writeIops: number; bytesPerSecond: number }>(l: L, holders: number): L {
+  const n = Math.max(1, Math.floor(holders));
+  if (n === 1) return l;
+  const part = (x: number) => Math.max(1, Math.floor(x / n));
+  return { ...l, iops: part(l.iops), writeIops: part(l.writeIops), bytesPerSecond: part(l.bytesPerSecond) };
+}
+
 function typeLimits(v: VolumeShape): { iops: number; bytesPerSecond: number } {
   const tib = v.sizeGiB / 1024;
   switch (v.type) {

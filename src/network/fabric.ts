@@ -10,7 +10,10 @@
  * mapPublicIp per public address; and after stop/terminate: unmapPublicIp,
  * unplug. The peering reconciler joins two networks with connect (a link and
  * its routes: from a subnet of one network to blocks of the other, one
- * direction each) and takes them apart with disconnect. Every operation is idempotent — repeated with the same arguments it
+ * direction each) and takes them apart with disconnect. The NAT gateway
+ * reconciler puts a NAT gateway on a network with ensureNatGateway (its
+ * interface in a subnet, the address it translates to, the routes of the
+ * subnets that send to it) and takes it off with removeNatGateway. Every operation is idempotent — repeated with the same arguments it
  * does nothing and answers the same — so a crash between two steps is
  * repaired by the next one; what contradicts the fabric's books is refused
  * with a FabricError.
@@ -150,6 +153,42 @@ export interface NetworkLink {
   routes: LinkRoute[];
 }
 
+/** One route to a NAT gateway: what a subnet of its network sends to `destination` goes through it. */
+export interface NatRoute {
+  /** IPv4 CIDR of a sending subnet of the gateway's network (not the gateway's own subnet) */
+  source: string;
+  /**
+   * IPv4 CIDR the packets go to; the part of it inside the network's own CIDRs stays local
+   * (as a route table's local route, the longer match, keeps it); a destination also sent over
+   * a link from the same source is the link's when its prefix is longer
+   */
+  destination: string;
+}
+
+/**
+ * A NAT gateway on a network: an interface of its own in a subnet (the
+ * gateway's private address), translating the source of what is routed to
+ * it to that address; a public gateway's traffic then leaves the network as
+ * its Elastic IP, mapped 1:1 onto the private address as an instance's public
+ * IP is. Connections from outside to the gateway are not answered.
+ */
+export interface NatGatewaySpec {
+  /** nat-… (a name only) */
+  natGatewayId: string;
+  vpcId: string;
+  subnetId: string;
+  /** the subnet's CIDR */
+  subnetCidr: string;
+  /** the MAC of the gateway's interface */
+  mac: string;
+  /** the gateway's private address, in the subnet */
+  privateIp: string;
+  /** a public gateway's Elastic IP (from the public pool); undefined: a private gateway */
+  publicIp?: string;
+  /** every route to the gateway; ensureNatGateway replaces the previous set */
+  routes: NatRoute[];
+}
+
 /** Everything the fabric has, for recovery. */
 export interface FabricInventory {
   networks: NetworkSpec[];
@@ -157,7 +196,9 @@ export interface FabricInventory {
   publicIps: PublicIpMapping[];
   /** with an instanceId filter: all links too (they belong to no instance) */
   links: NetworkLink[];
-  /** the networks' IPv6 routing that is not empty (routeIpv6) */
+  /** with an instanceId filter: all NAT gateways too */
+  natGateways: NatGatewaySpec[];
+  /** the networks' IPv6 routing that is not empty (routeIpv6); absent when no network has any */
   ipv6Routing?: Ipv6Routing[];
 }
 
@@ -194,7 +235,7 @@ export interface FabricEvent {
 /**
  * The contract:
  *  - ensureNetwork(net): creates the VPC network and answers what it made; again with the same CIDR: the same; another CIDR → conflict.
- *  - removeNetwork(vpcId): deletes it; unknown: no-op; interfaces still plugged, or a link to it → in-use.
+ *  - removeNetwork(vpcId): deletes it; unknown: no-op; interfaces still plugged, a link to it, or a NAT gateway on it → in-use.
  *  - plug(req): the interface, plugged; the same request again answers the same
  *    interface; the same interfaceId for another instance, subnet, MAC or
  *    addresses → conflict; an address or MAC another interface of the VPC has →
@@ -227,6 +268,18 @@ export interface FabricEvent {
  *    malformed CIDR, a destination overlapping the sending network's own
  *    CIDRs → invalid.
  *  - disconnect(linkId): the link and its routes gone; unknown: no-op.
+ *  - ensureNatGateway(nat): the gateway on its network with exactly the given
+ *    routes; the same again: no-op; the same id with another network, subnet,
+ *    MAC, private or public address → conflict; its private address or MAC held
+ *    by a plugged interface (or another gateway) of the network, its public IP
+ *    mapped to anything else, a route (network, source, destination) another
+ *    gateway has → conflict; an unknown network → not-found; a malformed CIDR,
+ *    address or MAC, a private address outside the subnet, a route from the
+ *    gateway's own subnet (its own traffic would loop back to it), a route given
+ *    twice → invalid. Plugging an interface with a gateway's address or MAC, or
+ *    mapping its public IP elsewhere, is a conflict too.
+ *  - removeNatGateway(natGatewayId): the gateway, its routes and its public IP
+ *    gone (what was routed to it has no path); unknown: no-op.
  *  - list(filter): the inventory (for recovery and orphan clean-up); with an
  *    instanceId, only that instance's interfaces and their public IPs (networks and links: all).
  */
@@ -243,6 +296,8 @@ export interface Fabric {
   unmapPublicIp(publicIp: string): Promise<void>;
   connect(link: NetworkLink): Promise<void>;
   disconnect(linkId: string): Promise<void>;
+  ensureNatGateway(nat: NatGatewaySpec): Promise<void>;
+  removeNatGateway(natGatewayId: string): Promise<void>;
   list(filter?: { instanceId?: string }): Promise<FabricInventory>;
   readonly events: EventStream<FabricEvent>;
   close(): Promise<void>;
@@ -294,3 +349,45 @@ export function checkLink(link: NetworkLink, own: (vpcId: string) => readonly st
 }
 
 export const routeKey = (r: LinkRoute): string => `${r.vpcId} ${r.source} ${r.destination}`;
+
+/**
+ * What every driver checks before ensureNatGateway (FabricError 'invalid' otherwise):
+ * well-formed MAC, addresses and CIDRs, the private address in its subnet, no route
+ * from the gateway's own subnet, none repeated. Answers the routes with canonical CIDRs.
+ */
+export function checkNatGateway(nat: NatGatewaySpec): NatRoute[] {
+  const id = nat.natGatewayId;
+  if (!/^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/i.test(nat.mac)) throw new FabricError('invalid', id, `malformed MAC ${nat.mac}`);
+  const subnet = parseCidr4(nat.subnetCidr);
+  if (!subnet) throw new FabricError('invalid', id, `malformed subnet CIDR ${nat.subnetCidr}`);
+  const priv = parseIpv4(nat.privateIp);
+  if (priv === undefined || !ipInCidr(priv, subnet)) throw new FabricError('invalid', id, `${nat.privateIp} is not in ${nat.subnetCidr}`);
+  if (nat.publicIp !== undefined && parseIpv4(nat.publicIp) === undefined) throw new FabricError('invalid', id, `malformed address ${nat.publicIp}`);
+  const mine = canonical(subnet);
+  const out: NatRoute[] = [];
+  const seen = new Set<string>();
+  for (const r of nat.routes) {
+    const src = parseCidr4(r.source);
+    const dst = parseCidr4(r.destination);
+    if (!src || !dst) throw new FabricError('invalid', id, `malformed route ${r.source} → ${r.destination}`);
+    if (overlaps(canonical(src), mine)) throw new FabricError('invalid', id, `${r.source} is the gateway's own subnet`);
+    const route = { source: cidrToString(canonical(src)), destination: cidrToString(canonical(dst)) };
+    const key = `${route.source} ${route.destination}`;
+    if (seen.has(key)) throw new FabricError('invalid', id, `route ${key} given twice`);
+    seen.add(key);
+    out.push(route);
+  }
+  return out;
+}
+
+/** Two gateway specs that are the same gateway (routes aside). */
+export function sameNatGateway(a: NatGatewaySpec, b: NatGatewaySpec): boolean {
+  return (
+    a.vpcId === b.vpcId &&
+    a.subnetId === b.subnetId &&
+    a.subnetCidr === b.subnetCidr &&
+    a.mac.toLowerCase() === b.mac.toLowerCase() &&
+    a.privateIp === b.privateIp &&
+    a.publicIp === b.publicIp
+  );
+}

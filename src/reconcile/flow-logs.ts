@@ -68,6 +68,8 @@ export class FlowLogWriter implements Reconciler {
   private readonly formats = new Map<string, readonly FlowLogField[] | undefined>();
   /** one operation at a time: refresh, drain, counters */
   private chain: Promise<void> = Promise.resolve();
+  /** a change event's refresh is queued and has not started yet */
+  private refreshQueued = false;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private saidUnsupported = false;
@@ -82,7 +84,14 @@ export class FlowLogWriter implements Reconciler {
   handle(e: ChangeEvent): void {
     if (this.closed || !COVERAGE_CHANGES.has(e.kind)) return;
     this.regions.add(e.region);
-    this.enqueue(() => this.refresh()).catch((err: unknown) => this.log(`flow logs: ${(err as Error).message}`));
+    // one refresh waiting to start is enough for any number of changes: it reads the store
+    // when it starts, so it sees them all (a burst of launches changes many interfaces)
+    if (this.refreshQueued) return;
+    this.refreshQueued = true;
+    this.enqueue(() => {
+      this.refreshQueued = false;
+      return this.refresh();
+    }).catch((err: unknown) => this.log(`flow logs: ${(err as Error).message}`));
   }
 
   /** Captures what the flow logs cover now and starts the interval. */

@@ -10,6 +10,7 @@ import { TransitGatewayReconciler } from './transit-gateways.js';
 import { RecordStateReconciler } from './record-states.js';
 import { PeeringLinkReconciler } from './peering-links.js';
 import { Ipv6RoutingReconciler } from './ipv6-routing.js';
+import { NatGatewayReconciler } from './nat-gateways.js';
 
 export type { Reconciler, ReconcilerDeps } from './reconciler.js';
 export { selectRuntime, RuntimeUnavailable, type Runtime } from './runtime.js';
@@ -18,8 +19,8 @@ export { selectRuntime, RuntimeUnavailable, type Runtime } from './runtime.js';
 export type InstanceExtras = Pick<InstanceReconcilerDeps, 'imageFile' | 'onNetwork'>;
 
 /** The reconcilers, driving the runtime selectRuntime chose. */
-export function createReconcilers(deps: ReconcilerDeps, runtime: Runtime, extras: InstanceExtras & { log?: (line: string) => void } = {}): Reconciler[] {
-  const { log, ...instanceExtras } = extras;
+export function createReconcilers(deps: ReconcilerDeps, runtime: Runtime, extras: InstanceExtras & { log?: (line: string) => void; clock?: () => Date } = {}): Reconciler[] {
+  const { log, clock, ...instanceExtras } = extras;
   // the volume reconciler stores the snapshots whose points the instances' reconciler took
   let volumes: VolumeReconciler | undefined;
   const instances = new InstanceReconciler({
@@ -33,6 +34,7 @@ export function createReconcilers(deps: ReconcilerDeps, runtime: Runtime, extras
   });
   const ipv6 = new Ipv6RoutingReconciler({ ...deps, fabric: runtime.fabric, log: log && ((line) => log(`reconcile/ipv6-routing: ${line}`)) });
   const links = new PeeringLinkReconciler({ ...deps, fabric: runtime.fabric, log: log && ((line) => log(`reconcile/peering-links: ${line}`)) });
+  const nats = new NatGatewayReconciler({ ...deps, fabric: runtime.fabric, log: log && ((line) => log(`reconcile/nat-gateways: ${line}`)) });
   return [
     // first: the server stops reconcilers in this order, and the writer drains the firewall the instances' reconciler closes
     new FlowLogWriter({
@@ -48,17 +50,23 @@ export function createReconcilers(deps: ReconcilerDeps, runtime: Runtime, extras
     (volumes = new VolumeReconciler({
       ...deps,
       blockStore: runtime.blockStore,
+      clock,
       onInstance: (region, id) => instances.handle({ kind: 'instance', region, id }),
       applyLimits: (region, id) => instances.applyVolumeLimits(region, id),
     })),
     // before the instances' reconciler, which closes the fabric they share
     links,
+    nats,
     ipv6,
     instances,
     new TransitGatewayReconciler(deps),
-    // peering connections reach the fabric once active: the state reconciler tells the link reconciler what it moved
-    new RecordStateReconciler({ ...deps, log: log && ((line) => log(`reconcile/record-states: ${line}`)), onChange: (e) => {
+    // peering connections, NAT gateways and IPv6 blocks reach the fabric once active / available / associated: the state reconciler tells theirs what it moved
+    new RecordStateReconciler({
+      ...deps,
+      log: log && ((line) => log(`reconcile/record-states: ${line}`)),
+      onChange: (e) => {
         links.handle(e);
+        nats.handle(e);
         ipv6.handle(e);
       },
     }),

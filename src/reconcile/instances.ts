@@ -65,9 +65,9 @@ import {
   type InstanceStateName,
   type RuntimeEvent,
 } from '../domain/lifecycle.js';
-import { ReconcileLoop } from './loop.js';
+import { LoopReconciler } from './loop-reconciler.js';
 import { GroupMembers, groupSetName, privateIpsOf, resolveRuleSet } from './security-rules.js';
-import type { Reconciler, ReconcilerDeps } from './reconciler.js';
+import type { ReconcilerDeps } from './reconciler.js';
 import { KINDS, LIVE_INDEX, TERMINATED_INDEX } from '../resources/ec2/kinds.js';
 import { instanceSettingsUnsettled, settleInstanceSettings } from '../resources/ec2/instance-settling.js';
 import { instanceStoreRootGiB } from '../resources/ec2/image-bundles.js';
@@ -177,12 +177,11 @@ function desiredFor(state: InstanceStateName, current: DesiredInstanceState): De
 const byDeviceIndex = (a: NetworkInterfaceRecord, b: NetworkInterfaceRecord) =>
   (a.attachment?.DeviceIndex ?? 0) - (b.attachment?.DeviceIndex ?? 0);
 
-export class InstanceReconciler implements Reconciler {
+export class InstanceReconciler extends LoopReconciler {
   readonly driver: Hypervisor;
   readonly fabric: Fabric;
   readonly firewall: Firewall;
   readonly blockStore: BlockStore;
-  readonly loop: ReconcileLoop;
   private purgeTimer: NodeJS.Timeout | undefined;
   /** ids looked at by start(): a stopped machine of a running instance is restarted, not taken as a guest shutdown */
   private readonly recovering = new Set<string>();
@@ -195,24 +194,22 @@ export class InstanceReconciler implements Reconciler {
   private readonly now: () => number;
 
   constructor(private readonly deps: InstanceReconcilerDeps) {
+    const log = deps.log ?? ((line: string) => process.stderr.write(`reconcile/instances: ${line}\n`));
+    super({ store: deps.store, name: 'instances', log, retryBaseMs: deps.retryBaseMs, resyncMs: deps.resyncMs });
     this.driver = deps.driver;
     this.fabric = deps.fabric ?? new MockFabric();
     this.firewall = deps.firewall ?? new MockFirewall();
     this.blockStore = deps.blockStore ?? new MockBlockStore();
-    this.log = deps.log ?? ((line) => process.stderr.write(`reconcile/instances: ${line}\n`));
+    this.log = log;
     this.now = deps.clock ?? Date.now;
-    this.loop = new ReconcileLoop(
-      { step: (id) => this.step(id), keys: (why) => this.keys(why) },
-      { store: deps.store, name: 'instances', log: this.log, retryBaseMs: deps.retryBaseMs, resyncMs: deps.resyncMs },
-    );
   }
 
-  handle(e: ChangeEvent): void {
-    if (this.loop.isStopped) return;
+  /** The instances a change concerns, each scheduled as it is yielded (its region learnt first). */
+  protected *keysFor(e: ChangeEvent): Iterable<string> {
     if (e.kind === 'instance') {
       this.regions.set(e.id, e.region);
       this.members.invalidate(e.region);
-      this.loop.schedule(e.id);
+      yield e.id;
       return;
     }
     if (e.kind === VPC_DHCP_OPTIONS_CHANGE) {
@@ -220,7 +217,7 @@ export class InstanceReconciler implements Reconciler {
       for (const rec of instanceCollection(this.deps).find(e.region, LIVE_INDEX, '1')) {
         if (rec.VpcId === e.id && (rec.State.Name === 'pending' || rec.State.Name === 'running')) {
           this.regions.set(rec.InstanceId, e.region);
-          this.loop.schedule(rec.InstanceId);
+          yield rec.InstanceId;
         }
       }
       return;
@@ -231,13 +228,13 @@ export class InstanceReconciler implements Reconciler {
       for (const rec of instanceCollection(this.deps).find(e.region, LIVE_INDEX, '1')) {
         if (rec.State.Name === 'pending' || rec.State.Name === 'running') {
           this.regions.set(rec.InstanceId, e.region);
-          this.loop.schedule(rec.InstanceId);
+          yield rec.InstanceId;
         }
       }
     }
   }
 
-  async start(): Promise<void> {
+  override async start(): Promise<void> {
     const probes: [string, Promise<ProbeResult>][] = [
       [`hypervisor '${this.driver.name}'`, this.driver.probe()],
       [`fabric '${this.fabric.name}'`, this.fabric.probe()],
@@ -251,25 +248,20 @@ export class InstanceReconciler implements Reconciler {
     this.loop.watch(this.driver.events, (e) => e.instanceId);
     this.loop.watch(this.blockStore.events, (e) => e.instanceId);
     this.loop.watch(this.fabric.events, (e) => e.instanceId);
-    await this.loop.start();
+    await super.start();
     this.purge();
     const every = this.deps.purgeIntervalMs ?? 300_000;
     this.purgeTimer = setInterval(() => this.purge(), every);
     this.purgeTimer.unref();
   }
 
-  async stop(): Promise<void> {
+  override async stop(): Promise<void> {
     if (this.purgeTimer) clearInterval(this.purgeTimer);
-    await this.loop.stop();
+    await super.stop();
     await this.driver.close();
     await this.fabric.close();
     await this.firewall.close();
     await this.blockStore.close();
-  }
-
-  /** Resolves when no work is in flight (retries waiting on a timer do not count). */
-  idle(): Promise<void> {
-    return this.loop.idle();
   }
 
   /** Looks at every instance again now (what the periodic resync does). */
@@ -317,7 +309,7 @@ export class InstanceReconciler implements Reconciler {
    * store's index, and every machine the driver has — a machine whose instance
    * is terminated, purged or unknown is looked at, and its step ends it.
    */
-  private async keys(why: 'start' | 'resync'): Promise<string[]> {
+  protected async keys(why: 'start' | 'resync'): Promise<string[]> {
     const present = new Set(await this.driver.list());
     const out: string[] = [];
     const col = instanceCollection(this.deps);
@@ -426,7 +418,7 @@ export class InstanceReconciler implements Reconciler {
   }
 
   /** One look at one instance; true when it needs nothing more right now. */
-  private async step(id: string): Promise<boolean> {
+  protected async step(id: string): Promise<boolean> {
     const region = this.regionOf(id);
     const rec = region === undefined ? undefined : this.read(region, id);
     const actual = await this.driver.describe(id);
@@ -609,10 +601,13 @@ export class InstanceReconciler implements Reconciler {
     if (rec.State.Name !== 'shutting-down' && rec.State.Name !== 'terminated') return true;
     if (actual !== undefined) await this.driver.terminate(id);
     const groups = new Set(interfacesOf(this.context(region), rec).flatMap((e) => e.Groups.map((g) => g.GroupId ?? '')));
+    const shared = attachedToInstance({ store: this.deps.store, region }, id).filter(({ volume: v }) => attachmentsOf(v).length > 1).map(({ volume: v }) => v.VolumeId);
     await this.release(region, rec);
     if (rec.State.Name === 'terminated') return true;
     const done = await this.commit(region, id, 'shutting-down', (ctx, r) => this.event(ctx, r, 'terminated'));
     if (done) {
+      // the Multi-Attach volumes it let go of: the instances still holding them share their limits among fewer
+      for (const volumeId of shared) await this.applyVolumeLimits(region, volumeId);
       // its interfaces (deleted or detached) are no group's members any more: the sets other members use shrink now
       this.members.invalidate(region);
       const ctx = this.context(region);
@@ -740,6 +735,8 @@ export class InstanceReconciler implements Reconciler {
     let prepared: InstanceVolume[] | undefined;
     for (const { volume: v, attachment: a } of attachedToInstance({ store: this.deps.store, region }, id)) {
       if (a.State === 'attaching') {
+        // the instances already holding a Multi-Attach volume give up part of its limits first: the sum stays within them
+        if (attachmentsOf(v).length > 1) await this.applyVolumeLimits(region, v.VolumeId);
         if (machine === 'running') {
           prepared ??= this.volumesOf(region, rec);
           const vol = prepared.find((x) => x.volumeId === v.VolumeId);
@@ -751,15 +748,20 @@ export class InstanceReconciler implements Reconciler {
         if (machine !== undefined) await this.driver.detachDisk(id, devicePath(a.Device));
         // this instance lets go; a Multi-Attach volume's device stays while another instance holds it
         await this.blockStore.detach(v.VolumeId, id);
-        changed = (await this.commitVolume(region, v.VolumeId, id, 'detaching', (ctx, r) => finishDetach(ctx, r, id))) || changed;
+        const detached = await this.commitVolume(region, v.VolumeId, id, 'detaching', (ctx, r) => finishDetach(ctx, r, id));
+        // the instances still holding it share its limits among fewer
+        if (detached && attachmentsOf(v).length > 1) await this.applyVolumeLimits(region, v.VolumeId);
+        changed = detached || changed;
       }
     }
     return changed;
   }
 
   /**
-   * A ModifyVolume's new I/O limits on the running machines the volume is attached to,
-   * at once (the volume reconciler awaits this before it reports optimizing). An
+   * A volume's I/O limits (deviceLimitsOf: a Multi-Attach volume's split among the
+   * instances holding it) on the running machines it is attached to, at once: after a
+   * ModifyVolume (the volume reconciler awaits this before it reports optimizing) and
+   * when an instance comes to or leaves a Multi-Attach volume. An
    * attaching volume is handed over with them anyway, a stopped machine gets them
    * at its next start (both read deviceLimitsOf).
    */

@@ -19,8 +19,8 @@ import type { Fabric, NetworkLink } from '../network/fabric.js';
 import type { ChangeEvent } from '../resources/context.js';
 import { KINDS } from '../resources/ec2/kinds.js';
 import { allPeerings, peeringPaths } from '../resources/ec2/peering-routes.js';
-import { ReconcileLoop } from './loop.js';
-import type { Reconciler, ReconcilerDeps } from './reconciler.js';
+import { LoopReconciler } from './loop-reconciler.js';
+import type { ReconcilerDeps } from './reconciler.js';
 
 /** The kinds whose changes can change what a peering connection carries. */
 const WATCHED: ReadonlySet<string> = new Set([KINDS.vpcPeeringConnection.name, KINDS.routeTable.name, KINDS.subnet.name, KINDS.vpc.name]);
@@ -34,31 +34,17 @@ export interface PeeringLinkReconcilerDeps extends ReconcilerDeps {
   resyncMs?: number;
 }
 
-export class PeeringLinkReconciler implements Reconciler {
-  readonly loop: ReconcileLoop;
-
+export class PeeringLinkReconciler extends LoopReconciler {
   constructor(private readonly deps: PeeringLinkReconcilerDeps) {
-    this.loop = new ReconcileLoop(
-      { step: () => this.step(), keys: () => Promise.resolve([KEY]) },
-      { store: deps.store, name: 'peering-links', log: deps.log, retryBaseMs: deps.retryBaseMs, resyncMs: deps.resyncMs },
-    );
+    super({ store: deps.store, name: 'peering-links', log: deps.log, retryBaseMs: deps.retryBaseMs, resyncMs: deps.resyncMs });
   }
 
-  handle(e: ChangeEvent): void {
-    if (this.loop.isStopped || !WATCHED.has(e.kind)) return;
-    this.loop.schedule(KEY);
+  protected keysFor(e: ChangeEvent): string | undefined {
+    return WATCHED.has(e.kind) ? KEY : undefined;
   }
 
-  start(): Promise<void> {
-    return this.loop.start();
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
-
-  idle(): Promise<void> {
-    return this.loop.idle();
+  protected keys(): Promise<string[]> {
+    return Promise.resolve([KEY]);
   }
 
   /** The links the store asks for, keyed by connection id. */
@@ -75,7 +61,7 @@ export class PeeringLinkReconciler implements Reconciler {
     return out;
   }
 
-  private async step(): Promise<boolean> {
+  protected async step(): Promise<boolean> {
     const want = this.desired();
     const errors: string[] = [];
     for (const { link, cidrs } of want.values()) {

@@ -19,8 +19,8 @@ import type { AnyStateMachine } from '../resources/ec2/state-machines.js';
 import { subnetCidrMachine } from '../resources/ec2/subnet-cidrs.js';
 import { vpcCidrMachine } from '../resources/ec2/vpc-cidrs.js';
 import { peeringMachine } from '../resources/ec2/vpc-peering.js';
-import { ReconcileLoop } from './loop.js';
-import type { Reconciler, ReconcilerDeps } from './reconciler.js';
+import { LoopReconciler } from './loop-reconciler.js';
+import type { ReconcilerDeps } from './reconciler.js';
 
 /** Every state machine the reconciler runs. */
 export const STATE_MACHINES: readonly AnyStateMachine[] = [vpcCidrMachine, subnetCidrMachine, natGatewayMachine, peeringMachine, ...RECORD_LIFECYCLES];
@@ -37,44 +37,27 @@ export interface RecordStateReconcilerDeps extends ReconcilerDeps {
   onChange?: (e: ChangeEvent) => void;
 }
 
-export class RecordStateReconciler implements Reconciler {
-  readonly loop: ReconcileLoop;
+export class RecordStateReconciler extends LoopReconciler {
   private readonly machines: ReadonlyMap<string, AnyStateMachine>;
   /** change kind → machine */
   private readonly byChange: ReadonlyMap<string, AnyStateMachine>;
   private readonly now: () => Date;
 
   constructor(private readonly deps: RecordStateReconcilerDeps) {
+    const log = deps.log ?? ((line: string) => process.stderr.write(`reconcile/record-states: ${line}\n`));
+    super({ store: deps.store, name: 'record-states', log, retryBaseMs: deps.retryBaseMs, resyncMs: deps.resyncMs });
     this.machines = new Map((deps.machines ?? STATE_MACHINES).map((m) => [m.kind.name, m]));
     this.byChange = new Map([...this.machines.values()].map((m) => [m.change ?? m.kind.name, m]));
     this.now = deps.now ?? (() => new Date());
-    const log = deps.log ?? ((line: string) => process.stderr.write(`reconcile/record-states: ${line}\n`));
-    this.loop = new ReconcileLoop(
-      { step: (k) => this.step(k), keys: () => Promise.resolve(this.keys()) },
-      { store: deps.store, name: 'record-states', log, retryBaseMs: deps.retryBaseMs, resyncMs: deps.resyncMs },
-    );
   }
 
-  handle(e: ChangeEvent): void {
+  protected keysFor(e: ChangeEvent): string | undefined {
     const m = this.byChange.get(e.kind);
-    if (this.loop.isStopped || !m) return;
-    this.loop.schedule(`${m.kind.name}/${e.region}/${e.id}`);
-  }
-
-  start(): Promise<void> {
-    return this.loop.start();
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
-
-  idle(): Promise<void> {
-    return this.loop.idle();
+    return m && `${m.kind.name}/${e.region}/${e.id}`;
   }
 
   /** Every record whose next step is due, in every region. */
-  private keys(): string[] {
+  protected async keys(): Promise<string[]> {
     const now = this.now().getTime();
     const out: string[] = [];
     for (const m of this.machines.values()) {
@@ -87,7 +70,7 @@ export class RecordStateReconciler implements Reconciler {
   }
 
   /** One step of one record; a step that moved it asks for another look. */
-  private async step(key: string): Promise<boolean> {
+  protected async step(key: string): Promise<boolean> {
     const [kind, region, id] = key.split('/') as [string, string, string];
     const m = this.machines.get(kind);
     if (!m) return true;

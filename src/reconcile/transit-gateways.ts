@@ -24,8 +24,8 @@ import { KINDS } from '../resources/ec2/kinds.js';
 import type { TransitGatewayAttachmentRecord, TransitGatewayRecord, TransitGatewayRouteTableRecord } from '../resources/ec2/records.js';
 import { dropPropagations, isExpired, isGone, tgwAttachments, tgwRouteTables, transitGateways } from '../resources/ec2/transit-gateways.js';
 import { internalContext, type ChangeEvent, type ResourceContext } from '../resources/context.js';
-import { ReconcileLoop } from './loop.js';
-import type { Reconciler, ReconcilerDeps } from './reconciler.js';
+import { LoopReconciler } from './loop-reconciler.js';
+import type { ReconcilerDeps } from './reconciler.js';
 import type { Collection } from '../store/store.js';
 
 export interface TransitGatewayReconcilerDeps extends ReconcilerDeps {
@@ -59,34 +59,20 @@ function routeTableSettled(t: TransitGatewayRouteTableRecord, nowMs: number): bo
   return t.propagations.every((p) => p.State === 'enabled');
 }
 
-export class TransitGatewayReconciler implements Reconciler {
-  readonly loop: ReconcileLoop;
+export class TransitGatewayReconciler extends LoopReconciler {
   private readonly nowMs: () => number;
 
   constructor(private readonly deps: TransitGatewayReconcilerDeps) {
     const log = deps.log ?? ((line: string) => process.stderr.write(`reconcile/transit-gateways: ${line}\n`));
+    super({ store: deps.store, name: 'transit-gateways', log, resyncMs: deps.resyncMs });
     this.nowMs = deps.nowMs ?? Date.now;
-    this.loop = new ReconcileLoop({ step: (k) => this.step(k), keys: () => this.keys() }, { store: deps.store, name: 'transit-gateways', log, resyncMs: deps.resyncMs });
   }
 
-  handle(e: ChangeEvent): void {
-    if (this.loop.isStopped || !NAMES.has(e.kind)) return;
-    this.loop.schedule(key(e.kind, e.region, e.id));
+  protected keysFor(e: ChangeEvent): string | undefined {
+    return NAMES.has(e.kind) ? key(e.kind, e.region, e.id) : undefined;
   }
 
-  start(): Promise<void> {
-    return this.loop.start();
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
-
-  idle(): Promise<void> {
-    return this.loop.idle();
-  }
-
-  private async keys(): Promise<string[]> {
+  protected async keys(): Promise<string[]> {
     const now = this.nowMs();
     const store = this.deps.store;
     const out: string[] = [];
@@ -102,7 +88,7 @@ export class TransitGatewayReconciler implements Reconciler {
     return out;
   }
 
-  private async step(k: string): Promise<boolean> {
+  protected async step(k: string): Promise<boolean> {
     const [kind, region, id] = k.split('/') as [string, string, string];
     return this.loop.commit(() => {
       const ctx = internalContext(this.deps.store, this.deps.config, region, { now: new Date(this.nowMs()) });

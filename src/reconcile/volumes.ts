@@ -24,8 +24,8 @@ import { KINDS } from '../resources/ec2/kinds.js';
 import type { ImageRecord, SnapshotRecord, VolumeRecord } from '../resources/ec2/records.js';
 import { ec2Time } from '../domain/time.js';
 import { BlockStoreError, type BlockStore, type SnapshotInfo, type VolumeSource } from '../storage/block-store.js';
-import { ReconcileLoop } from './loop.js';
-import type { Reconciler, ReconcilerDeps } from './reconciler.js';
+import { LoopReconciler } from './loop-reconciler.js';
+import type { ReconcilerDeps } from './reconciler.js';
 
 export interface VolumeReconcilerDeps extends ReconcilerDeps {
   blockStore: BlockStore;
@@ -34,6 +34,8 @@ export interface VolumeReconcilerDeps extends ReconcilerDeps {
   /** a ModifyVolume's new I/O limits applied to the running machines the volume is attached to (awaited before optimizing) */
   applyLimits?: (region: string, volumeId: string) => Promise<void>;
   log?: (line: string) => void;
+  /** the time records are stamped with (the API's clock; tests fake it) */
+  clock?: () => Date;
   retryBaseMs?: number;
   resyncMs?: number;
 }
@@ -45,39 +47,22 @@ const key = (kind: Kind, region: string, id: string) => `${kind}/${region}/${id}
 /** How often a pending snapshot's progress is written (fractions of the whole). */
 const PROGRESS_STEP = 0.1;
 
-export class VolumeReconciler implements Reconciler {
-  readonly loop: ReconcileLoop;
+export class VolumeReconciler extends LoopReconciler {
   private readonly log: (line: string) => void;
 
   constructor(private readonly deps: VolumeReconcilerDeps) {
-    this.log = deps.log ?? ((line) => process.stderr.write(`reconcile/volumes: ${line}\n`));
-    this.loop = new ReconcileLoop(
-      { step: (k) => this.step(k), keys: () => this.keys() },
-      { store: deps.store, name: 'volumes', log: this.log, retryBaseMs: deps.retryBaseMs, resyncMs: deps.resyncMs },
-    );
+    const log = deps.log ?? ((line: string) => process.stderr.write(`reconcile/volumes: ${line}\n`));
+    super({ store: deps.store, name: 'volumes', log, retryBaseMs: deps.retryBaseMs, resyncMs: deps.resyncMs });
+    this.log = log;
   }
 
-  handle(e: ChangeEvent): void {
-    if (this.loop.isStopped) return;
-    if (e.kind === KINDS.volume.name || e.kind === KINDS.snapshot.name || e.kind === KINDS.image.name) {
-      this.loop.schedule(key(e.kind as Kind, e.region, e.id));
-    }
-  }
-
-  async start(): Promise<void> {
-    await this.loop.start();
-  }
-
-  async stop(): Promise<void> {
-    await this.loop.stop();
-  }
-
-  idle(): Promise<void> {
-    return this.loop.idle();
+  protected keysFor(e: ChangeEvent): string | undefined {
+    if (e.kind === KINDS.volume.name || e.kind === KINDS.snapshot.name || e.kind === KINDS.image.name) return key(e.kind as Kind, e.region, e.id);
+    return undefined;
   }
 
   /** Every record that is not settled, in every region. */
-  private async keys(): Promise<string[]> {
+  protected async keys(): Promise<string[]> {
     const out: string[] = [];
     const store = this.deps.store;
     for (const { region, value } of store.collection(KINDS.volume).listAllRegions()) {
@@ -94,10 +79,10 @@ export class VolumeReconciler implements Reconciler {
   }
 
   private context(region: string): ResourceContext {
-    return internalContext(this.deps.store, this.deps.config, region, { afterCommit: () => {} });
+    return internalContext(this.deps.store, this.deps.config, region, { afterCommit: () => {}, now: this.deps.clock?.() });
   }
 
-  private async step(k: string): Promise<boolean> {
+  protected async step(k: string): Promise<boolean> {
     const [kind, region, id] = k.split('/') as [Kind, string, string];
     switch (kind) {
       case 'volume':

@@ -342,6 +342,45 @@ describe('EBS volumes, snapshots and images', () => {
     assert.equal((await ec2Error(c.send(new DeleteVolumeCommand({ VolumeId: vol })))).code, 'VolumeInUse');
   });
 
+  it('Multi-Attach shares the volume\'s IOPS and throughput: each instance gets an even part, re-split as instances come and go, after a ModifyVolume too', async () => {
+    const [a, b, cc] = [await launch(), await launch(), await launch()];
+    await Promise.all([running(a), running(b), running(cc)]);
+    const vol = (await c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 4, VolumeType: 'io2', Iops: 1000, MultiAttachEnabled: true }))).VolumeId!;
+    await available(vol);
+    const hv = t.server.drivers.hypervisor as MockHypervisor;
+    const limitsIn = (i: string) => hv.disksOf(i).find((d) => d.deviceName === '/dev/sdf')?.limits;
+    const iops = (ids: string[]) => ids.map((i) => limitsIn(i)?.iops);
+    const attach = async (i: string) => {
+      await c.send(new AttachVolumeCommand({ VolumeId: vol, InstanceId: i, Device: '/dev/sdf' }));
+      await until(`attached to ${i}`, () => volume(vol), (v) => v.Attachments?.some((x) => x.InstanceId === i && x.State === 'attached') === true);
+    };
+    await attach(a);
+    assert.deepEqual(iops([a]), [1000], 'one instance alone has all of it');
+    const full = limitsIn(a)!;
+    await attach(b);
+    assert.deepEqual(iops([a, b]), [500, 500], 'two share it: the first gave up half');
+    await attach(cc);
+    assert.deepEqual(iops([a, b, cc]), [333, 333, 333]);
+    const bytes = [a, b, cc].map((i) => limitsIn(i)!.bytesPerSecond!);
+    assert.ok(bytes.every((x) => x === bytes[0]) && bytes.reduce((x, y) => x + y) <= full.bytesPerSecond!, `throughput split too: ${bytes} of ${full.bytesPerSecond}`);
+    // a ModifyVolume's new IOPS are split the same way
+    await c.send(new ModifyVolumeCommand({ VolumeId: vol, Iops: 1200 }));
+    await until('completed', async () => (await c.send(new DescribeVolumesModificationsCommand({ VolumeIds: [vol] }))).VolumesModifications![0]!, (x) => x.ModificationState === 'completed');
+    assert.deepEqual(iops([a, b, cc]), [400, 400, 400]);
+    // one leaves: the others share among fewer
+    await c.send(new DetachVolumeCommand({ VolumeId: vol, InstanceId: cc }));
+    await until('two left', () => volume(vol), (v) => v.Attachments?.length === 2);
+    assert.deepEqual(iops([a, b]), [600, 600]);
+    assert.equal(limitsIn(cc), undefined);
+    // one is terminated: the last has it all again
+    await c.send(new TerminateInstancesCommand({ InstanceIds: [b] }));
+    await until('one left', () => volume(vol), (v) => v.Attachments?.length === 1);
+    await until('re-split', async () => limitsIn(a)?.iops, (x) => x === 1200);
+    await c.send(new DetachVolumeCommand({ VolumeId: vol, InstanceId: a }));
+    await available(vol);
+    await c.send(new TerminateInstancesCommand({ InstanceIds: [a, cc] }));
+  });
+
   it('Multi-Attach and DeleteOnTermination: each attachment has its own; the last attached instance decides', async () => {
     const [a, b] = [await launch(), await launch()];
     await Promise.all([running(a), running(b)]);

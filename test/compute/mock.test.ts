@@ -12,14 +12,29 @@ runHypervisorConformance('mock', () => new MockHypervisor(), { guestDisks, guest
 runHypervisorConformance('mock with a delay', () => new MockHypervisor({ delayMs: 5 }), { guestDisks, guestResolvConf });
 
 describe('mock driver specifics', () => {
-  it('takes delayMs per transition and shows the old state meanwhile', async () => {
+  it('takes delayMs per transition and shows the old state meanwhile', async (t) => {
+    // the timers are the test's: the delay is counted in ticks, not measured
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const settle = () => new Promise((r) => setImmediate(r));
     const hv = new MockHypervisor({ delayMs: 40 });
     const spec = testSpec('i-0000000000000000a');
-    const t0 = performance.now();
-    await hv.launch(spec);
-    assert.ok(performance.now() - t0 >= 35, 'launch took the delay');
+    let launched = false;
+    const launching = hv.launch(spec).then(() => (launched = true));
+    await settle();
+    t.mock.timers.tick(39);
+    await settle();
+    assert.equal(launched, false, 'not launched 1 ms before the delay');
+    assert.equal(await hv.describe(spec.instanceId), undefined, 'no machine meanwhile');
+    t.mock.timers.tick(1);
+    await settle();
+    assert.equal(launched, true, 'launched once the delay passed');
+    await launching;
     const stopping = hv.stop(spec.instanceId);
-    assert.equal(await hv.describe(spec.instanceId), 'running');
+    await settle();
+    t.mock.timers.tick(39);
+    await settle();
+    assert.equal(await hv.describe(spec.instanceId), 'running', 'the old state while stopping');
+    t.mock.timers.tick(1);
     await stopping;
     assert.equal(await hv.describe(spec.instanceId), 'stopped');
   });

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Ec2Error } from '../../src/domain/errors.js';
-import { checkDeviceName, checkVolumeShape, devicePath, gp2Iops, volumeLimits } from '../../src/domain/volume-types.js';
+import { checkDeviceName, checkVolumeShape, devicePath, gp2Iops, shareOfLimits, volumeLimits } from '../../src/domain/volume-types.js';
 
 const code = (f: () => unknown): string => {
   try {
@@ -58,5 +58,17 @@ describe('volume types', () => {
     assert.equal(code(() => checkDeviceName('/dev/hda')), 'InvalidParameterValue');
     assert.equal(code(() => checkDeviceName('/etc/passwd')), 'InvalidParameterValue');
     assert.equal(code(() => checkDeviceName(undefined)), 'MissingParameter');
+  });
+});
+
+describe('shareOfLimits (a Multi-Attach volume split among its instances)', () => {
+  it('even parts rounded down, together within the whole; one holder has it all', () => {
+    const whole = { iops: 1000, writeIops: 64000, bytesPerSecond: 16_384_000 };
+    assert.deepEqual(shareOfLimits(whole, 1), whole);
+    assert.deepEqual(shareOfLimits(whole, 0), whole);
+    const third = shareOfLimits(whole, 3);
+    assert.deepEqual(third, { iops: 333, writeIops: 21333, bytesPerSecond: 5_461_333 });
+    assert.ok(third.iops * 3 <= whole.iops && third.bytesPerSecond * 3 <= whole.bytesPerSecond);
+    assert.equal(shareOfLimits({ iops: 10, writeIops: 10, bytesPerSecond: 10 }, 16).iops, 1, 'at least 1');
   });
 });

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CREDENTIAL, loadConfig, type Config } from '../../src/config.js';
-import { startServer, type RunningServer } from '../../src/server.js';
+import { startServer, type RunningServer, type ServerHooks } from '../../src/server.js';
 
 export interface TestServer {
   server: RunningServer;
@@ -16,10 +16,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(overrides: Partial<Config> = {}, keepDir?: string): Promise<TestServer> {
+export async function startTestServer(overrides: Partial<Config> = {}, keepDir?: string, hooks: ServerHooks = {}): Promise<TestServer> {
   const dataDir = keepDir ?? mkdtempSync(join(tmpdir(), 'overcast-test-'));
   const config: Config = { ...loadConfig([], {}), port: 0, dataDir, driver: 'mock', ...overrides };
-  let server = await startServer(config);
+  let server = await startServer(config, undefined, hooks);
   const clients: EC2Client[] = [];
   const t: TestServer = {
     get server() {
@@ -41,7 +41,7 @@ export async function startTestServer(overrides: Partial<Config> = {}, keepDir?:
     },
     async restart() {
       await server.close();
-      server = await startServer({ ...config, port: 0 });
+      server = await startServer({ ...config, port: 0 }, undefined, hooks);
     },
     async close() {
       for (const c of clients) c.destroy();

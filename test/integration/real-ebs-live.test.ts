@@ -7,7 +7,10 @@
  *    cgroup in equal windows, not timed);
  *  - Multi-Attach: one io2 volume attached to two running instances is one
  *    device (a marker written with direct I/O in one is read in the other);
- *    detaching one attachment leaves the other.
+ *    detaching one attachment leaves the other;
+ *  - Multi-Attach IOPS are the aggregate: each instance's cgroup gets an even
+ *    share (the v1 blkio throttle is not hierarchical), so two reading at once
+ *    stay within the volume's IOPS together and one alone gets all of it.
  * Nothing is left on the host afterwards.
  *
  * Runs as root where the container runtime runs; skipped with the reason elsewhere.
@@ -123,6 +126,39 @@ describe('EBS changes reach running instances', { skip: probeWhy, timeout: 600_0
     assert.equal(limitOf(a.InstanceId!, 'read_iops_device', dev), undefined, 'the detach lifted the cap');
   });
 
+  it('Multi-Attach IOPS are shared: two instances reading at once stay within the volume\'s IOPS together; one alone gets (nearly) all of it', async () => {
+    const [a, b] = await Promise.all([launch(), launch()]);
+    const IOPS = 600;
+    const SECS = 3;
+    const vol = (await c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 4, VolumeType: 'io2', Iops: IOPS, MultiAttachEnabled: true }))).VolumeId!;
+    await volumeWhen(vol, (v) => v.State === 'available');
+    await c.send(new AttachVolumeCommand({ VolumeId: vol, InstanceId: a.InstanceId, Device: '/dev/sdf' }));
+    await volumeWhen(vol, (x) => x.Attachments?.[0]?.State === 'attached');
+    const dev = majMin(vol);
+    assert.equal(limitOf(a.InstanceId!, 'read_iops_device', dev), IOPS, 'alone: all of it');
+    await c.send(new AttachVolumeCommand({ VolumeId: vol, InstanceId: b.InstanceId, Device: '/dev/sdf' }));
+    await volumeWhen(vol, (x) => x.Attachments?.length === 2 && x.Attachments.every((y) => y.State === 'attached'));
+    assert.deepEqual([limitOf(a.InstanceId!, 'read_iops_device', dev), limitOf(b.InstanceId!, 'read_iops_device', dev)], [IOPS / 2, IOPS / 2], 'two: half each, a gave up its half');
+
+    // both read at once, each for a window of SECS: together within the volume's IOPS
+    const [ra, rb] = await Promise.all([readsInWindow(a, '/dev/sdf', dev, SECS), readsInWindow(b, '/dev/sdf', dev, SECS)]);
+    const budget = IOPS * SECS;
+    console.log(`# direct 4 KiB reads in ${SECS} s windows of a ${IOPS}-IOPS Multi-Attach volume: a ${ra} + b ${rb} = ${ra + rb} together (budget ${budget})`);
+    assert.ok(ra > 0 && rb > 0, 'both read');
+    assert.ok(ra + rb <= budget * 1.1, `together within the volume's IOPS (+10%): ${ra} + ${rb} of ${budget}`);
+
+    // b leaves: a alone gets (nearly) all of it
+    await c.send(new DetachVolumeCommand({ VolumeId: vol, InstanceId: b.InstanceId }));
+    await volumeWhen(vol, (x) => x.Attachments?.length === 1);
+    assert.equal(limitOf(a.InstanceId!, 'read_iops_device', dev), IOPS);
+    const alone = await readsInWindow(a, '/dev/sdf', dev, SECS);
+    console.log(`# a alone: ${alone} in ${SECS} s (budget ${budget})`);
+    assert.ok(alone >= budget * 0.8 && alone <= budget * 1.1, `one alone gets nearly all of it: ${alone} of ${budget}`);
+    assert.ok(alone >= 1.6 * Math.max(ra, rb), `alone it reads more than either did sharing: ${alone} vs ${ra}, ${rb}`);
+    await c.send(new DetachVolumeCommand({ VolumeId: vol, InstanceId: a.InstanceId }));
+    await volumeWhen(vol, (x) => x.State === 'available');
+  });
+
   it('Multi-Attach: one io2 volume in two running instances is one device — a marker written with direct I/O in one is read in the other; detaching one leaves the other', async () => {
     const [a, b] = await Promise.all([launch(), launch()]);
     const vol = (await c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 4, VolumeType: 'io2', Iops: 1000, MultiAttachEnabled: true }))).VolumeId!;
@@ -140,10 +176,10 @@ describe('EBS changes reach running instances', { skip: probeWhy, timeout: 600_0
     await rootShell(a, key, `(printf '%s' '${marker}'; dd if=/dev/zero bs=1 count=$((4096 - ${marker.length})) 2>/dev/null) | dd of=/dev/sdf bs=4096 count=1 seek=10 oflag=direct conv=notrunc 2>/dev/null`);
     const read = await rootShell(b, key, `dd if=/dev/sdg bs=4096 count=1 skip=10 iflag=direct 2>/dev/null | head -c ${marker.length}`);
     assert.equal(read, marker, 'b reads what a wrote');
-    // each instance's cgroup throttles its own access to the device
+    // each instance's cgroup throttles its own access to the device, with its share of the volume's IOPS
     const dev = majMin(vol);
-    assert.equal(limitOf(a.InstanceId!, 'read_iops_device', dev), 1000);
-    assert.equal(limitOf(b.InstanceId!, 'read_iops_device', dev), 1000);
+    assert.equal(limitOf(a.InstanceId!, 'read_iops_device', dev), 500);
+    assert.equal(limitOf(b.InstanceId!, 'read_iops_device', dev), 500);
 
     // detaching a leaves b attached, with the device and its bytes
     await c.send(new DetachVolumeCommand({ VolumeId: vol, InstanceId: a.InstanceId }));
@@ -151,6 +187,7 @@ describe('EBS changes reach running instances', { skip: probeWhy, timeout: 600_0
     assert.deepEqual([left.State, left.Attachments![0]!.InstanceId, left.Attachments![0]!.State], ['in-use', b.InstanceId, 'attached']);
     assert.match(await rootShell(a, key, 'ls /dev/sdf 2>&1 || true'), /No such file|can't access/, 'gone from a');
     assert.equal(limitOf(a.InstanceId!, 'read_iops_device', dev), undefined, "a's cap went with it");
+    assert.equal(limitOf(b.InstanceId!, 'read_iops_device', dev), 1000, 'b alone has all the IOPS again');
     assert.equal(await rootShell(b, key, `dd if=/dev/sdg bs=4096 count=1 skip=10 iflag=direct 2>/dev/null | head -c ${marker.length}`), marker, 'b still reads the device');
     await c.send(new DetachVolumeCommand({ VolumeId: vol, InstanceId: b.InstanceId }));
     await volumeWhen(vol, (x) => x.State === 'available');

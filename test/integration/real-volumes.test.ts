@@ -5,7 +5,8 @@
  * back in another instance; a snapshot keeps the old bytes after an
  * overwrite; an image made from a running instance boots a copy of it (its
  * marker file there), also in another region; the volume type's IOPS are
- * enforced on the device; and nothing is left on the host.
+ * enforced on the device (the instance cgroup's count of its reads over a
+ * window, against the IOPS); and nothing is left on the host.
  *
  * Runs as root where the container runtime runs; skipped with the reason
  * elsewhere.
@@ -36,6 +37,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../src/host/exec.js';
+import { CGROUP_PARENT } from '../../src/host/cgroups.js';
 
 const IMAGE_DIR = process.env.OVERCAST_TEST_IMAGE_DIR ?? '/var/tmp/overcast-test-images';
 const PREFIX = 'ovtv';
@@ -142,16 +144,26 @@ describe('EBS volumes, snapshots and images with real bytes in real instances', 
     assert.equal((await sh(far, 'cat /etc/marker')).trim(), 'made-in-a');
   });
 
-  it("the volume type's IOPS are enforced on the device, seen from inside", async () => {
+  it("the volume type's IOPS are enforced on the device: reads from inside, counted by the instance's cgroup", async () => {
     const a = await launch(c, tiny, launched);
-    // io1 at 100 IOPS: 400 direct 4 KiB reads take at least ~4 s; unthrottled they take milliseconds
     const slow = (await c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', Size: 4, VolumeType: 'io1', Iops: 100 }))).VolumeId!;
     await volumeState(slow, (v) => v.State === 'available');
     await c.send(new AttachVolumeCommand({ VolumeId: slow, InstanceId: a.InstanceId, Device: '/dev/sdf' }));
     await volumeState(slow, (v) => v.Attachments?.[0]?.State === 'attached');
-    const started = Date.now();
-    await sh(a, 'dd if=/dev/sdf of=/dev/null bs=4096 count=400 iflag=direct');
-    const ms = Date.now() - started;
-    assert.ok(ms >= 2500, `400 reads at 100 IOPS took ${ms} ms (the cap implies ~4000)`);
+    // the guest's node is the host's device (same major:minor): the cgroup's counter for it is the guest's reads
+    const [maj, min] = (await sh(a, 'stat -L -c %t:%T /dev/sdf')).trim().split(':').map((h) => parseInt(h, 16));
+    const reads = () => {
+      const text = readFileSync(`/sys/fs/cgroup/blkio/${CGROUP_PARENT}/${a.InstanceId}/blkio.throttle.io_serviced`, 'utf8');
+      return Number(new RegExp(`^${maj}:${min} Read (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    };
+    // io1 at 100 IOPS: direct 4 KiB reads, over and over, for a window the guest's `sleep 3` bounds
+    const before = reads();
+    const t0 = process.hrtime.bigint();
+    await sh(a, '(while :; do dd if=/dev/sdf of=/dev/null bs=4096 count=100000 iflag=direct 2>/dev/null; done) & p=$!; sleep 3; kill $p; busybox killall dd 2>/dev/null; wait; true');
+    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    const ops = reads() - before;
+    // a rate, the count over the window, against the volume's IOPS; unthrottled, a loop device does thousands a second
+    assert.ok(ops >= 100, `the guest read the device: ${ops} reads in a window of at least 3 s`);
+    assert.ok(ops <= 100 * secs * 1.25 + 10, `${ops} reads at 100 IOPS in a ${secs.toFixed(2)} s window`);
   });
 });

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { FabricError, type Fabric, type LinkRoute, type NetworkLink, type PlugRequest } from '../../src/network/fabric.js';
+import { FabricError, type Fabric, type LinkRoute, type NatGatewaySpec, type NetworkLink, type PlugRequest } from '../../src/network/fabric.js';
 
 export type FabricCase =
   | 'probe'
@@ -25,6 +25,9 @@ export type FabricCase =
   | 'links'
   | 'link-refusals'
   | 'link-recovery'
+  | 'nat-gateways'
+  | 'nat-refusals'
+  | 'nat-recovery'
   | 'ipv6-plug'
   | 'ipv6-readdress'
   | 'ipv6-routing'
@@ -415,6 +418,115 @@ export function runFabricConformance(name: string, factory: () => Fabric | Promi
         await again.plug(r);
         await again.routeIpv6({ vpcId, blocks: [], internet: [], egressOnly: [] });
         await again.unplug(r.interfaceId);
+      } finally {
+        await again.close();
+      }
+    });
+
+    /** a NAT gateway spec in a fresh VPC: its own subnet 10.x.1.0/24 (as req()'s), routes from 10.x.2.0/24 */
+    const natIn = async (over: Partial<NatGatewaySpec> = {}) => {
+      const v = await vpc();
+      const spec: NatGatewaySpec = {
+        natGatewayId: `nat-${hex(9).slice(0, 17)}`,
+        vpcId: v.vpcId,
+        subnetId: `subnet-${v.vpcId.slice(4)}`,
+        subnetCidr: `10.${v.second}.1.0/24`,
+        mac: `02:${hex(5).match(/../g)!.join(':')}`,
+        privateIp: `10.${v.second}.1.250`,
+        routes: [{ source: `10.${v.second}.2.0/24`, destination: '0.0.0.0/0' }],
+        ...over,
+      };
+      return { ...v, spec };
+    };
+    const natOf = async (id: string) => (await fabric.list()).natGateways.find((g) => g.natGatewayId === id);
+    const byRoute = (rs: { source: string; destination: string }[]) => [...rs].sort((x, y) => `${x.source}${x.destination}`.localeCompare(`${y.source}${y.destination}`));
+
+    test('nat-gateways', 'ensureNatGateway puts a gateway on its network with its routes, replaced as a whole; again: the same; removeNatGateway is idempotent', async () => {
+      const { spec, second, vpcId } = await natIn({ publicIp: '198.51.100.93' });
+      await fabric.ensureNatGateway(spec);
+      assert.deepEqual(await natOf(spec.natGatewayId), spec);
+      await fabric.ensureNatGateway({ ...spec, mac: spec.mac.toUpperCase(), routes: [...spec.routes] });
+      assert.deepEqual(await natOf(spec.natGatewayId), spec, 'the same again changes nothing');
+      // the routes replaced: a host address is canonicalized
+      const routes = [{ source: `10.${second}.2.0/24`, destination: '192.0.2.0/24' }, { source: `10.${second}.3.9/24`, destination: '0.0.0.0/0' }];
+      await fabric.ensureNatGateway({ ...spec, routes });
+      assert.deepEqual(byRoute((await natOf(spec.natGatewayId))!.routes), byRoute([routes[0]!, { source: `10.${second}.3.0/24`, destination: '0.0.0.0/0' }]));
+      // a private gateway beside it, listed for any instance filter too
+      const priv = { ...spec, natGatewayId: `nat-${hex(9).slice(0, 17)}`, mac: `02:${hex(5).match(/../g)!.join(':')}`, privateIp: `10.${second}.1.251`, routes: [] };
+      delete (priv as Partial<NatGatewaySpec>).publicIp;
+      await fabric.ensureNatGateway(priv);
+      assert.ok((await fabric.list({ instanceId: 'i-00000000000000000' })).natGateways.some((g) => g.natGatewayId === priv.natGatewayId));
+      await rejectsWith(fabric.removeNetwork(vpcId), 'in-use');
+      await fabric.removeNatGateway(spec.natGatewayId);
+      await fabric.removeNatGateway(priv.natGatewayId);
+      assert.equal(await natOf(spec.natGatewayId), undefined);
+      await fabric.removeNatGateway(spec.natGatewayId);
+      // its address, MAC and Elastic IP are free again
+      const r = req0(spec, second);
+      await fabric.plug(r);
+      await fabric.mapPublicIp({ publicIp: spec.publicIp!, privateIp: r.privateIps[0]!, interfaceId: r.interfaceId, vpcId });
+      await fabric.unplug(r.interfaceId);
+      await fabric.removeNetwork(vpcId);
+    });
+
+    /** an interface with the gateway's subnet, address and MAC */
+    const req0 = (spec: NatGatewaySpec, second: number): PlugRequest => ({
+      interfaceId: `eni-${hex(9).slice(0, 17)}`,
+      instanceId: `i-${hex(9).slice(0, 17)}`,
+      vpcId: spec.vpcId,
+      subnetId: spec.subnetId,
+      subnetCidr: `10.${second}.1.0/24`,
+      mac: spec.mac,
+      privateIps: [spec.privateIp],
+      deviceIndex: 0,
+    });
+
+    test('nat-refusals', 'an unknown network is not-found; a route from its own subnet, a bad MAC or address, a repeated route are invalid; an address, MAC, Elastic IP or route held elsewhere is a conflict; nothing changes', async () => {
+      const { spec, second, req } = await natIn({ publicIp: '198.51.100.94' });
+      const r = req();
+      await fabric.plug(r);
+      await fabric.mapPublicIp({ publicIp: '198.51.100.95', privateIp: r.privateIps[0]!, interfaceId: r.interfaceId, vpcId: r.vpcId });
+      await fabric.ensureNatGateway(spec);
+      const before = await fabric.list();
+      const other = { ...spec, natGatewayId: `nat-${hex(9).slice(0, 17)}`, mac: `02:${hex(5).match(/../g)!.join(':')}`, privateIp: `10.${second}.1.252` };
+      delete (other as Partial<NatGatewaySpec>).publicIp;
+      const route = spec.routes[0]!;
+      await rejectsWith(fabric.ensureNatGateway({ ...other, vpcId: 'vpc-00000000000000404' }), 'not-found');
+      await rejectsWith(fabric.ensureNatGateway({ ...other, routes: [{ source: `10.${second}.1.0/24`, destination: '0.0.0.0/0' }] }), 'invalid');
+      await rejectsWith(fabric.ensureNatGateway({ ...other, mac: 'not-a-mac', routes: [] }), 'invalid');
+      await rejectsWith(fabric.ensureNatGateway({ ...other, privateIp: '192.0.2.10', routes: [] }), 'invalid');
+      await rejectsWith(fabric.ensureNatGateway({ ...other, routes: [{ source: `10.${second}.3.0/24`, destination: 'ten' }] }), 'invalid');
+      await rejectsWith(fabric.ensureNatGateway({ ...other, routes: [{ source: `10.${second}.3.0/24`, destination: '0.0.0.0/0' }, { source: `10.${second}.3.0/24`, destination: '0.0.0.0/0' }] }), 'invalid');
+      await rejectsWith(fabric.ensureNatGateway({ ...spec, privateIp: `10.${second}.1.253` }), 'conflict');
+      await rejectsWith(fabric.ensureNatGateway({ ...other, privateIp: r.privateIps[0]!, routes: [] }), 'conflict');
+      await rejectsWith(fabric.ensureNatGateway({ ...other, mac: r.mac, routes: [] }), 'conflict');
+      await rejectsWith(fabric.ensureNatGateway({ ...other, privateIp: spec.privateIp, routes: [] }), 'conflict');
+      await rejectsWith(fabric.ensureNatGateway({ ...other, publicIp: '198.51.100.95', routes: [] }), 'conflict');
+      await rejectsWith(fabric.ensureNatGateway({ ...other, publicIp: spec.publicIp!, routes: [] }), 'conflict');
+      await rejectsWith(fabric.ensureNatGateway({ ...other, routes: [route] }), 'conflict');
+      await rejectsWith(fabric.plug(req({ privateIps: [spec.privateIp] })), 'conflict');
+      await rejectsWith(fabric.plug(req({ mac: spec.mac })), 'conflict');
+      await rejectsWith(fabric.mapPublicIp({ publicIp: spec.publicIp!, privateIp: r.privateIps[0]!, interfaceId: r.interfaceId, vpcId: r.vpcId }), 'conflict');
+      const after = await fabric.list();
+      assert.deepEqual(after.natGateways, before.natGateways);
+      assert.deepEqual(after.interfaces.map((i) => i.interfaceId).sort(), before.interfaces.map((i) => i.interfaceId).sort());
+      assert.deepEqual(after.publicIps, before.publicIps);
+      await fabric.removeNatGateway(spec.natGatewayId);
+      await fabric.unplug(r.interfaceId);
+    });
+
+    test('nat-recovery', 'a new driver on the same host finds the NAT gateways with their routes, and removes them', async () => {
+      const { spec, second } = await natIn({ publicIp: '198.51.100.96' });
+      const full = { ...spec, routes: [...spec.routes, { source: `10.${second}.4.0/24`, destination: '192.0.2.0/24' }] };
+      await fabric.ensureNatGateway(full);
+      const again = await factory();
+      try {
+        const g = (await again.list()).natGateways.find((x) => x.natGatewayId === spec.natGatewayId);
+        assert.ok(g, 'the gateway is found again');
+        assert.deepEqual({ ...g, routes: byRoute(g.routes) }, { ...full, routes: byRoute(full.routes) });
+        await again.ensureNatGateway(full);
+        await again.removeNatGateway(spec.natGatewayId);
+        assert.equal((await again.list()).natGateways.find((x) => x.natGatewayId === spec.natGatewayId), undefined);
       } finally {
         await again.close();
       }

@@ -14,9 +14,10 @@ import { createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { run } from '../../src/host/exec.js';
 import { FABRICS } from '../../src/network/drivers/index.js';
-import { hostEgressRuleset, hostGuardRuleset, routerRuleset, SERVICE_CT_MARK } from '../../src/network/drivers/nat-rules.js';
+import { hostEgressRuleset, hostGuardRuleset, natGatewayRuleset, routerRuleset, SERVICE_CT_MARK } from '../../src/network/drivers/nat-rules.js';
 import { NetnsFabric, fabricLeftovers } from '../../src/network/drivers/netns-fabric.js';
-import type { FabricEvent, LinkRoute, NetworkInfo, PluggedInterface, PlugRequest } from '../../src/network/fabric.js';
+import { natTable } from '../../src/network/drivers/fabric-names.js';
+import type { FabricEvent, LinkRoute, NatGatewaySpec, NetworkInfo, PluggedInterface, PlugRequest } from '../../src/network/fabric.js';
 import { loadConfig } from '../../src/config.js';
 import { nodeReadyIn, ping } from '../helpers/netns.js';
 import { FABRIC_IPV6_POOL, runFabricConformance, type FabricCase } from './fabric.conformance.js';
@@ -93,6 +94,20 @@ describe('netns fabric rule sets', () => {
     assert.match(g, /type filter hook forward priority filter; policy accept;\n\s+iifname "ovct\*" oifname != "ovct\*" drop/);
   });
 
+  it('translates public addresses only for the host and for addresses with a public IP; the rest reaches the pool through a NAT gateway or not at all', () => {
+    const t = routerRuleset({ ...base, egress: false, natGateways: ['172.31.0.250'] });
+    assert.match(t, /set mapped \{ type ipv4_addr; elements = \{ 172\.31\.0\.10 \}; \}/);
+    assert.match(t, /iifname "uplink" dnat to ip daddr map @pub2priv\n\s+ip saddr @mapped dnat to ip daddr map @pub2priv/);
+    assert.doesNotMatch(t, /^\s+dnat to ip daddr map @pub2priv/m, 'no translation for every source');
+    assert.match(t, new RegExp(`oifname "uplink" ip daddr ${POOL.replace(/\./g, '\\.')} ip saddr != @mapped drop`));
+    assert.match(t, /rt ip nexthop \{ 172\.31\.0\.250 \} accept/);
+    assert.ok(t.indexOf('ip saddr != @mapped drop') < t.indexOf(`ip daddr ${POOL} accept`), 'the drop comes before the pool is admitted');
+    assert.doesNotMatch(routerRuleset({ ...base, egress: false }), /nexthop/, 'no gateways: no next-hop rule');
+    const g = natGatewayRuleset('172.31.0.250');
+    assert.match(g, /oifname "eth0" snat to 172\.31\.0\.250/);
+    assert.match(g, /hook input priority filter; policy drop;\n\s+ct state established,related accept\n\s+\}/, 'nothing new reaches the gateway itself');
+  });
+
   it('is registered as "netns", built from the configuration', () => {
     assert.ok(FABRICS.create('netns', loadConfig([], {})) instanceof NetnsFabric, 'a NetnsFabric');
     assert.throws(() => new NetnsFabric({ publicIpPool: POOL, egress: false, prefix: 'Bad-Prefix' }), /prefix/);
@@ -101,7 +116,27 @@ describe('netns fabric rule sets', () => {
 
 // ---------------------------------------------------------------- the contract
 
-const ALL: FabricCase[] = ['networks', 'plug', 'plug-idempotent', 'plug-conflicts', 'plug-refusals', 'unplug', 'public-ips', 'public-ip-refusals', 'list-by-instance', 'links', 'link-refusals', 'link-recovery', 'ipv6-plug', 'ipv6-readdress', 'ipv6-routing', 'ipv6-recovery'];
+const ALL: FabricCase[] = [
+  'networks',
+  'plug',
+  'plug-idempotent',
+  'plug-conflicts',
+  'plug-refusals',
+  'unplug',
+  'public-ips',
+  'public-ip-refusals',
+  'list-by-instance',
+  'links',
+  'link-refusals',
+  'link-recovery',
+  'nat-gateways',
+  'nat-refusals',
+  'nat-recovery',
+  'ipv6-plug',
+  'ipv6-readdress',
+  'ipv6-routing',
+  'ipv6-recovery',
+];
 runFabricConformance('netns', () => fabric(), {
   timeoutMs: 120_000,
   skip: unable ? Object.fromEntries(ALL.map((k) => [k, unable])) : {},
@@ -410,6 +445,138 @@ describe('netns fabric: links between networks (VPC peering)', { skip: unable, t
       assert.doesNotMatch(rules, /lookup 13\d{8}/, `no link rule left in ${router}:\n${rules}`);
     }
     await g.close();
+  });
+});
+
+describe('netns fabric: NAT gateways', { skip: unable, timeout: 180_000 }, () => {
+  let f: NetnsFabric;
+  let E: NetworkInfo;
+  const vpcE = `vpc-${hex(8)}e`;
+  const vpcG = `vpc-${hex(8)}g`;
+  const nic = (vpcId: string, second: number, subnet: number, instance: string): PlugRequest => ({
+    interfaceId: `eni-${hex(8)}`,
+    instanceId: instance,
+    vpcId,
+    subnetId: `subnet-${vpcId.slice(4)}-${subnet}`,
+    subnetCidr: `10.${second}.${subnet}.0/24`,
+    mac: `02:${hex(5).match(/../g)!.join(':')}`,
+    privateIps: [`10.${second}.${subnet}.10`],
+    deviceIndex: 0,
+  });
+  // e1: the public subnet, with a public IP; e2, e3: private subnets; g1: a peered VPC
+  const e1r = nic(vpcE, 70, 1, `i-${hex(8)}e1`);
+  const e2r = nic(vpcE, 70, 2, `i-${hex(8)}e2`);
+  const e3r = nic(vpcE, 70, 3, `i-${hex(8)}e3`);
+  const g1r = nic(vpcG, 72, 1, `i-${hex(8)}g1`);
+  const E1_PUBLIC = '198.51.100.220';
+  const EIP = '198.51.100.221';
+  const pub: NatGatewaySpec = {
+    natGatewayId: `nat-${hex(8)}p`,
+    vpcId: vpcE,
+    subnetId: e1r.subnetId,
+    subnetCidr: e1r.subnetCidr,
+    mac: `02:${hex(5).match(/../g)!.join(':')}`,
+    privateIp: '10.70.1.250',
+    publicIp: EIP,
+    routes: [],
+  };
+  const priv: NatGatewaySpec = { ...pub, natGatewayId: `nat-${hex(8)}q`, mac: `02:${hex(5).match(/../g)!.join(':')}`, privateIp: '10.70.1.251', routes: [] };
+  delete priv.publicIp;
+  let e1: PluggedInterface;
+  let e2: PluggedInterface;
+  let e3: PluggedInterface;
+  const children: ChildProcess[] = [];
+  const servers: Server[] = [];
+  const linkId = `pcx-${hex(8)}`;
+
+  before(async () => {
+    f = fabric();
+    E = await f.ensureNetwork({ vpcId: vpcE, cidrBlock: '10.70.0.0/16' });
+    await f.ensureNetwork({ vpcId: vpcG, cidrBlock: '10.72.0.0/16' });
+    e1 = await f.plug(e1r);
+    e2 = await f.plug(e2r);
+    e3 = await f.plug(e3r);
+    const g1 = await f.plug(g1r);
+    await f.mapPublicIp({ publicIp: E1_PUBLIC, privateIp: e1r.privateIps[0]!, interfaceId: e1r.interfaceId, vpcId: vpcE });
+    children.push(await listenIn(e1.netns, 7200, 'e1'), await listenIn(g1.netns, 7200, 'g1'));
+  });
+  after(async () => {
+    for (const c of children) c.kill('SIGKILL');
+    for (const s of servers) s.close();
+  });
+
+  it('an instance without a public IP and no route to a gateway has no path to a public address', async () => {
+    assert.equal(await fetchFromNs(e2.netns, '10.70.1.10', 7200), 'e1 10.70.2.10', 'inside the VPC it reaches e1 directly');
+    assert.equal(await fetchFromNs(e2.netns, E1_PUBLIC, 7200), 'timeout', 'no public IP, no NAT route: no path');
+    await f.ensureNatGateway(pub);
+    assert.equal(await fetchFromNs(e2.netns, E1_PUBLIC, 7200), 'timeout', 'a gateway but no route to it: still none');
+  });
+
+  it('routed to a public gateway, it reaches the public address as the gateway’s Elastic IP; its own VPC and services stay direct', async () => {
+    await f.ensureNatGateway({ ...pub, routes: [{ source: e2r.subnetCidr, destination: '0.0.0.0/0' }] });
+    assert.equal(await fetchFromNs(e2.netns, E1_PUBLIC, 7200), `e1 ${EIP}`, 'seen as the Elastic IP');
+    assert.equal(await fetchFromNs(e2.netns, '10.70.1.10', 7200), 'e1 10.70.2.10', 'the local route wins inside the VPC');
+    servers.push(await serve(E.serviceAddress!, METADATA_PORT, 'imds-E'));
+    assert.equal(await fetchFromNs(e2.netns, '169.254.169.254', 80), 'imds-E 10.70.2.10', 'metadata does not go through the gateway');
+    // e3's subnet has no route
+    assert.equal(await fetchFromNs(e3.netns, E1_PUBLIC, 7200), 'timeout', 'another subnet without the route: no path');
+    // nothing from outside reaches the gateway by its Elastic IP
+    const dev = (JSON.parse((await run('ip', ['-j', 'route', 'get', EIP])).stdout) as { dev: string }[])[0]!.dev;
+    assert.ok(dev.startsWith(`${PREFIX}t`), 'the Elastic IP is routed into the fabric');
+    assert.equal(await ping(undefined, EIP, dev), false, 'the gateway does not answer from outside');
+  });
+
+  it('a destination narrower than 0.0.0.0/0 carries only that', async () => {
+    await f.ensureNatGateway({ ...pub, routes: [{ source: e2r.subnetCidr, destination: `${E1_PUBLIC}/32` }] });
+    assert.equal(await fetchFromNs(e2.netns, E1_PUBLIC, 7200), `e1 ${EIP}`);
+    await f.ensureNatGateway({ ...pub, routes: [{ source: e2r.subnetCidr, destination: '198.51.100.128/30' }] });
+    assert.equal(await fetchFromNs(e2.netns, E1_PUBLIC, 7200), 'timeout', 'a route elsewhere: no path');
+    await f.ensureNatGateway({ ...pub, routes: [{ source: e2r.subnetCidr, destination: '0.0.0.0/0' }] });
+  });
+
+  it('a private gateway: what is routed to it reaches a peered VPC as the gateway’s private address, and no public address', async () => {
+    await f.connect({
+      linkId,
+      networks: [vpcE, vpcG],
+      routes: [
+        { vpcId: vpcE, source: '10.70.1.0/24', destination: '10.72.0.0/16' },
+        { vpcId: vpcG, source: '10.72.1.0/24', destination: '10.70.1.0/24' },
+      ],
+    });
+    assert.equal(await fetchFromNs(e3.netns, '10.72.1.10', 7200), 'timeout', 'e3 has no route to G');
+    await f.ensureNatGateway({ ...priv, routes: [{ source: e3r.subnetCidr, destination: '10.72.0.0/16' }] });
+    assert.equal(await fetchFromNs(e3.netns, '10.72.1.10', 7200), 'g1 10.70.1.251', 'seen as the private gateway');
+    await f.ensureNatGateway({ ...priv, routes: [{ source: e3r.subnetCidr, destination: '0.0.0.0/0' }] });
+    assert.equal(await fetchFromNs(e3.netns, '10.72.1.10', 7200), 'g1 10.70.1.251', 'the peer, under 0.0.0.0/0');
+    assert.equal(await fetchFromNs(e3.netns, E1_PUBLIC, 7200), 'timeout', 'a private gateway has no Elastic IP: no public address');
+  });
+
+  it('a restarted fabric finds the gateways, their routes and the Elastic IP; removed, the path is gone and nothing of them is left', async () => {
+    const again = fabric();
+    const found = (await again.list()).natGateways.filter((g) => g.vpcId === vpcE).sort((x, y) => x.natGatewayId.localeCompare(y.natGatewayId));
+    const expected = [
+      { ...pub, routes: [{ source: e2r.subnetCidr, destination: '0.0.0.0/0' }] },
+      { ...priv, routes: [{ source: e3r.subnetCidr, destination: '0.0.0.0/0' }] },
+    ].sort((x, y) => x.natGatewayId.localeCompare(y.natGatewayId));
+    assert.deepEqual(found, expected);
+    await again.ensureNatGateway({ ...pub, routes: [{ source: e2r.subnetCidr, destination: '0.0.0.0/0' }] });
+    // a listener of its own (the first ones live 20 s)
+    children.push(await listenIn(e1.netns, 7201, 'e1'));
+    assert.equal(await fetchFromNs(e2.netns, E1_PUBLIC, 7201), `e1 ${EIP}`, 'still carried after the restart');
+    await again.removeNatGateway(pub.natGatewayId);
+    await again.removeNatGateway(priv.natGatewayId);
+    assert.equal(await fetchFromNs(e2.netns, E1_PUBLIC, 7201), 'timeout', 'removed: no path');
+    assert.equal(await fetchFromNs(e3.netns, '10.72.1.10', 7200), 'timeout', 'removed: no path to the peer');
+    const namespaces = (await run('ip', ['netns', 'list'])).stdout;
+    assert.ok(!namespaces.includes(pub.natGatewayId) && !namespaces.includes(priv.natGatewayId), namespaces);
+    const route = (await run('ip', ['route', 'show', `${EIP}/32`])).stdout;
+    assert.equal(route.trim(), '', 'the Elastic IP is no longer routed into the fabric');
+    const router = await routerOf(e2);
+    const rules = (await run('ip', ['-n', router, 'rule', 'show'])).stdout;
+    for (const g of [pub, priv]) assert.ok(!rules.includes(`lookup ${natTable(g.natGatewayId)}`), `no rule of ${g.natGatewayId} left:\n${rules}`);
+    assert.equal((await run('ip', ['-n', router, 'route', 'show', 'table', String(natTable(pub.natGatewayId))])).stdout.trim(), '', 'its table is empty');
+    await again.disconnect(linkId);
+    await again.close();
   });
 });
 

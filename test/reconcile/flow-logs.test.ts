@@ -181,6 +181,23 @@ describe('flow log writer', () => {
     assert.deepEqual(w.firewall.capturing(), [w.e2]);
   });
 
+  it('a burst of change events costs one refresh, not one per event', async () => {
+    createFlowLog('VPC', w.vpcA);
+    await w.writer.idle();
+    // each refresh reads the region's flow logs once: count those reads
+    let reads = 0;
+    const real = w.store.collection.bind(w.store);
+    w.store.collection = ((k: Parameters<typeof real>[0]) => {
+      if (k === KINDS.flowLog) reads++;
+      return real(k);
+    }) as typeof w.store.collection;
+    const ids = Array.from({ length: 50 }, () => addEni(w.subnetA1, w.vpcA));
+    await w.writer.idle();
+    w.store.collection = real;
+    assert.ok(reads >= 1 && reads <= 2 * loadConfig([], {}).regions.length, `50 events, ${reads} flow-log reads (one refresh reads each region once)`);
+    assert.deepEqual(w.firewall.capturing().sort(), [w.e1, w.e2, ...ids].sort(), 'and the refresh saw every new interface');
+  });
+
   it('start() captures what flow logs made before it cover', async () => {
     createFlowLog('Subnet', w.subnetA1);
     const fresh = new FlowLogWriter({ firewall: new MockFirewall(), store: w.store, regions: [REGION], dataDir: w.dataDir, accountId: ACCOUNT, log: () => {} });

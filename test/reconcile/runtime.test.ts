@@ -258,7 +258,7 @@ describe('instance reconciler: prepared resources', () => {
     act(f, elastic, 'shutting-down', 'terminated');
     await f.rec.idle();
     assert.equal(get(f, elastic).State.Name, 'terminated');
-    assert.deepEqual(await f.fabric.list({ instanceId: elastic }), { networks: (await f.fabric.list()).networks, interfaces: [], publicIps: [], links: [] });
+    assert.deepEqual(await f.fabric.list({ instanceId: elastic }), { networks: (await f.fabric.list()).networks, interfaces: [], publicIps: [], links: [], natGateways: [] });
     assert.equal(await f.firewall.get(eniId), undefined);
     const vols = await f.blockStore.listVolumes();
     assert.ok(!vols.some((v) => v.volumeId === rootVol), 'the DeleteOnTermination root is deleted');

@@ -18,7 +18,7 @@ import { hasCommand, isRoot, run } from '../../src/host/exec.js';
 import type { BuildContext, ImageBuilder } from '../../src/storage/images/builder.js';
 import { ImageCache, RECORD_FILE, ROOT_FILE } from '../../src/storage/images/cache.js';
 import { countDebootstrapLog, countDebootstrapOutput, debootstrapProgress } from '../../src/storage/images/debootstrap-progress.js';
-import { acquireLock } from '../../src/storage/images/lock.js';
+import { acquireLock } from '../../src/host/lock.js';
 import { mountsUnder } from '../../src/host/mounts.js';
 import { ManifestError, manifestText, parseManifest } from '../../src/storage/images/manifest.js';
 import { buildTinyRoot, sharedLibraries, TINY_MANIFEST, tinyBuilder } from '../../src/storage/images/tiny.js';

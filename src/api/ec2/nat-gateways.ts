@@ -4,8 +4,8 @@
  * DeleteNatGateway. The reconciler takes a gateway pending → available
  * (failed for a public one in a VPC without an internet gateway) and deleting
  * → deleted; deleted gateways stay visible for an hour. CreateRoute takes
- * NatGatewayId (route-targets.ts). Recorded only: instances behind a route to
- * a NAT gateway do not reach out through it on the host's fabric.
+ * NatGatewayId (route-targets.ts). An available gateway carries the traffic
+ * routed to it on the fabric (reconcile/nat-gateways.ts).
  */
 import type {
   CreateNatGatewayRequest,

@@ -33,6 +33,7 @@ import { findZone } from '../../domain/regions.js';
 import { ec2Time } from '../../domain/time.js';
 import { Ec2Error, invalidParameterValue, missingParameter } from '../../domain/errors.js';
 import { checkDeviceName, checkVolumeShape, checkVolumeType } from '../../domain/volume-types.js';
+import { admitModification } from '../../domain/volume-modifications.js';
 import type { Tag } from '../../store/store.js';
 import { action, type ApiModule, type RequestContext } from '../context.js';
 import { tagSpecificationTags, tagsField } from './tags.js';
@@ -278,9 +279,8 @@ function modificationOutput(v: VolumeRecord): VolumeModification {
 const modifyVolume = action((ctx, input: ModifyVolumeRequest): ModifyVolumeResult => {
   const v = requireVolume(ctx, input.VolumeId);
   if (v.State !== 'available' && v.State !== 'in-use') throw new Ec2Error('IncorrectState', `Volume '${v.VolumeId}' is in the '${v.State}' state.`);
-  if (v.modification && v.modification.ModificationState !== 'completed' && v.modification.ModificationState !== 'failed') {
-    throw new Ec2Error('IncorrectModificationState', `Volume '${v.VolumeId}' is already being modified.`);
-  }
+  // one at a time (the last one completed), at most four starting in a rolling 24 hours
+  const starts = admitModification(v.VolumeId, v.modification, v.modificationStarts ?? [], ctx.now);
   if (input.Size === undefined && input.VolumeType === undefined && input.Iops === undefined && input.Throughput === undefined && input.MultiAttachEnabled === undefined) {
     throw new Ec2Error('InvalidParameterCombination', 'At least one of size, volumeType, iops, throughput or multiAttachEnabled must be given.');
   }
@@ -319,6 +319,7 @@ const modifyVolume = action((ctx, input: ModifyVolumeRequest): ModifyVolumeResul
     Progress: 0,
     StartTime: ec2Time(ctx.now),
   };
+  v.modificationStarts = starts;
   if (shape.iops !== undefined) v.modification.TargetIops = shape.iops;
   if (shape.throughput !== undefined) v.modification.TargetThroughput = shape.throughput;
   if (v.Iops !== undefined) v.modification.OriginalIops = v.Iops;

@@ -6,8 +6,9 @@
  *   <prefix>-r-<8 hex>   a VPC's router namespace (8 hex of sha256(vpcId))
  *   <prefix>t<8 hex>     the host side of its transit veth (router side: `uplink`)
  *   <prefix>-<instance>  an instance's namespace (all its NICs: eth0, eth1…)
+ *   <prefix>-<nat-id>    a NAT gateway's namespace (eth0 at its private address)
  *   b<14 hex>            a subnet's bridge, in the router namespace
- *   v<14 hex>            an interface's bridge port, in the router namespace
+ *   v<14 hex>            an interface's (or a NAT gateway's) bridge port, in the router namespace
  *   p<14 hex>            a link's veth (a VPC peering connection), both ends so named,
  *                        one in each of the two router namespaces
  *
@@ -83,6 +84,11 @@ export function linkTable(linkId: string): number {
   return 0x5000_0000 + parseInt(hashHex(`table ${linkId}`, 6), 16);
 }
 
+/** The routing table (inside a router namespace) of a NAT gateway's routes: 0x51000000 + 24 bits of the id's hash. */
+export function natTable(natGatewayId: string): number {
+  return 0x5100_0000 + parseInt(hashHex(`nat ${natGatewayId}`, 6), 16);
+}
+
 /** The next hop of every link route: no interface has it, each link's veth has a permanent neighbour entry for it. */
 export const LINK_GATEWAY = '169.254.0.1';
 
@@ -155,6 +161,21 @@ export interface LinkAlias {
   linkId: string;
   /** the network at the other end */
   peerVpcId: string;
+}
+
+export interface NatAlias {
+  natGatewayId: string;
+  subnetId: string;
+  /** a public gateway's Elastic IP */
+  publicIp?: string;
+}
+
+export const natAlias = (prefix: string, a: NatAlias): string => `${prefix} nat ${a.natGatewayId} ${a.subnetId} ${a.publicIp ?? '-'}`;
+
+export function parseNatAlias(prefix: string, alias: string | undefined): NatAlias | undefined {
+  const w = words(prefix, 'nat', alias, 3);
+  if (!w) return undefined;
+  return { natGatewayId: w[0]!, subnetId: w[1]!, ...(w[2] !== '-' ? { publicIp: w[2]! } : {}) };
 }
 
 export const linkAlias = (prefix: string, a: LinkAlias): string => `${prefix} link ${a.linkId} ${a.peerVpcId}`;

@@ -19,7 +19,10 @@ import {
   type NetworkLink,
   type Ipv6Addressing,
   type Ipv6Routing,
+  type NatGatewaySpec,
   checkLink,
+  checkNatGateway,
+  sameNatGateway,
   checkReaddress,
   routeKey,
 } from '../fabric.js';
@@ -34,6 +37,7 @@ export class MockFabric implements Fabric {
   private readonly plugged = new Map<string, { req: PlugRequest; iface: PluggedInterface }>();
   private readonly mappings = new Map<string, PublicIpMapping>();
   private readonly links = new Map<string, NetworkLink>();
+  private readonly nats = new Map<string, NatGatewaySpec>();
   private readonly routing6 = new Map<string, Ipv6Routing>();
   private readonly pool6: Cidr6;
 
@@ -77,6 +81,8 @@ export class MockFabric implements Fabric {
     if (users > 0) throw new FabricError('in-use', vpcId, `network ${vpcId} has ${users} interface(s) plugged`);
     const link = [...this.links.values()].find((l) => l.networks.includes(vpcId));
     if (link) throw new FabricError('in-use', vpcId, `network ${vpcId} is joined by ${link.linkId}`);
+    const nat = [...this.nats.values()].find((g) => g.vpcId === vpcId);
+    if (nat) throw new FabricError('in-use', vpcId, `network ${vpcId} has NAT gateway ${nat.natGatewayId}`);
     this.networks.delete(vpcId);
     this.routing6.delete(vpcId);
   }
@@ -99,6 +105,10 @@ export class MockFabric implements Fabric {
     if (have) {
       if (samePlug(have.req, req)) return copy(have.iface);
       throw new FabricError('conflict', req.interfaceId, `${req.interfaceId} is already plugged for ${have.req.instanceId} in ${have.req.subnetId}`);
+    }
+    for (const g of this.nats.values()) {
+      if (g.vpcId !== req.vpcId) continue;
+      if (g.mac === req.mac.toLowerCase() || req.privateIps.includes(g.privateIp)) throw new FabricError('conflict', req.interfaceId, `${g.natGatewayId} has that address or MAC`);
     }
     const macUser = this.owners.get(`${req.vpcId} mac ${req.mac.toLowerCase()}`);
     if (macUser) throw new FabricError('conflict', req.interfaceId, `MAC ${req.mac} is in use by ${macUser}`);
@@ -182,6 +192,8 @@ export class MockFabric implements Fabric {
     const p = this.plugged.get(m.interfaceId);
     if (!p || p.req.vpcId !== m.vpcId) throw new FabricError('not-found', m.interfaceId, `${m.interfaceId} is not plugged in ${m.vpcId}`);
     if (!p.req.privateIps.includes(m.privateIp)) throw new FabricError('not-found', m.interfaceId, `${m.interfaceId} has no address ${m.privateIp}`);
+    const nat = [...this.nats.values()].find((g) => g.publicIp === m.publicIp);
+    if (nat) throw new FabricError('conflict', m.publicIp, `${m.publicIp} is ${nat.natGatewayId}'s`);
     for (const ip of this.ipsByInterface.get(m.interfaceId) ?? []) {
       const other = this.mappings.get(ip)!;
       if (other.privateIp === m.privateIp) throw new FabricError('conflict', m.publicIp, `${m.privateIp} already has public address ${other.publicIp}`);
@@ -226,6 +238,62 @@ export class MockFabric implements Fabric {
     this.links.delete(linkId);
   }
 
+  async ensureNatGateway(nat: NatGatewaySpec): Promise<void> {
+    const id = nat.natGatewayId;
+    this.op(`ensureNatGateway ${id}`);
+    const routes = checkNatGateway(nat);
+    if (!this.networks.has(nat.vpcId)) throw new FabricError('not-found', nat.vpcId, `no network ${nat.vpcId}`);
+    const want: NatGatewaySpec = { ...nat, mac: nat.mac.toLowerCase(), routes };
+    const have = this.nats.get(id);
+    if (have && !sameNatGateway(have, want)) throw new FabricError('conflict', id, `${id} exists with ${have.privateIp} in ${have.subnetId}`);
+    if (!have) {
+      const user = this.owners.get(`${nat.vpcId} ip ${nat.privateIp}`) ?? this.owners.get(`${nat.vpcId} mac ${want.mac}`);
+      if (user) throw new FabricError('conflict', id, `${user} has ${nat.privateIp} or ${nat.mac}`);
+      for (const g of this.nats.values()) {
+        if (g.vpcId === nat.vpcId && (g.privateIp === nat.privateIp || g.mac === want.mac)) throw new FabricError('conflict', id, `${g.natGatewayId} has ${nat.privateIp} or ${nat.mac}`);
+      }
+      if (nat.publicIp !== undefined) {
+        const other = this.mappings.get(nat.publicIp) ?? [...this.nats.values()].find((g) => g.publicIp === nat.publicIp);
+        if (other) throw new FabricError('conflict', id, `${nat.publicIp} is mapped elsewhere`);
+      }
+    }
+    for (const g of this.nats.values()) {
+      if (g.natGatewayId === id || g.vpcId !== nat.vpcId) continue;
+      const dup = routes.find((r) => g.routes.some((o) => o.source === r.source && o.destination === r.destination));
+      if (dup) throw new FabricError('conflict', id, `route ${dup.source} → ${dup.destination} is ${g.natGatewayId}'s`);
+    }
+    this.nats.set(id, want);
+  }
+
+  async removeNatGateway(natGatewayId: string): Promise<void> {
+    this.op(`removeNatGateway ${natGatewayId}`);
+    this.nats.delete(natGatewayId);
+  }
+
+  /**
+   * The source address traffic from `from` (an address of network `vpcId`) to `to` has after
+   * the network's NAT gateways (for tests): the gateway's public IP or private address when a
+   * route of one carries it (the longest destination), undefined when none does (or `to` is
+   * in the network's own CIDR).
+   */
+  natSource(vpcId: string, from: string, to: string): string | undefined {
+    const a = parseIpv4(from);
+    const b = parseIpv4(to);
+    if (a === undefined || b === undefined) return undefined;
+    // the network's own CIDR is local: the longer match
+    const own = parseCidr4(this.networks.get(vpcId)?.cidrBlock ?? '');
+    if (own && ipInCidr(b, own)) return undefined;
+    let best: { len: number; g: NatGatewaySpec } | undefined;
+    for (const g of this.nats.values()) {
+      if (g.vpcId !== vpcId) continue;
+      for (const r of g.routes) {
+        const d = parseCidr4(r.destination)!;
+        if (ipInCidr(a, parseCidr4(r.source)!) && ipInCidr(b, d) && (!best || d.prefix > best.len)) best = { len: d.prefix, g };
+      }
+    }
+    return best && (best.g.publicIp ?? best.g.privateIp);
+  }
+
   /** Whether traffic from `from` (an address of network `fromVpc`) to `to` crosses a link into `toVpc` (for tests): a route of a link joining the two matches. */
   routes(fromVpc: string, from: string, toVpc: string, to: string): boolean {
     const a = parseIpv4(from);
@@ -242,10 +310,12 @@ export class MockFabric implements Fabric {
     const want = filter.instanceId;
     const networks = [...this.networks.values()].map((n) => ({ ...n }));
     const links = [...this.links.values()].map(copyLink);
+    const natGateways = [...this.nats.values()].map((g) => ({ ...g, routes: g.routes.map((r) => ({ ...r })) }));
     if (want === undefined) {
       return {
         networks,
         links,
+        natGateways,
         interfaces: [...this.plugged.values()].map((p) => copy(p.iface)),
         publicIps: [...this.mappings.values()].map((m) => ({ ...m })),
         ...this.routingList(),
@@ -258,7 +328,7 @@ export class MockFabric implements Fabric {
       interfaces.push(copy(p.iface));
       for (const ip of this.ipsByInterface.get(id) ?? []) publicIps.push({ ...this.mappings.get(ip)! });
     }
-    return { networks, interfaces, publicIps, links, ...this.routingList() };
+    return { networks, interfaces, publicIps, links, natGateways, ...this.routingList() };
   }
 
   /** `ipv6Routing` for list(), when a network has some */

@@ -3,9 +3,13 @@
  * transaction each. Pure: no I/O.
  *
  * routerRuleset: the `table ip overcast` of a VPC's router namespace —
- *  - 1:1 NAT: prerouting dnat public → private, postrouting snat private →
- *    public for traffic leaving via the uplink or hairpinning back into the VPC
- *    (an instance reaching another's public address);
+ *  - 1:1 NAT (what an internet gateway does): prerouting dnat public → private
+ *    for what comes from the host or from an address that has a public IP
+ *    itself, postrouting snat private → public for traffic leaving via the
+ *    uplink or hairpinning back into the VPC (an instance, or a public NAT
+ *    gateway, reaching another's public address); an address without a public IP
+ *    sends nothing to the pool (EC2's internet gateway drops it), unless a route
+ *    takes it to a NAT gateway first;
  *  - metadata (169.254.169.254 tcp 80) and DNS (169.254.169.253 and VPC base + 2,
  *    udp and tcp 53) rewritten to the service address, source unchanged, their
  *    connections marked SERVICE_CT_MARK (the firewall does not filter them);
@@ -13,7 +17,12 @@
  *    public pool and the rewritten services passes, and what the link routes
  *    send out of a link's veth (VPC peering); nothing for a linked network's
  *    blocks goes up the uplink (a reply whose mirror route is missing is
- *    dropped here, not sent to the host).
+ *    dropped here, not sent to the host); what is routed to a NAT gateway
+ *    (its address the next hop) passes.
+ *
+ * natGatewayRuleset: the `table ip overcast` of a NAT gateway's namespace — what
+ * it forwards leaves with its private address as source; nothing from outside
+ * reaches the gateway itself.
  * The script replaces the whole table atomically (create-if-missing, delete,
  * create), so each change is one transaction.
  *
@@ -49,6 +58,8 @@ export interface RouterRules {
   egress: boolean;
   /** the links (VPC peering) of this router: their veth and the other network's blocks */
   links?: { ifname: string; blocks: string[] }[];
+  /** the private addresses of this network's NAT gateways (next hops of their routes) */
+  natGateways?: string[];
 }
 
 /** The blocks with those inside another one left out (an anonymous nft set refuses overlapping intervals). */
@@ -69,6 +80,8 @@ export function routerRuleset(r: RouterRules): string {
   const priv2pub = sorted.map((m) => `${m.privateIp} : ${m.publicIp}`);
   const links = [...(r.links ?? [])].sort((a, b) => a.ifname.localeCompare(b.ifname));
   const linked = outermost(links.flatMap((l) => l.blocks));
+  const mapped = [...new Set(sorted.map((m) => m.privateIp))];
+  const hops = [...new Set(r.natGateways ?? [])].sort();
   const lines = [
     `table ip ${NAT_TABLE} { }`,
     `delete table ip ${NAT_TABLE}`,
@@ -76,11 +89,13 @@ export function routerRuleset(r: RouterRules): string {
     `  set nets { type ipv4_addr; flags interval;${elements(r.networks)} }`,
     `  map pub2priv { type ipv4_addr : ipv4_addr;${elements(pub2priv)} }`,
     `  map priv2pub { type ipv4_addr : ipv4_addr;${elements(priv2pub)} }`,
+    `  set mapped { type ipv4_addr;${elements(mapped)} }`,
     `  chain prerouting {`,
     `    type nat hook prerouting priority dstnat; policy accept;`,
     `    iifname != "${UPLINK}" ip daddr ${METADATA_ADDRESS} tcp dport 80 ct mark set ${SERVICE_CT_MARK} dnat to ${sa}:${r.metadataPort}`,
     `    iifname != "${UPLINK}" ip daddr { ${DNS_ADDRESS}, ${r.vpcDns} } meta l4proto { tcp, udp } th dport 53 ct mark set ${SERVICE_CT_MARK} dnat to ${sa}:${r.dnsPort}`,
-    `    dnat to ip daddr map @pub2priv`,
+    `    iifname "${UPLINK}" dnat to ip daddr map @pub2priv`,
+    `    ip saddr @mapped dnat to ip daddr map @pub2priv`,
     `  }`,
     `  chain postrouting {`,
     `    type nat hook postrouting priority srcnat; policy accept;`,
@@ -95,6 +110,8 @@ export function routerRuleset(r: RouterRules): string {
     ...(linked.length > 0 ? [`    oifname "${UPLINK}" ip daddr { ${linked.join(', ')} } drop`] : []),
     `    ct state established,related accept`,
     `    ct state invalid drop`,
+    ...(r.egress ? [] : [`    oifname "${UPLINK}" ip daddr ${r.publicPool} ip saddr != @mapped drop`]),
+    ...(hops.length > 0 ? [`    rt ip nexthop { ${hops.join(', ')} } accept`] : []),
     `    ip daddr @nets accept`,
     ...(links.length > 0 ? [`    oifname { ${links.map((l) => `"${l.ifname}"`).join(', ')} } accept`] : []),
     `    ip daddr ${r.publicPool} accept`,
@@ -104,6 +121,32 @@ export function routerRuleset(r: RouterRules): string {
     `}`,
   ];
   return lines.join('\n') + '\n';
+}
+
+/** A NAT gateway's own rule set: source NAT to its private address on the way out, nothing in. */
+export function natGatewayRuleset(privateIp: string): string {
+  return (
+    [
+      `table ip ${NAT_TABLE} { }`,
+      `delete table ip ${NAT_TABLE}`,
+      `table ip ${NAT_TABLE} {`,
+      `  chain input {`,
+      `    type filter hook input priority filter; policy drop;`,
+      `    ct state established,related accept`,
+      `  }`,
+      `  chain forward {`,
+      `    type filter hook forward priority filter; policy drop;`,
+      `    ct state established,related accept`,
+      `    ct state invalid drop`,
+      `    iifname "eth0" oifname "eth0" accept`,
+      `  }`,
+      `  chain postrouting {`,
+      `    type nat hook postrouting priority srcnat; policy accept;`,
+      `    oifname "eth0" snat to ${privateIp}`,
+      `  }`,
+      `}`,
+    ].join('\n') + '\n'
+  );
 }
 
 /** The host table that keeps instance traffic on the machine: `<prefix>-guard`. */

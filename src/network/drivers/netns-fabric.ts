@@ -11,6 +11,13 @@
  *   instance ns <prefix>-<instanceId>: eth0… with the MAC and private addresses,
  *             default route via the gateway
  *
+ * A NAT gateway is a namespace of its own (<prefix>-<nat-id>, eth0 at its
+ * private address on its subnet's bridge, forwarding and source-NATing to that
+ * address); the routes to it are ip rules in the router, `from <subnet> to
+ * <destination> lookup <its table>` (the table: the network's own CIDRs and the
+ * service address `throw`n back to the main table, the rest via the gateway), and
+ * a public gateway's Elastic IP is mapped 1:1 onto its private address.
+ *
  * On the host: a /32 route per mapped public IP via the router, and a policy
  * rule `from <serviceAddress> lookup <table of the VPC>` (the table routes the
  * VPC's networks via its router), so host services answer instances of VPCs
@@ -42,7 +49,11 @@ import {
   type NetworkLink,
   type Ipv6Addressing,
   type Ipv6Routing,
+  type NatGatewaySpec,
+  type NatRoute,
   checkLink,
+  checkNatGateway,
+  sameNatGateway,
   checkReaddress,
   routeKey,
 } from '../fabric.js';
@@ -61,7 +72,10 @@ import {
   linkMac,
   linkRulePriority,
   linkTable,
+  natAlias,
+  natTable,
   netAlias,
+  parseNatAlias,
   parseLinkAlias,
   parseNetAlias,
   parsePortAlias,
@@ -82,7 +96,7 @@ import {
 import { checkIpv6, checkRouting, pluggedIpv6, sameIpv6 } from '../ipv6-checks.js';
 import { DEFAULT_IPV6_POOL, parseIpv6Pool } from '../../domain/ipv6-pool.js';
 import { NetnsIpv6, destroyIpv6, ipv6Leftovers, type Net6 } from './ipv6-netns.js';
-import { deleteTableScript, hostEgressRuleset, hostEgressTable, hostGuardRuleset, hostGuardTable, routerRuleset } from './nat-rules.js';
+import { deleteTableScript, hostEgressRuleset, hostEgressTable, hostGuardRuleset, hostGuardTable, natGatewayRuleset, routerRuleset } from './nat-rules.js';
 import {
   addNetns,
   delNetns,
@@ -150,6 +164,14 @@ interface Link {
   routes: LinkRoute[];
 }
 
+/** A NAT gateway as made: its spec (routes canonical, MAC lower case), namespace, bridge port and table. */
+interface Nat {
+  spec: NatGatewaySpec;
+  ns: string;
+  port: string;
+  table: number;
+}
+
 export class NetnsFabric implements Fabric {
   readonly name = 'netns';
   readonly prefix: string;
@@ -164,6 +186,7 @@ export class NetnsFabric implements Fabric {
   private readonly plugged = new Map<string, Plug>();
   private readonly mappings = new Map<string, PublicIpMapping>();
   private readonly links = new Map<string, Link>();
+  private readonly nats = new Map<string, Nat>();
   /** IPv6: addresses inside, the routers' forwarding, the VPC blocks routed from the host (ipv6-netns.ts) */
   private readonly v6: NetnsIpv6;
   private loaded = false;
@@ -228,6 +251,8 @@ export class NetnsFabric implements Fabric {
       if (users > 0) throw new FabricError('in-use', vpcId, `network ${vpcId} has ${users} interface(s) plugged`);
       const link = [...this.links.values()].find((l) => l.networks.includes(vpcId));
       if (link) throw new FabricError('in-use', vpcId, `network ${vpcId} is joined by ${link.linkId}`);
+      const nat = [...this.nats.values()].find((g) => g.spec.vpcId === vpcId);
+      if (nat) throw new FabricError('in-use', vpcId, `network ${vpcId} has NAT gateway ${nat.spec.natGatewayId}`);
       await this.failing(vpcId, () => this.teardownNetwork(net.ns, net.hostIf, net.transit));
       this.networks.delete(vpcId);
       this.v6.forgetNetwork(vpcId);
@@ -272,13 +297,12 @@ export class NetnsFabric implements Fabric {
           throw new FabricError('conflict', req.interfaceId, `${req.instanceId} already has device ${req.deviceIndex} (${p.req.interfaceId})`);
         }
       }
-      const sn = net.subnets.get(req.subnetId);
-      if (sn && sn.cidr !== req.subnetCidr) throw new FabricError('conflict', req.interfaceId, `subnet ${req.subnetId} is plugged with ${sn.cidr}`);
-      if (!sn) {
-        for (const o of net.subnets.values()) {
-          if (overlaps(o.parsed, subnet)) throw new FabricError('conflict', req.interfaceId, `${req.subnetCidr} overlaps subnet ${o.subnetId} (${o.cidr})`);
+      for (const g of this.nats.values()) {
+        if (g.spec.vpcId === req.vpcId && (g.spec.mac === mac || req.privateIps.includes(g.spec.privateIp))) {
+          throw new FabricError('conflict', req.interfaceId, `NAT gateway ${g.spec.natGatewayId} has ${g.spec.privateIp} (${g.spec.mac})`);
         }
       }
+      this.checkSubnet(net, req.interfaceId, req.subnetId, req.subnetCidr, subnet);
       const iface = await this.failing(req.interfaceId, () => this.createInterface(net, { ...req, mac, privateIps: [...req.privateIps] }, subnet));
       return copyIface(iface);
     });
@@ -341,6 +365,8 @@ export class NetnsFabric implements Fabric {
       const p = this.plugged.get(m.interfaceId);
       if (!p || p.req.vpcId !== m.vpcId) throw new FabricError('not-found', m.interfaceId, `${m.interfaceId} is not plugged in ${m.vpcId}`);
       if (!p.req.privateIps.includes(m.privateIp)) throw new FabricError('not-found', m.interfaceId, `${m.interfaceId} has no address ${m.privateIp}`);
+      const nat = [...this.nats.values()].find((g) => g.spec.publicIp === m.publicIp);
+      if (nat) throw new FabricError('conflict', m.publicIp, `${m.publicIp} is the Elastic IP of ${nat.spec.natGatewayId}`);
       for (const other of this.mappings.values()) {
         if (other.vpcId === m.vpcId && other.privateIp === m.privateIp) {
           throw new FabricError('conflict', m.publicIp, `${m.privateIp} already has public address ${other.publicIp}`);
@@ -436,6 +462,61 @@ export class NetnsFabric implements Fabric {
     });
   }
 
+  // ---------------------------------------------------------------- NAT gateways
+
+  ensureNatGateway(spec: NatGatewaySpec): Promise<void> {
+    return this.serial(async () => {
+      const id = spec.natGatewayId;
+      for (const [what, v] of [['NAT gateway', id], ['subnet', spec.subnetId]] as const) {
+        if (!validId(v)) throw new FabricError('invalid', id, `malformed ${what} id ${v}`);
+      }
+      const routes = checkNatGateway(spec);
+      if (spec.publicIp !== undefined && !ipInCidr(parseIpv4(spec.publicIp)!, this.pool)) {
+        throw new FabricError('invalid', id, `${spec.publicIp} is not in the public IP pool ${this.poolText}`);
+      }
+      const net = this.networks.get(spec.vpcId);
+      if (!net) throw new FabricError('not-found', spec.vpcId, `no network ${spec.vpcId}`);
+      const want: NatGatewaySpec = { ...spec, mac: spec.mac.toLowerCase(), routes };
+      const have = this.nats.get(id);
+      if (have && !sameNatGateway(have.spec, want)) throw new FabricError('conflict', id, `${id} exists with ${have.spec.privateIp} in ${have.spec.subnetId}`);
+      if (!have) {
+        for (const p of this.plugged.values()) {
+          if (p.req.vpcId === spec.vpcId && (p.iface.mac === want.mac || p.req.privateIps.includes(spec.privateIp))) {
+            throw new FabricError('conflict', id, `${p.req.interfaceId} has ${spec.privateIp} or ${spec.mac}`);
+          }
+        }
+        for (const g of this.nats.values()) {
+          if (g.spec.vpcId === spec.vpcId && (g.spec.privateIp === spec.privateIp || g.spec.mac === want.mac)) {
+            throw new FabricError('conflict', id, `${g.spec.natGatewayId} has ${spec.privateIp} or ${spec.mac}`);
+          }
+          if (spec.publicIp !== undefined && g.spec.publicIp === spec.publicIp) throw new FabricError('conflict', id, `${spec.publicIp} is ${g.spec.natGatewayId}'s`);
+        }
+        if (spec.publicIp !== undefined && this.mappings.has(spec.publicIp)) throw new FabricError('conflict', id, `${spec.publicIp} is mapped to ${this.mappings.get(spec.publicIp)!.privateIp}`);
+        this.checkSubnet(net, id, spec.subnetId, spec.subnetCidr, parseCidr4(spec.subnetCidr)!);
+      }
+      for (const g of this.nats.values()) {
+        if (g.spec.natGatewayId === id || g.spec.vpcId !== spec.vpcId) continue;
+        const dup = routes.find((r) => g.spec.routes.some((o) => o.source === r.source && o.destination === r.destination));
+        if (dup) throw new FabricError('conflict', id, `route ${dup.source} → ${dup.destination} is ${g.spec.natGatewayId}'s`);
+      }
+      await this.failing(id, async () => {
+        let made = have;
+        if (!made) {
+          made = await this.createNat(net, want);
+        }
+        await this.setNatRoutes(net, made, routes);
+      });
+    });
+  }
+
+  removeNatGateway(natGatewayId: string): Promise<void> {
+    return this.serial(async () => {
+      const g = this.nats.get(natGatewayId);
+      if (!g) return;
+      await this.failing(natGatewayId, () => this.removeNat(g));
+    });
+  }
+
   // ---------------------------------------------------------------- inventory
 
   list(filter: { instanceId?: string } = {}): Promise<FabricInventory> {
@@ -447,8 +528,9 @@ export class NetnsFabric implements Fabric {
       const ids = new Set(interfaces.map((i) => i.interfaceId));
       const publicIps = [...this.mappings.values()].filter((m) => want === undefined || ids.has(m.interfaceId)).map((m) => ({ ...m }));
       const links = [...this.links.values()].map((l) => ({ linkId: l.linkId, networks: [l.networks[0], l.networks[1]] as [string, string], routes: l.routes.map((r) => ({ ...r })) }));
+      const natGateways = [...this.nats.values()].map((g) => ({ ...g.spec, routes: g.spec.routes.map((r) => ({ ...r })) }));
       const ipv6Routing = this.v6.list();
-      return { networks, interfaces, publicIps, links, ...(ipv6Routing.length > 0 ? { ipv6Routing } : {}) };
+      return { networks, interfaces, publicIps, links, natGateways, ...(ipv6Routing.length > 0 ? { ipv6Routing } : {}) };
     });
   }
 
@@ -466,6 +548,7 @@ export class NetnsFabric implements Fabric {
     this.plugged.clear();
     this.mappings.clear();
     this.links.clear();
+    this.nats.clear();
     this.v6.reset();
     this.loaded = true;
     this.hostTablesApplied = false;
@@ -538,7 +621,11 @@ export class NetnsFabric implements Fabric {
       metadataPort: this.metadataPort,
       dnsPort: this.dnsPort,
       vpcDns: formatIpv4(networkAddress(vpc) + 2),
-      mappings: [...this.mappings.values()].filter((m) => m.vpcId === n.spec.vpcId),
+      mappings: [
+        ...[...this.mappings.values()].filter((m) => m.vpcId === n.spec.vpcId),
+        ...this.natsOf(n).flatMap((g) => (g.spec.publicIp !== undefined ? [{ publicIp: g.spec.publicIp, privateIp: g.spec.privateIp }] : [])),
+      ],
+      natGateways: this.natsOf(n).map((g) => g.spec.privateIp),
       egress: this.egress,
       links: [...this.links.values()]
         .filter((l) => l.networks.includes(n.spec.vpcId))
@@ -685,22 +772,7 @@ export class NetnsFabric implements Fabric {
     const newSubnet = !sn;
     const instanceHadNics = [...this.plugged.values()].some((p) => p.req.instanceId === req.instanceId);
     try {
-      if (!sn) {
-        const bridge = bridgeName(req.subnetId);
-        await ipQuiet(ns, ['link', 'del', 'dev', bridge]);
-        await ipBatch(ns, [
-          `link add ${bridge} mtu ${MTU} type bridge`,
-          `addr add ${gateway}/${subnet.prefix} dev ${bridge}`,
-          `link set ${bridge} up`,
-        ]);
-        sn = { subnetId: req.subnetId, cidr: req.subnetCidr, parsed: subnet, bridge };
-        net.subnets.set(req.subnetId, sn);
-        if (!contains(parseCidr4(net.spec.cidrBlock)!, subnet)) {
-          await this.applyRules(net);
-          await ip(undefined, ['route', 'replace', this.networksOf(net).at(-1)!, 'via', net.transit.router, 'dev', net.hostIf, 'onlink', 'table', String(net.transit.table)]);
-        }
-        await ip(ns, ['link', 'set', 'dev', bridge, 'alias', subnetAlias(this.prefix, { subnetId: req.subnetId, subnetCidr: req.subnetCidr })]);
-      }
+      if (!sn) sn = await this.addSubnet(net, req.subnetId, req.subnetCidr, subnet);
       const newNs = !instanceHadNics && !netnsExists(ins);
       if (newNs) await addNetns(ins);
       // the port with its alias in one batch (ids are validated: the alias is plain words); a port
@@ -759,6 +831,164 @@ export class NetnsFabric implements Fabric {
     return iface;
   }
 
+  /** Refuses a subnet that contradicts the network's bridges: the same id with another CIDR, or a new one overlapping another. */
+  private checkSubnet(net: Net, subject: string, subnetId: string, subnetCidr: string, subnet: Cidr4): void {
+    const sn = net.subnets.get(subnetId);
+    if (sn && sn.cidr !== subnetCidr) throw new FabricError('conflict', subject, `subnet ${subnetId} is plugged with ${sn.cidr}`);
+    if (!sn) {
+      for (const o of net.subnets.values()) {
+        if (overlaps(o.parsed, subnet)) throw new FabricError('conflict', subject, `${subnetCidr} overlaps subnet ${o.subnetId} (${o.cidr})`);
+      }
+    }
+  }
+
+  /** A subnet's bridge in the router, holding its gateway (first usable address); its alias last. */
+  private async addSubnet(net: Net, subnetId: string, subnetCidr: string, subnet: Cidr4): Promise<Subnet> {
+    const ns = net.ns;
+    const bridge = bridgeName(subnetId);
+    const gateway = formatIpv4(networkAddress(subnet) + 1);
+    await ipQuiet(ns, ['link', 'del', 'dev', bridge]);
+    await ipBatch(ns, [
+      `link add ${bridge} mtu ${MTU} type bridge`,
+      `addr add ${gateway}/${subnet.prefix} dev ${bridge}`,
+      `link set ${bridge} up`,
+    ]);
+    const sn: Subnet = { subnetId, cidr: subnetCidr, parsed: subnet, bridge };
+    net.subnets.set(subnetId, sn);
+    if (!contains(parseCidr4(net.spec.cidrBlock)!, subnet)) {
+      await this.applyRules(net);
+      await this.syncNatTables(net);
+      await ip(undefined, ['route', 'replace', this.networksOf(net).at(-1)!, 'via', net.transit.router, 'dev', net.hostIf, 'onlink', 'table', String(net.transit.table)]);
+    }
+    await ip(ns, ['link', 'set', 'dev', bridge, 'alias', subnetAlias(this.prefix, { subnetId, subnetCidr })]);
+    return sn;
+  }
+
+  /** Whether a subnet's bridge still has a user: an interface plugged in it, or a NAT gateway. */
+  private subnetInUse(vpcId: string, subnetId: string): boolean {
+    return (
+      [...this.plugged.values()].some((o) => o.req.vpcId === vpcId && o.req.subnetId === subnetId) ||
+      [...this.nats.values()].some((g) => g.spec.vpcId === vpcId && g.spec.subnetId === subnetId)
+    );
+  }
+
+  private natsOf(n: Net): Nat[] {
+    return [...this.nats.values()].filter((g) => g.spec.vpcId === n.spec.vpcId);
+  }
+
+  /** What a NAT gateway's table routes: the network's own CIDRs and its service address stay local (throw), the rest goes via the gateway. */
+  private natTableLines(net: Net, g: Nat): string[] {
+    const sn = net.subnets.get(g.spec.subnetId)!;
+    return [
+      `route replace default via ${g.spec.privateIp} dev ${sn.bridge} table ${g.table}`,
+      ...[...this.networksOf(net), `${net.transit.host}/32`].map((c) => `route replace throw ${c} table ${g.table}`),
+    ];
+  }
+
+  /** The NAT gateways' tables made again (the network's own CIDRs changed: a subnet outside the VPC CIDR came or went). */
+  private async syncNatTables(net: Net): Promise<void> {
+    for (const g of this.natsOf(net)) {
+      await ipQuiet(net.ns, ['route', 'flush', 'table', String(g.table)]);
+      await ipBatch(net.ns, this.natTableLines(net, g));
+    }
+  }
+
+  /**
+   * A NAT gateway's namespace (eth0 with its MAC and address on the subnet's bridge, default
+   * route via the subnet's gateway, forwarding, its rule set), its table in the router, its
+   * Elastic IP mapped (router rules, host route); the port's alias last: scan() adopts it by that.
+   */
+  private async createNat(net: Net, spec: NatGatewaySpec): Promise<Nat> {
+    const id = spec.natGatewayId;
+    const subnet = parseCidr4(spec.subnetCidr)!;
+    const gns = instanceNs(this.prefix, id);
+    const port = portName(id);
+    const table = natTable(id);
+    for (const g of this.nats.values()) {
+      if (g.table === table && g.spec.vpcId === spec.vpcId) throw new FabricError('failed', id, `${id} and ${g.spec.natGatewayId} would share routing table ${table}`);
+    }
+    // a half-made earlier try is made again from scratch
+    await this.purgeNatLeftovers(net, id);
+    let sn = net.subnets.get(spec.subnetId);
+    const newSubnet = !sn;
+    // no routes yet: setNatRoutes adds them
+    const g: Nat = { spec: { ...spec, routes: [] }, ns: gns, port, table };
+    try {
+      if (!sn) sn = await this.addSubnet(net, spec.subnetId, spec.subnetCidr, subnet);
+      await addNetns(gns);
+      await ipBatch(net.ns, [
+        `link add ${port} mtu ${MTU} type veth peer name eth0 address ${spec.mac} mtu ${MTU} netns ${gns}`,
+        `link set ${port} master ${sn.bridge}`,
+        `link set ${port} up`,
+        `neigh replace ${spec.privateIp} lladdr ${spec.mac} dev ${sn.bridge} nud stale`,
+      ]);
+      await ipBatch(gns, [
+        'link set lo up',
+        `addr add ${spec.privateIp}/${subnet.prefix} dev eth0`,
+        'link set eth0 up',
+        `route replace default via ${formatIpv4(networkAddress(subnet) + 1)} dev eth0`,
+      ]);
+      await sysctlInNs(gns, 'net.ipv4.ip_forward', '1');
+      await sysctlInNs(gns, 'net.ipv4.conf.all.send_redirects', '0');
+      await sysctlInNs(gns, 'net.ipv4.conf.eth0.send_redirects', '0');
+      await nftApply(gns, natGatewayRuleset(spec.privateIp));
+      this.nats.set(id, g);
+      await ipBatch(net.ns, this.natTableLines(net, g));
+      await this.applyRules(net);
+      if (spec.publicIp !== undefined) await ip(undefined, ['route', 'replace', `${spec.publicIp}/32`, 'via', net.transit.router, 'dev', net.hostIf]);
+      await ip(net.ns, ['link', 'set', 'dev', port, 'alias', natAlias(this.prefix, spec)]);
+    } catch (e) {
+      this.nats.delete(id);
+      await this.purgeNatLeftovers(net, id).catch(() => {});
+      if (spec.publicIp !== undefined) await ipQuiet(undefined, ['route', 'del', `${spec.publicIp}/32`, 'dev', net.hostIf]);
+      await this.applyRules(net).catch(() => {});
+      if (newSubnet && sn && !this.subnetInUse(spec.vpcId, spec.subnetId)) await this.removeSubnet(net, sn).catch(() => {});
+      throw e;
+    }
+    return g;
+  }
+
+  /** What a NAT gateway of that id may have left in the router and on the host: its rules, table, port and namespace. */
+  private async purgeNatLeftovers(net: Net, id: string): Promise<void> {
+    const table = String(natTable(id));
+    for (const r of (await listRulesIn(net.ns).catch(() => [])).filter((x) => String(x.table) === table)) {
+      await ipQuiet(net.ns, ['rule', 'del', 'pref', String(r.priority), 'lookup', table]);
+    }
+    await ipQuiet(net.ns, ['route', 'flush', 'table', table]);
+    await ipQuiet(net.ns, ['link', 'del', 'dev', portName(id)]);
+    await delNetns(instanceNs(this.prefix, id));
+  }
+
+  /** The gateway's ip rules made what `routes` says: the ones no longer given deleted, the new ones added. */
+  private async setNatRoutes(net: Net, g: Nat, routes: NatRoute[]): Promise<void> {
+    const key = (r: NatRoute) => `${r.source} ${r.destination}`;
+    const want = new Set(routes.map(key));
+    const have = new Set(g.spec.routes.map(key));
+    const rule = (r: NatRoute) => `pref ${linkRulePriority(Number(r.destination.split('/')[1]))} from ${r.source} to ${r.destination} lookup ${g.table}`.split(' ');
+    for (const r of g.spec.routes.filter((x) => !want.has(key(x)))) {
+      await ipQuiet(net.ns, ['rule', 'del', ...rule(r)]);
+      g.spec = { ...g.spec, routes: g.spec.routes.filter((x) => key(x) !== key(r)) };
+    }
+    for (const r of routes.filter((x) => !have.has(key(x)))) {
+      await ipQuiet(net.ns, ['rule', 'del', ...rule(r)]);
+      await ip(net.ns, ['rule', 'add', ...rule(r)]);
+      g.spec = { ...g.spec, routes: [...g.spec.routes, { ...r }] };
+    }
+  }
+
+  /** Takes a NAT gateway away: its routes first (what went to it has no path), its Elastic IP, its namespace; its subnet's bridge when left empty. */
+  private async removeNat(g: Nat): Promise<void> {
+    const net = this.networks.get(g.spec.vpcId);
+    if (net) await this.setNatRoutes(net, g, []);
+    this.nats.delete(g.spec.natGatewayId);
+    if (!net) return;
+    await this.purgeNatLeftovers(net, g.spec.natGatewayId);
+    await this.applyRules(net);
+    if (g.spec.publicIp !== undefined) await ipQuiet(undefined, ['route', 'del', `${g.spec.publicIp}/32`, 'dev', net.hostIf]);
+    const sn = net.subnets.get(g.spec.subnetId);
+    if (sn && !this.subnetInUse(g.spec.vpcId, g.spec.subnetId)) await this.removeSubnet(net, sn);
+  }
+
   /** Unplugs: its public IPs, its veth (router side), then its instance namespace and subnet bridge when they are left empty. */
   private async removeInterface(p: Plug, deleteVeth: boolean): Promise<void> {
     const net = this.networks.get(p.req.vpcId);
@@ -768,7 +998,7 @@ export class NetnsFabric implements Fabric {
     const rest = [...this.plugged.values()];
     if (!rest.some((o) => o.req.instanceId === p.req.instanceId)) await delNetns(p.iface.netns);
     const sn = net?.subnets.get(p.req.subnetId);
-    if (net && sn && !rest.some((o) => o.req.vpcId === p.req.vpcId && o.req.subnetId === p.req.subnetId)) await this.removeSubnet(net, sn);
+    if (net && sn && !this.subnetInUse(p.req.vpcId, p.req.subnetId)) await this.removeSubnet(net, sn);
   }
 
   private async removeSubnet(net: Net, sn: Subnet): Promise<void> {
@@ -779,6 +1009,7 @@ export class NetnsFabric implements Fabric {
     if (outside) {
       await ipQuiet(undefined, ['route', 'del', `${formatIpv4(networkAddress(sn.parsed))}/${sn.parsed.prefix}`, 'table', String(net.transit.table)]);
       await this.applyRules(net);
+      await this.syncNatTables(net);
     }
   }
 
@@ -818,6 +1049,7 @@ export class NetnsFabric implements Fabric {
     this.plugged.clear();
     this.mappings.clear();
     this.links.clear();
+    this.nats.clear();
     this.v6.reset();
     const ends: { linkId: string; peerVpcId: string; vpcId: string; ns: string }[] = [];
     const namespaces = new Set(await listNetns());
@@ -884,8 +1116,44 @@ export class NetnsFabric implements Fabric {
         const la = parseLinkAlias(this.prefix, l.ifalias);
         if (la && linkIfname(la.linkId) === l.ifname) ends.push({ ...la, vpcId: a.vpcId, ns });
       }
+      await this.adoptNats(net, links, bridgeOf, namespaces);
     }
     await this.adoptLinks(ends);
+  }
+
+  /**
+   * NAT gateways whose port (with its alias) is on its subnet's bridge and whose namespace has
+   * its address are adopted with the routes their rules hold; one half made is left for the next
+   * ensureNatGateway to make afresh (or the reconciler to remove).
+   */
+  private async adoptNats(net: Net, links: LinkInfo[], bridgeOf: ReadonlyMap<string, Subnet>, namespaces: ReadonlySet<string>): Promise<void> {
+    let rules: Awaited<ReturnType<typeof listRulesIn>> | undefined;
+    for (const port of links) {
+      const na = parseNatAlias(this.prefix, port.ifalias);
+      const sn = port.master !== undefined ? bridgeOf.get(port.master) : undefined;
+      if (!na || !sn || sn.subnetId !== na.subnetId || portName(na.natGatewayId) !== port.ifname) continue;
+      const gns = instanceNs(this.prefix, na.natGatewayId);
+      if (!namespaces.has(gns)) continue;
+      const eth = (await listLinks(gns).catch(() => [])).find((x) => x.ifname === 'eth0');
+      if (!eth?.address || eth.inet.length === 0) continue;
+      const table = natTable(na.natGatewayId);
+      rules ??= await listRulesIn(net.ns).catch(() => []);
+      const routes: NatRoute[] = rules
+        .filter((r) => String(r.table) === String(table) && r.src !== undefined && r.src !== 'all')
+        // a rule to 0.0.0.0/0 is listed without a destination
+        .map((r) => ({ source: `${r.src}/${r.srclen ?? 32}`, destination: r.dst === undefined ? '0.0.0.0/0' : `${r.dst}/${r.dstlen ?? 32}` }));
+      const spec: NatGatewaySpec = {
+        natGatewayId: na.natGatewayId,
+        vpcId: net.spec.vpcId,
+        subnetId: sn.subnetId,
+        subnetCidr: sn.cidr,
+        mac: eth.address.toLowerCase(),
+        privateIp: eth.inet[0]!.split('/')[0]!,
+        ...(na.publicIp !== undefined ? { publicIp: na.publicIp } : {}),
+        routes,
+      };
+      this.nats.set(na.natGatewayId, { spec, ns: gns, port: port.ifname, table });
+    }
   }
 
   /**

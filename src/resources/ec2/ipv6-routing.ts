@@ -10,7 +10,7 @@
  */
 import type { Store } from '../../store/store.js';
 import { KINDS } from './kinds.js';
-import { subnetsUsing } from './peering-routes.js';
+import { subnetsUsing } from './route-tables.js';
 import type { SubnetRecord, VpcRecord } from './records.js';
 
 /** The same shape as network/fabric.ts's Ipv6Routing (resources know no drivers). */

@@ -11,7 +11,8 @@
 import type { Store } from '../../store/store.js';
 import { cidrToString, contains, overlaps, parseCidr4, canonical, type Cidr4 } from '../../domain/cidr.js';
 import { KINDS } from './kinds.js';
-import type { RouteTableRecord, SubnetRecord, VpcPeeringConnectionRecord, VpcRecord } from './records.js';
+import type { VpcPeeringConnectionRecord, VpcRecord } from './records.js';
+import { subnetsUsing } from './route-tables.js';
 import { liveIpv4Blocks } from './vpcs.js';
 
 /** One direction of traffic over a peering connection: from a subnet of `vpcId` to `destination` in the peer VPC. */
@@ -77,14 +78,6 @@ function sideRoutes(store: Store, pcx: string, side: Side, own: readonly Cidr4[]
     }
   }
   return out;
-}
-
-/** The subnets whose traffic a table routes: its explicit associations, and for the main table the subnets with none. */
-export function subnetsUsing(t: RouteTableRecord, tables: readonly RouteTableRecord[], subnets: readonly SubnetRecord[]): SubnetRecord[] {
-  const explicit = new Set(t.Associations.map((a) => a.SubnetId).filter((x): x is string => x !== undefined));
-  const main = t.Associations.some((a) => a.Main === true);
-  const associated = new Set(tables.flatMap((x) => x.Associations.map((a) => a.SubnetId)).filter((x): x is string => x !== undefined));
-  return subnets.filter((s) => explicit.has(s.SubnetId) || (main && !associated.has(s.SubnetId)));
 }
 
 const blocksOf = (vpc: VpcRecord): Cidr4[] => liveIpv4Blocks(vpc).map((c) => parseCidr4(c)).filter((c): c is Cidr4 => c !== undefined);

@@ -237,6 +237,8 @@ export type VolumeRecord = {
   origin: VolumeOrigin;
   ownerId: string;
   autoEnableIO: boolean;
+  /** when the ModifyVolume calls accepted within the last 24 hours started (ISO, to the millisecond): EC2's rate rule counts them */
+  modificationStarts?: string[];
   /** the last ModifyVolume, as DescribeVolumesModifications shows it */
   modification?: {
     ModificationState: 'modifying' | 'optimizing' | 'completed' | 'failed';

@@ -74,6 +74,14 @@ function routeTableForSubnet(ctx: ResourceContext, subnet: SubnetRecord): RouteT
   );
 }
 
+/** The subnets whose traffic a table routes: its explicit associations, and for the main table the subnets with none. */
+export function subnetsUsing(t: RouteTableRecord, tables: readonly RouteTableRecord[], subnets: readonly SubnetRecord[]): SubnetRecord[] {
+  const explicit = new Set(t.Associations.map((a) => a.SubnetId).filter((x): x is string => x !== undefined));
+  const main = t.Associations.some((a) => a.Main === true);
+  const associated = new Set(tables.flatMap((x) => x.Associations.map((a) => a.SubnetId)).filter((x): x is string => x !== undefined));
+  return subnets.filter((s) => explicit.has(s.SubnetId) || (main && !associated.has(s.SubnetId)));
+}
+
 /** Drops a deleted subnet's explicit association. */
 export function removeSubnetAssociations(ctx: ResourceContext, subnetId: string): void {
   for (const t of tables(ctx).list(ctx.region)) {

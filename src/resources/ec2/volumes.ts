@@ -18,7 +18,7 @@ import type { ResourceContext } from '../context.js';
 import { ATTACHED_INDEX, KINDS } from './kinds.js';
 import type { StoredInstance, VolumeAttachmentRecord, VolumeOrigin, VolumeRecord } from './records.js';
 import { volumeEncryption } from './account-settings.js';
-import { isVolumeType, volumeLimits, type VolumeShape } from '../../domain/volume-types.js';
+import { isVolumeType, shareOfLimits, volumeLimits, type VolumeShape } from '../../domain/volume-types.js';
 
 export const volumeCollection = (ctx: { store: ResourceContext['store'] }) => ctx.store.collection(KINDS.volume);
 
@@ -90,9 +90,16 @@ export function effectiveShape(v: VolumeRecord): VolumeShape {
   return out;
 }
 
-/** The I/O limits the volume's device gets (its type's IOPS and throughput, see effectiveShape). */
+/**
+ * The I/O limits each of the volume's devices gets: its type's IOPS and
+ * throughput (see effectiveShape), split evenly among the instances it is
+ * attached to (a Multi-Attach volume's performance is their aggregate). Every
+ * attachment holds its share until it is gone (attaching, attached, detaching),
+ * so the sum never passes the volume's; the reconciler re-applies the shares
+ * to the others when one comes or goes.
+ */
 export function deviceLimitsOf(v: VolumeRecord): { iops: number; writeIops: number; bytesPerSecond: number } {
-  return volumeLimits(effectiveShape(v));
+  return shareOfLimits(volumeLimits(effectiveShape(v)), attachmentsOf(v).length);
 }
 
 /** How many instances a Multi-Attach volume may be attached to at once (EC2's limit). */

@@ -19,7 +19,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { ImageBuildError, type BuildProgress, type ImageBuilder, type ProgressListener } from './builder.js';
 import { DEFAULT_BUILDERS } from './builders.js';
-import { acquireLock } from './lock.js';
+import { acquireLock } from '../../host/lock.js';
 import { removeTree } from '../../host/mounts.js';
 
 /** Bump to rebuild every cached image (a change in the cache's layout or in what all builders share). */

@@ -26,7 +26,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { lstat, mkdir, open, readFile, readdir, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { CommandError, hasCommand, isRoot, run, spawnDetached } from '../../../host/exec.js';
-import { CGROUP_PARENT, cgroupProblem, instanceCgroupFiles, prepareCgroups } from '../../../host/cgroups.js';
+import { CGROUP_PARENT, cgroupProblem, holdCgroupLayout, instanceCgroupFiles, releaseCgroupLayout } from '../../../host/cgroups.js';
 import { Emitter, type ProbeResult } from '../../driver.js';
 import {
   checkSpec,
@@ -115,6 +115,7 @@ export class ContainerHypervisor implements Hypervisor {
   private idleTrim: IdleTrim | undefined;
   private monitor: Promise<string> | undefined;
   private hostReady: Promise<void> | undefined;
+  private holdsLayout = false;
   private closed = false;
 
   constructor(private readonly opts: ContainerOptions) {
@@ -158,9 +159,11 @@ export class ContainerHypervisor implements Hypervisor {
     return next;
   }
 
-  /** The host set-up containers need (the cgroup layout), once. */
+  /** The host set-up containers need (the cgroup layout), once; held (a reset leaves it) until close(). */
   private ensureHost(): Promise<void> {
-    this.hostReady ??= prepareCgroups().then(() => undefined);
+    this.hostReady ??= holdCgroupLayout(`container driver of ${this.opts.dir}`).then(() => {
+      this.holdsLayout = true;
+    });
     return this.hostReady;
   }
 
@@ -702,5 +705,11 @@ export class ContainerHypervisor implements Hypervisor {
     this.poller = undefined;
     this.trimmer = undefined;
     await Promise.all([...this.chains.values()]);
+    await this.hostReady?.catch(() => undefined);
+    if (this.holdsLayout) {
+      this.holdsLayout = false;
+      this.hostReady = undefined;
+      await releaseCgroupLayout();
+    }
   }
 }

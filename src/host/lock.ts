@@ -4,7 +4,7 @@
  * is taken over; a live owner is waited for.
  */
 import { open, readFile, unlink } from 'node:fs/promises';
-import { processAlive } from '../../host/processes.js';
+import { processAlive } from './processes.js';
 
 /** Lock files this process holds (two caches on one directory in one process wait for each other too). */
 const held = new Set<string>();

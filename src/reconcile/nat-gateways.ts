@@ -1,0 +1,96 @@
+/**
+ * NAT gateways on the fabric: every available NAT gateway
+ * (resources/ec2/nat-routes.ts) is put on its VPC's network
+ * (Fabric.ensureNatGateway, the network ensured first) with the routes its
+ * VPC's route tables send to it; a gateway that is no longer available
+ * (deleting, deleted, failed), or that the store no longer knows (found on
+ * the fabric after a restart), is removed — what was routed to it then has
+ * no path. A restarted server's first step re-adopts what the fabric kept
+ * and repairs what differs.
+ *
+ * One key ('nat-gateways') for all: any change to a gateway, a route table,
+ * a subnet or a VPC schedules it, and a step compares every desired gateway
+ * with the fabric's inventory (gateways are few). A gateway the fabric
+ * refuses does not hold the others back; the step then fails and is retried.
+ */
+import type { Fabric, NatGatewaySpec } from '../network/fabric.js';
+import type { ChangeEvent } from '../resources/context.js';
+import { KINDS } from '../resources/ec2/kinds.js';
+import { natGatewayPaths } from '../resources/ec2/nat-routes.js';
+import { ReconcileLoop } from './loop.js';
+import type { Reconciler, ReconcilerDeps } from './reconciler.js';
+
+/** The kinds whose changes can change what a NAT gateway carries. */
+const WATCHED: ReadonlySet<string> = new Set([KINDS.natGateway.name, KINDS.routeTable.name, KINDS.subnet.name, KINDS.vpc.name]);
+
+const KEY = 'nat-gateways';
+
+export interface NatGatewayReconcilerDeps extends ReconcilerDeps {
+  fabric: Fabric;
+  log?: (line: string) => void;
+  retryBaseMs?: number;
+  resyncMs?: number;
+}
+
+export class NatGatewayReconciler implements Reconciler {
+  readonly loop: ReconcileLoop;
+
+  constructor(private readonly deps: NatGatewayReconcilerDeps) {
+    this.loop = new ReconcileLoop(
+      { step: () => this.step(), keys: () => Promise.resolve([KEY]) },
+      { store: deps.store, name: 'nat-gateways', log: deps.log, retryBaseMs: deps.retryBaseMs, resyncMs: deps.resyncMs },
+    );
+  }
+
+  handle(e: ChangeEvent): void {
+    if (this.loop.isStopped || !WATCHED.has(e.kind)) return;
+    this.loop.schedule(KEY);
+  }
+
+  start(): Promise<void> {
+    return this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+
+  idle(): Promise<void> {
+    return this.loop.idle();
+  }
+
+  private async step(): Promise<boolean> {
+    const want = new Map<string, { spec: NatGatewaySpec; vpcCidr: string }>();
+    for (const p of natGatewayPaths(this.deps.store)) {
+      const { region: _r, vpcCidr, ...spec } = p;
+      want.set(p.natGatewayId, { spec, vpcCidr });
+    }
+    const errors: string[] = [];
+    const have = new Map((await this.deps.fabric.list()).natGateways.map((g) => [g.natGatewayId, g]));
+    // what is gone first: an Elastic IP or an address moves to a new gateway only once the old one let it go
+    for (const g of have.values()) {
+      const w = want.get(g.natGatewayId);
+      if (w && sameGateway(g, w.spec)) continue;
+      try {
+        await this.deps.fabric.removeNatGateway(g.natGatewayId);
+      } catch (e) {
+        errors.push(`${g.natGatewayId}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    for (const { spec, vpcCidr } of want.values()) {
+      try {
+        await this.deps.fabric.ensureNetwork({ vpcId: spec.vpcId, cidrBlock: vpcCidr });
+        await this.deps.fabric.ensureNatGateway(spec);
+      } catch (e) {
+        errors.push(`${spec.natGatewayId}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    if (errors.length > 0) throw new Error(errors.join('; '));
+    return true;
+  }
+}
+
+/** The same gateway on the fabric (its routes aside, which ensureNatGateway replaces). */
+function sameGateway(a: NatGatewaySpec, b: NatGatewaySpec): boolean {
+  return a.vpcId === b.vpcId && a.subnetId === b.subnetId && a.subnetCidr === b.subnetCidr && a.mac.toLowerCase() === b.mac.toLowerCase() && a.privateIp === b.privateIp && a.publicIp === b.publicIp;
+}
