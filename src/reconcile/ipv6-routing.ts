@@ -16,8 +16,8 @@ import type { ChangeEvent } from '../resources/context.js';
 import { allIpv6Routing } from '../resources/ec2/ipv6-routing.js';
 import { KINDS } from '../resources/ec2/kinds.js';
 import { SUBNET_CIDR_CHANGE } from '../resources/ec2/subnet-cidrs.js';
-import { ReconcileLoop } from './loop.js';
-import type { Reconciler, ReconcilerDeps } from './reconciler.js';
+import { LoopReconciler } from './loop-reconciler.js';
+import type { ReconcilerDeps } from './reconciler.js';
 
 const WATCHED: ReadonlySet<string> = new Set([
   KINDS.vpc.name,
@@ -37,34 +37,20 @@ export interface Ipv6RoutingReconcilerDeps extends ReconcilerDeps {
   resyncMs?: number;
 }
 
-export class Ipv6RoutingReconciler implements Reconciler {
-  readonly loop: ReconcileLoop;
-
+export class Ipv6RoutingReconciler extends LoopReconciler {
   constructor(private readonly deps: Ipv6RoutingReconcilerDeps) {
-    this.loop = new ReconcileLoop(
-      { step: () => this.step(), keys: () => Promise.resolve([KEY]) },
-      { store: deps.store, name: 'ipv6-routing', log: deps.log, retryBaseMs: deps.retryBaseMs, resyncMs: deps.resyncMs },
-    );
+    super({ store: deps.store, name: 'ipv6-routing', log: deps.log, retryBaseMs: deps.retryBaseMs, resyncMs: deps.resyncMs });
   }
 
-  handle(e: ChangeEvent): void {
-    if (this.loop.isStopped || !WATCHED.has(e.kind)) return;
-    this.loop.schedule(KEY);
+  protected keysFor(e: ChangeEvent): string | undefined {
+    return WATCHED.has(e.kind) ? KEY : undefined;
   }
 
-  start(): Promise<void> {
-    return this.loop.start();
+  protected keys(): Promise<string[]> {
+    return Promise.resolve([KEY]);
   }
 
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
-
-  idle(): Promise<void> {
-    return this.loop.idle();
-  }
-
-  private async step(): Promise<boolean> {
+  protected async step(): Promise<boolean> {
     const fabric = this.deps.fabric;
     const want = new Map(allIpv6Routing(this.deps.store).map((w) => [w.routing.vpcId, w]));
     const networks = new Set((await fabric.list()).networks.map((n) => n.vpcId));
