@@ -17,7 +17,7 @@ import { run } from '../../src/host/exec.js';
 import { router6Ruleset, hostGuard6Ruleset } from '../../src/network/drivers/ipv6-netns.js';
 import { inNsCommand } from '../../src/network/drivers/netns.js';
 import { NetnsFabric, fabricLeftovers } from '../../src/network/drivers/netns-fabric.js';
-import type { NetworkInfo, PluggedInterface, PlugRequest } from '../../src/network/fabric.js';
+import type { NatGatewaySpec, NetworkInfo, PluggedInterface, PlugRequest } from '../../src/network/fabric.js';
 import { nodeReadyIn, ping } from '../helpers/netns.js';
 
 const PREFIX = `o6${randomBytes(2).toString('hex')}`;
@@ -161,6 +161,42 @@ describe('netns fabric: IPv6 traffic', { skip: unable, timeout: 180_000 }, () =>
     assert.equal(await ping(a2.netns, extra), true, 'and from the other subnet');
     await f.readdress(a1r.interfaceId, a1r.privateIps, { subnetCidr: sub6(blockA, 1), addresses: [addr6(blockA, 1, 0x10)] });
     assert.equal(await ping(a2.netns, extra), false, 'the removed one no longer answers');
+  });
+
+  it('a NAT gateway on an IPv6 subnet carries IPv4 only: IPv6 between the subnets and to the host passes by it; a new driver finds both', async () => {
+    await f.routeIpv6({ vpcId: vpcA, blocks: [blockA], internet: [sub6(blockA, 1)], egressOnly: [] });
+    const a1Public = '198.51.100.81';
+    await f.mapPublicIp({ publicIp: a1Public, privateIp: a1r.privateIps[0]!, interfaceId: a1r.interfaceId, vpcId: vpcA });
+    const nat: NatGatewaySpec = {
+      natGatewayId: `nat-${hex(8)}`,
+      vpcId: vpcA,
+      subnetId: a1r.subnetId,
+      subnetCidr: a1r.subnetCidr,
+      mac: `02:${hex(5).match(/../g)!.join(':')}`,
+      privateIp: '10.0.1.250',
+      publicIp: '198.51.100.82',
+      routes: [{ source: a2r.subnetCidr, destination: '0.0.0.0/0' }],
+    };
+    assert.equal(await nodeIn(a2.netns, connectScript(a1Public, 7600)), 'timeout', 'no public IP, no gateway: a2 has no path to a1’s public IP');
+    await f.ensureNatGateway(nat);
+    assert.equal(await nodeIn(a2.netns, connectScript(a1Public, 7600)), `a1 ::ffff:${nat.publicIp}`, 'IPv4 through the gateway, seen as its Elastic IP');
+    assert.equal(await nodeIn(a2.netns, connectScript(addr6(blockA, 1, 0x10), 7600)), `a1 ${addr6(blockA, 2, 0x10)}`, 'IPv6 is not translated: a2’s own address');
+    assert.equal(await fetchHere(addr6(blockA, 1, 0x10), 7600), `a1 ${A.serviceAddress6}`, 'the host still reaches a1 over IPv6');
+    const gns = `${PREFIX}-${nat.natGatewayId}`;
+    assert.equal((await run('ip', ['-n', gns, '-6', 'addr', 'show', 'scope', 'global'])).stdout.trim(), '', 'the gateway has no IPv6 address');
+    const again = new NetnsFabric({ publicIpPool: POOL, ipv6Pool: POOL6, egress: false, prefix: PREFIX });
+    try {
+      const inv = await again.list();
+      assert.deepEqual(inv.natGateways.find((g) => g.natGatewayId === nat.natGatewayId), nat);
+      assert.deepEqual(inv.interfaces.find((i) => i.interfaceId === a1r.interfaceId)?.ipv6, a1.ipv6);
+      assert.deepEqual(inv.ipv6Routing?.find((r) => r.vpcId === vpcA), { vpcId: vpcA, blocks: [blockA], internet: [sub6(blockA, 1)], egressOnly: [] });
+    } finally {
+      await again.close();
+    }
+    await f.removeNatGateway(nat.natGatewayId);
+    assert.equal(await nodeIn(a2.netns, connectScript(a1Public, 7600)), 'timeout', 'the gateway gone: no IPv4 path to the public IP');
+    assert.equal(await nodeIn(a2.netns, connectScript(addr6(blockA, 1, 0x10), 7600)), `a1 ${addr6(blockA, 2, 0x10)}`, 'IPv6 as before');
+    await f.unmapPublicIp(a1Public);
   });
 
   it('an empty routing takes the host route away; unplugging the last interface of a subnet forgets its /64', async () => {
