@@ -1,5 +1,6 @@
 /** One typed configuration, from command-line flags and OVERCAST_* environment variables. */
 import { resolve } from 'node:path';
+import { DEFAULT_IPV6_POOL, parseIpv6Pool } from './domain/ipv6-pool.js';
 import { REGIONS } from './domain/regions.js';
 import type { Durability } from './store/store.js';
 
@@ -31,6 +32,8 @@ export interface Config {
   defaultRegion: string;
   /** public IPv4 pool that public IPs and Elastic IPs are drawn from (CIDR) */
   publicIpPool: string;
+  /** IPv6 range Amazon-provided VPC blocks (/56s) come from: one Overcast owns (default a ULA range) */
+  ipv6Pool: string;
   throttle: ThrottleConfig;
   /**
    * runtime drivers: 'container' (crun containers, network namespaces, a reflink volume pool),
@@ -88,6 +91,7 @@ export const CONFIG_OPTIONS: readonly { flag: string; env: string; description: 
   { flag: '--regions', env: 'OVERCAST_REGIONS', description: 'regions served, comma separated, or "all"', default: 'all' },
   { flag: '--default-region', env: 'OVERCAST_DEFAULT_REGION', description: 'region for requests that carry no credential scope', default: 'us-east-1' },
   { flag: '--public-ip-pool', env: 'OVERCAST_PUBLIC_IP_POOL', description: 'CIDR that public and Elastic IPs come from', default: '198.51.100.0/24' },
+  { flag: '--ipv6-pool', env: 'OVERCAST_IPV6_POOL', description: 'IPv6 CIDR (a /56 or shorter) that Amazon-provided VPC IPv6 blocks come from; routed on this host only', default: DEFAULT_IPV6_POOL },
   { flag: '--throttle', env: 'OVERCAST_THROTTLE', description: "EC2-style request throttling: 'on' or 'off'", default: 'off' },
   { flag: '--driver', env: 'OVERCAST_DRIVER', description: "runtime: 'container' (real instances: crun, network namespaces, volumes on a reflink pool), 'mock' (records only) or 'auto' (container where the host allows it, else mock)", default: 'auto' },
   { flag: '--image-dir', env: 'OVERCAST_IMAGE_DIR', description: 'where built images are cached (default: images/ in the data directory)', default: '' },
@@ -168,6 +172,8 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
   if (!Number.isInteger(maxConnections) || maxConnections < 1) throw new ConfigError(`--max-connections must be a whole number >= 1, got '${get('--max-connections')}'`);
   const driver = get('--driver');
   if (!['auto', 'container', 'mock'].includes(driver)) throw new ConfigError(`--driver must be 'auto', 'container' or 'mock', got '${driver}'`);
+  const ipv6Pool = get('--ipv6-pool');
+  if (!parseIpv6Pool(ipv6Pool)) throw new ConfigError(`--ipv6-pool must be an IPv6 CIDR of prefix length 56 or less, got '${ipv6Pool}'`);
   const hostPrefix = get('--host-prefix');
   if (!/^[a-z][a-z0-9]{0,5}$/.test(hostPrefix)) throw new ConfigError(`--host-prefix must be a lowercase letter and up to 5 letters or digits, got '${hostPrefix}'`);
   const poolSizeGiB = Number(get('--pool-size-gib'));
@@ -182,6 +188,7 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
     regions,
     defaultRegion,
     publicIpPool: get('--public-ip-pool'),
+    ipv6Pool,
     throttle: {
       enabled: onOff('--throttle', get('--throttle')),
       describe: { capacity: 100, refillPerSecond: 20 },

@@ -37,6 +37,42 @@ export interface NetworkInfo extends NetworkSpec {
    * there for this VPC serves its instances (undefined: the fabric carries no traffic)
    */
   serviceAddress?: string;
+  /** the host's IPv6 address facing this network: where its instances' IPv6 traffic to "the internet" arrives (undefined: none) */
+  serviceAddress6?: string;
+}
+
+/** An interface's IPv6 side: its subnet's /64 and its addresses there (ipv6-checks.ts). */
+export interface Ipv6Addressing {
+  /** the subnet's IPv6 CIDR (a /64) */
+  subnetCidr: string;
+  /** the interface's IPv6 addresses in it (none: no IPv6 inside) */
+  addresses: string[];
+}
+
+/** A plugged interface's IPv6 side as made. */
+export interface PluggedIpv6 {
+  subnetCidr: string;
+  /** with prefix length ("2001:db8:0:1::4/64") */
+  addresses: string[];
+  /** the subnet's router (the /64's first address) */
+  gateway: string;
+}
+
+/**
+ * Where a network's IPv6 traffic may go beyond it (its internet and egress-only
+ * internet gateways' routes): `internet` subnets reach the host side and are
+ * reached from it; `egressOnly` subnets reach it and get only the replies. The
+ * VPC's `blocks` are routed from the host into the network while a subnet has
+ * either. Everything empty: IPv6 stays inside the network.
+ */
+export interface Ipv6Routing {
+  vpcId: string;
+  /** the VPC's IPv6 blocks (the /56s): canonical CIDRs */
+  blocks: string[];
+  /** subnet /64s whose IPv6 routes go to an attached internet gateway */
+  internet: string[];
+  /** subnet /64s whose IPv6 routes go to an egress-only internet gateway (and not to an internet gateway) */
+  egressOnly: string[];
 }
 
 /** One interface to plug: an ENI of a VPC subnet, owned by an instance. */
@@ -55,6 +91,8 @@ export interface PlugRequest {
   privateIps: string[];
   /** the guest's device order (0 = eth0) */
   deviceIndex: number;
+  /** its IPv6 side (absent, or no addresses: IPv4 only) */
+  ipv6?: Ipv6Addressing;
 }
 
 /** A plugged interface: what the Hypervisor gets for this NIC. */
@@ -78,6 +116,8 @@ export interface PluggedInterface {
   /** the subnet's router (first usable address) */
   gateway: string;
   mtu: number;
+  /** its IPv6 addresses and default route inside (absent: none) */
+  ipv6?: PluggedIpv6;
 }
 
 /** A public IPv4 address mapped 1:1 onto an interface's private address. */
@@ -158,6 +198,8 @@ export interface FabricInventory {
   links: NetworkLink[];
   /** with an instanceId filter: all NAT gateways too */
   natGateways: NatGatewaySpec[];
+  /** the networks' IPv6 routing that is not empty (routeIpv6); absent when no network has any */
+  ipv6Routing?: Ipv6Routing[];
 }
 
 export type FabricErrorCode =
@@ -204,6 +246,15 @@ export interface FabricEvent {
  *    to an address it loses are unmapped; an address another interface of the VPC
  *    has → conflict; a primary address that changes, or one outside the subnet →
  *    invalid; an interface that is not plugged → not-found.
+ *    With `ipv6` (undefined: unchanged) its IPv6 addresses change the same way;
+ *    one outside that /64, repeated or malformed → invalid; one another interface
+ *    of the VPC has → conflict.
+ *  - plug with `ipv6` addresses: they are inside with a default IPv6 route via the /64's
+ *    first address (the subnet's router; the router forwards IPv6 between the
+ *    subnets of its network only); refusals as for IPv4 (ipv6-checks.ts).
+ *  - routeIpv6(r): the network's IPv6 paths beyond it become `r` (replacing the
+ *    last); unknown network → not-found; a malformed CIDR, or a block outside the
+ *    fabric's IPv6 pool → invalid.
  *  - unplug(interfaceId): unplugs it, and unmaps its public IPs; unknown: no-op.
  *  - mapPublicIp(m): maps it; the same mapping again: no-op; the public IP mapped
  *    elsewhere → conflict; an interface that is not plugged, or a private IP it
@@ -238,7 +289,8 @@ export interface Fabric {
   ensureNetwork(net: NetworkSpec): Promise<NetworkInfo>;
   removeNetwork(vpcId: string): Promise<void>;
   plug(req: PlugRequest): Promise<PluggedInterface>;
-  readdress(interfaceId: string, privateIps: readonly string[]): Promise<PluggedInterface>;
+  readdress(interfaceId: string, privateIps: readonly string[], ipv6?: Ipv6Addressing): Promise<PluggedInterface>;
+  routeIpv6(r: Ipv6Routing): Promise<void>;
   unplug(interfaceId: string): Promise<void>;
   mapPublicIp(mapping: PublicIpMapping): Promise<void>;
   unmapPublicIp(publicIp: string): Promise<void>;

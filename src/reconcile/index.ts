@@ -9,6 +9,7 @@ import { VolumeReconciler } from './volumes.js';
 import { TransitGatewayReconciler } from './transit-gateways.js';
 import { RecordStateReconciler } from './record-states.js';
 import { PeeringLinkReconciler } from './peering-links.js';
+import { Ipv6RoutingReconciler } from './ipv6-routing.js';
 import { NatGatewayReconciler } from './nat-gateways.js';
 
 export type { Reconciler, ReconcilerDeps } from './reconciler.js';
@@ -31,6 +32,7 @@ export function createReconcilers(deps: ReconcilerDeps, runtime: Runtime, extras
     firewall: runtime.firewall,
     blockStore: runtime.blockStore,
   });
+  const ipv6 = new Ipv6RoutingReconciler({ ...deps, fabric: runtime.fabric, log: log && ((line) => log(`reconcile/ipv6-routing: ${line}`)) });
   const links = new PeeringLinkReconciler({ ...deps, fabric: runtime.fabric, log: log && ((line) => log(`reconcile/peering-links: ${line}`)) });
   const nats = new NatGatewayReconciler({ ...deps, fabric: runtime.fabric, log: log && ((line) => log(`reconcile/nat-gateways: ${line}`)) });
   return [
@@ -55,15 +57,17 @@ export function createReconcilers(deps: ReconcilerDeps, runtime: Runtime, extras
     // before the instances' reconciler, which closes the fabric they share
     links,
     nats,
+    ipv6,
     instances,
     new TransitGatewayReconciler(deps),
-    // peering connections and NAT gateways reach the fabric once active / available: the state reconciler tells theirs what it moved
+    // peering connections, NAT gateways and IPv6 blocks reach the fabric once active / available / associated: the state reconciler tells theirs what it moved
     new RecordStateReconciler({
       ...deps,
       log: log && ((line) => log(`reconcile/record-states: ${line}`)),
       onChange: (e) => {
         links.handle(e);
         nats.handle(e);
+        ipv6.handle(e);
       },
     }),
   ];

@@ -47,7 +47,8 @@ import { finishInterfaceAttach, finishInterfaceDetach } from '../resources/ec2/i
 import { devicePath } from '../domain/volume-types.js';
 import { HypervisorError, type DiskLimits, type DiskSpec, type Hypervisor, type InstanceSpec, type NicSpec, type RuntimeState } from '../compute/hypervisor.js';
 import type { ProbeResult } from '../compute/driver.js';
-import { FabricError, type Fabric, type NetworkInfo, type PluggedInterface, type PublicIpMapping } from '../network/fabric.js';
+import { FabricError, type Fabric, type Ipv6Addressing, type NetworkInfo, type PluggedInterface, type PlugRequest, type PublicIpMapping } from '../network/fabric.js';
+import { ipv6Of, ipv6Readdress } from './ipv6-interfaces.js';
 import { FirewallError, type Firewall } from '../network/firewall.js';
 import { BlockStoreError, type BlockStore, type VolumeSource } from '../storage/block-store.js';
 import { MockFabric } from '../network/drivers/mock-fabric.js';
@@ -834,11 +835,12 @@ export class InstanceReconciler extends LoopReconciler {
       .filter((e) => e.attachment?.InstanceId === id && e.attachment.Status !== 'detaching')
       .sort(byDeviceIndex);
     for (const eni of enis) {
-      const subnetCidr = subnets.find((s) => s.SubnetId === eni.SubnetId)?.CidrBlock ?? '0.0.0.0/0';
+      const subnet = subnets.find((s) => s.SubnetId === eni.SubnetId);
+      const subnetCidr = subnet?.CidrBlock ?? '0.0.0.0/0';
       const vpcCidr = vpcs.find((v) => v.VpcId === eni.VpcId)?.CidrBlock ?? '0.0.0.0/0';
       const net = await this.fabric.ensureNetwork({ vpcId: eni.VpcId, cidrBlock: vpcCidr });
       if (net.serviceAddress !== undefined && this.deps.onNetwork) await this.deps.onNetwork(net, region);
-      const plugged = await this.plug(region, id, eni, subnetCidr);
+      const plugged = await this.plug(region, id, eni, subnetCidr, ipv6Of(eni, subnet));
       // its security groups and subnet ACL: applied below, beside the public IP mappings
       guards.push(async () => {
         const { ruleSet, sets } = resolveRuleSet(ctx, eni, plugged, this.members);
@@ -889,8 +891,8 @@ export class InstanceReconciler extends LoopReconciler {
    * Plugs an interface; one still plugged for an instance that no longer has it is unplugged first;
    * one of this instance whose secondary addresses changed is readdressed in place.
    */
-  private async plug(region: string, id: string, eni: NetworkInterfaceRecord, subnetCidr: string): Promise<PluggedInterface> {
-    const req = {
+  private async plug(region: string, id: string, eni: NetworkInterfaceRecord, subnetCidr: string, ipv6: Ipv6Addressing | undefined): Promise<PluggedInterface> {
+    const req: PlugRequest = {
       interfaceId: eni.NetworkInterfaceId,
       instanceId: id,
       vpcId: eni.VpcId,
@@ -900,6 +902,7 @@ export class InstanceReconciler extends LoopReconciler {
       privateIps: privateIpsOf(eni),
       deviceIndex: eni.attachment?.DeviceIndex ?? 0,
     };
+    if (ipv6) req.ipv6 = ipv6;
     try {
       return await this.fabric.plug(req);
     } catch (err) {
@@ -913,8 +916,8 @@ export class InstanceReconciler extends LoopReconciler {
         stale.mac.toLowerCase() === req.mac.toLowerCase() &&
         stale.addresses[0]?.split('/')[0] === req.privateIps[0]
       ) {
-        // only its secondary addresses changed (Assign/UnassignPrivateIpAddresses): changed in place, the device stays
-        return await this.fabric.readdress(eni.NetworkInterfaceId, req.privateIps);
+        // only its secondary or IPv6 addresses changed (Assign/Unassign…Addresses): changed in place, the device stays
+        return await this.fabric.readdress(eni.NetworkInterfaceId, req.privateIps, ipv6Readdress(stale, ipv6));
       }
       const owner = stale && stale.instanceId !== id ? this.read(region, stale.instanceId) : undefined;
       const ownerHasIt = owner !== undefined && owner.State.Name !== 'terminated' && owner.networkInterfaceIds.includes(eni.NetworkInterfaceId);

@@ -136,7 +136,7 @@ export function resolveRuleSet(ctx: ResourceContext, eni: NetworkInterfaceRecord
   const sets = new Map<string, string[]>();
   for (const id of referenced) sets.set(groupSetName(id), members.of(ctx, id));
   for (const id of lists) sets.set(prefixListSetName(id), prefixListCidrs(ctx, id) ?? []);
-  const ruleSet: InterfaceRuleSet = { interfaceId: eni.NetworkInterfaceId, hostIfname: plugged.hostIfname, addresses: [...plugged.addresses], rules };
+  const ruleSet: InterfaceRuleSet = { interfaceId: eni.NetworkInterfaceId, hostIfname: plugged.hostIfname, addresses: [...plugged.addresses, ...(plugged.ipv6?.addresses ?? [])], rules };
   if (plugged.hostNetns !== undefined) ruleSet.netns = plugged.hostNetns;
   return { ruleSet, sets };
 }

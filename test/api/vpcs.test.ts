@@ -177,7 +177,8 @@ describe('VPCs', () => {
       .Vpc!;
     assert.equal(vpc.InstanceTenancy, 'dedicated');
     const v6 = vpc.Ipv6CidrBlockAssociationSet![0]!;
-    assert.match(v6.Ipv6CidrBlock!, /^2600:1f1[0-9a-f]:[0-9a-f]{1,4}:[0-9a-f]{0,2}00::\/56$/);
+    // from the configured pool (default fd0f:ec20::/32, a ULA range Overcast owns), not EC2's 2600:1f1x::
+    assert.match(v6.Ipv6CidrBlock!, /^fd0f:ec20:(?:[0-9a-f]{1,4}:)?(?:[0-9a-f]{0,2}00:)?:\/56$/);
     assert.equal(v6.Ipv6Pool, 'Amazon');
     const filtered = await c.send(
       new DescribeVpcsCommand({ Filters: [{ Name: 'ipv6-cidr-block-association.ipv6-cidr-block', Values: [v6.Ipv6CidrBlock!] }] }),

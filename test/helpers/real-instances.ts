@@ -11,7 +11,7 @@ import { run } from '../../src/host/exec.js';
 import { Socket } from 'node:net';
 import { Client } from 'ssh2';
 import { hostLeftovers, resetHost } from '../../src/host-reset.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig, type Config } from '../../src/config.js';
 import { selectRuntime } from '../../src/reconcile/runtime.js';
 import { startTestServer, type TestServer } from './server.js';
 
@@ -160,9 +160,9 @@ export async function endRealServer(t: TestServer, c: EC2Client, launched: reado
 }
 
 /** A container-runtime test server on `prefix` and `pool`, SSH open in the default group, the tiny image's id and a new ed25519 key pair. */
-export async function startRealServer(prefix: string, pool: string, keyName: string): Promise<{ t: TestServer; c: EC2Client; imageId: string; key: string }> {
+export async function startRealServer(prefix: string, pool: string, keyName: string, overrides: Partial<Config> = {}): Promise<{ t: TestServer; c: EC2Client; imageId: string; key: string }> {
   mkdirSync(REAL_IMAGE_DIR, { recursive: true });
-  const t = await startTestServer({ driver: 'container', hostPrefix: prefix, publicIpPool: pool, imageDir: REAL_IMAGE_DIR });
+  const t = await startTestServer({ driver: 'container', hostPrefix: prefix, publicIpPool: pool, imageDir: REAL_IMAGE_DIR, ...overrides });
   assert.equal(t.server.runtime, 'container');
   const c = t.client();
   await openSshInDefaultGroup(c);

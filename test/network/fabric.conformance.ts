@@ -27,7 +27,14 @@ export type FabricCase =
   | 'link-recovery'
   | 'nat-gateways'
   | 'nat-refusals'
-  | 'nat-recovery';
+  | 'nat-recovery'
+  | 'ipv6-plug'
+  | 'ipv6-readdress'
+  | 'ipv6-routing'
+  | 'ipv6-recovery';
+
+/** The IPv6 pool the fabric under test must be made with (its VPC blocks come from it). */
+export const FABRIC_IPV6_POOL = 'fd0f:ec20:6600::/40';
 
 export interface FabricConformanceOptions {
   timeoutMs?: number;
@@ -73,7 +80,11 @@ export function runFabricConformance(name: string, factory: () => Fabric | Promi
           ...over,
         };
       };
-      return { vpcId, second, req };
+      // its IPv6 block in FABRIC_IPV6_POOL, the subnet's /64 the block's first but one
+      const block6 = `fd0f:ec20:66${(n % 256).toString(16).padStart(2, '0')}::/56`;
+      const subnet6 = block6.replace('::/56', ':1::/64');
+      const v6 = (...hosts: number[]) => ({ subnetCidr: subnet6, addresses: hosts.map((h) => subnet6.replace('::/64', `::${h.toString(16)}`)) });
+      return { vpcId, second, req, block6, subnet6, v6 };
     };
 
     const linkId = () => `pcx-${hex(9).slice(0, 17)}`;
@@ -315,6 +326,98 @@ export function runFabricConformance(name: string, factory: () => Fabric | Promi
         assert.deepEqual(sorted(l.routes), sorted(routes));
         await again.disconnect(id);
         assert.equal((await again.list()).links.find((x) => x.linkId === id), undefined);
+      } finally {
+        await again.close();
+      }
+    });
+
+    test('ipv6-plug', 'an interface plugged with IPv6 addresses answers them with /64 and the router address; repeats and refusals as for IPv4', async () => {
+      const { req, subnet6, v6 } = await vpc();
+      const r = req({ ipv6: v6(0x10, 0x11) });
+      const p = await fabric.plug(r);
+      assert.deepEqual(p.ipv6, { subnetCidr: subnet6, addresses: v6(0x10, 0x11).addresses.map((a) => `${a}/64`), gateway: subnet6.replace('::/64', '::1') });
+      // the same again, addresses in another order or in long form: the same interface
+      assert.deepEqual(await fabric.plug({ ...r, ipv6: { subnetCidr: subnet6, addresses: [...r.ipv6!.addresses].reverse() } }), p);
+      const long = r.ipv6!.addresses[0]!.replace('::', ':0:0:0:');
+      assert.deepEqual(await fabric.plug({ ...r, ipv6: { subnetCidr: subnet6, addresses: [long, r.ipv6!.addresses[1]!] } }), p);
+      // other IPv6 addresses for the same interface, or addresses another interface has
+      await rejectsWith(fabric.plug({ ...r, ipv6: v6(0x10) }), 'conflict');
+      await rejectsWith(fabric.plug(req({ ipv6: v6(0x11) })), 'conflict');
+      await rejectsWith(fabric.plug(req({ ipv6: { subnetCidr: subnet6, addresses: ['fd0f:ec20:ffff:1::5'] } })), 'invalid');
+      await rejectsWith(fabric.plug(req({ ipv6: v6(1) })), 'invalid');
+      await rejectsWith(fabric.plug(req({ ipv6: v6(0x20, 0x20) })), 'invalid');
+      await rejectsWith(fabric.plug(req({ ipv6: { subnetCidr: subnet6.replace('/64', '/80'), addresses: [v6(0x20).addresses[0]!] } })), 'invalid');
+      const listed = (await fabric.list()).interfaces.filter((i) => i.vpcId === r.vpcId);
+      assert.deepEqual(listed.map((i) => i.interfaceId), [r.interfaceId], 'the refusals plugged nothing');
+      assert.deepEqual(listed[0]!.ipv6, p.ipv6);
+      // an IPv4-only interface has no IPv6 side; empty addresses are none
+      const plain = await fabric.plug(req({ ipv6: { subnetCidr: subnet6, addresses: [] } }));
+      assert.equal(plain.ipv6, undefined);
+      await fabric.unplug(plain.interfaceId);
+      await fabric.unplug(r.interfaceId);
+      // the addresses are free again
+      const again = await fabric.plug(req({ ipv6: v6(0x11) }));
+      await fabric.unplug(again.interfaceId);
+    });
+
+    test('ipv6-readdress', 'readdress changes IPv6 addresses in place (undefined: unchanged); refusals change nothing', async () => {
+      const { req, v6 } = await vpc();
+      const r = req({ ipv6: v6(0x10) });
+      const other = req({ ipv6: v6(0x30) });
+      await fabric.plug(r);
+      await fabric.plug(other);
+      const bare = (p: { ipv6?: { addresses: string[] } }) => (p.ipv6?.addresses ?? []).map((a) => a.split('/')[0]).sort();
+      const grown = await fabric.readdress(r.interfaceId, r.privateIps, v6(0x10, 0x12));
+      assert.deepEqual(bare(grown), v6(0x10, 0x12).addresses.sort());
+      assert.deepEqual(bare(await fabric.readdress(r.interfaceId, r.privateIps)), v6(0x10, 0x12).addresses.sort(), 'no ipv6 argument: unchanged');
+      assert.equal(grown.ifname, 'eth0');
+      await rejectsWith(fabric.readdress(r.interfaceId, r.privateIps, v6(0x10, 0x30)), 'conflict');
+      await rejectsWith(fabric.readdress(r.interfaceId, r.privateIps, { subnetCidr: v6(0).subnetCidr, addresses: ['fd0f:ec20:ffff:1::5'] }), 'invalid');
+      assert.deepEqual(bare((await fabric.list()).interfaces.find((i) => i.interfaceId === r.interfaceId)!), v6(0x10, 0x12).addresses.sort());
+      // the same request as now readdressed plugs as the same interface
+      await fabric.plug({ ...r, ipv6: v6(0x12, 0x10) });
+      const none = await fabric.readdress(r.interfaceId, r.privateIps, v6());
+      assert.equal(none.ipv6, undefined);
+      // what it gave up is free for another interface
+      await fabric.readdress(other.interfaceId, other.privateIps, v6(0x30, 0x12));
+      await fabric.unplug(r.interfaceId);
+      await fabric.unplug(other.interfaceId);
+    });
+
+    test('ipv6-routing', 'routeIpv6 replaces a network’s IPv6 paths, listed canonical; empty: none; refusals change nothing', async () => {
+      const { vpcId, block6, subnet6 } = await vpc();
+      const second6 = subnet6.replace(':1::/64', ':2::/64');
+      const of = async () => (await fabric.list()).ipv6Routing?.find((x) => x.vpcId === vpcId);
+      await fabric.routeIpv6({ vpcId, blocks: [block6], internet: [second6, subnet6.replace('::/64', '::7/64')], egressOnly: [] });
+      assert.deepEqual(await of(), { vpcId, blocks: [block6], internet: [subnet6, second6].sort(), egressOnly: [] });
+      await fabric.routeIpv6({ vpcId, blocks: [block6], internet: [], egressOnly: [subnet6] });
+      const now = { vpcId, blocks: [block6], internet: [], egressOnly: [subnet6] };
+      assert.deepEqual(await of(), now);
+      await rejectsWith(fabric.routeIpv6({ vpcId: 'vpc-00000000000nowhere', blocks: [], internet: [], egressOnly: [] }), 'not-found');
+      await rejectsWith(fabric.routeIpv6({ vpcId, blocks: ['2600:1f18:abcd:1200::/56'], internet: [subnet6], egressOnly: [] }), 'invalid');
+      await rejectsWith(fabric.routeIpv6({ vpcId, blocks: [block6], internet: ['fd0f::/129'], egressOnly: [] }), 'invalid');
+      await rejectsWith(fabric.routeIpv6({ vpcId, blocks: [block6], internet: [subnet6], egressOnly: [subnet6] }), 'invalid');
+      assert.deepEqual(await of(), now, 'the refusals changed nothing');
+      await fabric.routeIpv6({ vpcId, blocks: [], internet: [], egressOnly: [] });
+      assert.equal(await of(), undefined);
+      await fabric.removeNetwork(vpcId);
+    });
+
+    test('ipv6-recovery', 'a new driver on the same host finds the IPv6 addresses of its interfaces and the networks’ IPv6 routing', async () => {
+      const { vpcId, req, block6, subnet6, v6 } = await vpc();
+      const r = req({ ipv6: v6(0x10, 0x11) });
+      const p = await fabric.plug(r);
+      const routing = { vpcId, blocks: [block6], internet: [subnet6], egressOnly: [] };
+      await fabric.routeIpv6(routing);
+      const again = await factory();
+      try {
+        const inv = await again.list();
+        assert.deepEqual(inv.interfaces.find((i) => i.interfaceId === r.interfaceId)?.ipv6, p.ipv6);
+        assert.deepEqual(inv.ipv6Routing?.find((x) => x.vpcId === vpcId), routing);
+        // found as plugged: the same request is no conflict
+        await again.plug(r);
+        await again.routeIpv6({ vpcId, blocks: [], internet: [], egressOnly: [] });
+        await again.unplug(r.interfaceId);
       } finally {
         await again.close();
       }

@@ -20,7 +20,7 @@ import { natTable } from '../../src/network/drivers/fabric-names.js';
 import type { FabricEvent, LinkRoute, NatGatewaySpec, NetworkInfo, PluggedInterface, PlugRequest } from '../../src/network/fabric.js';
 import { loadConfig } from '../../src/config.js';
 import { nodeReadyIn, ping } from '../helpers/netns.js';
-import { runFabricConformance, type FabricCase } from './fabric.conformance.js';
+import { FABRIC_IPV6_POOL, runFabricConformance, type FabricCase } from './fabric.conformance.js';
 import { inNsCommand } from '../../src/network/drivers/netns.js';
 
 const PREFIX = `ot${randomBytes(2).toString('hex')}`;
@@ -34,7 +34,7 @@ const unable = probe.ok ? undefined : probe.reason;
 
 const made: NetnsFabric[] = [];
 const fabric = (over: Partial<ConstructorParameters<typeof NetnsFabric>[0]> = {}) => {
-  const f = new NetnsFabric({ publicIpPool: POOL, egress: false, prefix: PREFIX, metadataPort: METADATA_PORT, dnsPort: DNS_PORT, ...over });
+  const f = new NetnsFabric({ publicIpPool: POOL, ipv6Pool: FABRIC_IPV6_POOL, egress: false, prefix: PREFIX, metadataPort: METADATA_PORT, dnsPort: DNS_PORT, ...over });
   made.push(f);
   return f;
 };
@@ -116,7 +116,27 @@ describe('netns fabric rule sets', () => {
 
 // ---------------------------------------------------------------- the contract
 
-const ALL: FabricCase[] = ['networks', 'plug', 'plug-idempotent', 'plug-conflicts', 'plug-refusals', 'unplug', 'public-ips', 'public-ip-refusals', 'list-by-instance', 'links', 'link-refusals', 'link-recovery', 'nat-gateways', 'nat-refusals', 'nat-recovery'];
+const ALL: FabricCase[] = [
+  'networks',
+  'plug',
+  'plug-idempotent',
+  'plug-conflicts',
+  'plug-refusals',
+  'unplug',
+  'public-ips',
+  'public-ip-refusals',
+  'list-by-instance',
+  'links',
+  'link-refusals',
+  'link-recovery',
+  'nat-gateways',
+  'nat-refusals',
+  'nat-recovery',
+  'ipv6-plug',
+  'ipv6-readdress',
+  'ipv6-routing',
+  'ipv6-recovery',
+];
 runFabricConformance('netns', () => fabric(), {
   timeoutMs: 120_000,
   skip: unable ? Object.fromEntries(ALL.map((k) => [k, unable])) : {},

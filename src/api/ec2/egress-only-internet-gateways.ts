@@ -2,8 +2,9 @@
  * Egress-only internet gateways: Create / Describe / DeleteEgressOnlyInternetGateway.
  * A gateway belongs to the VPC it was made for (attached from the start) and
  * is the target of IPv6 routes (CreateRoute EgressOnlyInternetGatewayId); a
- * route to a deleted one is a blackhole. Recorded only: IPv6 traffic does not
- * leave the host's fabric.
+ * route to a deleted one is a blackhole. On the fabric (reconcile/ipv6-routing.ts)
+ * a subnet routing IPv6 to it opens connections to the host side and gets only
+ * their replies back; nothing leaves the machine.
  */
 import type {
   CreateEgressOnlyInternetGatewayRequest,
@@ -45,6 +46,7 @@ const createEgressOnlyInternetGateway = action((ctx, input: CreateEgressOnlyInte
     Attachments: [{ VpcId: vpc.VpcId, State: 'attached' as InternetGatewayAttachment['State'] }],
   };
   gateways(ctx).put(ctx.region, record.EgressOnlyInternetGatewayId, record);
+  ctx.notify(KINDS.egressOnlyInternetGateway.name, record.EgressOnlyInternetGatewayId);
   putTags(ctx, record.EgressOnlyInternetGatewayId, name, tags);
   return { ClientToken: input.ClientToken, EgressOnlyInternetGateway: toOutput(record, tags) };
 });
@@ -72,6 +74,7 @@ const deleteEgressOnlyInternetGateway = action(
     if (id === undefined || id === '') throw missingParameter('EgressOnlyInternetGatewayId');
     requireResource(ctx, KINDS.egressOnlyInternetGateway, id);
     gateways(ctx).delete(ctx.region, id);
+    ctx.notify(KINDS.egressOnlyInternetGateway.name, id);
     ctx.store.tags.removeAll(ctx.region, id);
     return { ReturnCode: true };
   },

@@ -110,6 +110,7 @@ const detachInternetGateway = action((ctx, input: DetachInternetGatewayRequest) 
   }
   igw.Attachments = [];
   gateways(ctx).put(ctx.region, igw.InternetGatewayId, igw);
+  ctx.notify(KINDS.internetGateway.name, igw.InternetGatewayId);
   return {};
 });
 

@@ -8,8 +8,8 @@ import { NetnsFabric } from './netns-fabric.js';
 import { NftFirewall } from './nft-firewall.js';
 
 export const FABRICS = new DriverMap<Fabric>('fabric', [
-  ['mock', () => new MockFabric()],
-  ['netns', (c) => new NetnsFabric({ publicIpPool: c.publicIpPool, egress: c.egress, prefix: c.hostPrefix })],
+  ['mock', (c) => new MockFabric({ ipv6Pool: c.ipv6Pool })],
+  ['netns', (c) => new NetnsFabric({ publicIpPool: c.publicIpPool, ipv6Pool: c.ipv6Pool, egress: c.egress, prefix: c.hostPrefix })],
 ]);
 export const FIREWALLS = new DriverMap<Firewall>('firewall', [
   ['mock', () => new MockFirewall()],

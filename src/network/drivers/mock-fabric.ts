@@ -17,6 +17,8 @@ import {
   type PlugRequest,
   type PublicIpMapping,
   type NetworkLink,
+  type Ipv6Addressing,
+  type Ipv6Routing,
   type NatGatewaySpec,
   checkLink,
   checkNatGateway,
@@ -24,6 +26,8 @@ import {
   checkReaddress,
   routeKey,
 } from '../fabric.js';
+import { checkIpv6, checkRouting, emptyRouting, pluggedIpv6, sameIpv6 } from '../ipv6-checks.js';
+import { parseCidr6, type Cidr6 } from '../../domain/cidr.js';
 
 const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/i;
 
@@ -34,6 +38,15 @@ export class MockFabric implements Fabric {
   private readonly mappings = new Map<string, PublicIpMapping>();
   private readonly links = new Map<string, NetworkLink>();
   private readonly nats = new Map<string, NatGatewaySpec>();
+  private readonly routing6 = new Map<string, Ipv6Routing>();
+  private readonly pool6: Cidr6;
+
+  /** `ipv6Pool`: the blocks routeIpv6 accepts (default fd00::/8) */
+  constructor(opts: { ipv6Pool?: string } = {}) {
+    const pool = parseCidr6(opts.ipv6Pool ?? 'fd00::/8');
+    if (!pool) throw new Error(`mock fabric: malformed IPv6 pool ${opts.ipv6Pool}`);
+    this.pool6 = pool;
+  }
   /** "<vpc> mac <mac>" / "<vpc> ip <address>" → the interface holding it */
   private readonly owners = new Map<string, string>();
   /** instance → its plugged interfaces; interface → its public IPs (list() by instance stays O(own)) */
@@ -71,6 +84,7 @@ export class MockFabric implements Fabric {
     const nat = [...this.nats.values()].find((g) => g.vpcId === vpcId);
     if (nat) throw new FabricError('in-use', vpcId, `network ${vpcId} has NAT gateway ${nat.natGatewayId}`);
     this.networks.delete(vpcId);
+    this.routing6.delete(vpcId);
   }
 
   async plug(req: PlugRequest): Promise<PluggedInterface> {
@@ -85,9 +99,11 @@ export class MockFabric implements Fabric {
       const n = parseIpv4(ip);
       if (n === undefined || !ipInCidr(n, subnet)) throw new FabricError('invalid', req.interfaceId, `${ip} is not in ${req.subnetCidr}`);
     }
+    const v6 = checkIpv6(req.interfaceId, req.ipv6);
+    req = { ...req, ipv6: v6 && { subnetCidr: v6.subnetCidr, addresses: v6.addresses } };
     const have = this.plugged.get(req.interfaceId);
     if (have) {
-      if (samePlug(have.req, req)) return { ...have.iface, addresses: [...have.iface.addresses] };
+      if (samePlug(have.req, req)) return copy(have.iface);
       throw new FabricError('conflict', req.interfaceId, `${req.interfaceId} is already plugged for ${have.req.instanceId} in ${have.req.subnetId}`);
     }
     for (const g of this.nats.values()) {
@@ -96,9 +112,9 @@ export class MockFabric implements Fabric {
     }
     const macUser = this.owners.get(`${req.vpcId} mac ${req.mac.toLowerCase()}`);
     if (macUser) throw new FabricError('conflict', req.interfaceId, `MAC ${req.mac} is in use by ${macUser}`);
-    for (const ip of req.privateIps) {
-      const user = this.owners.get(`${req.vpcId} ip ${ip}`);
-      if (user) throw new FabricError('conflict', req.interfaceId, `${ip} is in use by ${user} in ${req.vpcId}`);
+    for (const k of ownerKeys(req).slice(1)) {
+      const user = this.owners.get(k);
+      if (user) throw new FabricError('conflict', req.interfaceId, `${k.split(' ')[2]} is in use by ${user} in ${req.vpcId}`);
     }
     const short = req.interfaceId.replace(/^eni-/, '').slice(-11);
     const iface: PluggedInterface = {
@@ -115,28 +131,33 @@ export class MockFabric implements Fabric {
       gateway: formatIpv4((networkAddress(subnet) + 1) >>> 0),
       mtu: 9001,
     };
+    if (v6) iface.ipv6 = pluggedIpv6(v6)!;
     this.plugged.set(req.interfaceId, { req: { ...req, privateIps: [...req.privateIps] }, iface });
     for (const k of ownerKeys(req)) this.owners.set(k, req.interfaceId);
     let mine = this.byInstance.get(req.instanceId);
     if (!mine) this.byInstance.set(req.instanceId, (mine = new Set()));
     mine.add(req.interfaceId);
-    return { ...iface, addresses: [...iface.addresses] };
+    return copy(iface);
   }
 
-  async readdress(interfaceId: string, privateIps: readonly string[]): Promise<PluggedInterface> {
+  async readdress(interfaceId: string, privateIps: readonly string[], ipv6?: Ipv6Addressing): Promise<PluggedInterface> {
     this.op(`readdress ${interfaceId}`);
     const p = this.plugged.get(interfaceId);
     if (!p) throw new FabricError('not-found', interfaceId, `${interfaceId} is not plugged`);
     const subnet = parseCidr4(p.req.subnetCidr)!;
     checkReaddress(p.req, privateIps, subnet);
-    for (const ip of privateIps) {
-      const user = this.owners.get(`${p.req.vpcId} ip ${ip}`);
-      if (user && user !== interfaceId) throw new FabricError('conflict', interfaceId, `${ip} is in use by ${user} in ${p.req.vpcId}`);
+    const v6 = ipv6 === undefined ? p.req.ipv6 : checkIpv6(interfaceId, ipv6);
+    const next: PlugRequest = { ...p.req, privateIps: [...privateIps], ipv6: v6 && { subnetCidr: v6.subnetCidr, addresses: [...v6.addresses] } };
+    for (const k of ownerKeys(next).slice(1)) {
+      const user = this.owners.get(k);
+      if (user && user !== interfaceId) throw new FabricError('conflict', interfaceId, `${k.split(' ')[2]} is in use by ${user} in ${p.req.vpcId}`);
     }
     for (const k of ownerKeys(p.req)) this.owners.delete(k);
-    p.req = { ...p.req, privateIps: [...privateIps] };
+    p.req = next;
     for (const k of ownerKeys(p.req)) this.owners.set(k, interfaceId);
     p.iface = { ...p.iface, addresses: privateIps.map((ip) => `${ip}/${subnet.prefix}`) };
+    delete p.iface.ipv6;
+    if (next.ipv6) p.iface.ipv6 = pluggedIpv6(checkIpv6(interfaceId, next.ipv6))!;
     // public IPs of addresses it no longer has
     for (const pub of [...(this.ipsByInterface.get(interfaceId) ?? [])]) {
       if (!privateIps.includes(this.mappings.get(pub)?.privateIp ?? '')) {
@@ -144,7 +165,15 @@ export class MockFabric implements Fabric {
         this.ipsByInterface.get(interfaceId)?.delete(pub);
       }
     }
-    return { ...p.iface, addresses: [...p.iface.addresses] };
+    return copy(p.iface);
+  }
+
+  async routeIpv6(r: Ipv6Routing): Promise<void> {
+    this.op(`routeIpv6 ${r.vpcId}`);
+    if (!this.networks.has(r.vpcId)) throw new FabricError('not-found', r.vpcId, `no network ${r.vpcId}`);
+    const checked = checkRouting(r, this.pool6);
+    if (emptyRouting(checked)) this.routing6.delete(r.vpcId);
+    else this.routing6.set(r.vpcId, checked);
   }
 
   async unplug(interfaceId: string): Promise<void> {
@@ -287,18 +316,25 @@ export class MockFabric implements Fabric {
         networks,
         links,
         natGateways,
-        interfaces: [...this.plugged.values()].map((p) => ({ ...p.iface, addresses: [...p.iface.addresses] })),
+        interfaces: [...this.plugged.values()].map((p) => copy(p.iface)),
         publicIps: [...this.mappings.values()].map((m) => ({ ...m })),
+        ...this.routingList(),
       };
     }
     const interfaces: PluggedInterface[] = [];
     const publicIps: PublicIpMapping[] = [];
     for (const id of this.byInstance.get(want) ?? []) {
       const p = this.plugged.get(id)!;
-      interfaces.push({ ...p.iface, addresses: [...p.iface.addresses] });
+      interfaces.push(copy(p.iface));
       for (const ip of this.ipsByInterface.get(id) ?? []) publicIps.push({ ...this.mappings.get(ip)! });
     }
-    return { networks, interfaces, publicIps, links, natGateways };
+    return { networks, interfaces, publicIps, links, natGateways, ...this.routingList() };
+  }
+
+  /** `ipv6Routing` for list(), when a network has some */
+  private routingList(): { ipv6Routing?: Ipv6Routing[] } {
+    const all = [...this.routing6.values()].map((r) => ({ vpcId: r.vpcId, blocks: [...r.blocks], internet: [...r.internet], egressOnly: [...r.egressOnly] }));
+    return all.length > 0 ? { ipv6Routing: all } : {};
   }
 
   /** The host loses an interface behind the fabric's back (for tests): gone, reported as an event. */
@@ -337,7 +373,17 @@ export class MockFabric implements Fabric {
 }
 
 function ownerKeys(req: PlugRequest): string[] {
-  return [`${req.vpcId} mac ${req.mac.toLowerCase()}`, ...req.privateIps.map((ip) => `${req.vpcId} ip ${ip}`)];
+  return [
+    `${req.vpcId} mac ${req.mac.toLowerCase()}`,
+    ...req.privateIps.map((ip) => `${req.vpcId} ip ${ip}`),
+    ...(req.ipv6?.addresses ?? []).map((ip) => `${req.vpcId} ip6 ${ip}`),
+  ];
+}
+
+function copy(i: PluggedInterface): PluggedInterface {
+  const out = { ...i, addresses: [...i.addresses] };
+  if (i.ipv6) out.ipv6 = { ...i.ipv6, addresses: [...i.ipv6.addresses] };
+  return out;
 }
 
 function samePlug(a: PlugRequest, b: PlugRequest): boolean {
@@ -348,7 +394,8 @@ function samePlug(a: PlugRequest, b: PlugRequest): boolean {
     a.subnetCidr === b.subnetCidr &&
     a.mac.toLowerCase() === b.mac.toLowerCase() &&
     a.deviceIndex === b.deviceIndex &&
-    a.privateIps.join(',') === b.privateIps.join(',')
+    a.privateIps.join(',') === b.privateIps.join(',') &&
+    sameIpv6(checkIpv6('', a.ipv6), checkIpv6('', b.ipv6))
   );
 }
 

@@ -47,6 +47,8 @@ import {
   type PublicIpMapping,
   type LinkRoute,
   type NetworkLink,
+  type Ipv6Addressing,
+  type Ipv6Routing,
   type NatGatewaySpec,
   type NatRoute,
   checkLink,
@@ -91,6 +93,9 @@ import {
   validPrefix,
   type TransitAddresses,
 } from './fabric-names.js';
+import { checkIpv6, checkRouting, pluggedIpv6, sameIpv6 } from '../ipv6-checks.js';
+import { DEFAULT_IPV6_POOL, parseIpv6Pool } from '../../domain/ipv6-pool.js';
+import { NetnsIpv6, destroyIpv6, ipv6Leftovers, type Net6 } from './ipv6-netns.js';
 import { deleteTableScript, hostEgressRuleset, hostEgressTable, hostGuardRuleset, hostGuardTable, natGatewayRuleset, routerRuleset } from './nat-rules.js';
 import {
   addNetns,
@@ -123,6 +128,8 @@ export interface NetnsFabricOptions {
   dnsPort?: number;
   /** name prefix of everything created (default 'ovc'; [a-z][a-z0-9]{0,5}) */
   prefix?: string;
+  /** the IPv6 pool (CIDR) VPC blocks come from: only its blocks are routed from the host (default DEFAULT_IPV6_POOL) */
+  ipv6Pool?: string;
 }
 
 const MAC = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/i;
@@ -180,6 +187,8 @@ export class NetnsFabric implements Fabric {
   private readonly mappings = new Map<string, PublicIpMapping>();
   private readonly links = new Map<string, Link>();
   private readonly nats = new Map<string, Nat>();
+  /** IPv6: addresses inside, the routers' forwarding, the VPC blocks routed from the host (ipv6-netns.ts) */
+  private readonly v6: NetnsIpv6;
   private loaded = false;
   private closed = false;
   private chain: Promise<unknown> = Promise.resolve();
@@ -197,6 +206,9 @@ export class NetnsFabric implements Fabric {
     this.metadataPort = opts.metadataPort ?? 80;
     this.dnsPort = opts.dnsPort ?? 53;
     this.rulePref = rulePriority(this.prefix);
+    const pool6 = parseIpv6Pool(opts.ipv6Pool ?? DEFAULT_IPV6_POOL);
+    if (!pool6) throw new Error(`netns fabric: malformed IPv6 pool ${opts.ipv6Pool}`);
+    this.v6 = new NetnsIpv6(this.prefix, pool6);
   }
 
   async probe(): Promise<ProbeResult> {
@@ -243,6 +255,7 @@ export class NetnsFabric implements Fabric {
       if (nat) throw new FabricError('in-use', vpcId, `network ${vpcId} has NAT gateway ${nat.spec.natGatewayId}`);
       await this.failing(vpcId, () => this.teardownNetwork(net.ns, net.hostIf, net.transit));
       this.networks.delete(vpcId);
+      this.v6.forgetNetwork(vpcId);
     });
   }
 
@@ -266,6 +279,8 @@ export class NetnsFabric implements Fabric {
       if (!Number.isInteger(req.deviceIndex) || req.deviceIndex < 0 || req.deviceIndex > 99) {
         throw new FabricError('invalid', req.interfaceId, `device index ${req.deviceIndex} is not 0..99`);
       }
+      const v6 = checkIpv6(req.interfaceId, req.ipv6);
+      req = { ...req, ipv6: v6 && { subnetCidr: v6.subnetCidr, addresses: v6.addresses } };
       const have = this.plugged.get(req.interfaceId);
       if (have) {
         if (samePlug(have.req, req)) return copyIface(have.iface);
@@ -275,7 +290,7 @@ export class NetnsFabric implements Fabric {
       for (const p of this.plugged.values()) {
         if (p.req.vpcId === req.vpcId && p.iface.mac === mac) throw new FabricError('conflict', req.interfaceId, `MAC ${req.mac} is in use by ${p.req.interfaceId}`);
         if (p.req.vpcId === req.vpcId) {
-          const dup = req.privateIps.find((x) => p.req.privateIps.includes(x));
+          const dup = req.privateIps.find((x) => p.req.privateIps.includes(x)) ?? v6?.addresses.find((x) => p.req.ipv6?.addresses.includes(x));
           if (dup) throw new FabricError('conflict', req.interfaceId, `${dup} is in use by ${p.req.interfaceId} in ${req.vpcId}`);
         }
         if (p.req.instanceId === req.instanceId && p.req.deviceIndex === req.deviceIndex) {
@@ -293,15 +308,17 @@ export class NetnsFabric implements Fabric {
     });
   }
 
-  readdress(interfaceId: string, privateIps: readonly string[]): Promise<PluggedInterface> {
+  readdress(interfaceId: string, privateIps: readonly string[], ipv6?: Ipv6Addressing): Promise<PluggedInterface> {
     return this.serial(async () => {
       const p = this.plugged.get(interfaceId);
       if (!p) throw new FabricError('not-found', interfaceId, `${interfaceId} is not plugged`);
       const subnet = parseCidr4(p.req.subnetCidr)!;
       checkReaddress(p.req, privateIps, subnet);
+      const was = checkIpv6(interfaceId, p.req.ipv6);
+      const v6 = ipv6 === undefined ? was : checkIpv6(interfaceId, ipv6);
       for (const o of this.plugged.values()) {
         if (o === p || o.req.vpcId !== p.req.vpcId) continue;
-        const dup = privateIps.find((x) => o.req.privateIps.includes(x));
+        const dup = privateIps.find((x) => o.req.privateIps.includes(x)) ?? v6?.addresses.find((x) => o.req.ipv6?.addresses.includes(x));
         if (dup) throw new FabricError('conflict', interfaceId, `${dup} is in use by ${o.req.interfaceId} in ${p.req.vpcId}`);
       }
       const added = privateIps.filter((a) => !p.req.privateIps.includes(a));
@@ -315,8 +332,12 @@ export class NetnsFabric implements Fabric {
           ...added.map((a) => `addr add ${a}/${subnet.prefix} dev ${p.iface.ifname}`),
         ]),
       );
-      p.req = { ...p.req, privateIps: [...privateIps] };
+      const net = this.networks.get(p.req.vpcId)!;
+      await this.failing(interfaceId, () => this.v6.address(net6(net), this.port6(net, p.req), was, v6));
+      p.req = { ...p.req, privateIps: [...privateIps], ipv6: v6 && { subnetCidr: v6.subnetCidr, addresses: v6.addresses } };
       p.iface = { ...p.iface, addresses: privateIps.map((a) => `${a}/${subnet.prefix}`) };
+      delete p.iface.ipv6;
+      if (v6) p.iface.ipv6 = pluggedIpv6(v6)!;
       return copyIface(p.iface);
     });
   }
@@ -370,6 +391,15 @@ export class NetnsFabric implements Fabric {
       const m = this.mappings.get(publicIp);
       if (!m) return;
       await this.failing(publicIp, () => this.unmapAll([m]));
+    });
+  }
+
+  routeIpv6(r: Ipv6Routing): Promise<void> {
+    return this.serial(async () => {
+      const net = this.networks.get(r.vpcId);
+      if (!net) throw new FabricError('not-found', r.vpcId, `no network ${r.vpcId}`);
+      const checked = checkRouting(r, this.v6.pool);
+      await this.failing(r.vpcId, () => this.v6.route(net6(net), checked));
     });
   }
 
@@ -499,7 +529,8 @@ export class NetnsFabric implements Fabric {
       const publicIps = [...this.mappings.values()].filter((m) => want === undefined || ids.has(m.interfaceId)).map((m) => ({ ...m }));
       const links = [...this.links.values()].map((l) => ({ linkId: l.linkId, networks: [l.networks[0], l.networks[1]] as [string, string], routes: l.routes.map((r) => ({ ...r })) }));
       const natGateways = [...this.nats.values()].map((g) => ({ ...g.spec, routes: g.spec.routes.map((r) => ({ ...r })) }));
-      return { networks, interfaces, publicIps, links, natGateways };
+      const ipv6Routing = this.v6.list();
+      return { networks, interfaces, publicIps, links, natGateways, ...(ipv6Routing.length > 0 ? { ipv6Routing } : {}) };
     });
   }
 
@@ -518,6 +549,7 @@ export class NetnsFabric implements Fabric {
     this.mappings.clear();
     this.links.clear();
     this.nats.clear();
+    this.v6.reset();
     this.loaded = true;
     this.hostTablesApplied = false;
   }
@@ -564,7 +596,12 @@ export class NetnsFabric implements Fabric {
   }
 
   private info(n: Net): NetworkInfo {
-    return { vpcId: n.spec.vpcId, cidrBlock: n.spec.cidrBlock, serviceAddress: n.transit.host };
+    return { vpcId: n.spec.vpcId, cidrBlock: n.spec.cidrBlock, serviceAddress: n.transit.host, serviceAddress6: this.v6.serviceAddress(n.transit.slot) };
+  }
+
+  /** Where an interface is, for its IPv6 side. */
+  private port6(net: Net, req: PlugRequest): Parameters<NetnsIpv6['address']>[1] {
+    return { subnetId: req.subnetId, bridge: net.subnets.get(req.subnetId)!.bridge, ins: instanceNs(this.prefix, req.instanceId), eth: `eth${req.deviceIndex}`, mac: req.mac, deviceIndex: req.deviceIndex };
   }
 
   /** The VPC CIDR and the subnets outside it: what its router calls its own. */
@@ -712,6 +749,8 @@ export class NetnsFabric implements Fabric {
         ? hostEgressRuleset(this.prefix, this.poolText) + deleteTableScript(hostGuardTable(this.prefix))
         : hostGuardRuleset(this.prefix, this.poolText) + deleteTableScript(hostEgressTable(this.prefix)),
     );
+    // IPv6 never leaves the machine, egress or not
+    await nftApply(undefined, this.v6.hostScript());
     this.hostTablesApplied = true;
   }
   private hostTablesApplied = false;
@@ -764,6 +803,7 @@ export class NetnsFabric implements Fabric {
         `link set ${eth} up`,
         ...(req.deviceIndex === 0 ? [`route replace default via ${gateway} dev ${eth}`] : []),
       ]);
+      await this.v6.address(net6(net), this.port6(net, req), undefined, checkIpv6(req.interfaceId, req.ipv6));
     } catch (e) {
       await ipQuiet(ns, ['link', 'del', 'dev', port]);
       if (!instanceHadNics) await delNetns(ins);
@@ -785,6 +825,8 @@ export class NetnsFabric implements Fabric {
       gateway,
       mtu: MTU,
     };
+    const v6 = pluggedIpv6(checkIpv6(req.interfaceId, req.ipv6));
+    if (v6) iface.ipv6 = v6;
     this.plugged.set(req.interfaceId, { req, iface });
     return iface;
   }
@@ -963,6 +1005,7 @@ export class NetnsFabric implements Fabric {
     const outside = !contains(parseCidr4(net.spec.cidrBlock)!, sn.parsed);
     net.subnets.delete(sn.subnetId);
     await ipQuiet(net.ns, ['link', 'del', 'dev', sn.bridge]);
+    await this.v6.forgetSubnet(net6(net), sn.subnetId);
     if (outside) {
       await ipQuiet(undefined, ['route', 'del', `${formatIpv4(networkAddress(sn.parsed))}/${sn.parsed.prefix}`, 'table', String(net.transit.table)]);
       await this.applyRules(net);
@@ -1007,6 +1050,7 @@ export class NetnsFabric implements Fabric {
     this.mappings.clear();
     this.links.clear();
     this.nats.clear();
+    this.v6.reset();
     const ends: { linkId: string; peerVpcId: string; vpcId: string; ns: string }[] = [];
     const namespaces = new Set(await listNetns());
     for (const l of await listLinks(undefined)) {
@@ -1027,6 +1071,7 @@ export class NetnsFabric implements Fabric {
         net.subnets.set(s.subnetId, sn);
         bridgeOf.set(b.ifname, sn);
       }
+      await this.v6.adopt(net6(net), [...bridgeOf].map(([name, sn]) => ({ subnetId: sn.subnetId, inet6: links.find((l) => l.ifname === name)?.inet6 ?? [] })));
       const inside = new Map<string, LinkInfo[]>();
       for (const port of links) {
         const pa = parsePortAlias(this.prefix, port.ifalias);
@@ -1041,6 +1086,8 @@ export class NetnsFabric implements Fabric {
         if (!eth?.address || eth.inet.length === 0) continue;
         const privateIps = eth.inet.map((x) => x.split('/')[0]!);
         const req: PlugRequest = { ...pa, vpcId: a.vpcId, subnetCidr: sn.cidr, mac: eth.address.toLowerCase(), privateIps };
+        const v6 = this.v6.adoptInterface(a.vpcId, sn.subnetId, eth.inet6);
+        if (v6) req.ipv6 = { subnetCidr: v6.subnetCidr, addresses: v6.addresses };
         this.plugged.set(pa.interfaceId, {
           req,
           iface: {
@@ -1057,6 +1104,7 @@ export class NetnsFabric implements Fabric {
             addresses: privateIps.map((x) => `${x}/${sn.parsed.prefix}`),
             gateway: formatIpv4(networkAddress(sn.parsed) + 1),
             mtu: MTU,
+            ...(v6 ? { ipv6: pluggedIpv6(v6)! } : {}),
           },
         });
       }
@@ -1142,8 +1190,12 @@ export class NetnsFabric implements Fabric {
 }
 
 function copyIface(i: PluggedInterface): PluggedInterface {
-  return { ...i, addresses: [...i.addresses] };
+  const out = { ...i, addresses: [...i.addresses] };
+  if (i.ipv6) out.ipv6 = { ...i.ipv6, addresses: [...i.ipv6.addresses] };
+  return out;
 }
+
+const net6 = (n: Net): Net6 => ({ vpcId: n.spec.vpcId, ns: n.ns, hostIf: n.hostIf, slot: n.transit.slot });
 
 function slotOfText(cidr: string): number | undefined {
   const a = parseIpv4(cidr.split('/')[0]!);
@@ -1180,7 +1232,8 @@ function samePlug(a: PlugRequest, b: PlugRequest): boolean {
     a.subnetCidr === b.subnetCidr &&
     a.mac.toLowerCase() === b.mac.toLowerCase() &&
     a.deviceIndex === b.deviceIndex &&
-    a.privateIps.join(',') === b.privateIps.join(',')
+    a.privateIps.join(',') === b.privateIps.join(',') &&
+    sameIpv6(checkIpv6('', a.ipv6), checkIpv6('', b.ipv6))
   );
 }
 
@@ -1197,6 +1250,7 @@ async function destroyPrefix(prefix: string): Promise<void> {
   for (const n of namespaces.filter((x) => !isRouterNs(prefix, x))) await delNetns(n);
   for (const r of await ownRules(prefix)) await ipQuiet(undefined, ['rule', 'del', 'pref', String(r.priority), 'from', `${r.src}/32`, 'lookup', r.table]);
   for (const t of [hostEgressTable(prefix), hostGuardTable(prefix)]) if (await hostNftTableExists(t)) await nftApply(undefined, deleteTableScript(t));
+  await destroyIpv6(prefix);
 }
 
 async function ownRules(prefix: string): Promise<{ priority: number; src: string; table: string }[]> {
@@ -1221,5 +1275,6 @@ export async function fabricLeftovers(prefix: string): Promise<string[]> {
   for (const r of await ownRules(prefix)) out.push(`rule ${r.priority}: from ${r.src} lookup ${r.table}`);
   for (const r of await listRoutes()) if (r.dev !== undefined && isTransitIfname(prefix, r.dev)) out.push(`route ${r.dst} dev ${r.dev} table ${r.table ?? 'main'}`);
   for (const t of [hostEgressTable(prefix), hostGuardTable(prefix)]) if (await hostNftTableExists(t)) out.push(`nft table ip ${t}`);
+  out.push(...(await ipv6Leftovers(prefix)));
   return out;
 }

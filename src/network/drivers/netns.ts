@@ -18,6 +18,8 @@ export interface LinkInfo {
   kind?: string;
   /** IPv4 addresses with prefix length ("10.0.1.5/24"), in the kernel's order (primary first) */
   inet: string[];
+  /** global IPv6 addresses with prefix length (no link-local ones) */
+  inet6: string[];
 }
 
 export interface RuleInfo {
@@ -109,7 +111,7 @@ interface RawAddr {
   address?: string;
   master?: string;
   linkinfo?: { info_kind?: string };
-  addr_info?: { family: string; local: string; prefixlen: number }[];
+  addr_info?: { family: string; local: string; prefixlen: number; scope?: string }[];
 }
 
 /** The links of a namespace (or the host) with aliases, bridge masters and IPv4 addresses. */
@@ -122,6 +124,7 @@ export async function listLinks(ns: string | undefined): Promise<LinkInfo[]> {
     const info: LinkInfo = {
       ifname: a.ifname,
       inet: (a.addr_info ?? []).filter((x) => x.family === 'inet').map((x) => `${x.local}/${x.prefixlen}`),
+      inet6: (a.addr_info ?? []).filter((x) => x.family === 'inet6' && x.scope === 'global').map((x) => `${x.local}/${x.prefixlen}`),
     };
     const alias = l?.ifalias ?? a.ifalias;
     if (alias !== undefined) info.ifalias = alias;

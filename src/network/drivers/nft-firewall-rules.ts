@@ -325,6 +325,8 @@ export function fullTable(table: string, books: { interfaces: InterfaceRuleSet[]
   out.push(`add chain inet ${table} forward { type filter hook forward priority filter - 5; policy accept; }`);
   out.push(
     `add rule inet ${table} forward ct mark ${SERVICE_CT_MARK} accept`,
+    // IPv6 neighbour discovery between a subnet's interfaces is the link's, not a flow: no SG, no ACL (as on EC2)
+    `add rule inet ${table} forward icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, nd-router-advert } ip6 hoplimit 255 accept`,
     `add rule inet ${table} forward ip saddr vmap @aclsrc4`,
     `add rule inet ${table} forward ip daddr vmap @acldst4`,
     `add rule inet ${table} forward ip6 saddr vmap @aclsrc6`,

@@ -26,6 +26,8 @@ export function attachGatewayRecord(ctx: ResourceContext, igw: InternetGatewayRe
   // EC2 reports an attached internet gateway as 'available', a value outside the SDK's AttachmentStatus enum.
   igw.Attachments = [{ VpcId: vpcId, State: 'available' as InternetGatewayAttachment['State'] }];
   gateways(ctx).put(ctx.region, igw.InternetGatewayId, igw);
+  // the fabric's IPv6 routing follows the attachment (reconcile/ipv6-routing.ts)
+  ctx.notify(KINDS.internetGateway.name, igw.InternetGatewayId);
 }
 
 /** The gateway attached to a VPC, if any. */

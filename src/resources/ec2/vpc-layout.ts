@@ -2,7 +2,9 @@
 import type { Tenancy, VpcIpv6CidrBlockAssociation } from '@aws-sdk/client-ec2';
 import { randomInt } from 'node:crypto';
 import type { ResourceContext } from '../context.js';
-import { DEFAULT_VPC_CIDR, formatIpv6 } from '../../domain/cidr.js';
+import { DEFAULT_VPC_CIDR } from '../../domain/cidr.js';
+import { Ec2Error } from '../../domain/errors.js';
+import { parseIpv6Pool, poolBlock, poolBlocks } from '../../domain/ipv6-pool.js';
 import { newId } from '../../domain/ids.js';
 import { attachGatewayRecord, insertInternetGateway } from './internet-gateways.js';
 import { KINDS } from './kinds.js';
@@ -32,19 +34,28 @@ function defaultDhcpOptionsId(ctx: ResourceContext): string {
   return record.DhcpOptionsId;
 }
 
-/** An Amazon-provided IPv6 /56 (2600:1f1x::/56 style) not used by another VPC of the region. */
+/**
+ * An Amazon-provided IPv6 /56 not used by another VPC (of any region: the fabric routes
+ * each block on this host): from the configured pool (`--ipv6-pool`, a range Overcast
+ * owns; EC2's own come from 2600:1f1x::), a random one, else the next free one.
+ */
 export function amazonIpv6Block(ctx: ResourceContext): string {
   const taken = new Set(
-    vpcs(ctx)
-      .list(ctx.region)
-      .flatMap((v) => (v.Ipv6CidrBlockAssociationSet ?? []).map((a) => a.Ipv6CidrBlock)),
+    ctx.store
+      .collection(KINDS.vpc)
+      .listAllRegions()
+      .flatMap(({ value: v }) => (v.Ipv6CidrBlockAssociationSet ?? []).map((a) => a.Ipv6CidrBlock)),
   );
-  for (;;) {
-    // 2600:1f1X:YYYY:ZZ00::/56 — the top 56 bits are prefix + random, the rest zero.
-    const top = (0x2600n << 40n) | ((0x1f10n + BigInt(randomInt(16))) << 24n) | (BigInt(randomInt(0x10000)) << 8n) | BigInt(randomInt(0x100));
-    const block = `${formatIpv6(top << 72n)}/56`;
+  const pool = parseIpv6Pool(ctx.config.ipv6Pool);
+  if (!pool) throw new Ec2Error('InsufficientCidrBlocks', `The IPv6 pool ${ctx.config.ipv6Pool} holds no /56.`);
+  const size = poolBlocks(pool);
+  const start = BigInt(randomInt(0xffffffffffff)) % size;
+  const tries = size < 65536n ? size : 65536n;
+  for (let i = 0n; i < tries; i++) {
+    const block = poolBlock(pool, (start + i) % size);
     if (!taken.has(block)) return block;
   }
+  throw new Ec2Error('InsufficientCidrBlocks', 'There are not enough free IPv6 CIDR blocks to satisfy the request.');
 }
 
 export interface NewVpc {
