@@ -27,8 +27,6 @@ const UINT32_COUNT = 0x1_0000_0000;
 
 // ---------------------------------------------------------------- addresses
 
-const OCTET = /^(?:0|[1-9][0-9]{0,2})$/;
-
 /**
  * Strict dotted quad: exactly four decimal octets 0..255, no leading zeros
  * ("010" is rejected: inet_aton would read it as octal), no signs, no
@@ -36,16 +34,29 @@ const OCTET = /^(?:0|[1-9][0-9]{0,2})$/;
  */
 export function parseIpv4(s: string): number | undefined {
   if (typeof s !== 'string') return undefined;
-  const parts = s.split('.');
-  if (parts.length !== 4) return undefined;
+  // four decimal octets (0, or 1-9 then up to two digits; at most 255) joined by dots, read
+  // by character: the allocators parse every address a subnet holds on each launch
+  const len = s.length;
   let n = 0;
-  for (const p of parts) {
-    if (!OCTET.test(p)) return undefined;
-    const v = Number(p);
-    if (v > 255) return undefined;
+  let i = 0;
+  for (let part = 0; part < 4; part++) {
+    if (part > 0) {
+      if (s.charCodeAt(i) !== 46 /* . */) return undefined;
+      i++;
+    }
+    const start = i;
+    let v = 0;
+    while (i < len) {
+      const c = s.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      v = v * 10 + (c - 48);
+      i++;
+    }
+    const digits = i - start;
+    if (digits === 0 || digits > 3 || (digits > 1 && s.charCodeAt(start) === 48) || v > 255) return undefined;
     n = n * 256 + v;
   }
-  return n;
+  return i === len ? n : undefined;
 }
 
 export function formatIpv4(n: number): string {

@@ -161,7 +161,10 @@ export class FlowLogWriter implements Reconciler {
   /** Works out the coverage from the store; tells the firewall when the covered interfaces changed. */
   private async refresh(): Promise<void> {
     const coverage = new Map<string, ActiveLog[]>();
+    // one query finds the regions that have flow logs at all; only those read their interfaces
+    const withLogs = new Set(this.deps.store.collection(KINDS.flowLog).listAllRegions().map((r) => r.region));
     for (const region of this.regions) {
+      if (!withLogs.has(region)) continue;
       for (const { flowLog, interfaceIds } of flowLogCoverage({ store: this.deps.store, region })) {
         if (flowLog.FlowLogStatus !== 'ACTIVE' || flowLog.LogDestinationType !== 'file') continue;
         const fields = this.fieldsOf(flowLog.LogFormat);

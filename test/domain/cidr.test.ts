@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 
 import {
   allocateAddress,
@@ -74,6 +75,23 @@ describe('parseIpv4 / formatIpv4', () => {
   ]) {
     it(`rejects ${JSON.stringify(bad)}`, () => assert.equal(parseIpv4(bad), undefined));
   }
+
+  it('agrees with the definition on arbitrary text (property)', () => {
+    // the definition: four parts split on '.', each 0 or 1-9 then up to two digits, at most 255
+    const reference = (t: string): number | undefined => {
+      const parts = t.split('.');
+      if (parts.length !== 4) return undefined;
+      let n = 0;
+      for (const p of parts) {
+        if (!/^(?:0|[1-9][0-9]{0,2})$/.test(p) || Number(p) > 255) return undefined;
+        n = n * 256 + Number(p);
+      }
+      return n;
+    };
+    const octetish = fc.oneof(fc.integer({ min: 0, max: 300 }).map(String), fc.stringMatching(/^[0-9]{0,4}$/), fc.constantFrom('', 'a', ' ', '+1', '٣'));
+    const quadish = fc.array(octetish, { minLength: 1, maxLength: 6 }).map((xs) => xs.join('.'));
+    fc.assert(fc.property(fc.oneof(quadish, fc.string()), (t) => assert.equal(parseIpv4(t), reference(t))), { numRuns: 5000 });
+  });
 
   it('formats and round-trips', () => {
     for (const s of ['0.0.0.0', '255.255.255.255', '10.0.0.1', '172.31.255.255', '128.0.0.1', '1.2.3.4']) {

@@ -191,11 +191,18 @@ describe('flow log writer', () => {
       if (k === KINDS.flowLog) reads++;
       return real(k);
     }) as typeof w.store.collection;
+    // what one refresh reads
+    addEni(w.subnetA1, w.vpcA);
+    await w.writer.idle();
+    const perRefresh = reads;
+    reads = 0;
     const ids = Array.from({ length: 50 }, () => addEni(w.subnetA1, w.vpcA));
     await w.writer.idle();
     w.store.collection = real;
-    assert.ok(reads >= 1 && reads <= 2 * loadConfig([], {}).regions.length, `50 events, ${reads} flow-log reads (one refresh reads each region once)`);
-    assert.deepEqual(w.firewall.capturing().sort(), [w.e1, w.e2, ...ids].sort(), 'and the refresh saw every new interface');
+    assert.ok(perRefresh >= 1, 'a refresh reads the flow logs');
+    assert.ok(reads >= 1 && reads <= 2 * perRefresh, `50 events, ${reads} flow-log reads (${perRefresh} per refresh)`);
+    assert.equal(w.firewall.capturing().length, 2 + 1 + ids.length, 'and the refresh saw every new interface');
+    for (const id of ids) assert.ok(w.firewall.capturing().includes(id));
   });
 
   it('start() captures what flow logs made before it cover', async () => {
