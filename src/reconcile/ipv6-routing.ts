@@ -6,18 +6,16 @@
  * host route exists before its first instance runs), a network whose VPC has
  * no IPv6 any more (or that the store no longer knows) gets an empty routing.
  *
- * One key ('ipv6') for all VPCs, as peering-links.ts: any change to a VPC, a
+ * One key ('ipv6-routing') for all VPCs, as peering-links.ts: any change to a VPC, a
  * subnet, a route table, an internet or egress-only gateway schedules it; a
  * network the fabric refuses does not hold the others back, the step then
  * fails and is retried.
  */
-import type { Fabric, Ipv6Routing } from '../network/fabric.js';
-import type { ChangeEvent } from '../resources/context.js';
+import type { Ipv6Routing } from '../network/fabric.js';
 import { allIpv6Routing } from '../resources/ec2/ipv6-routing.js';
 import { KINDS } from '../resources/ec2/kinds.js';
 import { SUBNET_CIDR_CHANGE } from '../resources/ec2/subnet-cidrs.js';
-import { LoopReconciler } from './loop-reconciler.js';
-import type { ReconcilerDeps } from './reconciler.js';
+import { FabricPassReconciler, type FabricPassDeps } from './loop-reconciler.js';
 
 const WATCHED: ReadonlySet<string> = new Set([
   KINDS.vpc.name,
@@ -28,26 +26,12 @@ const WATCHED: ReadonlySet<string> = new Set([
   SUBNET_CIDR_CHANGE,
 ]);
 
-const KEY = 'ipv6';
 
-export interface Ipv6RoutingReconcilerDeps extends ReconcilerDeps {
-  fabric: Fabric;
-  log?: (line: string) => void;
-  retryBaseMs?: number;
-  resyncMs?: number;
-}
+export type Ipv6RoutingReconcilerDeps = FabricPassDeps;
 
-export class Ipv6RoutingReconciler extends LoopReconciler {
-  constructor(private readonly deps: Ipv6RoutingReconcilerDeps) {
-    super({ store: deps.store, name: 'ipv6-routing', log: deps.log, retryBaseMs: deps.retryBaseMs, resyncMs: deps.resyncMs });
-  }
-
-  protected keysFor(e: ChangeEvent): string | undefined {
-    return WATCHED.has(e.kind) ? KEY : undefined;
-  }
-
-  protected keys(): Promise<string[]> {
-    return Promise.resolve([KEY]);
+export class Ipv6RoutingReconciler extends FabricPassReconciler {
+  constructor(deps: Ipv6RoutingReconcilerDeps) {
+    super(deps, 'ipv6-routing', WATCHED);
   }
 
   protected async step(): Promise<boolean> {

@@ -7,7 +7,8 @@
  */
 import type { ChangeEvent } from '../resources/context.js';
 import { ReconcileLoop, type LoopOptions } from './loop.js';
-import type { Reconciler } from './reconciler.js';
+import type { Fabric } from '../network/fabric.js';
+import type { Reconciler, ReconcilerDeps } from './reconciler.js';
 
 export abstract class LoopReconciler implements Reconciler {
   readonly loop: ReconcileLoop;
@@ -44,5 +45,36 @@ export abstract class LoopReconciler implements Reconciler {
   /** Resolves when no work is in flight (retries waiting on a timer do not count). */
   idle(): Promise<void> {
     return this.loop.idle();
+  }
+}
+
+/** What a fabric-wide reconciler is given: the store, the fabric, and its loop's timing. */
+export interface FabricPassDeps extends ReconcilerDeps {
+  fabric: Fabric;
+  log?: (line: string) => void;
+  retryBaseMs?: number;
+  resyncMs?: number;
+}
+
+/**
+ * A reconciler whose one step compares everything of its kind with the fabric at once (peering
+ * links, NAT gateways, IPv6 routing: few records per host): one key, its name, scheduled by any
+ * change of the kinds it watches and listed on start-up and at each resync.
+ */
+export abstract class FabricPassReconciler extends LoopReconciler {
+  protected constructor(
+    protected readonly deps: FabricPassDeps,
+    private readonly name: string,
+    private readonly watched: ReadonlySet<string>,
+  ) {
+    super({ store: deps.store, name, log: deps.log, retryBaseMs: deps.retryBaseMs, resyncMs: deps.resyncMs });
+  }
+
+  protected keysFor(e: ChangeEvent): string | undefined {
+    return this.watched.has(e.kind) ? this.name : undefined;
+  }
+
+  protected keys(): Promise<string[]> {
+    return Promise.resolve([this.name]);
   }
 }

@@ -13,53 +13,23 @@
  * with the fabric's inventory (gateways are few). A gateway the fabric
  * refuses does not hold the others back; the step then fails and is retried.
  */
-import type { Fabric, NatGatewaySpec } from '../network/fabric.js';
-import type { ChangeEvent } from '../resources/context.js';
+import type { NatGatewaySpec } from '../network/fabric.js';
 import { KINDS } from '../resources/ec2/kinds.js';
 import { natGatewayPaths } from '../resources/ec2/nat-routes.js';
-import { ReconcileLoop } from './loop.js';
-import type { Reconciler, ReconcilerDeps } from './reconciler.js';
+import { FabricPassReconciler, type FabricPassDeps } from './loop-reconciler.js';
 
 /** The kinds whose changes can change what a NAT gateway carries. */
 const WATCHED: ReadonlySet<string> = new Set([KINDS.natGateway.name, KINDS.routeTable.name, KINDS.subnet.name, KINDS.vpc.name]);
 
-const KEY = 'nat-gateways';
 
-export interface NatGatewayReconcilerDeps extends ReconcilerDeps {
-  fabric: Fabric;
-  log?: (line: string) => void;
-  retryBaseMs?: number;
-  resyncMs?: number;
-}
+export type NatGatewayReconcilerDeps = FabricPassDeps;
 
-export class NatGatewayReconciler implements Reconciler {
-  readonly loop: ReconcileLoop;
-
-  constructor(private readonly deps: NatGatewayReconcilerDeps) {
-    this.loop = new ReconcileLoop(
-      { step: () => this.step(), keys: () => Promise.resolve([KEY]) },
-      { store: deps.store, name: 'nat-gateways', log: deps.log, retryBaseMs: deps.retryBaseMs, resyncMs: deps.resyncMs },
-    );
+export class NatGatewayReconciler extends FabricPassReconciler {
+  constructor(deps: NatGatewayReconcilerDeps) {
+    super(deps, 'nat-gateways', WATCHED);
   }
 
-  handle(e: ChangeEvent): void {
-    if (this.loop.isStopped || !WATCHED.has(e.kind)) return;
-    this.loop.schedule(KEY);
-  }
-
-  start(): Promise<void> {
-    return this.loop.start();
-  }
-
-  stop(): Promise<void> {
-    return this.loop.stop();
-  }
-
-  idle(): Promise<void> {
-    return this.loop.idle();
-  }
-
-  private async step(): Promise<boolean> {
+  protected async step(): Promise<boolean> {
     const want = new Map<string, { spec: NatGatewaySpec; vpcCidr: string }>();
     for (const p of natGatewayPaths(this.deps.store)) {
       const { region: _r, vpcCidr, ...spec } = p;

@@ -9,42 +9,26 @@
  * the fabric is one for the whole server, so the link is made as for two
  * VPCs of one region.
  *
- * One key ('links') for all connections: any change to a connection, a
+ * One key ('peering-links') for all connections: any change to a connection, a
  * route table, a subnet or a VPC schedules it, and a step compares every
  * desired link with the fabric's inventory (peerings are few). A link the
  * fabric refuses does not hold the others back; the step then fails and is
  * retried.
  */
-import type { Fabric, NetworkLink } from '../network/fabric.js';
-import type { ChangeEvent } from '../resources/context.js';
+import type { NetworkLink } from '../network/fabric.js';
 import { KINDS } from '../resources/ec2/kinds.js';
 import { allPeerings, peeringPaths } from '../resources/ec2/peering-routes.js';
-import { LoopReconciler } from './loop-reconciler.js';
-import type { ReconcilerDeps } from './reconciler.js';
+import { FabricPassReconciler, type FabricPassDeps } from './loop-reconciler.js';
 
 /** The kinds whose changes can change what a peering connection carries. */
 const WATCHED: ReadonlySet<string> = new Set([KINDS.vpcPeeringConnection.name, KINDS.routeTable.name, KINDS.subnet.name, KINDS.vpc.name]);
 
-const KEY = 'links';
 
-export interface PeeringLinkReconcilerDeps extends ReconcilerDeps {
-  fabric: Fabric;
-  log?: (line: string) => void;
-  retryBaseMs?: number;
-  resyncMs?: number;
-}
+export type PeeringLinkReconcilerDeps = FabricPassDeps;
 
-export class PeeringLinkReconciler extends LoopReconciler {
-  constructor(private readonly deps: PeeringLinkReconcilerDeps) {
-    super({ store: deps.store, name: 'peering-links', log: deps.log, retryBaseMs: deps.retryBaseMs, resyncMs: deps.resyncMs });
-  }
-
-  protected keysFor(e: ChangeEvent): string | undefined {
-    return WATCHED.has(e.kind) ? KEY : undefined;
-  }
-
-  protected keys(): Promise<string[]> {
-    return Promise.resolve([KEY]);
+export class PeeringLinkReconciler extends FabricPassReconciler {
+  constructor(deps: PeeringLinkReconcilerDeps) {
+    super(deps, 'peering-links', WATCHED);
   }
 
   /** The links the store asks for, keyed by connection id. */
