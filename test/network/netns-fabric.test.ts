@@ -362,24 +362,26 @@ describe('netns fabric: real traffic', { skip: unable, timeout: 180_000 }, () =>
   });
 });
 
+/** An interface at 10.<second>.<subnet>.10 in subnet <subnet> (a /24) of the VPC. */
+const nicAt = (vpcId: string, second: number, subnet: number, instance: string): PlugRequest => ({
+  interfaceId: `eni-${hex(8)}`,
+  instanceId: instance,
+  vpcId,
+  subnetId: `subnet-${vpcId.slice(4)}-${subnet}`,
+  subnetCidr: `10.${second}.${subnet}.0/24`,
+  mac: `02:${hex(5).match(/../g)!.join(':')}`,
+  privateIps: [`10.${second}.${subnet}.10`],
+  deviceIndex: 0,
+});
+
 describe('netns fabric: links between networks (VPC peering)', { skip: unable, timeout: 120_000 }, () => {
   let f: NetnsFabric;
   const vpcC = `vpc-${hex(8)}c`;
   const vpcD = `vpc-${hex(8)}d`;
   const linkId = `pcx-${hex(8)}`;
-  const nic = (vpcId: string, second: number, subnet: number, instance: string): PlugRequest => ({
-    interfaceId: `eni-${hex(8)}`,
-    instanceId: instance,
-    vpcId,
-    subnetId: `subnet-${vpcId.slice(4)}-${subnet}`,
-    subnetCidr: `10.${second}.${subnet}.0/24`,
-    mac: `02:${hex(5).match(/../g)!.join(':')}`,
-    privateIps: [`10.${second}.${subnet}.10`],
-    deviceIndex: 0,
-  });
-  const c1r = nic(vpcC, 60, 1, `i-${hex(8)}c1`);
-  const c2r = nic(vpcC, 60, 2, `i-${hex(8)}c2`);
-  const d1r = nic(vpcD, 61, 1, `i-${hex(8)}d1`);
+  const c1r = nicAt(vpcC, 60, 1, `i-${hex(8)}c1`);
+  const c2r = nicAt(vpcC, 60, 2, `i-${hex(8)}c2`);
+  const d1r = nicAt(vpcD, 61, 1, `i-${hex(8)}d1`);
   let c1: PluggedInterface;
   let c2: PluggedInterface;
   let d1: PluggedInterface;
@@ -453,21 +455,11 @@ describe('netns fabric: NAT gateways', { skip: unable, timeout: 180_000 }, () =>
   let E: NetworkInfo;
   const vpcE = `vpc-${hex(8)}e`;
   const vpcG = `vpc-${hex(8)}g`;
-  const nic = (vpcId: string, second: number, subnet: number, instance: string): PlugRequest => ({
-    interfaceId: `eni-${hex(8)}`,
-    instanceId: instance,
-    vpcId,
-    subnetId: `subnet-${vpcId.slice(4)}-${subnet}`,
-    subnetCidr: `10.${second}.${subnet}.0/24`,
-    mac: `02:${hex(5).match(/../g)!.join(':')}`,
-    privateIps: [`10.${second}.${subnet}.10`],
-    deviceIndex: 0,
-  });
   // e1: the public subnet, with a public IP; e2, e3: private subnets; g1: a peered VPC
-  const e1r = nic(vpcE, 70, 1, `i-${hex(8)}e1`);
-  const e2r = nic(vpcE, 70, 2, `i-${hex(8)}e2`);
-  const e3r = nic(vpcE, 70, 3, `i-${hex(8)}e3`);
-  const g1r = nic(vpcG, 72, 1, `i-${hex(8)}g1`);
+  const e1r = nicAt(vpcE, 70, 1, `i-${hex(8)}e1`);
+  const e2r = nicAt(vpcE, 70, 2, `i-${hex(8)}e2`);
+  const e3r = nicAt(vpcE, 70, 3, `i-${hex(8)}e3`);
+  const g1r = nicAt(vpcG, 72, 1, `i-${hex(8)}g1`);
   const E1_PUBLIC = '198.51.100.220';
   const EIP = '198.51.100.221';
   const pub: NatGatewaySpec = {
