@@ -9,7 +9,7 @@
  * and repairs what differs.
  *
  * One key ('nat-gateways') for all: any change to a gateway, a route table,
- * a subnet or a VPC schedules it, and a step compares every desired gateway
+ * a subnet, a VPC or a managed prefix list schedules it, and a step compares every desired gateway
  * with the fabric's inventory (gateways are few). A gateway the fabric
  * refuses does not hold the others back; the step then fails and is retried.
  */
@@ -19,7 +19,7 @@ import { natGatewayPaths } from '../resources/ec2/nat-routes.js';
 import { FabricPassReconciler, type FabricPassDeps } from './loop-reconciler.js';
 
 /** The kinds whose changes can change what a NAT gateway carries. */
-const WATCHED: ReadonlySet<string> = new Set([KINDS.natGateway.name, KINDS.routeTable.name, KINDS.subnet.name, KINDS.vpc.name]);
+const WATCHED: ReadonlySet<string> = new Set([KINDS.natGateway.name, KINDS.routeTable.name, KINDS.subnet.name, KINDS.vpc.name, KINDS.prefixList.name]);
 
 
 export type NatGatewayReconcilerDeps = FabricPassDeps;

@@ -21,7 +21,7 @@ import { allPeerings, peeringPaths } from '../resources/ec2/peering-routes.js';
 import { FabricPassReconciler, type FabricPassDeps } from './loop-reconciler.js';
 
 /** The kinds whose changes can change what a peering connection carries. */
-const WATCHED: ReadonlySet<string> = new Set([KINDS.vpcPeeringConnection.name, KINDS.routeTable.name, KINDS.subnet.name, KINDS.vpc.name]);
+const WATCHED: ReadonlySet<string> = new Set([KINDS.vpcPeeringConnection.name, KINDS.routeTable.name, KINDS.subnet.name, KINDS.vpc.name, KINDS.prefixList.name]);
 
 
 export type PeeringLinkReconcilerDeps = FabricPassDeps;

@@ -3,7 +3,10 @@ import {
   AttachInternetGatewayCommand,
   CreateInternetGatewayCommand,
   CreateRouteCommand,
+  CreateManagedPrefixListCommand,
   CreateRouteTableCommand,
+  DeleteManagedPrefixListCommand,
+  GetManagedPrefixListAssociationsCommand,
   CreateSubnetCommand,
   CreateVpcCommand,
   DeleteInternetGatewayCommand,
@@ -217,6 +220,38 @@ describe('internet gateways and route tables', () => {
     assert.deepEqual((await table(rtbId)).Routes!.map((r) => r.DestinationCidrBlock), ['10.10.0.0/16']);
     enis.delete('us-east-1', 'eni-0000000000000000a');
     enis.delete('us-east-1', 'eni-0000000000000000b');
+  });
+
+  it('routes to a managed prefix list: created, described, filtered, deleted; the list cannot go while a route names it', async () => {
+    const vpc = await newVpc('10.44.0.0/16');
+    const igw = (await ec2().send(new CreateInternetGatewayCommand({}))).InternetGateway!.InternetGatewayId!;
+    await ec2().send(new AttachInternetGatewayCommand({ InternetGatewayId: igw, VpcId: vpc }));
+    const rtb = (await ec2().send(new CreateRouteTableCommand({ VpcId: vpc }))).RouteTable!.RouteTableId!;
+    const pl = (
+      await ec2().send(new CreateManagedPrefixListCommand({ PrefixListName: 'office', AddressFamily: 'IPv4', MaxEntries: 3, Entries: [{ Cidr: '203.0.113.0/24' }] }))
+    ).PrefixList!.PrefixListId!;
+
+    const unknown = 'pl-0123456789abcdef0';
+    assert.equal((await ec2Error(ec2().send(new CreateRouteCommand({ RouteTableId: rtb, DestinationPrefixListId: unknown, GatewayId: igw })))).code, 'InvalidPrefixListID.NotFound');
+    assert.equal((await table(rtb)).Routes!.length, 1, 'a refused route changes nothing');
+
+    await ec2().send(new CreateRouteCommand({ RouteTableId: rtb, DestinationPrefixListId: pl, GatewayId: igw }));
+    const route = (await table(rtb)).Routes!.find((r) => r.DestinationPrefixListId === pl);
+    assert.equal(route?.GatewayId, igw);
+    assert.equal(route?.State, 'active');
+    assert.equal(route?.Origin, 'CreateRoute');
+    assert.equal((await ec2Error(ec2().send(new CreateRouteCommand({ RouteTableId: rtb, DestinationPrefixListId: pl, GatewayId: igw })))).code, 'RouteAlreadyExists');
+    const byFilter = await ec2().send(new DescribeRouteTablesCommand({ Filters: [{ Name: 'route.destination-prefix-list-id', Values: [pl] }] }));
+    assert.deepEqual(byFilter.RouteTables!.map((x) => x.RouteTableId), [rtb]);
+
+    const assoc = await ec2().send(new GetManagedPrefixListAssociationsCommand({ PrefixListId: pl }));
+    assert.deepEqual(assoc.PrefixListAssociations!.map((a) => a.ResourceId), [rtb], 'the table is an association of the list');
+    assert.equal((await ec2Error(ec2().send(new DeleteManagedPrefixListCommand({ PrefixListId: pl })))).code, 'DependencyViolation');
+
+    await ec2().send(new DeleteRouteCommand({ RouteTableId: rtb, DestinationPrefixListId: pl }));
+    assert.equal((await table(rtb)).Routes!.some((r) => r.DestinationPrefixListId === pl), false);
+    assert.equal((await ec2Error(ec2().send(new DeleteRouteCommand({ RouteTableId: rtb, DestinationPrefixListId: pl })))).code, 'InvalidRoute.NotFound');
+    await ec2().send(new DeleteManagedPrefixListCommand({ PrefixListId: pl }));
   });
 
   it('associations: subnet to table, main table replacement, and delete rules', async () => {

@@ -56,6 +56,9 @@ describe('VPC peering connections', () => {
     assert.equal(p.AccepterVpcInfo!.VpcId, b);
     assert.deepEqual(p.Tags, [{ Key: 'Name', Value: 'ab' }]);
     const id = p.VpcPeeringConnectionId!;
+    // a route may name it at once, while it is still being requested (a client cannot wait for that state's end)
+    const early = (await east.send(new CreateRouteTableCommand({ VpcId: a }))).RouteTable!.RouteTableId!;
+    await east.send(new CreateRouteCommand({ RouteTableId: early, DestinationCidrBlock: '10.101.0.0/16', VpcPeeringConnectionId: id }));
     const pending = await until(east, id, 'pending-acceptance');
     assert.equal(pending.AccepterVpcInfo!.CidrBlock, '10.101.0.0/16');
     assert.ok(pending.ExpirationTime instanceof Date && pending.ExpirationTime.getTime() > Date.now());

@@ -121,6 +121,33 @@ describe('reconcile/nat-gateways (mock fabric)', () => {
     }
   });
 
+  it('a route to a managed prefix list carries its IPv4 entries, and follows the list when it changes', async () => {
+    const { fabric, call, settle, vpc, nat, onFabric, close } = await setup();
+    try {
+      const v = vpc('10.7.0.0/16');
+      const pub = v.subnet('10.7.0.0/24');
+      v.privateSubnet('10.7.1.0/24');
+      const g = await nat(pub);
+      const pl = call<{ PrefixList: { PrefixListId: string; Version: number } }>('CreateManagedPrefixList', {
+        PrefixListName: 'partners',
+        AddressFamily: 'IPv4',
+        MaxEntries: 5,
+        Entries: [{ Cidr: '198.51.100.0/28' }, { Cidr: '203.0.113.0/24' }],
+      }).PrefixList;
+      call('CreateRoute', { RouteTableId: v.privateTable, DestinationPrefixListId: pl.PrefixListId, NatGatewayId: g.id });
+      await settle();
+      const dests = async () => (await onFabric(g.id))!.routes.map((r) => `${r.source} > ${r.destination}`).sort();
+      assert.deepEqual(await dests(), ['10.7.1.0/24 > 198.51.100.0/28', '10.7.1.0/24 > 203.0.113.0/24']);
+      assert.equal(fabric.natSource(v.id, '10.7.1.10', '203.0.113.9'), g.publicIp, 'an entry of the list goes through the gateway');
+      assert.equal(fabric.natSource(v.id, '10.7.1.10', '192.0.2.9'), undefined, 'what the list does not hold does not');
+      call('ModifyManagedPrefixList', { PrefixListId: pl.PrefixListId, CurrentVersion: pl.Version, AddEntries: [{ Cidr: '192.0.2.0/24' }], RemoveEntries: [{ Cidr: '198.51.100.0/28' }] });
+      await settle();
+      assert.deepEqual(await dests(), ['10.7.1.0/24 > 192.0.2.0/24', '10.7.1.0/24 > 203.0.113.0/24'], 'the list changed: so did the routes');
+    } finally {
+      await close();
+    }
+  });
+
   it('a private gateway translates to its private address; a route change replaces the routes', async () => {
     const { fabric, call, settle, vpc, nat, onFabric, close } = await setup();
     try {

@@ -56,6 +56,7 @@ import {
   savePrefixList,
 } from '../../resources/ec2/prefix-lists.js';
 import { requireWellFormed } from '../../resources/ec2/registry.js';
+import { tablesRoutingTo } from '../../resources/ec2/route-tables.js';
 import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
 
 function toOutput(record: PrefixListRecord, tags: Tag[] | undefined): ManagedPrefixList {
@@ -170,7 +171,7 @@ const modifyManagedPrefixList = action((ctx, input: ModifyManagedPrefixListReque
 
 const deleteManagedPrefixList = action((ctx, input: DeleteManagedPrefixListRequest): DeleteManagedPrefixListResult => {
   const list = requireOwnList(ctx, input.PrefixListId, 'deleted');
-  const referring = groupsReferring(ctx, list.PrefixListId);
+  const referring = [...groupsReferring(ctx, list.PrefixListId), ...tablesRoutingTo(ctx, list.PrefixListId)];
   if (referring.length > 0) {
     throw new Ec2Error(
       'DependencyViolation',
@@ -188,7 +189,8 @@ const deleteManagedPrefixList = action((ctx, input: DeleteManagedPrefixListReque
 const getManagedPrefixListAssociations = action(
   (ctx, input: GetManagedPrefixListAssociationsRequest): GetManagedPrefixListAssociationsResult => {
     const list = requirePrefixList(ctx, requireId(input.PrefixListId));
-    const associations = groupsReferring(ctx, list.PrefixListId).map((ResourceId) => ({ ResourceId, ResourceOwner: ctx.accountId }));
+    // the security groups with a rule naming it, then the route tables with a route to it
+    const associations = [...groupsReferring(ctx, list.PrefixListId), ...tablesRoutingTo(ctx, list.PrefixListId)].map((ResourceId) => ({ ResourceId, ResourceOwner: ctx.accountId }));
     const page = paginate(associations, input.MaxResults, input.NextToken, { min: 5, max: 255 });
     return { PrefixListAssociations: page.items, NextToken: page.nextToken };
   },

@@ -20,6 +20,7 @@ import { tagSpecificationTags, tagsField } from './tags.js';
 import { KINDS } from '../../resources/ec2/kinds.js';
 import type { RouteTableRecord } from '../../resources/ec2/records.js';
 import { insertTable, newAssociation, routeTablesOf, save, tables } from '../../resources/ec2/route-tables.js';
+import { requirePrefixList } from '../../resources/ec2/prefix-lists.js';
 import { putTags, tagsByResource } from '../../resources/ec2/tags.js';
 import { transitGatewayRouteActive, transitGatewayTarget } from './transit-gateway-route-target.js';
 import { outsideGatewayVpcs, propagatedDestinations, propagatedRoutes, requireVpnGatewayTarget } from '../../resources/ec2/route-gateways.js';
@@ -90,8 +91,10 @@ function toOutput(table: RouteTableRecord, tags: Tag[] | undefined, world: Route
 // ---------------------------------------------------------------- route parameters
 
 interface Destination {
-  key: 'DestinationCidrBlock' | 'DestinationIpv6CidrBlock';
+  key: 'DestinationCidrBlock' | 'DestinationIpv6CidrBlock' | 'DestinationPrefixListId';
   value: string;
+  /** a prefix list's address family (a route to one takes the targets of that family) */
+  ipv6?: boolean;
 }
 
 type RouteParams = Pick<
@@ -100,7 +103,7 @@ type RouteParams = Pick<
 >;
 
 /** The route's destination in canonical text; exactly one of the destination parameters. */
-function destinationOf(input: RouteParams): Destination {
+function destinationOf(ctx: RequestContext, input: RouteParams): Destination {
   const given = [input.DestinationCidrBlock, input.DestinationIpv6CidrBlock, input.DestinationPrefixListId].filter(
     (v) => v !== undefined,
   );
@@ -117,7 +120,9 @@ function destinationOf(input: RouteParams): Destination {
     );
   }
   if (input.DestinationPrefixListId !== undefined) {
-    throw new Ec2Error('InvalidPrefixListID.NotFound', `The prefix list ID '${input.DestinationPrefixListId}' does not exist`);
+    // a managed prefix list: AWS's or the account's (the fabric follows its entries)
+    const list = requirePrefixList(ctx, input.DestinationPrefixListId);
+    return { key: 'DestinationPrefixListId', value: list.PrefixListId, ipv6: list.AddressFamily === 'IPv6' };
   }
   if (input.DestinationCidrBlock !== undefined) {
     const s = input.DestinationCidrBlock;
@@ -317,8 +322,8 @@ const deleteRouteTable = action((ctx, input: DeleteRouteTableRequest) => {
 
 const createRoute = action((ctx, input: CreateRouteRequest): CreateRouteResult => {
   const table = requireTable(ctx, input.RouteTableId);
-  const d = destinationOf(input);
-  const target = targetOf(ctx, table, input, d.key === 'DestinationIpv6CidrBlock');
+  const d = destinationOf(ctx, input);
+  const target = targetOf(ctx, table, input, d.key === 'DestinationIpv6CidrBlock' || d.ipv6 === true);
   if (target === 'local') throw new Ec2Error('InvalidGatewayID.NotFound', "The gateway ID 'local' does not exist");
   if (findRoute(table, d) >= 0) throw new Ec2Error('RouteAlreadyExists', `The route identified by ${d.value} already exists.`);
   checkInsideVpc(ctx, table, d, target);
@@ -329,12 +334,12 @@ const createRoute = action((ctx, input: CreateRouteRequest): CreateRouteResult =
 
 const replaceRoute = action((ctx, input: ReplaceRouteRequest) => {
   const table = requireTable(ctx, input.RouteTableId);
-  const d = destinationOf(input);
+  const d = destinationOf(ctx, input);
   const index = findRoute(table, d);
   if (index < 0) {
     throw new Ec2Error('InvalidParameterValue', `There is no route defined for '${d.value}' in the route table. Use CreateRoute instead.`);
   }
-  const target = targetOf(ctx, table, input, d.key === 'DestinationIpv6CidrBlock');
+  const target = targetOf(ctx, table, input, d.key === 'DestinationIpv6CidrBlock' || d.ipv6 === true);
   const current = table.Routes[index]!;
   const isLocal = current.GatewayId === 'local';
   if (target === 'local' || isLocal) {
@@ -354,10 +359,10 @@ const replaceRoute = action((ctx, input: ReplaceRouteRequest) => {
 
 const deleteRoute = action((ctx, input: DeleteRouteRequest) => {
   const table = requireTable(ctx, input.RouteTableId);
-  const d = destinationOf(input);
+  const d = destinationOf(ctx, input);
   const index = findRoute(table, d);
   if (index < 0) {
-    const param = d.key === 'DestinationCidrBlock' ? 'destination-cidr-block' : 'destination-ipv6-cidr-block';
+    const param = d.key === 'DestinationCidrBlock' ? 'destination-cidr-block' : d.key === 'DestinationIpv6CidrBlock' ? 'destination-ipv6-cidr-block' : 'destination-prefix-list-id';
     throw new Ec2Error('InvalidRoute.NotFound', `no route with ${param} ${d.value} in route table ${table.RouteTableId}`);
   }
   if (table.Routes[index]!.GatewayId === 'local') {

@@ -41,8 +41,10 @@ export const EXTRA_TARGETS: Readonly<Record<ExtraTargetParam, TargetCheck>> = {
     const p = requireResource(ctx, KINDS.vpcPeeringConnection, id);
     const sides = [p.RequesterVpcInfo?.VpcId, p.AccepterVpcInfo?.VpcId];
     if (!sides.includes(table.VpcId)) throw differentNetworks(table, 'vpc peering connection', id);
+    // a connection still being requested (initiating-request lasts a moment, a client cannot wait
+    // for its end) takes routes as a pending one does: they stay blackhole until it is active
     const state = p.Status?.Code;
-    if (state !== 'active' && state !== 'pending-acceptance' && state !== 'provisioning') {
+    if (state !== 'active' && state !== 'pending-acceptance' && state !== 'provisioning' && state !== 'initiating-request') {
       throw new Ec2Error('InvalidVpcPeeringConnectionID.NotFound', `The vpcPeeringConnection ID '${id}' does not exist`);
     }
     return { VpcPeeringConnectionId: id };

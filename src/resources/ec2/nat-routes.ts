@@ -6,13 +6,13 @@
  * its traffic to the gateway would come back to it. A gateway that is not
  * available (pending, deleting, deleted, failed) carries nothing, so the
  * routes to a deleted one lead nowhere (DescribeRouteTables shows them as
- * `blackhole`). Routes to a prefix list are not followed.
+ * `blackhole`). A route to a managed prefix list carries the list's IPv4 entries.
  */
 import type { Store } from '../../store/store.js';
 import { canonical, cidrToString, parseCidr4 } from '../../domain/cidr.js';
 import { KINDS } from './kinds.js';
 import type { NatGatewayRecord } from './records.js';
-import { subnetsUsing } from './route-tables.js';
+import { ipv4Destinations, subnetsUsing } from './route-tables.js';
 
 /** A NAT gateway as the fabric needs it: its interface, its Elastic IP, the routes to it. */
 export interface NatGatewayPath {
@@ -44,9 +44,7 @@ export function natGatewayPath(store: Store, region: string, n: NatGatewayRecord
   const routes: NatGatewayPath['routes'] = [];
   const seen = new Set<string>();
   for (const t of tables) {
-    const dests = t.Routes.filter((r) => r.NatGatewayId === n.NatGatewayId && r.DestinationCidrBlock !== undefined)
-      .map((r) => parseCidr4(r.DestinationCidrBlock!))
-      .filter((c): c is NonNullable<typeof c> => c !== undefined);
+    const dests = ipv4Destinations({ store, region }, t, (r) => r.NatGatewayId === n.NatGatewayId);
     if (dests.length === 0) continue;
     for (const s of subnetsUsing(t, tables, subnets)) {
       const src = parseCidr4(s.CidrBlock);

@@ -12,7 +12,7 @@ import type { Store } from '../../store/store.js';
 import { cidrToString, contains, overlaps, parseCidr4, canonical, type Cidr4 } from '../../domain/cidr.js';
 import { KINDS } from './kinds.js';
 import type { VpcPeeringConnectionRecord, VpcRecord } from './records.js';
-import { subnetsUsing } from './route-tables.js';
+import { ipv4Destinations, subnetsUsing } from './route-tables.js';
 import { liveIpv4Blocks } from './vpcs.js';
 
 /** One direction of traffic over a peering connection: from a subnet of `vpcId` to `destination` in the peer VPC. */
@@ -57,9 +57,7 @@ function sideRoutes(store: Store, pcx: string, side: Side, own: readonly Cidr4[]
   const out: PeeringRoute[] = [];
   const seen = new Set<string>();
   for (const t of tables) {
-    const dests = t.Routes.filter((r) => r.VpcPeeringConnectionId === pcx && r.DestinationCidrBlock !== undefined)
-      .map((r) => parseCidr4(r.DestinationCidrBlock!))
-      .filter((c): c is Cidr4 => c !== undefined);
+    const dests = ipv4Destinations({ store, region: side.region }, t, (r) => r.VpcPeeringConnectionId === pcx);
     if (dests.length === 0) continue;
     for (const s of subnetsUsing(t, tables, subnets)) {
       const src = parseCidr4(s.CidrBlock);

@@ -18,7 +18,10 @@ import { rulesCol } from './security-groups.js';
 /** Who owns the AWS-managed prefix lists (as DescribeManagedPrefixLists shows them). */
 export const AWS_OWNER = 'AWS';
 
-export const prefixLists = (ctx: ResourceContext) => ctx.store.collection(KINDS.prefixList);
+/** What a lookup of prefix lists needs: the store and the region (reconcilers have no request context). */
+type ListReader = Pick<ResourceContext, 'store' | 'region'>;
+
+export const prefixLists = (ctx: ListReader) => ctx.store.collection(KINDS.prefixList);
 
 /** The AWS-managed services and the CIDRs Overcast gives them (RFC 5737 documentation space). */
 const AWS_MANAGED: readonly { service: string; cidrs: readonly string[] }[] = [
@@ -62,7 +65,7 @@ export function isAwsManaged(list: PrefixListRecord): boolean {
 }
 
 /** A prefix list by id, AWS-managed or the account's, or undefined. */
-export function findPrefixList(ctx: ResourceContext, id: string): PrefixListRecord | undefined {
+export function findPrefixList(ctx: ListReader, id: string): PrefixListRecord | undefined {
   return awsManagedPrefixLists(ctx.region).find((p) => p.PrefixListId === id) ?? prefixLists(ctx).get(ctx.region, id);
 }
 
@@ -89,7 +92,7 @@ export function entriesAt(list: PrefixListRecord, version = list.Version): Prefi
  * undefined when there is no such list: what the firewall puts behind a rule
  * that names the list.
  */
-export function prefixListCidrs(ctx: ResourceContext, id: string): string[] | undefined {
+export function prefixListCidrs(ctx: ListReader, id: string): string[] | undefined {
   const list = findPrefixList(ctx, id);
   return list ? (entriesAt(list) ?? []).map((e) => e.Cidr) : undefined;
 }

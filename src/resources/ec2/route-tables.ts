@@ -2,7 +2,9 @@
 import type { Route, RouteTableAssociation } from '@aws-sdk/client-ec2';
 import type { ResourceContext } from '../context.js';
 import { newId } from '../../domain/ids.js';
+import { type Cidr4, parseCidr4 } from '../../domain/cidr.js';
 import { KINDS } from './kinds.js';
+import { prefixListCidrs } from './prefix-lists.js';
 import type { RouteTableRecord, SubnetRecord, VpcRecord } from './records.js';
 import { liveIpv4Blocks, liveIpv6Blocks } from './vpcs.js';
 
@@ -74,6 +76,25 @@ function routeTableForSubnet(ctx: ResourceContext, subnet: SubnetRecord): RouteT
   );
 }
 
+/**
+ * The IPv4 destinations of the table's routes that `target` picks: a route's
+ * CIDR block, or the IPv4 entries of the managed prefix list it names (their
+ * current version, as EC2 routes follow a list's changes). What the fabric is
+ * asked to carry for a NAT gateway or a peering connection.
+ */
+export function ipv4Destinations(ctx: Pick<ResourceContext, 'store' | 'region'>, t: RouteTableRecord, target: (r: Route) => boolean): Cidr4[] {
+  const out: Cidr4[] = [];
+  for (const r of t.Routes) {
+    if (!target(r)) continue;
+    const texts = r.DestinationCidrBlock !== undefined ? [r.DestinationCidrBlock] : r.DestinationPrefixListId !== undefined ? (prefixListCidrs(ctx, r.DestinationPrefixListId) ?? []) : [];
+    for (const text of texts) {
+      const c = parseCidr4(text);
+      if (c) out.push(c);
+    }
+  }
+  return out;
+}
+
 /** The subnets whose traffic a table routes: its explicit associations, and for the main table the subnets with none. */
 export function subnetsUsing(t: RouteTableRecord, tables: readonly RouteTableRecord[], subnets: readonly SubnetRecord[]): SubnetRecord[] {
   const explicit = new Set(t.Associations.map((a) => a.SubnetId).filter((x): x is string => x !== undefined));
@@ -99,4 +120,13 @@ export function deleteRouteTablesOf(ctx: ResourceContext, vpcId: string): void {
     ctx.notify(KINDS.routeTable.name, t.RouteTableId);
     ctx.store.tags.removeAll(ctx.region, t.RouteTableId);
   }
+}
+
+/** The route tables of the region with a route to the prefix list, each once. */
+export function tablesRoutingTo(ctx: Pick<ResourceContext, 'store' | 'region'>, prefixListId: string): string[] {
+  return ctx.store
+    .collection(KINDS.routeTable)
+    .list(ctx.region)
+    .filter((t) => t.Routes.some((r) => r.DestinationPrefixListId === prefixListId))
+    .map((t) => t.RouteTableId);
 }
