@@ -99,6 +99,16 @@ function vpcCidrsOf(vpc: VpcRecord | undefined): string[] {
   return out;
 }
 
+/** The interface's IPv6 addresses, in the order they were assigned. */
+function ipv6sOf(eni: NetworkInterfaceRecord): string[] {
+  return (eni.Ipv6Addresses ?? []).map((a) => a.Ipv6Address ?? '').filter((a) => a !== '');
+}
+
+/** The associated blocks of a subnet's or VPC's IPv6 CIDR associations (associating or disassociated ones are not shown). */
+function associatedIpv6(set: readonly { Ipv6CidrBlock?: string; Ipv6CidrBlockState?: { State?: string } }[] | undefined): string[] {
+  return (set ?? []).filter((a) => a.Ipv6CidrBlockState?.State === 'associated' && a.Ipv6CidrBlock).map((a) => a.Ipv6CidrBlock!);
+}
+
 function optionsOf(rec: StoredInstance): MetadataOptions {
   const o = rec.MetadataOptions ?? {};
   return {
@@ -204,6 +214,9 @@ export function metadataSources(store: Store, config: Config, opts: { signingKey
         vpcId: e.VpcId,
         vpcCidr: eniVpc?.CidrBlock ?? '',
         vpcCidrs: vpcCidrsOf(eniVpc),
+        ipv6s: ipv6sOf(e),
+        subnetIpv6Cidrs: associatedIpv6(subnet?.Ipv6CidrBlockAssociationSet),
+        vpcIpv6Cidrs: associatedIpv6(eniVpc?.Ipv6CidrBlockAssociationSet),
       };
     });
     const primary = enis[0];
@@ -225,6 +238,7 @@ export function metadataSources(store: Store, config: Config, opts: { signingKey
       availabilityZoneId: findZone(zone)?.ZoneId ?? '',
       hostname: primary?.PrivateDnsName ?? privateDnsName(region, rec.PrivateIpAddress),
       privateIp: rec.PrivateIpAddress,
+      ipv6: interfaces[0]?.ipv6s?.[0],
       publicIp,
       publicHostname: publicIp !== undefined && hostnames ? publicDnsName(region, publicIp) : undefined,
       pendingTime: rec.LaunchTime,

@@ -1,8 +1,8 @@
 /**
  * An interface's security groups, resolved into the Firewall's terms: every
  * IpPermission of every group of the interface becomes rules on CIDRs, on
- * the address set of a referenced group (its member interfaces' private
- * addresses, one set per group: see network/firewall.ts), or on the address
+ * the address set of a referenced group (its member interfaces' private IPv4
+ * and IPv6 addresses, as on EC2, one set per group: see network/firewall.ts), or on the address
  * set of a managed prefix list (its current entries). A prefix list that no
  * longer exists resolves to an empty set: its rules allow nothing.
  */
@@ -23,7 +23,7 @@ export function privateIpsOf(eni: NetworkInterfaceRecord): string[] {
 }
 
 /**
- * Group id → member addresses, per region; each group's list is read (from the
+ * Group id → member addresses (IPv4 and IPv6), per region; each group's list is read (from the
  * store's index of `groupId/address` pairs, no interface parsed) when first
  * asked for, and reused until the region is invalidated.
  */
@@ -82,13 +82,11 @@ function rulesOf(direction: FirewallRule['direction'], perm: PermissionLike, ref
   for (const r of perm.IpRanges ?? []) if (r.CidrIp) peers.push(r.CidrIp);
   for (const r of perm.Ipv6Ranges ?? []) if (r.CidrIpv6) peers.push(r.CidrIpv6);
   const sets: string[] = [];
-  // members are private IPv4 addresses: an ICMPv6 rule on a group matches none of them
-  if (protocol !== 'icmpv6') {
-    for (const g of perm.UserIdGroupPairs ?? []) {
-      if (!g.GroupId) continue;
-      referenced.add(g.GroupId);
-      sets.push(groupSetName(g.GroupId));
-    }
+  // members' IPv4 and IPv6 addresses: the firewall matches an ICMP rule's set on the IPv4 ones, an ICMPv6 rule's on the IPv6 ones
+  for (const g of perm.UserIdGroupPairs ?? []) {
+    if (!g.GroupId) continue;
+    referenced.add(g.GroupId);
+    sets.push(groupSetName(g.GroupId));
   }
   for (const p of perm.PrefixListIds ?? []) {
     if (!p.PrefixListId) continue;

@@ -5,7 +5,8 @@
  * other over IPv6; through an attached internet gateway and a ::/0 route the
  * host reaches one (SSH over IPv6, and from inside it busybox nc to the other);
  * AssignIpv6Addresses on the running instance puts the address inside at once,
- * UnassignIpv6Addresses takes it away; with the route to an egress-only
+ * UnassignIpv6Addresses takes it away; a rule naming a group admits its
+ * members' IPv6 addresses (and nobody else's); with the route to an egress-only
  * internet gateway instead, the instance connects out to a listener on the
  * host side of its VPC's transit veth while the host cannot connect in.
  *
@@ -27,6 +28,7 @@ import {
   CreateSubnetCommand,
   CreateVpcCommand,
   DescribeRouteTablesCommand,
+  ModifyInstanceAttributeCommand,
   ReplaceRouteCommand,
   RunInstancesCommand,
   UnassignIpv6AddressesCommand,
@@ -89,6 +91,7 @@ describe('IPv6 on real instances', { skip: probeWhy, timeout: 600_000 }, () => {
   let vpcId: string;
   let main: string;
   let block: string;
+  let sg: string;
   const launched: string[] = [];
   const servers: Server[] = [];
 
@@ -102,7 +105,7 @@ describe('IPv6 on real instances', { skip: probeWhy, timeout: 600_000 }, () => {
     const sub6 = (n: number) => `${formatIpv6(base + (BigInt(n) << 64n))}/64`;
     const s1 = (await c.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.96.1.0/24', Ipv6CidrBlock: sub6(1) }))).Subnet!.SubnetId!;
     const s2 = (await c.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.96.2.0/24', Ipv6CidrBlock: sub6(2) }))).Subnet!.SubnetId!;
-    const sg = (await c.send(new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: 'v6', Description: 'ssh over IPv6' }))).GroupId!;
+    sg = (await c.send(new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: 'v6', Description: 'ssh over IPv6' }))).GroupId!;
     await c.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: sg, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, Ipv6Ranges: [{ CidrIpv6: '::/0' }] }] }));
     await c.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: sg, IpPermissions: [{ IpProtocol: '-1', Ipv6Ranges: [{ CidrIpv6: '::/0' }] }] }));
     const launch = async (subnetId: string) => {
@@ -152,6 +155,21 @@ describe('IPv6 on real instances', { skip: probeWhy, timeout: 600_000 }, () => {
     await c.send(new UnassignIpv6AddressesCommand({ NetworkInterfaceId: eni, Ipv6Addresses: [added] }));
     assert.notEqual(await becomes('timeout', () => connectFrom(b.InstanceId!, added, 22, 500)), 'open', 'gone');
     assert.equal(await connectFrom(b.InstanceId!, v6Of(a), 22), 'open', 'the first address stays');
+  });
+
+  it("a rule naming a group admits its members over IPv6: b (a member) reaches a's SSH, the host (none) does not", async () => {
+    // a's only group lets SSH in from the members of b's group, and nothing else
+    const members = (await c.send(new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: 'v6-members', Description: 'ssh from the v6 group' }))).GroupId!;
+    await c.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: members, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, UserIdGroupPairs: [{ GroupId: sg }] }] }));
+    await c.send(new AuthorizeSecurityGroupEgressCommand({ GroupId: members, IpPermissions: [{ IpProtocol: '-1', Ipv6Ranges: [{ CidrIpv6: '::/0' }] }] }));
+    await c.send(new ModifyInstanceAttributeCommand({ InstanceId: a.InstanceId, Groups: [members] }));
+    try {
+      assert.equal(await becomes('timeout', () => connectHere(v6Of(a), 22, 500)), 'timeout', 'host → a:22: the host is no member');
+      assert.equal(await becomes('open', () => connectFrom(b.InstanceId!, v6Of(a), 22)), 'open', 'b → a:22 over IPv6, b being a member of the named group');
+    } finally {
+      await c.send(new ModifyInstanceAttributeCommand({ InstanceId: a.InstanceId, Groups: [sg] }));
+    }
+    assert.equal(await becomes('open', () => connectHere(v6Of(a), 22)), 'open', 'back in its first group: host → a:22 again');
   });
 
   it('with ::/0 to an egress-only internet gateway instead, the instance connects out to the host side; the host cannot connect in', async () => {

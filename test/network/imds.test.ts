@@ -205,6 +205,29 @@ describe('MetadataService (HTTP on 127.0.0.1)', () => {
     assert.equal(await get('/latest/'), 'dynamic\nmeta-data');
   });
 
+  it('IPv6 entries: meta-data/ipv6 and the interface\'s ipv6s and blocks when it has IPv6; 404 when not', async () => {
+    const eniPath = `/latest/meta-data/network/interfaces/macs/${MAC}`;
+    // without IPv6 (the sample): none of the entries
+    for (const p of ['/latest/meta-data/ipv6', `${eniPath}/ipv6s`, `${eniPath}/subnet-ipv6-cidr-blocks`, `${eniPath}/vpc-ipv6-cidr-blocks`]) {
+      assert.equal((await call('GET', p)).status, 404, p);
+    }
+    assert.ok(!(await get('/latest/meta-data/')).split('\n').includes('ipv6'));
+    const m = current!;
+    m.ipv6 = '2600:1f18:abc:de01::10';
+    Object.assign(m.interfaces[0]!, {
+      ipv6s: ['2600:1f18:abc:de01::10', '2600:1f18:abc:de01::11'],
+      subnetIpv6Cidrs: ['2600:1f18:abc:de01::/64'],
+      vpcIpv6Cidrs: ['2600:1f18:abc:de00::/56', '2600:1f18:abc:ff00::/56'],
+    });
+    assert.ok((await get('/latest/meta-data/')).split('\n').includes('ipv6'));
+    assert.equal(await get('/latest/meta-data/ipv6'), '2600:1f18:abc:de01::10');
+    const listing = (await get(`${eniPath}/`)).split('\n');
+    for (const e of ['ipv6s', 'subnet-ipv6-cidr-blocks', 'vpc-ipv6-cidr-blocks']) assert.ok(listing.includes(e), `missing ${e}`);
+    assert.equal(await get(`${eniPath}/ipv6s`), '2600:1f18:abc:de01::10\n2600:1f18:abc:de01::11');
+    assert.equal(await get(`${eniPath}/subnet-ipv6-cidr-blocks`), '2600:1f18:abc:de01::/64');
+    assert.equal(await get(`${eniPath}/vpc-ipv6-cidr-blocks`), '2600:1f18:abc:de00::/56\n2600:1f18:abc:ff00::/56');
+  });
+
   it('serves user data as given, and the iam, spot and tags directories only when they exist', async () => {
     const ud = await call('GET', '/latest/user-data');
     assert.equal(ud.status, 200);

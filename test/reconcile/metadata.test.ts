@@ -18,6 +18,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CERTIFICATE_FILE, metadataSources, SIGNING_KEY_FILE, type MetadataSources } from '../../src/reconcile/metadata.js';
 import { MetadataService } from '../../src/network/imds/service.js';
+import { resolveNode, versionDir, type MetadataDir } from '../../src/network/imds/tree.js';
+import { formatIpv6, parseCidr6 } from '../../src/domain/cidr.js';
 import { KINDS } from '../../src/resources/ec2/kinds.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -69,6 +71,52 @@ describe('reconcile/metadata: the store behind IMDS and the VPC resolver', () =>
     twin = twinRun.Instances![0]!;
   });
   after(() => t.close());
+
+  it('IPv6: the interface\'s addresses, the subnet\'s and VPC\'s blocks, meta-data/ipv6; none of it without IPv6', async () => {
+    const ami = first.ImageId!;
+    const vpcId = (await c.send(new CreateVpcCommand({ CidrBlock: '10.30.0.0/16', AmazonProvidedIpv6CidrBlock: true }))).Vpc!.VpcId!;
+    const vpc = (await c.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }))).Vpcs![0]!;
+    const block = vpc.Ipv6CidrBlockAssociationSet![0]!.Ipv6CidrBlock!;
+    const v6 = parseCidr6(block)!;
+    const subnet64 = `${formatIpv6(v6.address + (3n << 64n))}/64`;
+    const v6Subnet = (await c.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.30.1.0/24', Ipv6CidrBlock: subnet64 }))).Subnet!.SubnetId!;
+    const v4Subnet = (await c.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.30.2.0/24' }))).Subnet!.SubnetId!;
+    const dual = (await c.send(new RunInstancesCommand({ ImageId: ami, MinCount: 1, MaxCount: 1, SubnetId: v6Subnet, Ipv6AddressCount: 2 }))).Instances![0]!;
+    const plain = (await c.send(new RunInstancesCommand({ ImageId: ami, MinCount: 1, MaxCount: 1, SubnetId: v4Subnet }))).Instances![0]!;
+    const assigned = dual.NetworkInterfaces![0]!.Ipv6Addresses!.map((a) => a.Ipv6Address!);
+    assert.equal(assigned.length, 2);
+
+    const m = src.instanceMetadata(vpcId, dual.PrivateIpAddress!);
+    assert.ok(m);
+    assert.equal(m.ipv6, assigned[0]);
+    assert.deepEqual(m.interfaces[0]!.ipv6s, assigned);
+    assert.deepEqual(m.interfaces[0]!.subnetIpv6Cidrs, [subnet64]);
+    assert.deepEqual(m.interfaces[0]!.vpcIpv6Cidrs, [block]);
+    const tree = versionDir(m, undefined);
+    const at = (p: string) => resolveNode(tree, p.split('/'));
+    const mac = m.interfaces[0]!.mac;
+    assert.equal(at('meta-data/ipv6'), assigned[0]);
+    assert.equal(at(`meta-data/network/interfaces/macs/${mac}/ipv6s`), assigned.join('\n'));
+    assert.equal(at(`meta-data/network/interfaces/macs/${mac}/subnet-ipv6-cidr-blocks`), subnet64);
+    assert.equal(at(`meta-data/network/interfaces/macs/${mac}/vpc-ipv6-cidr-blocks`), block);
+    assert.ok((at('meta-data/') as MetadataDir).list().split('\n').includes('ipv6'));
+
+    // an instance in the same VPC, in a subnet without IPv6: only the VPC's blocks
+    const p = src.instanceMetadata(vpcId, plain.PrivateIpAddress!);
+    assert.ok(p);
+    assert.equal(p.ipv6, undefined);
+    const plainTree = versionDir(p, undefined);
+    const pmac = p.interfaces[0]!.mac;
+    assert.equal(resolveNode(plainTree, ['meta-data', 'ipv6']), undefined);
+    assert.equal(resolveNode(plainTree, ['meta-data', 'network', 'interfaces', 'macs', pmac, 'ipv6s']), undefined);
+    assert.equal(resolveNode(plainTree, ['meta-data', 'network', 'interfaces', 'macs', pmac, 'subnet-ipv6-cidr-blocks']), undefined);
+    assert.equal(resolveNode(plainTree, ['meta-data', 'network', 'interfaces', 'macs', pmac, 'vpc-ipv6-cidr-blocks']), block);
+    // the default VPC has no IPv6 at all
+    const d = versionDir(src.instanceMetadata(defaultVpc, second.PrivateIpAddress!)!, undefined);
+    const dmac = second.NetworkInterfaces![0]!.MacAddress!;
+    assert.equal(resolveNode(d, ['meta-data', 'network', 'interfaces', 'macs', dmac, 'vpc-ipv6-cidr-blocks']), undefined);
+    assert.ok(resolveNode(d, ['meta-data', 'network', 'interfaces', 'macs', dmac, 'vpc-ipv4-cidr-blocks']) !== undefined);
+  });
 
   it("answers the instance's own fields, user data and key", async () => {
     const m = await src.metadata.lookup(defaultVpc, first.PrivateIpAddress!);

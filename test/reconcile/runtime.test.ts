@@ -73,7 +73,10 @@ function fixture(): F {
 
 let serial = 0;
 
-function seed(f: F, opts: { publicIp?: string; eip?: string; shutdown?: 'stop' | 'terminate'; userData?: string; extraVolume?: boolean } = {}): string {
+function seed(
+  f: F,
+  opts: { publicIp?: string; eip?: string; shutdown?: 'stop' | 'terminate'; userData?: string; extraVolume?: boolean; groups?: string[]; ipv6?: string[] } = {},
+): string {
   serial++;
   const hex = serial.toString(16).padStart(17, '0');
   const id = `i-${hex}`;
@@ -86,10 +89,11 @@ function seed(f: F, opts: { publicIp?: string; eip?: string; shutdown?: 'stop' |
     AvailabilityZone: 'us-east-1a',
     PrivateIpAddress: ip,
     MacAddress: `02:00:00:00:01:${(serial % 256).toString(16).padStart(2, '0')}`,
-    Groups: [{ GroupId: SG, GroupName: 'web' }],
+    Groups: (opts.groups ?? [SG]).map((g) => ({ GroupId: g, GroupName: g === SG ? 'web' : g })),
     Status: 'in-use',
     attachment: { AttachmentId: `eni-attach-${hex}`, InstanceId: id, DeviceIndex: 0, AttachTime: new Date().toISOString(), DeleteOnTermination: true },
   };
+  if (opts.ipv6) eni.Ipv6Addresses = opts.ipv6.map((a) => ({ Ipv6Address: a }));
   if (opts.eip) eni.association = { PublicIp: opts.eip, allocationId: `eipalloc-${hex}`, associationId: `eipassoc-${hex}` };
   else if (opts.publicIp) eni.association = { PublicIp: opts.publicIp };
   eniCollection(f).put(REGION, eniId, eni);
@@ -103,7 +107,7 @@ function seed(f: F, opts: { publicIp?: string; eip?: string; shutdown?: 'stop' |
     State: instanceState('pending'),
     LaunchTime: new Date().toISOString(),
     usageOperationUpdateTime: new Date().toISOString(),
-    SecurityGroups: [{ GroupId: SG, GroupName: 'web' }],
+    SecurityGroups: (opts.groups ?? [SG]).map((g) => ({ GroupId: g, GroupName: g === SG ? 'web' : g })),
     networkInterfaceIds: [eniId],
     reservationId: 'r-0000000000000000a',
     ownerId: '123456789012',
@@ -300,6 +304,52 @@ describe('instance reconciler: prepared resources', () => {
     assert.equal(await f.rec.resync(), 1);
     await f.rec.idle();
     assert.ok(f.firewall.admits(eniId, { direction: 'ingress', protocol: 'tcp', peer: '203.0.113.9', port: 443 }));
+  });
+
+  it("a rule naming a group admits its members' IPv6 addresses too, and follows their assignment", async () => {
+    const SG2 = 'sg-0000000000000000b';
+    f.store.collection(KINDS.securityGroup).put(REGION, SG2, {
+      GroupId: SG2,
+      GroupName: 'app',
+      VpcId: VPC,
+      IpPermissions: [
+        { IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, IpRanges: [], Ipv6Ranges: [], PrefixListIds: [], UserIdGroupPairs: [{ GroupId: SG }] },
+        { IpProtocol: 'icmpv6', FromPort: -1, ToPort: -1, IpRanges: [], Ipv6Ranges: [], PrefixListIds: [], UserIdGroupPairs: [{ GroupId: SG }] },
+      ],
+      IpPermissionsEgress: [],
+    });
+    const target = seed(f, { groups: [SG2] });
+    const peer = seed(f, { ipv6: ['fd0f:ec20:0:1::a'] });
+    await f.rec.idle();
+    const eniId = get(f, target).networkInterfaceIds[0]!;
+    const rules = (await f.firewall.get(eniId))!.rules;
+    assert.ok(rules.some((r) => r.protocol === 'icmpv6' && r.addressSet === groupSetName(SG)), 'an ICMPv6 rule on a group is kept');
+    const tcp = (peerAddress: string, port = 8080) => f.firewall.admits(eniId, { direction: 'ingress', protocol: 'tcp', peer: peerAddress, port });
+    const ping6 = (peerAddress: string) => f.firewall.admits(eniId, { direction: 'ingress', protocol: 'icmpv6', peer: peerAddress, icmpType: 128, icmpCode: 0 });
+    assert.ok(tcp(get(f, peer).PrivateIpAddress), 'the member by IPv4');
+    assert.ok(tcp('fd0f:ec20:0:1::a'), 'the member by IPv6');
+    assert.ok(!tcp('fd0f:ec20:0:1::a', 9090), 'only on the rule\'s port');
+    assert.ok(!tcp('fd0f:ec20:0:1::b'), 'not a stranger in the same /64');
+    assert.ok(ping6('fd0f:ec20:0:1::a'), 'ICMPv6 from the member');
+    assert.ok(!f.firewall.admits(eniId, { direction: 'ingress', protocol: 'icmpv6', peer: get(f, peer).PrivateIpAddress, icmpType: 128 }), 'ICMPv6 matches IPv6 peers only');
+    // AssignIpv6Addresses / UnassignIpv6Addresses on the member: the set follows
+    const col = eniCollection(f);
+    const peerEni = get(f, peer).networkInterfaceIds[0]!;
+    const assign = (addresses: string[]): void => {
+      col.put(REGION, peerEni, { ...structuredClone(col.get(REGION, peerEni)!), Ipv6Addresses: addresses.map((a) => ({ Ipv6Address: a })) });
+      f.rec.handle({ kind: 'network-interface', region: REGION, id: peerEni });
+    };
+    assign(['fd0f:ec20:0:1::a', 'fd0f:ec20:0:1::c']);
+    await f.rec.idle();
+    assert.ok(tcp('fd0f:ec20:0:1::c'), 'a newly assigned address gets in');
+    assign(['fd0f:ec20:0:1::c']);
+    await f.rec.idle();
+    assert.ok(!tcp('fd0f:ec20:0:1::a'), 'an unassigned address no longer does');
+    assert.ok(tcp('fd0f:ec20:0:1::c'));
+    // the member goes away: none of its addresses gets in
+    act(f, peer, 'shutting-down', 'terminated');
+    await f.rec.idle();
+    assert.ok(!tcp('fd0f:ec20:0:1::c') && !tcp(get(f, peer).PrivateIpAddress));
   });
 
   it('a lost interface (fabric event) is plugged again without any API call', async () => {

@@ -212,6 +212,9 @@ function matches(r: FirewallRule, p: Probe, setOf: (name: string) => string[]): 
   if (r.direction !== p.direction) return false;
   const peers = r.addressSet !== undefined ? setOf(r.addressSet) : [r.cidr!];
   if (!peers.some((c) => peerIn(p.peer, c))) return false;
+  // as nft matches a set: an ICMP rule on IPv4 peers only, an ICMPv6 rule on IPv6 peers only
+  const v6 = parseIpv6(p.peer) !== undefined && parseIpv4(p.peer) === undefined;
+  if ((r.protocol === 'icmp' && v6) || (r.protocol === 'icmpv6' && !v6)) return false;
   return protocolMatches(r, p);
 }
 

@@ -53,6 +53,12 @@ export interface InterfaceMetadata {
   vpcCidr: string;
   /** every IPv4 CIDR associated with the VPC, the primary first */
   vpcCidrs: string[];
+  /** the interface's IPv6 addresses, first assigned first (absent or empty: no ipv6s entry) */
+  ipv6s?: string[];
+  /** the subnet's associated IPv6 CIDR blocks (absent or empty: no subnet-ipv6-cidr-blocks entry) */
+  subnetIpv6Cidrs?: string[];
+  /** the VPC's associated IPv6 CIDR blocks (absent or empty: no vpc-ipv6-cidr-blocks entry) */
+  vpcIpv6Cidrs?: string[];
 }
 
 /** An instance profile's role, for meta-data/iam/ (absent: no profile, no iam/ directory). */
@@ -98,6 +104,8 @@ export interface InstanceMetadata {
   hostname: string;
   /** the primary interface's primary private IPv4 */
   privateIp: string;
+  /** the primary interface's first IPv6 address, if it has one (meta-data/ipv6) */
+  ipv6?: string;
   /** the primary interface's public IPv4, if it has one */
   publicIp?: string;
   /** the public DNS name, when there is a public IP and the VPC gives public hostnames */

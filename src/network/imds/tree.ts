@@ -64,12 +64,15 @@ export function identityDocument(m: InstanceMetadata): string {
 }
 
 const lines = (values: readonly string[]): string => values.join('\n');
+/** One a line, or undefined (the entry is absent, 404) when there are none. */
+const someLines = (values: readonly string[] | undefined): string | undefined => (values !== undefined && values.length > 0 ? lines(values) : undefined);
 
 function interfaceDir(i: InterfaceMetadata): MetadataDir {
   const publics = i.publicIps;
   return dir([
     ['device-number', String(i.deviceNumber)],
     ['interface-id', i.interfaceId],
+    ['ipv6s', someLines(i.ipv6s)],
     ['ipv4-associations', publics.length > 0 ? dir(publics.map((p) => [p.publicIp, p.privateIp])) : undefined],
     ['local-hostname', i.localHostname],
     ['local-ipv4s', lines(i.privateIps)],
@@ -81,9 +84,11 @@ function interfaceDir(i: InterfaceMetadata): MetadataDir {
     ['security-groups', lines(i.securityGroupNames)],
     ['subnet-id', i.subnetId],
     ['subnet-ipv4-cidr-block', i.subnetCidr],
+    ['subnet-ipv6-cidr-blocks', someLines(i.subnetIpv6Cidrs)],
     ['vpc-id', i.vpcId],
     ['vpc-ipv4-cidr-block', i.vpcCidr],
     ['vpc-ipv4-cidr-blocks', lines(i.vpcCidrs)],
+    ['vpc-ipv6-cidr-blocks', someLines(i.vpcIpv6Cidrs)],
   ]);
 }
 
@@ -148,6 +153,7 @@ export function metaDataDir(m: InstanceMetadata): MetadataDir {
     ['instance-id', m.instanceId],
     ['instance-life-cycle', m.lifeCycle ?? 'on-demand'],
     ['instance-type', m.instanceType],
+    ['ipv6', m.ipv6],
     ['local-hostname', m.hostname],
     ['local-ipv4', m.privateIp],
     ['mac', primary?.mac],

@@ -86,8 +86,12 @@ export const TERMINATED_INDEX = 'terminated-at';
 /** The volume index of the instances a volume is attached to. */
 export const ATTACHED_INDEX = 'attached-to';
 
-/** The interface index of `groupId/privateIp` pairs: a group's member addresses, without reading any interface. */
-export const MEMBER_INDEX = 'group-member';
+/**
+ * The interface index of `groupId/address` pairs: a group's member addresses
+ * (private IPv4 and IPv6), without reading any interface. Named apart from the
+ * IPv4-only index it replaced, so a store kept from before rebuilds it.
+ */
+export const MEMBER_INDEX = 'group-member-address';
 
 const present = (...values: (string | undefined)[]): string[] => values.filter((v): v is string => v !== undefined && v !== '');
 
@@ -152,7 +156,9 @@ export const KINDS = {
         name: MEMBER_INDEX,
         values: (e) => {
           const groups = new Set(present(...(e.Groups ?? []).map((g) => g.GroupId)));
-          const ips = new Set(present(e.PrivateIpAddress, ...(e.PrivateIpAddresses ?? []).map((p) => p.PrivateIpAddress)));
+          const ips = new Set(
+            present(e.PrivateIpAddress, ...(e.PrivateIpAddresses ?? []).map((p) => p.PrivateIpAddress), ...(e.Ipv6Addresses ?? []).map((a) => a.Ipv6Address)),
+          );
           return [...groups].flatMap((g) => [...ips].map((ip) => `${g}/${ip}`));
         },
       },
