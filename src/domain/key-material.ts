@@ -244,21 +244,34 @@ function ppk2(algorithm: string, comment: string, publicBlob: Buffer, privateBlo
  * `comment` (the key name) goes into the formats that carry one.
  */
 export function createKey(keyType: KeyType, format: KeyFormat, comment: string): CreatedKey {
-  const privateKey =
+  const der: Buffer =
     keyType === 'rsa'
-      ? generateKeyPairSync('rsa', { modulusLength: RSA_CREATE_BITS, publicExponent: 0x10001 }).privateKey
-      : generateKeyPairSync('ed25519').privateKey;
-  return keyFrom(keyType, privateKey, format, comment);
+      ? generateKeyPairSync('rsa', { modulusLength: RSA_CREATE_BITS, publicExponent: 0x10001, publicKeyEncoding: SPKI_DER, privateKeyEncoding: PKCS8_DER }).privateKey
+      : generateKeyPairSync('ed25519', { publicKeyEncoding: SPKI_DER, privateKeyEncoding: PKCS8_DER }).privateKey;
+  return keyFrom(keyType, fromDer(der), format, comment);
 }
 
 /** createKey with the key made on libuv's thread pool: the event loop goes on meanwhile (RSA takes 50-700 ms). */
 export async function generateKey(keyType: KeyType, format: KeyFormat, comment: string): Promise<CreatedKey> {
-  const privateKey = await new Promise<KeyObject>((resolve, reject) => {
-    const done = (err: Error | null, _pub: KeyObject, priv: KeyObject): void => (err ? reject(err) : resolve(priv));
-    if (keyType === 'rsa') generateKeyPair('rsa', { modulusLength: RSA_CREATE_BITS, publicExponent: 0x10001 }, done);
-    else generateKeyPair('ed25519', undefined, done);
+  const der = await new Promise<Buffer>((resolve, reject) => {
+    const done = (err: Error | null, _pub: Buffer, priv: Buffer): void => (err ? reject(err) : resolve(priv));
+    if (keyType === 'rsa') generateKeyPair('rsa', { modulusLength: RSA_CREATE_BITS, publicExponent: 0x10001, publicKeyEncoding: SPKI_DER, privateKeyEncoding: PKCS8_DER }, done);
+    else generateKeyPair('ed25519', { publicKeyEncoding: SPKI_DER, privateKeyEncoding: PKCS8_DER }, done);
   });
-  return keyFrom(keyType, privateKey, format, comment);
+  return keyFrom(keyType, fromDer(der), format, comment);
+}
+
+/**
+ * Key generation answers DER, and the key is loaded again from it: a KeyObject that key generation
+ * handed out shares its lock with the generation job, and node 20 deadlocks when a garbage
+ * collection during the key's JWK export destroys that job (its destructor takes the lock the
+ * export holds). A key loaded from bytes has a lock of its own.
+ */
+const SPKI_DER = { type: 'spki', format: 'der' } as const;
+const PKCS8_DER = { type: 'pkcs8', format: 'der' } as const;
+
+function fromDer(der: Buffer): KeyObject {
+  return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
 }
 
 /** The CreateKeyPair answer for a freshly made private key. */
