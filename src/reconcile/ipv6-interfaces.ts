@@ -4,13 +4,14 @@
  * in its subnet's associated /64.
  */
 import type { Ipv6Addressing, PluggedInterface } from '../network/fabric.js';
-import { subnetIpv6Cidr } from '../resources/ec2/ipv6-routing.js';
+import { ipv6AddressesOf } from '../resources/ec2/network-interfaces.js';
+import { subnetIpv6Cidr } from '../resources/ec2/subnet-cidrs.js';
 import type { NetworkInterfaceRecord, SubnetRecord } from '../resources/ec2/records.js';
 
 /** What the fabric is to plug of the interface's IPv6 side (undefined: IPv4 only). */
 export function ipv6Of(eni: NetworkInterfaceRecord, subnet: SubnetRecord | undefined): Ipv6Addressing | undefined {
   const subnetCidr = subnetIpv6Cidr(subnet);
-  const addresses = (eni.Ipv6Addresses ?? []).map((a) => a.Ipv6Address).filter((a): a is string => a !== undefined);
+  const addresses = ipv6AddressesOf(eni);
   return subnetCidr === undefined || addresses.length === 0 ? undefined : { subnetCidr, addresses };
 }
 

@@ -27,7 +27,7 @@ import type { Config } from '../config.js';
 import { internalContext } from '../resources/context.js';
 import { interfacesOf } from '../resources/ec2/instances.js';
 import { KINDS, SPACES } from '../resources/ec2/kinds.js';
-import { findInterfaceByPrivateIp } from '../resources/ec2/network-interfaces.js';
+import { findInterfaceByPrivateIp, ipv6AddressesOf } from '../resources/ec2/network-interfaces.js';
 import { privateDnsName, publicDnsName } from '../resources/ec2/public-ips.js';
 import type { NetworkInterfaceRecord, StoredInstance, SubnetRecord, VpcRecord } from '../resources/ec2/records.js';
 import type { Store } from '../store/store.js';
@@ -35,6 +35,7 @@ import { ipInCidr, parseCidr4, parseIpv4 } from '../domain/cidr.js';
 import { findZone } from '../domain/regions.js';
 import type { IamMetadata, InstanceMetadata, InterfaceMetadata, MetadataOptions, MetadataSource } from '../network/imds/metadata.js';
 import { roleCredentialsOf } from '../resources/ec2/instance-profiles.js';
+import { associatedIpv6Blocks } from '../resources/ec2/vpcs.js';
 import { signingCertificate } from '../network/imds/pkcs7.js';
 import type { DnsAnswer, DnsReverseAnswer, DnsSource } from '../network/dns/resolver.js';
 import { privateIpsOf } from './security-rules.js';
@@ -97,16 +98,6 @@ function vpcCidrsOf(vpc: VpcRecord | undefined): string[] {
     if (a.CidrBlock && !out.includes(a.CidrBlock) && (state === undefined || state === 'associated')) out.push(a.CidrBlock);
   }
   return out;
-}
-
-/** The interface's IPv6 addresses, in the order they were assigned. */
-function ipv6sOf(eni: NetworkInterfaceRecord): string[] {
-  return (eni.Ipv6Addresses ?? []).map((a) => a.Ipv6Address ?? '').filter((a) => a !== '');
-}
-
-/** The associated blocks of a subnet's or VPC's IPv6 CIDR associations (associating or disassociated ones are not shown). */
-function associatedIpv6(set: readonly { Ipv6CidrBlock?: string; Ipv6CidrBlockState?: { State?: string } }[] | undefined): string[] {
-  return (set ?? []).filter((a) => a.Ipv6CidrBlockState?.State === 'associated' && a.Ipv6CidrBlock).map((a) => a.Ipv6CidrBlock!);
 }
 
 function optionsOf(rec: StoredInstance): MetadataOptions {
@@ -214,9 +205,9 @@ export function metadataSources(store: Store, config: Config, opts: { signingKey
         vpcId: e.VpcId,
         vpcCidr: eniVpc?.CidrBlock ?? '',
         vpcCidrs: vpcCidrsOf(eniVpc),
-        ipv6s: ipv6sOf(e),
-        subnetIpv6Cidrs: associatedIpv6(subnet?.Ipv6CidrBlockAssociationSet),
-        vpcIpv6Cidrs: associatedIpv6(eniVpc?.Ipv6CidrBlockAssociationSet),
+        ipv6s: ipv6AddressesOf(e),
+        subnetIpv6Cidrs: associatedIpv6Blocks(subnet?.Ipv6CidrBlockAssociationSet),
+        vpcIpv6Cidrs: associatedIpv6Blocks(eniVpc?.Ipv6CidrBlockAssociationSet),
       };
     });
     const primary = enis[0];

@@ -11,6 +11,7 @@ import { Ec2Error } from '../../domain/errors.js';
 import type { ResourceContext } from '../context.js';
 import { KINDS, SPACES } from './kinds.js';
 import type { NetworkInterfaceRecord, SubnetRecord } from './records.js';
+import { subnetIpv6Cidr } from './subnet-cidrs.js';
 import { allocatePrivateIp } from './subnets.js';
 
 /** The most addresses of one family any interface may have (the largest types' limit); an unattached interface's limit. */
@@ -66,7 +67,7 @@ export function allocateIpv4s(
 
 /** The subnet's IPv6 /64, or the error EC2 gives for IPv6 addresses in a subnet without one. */
 function ipv6CidrOf(subnet: SubnetRecord): { base: bigint; prefix: number } {
-  const block = (subnet.Ipv6CidrBlockAssociationSet ?? []).find((a) => a.Ipv6CidrBlockState?.State === 'associated')?.Ipv6CidrBlock;
+  const block = subnetIpv6Cidr(subnet);
   const cidr = block === undefined ? undefined : parseCidr6(block);
   if (!cidr) {
     throw new Ec2Error('InvalidParameterValue', `The subnet '${subnet.SubnetId}' does not have an IPv6 CIDR block; IPv6 addresses cannot be assigned in it.`);

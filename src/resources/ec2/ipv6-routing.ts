@@ -11,7 +11,9 @@
 import type { Store } from '../../store/store.js';
 import { KINDS } from './kinds.js';
 import { subnetsUsing } from './route-tables.js';
-import type { SubnetRecord, VpcRecord } from './records.js';
+import type { VpcRecord } from './records.js';
+import { subnetIpv6Cidr } from './subnet-cidrs.js';
+import { associatedIpv6Blocks } from './vpcs.js';
 
 /** The same shape as network/fabric.ts's Ipv6Routing (resources know no drivers). */
 export interface VpcIpv6Routing {
@@ -21,19 +23,9 @@ export interface VpcIpv6Routing {
   egressOnly: string[];
 }
 
-/** The subnet's associated IPv6 /64, if it has one. */
-export function subnetIpv6Cidr(subnet: Pick<SubnetRecord, 'Ipv6CidrBlockAssociationSet'> | undefined): string | undefined {
-  return (subnet?.Ipv6CidrBlockAssociationSet ?? []).find((a) => a.Ipv6CidrBlockState?.State === 'associated')?.Ipv6CidrBlock;
-}
-
-/** The VPC's associated IPv6 blocks. */
-export function vpcIpv6Blocks(vpc: VpcRecord): string[] {
-  return (vpc.Ipv6CidrBlockAssociationSet ?? []).filter((a) => a.Ipv6CidrBlockState?.State === 'associated').map((a) => a.Ipv6CidrBlock ?? '').filter(Boolean);
-}
-
 /** The IPv6 routing of one VPC of `region`. */
 export function vpcIpv6Routing(store: Store, region: string, vpc: VpcRecord): VpcIpv6Routing {
-  const out: VpcIpv6Routing = { vpcId: vpc.VpcId, blocks: vpcIpv6Blocks(vpc).sort(), internet: [], egressOnly: [] };
+  const out: VpcIpv6Routing = { vpcId: vpc.VpcId, blocks: associatedIpv6Blocks(vpc.Ipv6CidrBlockAssociationSet).sort(), internet: [], egressOnly: [] };
   if (out.blocks.length === 0) return out;
   const igws = new Set(
     store
@@ -73,7 +65,7 @@ export function vpcIpv6Routing(store: Store, region: string, vpc: VpcRecord): Vp
 export function allIpv6Routing(store: Store): { routing: VpcIpv6Routing; cidrBlock: string }[] {
   const out: { routing: VpcIpv6Routing; cidrBlock: string }[] = [];
   for (const { region, value } of store.collection(KINDS.vpc).listAllRegions()) {
-    if (vpcIpv6Blocks(value).length === 0) continue;
+    if (associatedIpv6Blocks(value.Ipv6CidrBlockAssociationSet).length === 0) continue;
     out.push({ routing: vpcIpv6Routing(store, region, value), cidrBlock: value.CidrBlock });
   }
   return out;

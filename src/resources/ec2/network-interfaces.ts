@@ -11,6 +11,11 @@ import { requireResources } from './registry.js';
 import { defaultVpcOf as defaultVpc } from './vpcs.js';
 
 /** A locally administered unicast MAC, as EC2 gives interfaces (02:xx:xx:xx:xx:xx). */
+/** The interface's IPv6 addresses, in the order they were assigned. */
+export function ipv6AddressesOf(eni: Pick<NetworkInterfaceRecord, 'Ipv6Addresses'>): string[] {
+  return (eni.Ipv6Addresses ?? []).map((a) => a.Ipv6Address ?? '').filter((a) => a !== '');
+}
+
 export function newMacAddress(): string {
   return ['02', ...[...randomBytes(5)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
 }

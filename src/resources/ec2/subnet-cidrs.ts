@@ -10,10 +10,16 @@ import { KINDS } from './kinds.js';
 import type { SubnetRecord } from './records.js';
 import { associationsDue, machine, stepAssociations, type AssociationStates } from './state-machines.js';
 import { subnets } from './subnets.js';
+import { associatedIpv6Blocks } from './vpcs.js';
 
 /** The subnet's IPv6 associations that count: associating or associated. */
 export function liveSubnetIpv6(subnet: Pick<SubnetRecord, 'Ipv6CidrBlockAssociationSet'>): SubnetIpv6CidrBlockAssociation[] {
   return (subnet.Ipv6CidrBlockAssociationSet ?? []).filter((a) => a.Ipv6CidrBlockState?.State === 'associated' || a.Ipv6CidrBlockState?.State === 'associating');
+}
+
+/** The subnet's associated IPv6 /64, if it has one. */
+export function subnetIpv6Cidr(subnet: Pick<SubnetRecord, 'Ipv6CidrBlockAssociationSet'> | undefined): string | undefined {
+  return associatedIpv6Blocks(subnet?.Ipv6CidrBlockAssociationSet)[0];
 }
 
 /**

@@ -24,6 +24,15 @@ export function liveIpv4Blocks(vpc: VpcRecord): string[] {
   return set.filter((a) => LIVE_BLOCK_STATES.has(a.CidrBlockState?.State ?? 'associated')).map((a) => a.CidrBlock ?? '').filter(Boolean);
 }
 
+/**
+ * The blocks of a VPC's or a subnet's IPv6 CIDR associations that are `associated`
+ * (what the fabric carries and the metadata service shows; associating or
+ * disassociated ones are left out).
+ */
+export function associatedIpv6Blocks(set: readonly { Ipv6CidrBlock?: string; Ipv6CidrBlockState?: { State?: string } }[] | undefined): string[] {
+  return (set ?? []).filter((a) => a.Ipv6CidrBlockState?.State === 'associated' && a.Ipv6CidrBlock).map((a) => a.Ipv6CidrBlock!);
+}
+
 /** The VPC's IPv6 blocks that count: associating or associated. */
 export function liveIpv6Blocks(vpc: VpcRecord): string[] {
   return (vpc.Ipv6CidrBlockAssociationSet ?? [])
