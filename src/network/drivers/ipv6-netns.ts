@@ -28,7 +28,8 @@ import { CommandError, run } from '../../host/exec.js';
 import type { Ipv6Routing } from '../fabric.js';
 import { canonicalCidr6, checkIpv6, emptyRouting, gateway6, inCidr6, type CheckedIpv6 } from '../ipv6-checks.js';
 import { UPLINK } from './fabric-names.js';
-import { inNs, ip, ipBatch, ipQuiet, nftApply, sysctlInNs } from './netns.js';
+import { hostNftTableExists, inNs, ip, ipBatch, ipQuiet, nftApply, sysctlInNs } from './netns.js';
+import { deleteTableScript } from './nat-rules.js';
 
 /** The nft table of IPv6 forwarding in each router namespace. */
 export const TABLE6 = 'overcast6';
@@ -102,18 +103,6 @@ export function hostGuard6Ruleset(prefix: string, pool: string): string {
       `}`,
     ].join('\n') + '\n'
   );
-}
-
-export const deleteTable6Script = (t: string): string => `table ip6 ${t} { }\ndelete table ip6 ${t}\n`;
-
-export async function host6TableExists(t: string): Promise<boolean> {
-  try {
-    await run('nft', ['list', 'table', 'ip6', t], { timeoutMs: 10_000 });
-    return true;
-  } catch (e) {
-    if (e instanceof CommandError) return false;
-    throw e;
-  }
 }
 
 /** What the fabric tells about a network. */
@@ -342,7 +331,7 @@ async function readSets(ns: string): Promise<Record<'blocks' | 'internet' | 'egr
 /** What the prefix still has of IPv6 on the host (for fabricLeftovers). */
 export async function ipv6Leftovers(prefix: string): Promise<string[]> {
   const out: string[] = [];
-  if (await host6TableExists(hostGuard6Table(prefix))) out.push(`nft table ip6 ${hostGuard6Table(prefix)}`);
+  if (await hostNftTableExists(hostGuard6Table(prefix), 'ip6')) out.push(`nft table ip6 ${hostGuard6Table(prefix)}`);
   for (const r of await routesOf(undefined, ['table', 'all'])) {
     const dev = (r as RouteJson & { dev?: string }).dev;
     if (dev !== undefined && new RegExp(`^${prefix}t[0-9a-f]{8}$`).test(dev) && r.gateway !== undefined) out.push(`route ${r.dst} dev ${dev}`);
@@ -352,5 +341,5 @@ export async function ipv6Leftovers(prefix: string): Promise<string[]> {
 
 /** Removes the prefix's IPv6 host table (its routes go with the transit veths). */
 export async function destroyIpv6(prefix: string): Promise<void> {
-  if (await host6TableExists(hostGuard6Table(prefix))) await nftApply(undefined, deleteTable6Script(hostGuard6Table(prefix)));
+  if (await hostNftTableExists(hostGuard6Table(prefix), 'ip6')) await nftApply(undefined, deleteTableScript(hostGuard6Table(prefix), 'ip6'));
 }

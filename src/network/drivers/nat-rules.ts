@@ -218,6 +218,6 @@ export function hostEgressRuleset(prefix: string, publicPool: string): string {
   );
 }
 
-export function deleteTableScript(table: string): string {
-  return `table ip ${table} { }\ndelete table ip ${table}\n`;
+export function deleteTableScript(table: string, family: 'ip' | 'ip6' = 'ip'): string {
+  return `table ${family} ${table} { }\ndelete table ${family} ${table}\n`;
 }

@@ -187,9 +187,9 @@ export async function nftMapElements(ns: string, table: string, map: string): Pr
 }
 
 /** Whether an nft table exists on the host. */
-export async function hostNftTableExists(table: string): Promise<boolean> {
+export async function hostNftTableExists(table: string, family: 'ip' | 'ip6' = 'ip'): Promise<boolean> {
   try {
-    await run('nft', ['list', 'table', 'ip', table], { timeoutMs: TIMEOUT_MS });
+    await run('nft', ['list', 'table', family, table], { timeoutMs: TIMEOUT_MS });
     return true;
   } catch (e) {
     if (e instanceof CommandError) return false;
