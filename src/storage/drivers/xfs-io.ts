@@ -28,12 +28,18 @@ export async function xfsIo(file: string, commands: readonly string[], cwd?: str
   }
 }
 
+/** Whether `r` continues `last`, at the source and the destination alike. */
+const continues = (last: Range | undefined, r: Range): last is Range => last !== undefined && last.src + last.length === r.src && last.dst + last.length === r.dst;
+
+/** The xfs_io command sharing range `r` of `src` into the file it runs on. */
+const reflinkCommand = (src: string, r: Range): string => `reflink -q ${src} ${r.src} ${r.dst} ${r.length}`;
+
 /** Ranges that continue each other (source and destination alike) as one. */
 export function mergeRanges(ranges: readonly Range[]): Range[] {
   const out: Range[] = [];
   for (const r of ranges) {
     const last = out.at(-1);
-    if (last && last.src + last.length === r.src && last.dst + last.length === r.dst) last.length += r.length;
+    if (continues(last, r)) last.length += r.length;
     else out.push({ ...r });
   }
   return out;
@@ -43,7 +49,7 @@ export function mergeRanges(ranges: readonly Range[]): Range[] {
 export function reflinkRanges(file: string, src: string, ranges: readonly Range[], cwd: string): Promise<void> {
   return xfsIo(
     file,
-    mergeRanges(ranges).map((r) => `reflink -q ${src} ${r.src} ${r.dst} ${r.length}`),
+    mergeRanges(ranges).map((r) => reflinkCommand(src, r)),
     cwd,
   );
 }
@@ -76,9 +82,8 @@ export class ReflinkFeed {
   }
 
   add(r: Range): void {
-    const last = this.last;
-    if (last && last.src + last.length === r.src && last.dst + last.length === r.dst) {
-      last.length += r.length;
+    if (continues(this.last, r)) {
+      this.last.length += r.length;
       return;
     }
     this.send();
@@ -99,7 +104,7 @@ export class ReflinkFeed {
   }
 
   private send(): void {
-    if (this.last) this.cmd.feed(`reflink -q ${this.src} ${this.last.src} ${this.last.dst} ${this.last.length}\n`);
+    if (this.last) this.cmd.feed(`${reflinkCommand(this.src, this.last)}\n`);
     this.last = undefined;
   }
 }
