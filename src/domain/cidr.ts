@@ -345,3 +345,18 @@ export function parseCidr6(s: string): Cidr6 | undefined {
   const address = parseIpv6(s.slice(0, slash));
   return address === undefined ? undefined : { address, prefix };
 }
+
+/** The network mask of an IPv6 prefix length. */
+export function mask6(prefix: number): bigint {
+  return prefix === 0 ? 0n : ((1n << 128n) - 1n) ^ ((1n << BigInt(128 - prefix)) - 1n);
+}
+
+/** An IPv6 CIDR with its host bits cleared, in RFC 5952 text. */
+export function canonicalCidr6(c: Cidr6): string {
+  return `${formatIpv6(c.address & mask6(c.prefix))}/${c.prefix}`;
+}
+
+/** Whether the address lies in the block. */
+export function inCidr6(address: bigint, c: Cidr6): boolean {
+  return (address & mask6(c.prefix)) === (c.address & mask6(c.prefix));
+}

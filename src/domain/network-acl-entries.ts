@@ -9,7 +9,7 @@
  *
  * Pure: no I/O. The stored shape is structurally EC2's `NetworkAclEntry`.
  */
-import { canonical, cidrToString, formatIpv6, parseCidr4, parseCidr6 } from './cidr.js';
+import { canonical, canonicalCidr6, cidrToString, parseCidr4, parseCidr6 } from './cidr.js';
 import { Ec2Error, invalidParameterCombination, missingParameter } from './errors.js';
 
 /** The lowest and highest rule number a caller may use. */
@@ -97,8 +97,7 @@ function cidrOf(input: AclEntryInput): Pick<AclEntryRecord, 'CidrBlock' | 'Ipv6C
   }
   const c = parseCidr6(v6!);
   if (!c) throw new Ec2Error('InvalidParameterValue', `Value (${v6}) for parameter ipv6CidrBlock is invalid. This is not a valid IPv6 CIDR block.`);
-  const mask = c.prefix === 0 ? 0n : ((1n << 128n) - 1n) ^ ((1n << BigInt(128 - c.prefix)) - 1n);
-  return { Ipv6CidrBlock: `${formatIpv6(c.address & mask)}/${c.prefix}` };
+  return { Ipv6CidrBlock: canonicalCidr6(c) };
 }
 
 function portRange(range: AclEntryInput['PortRange']): { From: number; To: number } {

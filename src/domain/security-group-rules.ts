@@ -9,7 +9,7 @@
  * up referenced groups is done through a resolver the caller passes in.
  */
 import { Ec2Error, missingParameter } from './errors.js';
-import { canonical, cidrToString, formatIpv6, ipInCidr, parseCidr4, parseCidr6, parseIpv4, parseIpv6 } from './cidr.js';
+import { canonical, canonicalCidr6, cidrToString, inCidr6, ipInCidr, parseCidr4, parseCidr6, parseIpv4, parseIpv6 } from './cidr.js';
 import { quotable } from './text.js';
 
 // ---------------------------------------------------------------- shapes
@@ -173,15 +173,11 @@ export function normalizeCidr4(s: string | undefined): string {
   return cidrToString(canonical(c));
 }
 
-function mask6(prefix: number): bigint {
-  return prefix === 0 ? 0n : ((1n << 128n) - 1n) ^ ((1n << BigInt(128 - prefix)) - 1n);
-}
-
 /** A rule's IPv6 CIDR, host bits cleared, in RFC 5952 form. */
 export function normalizeCidr6(s: string | undefined): string {
   const c = s === undefined ? undefined : parseCidr6(s.trim());
   if (!c) throw new Ec2Error('InvalidParameterValue', malformedCidrMessage(s ?? ''));
-  return `${formatIpv6(c.address & mask6(c.prefix))}/${c.prefix}`;
+  return canonicalCidr6(c);
 }
 
 export function normalizePrefixListId(id: string | undefined): string {
@@ -385,9 +381,7 @@ export interface Packet {
 
 function ipv6InCidr(ip: bigint, cidr: string): boolean {
   const c = parseCidr6(cidr);
-  if (!c) return false;
-  const m = mask6(c.prefix);
-  return (ip & m) === (c.address & m);
+  return c !== undefined && inCidr6(ip, c);
 }
 
 function ipInAnyCidr(peerIp: string, cidr: string): boolean {

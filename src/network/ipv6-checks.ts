@@ -3,7 +3,7 @@
  * routeIpv6, and the canonical forms they keep (RFC 5952 text, CIDRs with
  * their host bits cleared). Pure: no I/O.
  */
-import { formatIpv6, parseCidr6, parseIpv6, type Cidr6 } from '../domain/cidr.js';
+import { canonicalCidr6, formatIpv6, inCidr6, mask6, parseCidr6, parseIpv6, type Cidr6 } from '../domain/cidr.js';
 import { FabricError, type Ipv6Addressing, type Ipv6Routing, type PluggedIpv6 } from './fabric.js';
 
 /** An interface's IPv6 side, checked: the subnet and its addresses in canonical text. */
@@ -13,24 +13,9 @@ export interface CheckedIpv6 {
   addresses: string[];
 }
 
-const mask = (prefix: number): bigint => (prefix === 0 ? 0n : ((1n << BigInt(prefix)) - 1n) << BigInt(128 - prefix));
-
-export function canonicalCidr6(c: Cidr6): string {
-  return `${formatIpv6(c.address & mask(c.prefix))}/${c.prefix}`;
-}
-
-export function inCidr6(address: bigint, c: Cidr6): boolean {
-  return (address & mask(c.prefix)) === (c.address & mask(c.prefix));
-}
-
-export function overlaps6(a: Cidr6, b: Cidr6): boolean {
-  const p = Math.min(a.prefix, b.prefix);
-  return (a.address & mask(p)) === (b.address & mask(p));
-}
-
 /** The router address of a subnet /64: its first address (`…::1`). */
 export function gateway6(subnet: Cidr6): string {
-  return formatIpv6((subnet.address & mask(subnet.prefix)) + 1n);
+  return formatIpv6((subnet.address & mask6(subnet.prefix)) + 1n);
 }
 
 /**
@@ -43,11 +28,11 @@ export function checkIpv6(subject: string, a: Ipv6Addressing | undefined): Check
   const subnet = parseCidr6(a.subnetCidr);
   if (!subnet || subnet.prefix !== 64) throw new FabricError('invalid', subject, `malformed IPv6 subnet CIDR ${a.subnetCidr} (a /64)`);
   const out: string[] = [];
-  const router = (subnet.address & mask(64)) + 1n;
+  const router = (subnet.address & mask6(64)) + 1n;
   for (const text of a.addresses) {
     const n = parseIpv6(text);
     if (n === undefined || !inCidr6(n, subnet)) throw new FabricError('invalid', subject, `${text} is not in ${a.subnetCidr}`);
-    if (n === router || n === (subnet.address & mask(64))) throw new FabricError('invalid', subject, `${text} is the router's address of ${a.subnetCidr}`);
+    if (n === router || n === (subnet.address & mask6(64))) throw new FabricError('invalid', subject, `${text} is the router's address of ${a.subnetCidr}`);
     const c = formatIpv6(n);
     if (out.includes(c)) throw new FabricError('invalid', subject, `${text} given twice`);
     out.push(c);

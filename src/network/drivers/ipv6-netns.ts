@@ -23,10 +23,10 @@
  *
  * The sets are the books: a restarted fabric reads them back from the router.
  */
-import { formatIpv6, parseCidr6, parseIpv6, type Cidr6 } from '../../domain/cidr.js';
+import { canonicalCidr6, formatIpv6, inCidr6, parseCidr6, parseIpv6, type Cidr6 } from '../../domain/cidr.js';
 import { CommandError, run } from '../../host/exec.js';
 import type { Ipv6Routing } from '../fabric.js';
-import { canonicalCidr6, checkIpv6, emptyRouting, gateway6, inCidr6, type CheckedIpv6 } from '../ipv6-checks.js';
+import { checkIpv6, emptyRouting, gateway6, type CheckedIpv6 } from '../ipv6-checks.js';
 import { UPLINK } from './fabric-names.js';
 import { hostNftTableExists, inNs, ip, ipBatch, ipQuiet, nftApply, sysctlInNs } from './netns.js';
 import { deleteTableScript } from './nat-rules.js';
