@@ -194,7 +194,8 @@ describe('IPv6 on real instances', { skip: probeWhy, timeout: 600_000 }, () => {
     assert.ok(seen.includes(v6Of(a)), `the host saw a by its IPv6 address: ${seen.join(', ')}`);
     assert.equal(await connectHere(v6Of(a), 22, 500), 'timeout', 'still: host ↛ a:22');
     // b's subnet uses the main table too: out yes, in no
-    assert.equal(await connectFrom(b.InstanceId!, hostSide, 7700), 'open', 'b → the host side');
+    // b's first connection out is awaited as a's is above (on a loaded host one 1 s try can miss while its path settles)
+    assert.equal(await becomes('open', () => connectFrom(b.InstanceId!, hostSide, 7700)), 'open', 'b → the host side');
     assert.equal(await connectHere(v6Of(b), 22, 500), 'timeout', 'host ↛ b:22');
   });
 });
