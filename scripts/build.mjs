@@ -1,6 +1,7 @@
 /**
- * Builds the `overcast` command: src/main.ts bundled by esbuild into dist/overcast.mjs,
- * with the generated API model beside it.
+ * Builds the `overcast` command: src/main.ts bundled by esbuild into dist/overcast.mjs and
+ * the front thread's entry (src/front.ts, started by the server) into dist/front.mjs, with
+ * the generated API model beside them.
  *
  * `bin/overcast.js` calls `ensureBuilt()` at every start: it bundles only when the sources
  * changed since the last build. What the bundle was built from is kept in dist/build-stamp.json:
@@ -54,13 +55,14 @@ export async function buildOvercast(outdir = join(root, 'dist')) {
   const stamp = sourceStamp();
   mkdirSync(outdir, { recursive: true });
   const result = await build({
-    entryPoints: [join(root, 'src/main.ts')],
+    entryPoints: { overcast: join(root, 'src/main.ts'), front: join(root, 'src/front.ts') },
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
     packages: 'external',
-    outfile: join(outdir, 'overcast.mjs'),
+    outdir,
+    outExtension: { '.js': '.mjs' },
     sourcemap: 'linked',
     write: false,
     logLevel: 'warning',
@@ -93,7 +95,7 @@ export async function ensureBuilt(outdir = join(root, 'dist')) {
   } catch {
     previous = undefined;
   }
-  if (previous !== undefined && previous === sourceStamp() && existsSync(entry) && existsSync(join(outdir, 'ec2.generated.json'))) {
+  if (previous !== undefined && previous === sourceStamp() && existsSync(entry) && existsSync(join(outdir, 'front.mjs')) && existsSync(join(outdir, 'ec2.generated.json'))) {
     return { entry, built: false };
   }
   return { entry: await buildOvercast(outdir), built: true };

@@ -73,6 +73,11 @@ export interface Config {
   maxPendingWrites: number;
   /** rules per security group and direction (EC2's adjustable quota) */
   rulesPerSecurityGroup: number;
+  /**
+   * HTTP, SigV4, parsing and reads on a thread of their own beside the one that writes
+   * (src/front.ts): reads stay quick while writes keep the writer busy
+   */
+  frontThread: boolean;
 }
 
 
@@ -105,6 +110,7 @@ export const CONFIG_OPTIONS: readonly { flag: string; env: string; description: 
   { flag: '--store-sync', env: 'OVERCAST_STORE_SYNC', description: "SQLite synchronous mode under WAL: 'full' (every commit survives a power loss) or 'normal' (survives a process crash)", default: 'normal' },
   { flag: '--request-timeout-ms', env: 'OVERCAST_REQUEST_TIMEOUT_MS', description: 'how long a client may take to send a whole request (headers and body); a stalled connection is closed', default: '60000' },
   { flag: '--max-connections', env: 'OVERCAST_MAX_CONNECTIONS', description: 'client connections held open at once; more are refused as they arrive', default: '4096' },
+  { flag: '--front-thread', env: 'OVERCAST_FRONT_THREAD', description: "answer HTTP and reads on a thread of their own beside the one that writes: 'on' or 'off'", default: 'on' },
 ];
 
 export class ConfigError extends Error {}
@@ -207,5 +213,6 @@ export function loadConfig(argv: readonly string[] = [], env: NodeJS.ProcessEnv 
     maxConnections,
     maxPendingWrites,
     rulesPerSecurityGroup,
+    frontThread: onOff('--front-thread', get('--front-thread')),
   };
 }

@@ -1,6 +1,4 @@
-/** Wires the endpoint: store, API modules (EC2, STS, SSM), reconcilers, HTTP server. */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+/** Wires the server: store, API modules (EC2, STS, SSM), reconcilers, and the endpoint (on the front thread, src/front.ts, or on this one). */
 import { availableParallelism, totalmem } from 'node:os';
 import type { ChangeEvent } from './resources/context.js';
 import { Dispatcher, isReadOnly } from './api/dispatcher.js';
@@ -9,17 +7,15 @@ import type { ApiModule } from './api/context.js';
 import { ec2Modules } from './api/ec2/index.js';
 import { ssmModules } from './api/ssm/index.js';
 import { stsModules } from './api/sts/index.js';
-import { Throttle } from './api/throttle.js';
 import type { Config } from './config.js';
-import { ec2Model, ssmModel, stsModel } from './protocol/model/index.js';
-import { QueryEndpoint } from './protocol/query-endpoint.js';
+import { closeServer, createEndpoint, listen, type ServiceCalls, type ServiceName } from './endpoint.js';
+import { answerCalls, frontWorker, type FrontData, type FrontMessage, type ServerMessage } from './front-link.js';
 import { createReconcilers, selectRuntime, type Reconciler, type Runtime } from './reconcile/index.js';
 import { imageFiles } from './reconcile/image-files.js';
 import { VpcServices } from './reconcile/services.js';
 import { SqliteStore } from './store/sqlite.js';
 import { mustWait, slice } from './runtime/turns.js';
 import type { Store } from './store/store.js';
-import { temporarySecret } from './domain/temporary-credentials.js';
 import { credentialsKey } from './resources/ec2/instance-profiles.js';
 
 export interface RunningServer {
@@ -86,9 +82,9 @@ export async function startServer(config: Config, log: (line: string) => void = 
     config = { ...config, hostCapacity: config.hostCapacity ?? { memoryMiB: Math.floor(totalmem() / 1048576), vcpus: availableParallelism() } };
   }
   // real instances reach their metadata service and resolver through the fabric
-  const services = runtime.name === 'mock' ? undefined : new VpcServices(store, config, config.logRequests ? log : undefined);
+  const vpcServices = runtime.name === 'mock' ? undefined : new VpcServices(store, config, config.logRequests ? log : undefined);
   const reconcilers: Reconciler[] = createReconcilers({ store, config }, runtime, {
-    onNetwork: services ? (net) => services.expose(net) : undefined,
+    onNetwork: vpcServices ? (net) => vpcServices.expose(net) : undefined,
     imageFile: runtime.name === 'mock' ? undefined : imageFiles(store, config, log),
     log,
     clock: hooks.clock,
@@ -107,59 +103,27 @@ export async function startServer(config: Config, log: (line: string) => void = 
     .map((m) => ({ actions: {}, initRegion: m.initRegion, initOrder: m.initOrder }));
   const sts = new Dispatcher(store, config, [...stsModules, ...regionSetup], onChange, hooks.clock, writes);
   const ssm = new Dispatcher(store, config, [...ssmModules, ...regionSetup], onChange, hooks.clock, writes);
-  const secrets = new Map(config.credentials.map((c) => [c.accessKeyId, c.secretAccessKey]));
-  // the account a call runs in: its access key's (KEY:SECRET:ACCOUNT), else the configured one
-  const accounts = new Map(config.credentials.map((c) => [c.accessKeyId, c.accountId ?? config.accountId]));
-  const accountOf = (key: string | undefined): string => accounts.get(key ?? '') ?? config.accountId;
-  const throttle = new Throttle(config.throttle);
-  const endpoint = new QueryEndpoint({
-    model: ec2Model,
-    auth: config.auth,
-    // the account's keys, and the temporary ones instance profiles hand out (meta-data/iam/)
-    secretFor: (k, token) => secrets.get(k) ?? temporarySecret(credentialsKey(store), k, token, Date.now()),
-    defaultRegion: config.defaultRegion,
-    isRegionServed: (r) => config.regions.includes(r),
-    implements: (a) => dispatcher.has(a),
-    admit: config.throttle.enabled ? (key, a) => throttle.take(key || config.accountId, a, Date.now()) : () => true,
-    invoke: (a, region, requestId, input, key) => dispatcher.invoke(a, region, requestId, input, accountOf(key)),
-    services: [
-      { model: stsModel, implements: (a) => sts.has(a), invoke: (a, region, requestId, input, key) => sts.invoke(a, region, requestId, input, accountOf(key)) },
-      { model: ssmModel, implements: (a) => ssm.has(a), invoke: (a, region, requestId, input, key) => ssm.invoke(a, region, requestId, input, accountOf(key)) },
-    ],
-    log: config.logRequests ? log : undefined,
-    // a write is taken in (verified, parsed, run) in a slice of the event loop: the reads
-    // that arrived beside a burst of writes do not wait for the burst's intake
-    deferIntake: (a) => (a === '' || isReadOnly(a) || !mustWait() ? undefined : slice()),
-  });
+  const services = { ec2: dispatcher, sts, ssm };
   for (const r of reconcilers) await r.start();
-  // A client that sends its headers, or part of a body, and then stalls has its connection
-  // closed after the request timeout (node checks every connectionsCheckingInterval), and the
-  // server holds at most maxConnections: slow or many clients cannot hold it.
-  const server: Server = createServer(
-    {
-      keepAliveTimeout: 65_000,
-      requestTimeout: config.requestTimeoutMs,
-      headersTimeout: config.requestTimeoutMs,
-      connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(config.requestTimeoutMs / 4))),
-    },
-    endpoint.listener,
-  );
-  server.maxConnections = config.maxConnections;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, config.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-  } catch (e) {
+  const stopRest = async (): Promise<void> => {
     for (const r of reconcilers) await r.stop();
-    await services?.close();
+    await vpcServices?.close();
     store.close();
+  };
+  let listening: { port: number; close(): Promise<void> };
+  try {
+    listening = config.frontThread
+      ? await startFront(
+          { config, credentialsKey: credentialsKey(store), localReads: config.dataDir !== ':memory:' && hooks.clock === undefined },
+          services,
+          log,
+        )
+      : await inProcess(config, services, credentialsKey(store), log);
+  } catch (e) {
+    await stopRest();
     throw listenError(e, config);
   }
-  const port = (server.address() as AddressInfo).port;
+  const port = listening.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   let closed = false;
   return {
@@ -173,13 +137,79 @@ export async function startServer(config: Config, log: (line: string) => void = 
     async close() {
       if (closed) return;
       closed = true;
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
+      await listening.close();
+      await stopRest();
+    },
+  };
+}
+
+/** The endpoint on this thread (the front thread off): writes are taken in slice by slice, after the reads beside them. */
+async function inProcess(config: Config, services: Record<ServiceName, ServiceCalls>, key: string, log: (line: string) => void): Promise<{ port: number; close(): Promise<void> }> {
+  const endpoint = createEndpoint({
+    config,
+    services,
+    credentialsKey: key,
+    log: config.logRequests ? log : undefined,
+    // a write is taken in (verified, parsed, run) in a slice of the event loop: the reads
+    // that arrived beside a burst of writes do not wait for the burst's intake
+    deferIntake: (a) => (a === '' || isReadOnly(a) || !mustWait() ? undefined : slice()),
+  });
+  const { server, port } = await listen(config, endpoint);
+  return { port, close: () => closeServer(server) };
+}
+
+/**
+ * The endpoint on the front thread (src/front.ts): it listens, answers reads and sends
+ * every other call here. Resolves once it listens; rejects with the listen error (code kept).
+ */
+async function startFront(data: FrontData, services: Record<ServiceName, ServiceCalls>, log: (line: string) => void): Promise<{ port: number; close(): Promise<void> }> {
+  const worker = frontWorker(data);
+  const answer = answerCalls(worker, services);
+  let closed: (() => void) | undefined;
+  const started = new Promise<number>((resolve, reject) => {
+    worker.on('message', (m: FrontMessage) => {
+      switch (m.t) {
+        case 'call':
+          answer(m);
+          break;
+        case 'log':
+          log(m.line);
+          break;
+        case 'listening':
+          resolve(m.port);
+          break;
+        case 'listen-error':
+          reject(Object.assign(new Error(m.message), { code: m.code }));
+          break;
+        case 'closed':
+          closed?.();
+          break;
+      }
+    });
+    // before it listens: the start fails; after: the API is gone, and the process with it
+    worker.once('error', (e) => {
+      reject(e);
+      worker.on('error', () => {});
+      setImmediate(() => {
+        throw e;
       });
-      for (const r of reconcilers) await r.stop();
-      await services?.close();
-      store.close();
+    });
+    worker.once('exit', (code) => reject(new Error(`the front thread exited (${code}) before it listened`)));
+  });
+  let port: number;
+  try {
+    port = await started;
+  } catch (e) {
+    await worker.terminate();
+    throw e;
+  }
+  return {
+    port,
+    async close() {
+      const done = new Promise<void>((resolve) => (closed = resolve));
+      worker.postMessage({ t: 'close' } satisfies ServerMessage);
+      await Promise.race([done, new Promise((r) => worker.once('exit', r))]);
+      await worker.terminate();
     },
   };
 }

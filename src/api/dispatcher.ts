@@ -13,6 +13,11 @@ class DryRunRollback extends Error {}
 
 const REGION_INIT_VERSION = '1';
 
+/** Whether a region has had its set-up (default VPC, built-in images) committed. */
+export function regionReady(store: Store, region: string): boolean {
+  return store.getMeta(`region-init:${region}`) === REGION_INIT_VERSION;
+}
+
 export class Dispatcher {
   private readonly actions = new Map<string, ActionHandler>();
   private readonly initializers: NonNullable<ApiModule['initRegion']>[];
@@ -62,10 +67,9 @@ export class Dispatcher {
   }
 
   private initRegionIn(ctx: RequestContext): void {
-    const key = `region-init:${ctx.region}`;
-    if (this.store.getMeta(key) === REGION_INIT_VERSION) return;
+    if (regionReady(this.store, ctx.region)) return;
     for (const init of this.initializers) init(ctx);
-    this.store.setMeta(key, REGION_INIT_VERSION);
+    this.store.setMeta(`region-init:${ctx.region}`, REGION_INIT_VERSION);
   }
 
   /**

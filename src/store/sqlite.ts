@@ -331,7 +331,19 @@ export interface SqliteOptions {
    * that fills it (its automatic checkpoint).
    */
   checkpoint?: 'thread' | 'inline';
+  /**
+   * A second connection that only reads (the front thread's, see src/front.ts): the
+   * database must exist at the current schema, SQLite refuses any write on it
+   * (`query_only`), and it neither migrates, checkpoints nor builds keys.
+   */
+  reader?: boolean;
 }
+
+/**
+ * A read the reader connection cannot answer yet (a kind whose keys the writer has not
+ * built): the call goes to the writer instead.
+ */
+export class ReaderBehind extends Error {}
 
 /** How often the checkpoint thread looks at the WAL. */
 const CHECKPOINT_EVERY_MS = 250;
@@ -352,9 +364,18 @@ export class SqliteStore implements Store {
   /** records read from SQLite so far (JSON documents parsed), for tests */
   readonly readStats: ReadStats = { records: 0 };
 
+  private readonly reader: boolean;
+
   /** Opens (creating if needed) the store in `dataDir`; ':memory:' for an in-memory store. */
   constructor(dataDir: string, opts: SqliteOptions = {}) {
-    if (dataDir === ':memory:') {
+    this.reader = opts.reader === true;
+    if (this.reader) {
+      if (dataDir === ':memory:') throw new Error('an in-memory store has no second connection');
+      this.db = new Database(join(dataDir, 'overcast.db'), { fileMustExist: true });
+      this.db.pragma('query_only = ON');
+      const version = this.schemaVersion;
+      if (version !== MIGRATIONS.length) throw new Error(`store schema is version ${version}, this reader needs ${MIGRATIONS.length}`);
+    } else if (dataDir === ':memory:') {
       this.db = new Database(':memory:');
     } else {
       mkdirSync(dataDir, { recursive: true });
@@ -371,7 +392,7 @@ export class SqliteStore implements Store {
     }
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
-    this.migrate();
+    if (!this.reader) this.migrate();
     this.tags = new SqliteTags(this.db);
     this.idemGet = this.db.prepare('SELECT request, response FROM idempotency WHERE region = ? AND action = ? AND token = ?');
     this.idemPut = this.db.prepare(
@@ -420,6 +441,12 @@ export class SqliteStore implements Store {
         else this.setMeta(marker, '1');
       };
       c = { spec, collection: new SqliteCollection<unknown>(this.db, spec, () => this.dataVersionStmt.get() as number, this.readStats, onWrite) };
+      if (this.reader) {
+        // the writer builds keys; until it has, index reads here would miss records
+        if (hasKeys(spec) && this.getMeta(marker) !== '1' && c.collection.hasRecords()) throw new ReaderBehind(`the keys of ${spec.name} are not built yet`);
+        this.collections.set(kind.name, c);
+        return c.collection as Collection<T>;
+      }
       this.collections.set(kind.name, c);
       if (hasKeys(spec)) this.buildKeys(c.collection, marker);
     } else if (c.spec !== spec) {
