@@ -70,4 +70,8 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE resources SET data = json_set(data, '$.attachments', json('[]'))
   WHERE kind = 'volume' AND json_type(data, '$.attachments') IS NULL;
   `,
+  // 4: a kind's records across regions (reconcilers' listAllRegions, hasRecords) without a scan of every record
+  `
+  CREATE INDEX resources_by_kind ON resources (kind);
+  `,
 ];
