@@ -5,10 +5,10 @@
  * answer each block's sha256, or null for a block of zeros. Results come back
  * in the order of the runs. The workers are plain JavaScript evaluated from a
  * string, so they run the same under the development loader and in the bundle.
- * A few (hashRunsHere): in this thread, the reads (O_DIRECT as well) in flight on
- * libuv's threads while the blocks that arrived are hashed, no thread to start.
+ * A few (hashRunsHere): no thread to start, the reads (O_DIRECT as well) and the hashing
+ * (WebCrypto's digest) of several runs at once on libuv's threads.
  */
-import { createHash } from 'node:crypto';
+import { webcrypto } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -143,13 +143,14 @@ export async function* hashRuns(file: string, bs: number, runs: readonly Run[], 
   }
 }
 
-/** reads in flight in hashRunsHere */
-const HERE_DEPTH = 8;
+/** runs read and hashed at once in hashRunsHere */
+const HERE_DEPTH = 16;
 
 /**
- * hashRuns in this thread: `depth` reads in flight (O_DIRECT when the file allows it) on libuv's threads,
- * each run hashed here when it arrives. For up to a few hundred MiB, where starting worker threads (some
- * 30 ms on an idle host, several times that on a busy one) costs more than hashing on one core saves.
+ * hashRuns without threads of its own: `depth` runs at once, each read (O_DIRECT when the file allows it)
+ * and then hashed on libuv's threads (WebCrypto's digest runs there), so the reads and the hashing of
+ * several runs overlap on every core. For up to a few hundred MiB, where starting worker threads (some
+ * 30 ms on an idle host, several times that on a busy one) costs more than it saves.
  * `keep`: with their bytes, valid until the next run is asked for.
  */
 export async function* hashRunsHere(file: string, bs: number, runs: readonly Run[], opts: { keep?: boolean; depth?: number } = {}): AsyncGenerator<HashedRun> {
@@ -158,30 +159,28 @@ export async function* hashRunsHere(file: string, bs: number, runs: readonly Run
   const depth = Math.max(1, Math.min(opts.depth ?? HERE_DEPTH, runs.length));
   const source = await openForReading(file);
   const zeros = Buffer.alloc(bs);
-  // one buffer per read in flight and one for the run being hashed (and handed out)
+  // one buffer per run in flight and one for the run handed out
   const free: Buffer[] = [];
   for (let k = 0; k <= depth; k++) free.push(alignedBuffer(maxBytes));
   let next = 0;
-  const inflight: Promise<{ r: Run; buf: Buffer }>[] = [];
+  const inflight: Promise<{ r: Run; buf: Buffer; hashes: (string | null)[] }>[] = [];
   const fill = () => {
     while (inflight.length < depth && next < runs.length && free.length > 0) {
       const r = runs[next++]!;
       const buf = free.pop()!;
-      const p = source.read(buf, r.n * bs, r.first * bs).then(() => ({ r, buf }));
-      p.catch(() => undefined); // a read still in flight when the consumer stops is not an unhandled rejection
+      const p = source
+        .read(buf, r.n * bs, r.first * bs)
+        .then(() => hashBlocks(buf, r.n, bs, zeros))
+        .then((hashes) => ({ r, buf, hashes }));
+      p.catch(() => undefined); // a run still in flight when the consumer stops is not an unhandled rejection
       inflight.push(p);
     }
   };
   try {
     fill();
     while (inflight.length > 0) {
-      const { r, buf } = await inflight.shift()!;
+      const { r, buf, hashes } = await inflight.shift()!;
       fill();
-      const hashes: (string | null)[] = [];
-      for (let k = 0; k < r.n; k++) {
-        const b = buf.subarray(k * bs, (k + 1) * bs);
-        hashes.push(b.equals(zeros) ? null : createHash('sha256').update(b).digest('hex'));
-      }
       yield opts.keep ? { ...r, hashes, data: buf.subarray(0, r.n * bs) } : { ...r, hashes };
       free.push(buf);
       fill();
@@ -190,6 +189,16 @@ export async function* hashRunsHere(file: string, bs: number, runs: readonly Run
     await Promise.allSettled(inflight);
     await source.close();
   }
+}
+
+/** Each block's sha256 (null for zeros), hashed on libuv's threads. */
+function hashBlocks(buf: Buffer, n: number, bs: number, zeros: Buffer): Promise<(string | null)[]> {
+  const out: Promise<string | null>[] = [];
+  for (let k = 0; k < n; k++) {
+    const b = buf.subarray(k * bs, (k + 1) * bs);
+    out.push(b.equals(zeros) ? Promise.resolve(null) : webcrypto.subtle.digest('SHA-256', b).then((d) => Buffer.from(d).toString('hex')));
+  }
+  return Promise.all(out);
 }
 
 /** Memory O_DIRECT takes: a WebAssembly memory starts on a page (Node cannot ask for aligned memory otherwise). */
