@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { run } from '../../src/host/exec.js';
 import { BlockStoreError } from '../../src/storage/block-store.js';
-import { hashRuns, hashRunsHere } from '../../src/storage/drivers/block-hasher.js';
+import { endHashThreads, hashRuns, hashRunsHere, idleHashThreads } from '../../src/storage/drivers/block-hasher.js';
 import { ReflinkFeed } from '../../src/storage/drivers/xfs-io.js';
 import { compareBlocks, parseFiemap, READ, SAME, ZERO, type Extent } from '../../src/storage/drivers/fiemap.js';
 import { poolLeftovers, ReflinkBlockStore } from '../../src/storage/drivers/reflink.js';
@@ -303,6 +303,39 @@ describe('reflink snapshots with real bytes', { skip: cannot, timeout: 300_000 }
       }
     } finally {
       await bs.deleteVolume('vol-h');
+    }
+  });
+
+  it('the hashing threads are kept for the next call, are not reused after a call cut short, and end on demand', async () => {
+    await bs.createVolume({ volumeId: 'vol-t', sizeGiB: 1, source: { kind: 'empty' } });
+    try {
+      const a = randomBytes(512 * KiB);
+      const b = randomBytes(512 * KiB);
+      await writeAt(volFile('vol-t'), 0, a);
+      await writeAt(volFile('vol-t'), 3 * 512 * KiB, b);
+      const sha = (x: Buffer) => createHash('sha256').update(x).digest('hex');
+      const all = async (file: string, runs: { first: number; n: number }[]) => {
+        const out: (string | null)[] = [];
+        for await (const r of hashRuns(file, 512 * KiB, runs, { threads: 2 })) out.push(...r.hashes);
+        return out;
+      };
+      await endHashThreads();
+      assert.deepEqual(await all(volFile('vol-t'), [{ first: 0, n: 2 }, { first: 3, n: 1 }]), [sha(a), null, sha(b)]);
+      assert.equal(idleHashThreads(), 2, 'kept after the call');
+      // the same threads on another file, a different run length: the other file's bytes
+      await bs.createVolume({ volumeId: 'vol-t2', sizeGiB: 1, source: { kind: 'empty' } });
+      await writeAt(volFile('vol-t2'), 512 * KiB, b);
+      assert.deepEqual(await all(volFile('vol-t2'), [{ first: 0, n: 4 }]), [null, sha(b), null, null]);
+      assert.equal(idleHashThreads(), 2);
+      // a consumer that stops early: its threads may still be reading, they are ended, not kept
+      for await (const _ of hashRuns(volFile('vol-t'), 512 * KiB, [{ first: 0, n: 1 }, { first: 1, n: 1 }, { first: 2, n: 1 }, { first: 3, n: 1 }], { threads: 2 })) break;
+      assert.equal(idleHashThreads(), 0);
+      assert.deepEqual(await all(volFile('vol-t'), [{ first: 3, n: 1 }, { first: 0, n: 1 }]), [sha(b), sha(a)]);
+      await endHashThreads();
+      assert.equal(idleHashThreads(), 0);
+    } finally {
+      await bs.deleteVolume('vol-t');
+      await bs.deleteVolume('vol-t2').catch(() => undefined);
     }
   });
 

@@ -28,45 +28,57 @@ export interface HashedRun extends Run {
 
 const WORKER = String.raw`
 (async () => {
-  const { parentPort, workerData } = await import('node:worker_threads');
+  const { parentPort } = await import('node:worker_threads');
   const fs = await import('node:fs');
   const { createHash } = await import('node:crypto');
-  const { file, bs, maxBytes, keep } = workerData;
-  // memory O_DIRECT takes: a WebAssembly memory starts on a page (Node cannot ask for aligned memory otherwise)
-  const pages = Math.ceil(maxBytes / 65536);
-  const buf = Buffer.from(new WebAssembly.Memory({ initial: pages, maximum: pages }).buffer, 0, maxBytes);
-  const at = 0;
-  let fd;
-  try { fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_DIRECT); } catch { fd = undefined; }
-  // where O_DIRECT is refused after all (EINVAL), the page cache's way
-  let plain = fd === undefined ? fs.openSync(file, 'r') : undefined;
+  // one call's file at a time: { open } starts it, { close } ends it, every other message is a run
+  let file, bs, keep, fd, plain, zeros, buf;
+  const closeAll = () => {
+    if (fd !== undefined) fs.closeSync(fd);
+    if (plain !== undefined) fs.closeSync(plain);
+    fd = plain = file = undefined;
+  };
   const readAt = (off, len, pos) => {
     if (fd !== undefined) {
       try { return fs.readSync(fd, buf, off, len, pos); } catch (e) { if (e.code !== 'EINVAL') throw e; }
     }
+    // where O_DIRECT is refused after all (EINVAL), the page cache's way
     plain ??= fs.openSync(file, 'r');
     return fs.readSync(plain, buf, off, len, pos);
   };
-  const zeros = Buffer.alloc(bs);
   parentPort.on('message', (m) => {
-    if (m === null) { if (fd !== undefined) fs.closeSync(fd); if (plain !== undefined) fs.closeSync(plain); process.exit(0); }
+    if (m.close) { closeAll(); return; }
     try {
+      if (m.open !== undefined) {
+        closeAll();
+        ({ bs, keep } = m);
+        file = m.open;
+        if (zeros === undefined || zeros.length !== bs) zeros = Buffer.alloc(bs);
+        if (buf === undefined || buf.length < m.maxBytes) {
+          // memory O_DIRECT takes: a WebAssembly memory starts on a page (Node cannot ask for aligned memory otherwise)
+          const pages = Math.ceil(m.maxBytes / 65536);
+          buf = Buffer.from(new WebAssembly.Memory({ initial: pages, maximum: pages }).buffer);
+        }
+        try { fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_DIRECT); } catch { fd = undefined; plain = fs.openSync(file, 'r'); }
+        parentPort.postMessage({ id: m.id, hashes: [] });
+        return;
+      }
       const len = m.n * bs;
       let got = 0;
       while (got < len) {
-        const r = readAt(at + got, len - got, m.first * bs + got);
+        const r = readAt(got, len - got, m.first * bs + got);
         if (r === 0) break;
         got += r;
       }
-      if (got < len) buf.fill(0, at + got, at + len);
+      if (got < len) buf.fill(0, got, len);
       const hashes = [];
       for (let k = 0; k < m.n; k++) {
-        const b = buf.subarray(at + k * bs, at + (k + 1) * bs);
+        const b = buf.subarray(k * bs, (k + 1) * bs);
         hashes.push(b.equals(zeros) ? null : createHash('sha256').update(b).digest('hex'));
       }
       if (keep) {
         const data = new Uint8Array(len);
-        data.set(buf.subarray(at, at + len));
+        data.set(buf.subarray(0, len));
         parentPort.postMessage({ id: m.id, hashes, data }, [data.buffer]);
       } else parentPort.postMessage({ id: m.id, hashes });
     } catch (e) {
@@ -82,11 +94,65 @@ const WORKER = String.raw`
  */
 const HASH_THREADS = Math.max(2, 2 * availableParallelism());
 
+/** How long hashing threads are kept after a call, for the next snapshot (starting them costs some 30 ms). */
+const KEEP_THREADS_MS = 30_000;
+
 interface Reply {
   id: number;
   hashes?: (string | null)[];
   data?: Uint8Array;
   error?: string;
+}
+
+/**
+ * The hashing threads, kept between calls: a call takes some for itself and gives them back;
+ * the ones idle for KEEP_THREADS_MS end. They never keep the process alive.
+ */
+class HashThreads {
+  private readonly idle: Worker[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  take(n: number): Worker[] {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const out = this.idle.splice(0, n);
+    while (out.length < n) {
+      const w = new Worker(WORKER, { eval: true, execArgv: [] });
+      w.unref();
+      out.push(w);
+    }
+    return out;
+  }
+
+  give(workers: Worker[]): void {
+    this.idle.push(...workers);
+    this.timer = setTimeout(() => this.end(), KEEP_THREADS_MS);
+    this.timer.unref();
+  }
+
+  /** Ends the idle threads now (the busy ones end when given back after this). */
+  end(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const gone = this.idle.splice(0);
+    return Promise.all(gone.map((w) => w.terminate())).then(() => undefined);
+  }
+
+  get idleCount(): number {
+    return this.idle.length;
+  }
+}
+
+const threadsKept = new HashThreads();
+
+/** Ends the hashing threads kept between calls (tests, and a store closing the last of its work). */
+export function endHashThreads(): Promise<void> {
+  return threadsKept.end();
+}
+
+/** Hashing threads kept now, idle (tests). */
+export function idleHashThreads(): number {
+  return threadsKept.idleCount;
 }
 
 /**
@@ -97,7 +163,7 @@ export async function* hashRuns(file: string, bs: number, runs: readonly Run[], 
   if (runs.length === 0) return;
   const maxBytes = Math.max(...runs.map((r) => r.n)) * bs;
   const threads = Math.max(1, Math.min(opts.threads ?? HASH_THREADS, runs.length, 8));
-  const workers = Array.from({ length: threads }, () => new Worker(WORKER, { eval: true, execArgv: [], workerData: { file, bs, maxBytes, keep: opts.keep === true } }));
+  const workers = threadsKept.take(threads);
   const done = new Map<number, Reply>();
   let failed: Error | undefined;
   let wake: (() => void) | undefined;
@@ -108,23 +174,30 @@ export async function* hashRuns(file: string, bs: number, runs: readonly Run[], 
       w.postMessage({ id: next++, first: r.first, n: r.n });
     }
   };
-  for (const w of workers) {
-    w.on('message', (m: Reply) => {
-      done.set(m.id, m);
-      send(w);
+  let finished = false;
+  const listeners = workers.map((w) => {
+    const onMessage = (m: Reply) => {
+      if (m.id < 0) {
+        // the file is open: two runs queued, one being read, one waiting
+        if (m.error !== undefined) failed = new Error(`hashing ${file}: ${m.error}`);
+        send(w);
+        send(w);
+      } else {
+        done.set(m.id, m);
+        send(w);
+      }
       wake?.();
-    });
-    w.on('error', (e: Error) => {
+    };
+    const onError = (e: Error) => {
       failed = e;
       wake?.();
-    });
-  }
+    };
+    w.on('message', onMessage);
+    w.on('error', onError);
+    return { w, onMessage, onError };
+  });
   try {
-    // two runs queued per worker: one being read, one waiting
-    for (const w of workers) {
-      send(w);
-      send(w);
-    }
+    for (const w of workers) w.postMessage({ id: -1, open: file, bs, maxBytes, keep: opts.keep === true });
     for (let i = 0; i < runs.length; i++) {
       while (!done.has(i)) {
         if (failed) throw failed;
@@ -138,8 +211,19 @@ export async function* hashRuns(file: string, bs: number, runs: readonly Run[], 
       if (m.data) out.data = Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength);
       yield out;
     }
+    finished = true;
   } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    for (const { w, onMessage, onError } of listeners) {
+      w.off('message', onMessage);
+      w.off('error', onError);
+    }
+    if (!finished || failed) {
+      // cut short or failed: runs may still be in flight; these threads are not reused
+      await Promise.all(workers.map((w) => w.terminate()));
+    } else {
+      for (const w of workers) w.postMessage({ close: true });
+      threadsKept.give(workers);
+    }
   }
 }
 

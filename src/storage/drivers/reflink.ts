@@ -38,6 +38,7 @@ import {
   type VolumeSource,
   type VolumeSpec,
 } from '../block-store.js';
+import { endHashThreads } from './block-hasher.js';
 import { ChunkStore, type ChunkStoreOptions, type Manifest, type Pending, type SnapshotStats } from './chunk-store.js';
 import { growExt4, holdsExt4 } from './ext4-grow.js';
 import { KeyedLock } from './keyed-lock.js';
@@ -429,11 +430,12 @@ export class ReflinkBlockStore implements BlockStore {
     });
   }
 
-  /** Releases timers; the pool, volumes and attachments stay (instances keep running). */
+  /** Releases timers and the idle hashing threads; the pool, volumes and attachments stay (instances keep running). */
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    await endHashThreads();
   }
 
   /** Takes the pool down: every loop device of a file in it detached, unmounted, its own loop device detached. Files stay. */
