@@ -116,19 +116,17 @@ class HashThreads {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const out = this.idle.splice(0, n);
-    while (out.length < n) {
-      const w = new Worker(WORKER, { eval: true, execArgv: [] });
-      w.unref();
-      out.push(w);
-    }
+    while (out.length < n) out.push(spawn());
     return out;
   }
 
   give(workers: Worker[]): void {
     this.idle.push(...workers);
-    this.timer = setTimeout(() => this.end(), KEEP_THREADS_MS);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.end(), KEEP_THREADS_MS);
     this.timer.unref();
   }
+
 
   /** Ends the idle threads now (the busy ones end when given back after this). */
   end(): Promise<void> {
@@ -143,14 +141,21 @@ class HashThreads {
   }
 }
 
+function spawn(): Worker {
+  const w = new Worker(WORKER, { eval: true, execArgv: [] });
+  w.unref();
+  return w;
+}
+
 const threadsKept = new HashThreads();
+
 
 /** Ends the hashing threads kept between calls (tests, and a store closing the last of its work). */
 export function endHashThreads(): Promise<void> {
   return threadsKept.end();
 }
 
-/** Hashing threads kept now, idle (tests). */
+/** Hashing threads kept now, idle: started, ready for a call. */
 export function idleHashThreads(): number {
   return threadsKept.idleCount;
 }

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
-import { open, rename, stat, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { syncDir } from './reflink-records.js';
 
@@ -126,9 +126,25 @@ export class ManifestFiles {
   }
 
   async write(file: string, m: Manifest): Promise<void> {
-    await writeManifest(file, m);
-    const st = await stat(file, { bigint: true }).catch(() => undefined);
-    if (st) this.remember(identity(st), m);
+    await (await this.stage(file, m)).commit();
+  }
+
+  /**
+   * Writes `m` beside `file`, durable but not yet in place: `commit` renames it in (a reader
+   * sees the whole of it or nothing), `discard` drops it. So the caller makes what the
+   * manifest names durable meanwhile, and puts the manifest in place only after.
+   */
+  async stage(file: string, m: Manifest): Promise<{ commit(): Promise<void>; discard(): Promise<void> }> {
+    const tmp = await stageManifest(file, m);
+    return {
+      commit: async () => {
+        await rename(tmp, file);
+        await syncDir(dirname(file));
+        const st = await stat(file, { bigint: true }).catch(() => undefined);
+        if (st) this.remember(identity(st), m);
+      },
+      discard: () => rm(tmp, { force: true }),
+    };
   }
 
   private remember(id: string, m: Manifest): void {
@@ -143,16 +159,25 @@ export class ManifestFiles {
 
 /** Writes `m` to `file` so that a reader sees the whole of it or nothing. */
 export async function writeManifest(file: string, m: Manifest): Promise<void> {
+  const tmp = await stageManifest(file, m);
+  await rename(tmp, file);
+  await syncDir(dirname(file));
+}
+
+/** `m` written and synced to a temporary file beside `file` (its name ends in .tmp: recovery removes one left behind). */
+async function stageManifest(file: string, m: Manifest): Promise<string> {
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const fh = await open(tmp, 'w');
   try {
     await fh.writeFile(JSON.stringify(m));
     await fh.sync();
-  } finally {
+  } catch (e) {
     await fh.close();
+    await rm(tmp, { force: true });
+    throw e;
   }
-  await rename(tmp, file);
-  await syncDir(dirname(file));
+  await fh.close();
+  return tmp;
 }
 
 /** Each block's pack name and byte offset in it (undefined for a zero block). */

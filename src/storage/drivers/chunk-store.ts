@@ -22,7 +22,7 @@ import { constants } from 'node:fs';
 import { copyFile, link, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { locations, ManifestFiles, readManifest, type BlockRef, type Manifest } from './chunk-manifest.js';
-import { hashRuns, hashRunsHere, type Run } from './block-hasher.js';
+import { hashRuns, hashRunsHere, idleHashThreads, type Run } from './block-hasher.js';
 import { compareBlocks, fiemap, SAME, ZERO, type Extent } from './fiemap.js';
 import { exists, readJson, syncDir, writeJsonAtomic } from './reflink-records.js';
 import { punchRanges, ReflinkFeed, reflinkRanges, type Range } from './xfs-io.js';
@@ -39,6 +39,8 @@ const READ_BYTES_HERE = 2 * 1024 ** 2;
  * on an idle host and several times that on a busy one, about what a second core saves on 256 MiB
  */
 const WORKERS_FROM = 256 * 1024 ** 2;
+/** …and from this much on when the threads are running already (kept from a snapshot before) */
+const KEPT_WORKERS_FROM = 8 * 1024 ** 2;
 
 export interface ChunkStoreOptions {
   /** bytes per block (default 512 KiB; a multiple of 4 KiB dividing 1 GiB) */
@@ -223,7 +225,8 @@ export class ChunkStore {
     const fresh = new Map<string, Loc>();
     let slots = 0;
     const copy = this.opts.packWrite === 'copy';
-    const inWorkers = toRead.length * bs >= WORKERS_FROM;
+    const toReadBytes = toRead.length * bs;
+    const inWorkers = toReadBytes >= WORKERS_FROM || (toReadBytes >= KEPT_WORKERS_FROM && idleHashThreads() >= 2);
     const runs = toRuns(toRead, Math.max(1, Math.floor((inWorkers ? READ_BYTES : READ_BYTES_HERE) / bs)));
     const hashed = inWorkers ? hashRuns(clone, bs, runs, { keep: copy }) : hashRunsHere(clone, bs, runs, { keep: copy });
     // the new blocks shared into the pack as they are found, by an xfs_io started now
@@ -256,12 +259,11 @@ export class ChunkStore {
         onProgress?.(done / count);
       }
       await feed?.end();
-      await pack.sync();
-    } finally {
+    } catch (e) {
       await feed?.abort();
       await pack.close();
+      throw e;
     }
-    await this.opts.hook?.('packed');
     const m: Manifest = {
       version: 1,
       snapshotId: p.snapshotId,
@@ -273,13 +275,26 @@ export class ChunkStore {
       packs: packs.filter((_, n) => n > 0 || slots > 0),
       blocks,
     };
-    if (slots === 0) {
-      // nothing new: no pack, and the pack numbers shift down by one
-      await rm(packFile, { force: true });
-      m.blocks = blocks.map((b) => (b ? [b[0] - 1, b[1], b[2]] : null));
+    // nothing new: no pack, and the pack numbers shift down by one
+    if (slots === 0) m.blocks = blocks.map((b) => (b ? [b[0] - 1, b[1], b[2]] : null));
+    // the manifest is written and synced while the pack is; it is put in place once the pack is durable
+    const manifestFile = join(this.manifests, `${p.snapshotId}.json`);
+    const staging = this.files.stage(manifestFile, m);
+    staging.catch(() => undefined); // awaited below, or discarded
+    try {
+      try {
+        if (slots > 0) await pack.sync();
+      } finally {
+        await pack.close();
+      }
+      if (slots === 0) await rm(packFile, { force: true });
+      await syncDir(this.packs);
+      await this.opts.hook?.('packed');
+      await (await staging).commit();
+    } catch (e) {
+      await (await staging.catch(() => undefined))?.discard();
+      throw e;
     }
-    await syncDir(this.packs);
-    await this.files.write(join(this.manifests, `${p.snapshotId}.json`), m);
     for (const [hash, loc] of fresh) if (!index.has(hash)) index.set(hash, loc);
     this.lastStats = stats;
     await this.opts.hook?.('manifest');

@@ -73,6 +73,27 @@ export async function loopDevicesOf(file: string): Promise<string[]> {
     .sort((a, b) => loopNumber(a) - loopNumber(b));
 }
 
+/**
+ * The loop devices that may hold writes for `file`, from what its books say: none when they
+ * name no attachment (a device a crash left behind then has no instance writing through it);
+ * the device they name when the kernel confirms it is backed by `file` (one sysfs read, not a
+ * scan of every loop device); else (an attach that did not finish, a device the books got
+ * wrong) every device found backed by it.
+ */
+export async function loopDevicesInUse(file: string, books: { attached: boolean; devicePath?: string }): Promise<string[]> {
+  if (!books.attached && books.devicePath === undefined) return [];
+  const dev = books.devicePath;
+  if (dev !== undefined && /^\/dev\/loop\d+$/.test(dev)) {
+    try {
+      const d = device(dev, (await readFile(`${SYS_BLOCK}/${dev.slice('/dev/'.length)}/loop/backing_file`, 'utf8')).replace(/\n$/, ''));
+      if (d.backFile === file && !d.deleted) return [dev];
+    } catch {
+      // not attached (any more): look for the file's devices
+    }
+  }
+  return loopDevicesOf(file);
+}
+
 /** Attaches `file` to a free loop device and answers its path. */
 export async function attachLoopDevice(file: string, opts: { directIo?: boolean } = {}): Promise<string> {
   // 512-byte logical sectors, as EC2's block devices: a filesystem of any block size mounts

@@ -42,7 +42,7 @@ import { endHashThreads } from './block-hasher.js';
 import { ChunkStore, type ChunkStoreOptions, type Manifest, type Pending, type SnapshotStats } from './chunk-store.js';
 import { growExt4, holdsExt4 } from './ext4-grow.js';
 import { KeyedLock } from './keyed-lock.js';
-import { attachLoopDevice, detachLoopDevice, listLoopDevices, loopDevicesOf } from './loop-devices.js';
+import { attachLoopDevice, detachLoopDevice, listLoopDevices, loopDevicesInUse, loopDevicesOf } from './loop-devices.js';
 import { ImageImports, statImage } from './reflink-images.js';
 import { ReflinkPool, type PoolPaths } from './reflink-pool.js';
 import {
@@ -314,9 +314,10 @@ export class ReflinkBlockStore implements BlockStore {
   private async point(p: PoolPaths, cs: ChunkStore, snapshotId: string, volumeId: string): Promise<Pending> {
     if (!ID.test(volumeId)) throw new BlockStoreError('not-found', volumeId, `no volume ${volumeId}`);
     const src = join(p.volumes, `${volumeId}.img`);
-    // the books and the host read together; the loop devices are those to flush below
-    const [vol, pending, devs] = await Promise.all([this.volumeRecord(p, volumeId), cs.pending(snapshotId), loopDevicesOf(src)]);
+    const [vol, pending] = await Promise.all([this.volumeRecord(p, volumeId), cs.pending(snapshotId)]);
     if (!vol) throw new BlockStoreError('not-found', volumeId, `no volume ${volumeId}`);
+    // the loop devices to flush below: the attachment's, as the books say and the kernel confirms
+    const devs = await loopDevicesInUse(src, { attached: vol.instanceId !== undefined, devicePath: vol.devicePath });
     await this.room(0, snapshotId);
     // what the snapshot compares with, read meanwhile
     cs.prepare(volumeId);
