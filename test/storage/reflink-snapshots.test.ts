@@ -14,7 +14,7 @@ import { mkdtemp, open, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { run } from '../../src/host/exec.js';
+import { run, setCommandLog } from '../../src/host/exec.js';
 import { BlockStoreError } from '../../src/storage/block-store.js';
 import { endHashThreads, hashRuns, hashRunsHere, idleHashThreads } from '../../src/storage/drivers/block-hasher.js';
 import { ReflinkFeed } from '../../src/storage/drivers/xfs-io.js';
@@ -275,6 +275,39 @@ describe('reflink snapshots with real bytes', { skip: cannot, timeout: 300_000 }
       await bs.detach('vol-inc');
       for (const s of ['snap-full', 'snap-next']) await bs.deleteSnapshot(s);
       for (const v of ['vol-inc', 'vol-inc2', 'vol-inc3']) await bs.deleteVolume(v);
+    }
+  });
+
+  it("a volume's next snapshot takes its baseline's extents from the one before (one FIEMAP, the clone's); a store opened afresh reads them, and both read the same blocks", async () => {
+    await bs.createVolume({ volumeId: 'vol-fx', sizeGiB: 1, source: { kind: 'empty' } });
+    const dev = await bs.attach('vol-fx', inst());
+    const fiemaps: string[] = [];
+    try {
+      await writeAt(dev, 0, randomBytes(8 * MiB));
+      await bs.createSnapshot('snap-fx0', 'vol-fx');
+      await writeAt(dev, 5 * 512 * KiB + 4096, randomBytes(4096));
+      setCommandLog((l) => {
+        if (l.includes('fiemap')) fiemaps.push(l);
+      });
+      await bs.createSnapshot('snap-fx1', 'vol-fx');
+      assert.deepEqual(bs.lastSnapshotStats!.readIndices, [5]);
+      assert.equal(fiemaps.length, 1, fiemaps.join('\n'));
+      assert.match(fiemaps[0]!, /pending\/snap-fx1\.img/);
+      // another store on the pool (a restarted server) knows nothing: it reads the baseline's extents
+      fiemaps.length = 0;
+      await writeAt(dev, 9 * 512 * KiB, randomBytes(4096));
+      const other = open2();
+      await other.createSnapshot('snap-fx2', 'vol-fx');
+      assert.deepEqual(other.lastSnapshotStats!.readIndices, [9]);
+      assert.equal(fiemaps.length, 2, fiemaps.join('\n'));
+      const want = await sha(dev, GiB);
+      await bs.createVolume({ volumeId: 'vol-fx2', sizeGiB: 1, source: { kind: 'snapshot', snapshotId: 'snap-fx2' } });
+      assert.equal(await sha(volFile('vol-fx2'), GiB), want);
+    } finally {
+      setCommandLog(undefined);
+      await bs.detach('vol-fx');
+      for (const s of ['snap-fx0', 'snap-fx1', 'snap-fx2']) await bs.deleteSnapshot(s);
+      for (const v of ['vol-fx', 'vol-fx2']) await bs.deleteVolume(v);
     }
   });
 

@@ -105,6 +105,13 @@ export class ChunkStore {
   private readonly cloneMaps = new Map<string, { file: string | undefined; extents: Promise<Extent[]> }>();
   /** baselines being read ahead of a build (prepare), by volume */
   private readonly ahead = new Map<string, Promise<BaselineMap | undefined>>();
+  /** a built snapshot's clone extents, by snapshot, until promote() makes the clone its volume's baseline */
+  private readonly builtExtents = new Map<string, Extent[]>();
+  /**
+   * the extents of each volume's baseline as they were read when it was a pending clone, with the
+   * baseline's identity once in place: a baseline is never written, so its next snapshot needs no FIEMAP
+   */
+  private readonly baselineExtents = new Map<string, { image: string; file: string; extents: Extent[] }>();
   lastStats: SnapshotStats | undefined;
 
   constructor(
@@ -175,6 +182,7 @@ export class ChunkStore {
 
   async dropPending(snapshotId: string): Promise<void> {
     this.cloneMaps.delete(snapshotId);
+    this.builtExtents.delete(snapshotId);
     await rm(this.pendingImage(snapshotId), { force: true });
     await rm(`${this.pendingImage(snapshotId)}.partial`, { force: true });
     await rm(join(this.pendingDir, `${snapshotId}.json`), { force: true });
@@ -189,6 +197,7 @@ export class ChunkStore {
     const count = (p.sizeGiB * GiB) / bs;
     const clone = this.pendingImage(p.snapshotId);
     const [cloneExtents, base] = await Promise.all([this.cloneMap(p.snapshotId), this.baselineMap(p.volumeId)]);
+    this.builtExtents.set(p.snapshotId, cloneExtents);
     const kinds = compareBlocks(cloneExtents, base?.extents, bs, count, base ? Math.min(count, base.manifest.blocks.length) : 0);
     const index = await this.hashIndex();
     const stats: SnapshotStats = { blocks: count, unchanged: 0, holes: 0, read: 0, zero: 0, deduped: 0, stored: 0, readIndices: [] };
@@ -310,7 +319,13 @@ export class ChunkStore {
       return;
     }
     const vol = p.volumeId;
-    await rename(this.pendingImage(snapshotId), join(this.baselines, `${vol}.${snapshotId}.img`));
+    const image = join(this.baselines, `${vol}.${snapshotId}.img`);
+    await rename(this.pendingImage(snapshotId), image);
+    const extents = this.builtExtents.get(snapshotId);
+    this.builtExtents.delete(snapshotId);
+    const file = extents && (await fileIdentity(image));
+    if (extents && file !== undefined) this.baselineExtents.set(vol, { image, file, extents });
+    else this.baselineExtents.delete(vol);
     const tmp = join(this.baselines, `${vol}.json.${randomBytes(4).toString('hex')}.tmp`);
     await link(join(this.manifests, `${snapshotId}.json`), tmp);
     await rename(tmp, join(this.baselines, `${vol}.json`));
@@ -360,6 +375,7 @@ export class ChunkStore {
 
   /** A volume is gone: its baseline and unfinished snapshots go, and the blocks only they held. */
   async dropVolume(volumeId: string): Promise<void> {
+    this.baselineExtents.delete(volumeId);
     const base = await this.files.read(join(this.baselines, `${volumeId}.json`));
     for (const n of await names(this.pendingDir)) {
       if (!n.endsWith('.json')) continue;
@@ -423,7 +439,10 @@ export class ChunkStore {
     const base = await this.baseline(volumeId);
     if (!base) return undefined;
     const file = await fileIdentity(base.image);
-    return file === undefined ? undefined : { ...base, file, extents: await fiemap(base.image) };
+    if (file === undefined) return undefined;
+    const known = this.baselineExtents.get(volumeId);
+    if (known?.image === base.image && known.file === file) return { ...base, file, extents: known.extents };
+    return { ...base, file, extents: await fiemap(base.image) };
   }
 
   /** The volume's last snapshot's manifest and clone, when both are there and of this block size. */
