@@ -127,6 +127,11 @@ class HashThreads {
     this.timer.unref();
   }
 
+  /** Drops a thread that ended while idle (it is never handed to a call). */
+  forget(w: Worker): void {
+    const i = this.idle.indexOf(w);
+    if (i >= 0) this.idle.splice(i, 1);
+  }
 
   /** Ends the idle threads now (the busy ones end when given back after this). */
   end(): Promise<void> {
@@ -144,11 +149,13 @@ class HashThreads {
 function spawn(): Worker {
   const w = new Worker(WORKER, { eval: true, execArgv: [] });
   w.unref();
+  // a call listens for its threads' errors; one that fails idle is dropped, not thrown
+  w.on('error', () => undefined);
+  w.once('exit', () => threadsKept.forget(w));
   return w;
 }
 
 const threadsKept = new HashThreads();
-
 
 /** Ends the hashing threads kept between calls (tests, and a store closing the last of its work). */
 export function endHashThreads(): Promise<void> {
