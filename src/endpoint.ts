@@ -6,6 +6,10 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ApiModule } from './api/context.js';
+import { ec2Modules } from './api/ec2/index.js';
+import { ssmModules } from './api/ssm/index.js';
+import { stsModules } from './api/sts/index.js';
 import { Throttle } from './api/throttle.js';
 import type { Config } from './config.js';
 import { temporarySecret } from './domain/temporary-credentials.js';
@@ -14,6 +18,20 @@ import { QueryEndpoint, type EndpointOptions, type InvokeResult } from './protoc
 
 /** The services the endpoint speaks (their dispatchers' calls, or stand-ins with the same shape). */
 export type ServiceName = 'ec2' | 'sts' | 'ssm';
+
+/**
+ * Each service's API modules. Region set-up (default VPC, built-in images) is EC2's, and every
+ * service has it: an STS or SSM call in a fresh region sees the region as EC2 shows it (and
+ * never marks the region set up without it).
+ */
+const regionSetup: ApiModule[] = ec2Modules
+  .filter((m) => m.initRegion)
+  .map((m) => ({ actions: {}, initRegion: m.initRegion, initOrder: m.initOrder }));
+export const SERVICE_MODULES: Readonly<Record<ServiceName, readonly ApiModule[]>> = {
+  ec2: ec2Modules,
+  sts: [...stsModules, ...regionSetup],
+  ssm: [...ssmModules, ...regionSetup],
+};
 
 export interface ServiceCalls {
   has(action: string): boolean;

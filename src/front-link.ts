@@ -12,6 +12,7 @@ import { Worker, type MessagePort } from 'node:worker_threads';
 import type { Config } from './config.js';
 import { Ec2Error } from './domain/errors.js';
 import type { ServiceCalls, ServiceName } from './endpoint.js';
+import { isThenable } from './protocol/query-endpoint.js';
 
 /** What the front thread starts with. */
 export interface FrontData {
@@ -88,13 +89,13 @@ export function answerCalls(port: Worker | MessagePort, services: Record<Service
   return (m) => {
     try {
       const out = services[m.service].invoke(m.action, m.region, m.requestId, withBuffers(m.input), m.accountId);
-      if (out instanceof Promise || typeof (out as PromiseLike<object>).then === 'function') {
-        (out as PromiseLike<object>).then(
+      if (isThenable(out)) {
+        out.then(
           (value) => post({ t: 'result', id: m.id, value }),
           (e: unknown) => fail(m.id, e),
         );
       } else {
-        post({ t: 'result', id: m.id, value: out as object });
+        post({ t: 'result', id: m.id, value: out });
       }
     } catch (e) {
       fail(m.id, e);

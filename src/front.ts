@@ -10,11 +10,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Dispatcher, isReadOnly, regionReady } from './api/dispatcher.js';
-import type { ApiModule } from './api/context.js';
-import { ec2Modules } from './api/ec2/index.js';
-import { ssmModules } from './api/ssm/index.js';
-import { stsModules } from './api/sts/index.js';
-import { closeServer, createEndpoint, listen, type ServiceCalls, type ServiceName } from './endpoint.js';
+import { closeServer, createEndpoint, listen, SERVICE_MODULES, type ServiceCalls, type ServiceName } from './endpoint.js';
 import { Forwarder, type FrontData, type FrontMessage, type ServerMessage } from './front-link.js';
 import type { InvokeResult } from './protocol/query-endpoint.js';
 import { ReaderBehind, SqliteStore } from './store/sqlite.js';
@@ -26,15 +22,6 @@ const post = (m: FrontMessage): void => port.postMessage(m);
 const forwarder = new Forwarder(port);
 const store = data.localReads ? new SqliteStore(config.dataDir, { reader: true }) : undefined;
 
-// region set-up is EC2's: the STS and SSM dispatchers have it too (see server.ts)
-const regionSetup: ApiModule[] = ec2Modules
-  .filter((m) => m.initRegion)
-  .map((m) => ({ actions: {}, initRegion: m.initRegion, initOrder: m.initOrder }));
-const modules: Record<ServiceName, readonly ApiModule[]> = {
-  ec2: ec2Modules,
-  sts: [...stsModules, ...regionSetup],
-  ssm: [...ssmModules, ...regionSetup],
-};
 /** regions seen set up (set-up is never undone) */
 const ready = new Set<string>();
 
@@ -45,8 +32,8 @@ function forwardable(e: unknown): boolean {
 }
 
 function service(name: ServiceName): ServiceCalls {
-  const actions = new Set(modules[name].flatMap((m) => Object.keys(m.actions)));
-  const local = store ? new Dispatcher(store, config, modules[name]) : undefined;
+  const actions = new Set(SERVICE_MODULES[name].flatMap((m) => Object.keys(m.actions)));
+  const local = store ? new Dispatcher(store, config, SERVICE_MODULES[name]) : undefined;
   const forward = (a: string, region: string, requestId: string, input: Record<string, unknown>, accountId: string): Promise<object> =>
     forwarder.call(name, a, region, requestId, input, accountId);
   const isLocal = (a: string, region: string, input: Record<string, unknown>): boolean => {

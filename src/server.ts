@@ -3,12 +3,8 @@ import { availableParallelism, totalmem } from 'node:os';
 import type { ChangeEvent } from './resources/context.js';
 import { Dispatcher, isReadOnly } from './api/dispatcher.js';
 import { WriteQueue } from './api/write-queue.js';
-import type { ApiModule } from './api/context.js';
-import { ec2Modules } from './api/ec2/index.js';
-import { ssmModules } from './api/ssm/index.js';
-import { stsModules } from './api/sts/index.js';
 import type { Config } from './config.js';
-import { closeServer, createEndpoint, listen, type ServiceCalls, type ServiceName } from './endpoint.js';
+import { closeServer, createEndpoint, listen, SERVICE_MODULES, type ServiceCalls, type ServiceName } from './endpoint.js';
 import { answerCalls, frontWorker, type FrontData, type FrontMessage, type ServerMessage } from './front-link.js';
 import { createReconcilers, selectRuntime, type Reconciler, type Runtime } from './reconcile/index.js';
 import { imageFiles } from './reconcile/image-files.js';
@@ -94,31 +90,22 @@ export async function startServer(config: Config, log: (line: string) => void = 
   const onChange = (e: ChangeEvent): void => {
     for (const r of reconcilers) r.handle(e);
   };
-  const dispatcher = new Dispatcher(store, config, ec2Modules, onChange, hooks.clock, writes);
-  // One dispatcher per service. Region set-up (default VPC, built-in images) is EC2's, and every
-  // dispatcher runs it: an STS or SSM call in a fresh region sees the region as EC2 shows it (and
-  // never marks the region set up without it).
-  const regionSetup: ApiModule[] = ec2Modules
-    .filter((m) => m.initRegion)
-    .map((m) => ({ actions: {}, initRegion: m.initRegion, initOrder: m.initOrder }));
-  const sts = new Dispatcher(store, config, [...stsModules, ...regionSetup], onChange, hooks.clock, writes);
-  const ssm = new Dispatcher(store, config, [...ssmModules, ...regionSetup], onChange, hooks.clock, writes);
-  const services = { ec2: dispatcher, sts, ssm };
+  // one dispatcher per service (each with EC2's region set-up: endpoint.ts)
+  const dispatch = (name: ServiceName): Dispatcher => new Dispatcher(store, config, SERVICE_MODULES[name], onChange, hooks.clock, writes);
+  const dispatcher = dispatch('ec2');
+  const services = { ec2: dispatcher, sts: dispatch('sts'), ssm: dispatch('ssm') };
   for (const r of reconcilers) await r.start();
   const stopRest = async (): Promise<void> => {
     for (const r of reconcilers) await r.stop();
     await vpcServices?.close();
     store.close();
   };
+  const key = credentialsKey(store);
   let listening: { port: number; close(): Promise<void> };
   try {
     listening = config.frontThread
-      ? await startFront(
-          { config, credentialsKey: credentialsKey(store), localReads: config.dataDir !== ':memory:' && hooks.clock === undefined },
-          services,
-          log,
-        )
-      : await inProcess(config, services, credentialsKey(store), log);
+      ? await startFront({ config, credentialsKey: key, localReads: config.dataDir !== ':memory:' && hooks.clock === undefined }, services, log)
+      : await inProcess(config, services, key, log);
   } catch (e) {
     await stopRest();
     throw listenError(e, config);

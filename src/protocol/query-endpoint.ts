@@ -123,7 +123,8 @@ class Service {
 const wrongService = (service: Service): Ec2Error =>
   new Ec2Error('SignatureDoesNotMatch', `Credential should be scoped to correct service: '${service.name}'. `, 403);
 
-function isThenable(v: InvokeResult): v is PromiseLike<object> {
+/** Whether a handler answered with a promise (its slow part still running). */
+export function isThenable(v: InvokeResult): v is PromiseLike<object> {
   return typeof (v as { then?: unknown }).then === 'function';
 }
 

@@ -441,14 +441,10 @@ export class SqliteStore implements Store {
         else this.setMeta(marker, '1');
       };
       c = { spec, collection: new SqliteCollection<unknown>(this.db, spec, () => this.dataVersionStmt.get() as number, this.readStats, onWrite) };
-      if (this.reader) {
-        // the writer builds keys; until it has, index reads here would miss records
-        if (hasKeys(spec) && this.getMeta(marker) !== '1' && c.collection.hasRecords()) throw new ReaderBehind(`the keys of ${spec.name} are not built yet`);
-        this.collections.set(kind.name, c);
-        return c.collection as Collection<T>;
-      }
+      // the writer builds keys; until it has, index reads on the reader would miss records
+      if (this.reader && hasKeys(spec) && this.getMeta(marker) !== '1' && c.collection.hasRecords()) throw new ReaderBehind(`the keys of ${spec.name} are not built yet`);
       this.collections.set(kind.name, c);
-      if (hasKeys(spec)) this.buildKeys(c.collection, marker);
+      if (hasKeys(spec) && !this.reader) this.buildKeys(c.collection, marker);
     } else if (c.spec !== spec) {
       throw new Error(`kind '${kind.name}' is declared twice`);
     }

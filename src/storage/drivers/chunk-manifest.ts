@@ -157,13 +157,6 @@ export class ManifestFiles {
   }
 }
 
-/** Writes `m` to `file` so that a reader sees the whole of it or nothing. */
-export async function writeManifest(file: string, m: Manifest): Promise<void> {
-  const tmp = await stageManifest(file, m);
-  await rename(tmp, file);
-  await syncDir(dirname(file));
-}
-
 /** `m` written and synced to a temporary file beside `file` (its name ends in .tmp: recovery removes one left behind). */
 async function stageManifest(file: string, m: Manifest): Promise<string> {
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;

@@ -34,19 +34,23 @@ export async function listLoopDevices(): Promise<LoopDevice[]> {
   const out: LoopDevice[] = [];
   await Promise.all(
     names.map(async (n) => {
-      let raw: string;
-      try {
-        raw = (await readFile(`${SYS_BLOCK}/${n}/loop/backing_file`, 'utf8')).replace(/\n$/, '');
-      } catch {
-        return; // not attached (or detached meanwhile)
-      }
-      out.push(device(`/dev/${n}`, raw));
+      const d = await attached(n);
+      if (d) out.push(d);
     }),
   );
   return out.sort((a, b) => loopNumber(a.name) - loopNumber(b.name));
 }
 
 const SYS_BLOCK = '/sys/block';
+
+/** Loop device `name` (loopN) with its backing file, from sysfs; undefined when it is not attached (or detached meanwhile). */
+async function attached(name: string): Promise<LoopDevice | undefined> {
+  try {
+    return device(`/dev/${name}`, (await readFile(`${SYS_BLOCK}/${name}/loop/backing_file`, 'utf8')).replace(/\n$/, ''));
+  } catch {
+    return undefined;
+  }
+}
 
 function device(name: string, raw: string): LoopDevice {
   const deleted = raw.endsWith(' (deleted)');
@@ -84,13 +88,10 @@ export async function loopDevicesInUse(file: string, books: { attached: boolean;
   if (!books.attached && books.devicePath === undefined) return [];
   const dev = books.devicePath;
   if (dev !== undefined && /^\/dev\/loop\d+$/.test(dev)) {
-    try {
-      const d = device(dev, (await readFile(`${SYS_BLOCK}/${dev.slice('/dev/'.length)}/loop/backing_file`, 'utf8')).replace(/\n$/, ''));
-      if (d.backFile === file && !d.deleted) return [dev];
-    } catch {
-      // not attached (any more): look for the file's devices
-    }
+    const d = await attached(dev.slice('/dev/'.length));
+    if (d?.backFile === file && !d.deleted) return [dev];
   }
+  // not attached (any more), or to another file: look for the file's devices
   return loopDevicesOf(file);
 }
 
