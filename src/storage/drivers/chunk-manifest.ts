@@ -1,6 +1,6 @@
 /**
  * A snapshot's manifest: for each fixed-size block of the volume, null (zeros)
- * or where its bytes are (a pack and a slot in it) with their sha256. Written
+ * or where its bytes are (a pack and a slot in it) with their fingerprint. Written
  * atomically as compact JSON (a temporary file, fsync, rename, fsync of the
  * directory); read back checked, so a damaged file is no manifest at all.
  */
@@ -10,11 +10,15 @@ import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { syncDir } from './reflink-records.js';
 
-/** [index into Manifest.packs, slot in that pack (offset / blockSize), sha256 hex] */
+/**
+ * [index into Manifest.packs, slot in that pack (offset / blockSize), fingerprint]: XXH64, 16 hex digits
+ * (version 2), or the SHA-256 of version 1 (64 hex digits; a version 2 manifest keeps those of the blocks it
+ * took unchanged from a version 1 one). Only the chunk store's dedup reads it, to find candidates.
+ */
 export type BlockRef = readonly [pack: number, slot: number, hash: string];
 
 export interface Manifest {
-  version: 1;
+  version: 1 | 2;
   snapshotId: string;
   /** the volume it was taken of (a copy: its source's) */
   volumeId: string;
@@ -32,16 +36,18 @@ export interface Manifest {
 }
 
 const GiB = 1024 ** 3;
-const HASH = /^[0-9a-f]{64}$/;
+const SHA256 = /^[0-9a-f]{64}$/;
+const EITHER = /^(?:[0-9a-f]{16}|[0-9a-f]{64})$/;
 
 export function asManifest(v: unknown): Manifest | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
   const m = v as Record<string, unknown>;
-  if (m.version !== 1 || typeof m.snapshotId !== 'string' || typeof m.volumeId !== 'string') return undefined;
+  if ((m.version !== 1 && m.version !== 2) || typeof m.snapshotId !== 'string' || typeof m.volumeId !== 'string') return undefined;
   if (typeof m.sizeGiB !== 'number' || typeof m.blockSize !== 'number' || typeof m.storedBytes !== 'number' || typeof m.dataBytes !== 'number') return undefined;
   if (!Array.isArray(m.packs) || !m.packs.every((p) => typeof p === 'string') || !Array.isArray(m.blocks)) return undefined;
   if (m.blocks.length !== (m.sizeGiB * GiB) / m.blockSize) return undefined;
   const packs = m.packs as string[];
+  const HASH = m.version === 1 ? SHA256 : EITHER;
   for (const b of m.blocks as unknown[]) {
     if (b === null) continue;
     if (!Array.isArray(b) || b.length !== 3) return undefined;
@@ -49,7 +55,7 @@ export function asManifest(v: unknown): Manifest | undefined {
     if (typeof p !== 'number' || p < 0 || p >= packs.length || typeof s !== 'number' || s < 0 || typeof h !== 'string' || !HASH.test(h)) return undefined;
   }
   const out: Manifest = {
-    version: 1,
+    version: m.version,
     snapshotId: m.snapshotId,
     volumeId: m.volumeId,
     sizeGiB: m.sizeGiB,

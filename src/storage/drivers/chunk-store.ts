@@ -4,22 +4,22 @@
  *
  *   chunks/pending/<snap>.img + .json   the point-in-time clone of a snapshot being made (and its volume)
  *   chunks/packs/<snap>.pack            the blocks a snapshot stored first, appended (reflinked) one slot each
- *   chunks/manifests/<snap>.json        the snapshot: block index → null (zeros) or pack, slot, sha256
+ *   chunks/manifests/<snap>.json        the snapshot: block index → null (zeros) or pack, slot, fingerprint
  *   chunks/baselines/<vol>.json         the manifest of the volume's last snapshot (a hard link while it exists)
  *   chunks/baselines/<vol>.<snap>.img   …and the clone taken for it: the comparison point of the next snapshot
  *   chunks/gc.json                      the packs a deletion is freeing (redone at the next open after a crash)
  *
  * A snapshot exists when its manifest does. Making one: clone the volume (pending), compare the clone's
  * FIEMAP with the baseline's (blocks mapped to the same physical extents are unchanged: their entries are
- * taken from the baseline manifest unread), read and hash the rest, store the blocks no manifest holds yet
- * in the snapshot's pack, fsync it, write the manifest, then make the clone the volume's baseline. A crash
+ * taken from the baseline manifest unread), read and fingerprint the rest, store the blocks no manifest holds
+ * yet (a block whose fingerprint is known counts as held once its bytes compare equal) in the snapshot's pack, fsync it, write the manifest, then make the clone the volume's baseline. A crash
  * before the manifest leaves a pending clone (the next call resumes from it, its pack redone) or nothing.
  *
  * Callers serialize every mutation (one at a time per store); restores may run beside them.
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { copyFile, link, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { locations, ManifestFiles, readManifest, type BlockRef, type Manifest } from './chunk-manifest.js';
 import { hashRuns, hashRunsHere, idleHashThreads, type Run } from './block-hasher.js';
@@ -62,8 +62,10 @@ export interface SnapshotStats {
   read: number;
   /** read and found all zeros */
   zero: number;
-  /** read and already in the store */
+  /** read and already in the store (its bytes compared) */
   deduped: number;
+  /** read, its fingerprint in the store but not its bytes: stored */
+  collided: number;
   /** read and stored */
   stored: number;
   /** which blocks were read (for tests; only kept up to 100,000) */
@@ -97,7 +99,7 @@ export class ChunkStore {
   readonly baselines: string;
   private readonly gcFile: string;
   private opened: Promise<void> | undefined;
-  /** sha256 → where the block is, over every manifest of this block size; rebuilt after a deletion */
+  /** fingerprint → where a block with it is, over every manifest of this block size; rebuilt after a deletion */
   private index: Map<string, Loc> | undefined;
   /** the manifests read or written last, not parsed again */
   private readonly files = new ManifestFiles();
@@ -200,7 +202,7 @@ export class ChunkStore {
     this.builtExtents.set(p.snapshotId, cloneExtents);
     const kinds = compareBlocks(cloneExtents, base?.extents, bs, count, base ? Math.min(count, base.manifest.blocks.length) : 0);
     const index = await this.hashIndex();
-    const stats: SnapshotStats = { blocks: count, unchanged: 0, holes: 0, read: 0, zero: 0, deduped: 0, stored: 0, readIndices: [] };
+    const stats: SnapshotStats = { blocks: count, unchanged: 0, holes: 0, read: 0, zero: 0, deduped: 0, collided: 0, stored: 0, readIndices: [] };
     const packs = [p.snapshotId];
     const packNo = new Map<string, number>([[p.snapshotId, 0]]);
     const ref = (loc: Loc, hash: string): BlockRef => {
@@ -231,7 +233,8 @@ export class ChunkStore {
     const packFile = join(this.packs, `${p.snapshotId}.pack`);
     await rm(packFile, { force: true });
     const pack = await open(packFile, 'w');
-    const fresh = new Map<string, Loc>();
+    // the blocks this snapshot stores, by fingerprint: where they go and where they are in the clone
+    const fresh = new Map<string, { loc: Loc; index: number }>();
     let slots = 0;
     const copy = this.opts.packWrite === 'copy';
     const toReadBytes = toRead.length * bs;
@@ -240,8 +243,21 @@ export class ChunkStore {
     const hashed = inWorkers ? hashRuns(clone, bs, runs, { keep: copy }) : hashRunsHere(clone, bs, runs, { keep: copy });
     // the new blocks shared into the pack as they are found, by an xfs_io started now
     const feed = copy || toRead.length === 0 ? undefined : new ReflinkFeed(packFile, `${p.snapshotId}.img`, this.pendingDir);
+    const compare = new BlockCompare(bs, clone, this.packs);
     try {
       for await (const { first, n, hashes, data } of hashed) {
+        const store = async (i: number, k: number, hash: string): Promise<void> => {
+          const loc: Loc = { pack: p.snapshotId, slot: slots++ };
+          // the first with its fingerprint in this snapshot is the one its later copies are compared with
+          if (!fresh.has(hash)) fresh.set(hash, { loc, index: i });
+          blocks[i] = ref(loc, hash);
+          stats.stored++;
+          if (copy) await pack.write(data!, k * bs, bs, loc.slot * bs);
+          else feed!.add({ src: i * bs, dst: loc.slot * bs, length: bs });
+        };
+        // a fingerprint found is a candidate: its bytes are compared (all of a run's at once) before it counts
+        const candidates: Promise<{ i: number; k: number; hash: string; same: Loc | undefined }>[] = [];
+        const bytes = (k: number) => data?.subarray(k * bs, (k + 1) * bs);
         for (let k = 0; k < n; k++) {
           const i = first + k;
           stats.read++;
@@ -251,18 +267,30 @@ export class ChunkStore {
             stats.zero++;
             continue;
           }
-          const have = fresh.get(hash) ?? index.get(hash);
-          if (have) {
-            stats.deduped++;
-            blocks[i] = ref(have, hash);
+          const ours = fresh.get(hash);
+          if (ours) {
+            candidates.push(compare.cloneBlocks(i, ours.index, bytes(k)).then((same) => ({ i, k, hash, same: same ? ours.loc : undefined })));
             continue;
           }
-          const loc: Loc = { pack: p.snapshotId, slot: slots++ };
-          fresh.set(hash, loc);
-          blocks[i] = ref(loc, hash);
-          stats.stored++;
-          if (copy) await pack.write(data!, k * bs, bs, loc.slot * bs);
-          else feed!.add({ src: i * bs, dst: loc.slot * bs, length: bs });
+          const stored = index.get(hash);
+          if (stored) {
+            candidates.push(compare.packBlock(i, stored, bytes(k)).then((same) => ({ i, k, hash, same: same ? stored : undefined })));
+            continue;
+          }
+          await store(i, k, hash);
+        }
+        for (const { i, k, hash, same } of await Promise.all(candidates)) {
+          // the same fingerprint, other bytes (rare: crafted, or chance at 1 in 2^64): another copy of this
+          // snapshot's that has it, stored since (by this loop), or stored now
+          const ours = same ? undefined : fresh.get(hash);
+          const found = same ?? (ours && ours.index !== i && (await compare.cloneBlocks(i, ours.index, bytes(k))) ? ours.loc : undefined);
+          if (found) {
+            stats.deduped++;
+            blocks[i] = ref(found, hash);
+          } else {
+            stats.collided++;
+            await store(i, k, hash);
+          }
         }
         done += n;
         onProgress?.(done / count);
@@ -272,9 +300,11 @@ export class ChunkStore {
       await feed?.abort();
       await pack.close();
       throw e;
+    } finally {
+      await compare.close();
     }
     const m: Manifest = {
-      version: 1,
+      version: 2,
       snapshotId: p.snapshotId,
       volumeId: p.volumeId,
       sizeGiB: p.sizeGiB,
@@ -304,7 +334,7 @@ export class ChunkStore {
       await (await staging.catch(() => undefined))?.discard();
       throw e;
     }
-    for (const [hash, loc] of fresh) if (!index.has(hash)) index.set(hash, loc);
+    for (const [hash, { loc }] of fresh) if (!index.has(hash)) index.set(hash, loc);
     this.lastStats = stats;
     await this.opts.hook?.('manifest');
     return m;
@@ -538,6 +568,57 @@ export class ChunkStore {
     }
     // packs of snapshots that never got a manifest
     await this.collect('all');
+  }
+}
+
+/**
+ * Compares a block of the clone being snapshotted with another of it, or with a slot of a pack, byte for byte
+ * (through the page cache: they are read once). The files are opened at first use and kept until close().
+ */
+class BlockCompare {
+  private readonly files = new Map<string, Promise<FileHandle>>();
+
+  constructor(
+    private readonly bs: number,
+    private readonly clone: string,
+    private readonly packsDir: string,
+  ) {}
+
+  /** Whether clone blocks `i` (its bytes `mine`, when at hand) and `j` hold the same bytes. */
+  async cloneBlocks(i: number, j: number, mine?: Uint8Array): Promise<boolean> {
+    const [a, b] = await Promise.all([mine ?? this.read(this.clone, i * this.bs), this.read(this.clone, j * this.bs)]);
+    return Buffer.compare(a, b) === 0;
+  }
+
+  /** Whether clone block `i` (its bytes `mine`, when at hand) holds the bytes stored at `loc`. */
+  async packBlock(i: number, loc: Loc, mine?: Uint8Array): Promise<boolean> {
+    const [a, b] = await Promise.all([mine ?? this.read(this.clone, i * this.bs), this.read(join(this.packsDir, `${loc.pack}.pack`), loc.slot * this.bs)]);
+    return Buffer.compare(a, b) === 0;
+  }
+
+  async close(): Promise<void> {
+    const open = [...this.files.values()];
+    this.files.clear();
+    for (const fh of await Promise.allSettled(open)) if (fh.status === 'fulfilled') await fh.value.close();
+  }
+
+  /** `bs` bytes at `pos` of `file` (zeros past its end). */
+  private async read(file: string, pos: number): Promise<Buffer> {
+    let fh = this.files.get(file);
+    if (!fh) {
+      fh = open(file, 'r');
+      fh.catch(() => undefined); // awaited below
+      this.files.set(file, fh);
+    }
+    const h = await fh;
+    const buf = Buffer.alloc(this.bs);
+    let got = 0;
+    while (got < this.bs) {
+      const { bytesRead } = await h.read(buf, got, this.bs - got, pos + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return buf;
   }
 }
 

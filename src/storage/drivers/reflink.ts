@@ -2,7 +2,7 @@
  * The reflink block store: volumes as files on an XFS pool with reflink
  * (reflink-pool.ts), attached as loop devices (loop-devices.ts). Snapshots
  * live in a content-addressed chunk store inside the pool (chunk-store.ts:
- * fixed blocks, sha256, each stored once, a snapshot a manifest); an
+ * fixed blocks, fingerprinted, each stored once, a snapshot a manifest); an
  * incremental snapshot reads only the blocks FIEMAP says changed since the
  * volume's previous one, and a volume from a snapshot is its blocks reflinked
  * out of the packs (no copy). Images are imported into the pool once and
