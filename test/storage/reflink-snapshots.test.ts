@@ -18,8 +18,9 @@ import { run, setCommandLog } from '../../src/host/exec.js';
 import { BlockStoreError } from '../../src/storage/block-store.js';
 import { xxhash64 } from 'hash-wasm';
 import { endHashThreads, fingerprint, hashRuns, hashRunsHere, idleHashThreads } from '../../src/storage/drivers/block-hasher.js';
+import { ChunkStore } from '../../src/storage/drivers/chunk-store.js';
 import { ReflinkFeed } from '../../src/storage/drivers/xfs-io.js';
-import { compareBlocks, parseFiemap, READ, SAME, ZERO, type Extent } from '../../src/storage/drivers/fiemap.js';
+import { compareBlocks, fiemap, parseFiemap, READ, SAME, ZERO, type Extent } from '../../src/storage/drivers/fiemap.js';
 import { poolLeftovers, ReflinkBlockStore } from '../../src/storage/drivers/reflink.js';
 import { random } from '../helpers/random.js';
 
@@ -166,6 +167,20 @@ describe('reflink snapshots with real bytes', { skip: cannot, timeout: 300_000 }
   const stores: ReflinkBlockStore[] = [];
   const volFile = (id: string) => join(poolDir, 'mnt', 'volumes', `${id}.img`);
   const chunks = () => join(poolDir, 'mnt', 'chunks');
+  /** bytes of the packs mapped to data (FIEMAP, within each file's length: no preallocation counted) */
+  const packData = async (only?: string) => {
+    let n = 0;
+    for (const name of await readdir(join(chunks(), 'packs'))) {
+      if (only !== undefined && name !== only) continue;
+      const file = join(chunks(), 'packs', name);
+      const size = (await stat(file)).size;
+      for (const e of await fiemap(file)) {
+        if (e.physical === undefined || (e.flags & 0x800) !== 0) continue;
+        n += Math.max(0, Math.min(e.logical + e.length, size) - e.logical);
+      }
+    }
+    return n;
+  };
   const open2 = (hook?: (step: string) => void) => {
     const s = new ReflinkBlockStore({ dir: poolDir, sizeGiB: 16, checkIntervalMs: 0, chunks: { blockSize: 512 * KiB, ...(hook ? { hook } : {}) } });
     stores.push(s);
@@ -253,10 +268,11 @@ describe('reflink snapshots with real bytes', { skip: cannot, timeout: 300_000 }
       const progress: number[] = [];
       const inc = await bs.createSnapshot('snap-inc', 'vol-inc', { onProgress: (f) => progress.push(f) });
       const stats = bs.lastSnapshotStats!;
-      t.diagnostic(`incremental: stored ${inc.storedBytes} bytes (${((100 * inc.storedBytes) / GiB).toFixed(2)}% of the volume), read ${stats.read} blocks`);
+      t.diagnostic(`incremental: stored ${inc.storedBytes} bytes (${((100 * inc.storedBytes) / GiB).toFixed(2)}% of the volume), ${stats.unread} blocks unread`);
+      assert.deepEqual([stats.read, stats.unread], [0, 20], 'the changed blocks are stored unread (fingerprinted later)');
       assert.ok(inc.storedBytes > 0 && inc.storedBytes <= 0.02 * GiB, `stored ${inc.storedBytes}`);
       assert.equal(inc.storedBytes, 20 * 512 * KiB);
-      assert.deepEqual(stats.readIndices, [...changed].sort((x, y) => x - y), 'only the changed blocks were read');
+      assert.deepEqual(stats.changedIndices, [...changed].sort((x, y) => x - y), 'only the changed blocks were taken');
       assert.equal(stats.unchanged, 1200 - [...changed].filter((b) => b < 1200).length);
       assert.equal(inc.dataBytes, (1200 + [...changed].filter((b) => b >= 1200).length) * 512 * KiB);
       assert.ok(progress.length >= 2 && progress.at(-1) === 1 && progress.every((f, i) => f >= 0 && f <= 1 && (i === 0 || f >= progress[i - 1]!)), `progress ${progress.join(' ')}`);
@@ -267,7 +283,7 @@ describe('reflink snapshots with real bytes', { skip: cannot, timeout: 300_000 }
       await bs.deleteSnapshot('snap-inc');
       await writeAt(dev, 3 * 512 * KiB, randomBytes(4096));
       const next = await bs.createSnapshot('snap-next', 'vol-inc');
-      assert.deepEqual(bs.lastSnapshotStats!.readIndices, [3]);
+      assert.deepEqual(bs.lastSnapshotStats!.changedIndices, [3]);
       assert.equal(next.storedBytes, 512 * KiB);
       const now = await sha(dev, GiB);
       await bs.createVolume({ volumeId: 'vol-inc3', sizeGiB: 1, source: { kind: 'snapshot', snapshotId: 'snap-next' } });
@@ -278,6 +294,112 @@ describe('reflink snapshots with real bytes', { skip: cannot, timeout: 300_000 }
       for (const v of ['vol-inc', 'vol-inc2', 'vol-inc3']) await bs.deleteVolume(v);
     }
   });
+
+  it('settling: the blocks an incremental stored unread get their fingerprints; copies of stored blocks and zeros are freed, every snapshot restores whole', async () => {
+    const blk = (n: number) => n * 512 * KiB;
+    const [a, b, c, d] = [randomBytes(blk(1)), randomBytes(blk(1)), randomBytes(blk(1)), randomBytes(blk(1))];
+    await bs.createVolume({ volumeId: 'vol-st', sizeGiB: 1, source: { kind: 'empty' } });
+    const f = volFile('vol-st');
+    try {
+      await writeAt(f, 0, Buffer.concat([a, b, c]));
+      const full = await bs.createSnapshot('snap-st1', 'vol-st');
+      await bs.settled();
+      // block 1 changed; 3 a copy of A; 4 zeros written as data; 5 and 6 copies of C; 7 and 8 a new block twice
+      await writeAt(f, blk(1) + 4096, randomBytes(4096));
+      await writeAt(f, blk(3), Buffer.concat([a, Buffer.alloc(blk(1)), c, c, d, d]));
+      const then = await sha(f, blk(16));
+      const inc = await bs.createSnapshot('snap-st2', 'vol-st');
+      const stats = bs.lastSnapshotStats!;
+      assert.deepEqual([stats.read, stats.unread, stats.unchanged], [0, 7, 2]);
+      assert.equal(inc.storedBytes, blk(7), 'stored unread: in the clone at first');
+      assert.ok((await readdir(join(chunks(), 'packs'))).includes('snap-st2.clone.pack'));
+      await bs.settled();
+      const manifest = async (id: string) => JSON.parse(await readFile(join(chunks(), 'manifests', `${id}.json`), 'utf8')) as { storedBytes: number; dataBytes: number; packs: string[]; blocks: ([number, number, string] | null)[] };
+      const m2 = await manifest('snap-st2');
+      const m1 = await manifest('snap-st1');
+      const where = (m: typeof m1, i: number) => (m.blocks[i] ? `${m.packs[m.blocks[i]![0]]}:${m.blocks[i]![1]}` : null);
+      assert.ok(m2.blocks.every((x) => x === null || x[2] !== ''), 'every block fingerprinted');
+      assert.equal(where(m2, 3), where(m1, 0), 'the copy of A is the block snap-st1 stored');
+      assert.equal(where(m2, 4), null, 'the zeros are no block');
+      assert.equal(where(m2, 5), where(m1, 2));
+      assert.equal(where(m2, 6), where(m1, 2));
+      assert.equal(where(m2, 8), where(m2, 7), 'the second D is the first');
+      assert.notEqual(where(m2, 1), where(m1, 1));
+      assert.equal(m2.storedBytes, blk(2), 'B changed and D: what the snapshot holds alone');
+      assert.equal(m2.dataBytes, blk(8));
+      assert.deepEqual((await readdir(join(chunks(), 'packs'))).sort(), ['snap-st1.pack', 'snap-st2.pack'], 'the clone is no pack any more');
+      assert.equal(await packData('snap-st2.pack'), blk(2), 'B changed and D, shared into the snapshot’s own pack');
+      const base = await stat(join(chunks(), 'baselines', 'vol-st.json'));
+      assert.equal(base.ino, (await stat(join(chunks(), 'manifests', 'snap-st2.json'))).ino, 'the baseline is the settled manifest');
+      assert.equal((await bs.listSnapshots()).find((x) => x.snapshotId === 'snap-st2')?.storedBytes, blk(2));
+      // the next incremental compares with the settled baseline; the first snapshot deleted, the others restore whole
+      await writeAt(f, blk(2), randomBytes(4096));
+      const now = await sha(f, blk(16));
+      await bs.createSnapshot('snap-st3', 'vol-st');
+      assert.deepEqual(bs.lastSnapshotStats!.changedIndices, [2]);
+      await bs.settled();
+      await bs.deleteSnapshot('snap-st1');
+      for (const [snap, want] of [['snap-st2', then], ['snap-st3', now]] as const) {
+        await bs.createVolume({ volumeId: `vol-${snap}`, sizeGiB: 1, source: { kind: 'snapshot', snapshotId: snap } });
+        assert.equal(await sha(volFile(`vol-${snap}`), blk(16)), want, snap);
+        await bs.deleteVolume(`vol-${snap}`);
+      }
+      assert.equal(full.storedBytes, blk(3));
+    } finally {
+      for (const s of ['snap-st1', 'snap-st2', 'snap-st3']) await bs.deleteSnapshot(s);
+      await bs.deleteVolume('vol-st');
+    }
+    assert.deepEqual(await readdir(join(chunks(), 'packs')), []);
+  });
+
+  for (const at of ['planned', 'applied'] as const) {
+    it(`settling cut short by a crash once ${at}: the manifests name whole blocks throughout; the next open drops the packs none names, settling again finishes`, async () => {
+      const blk = (n: number) => n * 512 * KiB;
+      const a = randomBytes(blk(1));
+      await bs.createVolume({ volumeId: 'vol-sc', sizeGiB: 1, source: { kind: 'empty' } });
+      const f = volFile('vol-sc');
+      // a store that does not settle by itself: the chunk store alone, as a server would drive it
+      const raw = new ChunkStore(chunks(), { blockSize: 512 * KiB });
+      const snap = async (id: string) => {
+        const p = await raw.clone(id, 'vol-sc', 1, f);
+        await raw.build(p);
+        await raw.promote(id);
+      };
+      try {
+        await writeAt(f, 0, Buffer.concat([a, randomBytes(blk(1))]));
+        await raw.open();
+        await snap('snap-sc1');
+        // two copies of A over block 1 and on 2, a new block on 3: the pack stays, two of its slots are freed
+        await writeAt(f, blk(1), Buffer.concat([a, a, randomBytes(blk(1))]));
+        const then = await sha(f, blk(4));
+        await snap('snap-sc2');
+        const packs = async () => (await readdir(join(chunks(), 'packs'))).sort();
+        assert.deepEqual(await packs(), ['snap-sc1.pack', 'snap-sc2.clone.pack']);
+        const plan = (await raw.planSettle())!;
+        assert.deepEqual(plan.freed, ['snap-sc2.clone']);
+        assert.equal(await packData('snap-sc2.pack'), blk(1), 'the new block shared into the own pack, the copies of A not');
+        if (at === 'applied') for (const file of plan.files) await raw.applySettle(plan, file);
+        // the crash: no more steps
+        const later = open2(); // a restarted server
+        await later.createVolume({ volumeId: 'vol-sc2', sizeGiB: 1, source: { kind: 'snapshot', snapshotId: 'snap-sc2' } });
+        assert.equal(await sha(volFile('vol-sc2'), blk(4)), then);
+        await later.settled();
+        assert.deepEqual(await packs(), ['snap-sc1.pack', 'snap-sc2.pack'], 'the clone dropped (at the open, or by settling again)');
+        assert.equal(await packData('snap-sc2.pack'), blk(1), 'the new block once');
+        const m = JSON.parse(await readFile(join(chunks(), 'manifests', 'snap-sc2.json'), 'utf8')) as { storedBytes: number; blocks: ([number, number, string] | null)[] };
+        assert.ok(m.blocks.every((x) => x === null || x[2] !== ''));
+        assert.equal(m.storedBytes, blk(1));
+        await later.deleteVolume('vol-sc2');
+        await later.createVolume({ volumeId: 'vol-sc2', sizeGiB: 1, source: { kind: 'snapshot', snapshotId: 'snap-sc2' } });
+        assert.equal(await sha(volFile('vol-sc2'), blk(4)), then, 'and restores the same after');
+        await later.deleteVolume('vol-sc2');
+        for (const s of ['snap-sc1', 'snap-sc2']) await later.deleteSnapshot(s);
+      } finally {
+        await bs.deleteVolume('vol-sc');
+      }
+      assert.deepEqual(await readdir(join(chunks(), 'packs')), []);
+    });
+  }
 
   it("a volume's next snapshot takes its baseline's extents from the one before (one FIEMAP, the clone's); a store opened afresh reads them, and both read the same blocks", async () => {
     await bs.createVolume({ volumeId: 'vol-fx', sizeGiB: 1, source: { kind: 'empty' } });
@@ -291,15 +413,16 @@ describe('reflink snapshots with real bytes', { skip: cannot, timeout: 300_000 }
         if (l.includes('fiemap')) fiemaps.push(l);
       });
       await bs.createSnapshot('snap-fx1', 'vol-fx');
-      assert.deepEqual(bs.lastSnapshotStats!.readIndices, [5]);
+      assert.deepEqual(bs.lastSnapshotStats!.changedIndices, [5]);
       assert.equal(fiemaps.length, 1, fiemaps.join('\n'));
       assert.match(fiemaps[0]!, /pending\/snap-fx1\.img/);
       // another store on the pool (a restarted server) knows nothing: it reads the baseline's extents
+      await bs.settled(); // the first one done first, as a server that stopped would be
       fiemaps.length = 0;
       await writeAt(dev, 9 * 512 * KiB, randomBytes(4096));
       const other = open2();
       await other.createSnapshot('snap-fx2', 'vol-fx');
-      assert.deepEqual(other.lastSnapshotStats!.readIndices, [9]);
+      assert.deepEqual(other.lastSnapshotStats!.changedIndices, [9]);
       assert.equal(fiemaps.length, 2, fiemaps.join('\n'));
       const want = await sha(dev, GiB);
       await bs.createVolume({ volumeId: 'vol-fx2', sizeGiB: 1, source: { kind: 'snapshot', snapshotId: 'snap-fx2' } });

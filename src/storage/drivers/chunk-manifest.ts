@@ -13,9 +13,18 @@ import { syncDir } from './reflink-records.js';
 /**
  * [index into Manifest.packs, slot in that pack (offset / blockSize), fingerprint]: XXH64, 16 hex digits
  * (version 2), or the SHA-256 of version 1 (64 hex digits; a version 2 manifest keeps those of the blocks it
- * took unchanged from a version 1 one). Only the chunk store's dedup reads it, to find candidates.
+ * took unchanged from a version 1 one), or UNHASHED. Only the chunk store's dedup reads it, to find candidates.
  */
 export type BlockRef = readonly [pack: number, slot: number, hash: string];
+
+/**
+ * The fingerprint of a block an incremental snapshot stored as it found it, unread: taken later, when the
+ * chunk store settles (version 2 only). The block's bytes are in its slot all the same.
+ */
+export const UNHASHED = '';
+
+/** Whether a manifest holds blocks not fingerprinted yet. */
+export const unsettled = (m: Manifest): boolean => m.blocks.some((b) => b !== null && b[2] === UNHASHED);
 
 export interface Manifest {
   version: 1 | 2;
@@ -37,7 +46,7 @@ export interface Manifest {
 
 const GiB = 1024 ** 3;
 const SHA256 = /^[0-9a-f]{64}$/;
-const EITHER = /^(?:[0-9a-f]{16}|[0-9a-f]{64})$/;
+const EITHER = /^(?:[0-9a-f]{16}|[0-9a-f]{64}|)$/;
 
 export function asManifest(v: unknown): Manifest | undefined {
   if (typeof v !== 'object' || v === null) return undefined;

@@ -4,6 +4,8 @@
  *
  *   chunks/pending/<snap>.img + .json   the point-in-time clone of a snapshot being made (and its volume)
  *   chunks/packs/<snap>.pack            the blocks a snapshot stored first, appended (reflinked) one slot each
+ *   chunks/packs/<snap>.clone.pack      an incremental's clone (a hard link of it), holding the blocks it
+ *                                       stored unread, at their own offsets, until settling moves them out
  *   chunks/manifests/<snap>.json        the snapshot: block index → null (zeros) or pack, slot, fingerprint
  *   chunks/baselines/<vol>.json         the manifest of the volume's last snapshot (a hard link while it exists)
  *   chunks/baselines/<vol>.<snap>.img   …and the clone taken for it: the comparison point of the next snapshot
@@ -11,17 +13,22 @@
  *
  * A snapshot exists when its manifest does. Making one: clone the volume (pending), compare the clone's
  * FIEMAP with the baseline's (blocks mapped to the same physical extents are unchanged: their entries are
- * taken from the baseline manifest unread), read and fingerprint the rest, store the blocks no manifest holds
- * yet (a block whose fingerprint is known counts as held once its bytes compare equal) in the snapshot's pack, fsync it, write the manifest, then make the clone the volume's baseline. A crash
- * before the manifest leaves a pending clone (the next call resumes from it, its pack redone) or nothing.
+ * taken from the baseline manifest unread), then write the manifest and make the clone the volume's baseline.
+ * The volume's first snapshot (no baseline) reads and fingerprints every other block, and stores those no
+ * manifest holds yet (a block whose fingerprint is known counts as held once its bytes compare equal) in its
+ * pack, fsynced before the manifest. An incremental reads nothing: its changed blocks stay in its clone, the
+ * clone a pack of its own (a second name); settling, after, fingerprints them, finds which are zeros or
+ * copies of stored blocks, shares the others into the snapshot's own pack and points the manifests there
+ * (planSettle). A crash before the manifest leaves a pending clone (the next call resumes from it, its pack
+ * redone) or nothing.
  *
  * Callers serialize every mutation (one at a time per store); restores may run beside them.
  */
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, link, mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
-import { locations, ManifestFiles, readManifest, type BlockRef, type Manifest } from './chunk-manifest.js';
+import { basename, dirname, join } from 'node:path';
+import { locations, ManifestFiles, readManifest, UNHASHED, unsettled, type BlockRef, type Manifest } from './chunk-manifest.js';
 import { hashRuns, hashRunsHere, idleHashThreads, type Run } from './block-hasher.js';
 import { compareBlocks, fiemap, SAME, ZERO, type Extent } from './fiemap.js';
 import { exists, readJson, syncDir, writeJsonAtomic } from './reflink-records.js';
@@ -58,8 +65,10 @@ export interface SnapshotStats {
   unchanged: number;
   /** holes in the clone: not read */
   holes: number;
-  /** read and hashed */
+  /** read and fingerprinted */
   read: number;
+  /** changed since the baseline: stored unread, fingerprinted when the store settles */
+  unread: number;
   /** read and found all zeros */
   zero: number;
   /** read and already in the store (its bytes compared) */
@@ -68,8 +77,8 @@ export interface SnapshotStats {
   collided: number;
   /** read and stored */
   stored: number;
-  /** which blocks were read (for tests; only kept up to 100,000) */
-  readIndices: number[];
+  /** which blocks were read or stored unread, in that order (for tests; only kept up to 100,000) */
+  changedIndices: number[];
 }
 
 export interface Pending {
@@ -115,6 +124,13 @@ export class ChunkStore {
    */
   private readonly baselineExtents = new Map<string, { image: string; file: string; extents: Extent[] }>();
   lastStats: SnapshotStats | undefined;
+  /**
+   * the manifest files (snapshots' and baselines') known to hold blocks not fingerprinted yet (UNHASHED),
+   * for settle(); undefined until every manifest has been read once (open() does that)
+   */
+  private unsettled: Set<string> | undefined;
+  /** counts collections: a plan's "the same bytes are there" holds only while no slot was freed since */
+  private generation = 0;
 
   constructor(
     readonly root: string,
@@ -202,7 +218,7 @@ export class ChunkStore {
     this.builtExtents.set(p.snapshotId, cloneExtents);
     const kinds = compareBlocks(cloneExtents, base?.extents, bs, count, base ? Math.min(count, base.manifest.blocks.length) : 0);
     const index = await this.hashIndex();
-    const stats: SnapshotStats = { blocks: count, unchanged: 0, holes: 0, read: 0, zero: 0, deduped: 0, collided: 0, stored: 0, readIndices: [] };
+    const stats: SnapshotStats = { blocks: count, unchanged: 0, holes: 0, read: 0, unread: 0, zero: 0, deduped: 0, collided: 0, stored: 0, changedIndices: [] };
     const packs = [p.snapshotId];
     const packNo = new Map<string, number>([[p.snapshotId, 0]]);
     const ref = (loc: Loc, hash: string): BlockRef => {
@@ -215,6 +231,10 @@ export class ChunkStore {
     };
     const blocks: (BlockRef | null)[] = new Array<BlockRef | null>(count).fill(null);
     const toRead: number[] = [];
+    // changed since the baseline: stored as they are, unread, and fingerprinted when the store settles
+    // (where packs are written by copying, their bytes are needed now: read)
+    const copy = this.opts.packWrite === 'copy';
+    const unread: number[] = [];
     for (let i = 0; i < count; i++) {
       const kind = kinds[i];
       if (kind === ZERO) {
@@ -223,28 +243,41 @@ export class ChunkStore {
         const b = base.manifest.blocks[i];
         if (b) blocks[i] = ref({ pack: base.manifest.packs[b[0]]!, slot: b[1] }, b[2]);
         stats.unchanged++;
+      } else if (base && !copy) {
+        unread.push(i);
       } else {
         toRead.push(i);
       }
     }
-    let done = count - toRead.length;
+    let done = count - toRead.length - unread.length;
     onProgress?.(count === 0 ? 1 : done / count);
 
     const packFile = join(this.packs, `${p.snapshotId}.pack`);
     await rm(packFile, { force: true });
     const pack = await open(packFile, 'w');
+    // the blocks stored unread stay where they are, in the clone: a second name of it is their pack
+    const clonePack = join(this.packs, `${clonePackOf(p.snapshotId)}.pack`);
+    await rm(clonePack, { force: true });
+    if (unread.length > 0) await link(clone, clonePack);
     // the blocks this snapshot stores, by fingerprint: where they go and where they are in the clone
     const fresh = new Map<string, { loc: Loc; index: number }>();
     let slots = 0;
-    const copy = this.opts.packWrite === 'copy';
     const toReadBytes = toRead.length * bs;
     const inWorkers = toReadBytes >= WORKERS_FROM || (toReadBytes >= KEPT_WORKERS_FROM && idleHashThreads() >= 2);
     const runs = toRuns(toRead, Math.max(1, Math.floor((inWorkers ? READ_BYTES : READ_BYTES_HERE) / bs)));
     const hashed = inWorkers ? hashRuns(clone, bs, runs, { keep: copy }) : hashRunsHere(clone, bs, runs, { keep: copy });
     // the new blocks shared into the pack as they are found, by an xfs_io started now
     const feed = copy || toRead.length === 0 ? undefined : new ReflinkFeed(packFile, `${p.snapshotId}.img`, this.pendingDir);
-    const compare = new BlockCompare(bs, clone, this.packs);
+    const compare = new BlockCompare(bs, this.packs);
     try {
+      for (const i of unread) {
+        blocks[i] = ref({ pack: clonePackOf(p.snapshotId), slot: i }, UNHASHED);
+        stats.unread++;
+        stats.stored++;
+        if (stats.changedIndices.length < 100_000) stats.changedIndices.push(i);
+      }
+      done += unread.length;
+      if (unread.length > 0) onProgress?.(done / count);
       for await (const { first, n, hashes, data } of hashed) {
         const store = async (i: number, k: number, hash: string): Promise<void> => {
           const loc: Loc = { pack: p.snapshotId, slot: slots++ };
@@ -261,7 +294,7 @@ export class ChunkStore {
         for (let k = 0; k < n; k++) {
           const i = first + k;
           stats.read++;
-          if (stats.readIndices.length < 100_000) stats.readIndices.push(i);
+          if (stats.changedIndices.length < 100_000) stats.changedIndices.push(i);
           const hash = hashes[k];
           if (hash === null || hash === undefined) {
             stats.zero++;
@@ -269,12 +302,12 @@ export class ChunkStore {
           }
           const ours = fresh.get(hash);
           if (ours) {
-            candidates.push(compare.cloneBlocks(i, ours.index, bytes(k)).then((same) => ({ i, k, hash, same: same ? ours.loc : undefined })));
+            candidates.push(compare.same([clone, i * bs], [clone, ours.index * bs], bytes(k)).then((same) => ({ i, k, hash, same: same ? ours.loc : undefined })));
             continue;
           }
           const stored = index.get(hash);
           if (stored) {
-            candidates.push(compare.packBlock(i, stored, bytes(k)).then((same) => ({ i, k, hash, same: same ? stored : undefined })));
+            candidates.push(compare.same([clone, i * bs], compare.at(stored), bytes(k)).then((same) => ({ i, k, hash, same: same ? stored : undefined })));
             continue;
           }
           await store(i, k, hash);
@@ -283,7 +316,7 @@ export class ChunkStore {
           // the same fingerprint, other bytes (rare: crafted, or chance at 1 in 2^64): another copy of this
           // snapshot's that has it, stored since (by this loop), or stored now
           const ours = same ? undefined : fresh.get(hash);
-          const found = same ?? (ours && ours.index !== i && (await compare.cloneBlocks(i, ours.index, bytes(k))) ? ours.loc : undefined);
+          const found = same ?? (ours && ours.index !== i && (await compare.same([clone, i * bs], [clone, ours.index * bs], bytes(k))) ? ours.loc : undefined);
           if (found) {
             stats.deduped++;
             blocks[i] = ref(found, hash);
@@ -335,6 +368,7 @@ export class ChunkStore {
       throw e;
     }
     for (const [hash, { loc }] of fresh) if (!index.has(hash)) index.set(hash, loc);
+    if (unread.length > 0) this.unsettled?.add(manifestFile);
     this.lastStats = stats;
     await this.opts.hook?.('manifest');
     return m;
@@ -360,6 +394,7 @@ export class ChunkStore {
     await link(join(this.manifests, `${snapshotId}.json`), tmp);
     await rename(tmp, join(this.baselines, `${vol}.json`));
     await syncDir(this.baselines);
+    if (unsettled(m)) this.unsettled?.add(join(this.baselines, `${vol}.json`));
     for (const n of await names(this.baselines)) {
       if (n.startsWith(`${vol}.`) && n.endsWith('.img') && n !== `${vol}.${snapshotId}.img`) await rm(join(this.baselines, n), { force: true });
     }
@@ -388,6 +423,7 @@ export class ChunkStore {
   async copy(snapshotId: string, source: Manifest): Promise<Manifest> {
     const m: Manifest = { ...source, snapshotId, storedBytes: 0, copyOf: source.snapshotId };
     await this.files.write(join(this.manifests, `${snapshotId}.json`), m);
+    if (unsettled(m)) this.unsettled?.add(join(this.manifests, `${snapshotId}.json`));
     return m;
   }
 
@@ -421,10 +457,169 @@ export class ChunkStore {
     }
   }
 
-  /** Bytes the packs take on disk (allocated, not their length). */
+  /** Whether some manifest may hold blocks not fingerprinted yet (see planSettle). */
+  get unsettledWork(): boolean {
+    return this.unsettled === undefined || this.unsettled.size > 0;
+  }
+
+  /** The snapshot whose manifest `file` is (undefined for a baseline's). */
+  snapshotOf(file: string): string | undefined {
+    return dirname(file) === this.manifests ? basename(file, '.json') : undefined;
+  }
+
+  /**
+   * Settling, step 1 of 3 (callers serialize it with the other mutations): the blocks incremental snapshots
+   * stored unread (UNHASHED, in their clone: see build) are read and fingerprinted. Each is then a block of
+   * zeros, a copy of one stored before (their bytes compared), or new: shared (reflinked) into its snapshot's
+   * own pack (made durable), its fingerprint in the index at once. No manifest is changed yet. A crash
+   * after any step leaves every manifest whole: a clone or own pack no manifest names goes at the next
+   * open (collect), the rest is settled again. Undefined when there is nothing to settle.
+   */
+  async planSettle(): Promise<SettlePlan | undefined> {
+    if (!this.unsettled) await this.holders();
+    const known = this.unsettled!;
+    const files: string[] = [];
+    const want = new Map<string, Set<number>>();
+    // snapshots' manifests first: a baseline that is one of them (a hard link) is settled with it
+    for (const f of [...known].sort((a, b) => Number(this.snapshotOf(a) === undefined) - Number(this.snapshotOf(b) === undefined) || (a < b ? -1 : 1))) {
+      const m = await this.files.read(f);
+      if (!m || m.blockSize !== this.blockSize || !unsettled(m)) {
+        known.delete(f);
+        continue;
+      }
+      files.push(f);
+      for (const b of m.blocks) {
+        if (b === null || b[2] !== UNHASHED) continue;
+        const pack = m.packs[b[0]]!;
+        if (!pack.endsWith(CLONE)) continue; // only a clone holds blocks stored unread
+        let slots = want.get(pack);
+        if (!slots) want.set(pack, (slots = new Set()));
+        slots.add(b[1]);
+      }
+    }
+    if (files.length === 0) return undefined;
+    const bs = this.blockSize;
+    const index = await this.hashIndex();
+    const decisions = new Map<string, Decision>();
+    const freed = new Set<string>();
+    // this plan's new blocks, by fingerprint: where they are read from and where they go
+    const planned = new Map<string, { from: Loc; to: Loc }>();
+    const compare = new BlockCompare(bs, this.packs);
+    try {
+      for (const [pack, set] of want) {
+        // a snapshot's clone gives the new blocks among its unread ones to the snapshot's own pack
+        const own = pack.slice(0, -CLONE.length);
+        const ownFile = join(this.packs, `${own}.pack`);
+        let next = Math.ceil(((await stat(ownFile).catch(() => undefined))?.size ?? 0) / bs);
+        const moves: Range[] = [];
+        const slots = [...set].sort((a, b) => a - b);
+        const bytes = slots.length * bs;
+        const inWorkers = bytes >= WORKERS_FROM || (bytes >= KEPT_WORKERS_FROM && idleHashThreads() >= 2);
+        const runs = toRuns(slots, Math.max(1, Math.floor((inWorkers ? READ_BYTES : READ_BYTES_HERE) / bs)));
+        freed.add(pack);
+        const file = join(this.packs, `${pack}.pack`);
+        for await (const { first, n, hashes } of inWorkers ? hashRuns(file, bs, runs) : hashRunsHere(file, bs, runs)) {
+          for (let k = 0; k < n; k++) {
+            const here: Loc = { pack, slot: first + k };
+            const hash = hashes[k] ?? null;
+            if (hash === null) {
+              decisions.set(slotKey(here), { to: null, hash: UNHASHED });
+              continue;
+            }
+            const mine = planned.get(hash);
+            if (mine && (await compare.same(compare.at(here), compare.at(mine.from)))) {
+              decisions.set(slotKey(here), { to: mine.to, hash });
+              continue;
+            }
+            const have = index.get(hash);
+            if (have && (await compare.same(compare.at(here), compare.at(have)))) {
+              decisions.set(slotKey(here), { to: have, hash });
+              continue;
+            }
+            const to: Loc = { pack: own, slot: next++ };
+            moves.push({ src: here.slot * bs, dst: to.slot * bs, length: bs });
+            decisions.set(slotKey(here), { to, hash });
+            if (!mine) planned.set(hash, { from: here, to });
+          }
+        }
+        if (moves.length > 0) {
+          // the new blocks shared into the snapshot's own pack, durable before any manifest names them
+          await reflinkRanges(ownFile, `${pack}.pack`, moves, this.packs);
+          const fh = await open(ownFile, 'r');
+          try {
+            await fh.sync();
+          } finally {
+            await fh.close();
+          }
+        }
+      }
+    } finally {
+      await compare.close();
+    }
+    for (const [hash, { to }] of planned) if (!index.has(hash)) index.set(hash, to);
+    if (planned.size > 0) await syncDir(this.packs);
+    return { decisions, files, freed: [...freed], generation: this.generation };
+  }
+
+  /**
+   * Settling, step 2 (once per file of the plan; callers hold the snapshot's lock as well, so that no restore
+   * of the manifest before is still reading the slots this one stops naming): `file`'s unsettled blocks get
+   * their fingerprints, or their copy's place, or become zeros; the manifest is replaced whole. A baseline
+   * that is the same file (a hard link) is linked to the new one.
+   */
+  async applySettle(plan: SettlePlan, file: string): Promise<void> {
+    const m = await this.files.read(file);
+    if (!m || !unsettled(m)) return;
+    // a slot freed since the plan may be the copy a decision points at: those wait for the next plan
+    const stale = plan.generation !== this.generation;
+    const packs: string[] = [];
+    const packNo = new Map<string, number>();
+    const ref = (pack: string, slot: number, hash: string): BlockRef => {
+      let n = packNo.get(pack);
+      if (n === undefined) {
+        n = packs.push(pack) - 1;
+        packNo.set(pack, n);
+      }
+      return [n, slot, hash];
+    };
+    let changed = false;
+    const blocks = m.blocks.map((b): BlockRef | null => {
+      if (b === null) return null;
+      const pack = m.packs[b[0]]!;
+      const d = b[2] === UNHASHED ? plan.decisions.get(slotKey({ pack, slot: b[1] })) : undefined;
+      if (d === undefined || (d.to && stale)) return ref(pack, b[1], b[2]);
+      changed = true;
+      return d.to === null ? null : ref(d.to.pack, d.to.slot, d.hash);
+    });
+    if (!changed) return;
+    const bs = this.blockSize;
+    // what the snapshot stored: the slots of its own pack and clone it names (a copy of a snapshot stored nothing)
+    const own = new Set<string>();
+    for (const b of blocks) if (b && (packs[b[0]] === m.snapshotId || packs[b[0]] === clonePackOf(m.snapshotId))) own.add(`${b[0]}:${b[1]}`);
+    const out: Manifest = { ...m, version: 2, storedBytes: m.copyOf === undefined ? own.size * bs : 0, dataBytes: blocks.reduce((n, b) => n + (b ? bs : 0), 0), packs, blocks };
+    const base = this.snapshotOf(file) === undefined ? undefined : join(this.baselines, `${m.volumeId}.json`);
+    const linked = base !== undefined && (await sameInode(base, file));
+    await this.files.write(file, out);
+    if (linked) {
+      const tmp = `${base}.${randomBytes(4).toString('hex')}.tmp`;
+      await link(file, tmp);
+      await rename(tmp, base);
+      await syncDir(this.baselines);
+      if (!unsettled(out)) this.unsettled?.delete(base);
+    }
+    if (!unsettled(out)) this.unsettled?.delete(file);
+  }
+
+  /** Settling, step 3: the clones the plan emptied, now named by no manifest, are dropped from the packs. */
+  async finishSettle(plan: SettlePlan): Promise<void> {
+    if (plan.freed.length > 0) await this.collect(plan.freed);
+  }
+
+  /** Bytes the packs take on disk (allocated, not their length; the clones that blocks not settled yet are in not counted). */
   async packBytes(): Promise<number> {
     let n = 0;
-    for (const f of await names(this.packs)) n += ((await stat(join(this.packs, f)).catch(() => undefined))?.blocks ?? 0) * 512;
+    // a clone's name among the packs takes nothing of its own (its space is the baseline image's)
+    for (const f of await names(this.packs)) if (!f.endsWith(`${CLONE}.pack`)) n += ((await stat(join(this.packs, f)).catch(() => undefined))?.blocks ?? 0) * 512;
     return n;
   }
 
@@ -483,16 +678,20 @@ export class ChunkStore {
     return (await exists(image)) ? { manifest: m, image } : undefined;
   }
 
-  /** Every manifest and baseline manifest (what holds blocks). */
+  /** Every manifest and baseline manifest (what holds blocks); the unsettled ones noted. */
   private async holders(): Promise<Manifest[]> {
     const out: Manifest[] = [];
+    const toSettle = new Set<string>();
     for (const dir of [this.manifests, this.baselines]) {
       for (const n of await names(dir)) {
         if (!n.endsWith('.json')) continue;
         const m = await readManifest(join(dir, n));
-        if (m) out.push(m);
+        if (!m) continue;
+        out.push(m);
+        if (unsettled(m)) toSettle.add(join(dir, n));
       }
     }
+    this.unsettled = toSettle;
     return out;
   }
 
@@ -501,7 +700,7 @@ export class ChunkStore {
     const index = new Map<string, Loc>();
     for (const m of await this.holders()) {
       if (m.blockSize !== this.blockSize) continue;
-      for (const b of m.blocks) if (b && !index.has(b[2])) index.set(b[2], { pack: m.packs[b[0]]!, slot: b[1] });
+      for (const b of m.blocks) if (b && b[2] !== UNHASHED && !index.has(b[2])) index.set(b[2], { pack: m.packs[b[0]]!, slot: b[1] });
     }
     return (this.index = index);
   }
@@ -512,6 +711,7 @@ export class ChunkStore {
    */
   private async collect(candidates: readonly string[] | 'all'): Promise<void> {
     this.index = undefined;
+    this.generation++;
     const live = new Map<string, Set<number>>();
     const sizes = new Map<string, number>();
     for (const m of await this.holders()) {
@@ -531,7 +731,8 @@ export class ChunkStore {
         await rm(file, { force: true });
         continue;
       }
-      if (candidates === 'all') continue;
+      // a clone is a baseline's image too (never changed): it goes whole, when nothing names it
+      if (candidates === 'all' || name.endsWith(CLONE)) continue;
       const bs = sizes.get(name)!;
       const length = (await stat(file)).size;
       const dead: { offset: number; length: number }[] = [];
@@ -572,28 +773,26 @@ export class ChunkStore {
 }
 
 /**
- * Compares a block of the clone being snapshotted with another of it, or with a slot of a pack, byte for byte
- * (through the page cache: they are read once). The files are opened at first use and kept until close().
+ * Compares two blocks of files (the clone being snapshotted, packs) byte for byte, through the page cache
+ * (they are read once). The files are opened at first use and kept until close().
  */
 class BlockCompare {
   private readonly files = new Map<string, Promise<FileHandle>>();
 
   constructor(
     private readonly bs: number,
-    private readonly clone: string,
     private readonly packsDir: string,
   ) {}
 
-  /** Whether clone blocks `i` (its bytes `mine`, when at hand) and `j` hold the same bytes. */
-  async cloneBlocks(i: number, j: number, mine?: Uint8Array): Promise<boolean> {
-    const [a, b] = await Promise.all([mine ?? this.read(this.clone, i * this.bs), this.read(this.clone, j * this.bs)]);
-    return Buffer.compare(a, b) === 0;
+  /** Where a stored block's bytes are: its pack's file and offset. */
+  at(loc: Loc): [file: string, pos: number] {
+    return [join(this.packsDir, `${loc.pack}.pack`), loc.slot * this.bs];
   }
 
-  /** Whether clone block `i` (its bytes `mine`, when at hand) holds the bytes stored at `loc`. */
-  async packBlock(i: number, loc: Loc, mine?: Uint8Array): Promise<boolean> {
-    const [a, b] = await Promise.all([mine ?? this.read(this.clone, i * this.bs), this.read(join(this.packsDir, `${loc.pack}.pack`), loc.slot * this.bs)]);
-    return Buffer.compare(a, b) === 0;
+  /** Whether the blocks at `a` (its bytes `mine`, when at hand) and `b` hold the same bytes. */
+  async same(a: [file: string, pos: number], b: [file: string, pos: number], mine?: Uint8Array): Promise<boolean> {
+    const [x, y] = await Promise.all([mine ?? this.read(...a), this.read(...b)]);
+    return Buffer.compare(x, y) === 0;
   }
 
   async close(): Promise<void> {
@@ -620,6 +819,35 @@ class BlockCompare {
     }
     return buf;
   }
+}
+
+/** Where settling puts a block stored unread (null: it is zeros), with its fingerprint. */
+interface Decision {
+  hash: string;
+  to: Loc | null;
+}
+
+/** See ChunkStore.planSettle. */
+export interface SettlePlan {
+  /** by slot (slotKey) */
+  decisions: Map<string, Decision>;
+  /** the manifest files to settle (snapshots' first, then baselines') */
+  files: string[];
+  /** packs whose slots the plan frees */
+  freed: string[];
+  generation: number;
+}
+
+const slotKey = (l: Loc): string => `${l.pack}:${l.slot}`;
+
+/** how a snapshot's clone is named among the packs: <snap>.clone */
+const CLONE = '.clone';
+const clonePackOf = (snapshotId: string): string => `${snapshotId}${CLONE}`;
+
+/** Whether two paths are the same file (hard links of one inode). */
+async function sameInode(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([stat(a, { bigint: true }).catch(() => undefined), stat(b, { bigint: true }).catch(() => undefined)]);
+  return x !== undefined && y !== undefined && x.dev === y.dev && x.ino === y.ino;
 }
 
 /** Consecutive indices (ascending) as runs of at most `per` blocks. */

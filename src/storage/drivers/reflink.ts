@@ -97,6 +97,9 @@ export class ReflinkBlockStore implements BlockStore {
   private chunkStore: ChunkStore | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** the chunk store settling (see settleSoon), and whether to go again after */
+  private settling: Promise<void> | undefined;
+  private settleAgain = false;
 
   constructor(private readonly opts: ReflinkBlockStoreOptions) {
     this.pool = new ReflinkPool(opts.dir, opts.sizeGiB);
@@ -286,6 +289,7 @@ export class ReflinkBlockStore implements BlockStore {
       const m = await cs.build(pending, opts.onProgress);
       await cs.promote(snapshotId);
       opts.onProgress?.(1);
+      this.settleSoon();
       return manifestInfo(m);
     });
   }
@@ -371,7 +375,11 @@ export class ReflinkBlockStore implements BlockStore {
         }
         if (!src) throw new BlockStoreError('not-found', sourceSnapshotId, `no snapshot ${sourceSnapshotId}`);
         const m = await cs.manifest(sourceSnapshotId);
-        if (m) return manifestInfo(await cs.copy(snapshotId, m));
+        if (m) {
+          const copy = await cs.copy(snapshotId, m);
+          this.settleSoon();
+          return manifestInfo(copy);
+        }
         // a snapshot of an earlier version: a reflink copy of its file
         const file = join(p.snapshots, `${snapshotId}.img`);
         const partial = `${file}.partial`;
@@ -431,12 +439,52 @@ export class ReflinkBlockStore implements BlockStore {
     });
   }
 
-  /** Releases timers and the idle hashing threads; the pool, volumes and attachments stay (instances keep running). */
+  /** Releases timers and the idle hashing threads (after the settling under way); the pool, volumes and attachments stay (instances keep running). */
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    await this.settled();
     await endHashThreads();
+  }
+
+  /**
+   * Settles the chunk store in the background: the blocks incremental snapshots stored unread get their
+   * fingerprints, and those found stored before (or all zeros) are freed (ChunkStore.planSettle). Each step
+   * takes the locks a snapshot's own steps do, so snapshots, copies, deletions and restores go on between.
+   */
+  private settleSoon(): void {
+    if (this.closed) return;
+    if (this.settling) {
+      this.settleAgain = true;
+      return;
+    }
+    this.settleAgain = false;
+    this.settling = this.settle()
+      .catch((e: unknown) => console.warn(`reflink block store: settling the snapshot store failed (tried again after the next snapshot): ${e instanceof Error ? e.message : String(e)}`))
+      .finally(() => {
+        this.settling = undefined;
+        if (this.settleAgain) this.settleSoon();
+      });
+  }
+
+  private async settle(): Promise<void> {
+    if (!(await this.pool.exists())) return;
+    const cs = await this.chunks(await this.paths());
+    const plan = await this.lock.with(['chunks'], () => cs.planSettle());
+    if (!plan) return;
+    for (const file of plan.files) {
+      const snap = cs.snapshotOf(file);
+      await this.lock.with(snap === undefined ? ['chunks'] : [`snap:${snap}`, 'chunks'], () => cs.applySettle(plan, file));
+    }
+    await this.lock.with(['chunks'], () => cs.finishSettle(plan));
+    // what was stored unread meanwhile (or left for a fresher plan)
+    if (cs.unsettledWork && !this.closed) this.settleAgain = true;
+  }
+
+  /** Resolves once no settling is under way or due (tests, the bench, close()). */
+  async settled(): Promise<void> {
+    while (this.settling) await this.settling;
   }
 
   /** Takes the pool down: every loop device of a file in it detached, unmounted, its own loop device detached. Files stay. */
@@ -507,7 +555,14 @@ export class ReflinkBlockStore implements BlockStore {
 
   private async chunks(p: PoolPaths): Promise<ChunkStore> {
     const root = join(p.mnt, 'chunks');
-    if (this.chunkStore?.root !== root) this.chunkStore = new ChunkStore(root, this.opts.chunks);
+    if (this.chunkStore?.root !== root) {
+      const cs = (this.chunkStore = new ChunkStore(root, this.opts.chunks));
+      // blocks a store before this one stored unread and did not settle: settled once it is open
+      void cs.open().then(
+        () => cs.unsettledWork && this.settleSoon(),
+        () => undefined, // the caller below sees the failure
+      );
+    }
     await this.chunkStore.open();
     return this.chunkStore;
   }
