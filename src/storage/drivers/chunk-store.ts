@@ -507,10 +507,11 @@ export class ChunkStore {
     const compare = new BlockCompare(bs, this.packs);
     try {
       for (const [pack, set] of want) {
-        // a snapshot's clone gives the new blocks among its unread ones to the snapshot's own pack
-        const own = pack.slice(0, -CLONE.length);
+        // a snapshot's clone gives the new blocks among its unread ones to a pack of the snapshot's own, new
+        // for each plan: one a crash or a stale plan leaves unnamed goes whole (at the open, or in finishSettle)
+        const own = `${pack.slice(0, -CLONE.length)}.${randomBytes(4).toString('hex')}`;
         const ownFile = join(this.packs, `${own}.pack`);
-        let next = Math.ceil(((await stat(ownFile).catch(() => undefined))?.size ?? 0) / bs);
+        let next = 0;
         const moves: Range[] = [];
         const slots = [...set].sort((a, b) => a - b);
         const bytes = slots.length * bs;
@@ -544,6 +545,7 @@ export class ChunkStore {
         }
         if (moves.length > 0) {
           // the new blocks shared into the snapshot's own pack, durable before any manifest names them
+          freed.add(own);
           await reflinkRanges(ownFile, `${pack}.pack`, moves, this.packs);
           const fh = await open(ownFile, 'r');
           try {
@@ -595,7 +597,7 @@ export class ChunkStore {
     const bs = this.blockSize;
     // what the snapshot stored: the slots of its own pack and clone it names (a copy of a snapshot stored nothing)
     const own = new Set<string>();
-    for (const b of blocks) if (b && (packs[b[0]] === m.snapshotId || packs[b[0]] === clonePackOf(m.snapshotId))) own.add(`${b[0]}:${b[1]}`);
+    for (const b of blocks) if (b && ownPack(packs[b[0]]!, m.snapshotId)) own.add(`${b[0]}:${b[1]}`);
     const out: Manifest = { ...m, version: 2, storedBytes: m.copyOf === undefined ? own.size * bs : 0, dataBytes: blocks.reduce((n, b) => n + (b ? bs : 0), 0), packs, blocks };
     const base = this.snapshotOf(file) === undefined ? undefined : join(this.baselines, `${m.volumeId}.json`);
     const linked = base !== undefined && (await sameInode(base, file));
@@ -610,7 +612,7 @@ export class ChunkStore {
     if (!unsettled(out)) this.unsettled?.delete(file);
   }
 
-  /** Settling, step 3: the clones the plan emptied, now named by no manifest, are dropped from the packs. */
+  /** Settling, step 3: the clones the plan emptied, now named by no manifest, are dropped from the packs (and the plan's own packs, or their slots, that no manifest came to name: a plan gone stale). */
   async finishSettle(plan: SettlePlan): Promise<void> {
     if (plan.freed.length > 0) await this.collect(plan.freed);
   }
@@ -843,6 +845,8 @@ const slotKey = (l: Loc): string => `${l.pack}:${l.slot}`;
 /** how a snapshot's clone is named among the packs: <snap>.clone */
 const CLONE = '.clone';
 const clonePackOf = (snapshotId: string): string => `${snapshotId}${CLONE}`;
+/** Whether `pack` is one of the snapshot's own: the one its build wrote, its clone, those settling wrote (<snap>.<hex>) */
+const ownPack = (pack: string, snapshotId: string): boolean => pack === snapshotId || pack.startsWith(`${snapshotId}.`);
 
 /** Whether two paths are the same file (hard links of one inode). */
 async function sameInode(a: string, b: string): Promise<boolean> {
