@@ -193,7 +193,7 @@ export class ChunkStore {
     // its extents (it does not change), read for build() while the rename is made durable
     const extents = fiemap(img);
     extents.catch(() => undefined); // read again by build()
-    this.cloneMaps.set(snapshotId, { file: await cloneIdentity(img), extents });
+    this.cloneMaps.set(snapshotId, { file: await fileIdentity(img), extents });
     await syncDir(this.pendingDir);
     return rec;
   }
@@ -614,7 +614,12 @@ export class ChunkStore {
 
   /** Settling, step 3: the clones the plan emptied, now named by no manifest, are dropped from the packs (and the plan's own packs, or their slots, that no manifest came to name: a plan gone stale). */
   async finishSettle(plan: SettlePlan): Promise<void> {
-    if (plan.freed.length > 0) await this.collect(plan.freed);
+    if (plan.freed.length === 0) return;
+    // with no collection since the plan, every block it put in the index is named by a manifest now:
+    // the index holds (what goes is what no manifest names), and is not built again from every manifest
+    const keep = plan.generation === this.generation ? this.index : undefined;
+    await this.collect(plan.freed);
+    if (keep) this.index = keep;
   }
 
   /** Bytes the packs take on disk (allocated, not their length; the clones that blocks not settled yet are in not counted). */
@@ -644,7 +649,7 @@ export class ChunkStore {
     const img = this.pendingImage(snapshotId);
     const had = this.cloneMaps.get(snapshotId);
     this.cloneMaps.delete(snapshotId);
-    if (had?.file !== undefined && had.file === (await cloneIdentity(img))) {
+    if (had?.file !== undefined && had.file === (await fileIdentity(img))) {
       const extents = await had.extents.catch(() => undefined);
       if (extents) return extents;
     }
@@ -865,14 +870,11 @@ function toRuns(indices: readonly number[], per: number): Run[] {
   return runs;
 }
 
-/** A file's identity: device, inode and change time (the same file, neither replaced nor changed since). */
+/**
+ * A clone's identity: device, inode, size and modification time (a rename keeps them, a write or a punch
+ * changes the time; the change time would not do: a second name, linked or removed, changes it).
+ */
 async function fileIdentity(file: string): Promise<string | undefined> {
-  const st = await stat(file, { bigint: true }).catch(() => undefined);
-  return st && `${st.dev}:${st.ino}:${st.ctimeNs}`;
-}
-
-/** A pending clone's identity: device, inode, size and modification time (its rename into place keeps them). */
-async function cloneIdentity(file: string): Promise<string | undefined> {
   const st = await stat(file, { bigint: true }).catch(() => undefined);
   return st && `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
 }
