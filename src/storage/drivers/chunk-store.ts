@@ -3,9 +3,10 @@
  * the pool itself (so blocks move by reflink, not by copying):
  *
  *   chunks/pending/<snap>.img + .json   the point-in-time clone of a snapshot being made (and its volume)
- *   chunks/packs/<snap>.pack            the blocks a snapshot stored first, appended (reflinked) one slot each
+ *   chunks/packs/<snap>.pack            the blocks a volume's first snapshot stored, appended (reflinked) one slot each
  *   chunks/packs/<snap>.clone.pack      an incremental's clone (a hard link of it), holding the blocks it
- *                                       stored unread, at their own offsets, until settling moves them out
+ *                                       stored unread, at their own offsets, until settling moves them out…
+ *   chunks/packs/<snap>.<hex>.pack      …into a pack of the snapshot's own (one per settling)
  *   chunks/manifests/<snap>.json        the snapshot: block index → null (zeros) or pack, slot, fingerprint
  *   chunks/baselines/<vol>.json         the manifest of the volume's last snapshot (a hard link while it exists)
  *   chunks/baselines/<vol>.<snap>.img   …and the clone taken for it: the comparison point of the next snapshot
