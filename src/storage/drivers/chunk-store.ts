@@ -474,9 +474,10 @@ export class ChunkStore {
    * zeros, a copy of one stored before (their bytes compared), or new: shared (reflinked) into its snapshot's
    * own pack (made durable), its fingerprint in the index at once. No manifest is changed yet. A crash
    * after any step leaves every manifest whole: a clone or own pack no manifest names goes at the next
-   * open (collect), the rest is settled again. Undefined when there is nothing to settle.
+   * open (collect), the rest is settled again. Undefined when there is nothing to settle, or `stop` said
+   * so between two runs of blocks.
    */
-  async planSettle(): Promise<SettlePlan | undefined> {
+  async planSettle(stop?: () => boolean): Promise<SettlePlan | undefined> {
     if (!this.unsettled) await this.holders();
     const known = this.unsettled!;
     const files: string[] = [];
@@ -521,6 +522,7 @@ export class ChunkStore {
         freed.add(pack);
         const file = join(this.packs, `${pack}.pack`);
         for await (const { first, n, hashes } of inWorkers ? hashRuns(file, bs, runs) : hashRunsHere(file, bs, runs)) {
+          if (stop?.()) return undefined;
           for (let k = 0; k < n; k++) {
             const here: Loc = { pack, slot: first + k };
             const hash = hashes[k] ?? null;

@@ -471,7 +471,8 @@ export class ReflinkBlockStore implements BlockStore {
   private async settle(): Promise<void> {
     if (!(await this.pool.exists())) return;
     const cs = await this.chunks(await this.paths());
-    const plan = await this.lock.with(['chunks'], () => cs.planSettle());
+    // a store closing stops a plan between two runs of blocks (what it wrote goes at the next open)
+    const plan = await this.lock.with(['chunks'], () => cs.planSettle(() => this.closed));
     if (!plan) return;
     for (const file of plan.files) {
       const snap = cs.snapshotOf(file);
@@ -498,8 +499,9 @@ export class ReflinkBlockStore implements BlockStore {
     return this.chunkStore?.lastStats;
   }
 
-  /** Bytes the snapshot packs take on disk (tests and the bench). */
+  /** Bytes the snapshot packs take on disk once settled (tests and the bench). */
   async packBytes(): Promise<number> {
+    await this.settled();
     return (await this.chunks(await this.paths())).packBytes();
   }
 
