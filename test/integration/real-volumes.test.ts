@@ -129,6 +129,17 @@ describe('EBS volumes, snapshots and images with real bytes in real instances', 
     await volumeState(restored, (v) => v.Attachments?.[0]?.State === 'attached');
     assert.equal((await sh(a, 'mkdir -p /mnt/r && mount /dev/sdh /mnt/r && cat /mnt/r/hello; umount /mnt/r')).trim(), 'written-in-a');
     assert.equal((await sh(b, 'mount /dev/xvdg /mnt/d && cat /mnt/d/hello; umount /mnt/d')).trim(), 'overwritten');
+
+    // the volume's second snapshot is incremental (its changed blocks kept unread, settled after it completed):
+    // a volume from it has the new bytes, and the first snapshot still the old ones
+    const snap2 = (await c.send(new CreateSnapshotCommand({ VolumeId: vol }))).SnapshotId!;
+    await until('second snapshot completed', async () => ((await c.send(new DescribeSnapshotsCommand({ SnapshotIds: [snap2] }))).Snapshots![0]!.State === 'completed' ? true : undefined), 300);
+    const restored2 = (await c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', SnapshotId: snap2 }))).VolumeId!;
+    await volumeState(restored2, (v) => v.State === 'available');
+    await c.send(new AttachVolumeCommand({ VolumeId: restored2, InstanceId: a.InstanceId, Device: '/dev/sdi' }));
+    await volumeState(restored2, (v) => v.Attachments?.[0]?.State === 'attached');
+    assert.equal((await sh(a, 'mkdir -p /mnt/s && mount /dev/sdi /mnt/s && cat /mnt/s/hello; umount /mnt/s')).trim(), 'overwritten');
+    assert.equal((await sh(a, 'mount /dev/sdh /mnt/r && cat /mnt/r/hello; umount /mnt/r')).trim(), 'written-in-a');
   });
 
   it('an image made from a running instance boots a copy of it, in this region and in another', async () => {
