@@ -752,6 +752,14 @@ describe('reflink snapshots with real bytes', { skip: cannot, timeout: 300_000 }
         }
       }
       t.diagnostic(`seed ${seed}: ${snaps.size} snapshots left, packs ${await small.packBytes()} bytes`);
+      // settled (packBytes waits for it): no block without its fingerprint is left, nor a clone among the packs
+      for (const dir of ['manifests', 'baselines']) {
+        for (const f of (await readdir(join(chunks(), dir))).filter((x) => x.endsWith('.json'))) {
+          const m = JSON.parse(await readFile(join(chunks(), dir, f), 'utf8')) as { blocks: ([number, number, string] | null)[] };
+          assert.ok(m.blocks.every((b) => b === null || b[2] !== ''), `seed ${seed}: ${dir}/${f} settled`);
+        }
+      }
+      assert.deepEqual((await readdir(join(chunks(), 'packs'))).filter((x) => x.endsWith('.clone.pack')), [], `seed ${seed}: no clone left among the packs`);
       for (const s of snaps.keys()) await restoresWhole(s);
       assert.deepEqual(
         (await small.listSnapshots()).map((s) => s.snapshotId).sort(),

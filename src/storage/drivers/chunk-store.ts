@@ -369,7 +369,8 @@ export class ChunkStore {
       throw e;
     }
     for (const [hash, { loc }] of fresh) if (!index.has(hash)) index.set(hash, loc);
-    if (unread.length > 0) this.unsettled?.add(manifestFile);
+    // blocks stored unread, its own or taken unchanged from a baseline not settled yet
+    if (unsettled(m)) this.unsettled?.add(manifestFile);
     this.lastStats = stats;
     await this.opts.hook?.('manifest');
     return m;
@@ -615,14 +616,33 @@ export class ChunkStore {
     if (!unsettled(out)) this.unsettled?.delete(file);
   }
 
-  /** Settling, step 3: the clones the plan emptied, now named by no manifest, are dropped from the packs (and the plan's own packs, or their slots, that no manifest came to name: a plan gone stale). */
+  /**
+   * Settling, step 3: the clones the plan emptied, now named by no manifest, are dropped from the packs
+   * (and, after a plan gone stale, its own packs or their slots that no manifest came to name).
+   */
   async finishSettle(plan: SettlePlan): Promise<void> {
     if (plan.freed.length === 0) return;
-    // with no collection since the plan, every block it put in the index is named by a manifest now:
-    // the index holds (what goes is what no manifest names), and is not built again from every manifest
-    const keep = plan.generation === this.generation ? this.index : undefined;
-    await this.collect(plan.freed);
-    if (keep) this.index = keep;
+    if (plan.generation !== this.generation || !this.unsettled) {
+      // stale: its own packs may hold slots no manifest came to name; every manifest is read
+      await this.collect(plan.freed);
+      return;
+    }
+    // Otherwise every block the plan moved is named where it went (so the index holds too), and a clone is
+    // named only by manifests still unsettled (its blocks' fingerprints are empty), which are known: a
+    // clone none of them names goes, without reading every manifest.
+    const named = new Set<string>();
+    for (const f of this.unsettled) {
+      const m = await this.files.read(f);
+      if (!m) continue;
+      for (const b of m.blocks) if (b && b[2] === UNHASHED) named.add(m.packs[b[0]]!);
+    }
+    let dropped = false;
+    for (const pack of plan.freed) {
+      if (!pack.endsWith(CLONE) || named.has(pack)) continue;
+      await rm(join(this.packs, `${pack}.pack`), { force: true });
+      dropped = true;
+    }
+    if (dropped) await syncDir(this.packs);
   }
 
   /** Bytes the packs take on disk (allocated, not their length; the clones that blocks not settled yet are in not counted). */
