@@ -120,25 +120,27 @@ describe('EBS volumes, snapshots and images with real bytes in real instances', 
     assert.equal((await sh(b, 'mkdir -p /mnt/d && mount /dev/xvdg /mnt/d && cat /mnt/d/hello; umount /mnt/d')).trim(), 'written-in-a');
 
     // a snapshot keeps what was there: overwrite, then a volume from the snapshot shows the old bytes
-    const snap = (await c.send(new CreateSnapshotCommand({ VolumeId: vol }))).SnapshotId!;
-    await until('snapshot completed', async () => ((await c.send(new DescribeSnapshotsCommand({ SnapshotIds: [snap] }))).Snapshots![0]!.State === 'completed' ? true : undefined), 300);
+    const snapshot = async () => {
+      const id = (await c.send(new CreateSnapshotCommand({ VolumeId: vol }))).SnapshotId!;
+      await until(`${id} completed`, async () => ((await c.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] }))).Snapshots![0]!.State === 'completed' ? true : undefined), 300);
+      return id;
+    };
+    /** the file on a volume made from `snap`, attached to instance a as `device` */
+    const fromSnapshot = async (snap: string, device: string) => {
+      const id = (await c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', SnapshotId: snap }))).VolumeId!;
+      await volumeState(id, (v) => v.State === 'available');
+      await c.send(new AttachVolumeCommand({ VolumeId: id, InstanceId: a.InstanceId, Device: device }));
+      await volumeState(id, (v) => v.Attachments?.[0]?.State === 'attached');
+      return (await sh(a, `mkdir -p /mnt/r && mount ${device} /mnt/r && cat /mnt/r/hello; umount /mnt/r`)).trim();
+    };
+    const snap = await snapshot();
     await sh(b, 'mount /dev/xvdg /mnt/d && echo overwritten > /mnt/d/hello && umount /mnt/d');
-    const restored = (await c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', SnapshotId: snap }))).VolumeId!;
-    await volumeState(restored, (v) => v.State === 'available');
-    await c.send(new AttachVolumeCommand({ VolumeId: restored, InstanceId: a.InstanceId, Device: '/dev/sdh' }));
-    await volumeState(restored, (v) => v.Attachments?.[0]?.State === 'attached');
-    assert.equal((await sh(a, 'mkdir -p /mnt/r && mount /dev/sdh /mnt/r && cat /mnt/r/hello; umount /mnt/r')).trim(), 'written-in-a');
+    assert.equal(await fromSnapshot(snap, '/dev/sdh'), 'written-in-a');
     assert.equal((await sh(b, 'mount /dev/xvdg /mnt/d && cat /mnt/d/hello; umount /mnt/d')).trim(), 'overwritten');
 
     // the volume's second snapshot is incremental (its changed blocks kept unread, settled after it completed):
-    // a volume from it has the new bytes, and the first snapshot still the old ones
-    const snap2 = (await c.send(new CreateSnapshotCommand({ VolumeId: vol }))).SnapshotId!;
-    await until('second snapshot completed', async () => ((await c.send(new DescribeSnapshotsCommand({ SnapshotIds: [snap2] }))).Snapshots![0]!.State === 'completed' ? true : undefined), 300);
-    const restored2 = (await c.send(new CreateVolumeCommand({ AvailabilityZone: 'us-east-1a', SnapshotId: snap2 }))).VolumeId!;
-    await volumeState(restored2, (v) => v.State === 'available');
-    await c.send(new AttachVolumeCommand({ VolumeId: restored2, InstanceId: a.InstanceId, Device: '/dev/sdi' }));
-    await volumeState(restored2, (v) => v.Attachments?.[0]?.State === 'attached');
-    assert.equal((await sh(a, 'mkdir -p /mnt/s && mount /dev/sdi /mnt/s && cat /mnt/s/hello; umount /mnt/s')).trim(), 'overwritten');
+    // a volume from it has the new bytes, and the first snapshot's volume still the old ones
+    assert.equal(await fromSnapshot(await snapshot(), '/dev/sdi'), 'overwritten');
     assert.equal((await sh(a, 'mount /dev/sdh /mnt/r && cat /mnt/r/hello; umount /mnt/r')).trim(), 'written-in-a');
   });
 
