@@ -32,7 +32,7 @@ import { basename, dirname, join } from 'node:path';
 import { locations, ManifestFiles, readManifest, UNHASHED, unsettled, type BlockRef, type Manifest } from './chunk-manifest.js';
 import { hashRuns, hashRunsHere, idleHashThreads, type Run } from './block-hasher.js';
 import { compareBlocks, fiemap, SAME, ZERO, type Extent } from './fiemap.js';
-import { exists, readJson, syncDir, writeJsonAtomic } from './reflink-records.js';
+import { exists, fsyncPath, readJson, syncDir, writeJsonAtomic } from './reflink-records.js';
 import { punchRanges, ReflinkFeed, reflinkRanges, type Range } from './xfs-io.js';
 
 export type { Manifest } from './chunk-manifest.js';
@@ -181,15 +181,7 @@ export class ChunkStore {
     await copyFile(volumeFile, partial, constants.COPYFILE_FICLONE_FORCE);
     const rec: Pending = { snapshotId, volumeId, sizeGiB };
     // the clone made durable and its record written together: it counts once renamed, after both
-    const durable = async () => {
-      const fh = await open(partial, 'r');
-      try {
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-    };
-    await Promise.all([durable(), writeJsonAtomic(join(this.pendingDir, `${snapshotId}.json`), rec)]);
+    await Promise.all([fsyncPath(partial), writeJsonAtomic(join(this.pendingDir, `${snapshotId}.json`), rec)]);
     await rename(partial, img);
     // its extents (it does not change), read for build() while the rename is made durable
     const extents = fiemap(img);
@@ -413,12 +405,7 @@ export class ChunkStore {
       r.push({ src: l.offset, dst: l.index * m.blockSize, length: m.blockSize });
     }
     for (const [pack, ranges] of byPack) await reflinkRanges(target, `${pack}.pack`, ranges, this.packs);
-    const fh = await open(target, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await fsyncPath(target);
   }
 
   /** A second manifest holding the same blocks (nothing stored). */
@@ -551,12 +538,7 @@ export class ChunkStore {
           // the new blocks shared into the snapshot's own pack, durable before any manifest names them
           freed.add(own);
           await reflinkRanges(ownFile, `${pack}.pack`, moves, this.packs);
-          const fh = await open(ownFile, 'r');
-          try {
-            await fh.sync();
-          } finally {
-            await fh.close();
-          }
+          await fsyncPath(ownFile);
         }
       }
     } finally {
@@ -773,12 +755,7 @@ export class ChunkStore {
         else dead.push({ offset: off, length: bs });
       }
       if (dead.length > 0) await punchRanges(file, dead);
-      const fh = await open(file, 'r');
-      try {
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
+      await fsyncPath(file);
     }
     await syncDir(this.packs);
   }

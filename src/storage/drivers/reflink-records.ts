@@ -52,14 +52,18 @@ export async function exists(path: string): Promise<boolean> {
   }
 }
 
-export async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
+/** fsync of a file, directory or block device by its path (a loop device's fsync reaches its backing file). */
+export async function fsyncPath(path: string): Promise<void> {
+  const fh = await open(path, 'r');
   try {
     await fh.sync();
   } finally {
     await fh.close();
   }
 }
+
+/** fsync of a directory: the names made, renamed or removed in it are durable. */
+export const syncDir = fsyncPath;
 
 /** The parsed JSON in `file`, or undefined when there is none (or it is unreadable). */
 export async function readJson(file: string): Promise<unknown> {

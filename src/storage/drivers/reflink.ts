@@ -53,6 +53,7 @@ import {
   removeEntry,
   sourceKey,
   exists,
+  fsyncPath,
   syncDir,
   writeJsonAtomic,
   type SnapshotRecord,
@@ -653,12 +654,3 @@ async function grow(file: string, bytes: number): Promise<void> {
   }
 }
 
-/** fsync of a file or block device (a loop device's fsync reaches its backing file). */
-async function fsyncPath(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
