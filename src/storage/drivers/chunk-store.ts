@@ -30,7 +30,7 @@ import { constants } from 'node:fs';
 import { copyFile, link, mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { locations, ManifestFiles, readManifest, UNHASHED, unsettled, type BlockRef, type Manifest } from './chunk-manifest.js';
-import { hashRuns, hashRunsHere, idleHashThreads, type Run } from './block-hasher.js';
+import { hashRuns, hashRunsHere, idleHashThreads, type HashedRun, type Run } from './block-hasher.js';
 import { compareBlocks, fiemap, SAME, ZERO, type Extent } from './fiemap.js';
 import { exists, fsyncPath, readJson, syncDir, writeJsonAtomic } from './reflink-records.js';
 import { punchRanges, ReflinkFeed, reflinkRanges, type Range } from './xfs-io.js';
@@ -212,16 +212,7 @@ export class ChunkStore {
     const kinds = compareBlocks(cloneExtents, base?.extents, bs, count, base ? Math.min(count, base.manifest.blocks.length) : 0);
     const index = await this.hashIndex();
     const stats: SnapshotStats = { blocks: count, unchanged: 0, holes: 0, read: 0, unread: 0, zero: 0, deduped: 0, collided: 0, stored: 0, changedIndices: [] };
-    const packs = [p.snapshotId];
-    const packNo = new Map<string, number>([[p.snapshotId, 0]]);
-    const ref = (loc: Loc, hash: string): BlockRef => {
-      let n = packNo.get(loc.pack);
-      if (n === undefined) {
-        n = packs.push(loc.pack) - 1;
-        packNo.set(loc.pack, n);
-      }
-      return [n, loc.slot, hash];
-    };
+    const { packs, ref } = packRefs();
     const blocks: (BlockRef | null)[] = new Array<BlockRef | null>(count).fill(null);
     const toRead: number[] = [];
     // changed since the baseline: stored as they are, unread, and fingerprinted when the store settles
@@ -234,7 +225,7 @@ export class ChunkStore {
         stats.holes++;
       } else if (base && kind === SAME) {
         const b = base.manifest.blocks[i];
-        if (b) blocks[i] = ref({ pack: base.manifest.packs[b[0]]!, slot: b[1] }, b[2]);
+        if (b) blocks[i] = ref(base.manifest.packs[b[0]]!, b[1], b[2]);
         stats.unchanged++;
       } else if (base && !copy) {
         unread.push(i);
@@ -255,16 +246,13 @@ export class ChunkStore {
     // the blocks this snapshot stores, by fingerprint: where they go and where they are in the clone
     const fresh = new Map<string, { loc: Loc; index: number }>();
     let slots = 0;
-    const toReadBytes = toRead.length * bs;
-    const inWorkers = toReadBytes >= WORKERS_FROM || (toReadBytes >= KEPT_WORKERS_FROM && idleHashThreads() >= 2);
-    const runs = toRuns(toRead, Math.max(1, Math.floor((inWorkers ? READ_BYTES : READ_BYTES_HERE) / bs)));
-    const hashed = inWorkers ? hashRuns(clone, bs, runs, { keep: copy }) : hashRunsHere(clone, bs, runs, { keep: copy });
+    const hashed = fingerprintBlocks(clone, bs, toRead, copy);
     // the new blocks shared into the pack as they are found, by an xfs_io started now
     const feed = copy || toRead.length === 0 ? undefined : new ReflinkFeed(packFile, `${p.snapshotId}.img`, this.pendingDir);
     const compare = new BlockCompare(bs, this.packs);
     try {
       for (const i of unread) {
-        blocks[i] = ref({ pack: clonePackOf(p.snapshotId), slot: i }, UNHASHED);
+        blocks[i] = ref(clonePackOf(p.snapshotId), i, UNHASHED);
         stats.unread++;
         stats.stored++;
         if (stats.changedIndices.length < 100_000) stats.changedIndices.push(i);
@@ -276,7 +264,7 @@ export class ChunkStore {
           const loc: Loc = { pack: p.snapshotId, slot: slots++ };
           // the first with its fingerprint in this snapshot is the one its later copies are compared with
           if (!fresh.has(hash)) fresh.set(hash, { loc, index: i });
-          blocks[i] = ref(loc, hash);
+          blocks[i] = ref(loc.pack, loc.slot, hash);
           stats.stored++;
           if (copy) await pack.write(data!, k * bs, bs, loc.slot * bs);
           else feed!.add({ src: i * bs, dst: loc.slot * bs, length: bs });
@@ -312,7 +300,7 @@ export class ChunkStore {
           const found = same ?? (ours && ours.index !== i && (await compare.same([clone, i * bs], [clone, ours.index * bs], bytes(k))) ? ours.loc : undefined);
           if (found) {
             stats.deduped++;
-            blocks[i] = ref(found, hash);
+            blocks[i] = ref(found.pack, found.slot, hash);
           } else {
             stats.collided++;
             await store(i, k, hash);
@@ -337,11 +325,9 @@ export class ChunkStore {
       blockSize: bs,
       storedBytes: stats.stored * bs,
       dataBytes: blocks.reduce((n, b) => n + (b ? bs : 0), 0),
-      packs: packs.filter((_, n) => n > 0 || slots > 0),
+      packs,
       blocks,
     };
-    // nothing new: no pack, and the pack numbers shift down by one
-    if (slots === 0) m.blocks = blocks.map((b) => (b ? [b[0] - 1, b[1], b[2]] : null));
     // the manifest is written and synced while the pack is; it is put in place once the pack is durable
     const manifestFile = join(this.manifests, `${p.snapshotId}.json`);
     const staging = this.files.stage(manifestFile, m);
@@ -503,13 +489,9 @@ export class ChunkStore {
         const ownFile = join(this.packs, `${own}.pack`);
         let next = 0;
         const moves: Range[] = [];
-        const slots = [...set].sort((a, b) => a - b);
-        const bytes = slots.length * bs;
-        const inWorkers = bytes >= WORKERS_FROM || (bytes >= KEPT_WORKERS_FROM && idleHashThreads() >= 2);
-        const runs = toRuns(slots, Math.max(1, Math.floor((inWorkers ? READ_BYTES : READ_BYTES_HERE) / bs)));
         freed.add(pack);
-        const file = join(this.packs, `${pack}.pack`);
-        for await (const { first, n, hashes } of inWorkers ? hashRuns(file, bs, runs) : hashRunsHere(file, bs, runs)) {
+        const slots = [...set].sort((a, b) => a - b);
+        for await (const { first, n, hashes } of fingerprintBlocks(join(this.packs, `${pack}.pack`), bs, slots, false)) {
           if (stop?.()) return undefined;
           for (let k = 0; k < n; k++) {
             const here: Loc = { pack, slot: first + k };
@@ -560,16 +542,7 @@ export class ChunkStore {
     if (!m || !unsettled(m)) return;
     // a slot freed since the plan may be the copy a decision points at: those wait for the next plan
     const stale = plan.generation !== this.generation;
-    const packs: string[] = [];
-    const packNo = new Map<string, number>();
-    const ref = (pack: string, slot: number, hash: string): BlockRef => {
-      let n = packNo.get(pack);
-      if (n === undefined) {
-        n = packs.push(pack) - 1;
-        packNo.set(pack, n);
-      }
-      return [n, slot, hash];
-    };
+    const { packs, ref } = packRefs();
     let changed = false;
     const blocks = m.blocks.map((b): BlockRef | null => {
       if (b === null) return null;
@@ -857,6 +830,37 @@ const ownPack = (pack: string, snapshotId: string): boolean => pack === snapshot
 async function sameInode(a: string, b: string): Promise<boolean> {
   const [x, y] = await Promise.all([stat(a, { bigint: true }).catch(() => undefined), stat(b, { bigint: true }).catch(() => undefined)]);
   return x !== undefined && y !== undefined && x.dev === y.dev && x.ino === y.ino;
+}
+
+/**
+ * A manifest's pack list being made: ref() numbers a pack at its first block (so the list holds
+ * exactly the packs the blocks name) and makes the block's entry.
+ */
+function packRefs(): { packs: string[]; ref: (pack: string, slot: number, hash: string) => BlockRef } {
+  const packs: string[] = [];
+  const packNo = new Map<string, number>();
+  return {
+    packs,
+    ref: (pack, slot, hash) => {
+      let n = packNo.get(pack);
+      if (n === undefined) {
+        n = packs.push(pack) - 1;
+        packNo.set(pack, n);
+      }
+      return [n, slot, hash];
+    },
+  };
+}
+
+/**
+ * The blocks `indices` (ascending) of `file` read and fingerprinted, run by run: by worker threads for
+ * much (or when they are running already), else in this thread. `keep`: with their bytes.
+ */
+function fingerprintBlocks(file: string, bs: number, indices: readonly number[], keep: boolean): AsyncGenerator<HashedRun> {
+  const bytes = indices.length * bs;
+  const inWorkers = bytes >= WORKERS_FROM || (bytes >= KEPT_WORKERS_FROM && idleHashThreads() >= 2);
+  const runs = toRuns(indices, Math.max(1, Math.floor((inWorkers ? READ_BYTES : READ_BYTES_HERE) / bs)));
+  return inWorkers ? hashRuns(file, bs, runs, { keep }) : hashRunsHere(file, bs, runs, { keep });
 }
 
 /** Consecutive indices (ascending) as runs of at most `per` blocks. */
