@@ -320,14 +320,6 @@ function xxhash64(): Promise<IHasher> {
   return hereHasher;
 }
 
-/** One block's fingerprint (see the top of this file). */
-export async function fingerprint(block: Uint8Array): Promise<string> {
-  const h = await xxhash64();
-  h.init();
-  h.update(block);
-  return h.digest('hex');
-}
-
 /** Each block's fingerprint (null for zeros). */
 function hashBlocks(hasher: IHasher, buf: Buffer, n: number, bs: number, zeros: Buffer): (string | null)[] {
   const out: (string | null)[] = [];
